@@ -1,0 +1,1 @@
+"""Cloutlens scoring: items in, scores and explanations out. Imports neither Flask nor TinyDB."""
