@@ -1,0 +1,94 @@
+"""The Flask application factory and the services one app holds: store, scorer, pairing."""
+from __future__ import annotations
+
+import secrets
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+
+import platformdirs
+from flask import Flask
+from flask_cors import CORS
+
+from scoring import Scorer
+
+from .pairing import Pairing
+from .security import EXTENSION_ORIGIN, check_request, error, set_security_headers
+from .storage import Store
+
+VERSION = "0.1.0"
+DEFAULT_PORT = 7317
+# The id Chromium gives the unpacked extension, pinned by the "key" in extension/manifest.json.
+CHROME_EXTENSION_ID = "jhakphlhhpjolcmccdpcphdmfpghfgdo"
+MAX_BODY = 2 * 1024 * 1024
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("cloutlens", appauthor=False))
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Services:
+    """What the views share. One lock orders store writes and scorer updates together, so the
+    scores served always match what is on disk."""
+
+    def __init__(self, store: Store, announce=None):
+        self.store = store
+        self.lock = threading.RLock()
+        self.pairing = Pairing(store, announce)
+        self.scorer = Scorer(settings=store.get_config("settings"))
+        self.scorer.add(store.all_items())
+
+    def capture(self, capture: dict) -> dict:
+        seen = utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")
+        with self.lock:
+            stored = self.store.add_items(capture["items"], seen)
+            if stored["items"]:
+                self.scorer.add(stored["items"])
+        return stored
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__)
+    app.config.update(
+        DATA_DIR=str(default_data_dir()),
+        PORT=None,  # the port we serve on; the Host check uses it once known
+        EXTENSION_ORIGINS=[f"chrome-extension://{CHROME_EXTENSION_ID}"],
+        MAX_CONTENT_LENGTH=MAX_BODY,
+        SECRET_KEY=secrets.token_hex(32),
+        ANNOUNCE=None,
+    )
+    app.config.update(config or {})
+    app.json.sort_keys = False
+
+    store = Store(app.config["DATA_DIR"])
+    app.extensions["cloutlens"] = Services(store, app.config["ANNOUNCE"])
+
+    app.before_request(check_request)
+    app.after_request(set_security_headers)
+    # The exact origins are enforced in check_request; flask-cors only writes the headers, and
+    # only ever for extension origins (a pairing extension's id is not known in advance).
+    CORS(app, resources={r"/api/*": {"origins": [EXTENSION_ORIGIN]}},
+         allow_headers=["Authorization", "Content-Type"], methods=["GET", "POST", "DELETE"], max_age=600)
+
+    from .api import api
+    from .dashboard import dashboard
+    app.register_blueprint(api)
+    app.register_blueprint(dashboard)
+
+    @app.errorhandler(413)
+    def too_large(_e):
+        return error(413, "too_large", f"the body must be at most {MAX_BODY} bytes", "body")
+
+    @app.errorhandler(404)
+    def not_found(_e):
+        return error(404, "not_found", "no such endpoint or record")
+
+    @app.errorhandler(405)
+    def bad_method(_e):
+        return error(405, "bad_method", "this endpoint does not take that method")
+
+    return app

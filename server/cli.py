@@ -1,0 +1,91 @@
+"""The `cloutlens` command line. Commands only wire options to the modules that do the work."""
+from __future__ import annotations
+
+import ipaddress
+import sys
+from pathlib import Path
+
+import click
+
+from .app import DEFAULT_PORT, default_data_dir
+
+EXTENSION_DIR = Path(__file__).resolve().parent.parent / "extension"
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option("0.1.0", prog_name="cloutlens")
+def main():
+    """Cloutlens: a private, local influence lens for the web."""
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@main.command()
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where the TinyDB files live (default: the user data dir).")
+@click.option("-p", "--port", type=int, default=DEFAULT_PORT, show_default=True,
+              help="Port on 127.0.0.1; 0 picks a free one.")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to bind. Anything but loopback exposes your data to the network.")
+@click.option("--i-understand-this-exposes-my-data", "allow_exposed", is_flag=True,
+              help="Required with a non-loopback --host.")
+def serve(data_dir, port, host, allow_exposed):
+    """Run the local server the extension talks to, and the dashboard."""
+    from waitress.server import create_server
+
+    from .app import create_app
+    from .storage import StoreError
+
+    if not _is_loopback(host):
+        if not allow_exposed:
+            raise click.UsageError(
+                f"--host {host} would let other machines reach your data; "
+                "add --i-understand-this-exposes-my-data if you really mean it")
+        click.secho(f"WARNING: binding {host}: anyone who can reach this address can try the API.",
+                    fg="red", err=True)
+    data_dir = data_dir or default_data_dir()
+
+    def announce(req):
+        click.secho(f"\nPairing request from {req.origin} ({req.client}): code {req.code}", fg="yellow")
+        click.echo(f"  Approve it at http://127.0.0.1:{app.config['PORT']}/pair if your extension shows "
+                   "the same code.\n")
+
+    try:
+        app = create_app({"DATA_DIR": str(data_dir), "ANNOUNCE": announce})
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from None
+    try:
+        server = create_server(app, host=host, port=port, threads=8, ident="cloutlens")
+    except OSError as exc:
+        raise click.ClickException(
+            f"cannot listen on {host}:{port}: {exc.strerror}. Is another cloutlens running? "
+            "Pick another port with --port.") from None
+    actual_port = server.effective_port
+    app.config["PORT"] = actual_port
+    url = f"http://127.0.0.1:{actual_port}/"
+    click.echo(f"Cloutlens server on {url}  (data: {data_dir})")
+    click.echo(f"  Dashboard: {url}")
+    click.echo("  Extension: open chrome://extensions, turn on Developer mode, 'Load unpacked' and pick")
+    click.echo(f"             {EXTENSION_DIR}")
+    click.echo("             (Firefox: about:debugging > This Firefox > Load Temporary Add-on > manifest.json)")
+    click.echo("  Pairing:   click the Cloutlens toolbar icon, 'Pair with server', then approve the code")
+    click.echo(f"             at {url}pair")
+    click.echo("Press Ctrl+C to stop.", err=False)
+    sys.stdout.flush()
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        app.extensions["cloutlens"].store.close()
+
+
+if __name__ == "__main__":
+    main()

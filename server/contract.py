@@ -1,0 +1,71 @@
+"""The capture envelope (contract v1) at the server's edge: `{"v": 1, "page": {...}, "items": [...]}`.
+
+The item rules live in scoring.items, shared with the offline reader; this adds the page and the
+envelope, and checks the whole capture before anything is stored.
+"""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from jsonschema import Draft202012Validator
+
+from scoring.items import (CONTRACT_VERSION, SITE_PATTERN, ContractError, first_error,
+                           normalize_item)
+
+MAX_ITEMS = 2000
+
+PAGE_SCHEMA = {
+    "type": "object",
+    "required": ["url"],
+    "additionalProperties": False,
+    "properties": {
+        "url": {"type": "string", "minLength": 1, "maxLength": 2048},
+        "title": {"type": "string", "maxLength": 500},
+        "site": {"type": "string", "pattern": SITE_PATTERN, "maxLength": 260},
+    },
+}
+
+CAPTURE_SCHEMA = {
+    "type": "object",
+    "required": ["v", "page", "items"],
+    "additionalProperties": False,
+    "properties": {
+        "v": {"const": CONTRACT_VERSION},
+        "page": PAGE_SCHEMA,
+        # Items are checked one by one below, so that their errors name `items[N]`.
+        "items": {"type": "array", "minItems": 1, "maxItems": MAX_ITEMS},
+    },
+}
+_envelope = Draft202012Validator(CAPTURE_SCHEMA)
+
+
+def site_of(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ContractError("page.url", "must be an http(s) URL")
+    host = parts.hostname.lower()
+    return host.removeprefix("www.")
+
+
+def validate_capture(obj) -> dict:
+    """Check a whole capture; return it with normalized items. Raises ContractError."""
+    if not isinstance(obj, dict):
+        raise ContractError("", "the body must be a JSON object")
+    err = first_error(_envelope, obj, "")
+    if err:
+        raise err
+    page = obj["page"]
+    url_site = site_of(page["url"])
+    site = (page.get("site") or url_site).lower()
+    # A capture may name a parent domain (old.reddit.com -> reddit.com), never another site.
+    if site != url_site and not url_site.endswith("." + site):
+        raise ContractError("page.site", "must be the page's host or a parent domain of it")
+    items = [normalize_item(raw, site, f"items[{i}]") for i, raw in enumerate(obj["items"])]
+    seen = set()
+    for i, item in enumerate(items):
+        if item["id"] in seen:
+            raise ContractError(f"items[{i}].id", "is repeated in this capture")
+        seen.add(item["id"])
+    return {"v": CONTRACT_VERSION, "page": {"url": page["url"], "title": page.get("title", ""), "site": site},
+            "items": items}
+

@@ -1,0 +1,138 @@
+"""Pairing: how the extension gets its token, with the user's approval.
+
+1. The extension asks (`POST /api/pair`); the server makes a request with a short code and tells
+   the user where to approve it (the terminal, and the dashboard's /pair page).
+2. The user checks that the code matches the one the extension shows, and approves.
+3. The extension polls (`GET /api/pair/<id>`) and receives the token, once.
+
+Only a hash of each token is stored, and tokens are compared in constant time. A token is bound
+to the origin that asked for it, which is then allowed to call the API.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+
+REQUEST_TTL = 600  # seconds a pairing request waits for the user
+MAX_PENDING = 20   # a flood of requests must not bury the real one
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass
+class PairRequest:
+    id: str
+    code: str
+    origin: str
+    client: str
+    created: float
+    status: str = "pending"  # pending, approved, denied, delivered
+    token: str | None = field(default=None, repr=False)
+
+    def public(self) -> dict:
+        return {"request": self.id, "code": self.code, "origin": self.origin, "client": self.client,
+                "status": self.status, "created": self.created}
+
+
+class Pairing:
+    def __init__(self, store, announce=None):
+        self.store = store
+        self.announce = announce or (lambda req: None)
+        self._pending: dict[str, PairRequest] = {}
+        self._lock = threading.Lock()
+
+    # -- requests ------------------------------------------------------------
+
+    def _expire(self):
+        now = time.time()
+        for rid in [r for r, req in self._pending.items() if now - req.created > REQUEST_TTL]:
+            del self._pending[rid]
+
+    def request(self, origin: str, client: str) -> PairRequest:
+        with self._lock:
+            self._expire()
+            if len(self._pending) >= MAX_PENDING:
+                oldest = min(self._pending.values(), key=lambda r: r.created)
+                del self._pending[oldest.id]
+            req = PairRequest(
+                id=secrets.token_urlsafe(16),
+                code=f"{secrets.randbelow(1000):03d}-{secrets.randbelow(1000):03d}",
+                origin=origin,
+                client=client[:80],
+                created=time.time(),
+            )
+            self._pending[req.id] = req
+        self.announce(req)
+        return req
+
+    def pending(self) -> list[PairRequest]:
+        with self._lock:
+            self._expire()
+            return sorted((r for r in self._pending.values() if r.status == "pending"),
+                          key=lambda r: r.created)
+
+    def decide(self, request_id: str, approve: bool) -> PairRequest | None:
+        with self._lock:
+            req = self._pending.get(request_id)
+            if req is None or req.status != "pending":
+                return None
+            if not approve:
+                req.status = "denied"
+                return req
+            token = secrets.token_urlsafe(32)
+            clients = dict(self.store.get_config("clients", {}))
+            clients[_hash(token)] = {"origin": req.origin, "client": req.client, "created": time.time()}
+            self.store.set_config("clients", clients)
+            req.status, req.token = "approved", token
+            return req
+
+    def poll(self, request_id: str, origin: str) -> dict | None:
+        """The request's state; the token is handed over once, to the origin that asked."""
+        with self._lock:
+            self._expire()
+            req = self._pending.get(request_id)
+            if req is None or not hmac.compare_digest(req.origin, origin):
+                return None
+            out = {"status": req.status}
+            if req.status == "approved":
+                out["token"] = req.token
+                req.status, req.token = "delivered", None
+                del self._pending[request_id]
+            elif req.status == "denied":
+                del self._pending[request_id]
+            return out
+
+    # -- tokens --------------------------------------------------------------
+
+    def verify(self, token: str | None) -> str | None:
+        """The origin the token was issued to, or None."""
+        if not token:
+            return None
+        wanted = _hash(token)
+        found = None
+        for digest, info in self.store.get_config("clients", {}).items():
+            # Compare against every entry: the time taken says nothing about which matched.
+            if hmac.compare_digest(digest, wanted):
+                found = info["origin"]
+        return found
+
+    def paired_origins(self) -> list[str]:
+        return sorted({c["origin"] for c in self.store.get_config("clients", {}).values() if c["origin"]})
+
+    def clients(self) -> list[dict]:
+        return [dict(info, id=digest[:12]) for digest, info in self.store.get_config("clients", {}).items()]
+
+    def revoke(self, client_id: str) -> bool:
+        clients = dict(self.store.get_config("clients", {}))
+        gone = [d for d in clients if d.startswith(client_id) and len(client_id) >= 12]
+        for d in gone:
+            del clients[d]
+        if gone:
+            self.store.set_config("clients", clients)
+        return bool(gone)
