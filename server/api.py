@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, request
 
-from scoring.items import ContractError
+from scoring.items import ContractError, author_identity
 
 from .contract import validate_capture
 from .security import bearer_token, error
@@ -102,10 +102,12 @@ def capture():
     except ContractError as exc:
         return error(400, "invalid", exc.message, exc.field)
     stored = services().capture(cap)
-    identities = sorted({f"{it['site']}:{it['author']['handle']}" for it in cap["items"]})
+    authors = {it["id"]: author_identity(it) for it in cap["items"]}
     return {
         "stored": {k: stored[k] for k in ("added", "updated", "unchanged")},
-        "scores": scores_for(identities),
+        # The server's normalisation of each author, so the extension never re-implements it.
+        "authors": authors,
+        "scores": scores_for(sorted(set(authors.values()))),
     }
 
 
