@@ -1,0 +1,162 @@
+"""The whole path, every part real: a WordPress page in Chromium, the unpacked extension, the
+`cloutlens serve` process, pairing approved on the dashboard, badges next to every commenter, and
+the items in the TinyDB file."""
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from server.app import CHROME_EXTENSION_ID
+
+pytestmark = pytest.mark.browser
+
+POST_URL = "http://blog.example/wordpress-post.html"
+COMMENTERS = {"Anna Rydne", "Martin Waxman", "Gini Dietrich", '<img src=x onerror="window.__pwned=1">'}
+
+
+def ext_url(page: str) -> str:
+    return f"chrome-extension://{CHROME_EXTENSION_ID}/{page}"
+
+
+def set_server(ctx, server_url: str):
+    """Point the extension at the test server, through its options page as a user would."""
+    opts = ctx.new_page()
+    opts.goto(ext_url("options.html"))
+    opts.fill("#server", server_url)
+    opts.click("button[type=submit]")
+    opts.wait_for_selector("#server-msg:has-text('Saved')")
+    opts.close()
+
+
+def pair_through_ui(ctx, live_server):
+    """Popup: 'Pair with server' shows a code; dashboard: the same code, Approve; popup: paired."""
+    popup = ctx.new_page()
+    popup.goto(ext_url("popup.html"))
+    popup.click("#pair-button")
+    code = popup.wait_for_selector("#pair-code:not([hidden])").text_content()
+    assert code and len(code) == 7
+    dash = ctx.new_page()
+    dash.goto(f"{live_server.url}/pair")
+    request = dash.locator("li.request", has_text=code)
+    assert request.count() == 1, "the dashboard must show the code the extension shows"
+    request.locator("button.approve").click()
+    dash.wait_for_load_state()
+    popup.wait_for_selector("#server-state:has-text('Paired')", timeout=10000)
+    assert any(code in line for line in live_server.lines), "the terminal must show the pairing code too"
+    dash.close()
+    popup.close()
+
+
+def page_state(worker) -> list[dict]:
+    """Ask every tab's content script what it drew: closed shadow roots are readable only from the
+    extension's side, which is the point of them."""
+    return worker.evaluate(
+        """async () => {
+            const tabs = await chrome.tabs.query({});
+            const out = [];
+            for (const t of tabs) {
+                try { const s = await chrome.tabs.sendMessage(t.id, {type: "page-state"}); if (s) out.push(s); }
+                catch (e) { /* no content script in that tab */ }
+            }
+            return out;
+        }"""
+    )
+
+
+def wait_for_badges(worker, want: int, timeout=15.0) -> dict:
+    deadline = time.monotonic() + timeout
+    states = []
+    while time.monotonic() < deadline:
+        states = [s for s in page_state(worker) if s.get("adapter")]
+        if states and sum(b["state"] == "scored" for b in states[0]["badges"]) >= want:
+            return states[0]
+        time.sleep(0.2)
+    raise AssertionError(f"badges did not appear: {states}")
+
+
+def test_capture_score_and_badges_end_to_end(browser, live_server):
+    ctx, worker = browser
+    assert CHROME_EXTENSION_ID in worker.url, "the manifest key must pin the extension id"
+    set_server(ctx, live_server.url)
+    pair_through_ui(ctx, live_server)
+
+    page = ctx.new_page()
+    page.goto(POST_URL)
+    state = wait_for_badges(worker, want=6)
+    assert state["adapter"] == "wordpress"
+    badges = state["badges"]
+    # One badge after every comment author's name (5 comments) and the post's byline.
+    assert len(badges) == 6
+    assert all(b["state"] == "scored" and b["text"].isdigit() and 1 <= int(b["text"]) <= 100 for b in badges)
+    assert {b["identity"] for b in badges} == {
+        "blog.example:anna rydne", "blog.example:martin waxman", "blog.example:martinwaxman",
+        "blog.example:gini dietrich", 'blog.example:<img src=x onerror="window.__pwned=1">',
+    } or len({b["identity"] for b in badges}) >= 4
+    for b in badges:
+        assert b["label"].startswith("Cloutlens score ") and b["identity"] in b["label"]
+        assert b["identity"] in b["card"]
+
+    # Hostile names and text stayed text: nothing ran.
+    assert page.evaluate("window.__pwned") is None
+    # The page sees the badge hosts but none of their content.
+    seen_by_page = page.evaluate(
+        """() => [...document.querySelectorAll('.fn')].map(fn => {
+              const host = fn.nextElementSibling;
+              return host && host.tagName === 'SPAN' ? {root: host.shadowRoot, text: host.textContent} : 'none';
+           })"""
+    )
+    assert all(s != "none" and s["root"] is None and s["text"] == "" for s in seen_by_page)
+
+    # The items are in the TinyDB file, durably, with the hostile name stored as text.
+    stored = json.loads((live_server.data_dir / "items.json").read_text())["items"]
+    ids = {doc["id"] for doc in stored.values()}
+    assert {"comment-101", "comment-102", "comment-103", "comment-104", "comment-105"} <= ids
+    replies = {doc["id"]: doc["parent"] for doc in stored.values()}
+    assert replies["comment-102"] == "comment-101"
+    hostile = next(doc for doc in stored.values() if doc["id"] == "comment-104")
+    assert hostile["author"]["name"] == '<img src=x onerror="window.__pwned=1">'
+
+    # Capturing the same page again stores nothing new.
+    page.reload()
+    wait_for_badges(worker, want=6)
+    again = json.loads((live_server.data_dir / "items.json").read_text())["items"]
+    assert len(again) == len(stored)
+
+
+def test_badges_say_plainly_when_the_server_is_down(browser, live_server):
+    ctx, worker = browser
+    set_server(ctx, live_server.url)
+    pair_through_ui(ctx, live_server)
+    live_server.stop()
+    page = ctx.new_page()
+    page.goto(POST_URL)
+    deadline = time.monotonic() + 15
+    badges = []
+    while time.monotonic() < deadline:
+        states = [s for s in page_state(worker) if s.get("adapter")]
+        badges = states[0]["badges"] if states else []
+        if badges and all(b["state"] == "offline" for b in badges):
+            break
+        time.sleep(0.2)
+    assert badges and all(b["state"] == "offline" for b in badges), badges
+    assert all("not running" in b["label"] for b in badges)
+
+
+def test_unpaired_extension_gets_no_scores(browser, live_server):
+    ctx, worker = browser
+    set_server(ctx, live_server.url)
+    page = ctx.new_page()
+    page.goto(POST_URL)
+    deadline = time.monotonic() + 15
+    badges = []
+    while time.monotonic() < deadline:
+        states = [s for s in page_state(worker) if s.get("adapter")]
+        badges = states[0]["badges"] if states else []
+        if badges and all(b["state"] == "unpaired" for b in badges):
+            break
+        time.sleep(0.2)
+    assert badges and all(b["state"] == "unpaired" for b in badges), badges
+    assert not (live_server.data_dir / "items.json").exists() or \
+        json.loads((live_server.data_dir / "items.json").read_text()).get("items", {}) == {}

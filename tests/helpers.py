@@ -1,0 +1,31 @@
+"""Builders and steps the tests share."""
+from __future__ import annotations
+
+from server.app import CHROME_EXTENSION_ID
+
+EXT_ORIGIN = f"chrome-extension://{CHROME_EXTENSION_ID}"
+
+
+def pair(client, origin=EXT_ORIGIN) -> str:
+    """Pair the way the extension does, approving through the dashboard form."""
+    app = client.application
+    r = client.post("/api/pair", json={"client": "test"}, headers={"Origin": origin})
+    assert r.status_code == 201, r.json
+    services = app.extensions["cloutlens"]
+    assert services.pairing.decide(r.json["request"], approve=True) is not None
+    polled = client.get(f"/api/pair/{r.json['request']}", headers={"Origin": origin})
+    assert polled.json["status"] == "approved"
+    return polled.json["token"]
+
+
+def capture(items, url="https://blog.example/2026/11/klout", title="Klout post"):
+    return {"v": 1, "page": {"url": url, "title": title}, "items": items}
+
+
+def post_item(pid="post-1", author="martinwaxman", name="Martin Waxman", **kw):
+    return {"id": pid, "kind": "post", "parent": None, "author": {"handle": author, "name": name}, **kw}
+
+
+def comment_item(cid, author, parent="post-1", **kw):
+    return {"id": cid, "kind": "comment", "parent": parent, "author": {"handle": author, "name": author.title()},
+            "at": "2026-11-20T09:14:00Z", "text": f"comment {cid}", **kw}

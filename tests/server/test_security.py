@@ -1,0 +1,140 @@
+"""The door of DESIGN.md's security section, one refusal per test."""
+from __future__ import annotations
+
+import pytest
+
+from helpers import EXT_ORIGIN, capture, comment_item, post_item
+
+GOOD = capture([post_item(), comment_item("comment-1", "anna")])
+
+
+def stored(app):
+    return app.extensions["cloutlens"].store.count_items()
+
+
+def test_missing_token_is_refused_and_nothing_stored(client, app):
+    r = client.post("/api/capture", json=GOOD, headers={"Origin": EXT_ORIGIN})
+    assert r.status_code == 401
+    assert r.json["field"] == "Authorization"
+    assert stored(app) == 0
+
+
+def test_wrong_token_is_refused(client, app, token):
+    bad = token[:-1] + ("a" if token[-1] != "a" else "b")
+    r = client.post("/api/capture", json=GOOD, headers={"Authorization": f"Bearer {bad}", "Origin": EXT_ORIGIN})
+    assert r.status_code == 401
+    assert stored(app) == 0
+
+
+def test_valid_token_is_accepted(client, app, auth):
+    r = client.post("/api/capture", json=GOOD, headers=auth)
+    assert r.status_code == 200, r.json
+    assert stored(app) == 2
+
+
+@pytest.mark.parametrize("origin", ["https://evil.example", "http://127.0.0.1:9999", "chrome-extension://" + "b" * 32,
+                                    "null"])
+def test_foreign_origin_is_refused_even_with_token(client, app, token, origin):
+    r = client.post("/api/capture", json=GOOD, headers={"Authorization": f"Bearer {token}", "Origin": origin})
+    assert r.status_code == 403
+    assert stored(app) == 0
+
+
+@pytest.mark.parametrize("host", ["evil.example", "evil.example:7317", "127.0.0.1.evil.example", "192.168.1.5:7317", ""])
+def test_rebinding_host_is_refused(client, auth, host):
+    r = client.get("/api/status", headers={"Host": host})
+    assert r.status_code == 403
+    assert r.json["error"] == "bad_host"
+
+
+@pytest.mark.parametrize("host", ["localhost", "127.0.0.1", "[::1]", "localhost:7317"])
+def test_loopback_hosts_are_served(client, host):
+    assert client.get("/api/status", headers={"Host": host}).status_code == 200
+
+
+def test_host_must_carry_our_port_once_known(app, client):
+    app.config["PORT"] = 7317
+    assert client.get("/api/status", headers={"Host": "127.0.0.1:7317"}).status_code == 200
+    assert client.get("/api/status", headers={"Host": "127.0.0.1:8080"}).status_code == 403
+
+
+def test_text_plain_body_is_refused(client, app, auth):
+    import json
+    r = client.post("/api/capture", data=json.dumps(GOOD), headers={**auth, "Content-Type": "text/plain"})
+    assert r.status_code == 415
+    assert r.json["field"] == "Content-Type"
+    assert stored(app) == 0
+
+
+def test_form_body_is_refused(client, app, auth):
+    r = client.post("/api/capture", data={"v": "1"}, headers=auth)
+    assert r.status_code == 415
+
+
+def test_oversized_body_is_refused(client, app, auth):
+    big = capture([post_item(), comment_item("comment-1", "anna", text="x" * 3000)] +
+                  [comment_item(f"comment-{i}", "bob", text="y" * 3000) for i in range(2, 900)])
+    r = client.post("/api/capture", json=big, headers=auth)
+    assert r.status_code == 413
+    assert r.json["field"] == "body"
+    assert stored(app) == 0
+
+
+def test_pairing_refuses_web_page_origins(client):
+    r = client.post("/api/pair", json={"client": "x"}, headers={"Origin": "https://evil.example"})
+    assert r.status_code == 403
+
+
+def test_token_is_delivered_once_and_only_to_the_requesting_origin(client, app):
+    r = client.post("/api/pair", json={"client": "x"}, headers={"Origin": EXT_ORIGIN})
+    rid = r.json["request"]
+    other = "chrome-extension://" + "c" * 32
+    assert client.get(f"/api/pair/{rid}", headers={"Origin": other}).status_code == 404
+    assert client.get(f"/api/pair/{rid}", headers={"Origin": EXT_ORIGIN}).json == {"status": "pending"}
+    app.extensions["cloutlens"].pairing.decide(rid, approve=True)
+    first = client.get(f"/api/pair/{rid}", headers={"Origin": EXT_ORIGIN})
+    assert first.json["status"] == "approved" and len(first.json["token"]) >= 40
+    assert client.get(f"/api/pair/{rid}", headers={"Origin": EXT_ORIGIN}).status_code == 404
+
+
+def test_denied_pairing_gives_no_token(client, app):
+    r = client.post("/api/pair", json={"client": "x"}, headers={"Origin": EXT_ORIGIN})
+    app.extensions["cloutlens"].pairing.decide(r.json["request"], approve=False)
+    polled = client.get(f"/api/pair/{r.json['request']}", headers={"Origin": EXT_ORIGIN})
+    assert polled.json == {"status": "denied"}
+
+
+def test_tokens_are_stored_hashed(app, token):
+    config_file = (app.extensions["cloutlens"].store.data_dir / "config.json").read_text()
+    assert token not in config_file
+    assert "chrome-extension://" in config_file
+
+
+def test_dashboard_approval_needs_csrf_and_same_origin(client, app):
+    r = client.post("/api/pair", json={"client": "x"}, headers={"Origin": EXT_ORIGIN})
+    rid = r.json["request"]
+    page = client.get("/pair")
+    assert r.json["code"].encode() in page.data
+    # A cross-site form post is refused before the form is even read.
+    evil = client.post(f"/pair/{rid}", data={"decision": "approve"}, headers={"Origin": "https://evil.example"})
+    assert evil.status_code == 403
+    no_csrf = client.post(f"/pair/{rid}", data={"decision": "approve"}, headers={"Origin": "http://localhost"})
+    assert no_csrf.status_code == 400
+    from server.dashboard import csrf_token
+    with app.test_request_context():
+        tok = csrf_token()
+    ok = client.post(f"/pair/{rid}", data={"decision": "approve", "csrf": tok}, headers={"Origin": "http://localhost"})
+    assert ok.status_code == 303
+    assert client.get(f"/api/pair/{rid}", headers={"Origin": EXT_ORIGIN}).json["status"] == "approved"
+
+
+def test_cors_headers_name_the_exact_extension_origin(client, auth):
+    r = client.get("/api/status", headers=auth)
+    assert r.headers["Access-Control-Allow-Origin"] == EXT_ORIGIN
+    r = client.get("/api/status", headers={"Origin": "https://evil.example"})
+    assert "Access-Control-Allow-Origin" not in r.headers
+
+
+def test_preflight_from_a_web_page_gets_no_cors_grant(client):
+    r = client.options("/api/capture", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"})
+    assert "Access-Control-Allow-Origin" not in r.headers
