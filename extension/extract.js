@@ -1,0 +1,648 @@
+// Cloutlens extraction engine (JS): applies a declarative site adapter to a document and returns
+// a capture (contract v1) plus, for each item, the element holding the author's name.
+//
+// server/extract.py is the same engine in Python; tests/adapters/test_conformance.py runs both on
+// the same pages and requires identical items, so every rule here has a twin there. When changing
+// one, change the other. The rule language is documented in docs/adapters.md.
+//
+// Page content is hostile: this file only reads textContent-equivalents (text nodes) and
+// attributes, never innerHTML or any other HTML-parsing sink. JSON-LD is read with JSON.parse.
+// A classic script (no modules): it is loaded as an MV3 content script before content.js.
+(function () {
+  "use strict";
+
+  var TEXT_MAX = 2000;
+  var HANDLE_MAX = 100;
+  var NAME_MAX = 200;
+  var URL_MAX = 2048;
+  var TITLE_MAX = 500;
+  var ID_MAX = 256;
+  var MENTIONS_MAX = 50;
+
+  // An explicit whitespace class, because JS's \s and Python's \s differ; the Python twin uses
+  // exactly this class.
+  var WS = "[\\t\\n\\u000b\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff]";
+  var WS_RUN = new RegExp(WS + "+", "g");
+  var WS_EDGE = new RegExp("^" + WS + "+|" + WS + "+$", "g");
+  var CTRL = /[\u0000-\u0008\u000e-\u001f\u007f]/g;
+
+  // Text inside these is never what a reader sees as a comment's words.
+  var SKIP_TAGS = { script: 1, style: 1, noscript: 1, template: 1, textarea: 1, select: 1, svg: 1, button: 1 };
+  // Block boundaries become line breaks in "block" text, so paragraphs do not run together.
+  var BLOCK_TAGS = {};
+  ("address article aside blockquote br dd details dialog div dl dt fieldset figcaption figure footer " +
+    "form h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section summary table tbody thead tfoot tr td th ul")
+    .split(" ").forEach(function (t) { BLOCK_TAGS[t] = 1; });
+
+  function clean(s) {
+    return s.replace(CTRL, "").replace(WS_RUN, " ").replace(WS_EDGE, "");
+  }
+
+  // Cap by code points, as Python (and JSON Schema's maxLength) counts them.
+  function cap(s, n) {
+    if (s.length <= n) return s;
+    var out = "", count = 0;
+    for (var ch of s) {
+      if (count === n) break;
+      out += ch;
+      count++;
+    }
+    return out;
+  }
+
+  function textOf(root, skip, block) {
+    var lines = [];
+    var cur = [];
+    function brk() {
+      lines.push(cur.join(""));
+      cur = [];
+    }
+    function walk(node) {
+      for (var c = node.firstChild; c; c = c.nextSibling) {
+        var t = c.nodeType;
+        if (t === 3) cur.push(c.data);
+        else if (t === 1) {
+          var n = c.localName;
+          if (SKIP_TAGS[n] === 1) continue;
+          if (skip && c.matches(skip)) continue;
+          var b = BLOCK_TAGS[n] === 1;
+          if (b) brk();
+          walk(c);
+          if (b) brk();
+        }
+      }
+    }
+    walk(root);
+    brk();
+    var out = [];
+    for (var i = 0; i < lines.length; i++) {
+      var l = clean(lines[i]);
+      if (l) out.push(l);
+    }
+    return out.join(block ? "\n" : " ");
+  }
+
+  var reCache = new Map();
+  function regex(src, global) {
+    var key = (global ? "g:" : ":") + src;
+    var r = reCache.get(key);
+    if (!r) {
+      r = new RegExp(src, global ? "gu" : "u");
+      reCache.set(key, r);
+    }
+    return r;
+  }
+
+  // ---- URLs: resolved by hand (not with URL()) so that both engines give the same string.
+  var ABS_HTTP = /^https?:\/\//i;
+  var SCHEME = /^[a-zA-Z][a-zA-Z0-9+.\-]*:/;
+  var WAYBACK = /^https?:\/\/web\.archive\.org\/web\/[0-9]+[a-z_]*\/(https?:\/\/.*)$/i;
+
+  function unwrapArchive(u) {
+    var m = WAYBACK.exec(u);
+    return m ? m[1] : u;
+  }
+
+  function splitUrl(u) {
+    // -> [origin, path, query, fragment] for an absolute http(s) URL
+    var m = /^(https?:\/\/[^\/?#]*)([^?#]*)(\?[^#]*)?(#.*)?$/i.exec(u);
+    if (!m) return null;
+    return [m[1], m[2] || "/", m[3] || "", m[4] || ""];
+  }
+
+  function removeDots(path) {
+    var segs = path.split("/");
+    var out = [];
+    for (var i = 0; i < segs.length; i++) {
+      var s = segs[i];
+      if (s === ".") {
+        if (i === segs.length - 1) out.push("");
+      } else if (s === "..") {
+        if (out.length > 1) out.pop();
+        if (i === segs.length - 1) out.push("");
+      } else out.push(s);
+    }
+    return out.join("/");
+  }
+
+  function resolveUrl(href, base) {
+    if (href == null) return null;
+    var h = href.replace(/[\t\n\r]/g, "").replace(WS_EDGE, "");
+    if (!h) return null;
+    var out;
+    if (ABS_HTTP.test(h)) out = h;
+    else if (SCHEME.test(h)) return null; // javascript:, data:, mailto: ... never a profile
+    else {
+      var b = base ? splitUrl(base) : null;
+      if (!b) return null;
+      if (h.slice(0, 2) === "//") out = b[0].split("//")[0] + h;
+      else if (h[0] === "/") out = b[0] + h;
+      else if (h[0] === "?") out = b[0] + b[1] + h;
+      else if (h[0] === "#") out = b[0] + b[1] + b[2] + h;
+      else {
+        var dir = b[1].slice(0, b[1].lastIndexOf("/") + 1);
+        var m = /^([^?#]*)(.*)$/.exec(h);
+        out = b[0] + removeDots(dir + m[1]) + m[2];
+      }
+    }
+    out = unwrapArchive(out);
+    return out.length <= URL_MAX ? out : null;
+  }
+
+  function hostOf(u) {
+    var m = /^https?:\/\/(?:[^\/?#@]*@)?(\[[^\]]*\]|[^\/?#:]*)/i.exec(u || "");
+    return m ? m[1].toLowerCase() : "";
+  }
+
+  function siteOf(u) {
+    var h = hostOf(u);
+    return h.indexOf("www.") === 0 ? h.slice(4) : h;
+  }
+
+  // ---- numbers ("1.2k", "3,456 points") and times (datetime / title attributes)
+  var NUM = /([0-9]+(?:[.,][0-9]+)*)(?:[ \u00a0]?([kKmM])(?![a-zA-Z]))?/;
+
+  function parseCount(s) {
+    var m = NUM.exec(s);
+    if (!m) return null;
+    var n;
+    if (m[2]) {
+      var f = /^[0-9]+(?:[.,][0-9]+)?/.exec(m[1])[0].replace(",", ".");
+      n = Math.floor(parseFloat(f) * (m[2] === "k" || m[2] === "K" ? 1e3 : 1e6) + 0.5);
+    } else {
+      n = parseInt(m[1].replace(/[.,]/g, ""), 10);
+    }
+    if (!(n >= 0) || n > 1e9) return null;
+    return n;
+  }
+
+  var TIME = /^([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[T ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:[.,][0-9]+)?)?)?[ ]?(Z|z|[+\-][0-9]{2}(?::?[0-9]{2})?)?/;
+  var DAYS = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+  function pad(n, w) {
+    var s = String(n);
+    while (s.length < w) s = "0" + s;
+    return s;
+  }
+
+  function fromEpoch(ms) {
+    var d = new Date(ms);
+    var y = d.getUTCFullYear();
+    if (!(y >= 1990 && y <= 2200)) return null;
+    return pad(y, 4) + "-" + pad(d.getUTCMonth() + 1, 2) + "-" + pad(d.getUTCDate(), 2) + "T" +
+      pad(d.getUTCHours(), 2) + ":" + pad(d.getUTCMinutes(), 2) + ":" + pad(d.getUTCSeconds(), 2) + "Z";
+  }
+
+  function parseTime(s) {
+    if (/^[0-9]{9,11}$/.test(s)) return fromEpoch(parseInt(s, 10) * 1000);
+    if (/^[0-9]{12,14}$/.test(s)) return fromEpoch(Math.floor(parseInt(s, 10) / 1000) * 1000);
+    var m = TIME.exec(s);
+    if (!m) return null;
+    var y = +m[1], mo = +m[2], d = +m[3];
+    var hh = m[4] ? +m[4] : 0, mi = m[5] ? +m[5] : 0, ss = m[6] ? +m[6] : 0;
+    if (mo < 1 || mo > 12 || d < 1 || d > DAYS[mo - 1]) return null;
+    if (mo === 2 && d === 29 && !(y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0))) return null;
+    if (hh > 23 || mi > 59 || ss > 60) return null;
+    if (ss === 60) ss = 59;
+    var off = 0;
+    var tz = m[7];
+    if (tz && tz !== "Z" && tz !== "z") {
+      var digits = tz.slice(1).replace(":", "");
+      var oh = +digits.slice(0, 2), om = digits.length > 2 ? +digits.slice(2, 4) : 0;
+      if (oh > 23 || om > 59) return null;
+      off = (oh * 60 + om) * (tz[0] === "-" ? -1 : 1);
+    }
+    return fromEpoch(Date.UTC(y, mo - 1, d, hh, mi, ss) - off * 60000);
+  }
+
+  // ---- stable ids for items that have none (some microformats / JSON-LD comments):
+  // two FNV-1a passes over UTF-16 code units, hex; Python hashes the same code units.
+  function hash64(s) {
+    var a = 0x811c9dc5, b = 0x01000193 ^ 0x5bd1e995;
+    for (var i = 0; i < s.length; i++) {
+      var c = s.charCodeAt(i);
+      a = Math.imul(a ^ c, 0x01000193) >>> 0;
+      b = Math.imul(b ^ c, 0x01000193) >>> 0;
+      b = (b ^ (b >>> 13)) >>> 0;
+    }
+    return pad(a.toString(16), 8) + pad(b.toString(16), 8);
+  }
+
+  // ---- rules
+
+  function asList(r) {
+    if (r == null) return [];
+    return Array.isArray(r) ? r : [r];
+  }
+
+  function isOwned(el, ctx, env, rule) {
+    if (rule.doc || rule.own === false || !env.scope) return true;
+    var owner = el.closest(env.scope);
+    return owner === ctx || (owner === null && ctx === env.doc);
+  }
+
+  // Candidate elements for a rule, in document order (or reversed for "last").
+  function candidates(ctx, rule, env) {
+    if (!rule.sel) return ctx === env.doc ? [] : [ctx];
+    var base = rule.doc ? env.doc : ctx;
+    if (!rule.all && !rule.last) {
+      var first = base.querySelector(rule.sel);
+      if (!first) return [];
+      if (isOwned(first, ctx, env, rule)) return [first];
+    }
+    var found = base.querySelectorAll(rule.sel);
+    var out = [];
+    for (var i = 0; i < found.length; i++) {
+      if (isOwned(found[i], ctx, env, rule)) {
+        out.push(found[i]);
+        if (!rule.all && !rule.last) break;
+      }
+    }
+    if (rule.last && out.length) return [out[out.length - 1]];
+    return out;
+  }
+
+  function rawValue(el, rule) {
+    if (rule.attr) {
+      var a = el.getAttribute(rule.attr);
+      return a == null ? "" : clean(a);
+    }
+    return textOf(el, rule.skip || null, rule.text === "block");
+  }
+
+  // Turns one raw string into zero or more finished values.
+  function finish(raw, rule, env) {
+    var vals;
+    var v = raw;
+    if (rule.url) {
+      v = resolveUrl(v, env.url);
+      if (!v) return [];
+    }
+    if (rule.re) {
+      if (rule.all) {
+        vals = [];
+        var rg = regex(rule.re, true);
+        rg.lastIndex = 0;
+        var m;
+        while ((m = rg.exec(v)) !== null) {
+          if (m[0] === "") { rg.lastIndex++; continue; }
+          vals.push(m[1] !== undefined ? m[1] : m[0]);
+        }
+      } else {
+        var m1 = regex(rule.re, false).exec(v);
+        vals = m1 ? [m1[1] !== undefined ? m1[1] : m1[0]] : [];
+      }
+    } else vals = [v];
+    var out = [];
+    for (var i = 0; i < vals.length; i++) {
+      var x = vals[i];
+      if (rule.decode) {
+        try { x = decodeURIComponent(x); } catch (e) { /* keep the raw form */ }
+      }
+      if (rule.num) {
+        x = parseCount(x);
+        if (x === null) continue;
+      } else if (rule.time) {
+        x = parseTime(x);
+        if (x === null) continue;
+      } else if (typeof x === "string") {
+        // block text is already clean line by line; cleaning again would join its lines
+        if (rule.text !== "block" || rule.re) x = clean(x);
+        if (!x) continue;
+      }
+      if (rule.fmt) {
+        var xs = String(x);
+        // a function replacement, so "$&" in page text is not a replacement pattern
+        x = rule.fmt.replace("{}", function () { return xs; });
+      }
+      out.push(x);
+    }
+    return out;
+  }
+
+  // First non-empty value of a rule or a list of alternative rules: {value, el} or null.
+  function one(ctx, rules, env) {
+    var list = asList(rules);
+    for (var i = 0; i < list.length; i++) {
+      var rule = list[i];
+      if (rule.value !== undefined) return { value: rule.value, el: null };
+      var els = candidates(ctx, rule, env);
+      for (var j = 0; j < els.length; j++) {
+        var vals = finish(rawValue(els[j], rule), rule, env);
+        if (vals.length) return { value: vals[0], el: els[j] };
+      }
+    }
+    return null;
+  }
+
+  // Every value of every rule (mentions).
+  function every(ctx, rules, env) {
+    var list = asList(rules);
+    var out = [];
+    for (var i = 0; i < list.length; i++) {
+      var rule = Object.assign({}, list[i], { all: true });
+      var els = candidates(ctx, rule, env);
+      for (var j = 0; j < els.length; j++) {
+        var vals = finish(rawValue(els[j], rule), rule, env);
+        for (var k = 0; k < vals.length; k++) out.push(String(vals[k]));
+      }
+    }
+    return out;
+  }
+
+  function val(ctx, rules, env) {
+    var r = one(ctx, rules, env);
+    return r ? r.value : null;
+  }
+
+  // ---- items
+
+  function buildItem(ctx, spec, env, kind) {
+    var author = spec.author || {};
+    var nameR = one(ctx, author.name, env);
+    var handleR = one(ctx, author.handle, env);
+    var name = nameR ? cap(String(nameR.value), NAME_MAX) : "";
+    var handle = handleR ? String(handleR.value) : name;
+    handle = cap(handle.replace(/^@/, ""), HANDLE_MAX);
+    if (!handle) return null;
+    if (!name) name = handle;
+    var a = { handle: handle, name: name };
+    var aurl = val(ctx, author.url, env);
+    if (aurl) a.url = String(aurl);
+
+    var item = { id: null, kind: kind, parent: null, author: a };
+    var text = val(ctx, spec.text, env);
+    item.text = text ? cap(String(text), TEXT_MAX) : "";
+    var at = val(ctx, spec.at, env);
+    if (at) item.at = at;
+    var url = val(ctx, spec.url, env);
+    if (url) item.url = String(url);
+    if (spec.reactions) {
+      var reactions = {};
+      var any = false;
+      Object.keys(spec.reactions).forEach(function (k) {
+        var n = val(ctx, spec.reactions[k], env);
+        if (typeof n === "number") {
+          reactions[k] = n;
+          any = true;
+        }
+      });
+      if (any) item.reactions = reactions;
+    }
+    if (spec.mentions) {
+      var seen = {};
+      var ms = [];
+      var raw = every(ctx, spec.mentions, env);
+      for (var i = 0; i < raw.length && ms.length < MENTIONS_MAX; i++) {
+        var h = cap(raw[i].replace(/^@/, ""), HANDLE_MAX);
+        var key = h.toLowerCase();
+        if (h && !seen[key]) {
+          seen[key] = 1;
+          ms.push(h);
+        }
+      }
+      if (ms.length) item.mentions = ms;
+    }
+    var idv = val(ctx, spec.id, env);
+    item.id = idv ? cap(String(idv), ID_MAX) : "h-" + hash64(handle + "\n" + item.text);
+    var badge = author.badge ? one(ctx, { sel: author.badge }, env) : null;
+    var el = (badge && badge.el) || (nameR && nameR.el) || (handleR && handleR.el) || null;
+    return { item: item, el: el };
+  }
+
+  function pageUrl(doc, url) {
+    var u = url;
+    if (!u) {
+      var c = doc.querySelector('link[rel="canonical"][href]');
+      if (c) u = resolveUrl(c.getAttribute("href"), null);
+    }
+    if (!u) {
+      var og = doc.querySelector('meta[property="og:url"][content]');
+      if (og) u = resolveUrl(og.getAttribute("content"), null);
+    }
+    if (!u) return null;
+    u = unwrapArchive(clean(u));
+    var hash = u.indexOf("#");
+    return hash >= 0 ? u.slice(0, hash) : u;
+  }
+
+  function pageTitle(doc) {
+    var t = doc.querySelector("head > title") || doc.querySelector("title");
+    return t ? cap(textOf(t, null, false), TITLE_MAX) : "";
+  }
+
+  function scopeOf(adapter) {
+    var parts = [];
+    if (adapter.post && adapter.post.root) parts.push(adapter.post.root);
+    asList(adapter.items).forEach(function (s) { if (s.select) parts.push(s.select); });
+    return parts.join(", ");
+  }
+
+  function postIdFromUrl(u) {
+    var p = splitUrl(u || "");
+    if (!p) return "page";
+    return cap("url:" + p[1] + p[2], ID_MAX);
+  }
+
+  function extract(doc, adapter, url) {
+    var pu = pageUrl(doc, url);
+    var env = { doc: doc, url: pu, scope: scopeOf(adapter) };
+    var items = [];
+    var names = [];
+    var byId = {};
+    var elId = new Map();
+
+    function add(built) {
+      if (!built || byId[built.item.id]) return false;
+      byId[built.item.id] = built.item;
+      items.push(built.item);
+      if (built.el) names.push({ itemId: built.item.id, handle: built.item.author.handle, element: built.el });
+      return true;
+    }
+
+    var post = adapter.post || {};
+    var postRoot = post.root ? doc.querySelector(post.root) : null;
+    var postCtx = postRoot || doc;
+    var postId = val(postCtx, post.id, env);
+    postId = postId ? cap(String(postId), ID_MAX) : postIdFromUrl(pu);
+    if (post.author) {
+      var bp = buildItem(postCtx, post, env, "post");
+      if (bp) {
+        bp.item.id = postId;
+        add(bp);
+      }
+    }
+    if (postRoot) elId.set(postRoot, postId);
+
+    var specs = asList(adapter.items);
+    var pending = [];
+    for (var s = 0; s < specs.length; s++) {
+      var spec = specs[s];
+      var els = doc.querySelectorAll(spec.select);
+      var stack = [];
+      for (var i = 0; i < els.length; i++) {
+        var el = els[i];
+        var built = buildItem(el, spec, env, spec.kind || "comment");
+        if (!built) continue;
+        if (!add(built)) continue;
+        var it = built.item;
+        elId.set(el, it.id);
+        var p = spec.parent || { by: "nesting" };
+        if (p.by === "depth") {
+          var dv = val(el, p.depth, env);
+          var d = typeof dv === "number" ? dv : 0;
+          while (stack.length && stack[stack.length - 1][0] >= d) stack.pop();
+          it.parent = stack.length ? stack[stack.length - 1][1] : postId;
+          stack.push([d, it.id]);
+        } else if (p.by === "ref") {
+          var ref = val(el, p.ref, env);
+          it.parent = ref ? cap(String(ref), ID_MAX) : postId;
+        } else if (p.by === "none") {
+          it.parent = postId;
+        } else {
+          pending.push([it, el, p.of || spec.select]);
+        }
+      }
+    }
+    // Nesting is resolved after every spec has run, so a comment can point at an answer.
+    for (var k = 0; k < pending.length; k++) {
+      var itm = pending[k][0];
+      var anc = pending[k][1].parentElement;
+      var found = null;
+      while (anc) {
+        anc = anc.closest(pending[k][2]);
+        if (!anc) break;
+        var aid = elId.get(anc);
+        if (aid) { found = aid; break; }
+        anc = anc.parentElement;
+      }
+      itm.parent = found || postId;
+    }
+    if (adapter.jsonld) jsonLd(doc, env, postId, add);
+    for (var q = 0; q < items.length; q++) {
+      if (items[q].kind === "post") items[q].parent = null;
+      else if (items[q].parent === items[q].id) items[q].parent = postId;
+    }
+
+    var page = { url: pu, title: pageTitle(doc), site: adapter.site || siteOf(pu) || "unknown" };
+    if (adapter.site && pu && siteOf(pu) !== adapter.site && siteOf(pu).slice(-adapter.site.length - 1) !== "." + adapter.site) {
+      page.site = siteOf(pu);
+    }
+    return { capture: { v: 1, page: page, items: items }, names: names };
+  }
+
+  // ---- schema.org Comment in JSON-LD (the generic adapter). Walks parsed JSON, never HTML.
+  function ldType(o) {
+    var t = o["@type"];
+    return Array.isArray(t) ? t.map(String) : t == null ? [] : [String(t)];
+  }
+
+  function ldAuthor(a) {
+    if (Array.isArray(a)) a = a[0];
+    if (typeof a === "string") return { name: a, url: null };
+    if (!a || typeof a !== "object") return null;
+    var name = typeof a.name === "string" ? a.name : typeof a.alternateName === "string" ? a.alternateName : "";
+    var url = typeof a.url === "string" ? a.url : null;
+    return { name: name, url: url };
+  }
+
+  function ldStr(v) {
+    return typeof v === "string" ? v : "";
+  }
+
+  function jsonLd(doc, env, postId, add) {
+    var scripts = doc.querySelectorAll('script[type="application/ld+json"]');
+    function visit(o, parentId, depth) {
+      if (depth > 40 || o == null || typeof o !== "object") return;
+      if (Array.isArray(o)) {
+        for (var i = 0; i < o.length; i++) visit(o[i], parentId, depth + 1);
+        return;
+      }
+      var types = ldType(o);
+      var isComment = types.indexOf("Comment") >= 0 || types.indexOf("Answer") >= 0;
+      var here = parentId;
+      if (isComment) {
+        var a = ldAuthor(o.author);
+        var name = a ? cap(clean(a.name), NAME_MAX) : "";
+        var aurl = a && a.url ? resolveUrl(a.url, env.url) : null;
+        if (name) {
+          var text = cap(clean(ldStr(o.text)), TEXT_MAX);
+          var idSrc = clean(ldStr(o["@id"]) || ldStr(o.url));
+          var item = { id: null, kind: "comment", parent: parentId || postId,
+            author: { handle: cap(name, HANDLE_MAX), name: name }, text: text };
+          if (aurl) item.author.url = aurl;
+          var at = parseTime(clean(ldStr(o.dateCreated) || ldStr(o.datePublished)));
+          if (at) item.at = at;
+          var iurl = o.url ? resolveUrl(ldStr(o.url), env.url) : null;
+          if (iurl) item.url = iurl;
+          var likes = o.upvoteCount;
+          if (typeof likes === "number" && likes >= 0 && likes <= 1e9 && Math.floor(likes) === likes) item.reactions = { like: likes };
+          item.id = idSrc ? cap("ld:" + idSrc, ID_MAX) : "h-" + hash64(item.author.handle + "\n" + text);
+          add({ item: item, el: null });
+          here = item.id;
+        }
+      }
+      var keys = Object.keys(o);
+      for (var k = 0; k < keys.length; k++) {
+        var key = keys[k];
+        if (key === "author" || key === "@context") continue;
+        var v = o[key];
+        if (v && typeof v === "object") visit(v, isComment ? here : parentId, depth + 1);
+      }
+    }
+    for (var i = 0; i < scripts.length; i++) {
+      var data;
+      try {
+        data = JSON.parse(scripts[i].textContent);
+      } catch (e) {
+        continue;
+      }
+      visit(data, null, 0);
+    }
+  }
+
+  // ---- adapter choice
+
+  function hostMatches(host, patterns) {
+    for (var i = 0; i < (patterns || []).length; i++) {
+      var p = String(patterns[i]).toLowerCase().replace(/^\*\./, "");
+      if (host === p || host.slice(-p.length - 1) === "." + p) return true;
+    }
+    return false;
+  }
+
+  function detects(doc, adapter) {
+    if (!adapter.detect) return false;
+    try {
+      return doc.querySelector(adapter.detect) !== null;
+    } catch (e) {
+      return false;
+    }
+  }
+
+  function pickAdapter(adapters, doc, url) {
+    var host = hostOf(pageUrl(doc, url));
+    var i;
+    if (host) {
+      // A known host wins even before its markup has loaded (single-page apps render late).
+      for (i = 0; i < adapters.length; i++) {
+        if (adapters[i].hosts && adapters[i].hosts.length && hostMatches(host, adapters[i].hosts)) return adapters[i];
+      }
+    }
+    for (i = 0; i < adapters.length; i++) {
+      var a = adapters[i];
+      var markupOnly = !a.hosts || !a.hosts.length;
+      if ((markupOnly || !host) && detects(doc, a)) return a;
+    }
+    return null;
+  }
+
+  var CloutlensExtract = {
+    pickAdapter: pickAdapter,
+    extract: extract,
+    // exposed for unit tests of the twin engines
+    _internal: { parseCount: parseCount, parseTime: parseTime, resolveUrl: resolveUrl, siteOf: siteOf, hash64: hash64, clean: clean },
+  };
+  globalThis.CloutlensExtract = CloutlensExtract;
+  if (typeof module !== "undefined") module.exports = CloutlensExtract;
+})();

@@ -1,0 +1,754 @@
+"""The extraction engine in Python: a site adapter (declarative JSON) applied to a saved page.
+
+This is the twin of extension/extract.js, which does the same on live pages; the conformance test
+(tests/adapters/test_conformance.py) runs both on the same pages and requires identical items, so
+every rule here mirrors one there, down to the whitespace class, the URL resolution and the number
+and time parsers. Change both together. The rule language is documented in docs/adapters.md.
+
+Parsing is bs4 with lxml (html.parser turns quadratic on some real pages); CSS is soupsieve.
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+from datetime import datetime, timedelta, timezone
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import unquote
+
+import soupsieve as sv
+from bs4 import BeautifulSoup, NavigableString, Tag
+from bs4.element import PreformattedString
+
+ADAPTER_DIR = Path(__file__).resolve().parent.parent / "extension" / "adapters"
+
+TEXT_MAX = 2000
+HANDLE_MAX = 100
+NAME_MAX = 200
+URL_MAX = 2048
+TITLE_MAX = 500
+ID_MAX = 256
+MENTIONS_MAX = 50
+
+_WS = "[\\t\\n\\u000b\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff]"
+_WS_RUN = re.compile(_WS + "+")
+_CTRL = re.compile("[\u0000-\u0008\u000e-\u001f\u007f]")
+_WS_CHARS = "\t\n\u000b\f\r \u00a0\u1680" + "".join(chr(c) for c in range(0x2000, 0x200B)) + \
+    "\u2028\u2029\u202f\u205f\u3000\ufeff"
+
+SKIP_TAGS = frozenset("script style noscript template textarea select svg button".split())
+BLOCK_TAGS = frozenset((
+    "address article aside blockquote br dd details dialog div dl dt fieldset figcaption figure footer "
+    "form h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section summary table tbody thead tfoot tr td th ul"
+).split())
+
+
+class AdapterError(ValueError):
+    """An adapter file that cannot be used (bad JSON, bad selector, bad regex)."""
+
+
+def clean(s: str) -> str:
+    return _WS_RUN.sub(" ", _CTRL.sub("", s)).strip(_WS_CHARS)
+
+
+def _text_strings(node):
+    return isinstance(node, NavigableString) and not isinstance(node, PreformattedString)
+
+
+def text_of(root, skip=None, block=False) -> str:
+    lines: list[str] = []
+    cur: list[str] = []
+
+    def walk(node):
+        nonlocal cur
+        for c in node.contents:
+            if isinstance(c, Tag):
+                n = c.name
+                if n in SKIP_TAGS:
+                    continue
+                if skip is not None and skip.match(c):
+                    continue
+                b = n in BLOCK_TAGS
+                if b:
+                    lines.append("".join(cur))
+                    cur = []
+                walk(c)
+                if b:
+                    lines.append("".join(cur))
+                    cur = []
+            elif _text_strings(c):
+                cur.append(str(c))
+
+    walk(root)
+    lines.append("".join(cur))
+    out = [x for x in (clean(line) for line in lines) if x]
+    return ("\n" if block else " ").join(out)
+
+
+@lru_cache(maxsize=None)
+def _css(sel: str):
+    try:
+        return sv.compile(sel)
+    except Exception as e:  # soupsieve raises its own SelectorSyntaxError
+        raise AdapterError(f"bad CSS selector {sel!r}: {e}") from None
+
+
+@lru_cache(maxsize=None)
+def _re(src: str):
+    try:
+        return re.compile(src, re.ASCII)
+    except re.error as e:
+        raise AdapterError(f"bad regular expression {src!r}: {e}") from None
+
+
+# ---- URLs, resolved by hand exactly as extract.js does
+_ABS_HTTP = re.compile(r"^https?://", re.I)
+_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.\-]*:")
+_WAYBACK = re.compile(r"^https?://web\.archive\.org/web/[0-9]+[a-z_]*/(https?://.*)$", re.I | re.S)
+_SPLIT = re.compile(r"^(https?://[^/?#]*)([^?#]*)(\?[^#]*)?(#.*)?$", re.I | re.S)
+_HOST = re.compile(r"^https?://(?:[^/?#@]*@)?(\[[^\]]*\]|[^/?#:]*)", re.I)
+
+
+def unwrap_archive(u: str) -> str:
+    m = _WAYBACK.match(u)
+    return m.group(1) if m else u
+
+
+def _split_url(u: str):
+    m = _SPLIT.match(u)
+    if not m:
+        return None
+    return [m.group(1), m.group(2) or "/", m.group(3) or "", m.group(4) or ""]
+
+
+def _remove_dots(path: str) -> str:
+    segs = path.split("/")
+    out: list[str] = []
+    last = len(segs) - 1
+    for i, s in enumerate(segs):
+        if s == ".":
+            if i == last:
+                out.append("")
+        elif s == "..":
+            if len(out) > 1:
+                out.pop()
+            if i == last:
+                out.append("")
+        else:
+            out.append(s)
+    return "/".join(out)
+
+
+def resolve_url(href, base):
+    if href is None:
+        return None
+    h = re.sub(r"[\t\n\r]", "", href).strip(_WS_CHARS)
+    if not h:
+        return None
+    if _ABS_HTTP.match(h):
+        out = h
+    elif _SCHEME.match(h):
+        return None
+    else:
+        b = _split_url(base) if base else None
+        if not b:
+            return None
+        if h[:2] == "//":
+            out = b[0].split("//")[0] + h
+        elif h[0] == "/":
+            out = b[0] + h
+        elif h[0] == "?":
+            out = b[0] + b[1] + h
+        elif h[0] == "#":
+            out = b[0] + b[1] + b[2] + h
+        else:
+            d = b[1][: b[1].rfind("/") + 1]
+            m = re.match(r"^([^?#]*)(.*)$", h, re.S)
+            out = b[0] + _remove_dots(d + m.group(1)) + m.group(2)
+    out = unwrap_archive(out)
+    return out if len(out) <= URL_MAX else None
+
+
+def host_of(u) -> str:
+    m = _HOST.match(u or "")
+    return m.group(1).lower() if m else ""
+
+
+def site_of(u) -> str:
+    h = host_of(u)
+    return h[4:] if h.startswith("www.") else h
+
+
+# ---- numbers and times
+_NUM = re.compile(r"([0-9]+(?:[.,][0-9]+)*)(?:[ \u00a0]?([kKmM])(?![a-zA-Z]))?")
+_NUM_HEAD = re.compile(r"^[0-9]+(?:[.,][0-9]+)?")
+
+
+def parse_count(s: str):
+    m = _NUM.search(s)
+    if not m:
+        return None
+    if m.group(2):
+        f = _NUM_HEAD.match(m.group(1)).group(0).replace(",", ".", 1)
+        n = math.floor(float(f) * (1e3 if m.group(2) in "kK" else 1e6) + 0.5)
+    else:
+        n = int(re.sub(r"[.,]", "", m.group(1)))
+    if n < 0 or n > 1e9:
+        return None
+    return int(n)
+
+
+_TIME = re.compile(
+    r"^([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[T ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:[.,][0-9]+)?)?)?[ ]?"
+    r"(Z|z|[+\-][0-9]{2}(?::?[0-9]{2})?)?")
+_DAYS = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def _fmt_time(dt: datetime):
+    if not 1990 <= dt.year <= 2200:
+        return None
+    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_time(s: str):
+    if re.fullmatch(r"[0-9]{9,11}", s):
+        return _fmt_time(_EPOCH + timedelta(seconds=int(s)))
+    if re.fullmatch(r"[0-9]{12,14}", s):
+        return _fmt_time(_EPOCH + timedelta(seconds=int(s) // 1000))
+    m = _TIME.match(s)
+    if not m:
+        return None
+    y, mo, d = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    hh = int(m.group(4)) if m.group(4) else 0
+    mi = int(m.group(5)) if m.group(5) else 0
+    ss = int(m.group(6)) if m.group(6) else 0
+    if mo < 1 or mo > 12 or d < 1 or d > _DAYS[mo - 1]:
+        return None
+    if mo == 2 and d == 29 and not (y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)):
+        return None
+    if hh > 23 or mi > 59 or ss > 60:
+        return None
+    ss = min(ss, 59)
+    off = 0
+    tz = m.group(7)
+    if tz and tz not in ("Z", "z"):
+        digits = tz[1:].replace(":", "", 1)
+        oh = int(digits[:2])
+        om = int(digits[2:4]) if len(digits) > 2 else 0
+        if oh > 23 or om > 59:
+            return None
+        off = (oh * 60 + om) * (-1 if tz[0] == "-" else 1)
+    if y < 1 or y > 9999:
+        return None
+    try:
+        dt = datetime(y, mo, d, hh, mi, ss, tzinfo=timezone.utc) - timedelta(minutes=off)
+    except OverflowError:
+        return None
+    return _fmt_time(dt)
+
+
+def hash64(s: str) -> str:
+    """Two FNV-1a passes over UTF-16 code units: the same id as extract.js gives."""
+    a, b = 0x811C9DC5, 0x01000193 ^ 0x5BD1E995
+    data = s.encode("utf-16-le", "surrogatepass")
+    for i in range(0, len(data), 2):
+        c = data[i] | (data[i + 1] << 8)
+        a = ((a ^ c) * 0x01000193) & 0xFFFFFFFF
+        b = ((b ^ c) * 0x01000193) & 0xFFFFFFFF
+        b = b ^ (b >> 13)
+    return f"{a:08x}{b:08x}"
+
+
+# ---- rules
+
+def _as_list(r):
+    if r is None:
+        return []
+    return r if isinstance(r, list) else [r]
+
+
+def _is_owned(el, ctx, env, rule) -> bool:
+    if rule.get("doc") or rule.get("own") is False or env["scope"] is None:
+        return True
+    owner = env["scope"].closest(el)
+    return owner is ctx or (owner is None and ctx is env["doc"])
+
+
+def _candidates(ctx, rule, env):
+    sel = rule.get("sel")
+    if not sel:
+        return [] if ctx is env["doc"] else [ctx]
+    base = env["doc"] if rule.get("doc") else ctx
+    pat = _css(sel)
+    single = not rule.get("all") and not rule.get("last")
+    if single:
+        first = pat.select_one(base)
+        if first is None:
+            return []
+        if _is_owned(first, ctx, env, rule):
+            return [first]
+    out = []
+    for el in pat.select(base):
+        if _is_owned(el, ctx, env, rule):
+            out.append(el)
+            if single:
+                break
+    if rule.get("last") and out:
+        return [out[-1]]
+    return out
+
+
+def _raw_value(el, rule) -> str:
+    attr = rule.get("attr")
+    if attr:
+        a = el.get(attr) if isinstance(el, Tag) else None
+        if a is None:
+            return ""
+        if isinstance(a, list):  # only if a caller parsed with multi-valued attributes
+            a = " ".join(a)
+        return clean(a)
+    skip = rule.get("skip")
+    return text_of(el, _css(skip) if skip else None, rule.get("text") == "block")
+
+
+def _group(m):
+    if m.re.groups >= 1 and m.group(1) is not None:
+        return m.group(1)
+    return m.group(0)
+
+
+def _decode(x: str) -> str:
+    try:
+        return unquote(x, errors="strict")
+    except UnicodeDecodeError:
+        return x
+
+
+def _finish(raw: str, rule, env) -> list:
+    v = raw
+    if rule.get("url"):
+        v = resolve_url(v, env["url"])
+        if not v:
+            return []
+    src = rule.get("re")
+    if src:
+        pat = _re(src)
+        if rule.get("all"):
+            vals = [_group(m) for m in pat.finditer(v) if m.group(0) != ""]
+        else:
+            m = pat.search(v)
+            vals = [_group(m)] if m else []
+    else:
+        vals = [v]
+    out = []
+    for x in vals:
+        if rule.get("decode"):
+            x = _decode(x)
+        if rule.get("num"):
+            x = parse_count(x)
+            if x is None:
+                continue
+        elif rule.get("time"):
+            x = parse_time(x)
+            if x is None:
+                continue
+        elif isinstance(x, str):
+            # block text is already clean line by line; cleaning again would join its lines
+            if rule.get("text") != "block" or src:
+                x = clean(x)
+            if not x:
+                continue
+        fmt = rule.get("fmt")
+        if fmt:
+            x = fmt.replace("{}", str(x), 1)
+        out.append(x)
+    return out
+
+
+def _one(ctx, rules, env):
+    for rule in _as_list(rules):
+        if "value" in rule:
+            return rule["value"], None
+        for el in _candidates(ctx, rule, env):
+            vals = _finish(_raw_value(el, rule), rule, env)
+            if vals:
+                return vals[0], el
+    return None
+
+
+def _every(ctx, rules, env) -> list[str]:
+    out = []
+    for rule in _as_list(rules):
+        rule = {**rule, "all": True}
+        for el in _candidates(ctx, rule, env):
+            out.extend(str(v) for v in _finish(_raw_value(el, rule), rule, env))
+    return out
+
+
+def _val(ctx, rules, env):
+    r = _one(ctx, rules, env)
+    return r[0] if r else None
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _build_item(ctx, spec, env, kind):
+    author = spec.get("author") or {}
+    name_r = _one(ctx, author.get("name"), env)
+    handle_r = _one(ctx, author.get("handle"), env)
+    name = str(name_r[0])[:NAME_MAX] if name_r else ""
+    handle = str(handle_r[0]) if handle_r else name
+    handle = re.sub(r"^@", "", handle)[:HANDLE_MAX]
+    if not handle:
+        return None
+    if not name:
+        name = handle
+    a = {"handle": handle, "name": name}
+    aurl = _val(ctx, author.get("url"), env)
+    if aurl:
+        a["url"] = str(aurl)
+    item = {"id": None, "kind": kind, "parent": None, "author": a}
+    text = _val(ctx, spec.get("text"), env)
+    item["text"] = str(text)[:TEXT_MAX] if text else ""
+    at = _val(ctx, spec.get("at"), env)
+    if at:
+        item["at"] = at
+    url = _val(ctx, spec.get("url"), env)
+    if url:
+        item["url"] = str(url)
+    if spec.get("reactions"):
+        reactions = {}
+        for k, r in spec["reactions"].items():
+            n = _val(ctx, r, env)
+            if _is_int(n):
+                reactions[k] = n
+        if reactions:
+            item["reactions"] = reactions
+    if spec.get("mentions"):
+        seen = set()
+        ms = []
+        for raw in _every(ctx, spec["mentions"], env):
+            if len(ms) >= MENTIONS_MAX:
+                break
+            h = re.sub(r"^@", "", raw)[:HANDLE_MAX]
+            if h and h.lower() not in seen:
+                seen.add(h.lower())
+                ms.append(h)
+        if ms:
+            item["mentions"] = ms
+    idv = _val(ctx, spec.get("id"), env)
+    item["id"] = str(idv)[:ID_MAX] if idv else "h-" + hash64(handle + "\n" + item["text"])
+    badge = _one(ctx, {"sel": author["badge"]}, env) if author.get("badge") else None
+    el = (badge and badge[1]) or (name_r and name_r[1]) or (handle_r and handle_r[1]) or None
+    return item, el
+
+
+def page_url(doc, url):
+    u = url
+    if not u:
+        c = _css('link[rel="canonical"][href]').select_one(doc)
+        if c is not None:
+            u = resolve_url(c.get("href"), None)
+    if not u:
+        og = _css('meta[property="og:url"][content]').select_one(doc)
+        if og is not None:
+            u = resolve_url(og.get("content"), None)
+    if not u:
+        return None
+    u = unwrap_archive(clean(u))
+    return u.split("#", 1)[0]
+
+
+def page_title(doc) -> str:
+    t = _css("head > title").select_one(doc) or _css("title").select_one(doc)
+    return text_of(t)[:TITLE_MAX] if t is not None else ""
+
+
+def _scope_of(adapter):
+    parts = []
+    post = adapter.get("post") or {}
+    if post.get("root"):
+        parts.append(post["root"])
+    parts.extend(s["select"] for s in _as_list(adapter.get("items")) if s.get("select"))
+    return _css(", ".join(parts)) if parts else None
+
+
+def _post_id_from_url(u):
+    p = _split_url(u or "")
+    if not p:
+        return "page"
+    return ("url:" + p[1] + p[2])[:ID_MAX]
+
+
+def _parent_el(el):
+    p = el.parent
+    return p if isinstance(p, Tag) and not isinstance(p, BeautifulSoup) else None
+
+
+def extract(doc, adapter: dict, url=None):
+    """Apply one adapter to a parsed document. Returns (capture, names); names pairs each item
+    id with the element its author's name was read from, as the JS engine does for badges."""
+    pu = page_url(doc, url)
+    env = {"doc": doc, "url": pu, "scope": _scope_of(adapter)}
+    items: list[dict] = []
+    names: list[dict] = []
+    by_id: dict[str, dict] = {}
+    el_id: dict[int, str] = {}
+
+    def add(built) -> bool:
+        if not built or built[0]["id"] in by_id:
+            return False
+        item, el = built
+        by_id[item["id"]] = item
+        items.append(item)
+        if el is not None:
+            names.append({"itemId": item["id"], "handle": item["author"]["handle"], "element": el})
+        return True
+
+    post = adapter.get("post") or {}
+    post_root = _css(post["root"]).select_one(doc) if post.get("root") else None
+    post_ctx = post_root if post_root is not None else doc
+    post_id = _val(post_ctx, post.get("id"), env)
+    post_id = str(post_id)[:ID_MAX] if post_id else _post_id_from_url(pu)
+    if post.get("author"):
+        bp = _build_item(post_ctx, post, env, "post")
+        if bp:
+            bp[0]["id"] = post_id
+            add(bp)
+    if post_root is not None:
+        el_id[id(post_root)] = post_id
+
+    pending = []
+    for spec in _as_list(adapter.get("items")):
+        stack: list[tuple] = []
+        p = spec.get("parent") or {"by": "nesting"}
+        for el in _css(spec["select"]).select(doc):
+            built = _build_item(el, spec, env, spec.get("kind") or "comment")
+            if not built or not add(built):
+                continue
+            it = built[0]
+            el_id[id(el)] = it["id"]
+            by = p.get("by")
+            if by == "depth":
+                dv = _val(el, p.get("depth"), env)
+                d = dv if _is_int(dv) else 0
+                while stack and stack[-1][0] >= d:
+                    stack.pop()
+                it["parent"] = stack[-1][1] if stack else post_id
+                stack.append((d, it["id"]))
+            elif by == "ref":
+                ref = _val(el, p.get("ref"), env)
+                it["parent"] = str(ref)[:ID_MAX] if ref else post_id
+            elif by == "none":
+                it["parent"] = post_id
+            else:
+                pending.append((it, el, p.get("of") or spec["select"]))
+    for it, el, sel in pending:
+        pat = _css(sel)
+        anc = _parent_el(el)
+        found = None
+        while anc is not None:
+            anc = pat.closest(anc)
+            if anc is None:
+                break
+            aid = el_id.get(id(anc))
+            if aid:
+                found = aid
+                break
+            anc = _parent_el(anc)
+        it["parent"] = found or post_id
+    if adapter.get("jsonld"):
+        _json_ld(doc, env, post_id, add)
+    for it in items:
+        if it["kind"] == "post":
+            it["parent"] = None
+        elif it["parent"] == it["id"]:
+            it["parent"] = post_id
+
+    own_site = site_of(pu)
+    site = adapter.get("site") or own_site or "unknown"
+    if adapter.get("site") and pu and own_site != adapter["site"] and not own_site.endswith("." + adapter["site"]):
+        site = own_site
+    page = {"url": pu, "title": page_title(doc), "site": site}
+    return {"v": 1, "page": page, "items": items}, names
+
+
+# ---- schema.org Comment in JSON-LD (the generic adapter)
+
+def _ld_types(o):
+    t = o.get("@type")
+    if isinstance(t, list):
+        return [_js_str(x) for x in t]
+    return [] if t is None else [_js_str(t)]
+
+
+def _js_str(x) -> str:
+    # String(x) as JS would print the JSON values that can occur here
+    if isinstance(x, bool):
+        return "true" if x else "false"
+    if x is None:
+        return "null"
+    if isinstance(x, float) and x.is_integer():
+        return str(int(x))
+    if isinstance(x, (dict, list)):
+        return "[object Object]" if isinstance(x, dict) else ",".join(_js_str(i) for i in x)
+    return str(x)
+
+
+def _ld_str(v) -> str:
+    return v if isinstance(v, str) else ""
+
+
+def _ld_author(a):
+    if isinstance(a, list):
+        a = a[0] if a else None
+    if isinstance(a, str):
+        return {"name": a, "url": None}
+    if not isinstance(a, dict):
+        return None
+    name = a["name"] if isinstance(a.get("name"), str) else (
+        a["alternateName"] if isinstance(a.get("alternateName"), str) else "")
+    url = a["url"] if isinstance(a.get("url"), str) else None
+    return {"name": name, "url": url}
+
+
+def _json_ld(doc, env, post_id, add):
+    def visit(o, parent_id, depth):
+        if depth > 40 or not isinstance(o, (dict, list)):
+            return
+        if isinstance(o, list):
+            for x in o:
+                visit(x, parent_id, depth + 1)
+            return
+        types = _ld_types(o)
+        is_comment = "Comment" in types or "Answer" in types
+        here = parent_id
+        if is_comment:
+            a = _ld_author(o.get("author"))
+            name = clean(a["name"])[:NAME_MAX] if a else ""
+            aurl = resolve_url(a["url"], env["url"]) if a and a["url"] else None
+            if name:
+                text = clean(_ld_str(o.get("text")))[:TEXT_MAX]
+                id_src = clean(_ld_str(o.get("@id")) or _ld_str(o.get("url")))
+                item = {"id": None, "kind": "comment", "parent": parent_id or post_id,
+                        "author": {"handle": name[:HANDLE_MAX], "name": name}, "text": text}
+                if aurl:
+                    item["author"]["url"] = aurl
+                at = parse_time(clean(_ld_str(o.get("dateCreated")) or _ld_str(o.get("datePublished"))))
+                if at:
+                    item["at"] = at
+                iurl = resolve_url(_ld_str(o.get("url")), env["url"]) if o.get("url") else None
+                if iurl:
+                    item["url"] = iurl
+                likes = o.get("upvoteCount")
+                if isinstance(likes, (int, float)) and not isinstance(likes, bool) and 0 <= likes <= 1e9 \
+                        and float(likes).is_integer():
+                    item["reactions"] = {"like": int(likes)}
+                item["id"] = ("ld:" + id_src)[:ID_MAX] if id_src else "h-" + hash64(
+                    item["author"]["handle"] + "\n" + text)
+                add((item, None))
+                here = item["id"]
+        for key, v in o.items():
+            if key in ("author", "@context"):
+                continue
+            if isinstance(v, (dict, list)):
+                visit(v, here if is_comment else parent_id, depth + 1)
+
+    for script in _css('script[type="application/ld+json"]').select(doc):
+        raw = "".join(str(s) for s in script.contents if isinstance(s, NavigableString))
+        try:
+            data = json.loads(raw, parse_constant=_reject_constant)
+        except (ValueError, RecursionError):
+            continue
+        visit(data, None, 0)
+
+
+def _reject_constant(name):
+    raise ValueError(f"{name} is not JSON")
+
+
+# ---- adapters
+
+def load_adapters(directory: Path | None = None) -> list[dict]:
+    """The adapters in the order extension/adapters/index.json lists them."""
+    d = Path(directory) if directory else ADAPTER_DIR
+    try:
+        names = json.loads((d / "index.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise AdapterError(f"cannot read {d / 'index.json'}: {e}") from None
+    out = []
+    for n in names:
+        try:
+            out.append(json.loads((d / n).read_text(encoding="utf-8")))
+        except (OSError, ValueError) as e:
+            raise AdapterError(f"cannot read adapter {n}: {e}") from None
+    return out
+
+
+def _host_matches(host: str, patterns) -> bool:
+    for p in patterns or []:
+        p = re.sub(r"^\*\.", "", str(p).lower())
+        if host == p or host.endswith("." + p):
+            return True
+    return False
+
+
+def _detects(doc, adapter) -> bool:
+    if not adapter.get("detect"):
+        return False
+    try:
+        return _css(adapter["detect"]).select_one(doc) is not None
+    except AdapterError:
+        return False
+
+
+def pick_adapter(adapters: list[dict], soup, url=None):
+    host = host_of(page_url(soup, url))
+    if host:
+        for a in adapters:
+            if a.get("hosts") and _host_matches(host, a["hosts"]):
+                return a
+    for a in adapters:
+        markup_only = not a.get("hosts")
+        if (markup_only or not host) and _detects(soup, a):
+            return a
+    return None
+
+
+def parse_html(html) -> BeautifulSoup:
+    # Attributes stay plain strings (class included), as getAttribute() gives them in the browser.
+    return BeautifulSoup(html, "lxml", multi_valued_attributes=None)
+
+
+_ADAPTERS: list[dict] | None = None
+
+
+def _default_adapters() -> list[dict]:
+    global _ADAPTERS
+    if _ADAPTERS is None:
+        _ADAPTERS = load_adapters()
+    return _ADAPTERS
+
+
+def extract_html(html, url: str | None = None, adapter_name: str | None = None, adapters=None):
+    """Capture (contract v1) of one saved page, and the name of the adapter used (None if no
+    adapter fits, with an empty item list)."""
+    adapters = adapters if adapters is not None else _default_adapters()
+    soup = parse_html(html)
+    if adapter_name:
+        matching = [a for a in adapters if a.get("name") == adapter_name]
+        if not matching:
+            raise AdapterError(f"no adapter named {adapter_name!r}")
+        adapter = matching[0]
+    else:
+        adapter = pick_adapter(adapters, soup, url)
+    if adapter is None:
+        pu = page_url(soup, url)
+        return {"v": 1, "page": {"url": pu, "title": page_title(soup), "site": site_of(pu) or "unknown"},
+                "items": []}, None
+    capture, _names = extract(soup, adapter, url)
+    return capture, adapter["name"]
