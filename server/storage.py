@@ -1,89 +1,162 @@
-"""The store: captured items and the server's own settings, in TinyDB files in the data dir.
+"""The store: captured items, daily score snapshots and the server's own settings, in TinyDB files.
 
-TinyDB rewrites a whole file on every write, so every change a request makes is gathered in
-TinyDB's write cache and written once, atomically (temp file, fsync, rename), before the request
-is answered: an acknowledged capture is on disk, and a crash leaves the old file or the new one,
-never half of either. One lock serialises all access; TinyDB is not thread-safe.
+TinyDB rewrites a whole file on every write, so a single file of a million items would cost
+seconds per capture. Items are therefore spread over bounded shard files (`items/shard-NNNNN.json`,
+at most SHARD_ITEMS each): a capture writes the one or two shards it touches, with one
+`insert_multiple` per shard, so its cost stays flat however much is stored. docs/storage.md has
+the design and its measured figures.
 
-Two files, so that saving a setting never rewrites the (large) item file:
-  items.json   one document per captured item, keyed in memory by (site, id)
-  config.json  tokens (hashed), paired origins, settings
+Durability: every change is written to a temp file, fsynced, and renamed over the old file, and
+the directory is fsynced, before the call returns, so an acknowledged capture is on disk and a
+crash leaves the old file or the new one, never half of either. A change that touches several
+shards first writes all the temp files, then a small commit journal naming them, then renames:
+a crash after the journal is finished at the next start, a crash before it leaves nothing.
+
+Memory: only an index `(site, id) -> (shard, doc id)` and each author's keys are kept, rebuilt at
+start; shard contents are loaded when a write or a look-up needs them, a few at a time.
+One lock serialises all access; TinyDB is not thread-safe.
+
+Files in the data dir:
+  items/shard-NNNNN.json   one TinyDB document per captured item
+  history/YYYY-MM.json     daily score snapshots (derived data: the dashboard's charts)
+  config.json              tokens (hashed), paired origins, settings, links
+  commit.journal           only between the writes and the renames of a multi-shard change
 """
 from __future__ import annotations
 
+import errno
 import fcntl
+import hashlib
 import os
+import re
 import shutil
-import tempfile
 import threading
 import time
+from collections import OrderedDict
 from pathlib import Path
 
 import orjson
 from tinydb import TinyDB
-from tinydb.middlewares import CachingMiddleware
 from tinydb.storages import Storage
+
+SHARD_ITEMS = 10_000   # items per shard file: ~3-4 MB, written in ~10-30 ms
+CACHED_SHARDS = 6      # shards kept parsed in memory (the one being filled is one of them)
+HISTORY_FLUSH_SECONDS = 60
+_SHARD_NAME = re.compile(r"^shard-(\d{5})\.json$")
+_LOC_BITS = 24         # doc ids within a shard stay far below 2**24
 
 
 class StoreError(RuntimeError):
     """The data dir cannot be used; the message says what to do."""
 
 
-class AtomicJSONStorage(Storage):
-    """TinyDB storage that never leaves a half-written file behind."""
+def _fsync_dir(path: Path):
+    dir_fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def _write_temp(path: Path, payload: bytes) -> Path:
+    """Write payload next to path, fsynced, and return the temp file's path (not yet renamed)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{time.monotonic_ns()}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except BaseException:
+        _unlink(tmp)
+        raise
+    return tmp
+
+
+def _unlink(path: Path):
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def atomic_write(path: Path, payload: bytes):
+    tmp = _write_temp(path, payload)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        _unlink(tmp)
+        raise
+    # The rename itself is durable only once the directory entry is synced.
+    _fsync_dir(path.parent)
+
+
+def _read_json(path: Path):
+    """Parsed contents, None for a missing or empty file; a damaged file is kept and refused."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise StoreError(f"cannot read {path}: {exc.strerror}") from None
+    if not raw.strip():
+        return None
+    try:
+        data = orjson.loads(raw)
+        if not isinstance(data, dict):
+            raise ValueError("the top level is not an object")
+        return data
+    except ValueError as exc:
+        # Never overwrite what we cannot read: keep a copy and refuse to start.
+        keep = path.with_name(f"{path.name}.damaged-{int(time.time())}")
+        shutil.copy2(path, keep)
+        raise StoreError(
+            f"{path} is damaged ({str(exc)[:120]}); a copy was kept at {keep}. Restore the data dir "
+            "from a backup or an export, or move the damaged file away to start without it. "
+            "`cloutlens doctor` checks every file."
+        ) from None
+
+
+class MemoryBackedStorage(Storage):
+    """TinyDB storage that keeps the file's contents in memory and writes only when told to.
+
+    TinyDB calls write() after every operation; here that only marks the data dirty, and stage()
+    writes it once, to a temp file the Store renames when the whole change is written.
+    """
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
+        self.data = None
+        self.dirty = False
 
     def read(self):
-        try:
-            raw = self.path.read_bytes()
-        except FileNotFoundError:
-            return None
-        if not raw.strip():
-            return None
-        try:
-            return orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            # Never overwrite what we cannot read: keep a copy and refuse to start.
-            keep = self.path.with_name(f"{self.path.name}.damaged-{int(time.time())}")
-            shutil.copy2(self.path, keep)
-            raise StoreError(
-                f"{self.path} is damaged ({exc}); a copy was kept at {keep}. "
-                "Restore it from an export or move it away to start empty."
-            ) from None
+        if self.data is None:
+            self.data = _read_json(self.path)
+        return self.data
 
     def write(self, data):
-        payload = orjson.dumps(data)
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(payload)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except FileNotFoundError:
-                pass
-            raise
-        # The rename itself is durable only once the directory entry is synced.
-        dir_fd = os.open(self.path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        self.data = data
+        self.dirty = True
+
+    def stage(self) -> Path:
+        return _write_temp(self.path, orjson.dumps(self.data))
 
     def close(self):
         pass
 
 
-def _open(path: Path) -> TinyDB:
-    db = TinyDB(path, storage=CachingMiddleware(AtomicJSONStorage))
-    # Writes are flushed explicitly once per request; never on a count.
-    db.storage.WRITE_CACHE_SIZE = 1 << 62
-    return db
+def _open_db(path: Path) -> TinyDB:
+    return TinyDB(path, storage=MemoryBackedStorage)
+
+
+def _key(site: str, item_id: str) -> str:
+    return f"{site}\x1f{item_id}"
+
+
+def _fingerprint(item: dict) -> int:
+    """A hint that a re-captured item is unchanged, so a revisited page costs no shard load."""
+    raw = orjson.dumps([item.get(f) for f in _COMPARED] + [item.get("at")])
+    return int.from_bytes(hashlib.blake2b(raw, digest_size=8).digest(), "big")
 
 
 # Fields whose change makes a re-captured item "updated" (reaction counts grow, text gets edited).
@@ -98,19 +171,41 @@ class Store:
         except OSError as exc:
             raise StoreError(f"cannot create the data dir {self.data_dir}: {exc.strerror}") from None
         if not os.access(self.data_dir, os.W_OK):
-            raise StoreError(f"the data dir {self.data_dir} is not writable")
+            raise StoreError(f"the data dir {self.data_dir} is not writable (check its owner and "
+                             "permissions, or pick another with --data-dir)")
         self.lock = threading.RLock()
         self._claim()
-        self._items_db = _open(self.data_dir / "items.json")
-        self._config_db = _open(self.data_dir / "config.json")
-        self._items = self._items_db.table("items")
-        self._index: dict[tuple[str, str], int] = {
-            (doc["site"], doc["id"]): doc.doc_id for doc in self._items.all()
-        }
+        try:
+            self.shard_dir = self.data_dir / "items"
+            self.history_dir = self.data_dir / "history"
+            for d in (self.shard_dir, self.history_dir):
+                try:
+                    d.mkdir(exist_ok=True)
+                except OSError as exc:
+                    raise StoreError(f"cannot create {d}: {exc.strerror}") from None
+            self._recover()
+            self._config_path = self.data_dir / "config.json"
+            # TinyDB's file layout (table "config", document 1), written whole on each change.
+            self._config = ((_read_json(self._config_path) or {}).get("config") or {}).get("1") or {}
+            self._shards: OrderedDict[int, TinyDB] = OrderedDict()
+            self._shard_sizes: dict[int, int] = {}
+            self._loc: dict[str, int] = {}
+            self._fp: dict[str, int] = {}
+            self._by_author: dict[str, list[str]] = {}
+            self._migrate_single_file()
+            self._build_index()
+            self._history_pending: dict[str, dict[str, int]] = {}
+            self._history_flushed = time.monotonic()
+        except BaseException:
+            self._lock_file.close()
+            raise
 
     def _claim(self):
-        # Two processes caching the same TinyDB file would overwrite each other's writes.
-        self._lock_file = open(self.data_dir / ".lock", "a+")
+        # Two processes caching the same TinyDB files would overwrite each other's writes.
+        try:
+            self._lock_file = open(self.data_dir / ".lock", "a+")
+        except OSError as exc:
+            raise StoreError(f"cannot open {self.data_dir / '.lock'}: {exc.strerror}") from None
         try:
             fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -122,86 +217,372 @@ class Store:
 
     @property
     def items_path(self) -> Path:
-        return self.data_dir / "items.json"
+        return self.shard_dir
 
     def close(self):
         with self.lock:
-            self._items_db.close()
-            self._config_db.close()
+            try:
+                self.flush_history()
+            except OSError:
+                pass  # snapshots are derived data; never block a shutdown on them
+            self._shards.clear()
             self._lock_file.close()
+
+    # -- start: finish or drop interrupted writes, build the index ----------------
+
+    def _recover(self):
+        journal = self.data_dir / "commit.journal"
+        plan = _read_json(journal)
+        if plan is not None:
+            # The journal is written only once every temp file is fsynced: finish the renames.
+            for tmp, final in plan.get("renames", []):
+                tmp_p, final_p = self.shard_dir / tmp, self.shard_dir / final
+                if tmp_p.exists():
+                    os.replace(tmp_p, final_p)
+            _fsync_dir(self.shard_dir)
+        _unlink(journal)
+        # Temp files not named by a journal belong to a change that was never acknowledged.
+        for d in (self.shard_dir, self.history_dir, self.data_dir):
+            for p in d.glob(".*.tmp"):
+                _unlink(p)
+
+    def _migrate_single_file(self):
+        """Data dirs from before sharding kept every item in one items.json: move them over."""
+        old = self.data_dir / "items.json"
+        if not old.exists():
+            return
+        data = _read_json(old) or {}
+        docs = list((data.get("items") or {}).values())
+        if docs and not any(self.shard_dir.iterdir()):
+            self._build_index()
+            self._write_new_docs(docs)
+        os.replace(old, old.with_name("items.json.migrated"))
+        _fsync_dir(self.data_dir)
+
+    def shard_paths(self) -> list[tuple[int, Path]]:
+        out = []
+        for p in self.shard_dir.iterdir():
+            m = _SHARD_NAME.match(p.name)
+            if m:
+                out.append((int(m.group(1)), p))
+        return sorted(out)
+
+    def _build_index(self):
+        self._loc.clear()
+        self._by_author.clear()
+        self._shard_sizes.clear()
+        for no, path in self.shard_paths():
+            table = (_read_json(path) or {}).get("items") or {}
+            self._shard_sizes[no] = len(table)
+            self._index_docs(no, table.items())
+
+    def _index_docs(self, shard_no: int, docs):
+        base = shard_no << _LOC_BITS
+        loc, by_author = self._loc, self._by_author
+        for doc_id, doc in docs:
+            key = _key(doc["site"], doc["id"])
+            loc[key] = base | int(doc_id)
+            who = f"{doc['site']}:{doc['author']['handle']}"
+            keys = by_author.get(who)
+            if keys is None:
+                by_author[who] = [key]
+            else:
+                keys.append(key)
+
+    # -- shards ------------------------------------------------------------------
+
+    def _shard(self, no: int) -> TinyDB:
+        db = self._shards.get(no)
+        if db is None:
+            db = _open_db(self.shard_dir / f"shard-{no:05d}.json")
+            db.storage.read()
+            self._shards[no] = db
+        self._shards.move_to_end(no)
+        while len(self._shards) > CACHED_SHARDS:
+            old_no, old_db = next(iter(self._shards.items()))
+            if old_db.storage.dirty:
+                break  # never evict unwritten changes (cannot happen between commits)
+            del self._shards[old_no]
+        return db
+
+    def _commit(self, shard_nos):
+        """Write the dirty shards durably, all or none; on failure memory is reset to the disk."""
+        dbs = [(no, self._shards[no]) for no in sorted(set(shard_nos)) if self._shards[no].storage.dirty]
+        staged: list[tuple[Path, Path]] = []
+        try:
+            for no, db in dbs:
+                staged.append((db.storage.stage(), db.storage.path))
+            if len(staged) > 1:
+                plan = {"renames": [[t.name, f.name] for t, f in staged]}
+                atomic_write(self.data_dir / "commit.journal", orjson.dumps(plan))
+        except BaseException:
+            for tmp, _ in staged:
+                _unlink(tmp)
+            for no, _ in dbs:
+                self._shards.pop(no, None)  # reloaded from disk on next use
+            raise
+        for tmp, final in staged:
+            os.replace(tmp, final)
+        _fsync_dir(self.shard_dir)
+        if len(staged) > 1:
+            _unlink(self.data_dir / "commit.journal")
+        for _, db in dbs:
+            db.storage.dirty = False
+
+    def _fill_shard(self) -> int:
+        """The shard new items go to: the last one while it has room."""
+        if not self._shard_sizes:
+            return 0
+        last = max(self._shard_sizes)
+        return last if self._shard_sizes[last] < SHARD_ITEMS else last + 1
+
+    def _write_new_docs(self, docs: list[dict], also_dirty=()) -> list[tuple[int, dict]]:
+        """Insert docs, one insert_multiple per shard, and commit them together with the shards
+        in also_dirty (updates of the same change). Returns (loc, doc) pairs."""
+        out = []
+        touched = []
+        pos = 0
+        while pos < len(docs):
+            no = self._fill_shard()
+            room = SHARD_ITEMS - self._shard_sizes.get(no, 0)
+            chunk = docs[pos:pos + room]
+            db = self._shard(no)
+            ids = db.table("items").insert_multiple(chunk)
+            self._shard_sizes[no] = self._shard_sizes.get(no, 0) + len(chunk)
+            out.extend(((no << _LOC_BITS) | i, d) for i, d in zip(ids, chunk))
+            touched.append(no)
+            pos += len(chunk)
+        try:
+            self._commit(touched + [no for no in also_dirty if no in self._shards])
+        except BaseException:
+            for no in touched:
+                self._shard_sizes[no] = len(((_read_json(self.shard_dir / f"shard-{no:05d}.json") or {})
+                                             .get("items") or {}))
+            raise
+        self._index_docs_locs(out)
+        return out
+
+    def _index_docs_locs(self, located):
+        for loc, doc in located:
+            key = _key(doc["site"], doc["id"])
+            self._loc[key] = loc
+            self._by_author.setdefault(f"{doc['site']}:{doc['author']['handle']}", []).append(key)
+
+    def _doc_at(self, loc: int) -> dict | None:
+        no, doc_id = loc >> _LOC_BITS, loc & ((1 << _LOC_BITS) - 1)
+        return self._shard(no).storage.read()["items"].get(str(doc_id))
 
     # -- items ---------------------------------------------------------------
 
     def add_items(self, items: list[dict], seen: str) -> dict:
-        """Upsert normalized items by (site, id) in one durable write.
+        """Upsert normalized items by (site, id), durably, before returning.
 
         `seen` (ISO UTC) dates undated items the first time they are seen, so a later capture of
         the same undated item changes nothing. Returns counts and the items added or changed.
         """
-        added, changed = [], []
         with self.lock:
-            new_docs, updates = [], []
+            new_docs, updates = [], {}
+            new_keys = set()
             for item in items:
-                key = (item["site"], item["id"])
-                doc_id = self._index.get(key)
-                if doc_id is None:
-                    doc = dict(item, at=item["at"] or seen, seen=seen)
-                    new_docs.append(doc)
+                key = _key(item["site"], item["id"])
+                loc = self._loc.get(key)
+                if loc is None:
+                    if key in new_keys:
+                        continue  # the same item twice in one call: the first one stands
+                    new_keys.add(key)
+                    new_docs.append(dict(item, at=item["at"] or seen, seen=seen))
                     continue
-                old = self._items.get(doc_id=doc_id)
+                fp = _fingerprint(item)
+                if self._fp.get(key) == fp:
+                    continue
+                old = self._doc_at(loc)
                 at = item["at"] or old["at"]
-                if at == old["at"] and all(old.get(f) == item[f] for f in _COMPARED):
+                if at == old["at"] and all(old.get(f) == item.get(f) for f in _COMPARED):
+                    self._fp[key] = fp
                     continue
-                doc = dict(item, at=at, seen=old["seen"])
-                updates.append((doc_id, doc))
+                updates[key] = (loc, dict(item, at=at, seen=old["seen"]), fp)
             if not new_docs and not updates:
                 return {"added": 0, "updated": 0, "unchanged": len(items), "items": []}
+
+            by_shard: dict[int, dict[str, dict]] = {}
+            for key, (loc, doc, _) in updates.items():
+                by_shard.setdefault(loc >> _LOC_BITS, {})[key] = doc
             try:
-                ids = self._items.insert_multiple(new_docs)
-                for doc_id, doc in updates:
-                    self._items.update(doc, doc_ids=[doc_id])
-                self._items_db.storage.flush()
+                for no, docs in by_shard.items():
+                    self._shard(no).table("items").update(
+                        lambda d, docs=docs: _replace(d, docs[_key(d["site"], d["id"])]),
+                        doc_ids=[updates[k][0] & ((1 << _LOC_BITS) - 1) for k in docs])
+                if new_docs:
+                    # Commits the updated shards along with the new items: one all-or-none change.
+                    self._write_new_docs(new_docs, list(by_shard))
+                else:
+                    self._commit(list(by_shard))
             except BaseException:
-                # The write failed: forget the cached changes so memory matches the disk.
-                self._reload_items()
+                for no in by_shard:
+                    self._shards.pop(no, None)
                 raise
-            for doc_id, doc in zip(ids, new_docs):
-                self._index[(doc["site"], doc["id"])] = doc_id
-                added.append(doc)
-            changed = [doc for _, doc in updates]
+            for key, (_, _, fp) in updates.items():
+                self._fp[key] = fp
+            changed = [doc for _, doc, _ in updates.values()]
         return {
-            "added": len(added),
+            "added": len(new_docs),
             "updated": len(changed),
-            "unchanged": len(items) - len(added) - len(changed),
-            "items": added + changed,
+            "unchanged": len(items) - len(new_docs) - len(changed),
+            "items": new_docs + changed,
         }
 
-    def _reload_items(self):
-        # Not close(): CachingMiddleware would flush the very changes that failed to write.
-        self._items_db = _open(self.data_dir / "items.json")
-        self._items = self._items_db.table("items")
-        self._index = {(d["site"], d["id"]): d.doc_id for d in self._items.all()}
+    def get_item(self, site: str, item_id: str) -> dict | None:
+        with self.lock:
+            loc = self._loc.get(_key(site, item_id))
+            if loc is None:
+                return None
+            doc = self._doc_at(loc)
+            return dict(doc) if doc is not None else None
+
+    def items_by_author(self, identity: str) -> list[dict]:
+        with self.lock:
+            out = []
+            for key in self._by_author.get(identity, ()):
+                doc = self._doc_at(self._loc[key])
+                if doc is not None:
+                    out.append(dict(doc))
+            return out
+
+    def authors(self) -> list[str]:
+        with self.lock:
+            return [a for a, keys in self._by_author.items() if keys]
+
+    def remove_author(self, identity: str) -> list[dict]:
+        """Delete every item the identity authored, durably. Returns the removed items."""
+        with self.lock:
+            keys = self._by_author.get(identity) or []
+            if not keys:
+                return []
+            by_shard: dict[int, list[int]] = {}
+            for key in keys:
+                loc = self._loc[key]
+                by_shard.setdefault(loc >> _LOC_BITS, []).append(loc & ((1 << _LOC_BITS) - 1))
+            removed = []
+            try:
+                for no, ids in by_shard.items():
+                    table = self._shard(no).storage.read()["items"]
+                    removed.extend(dict(table[str(i)]) for i in ids if str(i) in table)
+                    self._shard(no).table("items").remove(doc_ids=ids)
+                self._commit(list(by_shard))
+            except BaseException:
+                for no in by_shard:
+                    self._shards.pop(no, None)
+                raise
+            for key in keys:
+                self._loc.pop(key, None)
+                self._fp.pop(key, None)
+            del self._by_author[identity]
+            for no, ids in by_shard.items():
+                self._shard_sizes[no] -= len(ids)
+            return removed
+
+    def iter_items(self):
+        """Every stored item, shard by shard (read from the files, not through the cache)."""
+        with self.lock:
+            nos = [no for no, _ in self.shard_paths()]
+        for no in nos:
+            with self.lock:
+                db = self._shards.get(no)
+                table = (db.storage.read() if db else _read_json(self.shard_dir / f"shard-{no:05d}.json")
+                         or {}).get("items") or {}
+                docs = [dict(d) for d in table.values()] if db else list(table.values())
+            yield from docs
 
     def all_items(self) -> list[dict]:
-        with self.lock:
-            return [dict(doc) for doc in self._items.all()]
+        return list(self.iter_items())
 
     def count_items(self) -> int:
         with self.lock:
-            return len(self._index)
+            return len(self._loc)
 
-    # -- config: tokens, origins, settings -------------------------------------
+    def shard_count(self) -> int:
+        with self.lock:
+            return len(self._shard_sizes)
+
+    # -- daily score snapshots (for a person's history chart) ------------------
+
+    def record_scores(self, day: str, scores: dict[str, int]):
+        """Remember today's scores; written at most every minute (they can be recomputed)."""
+        with self.lock:
+            self._history_pending.setdefault(day, {}).update(scores)
+            if time.monotonic() - self._history_flushed >= HISTORY_FLUSH_SECONDS:
+                try:
+                    self.flush_history()
+                except OSError:
+                    pass  # the snapshot waits for the next flush; captures never fail on it
+
+    def flush_history(self):
+        with self.lock:
+            pending, self._history_pending = self._history_pending, {}
+            self._history_flushed = time.monotonic()
+            by_month: dict[str, dict] = {}
+            for day, scores in pending.items():
+                by_month.setdefault(day[:7], {})[day] = scores
+            try:
+                for month, days in by_month.items():
+                    path = self.history_dir / f"{month}.json"
+                    data = _read_json(path) or {}
+                    for day, scores in days.items():
+                        data.setdefault(day, {}).update(scores)
+                    atomic_write(path, orjson.dumps(data))
+            except BaseException:
+                for day, scores in pending.items():
+                    merged = dict(scores)
+                    merged.update(self._history_pending.get(day, {}))
+                    self._history_pending[day] = merged
+                raise
+
+    def history(self, identity: str, days: int = 365) -> list[dict]:
+        """[{day, score}] oldest first, from the snapshots on disk and those not yet written."""
+        with self.lock:
+            out: dict[str, int] = {}
+            for path in sorted(self.history_dir.glob("????-??.json"))[-(days // 28 + 2):]:
+                for day, scores in (_read_json(path) or {}).items():
+                    if identity in scores:
+                        out[day] = scores[identity]
+            for day, scores in self._history_pending.items():
+                if identity in scores:
+                    out[day] = scores[identity]
+            return [{"day": d, "score": out[d]} for d in sorted(out)[-days:]]
+
+    def forget_history(self, identity: str):
+        with self.lock:
+            for scores in self._history_pending.values():
+                scores.pop(identity, None)
+            for path in sorted(self.history_dir.glob("????-??.json")):
+                data = _read_json(path) or {}
+                if any(identity in s for s in data.values()):
+                    for s in data.values():
+                        s.pop(identity, None)
+                    atomic_write(path, orjson.dumps(data))
+
+    # -- config: tokens, origins, settings, links ------------------------------
 
     def get_config(self, key: str, default=None):
         with self.lock:
-            doc = self._config_db.table("config").get(doc_id=1)
-            return (doc or {}).get(key, default)
+            return self._config.get(key, default)
 
     def set_config(self, key: str, value) -> None:
+        self.set_configs({key: value})
+
+    def set_configs(self, values: dict) -> None:
+        """Several settings in one durable write; memory changes only once the disk has."""
         with self.lock:
-            table = self._config_db.table("config")
-            if table.get(doc_id=1) is None:
-                table.insert({key: value})
-            else:
-                table.update({key: value}, doc_ids=[1])
-            self._config_db.storage.flush()
+            new = dict(self._config)
+            new.update(values)
+            atomic_write(self._config_path, orjson.dumps({"config": {"1": new}}))
+            self._config = new
+
+
+def _replace(doc: dict, new: dict):
+    doc.clear()
+    doc.update(new)
+
+
+def disk_full(exc: BaseException) -> bool:
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)

@@ -1,11 +1,14 @@
-"""The store: durable, atomic writes, upserts by (site, id), and a damaged file never overwritten."""
+"""The store: durable, atomic writes over bounded shards, upserts by (site, id), and a damaged file
+never overwritten."""
 from __future__ import annotations
 
 import json
 import os
 
+import orjson
 import pytest
 
+import server.storage as storage
 from server.contract import validate_capture
 from server.storage import Store, StoreError
 from helpers import capture, comment_item, post_item
@@ -13,16 +16,30 @@ from helpers import capture, comment_item, post_item
 SEEN = "2026-11-21T12:00:00Z"
 
 
-def items(n=3):
-    return validate_capture(capture([post_item()] + [comment_item(f"comment-{i}", f"p{i}") for i in range(n)]))["items"]
+def items(n=3, prefix="comment", url="https://blog.example/2026/11/klout"):
+    return validate_capture(capture([post_item()] + [comment_item(f"{prefix}-{i}", f"p{i}") for i in range(n)],
+                                    url=url))["items"]
+
+
+def on_disk(data_dir) -> list[dict]:
+    """Every item in the shard files, read with nothing but json."""
+    docs = []
+    for path in sorted((data_dir / "items").glob("shard-*.json")):
+        docs.extend(json.loads(path.read_text())["items"].values())
+    return docs
+
+
+@pytest.fixture
+def small_shards(monkeypatch):
+    monkeypatch.setattr(storage, "SHARD_ITEMS", 5)
+    monkeypatch.setattr(storage, "CACHED_SHARDS", 2)
 
 
 def test_added_items_are_on_disk_when_add_returns(tmp_path):
     store = Store(tmp_path)
     out = store.add_items(items(), SEEN)
     assert out["added"] == 4
-    on_disk = json.loads((tmp_path / "items.json").read_text())
-    assert len(on_disk["items"]) == 4
+    assert {d["id"] for d in on_disk(tmp_path)} == {"post-1", "comment-0", "comment-1", "comment-2"}
     store.close()
 
 
@@ -43,6 +60,24 @@ def test_undated_items_take_first_seen_time_and_keep_it(tmp_path):
     assert out["unchanged"] == 1
     assert store.all_items()[0]["at"] == SEEN
     store.close()
+    again = Store(tmp_path)
+    assert again.add_items(items(0), "2026-11-23T12:00:00Z")["unchanged"] == 1
+    again.close()
+
+
+def test_changed_item_is_updated_in_place_across_restarts(tmp_path):
+    store = Store(tmp_path)
+    store.add_items(items(2), SEEN)
+    store.close()
+    store = Store(tmp_path)
+    changed = items(2)
+    changed[1]["reactions"] = {"like": 9}
+    out = store.add_items(changed, "2026-11-22T00:00:00Z")
+    assert (out["added"], out["updated"], out["unchanged"]) == (0, 1, 2)
+    assert out["items"][0]["seen"] == SEEN  # first seen stays
+    store.close()
+    docs = {d["id"]: d for d in on_disk(tmp_path)}
+    assert len(docs) == 3 and docs["comment-0"]["reactions"] == {"like": 9}
 
 
 def test_a_second_process_cannot_open_the_same_dir(tmp_path):
@@ -52,31 +87,199 @@ def test_a_second_process_cannot_open_the_same_dir(tmp_path):
     store.close()
 
 
-def test_damaged_file_is_kept_and_refused(tmp_path):
-    (tmp_path / "items.json").write_text('{"items": {"1": {"site": "a"')
-    with pytest.raises(StoreError, match="damaged"):
+def test_items_spread_over_bounded_shards_and_reopen(tmp_path, small_shards):
+    store = Store(tmp_path)
+    for page in range(6):
+        store.add_items(items(3, url=f"https://blog.example/p{page}", prefix=f"c{page}"), SEEN)
+    # post-1 is the same item on every page of the site: 1 + 6 * 3 items.
+    assert store.count_items() == 19
+    sizes = [len(json.loads(p.read_text())["items"]) for p in sorted((tmp_path / "items").glob("shard-*.json"))]
+    assert len(sizes) == 4 and max(sizes) <= 5 and sum(sizes) == 19
+    store.close()
+    again = Store(tmp_path)
+    assert again.count_items() == 19
+    assert sorted(d["id"] for d in again.all_items()) == sorted(d["id"] for d in on_disk(tmp_path))
+    # An item in an old, evicted shard is still found, compared and updated where it lives.
+    old = items(3, url="https://blog.example/p0", prefix="c0")
+    old[2]["text"] = "edited"
+    out = again.add_items(old, SEEN)
+    assert (out["added"], out["updated"]) == (0, 1)
+    assert again.get_item("blog.example", "c0-1")["text"] == "edited"
+    again.close()
+    assert len(on_disk(tmp_path)) == 19
+
+
+def test_a_large_batch_splits_over_shards_in_one_commit(tmp_path, small_shards):
+    store = Store(tmp_path)
+    out = store.add_items(items(22), SEEN)
+    assert out["added"] == 23 and store.shard_count() == 5
+    store.close()
+    assert len(on_disk(tmp_path)) == 23
+    assert not (tmp_path / "commit.journal").exists()
+
+
+def test_damaged_shard_is_kept_and_refused(tmp_path):
+    store = Store(tmp_path)
+    store.add_items(items(), SEEN)
+    store.close()
+    shard = tmp_path / "items" / "shard-00000.json"
+    shard.write_text('{"items": {"1": {"site": "a"')
+    with pytest.raises(StoreError, match="damaged") as exc:
         Store(tmp_path)
-    copies = list(tmp_path.glob("items.json.damaged-*"))
+    assert "shard-00000.json" in str(exc.value)
+    copies = list((tmp_path / "items").glob("shard-00000.json.damaged-*"))
     assert len(copies) == 1
-    assert (tmp_path / "items.json").read_text() == copies[0].read_text()
+    assert shard.read_text() == copies[0].read_text() == '{"items": {"1": {"site": "a"'
+
+
+def test_damaged_config_is_kept_and_refused(tmp_path):
+    (tmp_path / "config.json").write_bytes(b"\x00\x00garbage")
+    with pytest.raises(StoreError, match="config.json is damaged"):
+        Store(tmp_path)
+    assert (tmp_path / "config.json").read_bytes() == b"\x00\x00garbage"
+
+
+def fail_fsync_after(monkeypatch, n):
+    """fsync works n times, then the disk is full."""
+    calls = {"n": 0}
+    real = os.fsync
+
+    def fsync(fd):
+        calls["n"] += 1
+        if calls["n"] > n:
+            raise OSError(28, "No space left on device")
+        return real(fd)
+    monkeypatch.setattr(os, "fsync", fsync)
 
 
 def test_failed_write_leaves_the_old_file_and_memory_consistent(tmp_path, monkeypatch):
     store = Store(tmp_path)
     store.add_items(items(1), SEEN)
-    before = (tmp_path / "items.json").read_bytes()
+    shard = tmp_path / "items" / "shard-00000.json"
+    before = shard.read_bytes()
 
-    monkeypatch.setattr(os, "fsync", lambda fd: (_ for _ in ()).throw(OSError(28, "No space left on device")))
+    fail_fsync_after(monkeypatch, 0)
     more = validate_capture(capture([comment_item("comment-9", "zed")]))["items"]
     with pytest.raises(OSError):
         store.add_items(more, SEEN)
     monkeypatch.undo()
-    assert (tmp_path / "items.json").read_bytes() == before
+    assert shard.read_bytes() == before
     assert store.count_items() == 2
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".items.json.")]
+    assert not list((tmp_path / "items").glob(".*.tmp"))
     # and the store still works afterwards
     assert store.add_items(more, SEEN)["added"] == 1
+    assert store.count_items() == 3
     store.close()
+    assert len(on_disk(tmp_path)) == 3
+
+
+@pytest.mark.parametrize("fsyncs_ok", [0, 1, 2, 3])
+def test_disk_full_during_a_multi_shard_change_stores_none_of_it(tmp_path, monkeypatch, small_shards, fsyncs_ok):
+    store = Store(tmp_path)
+    store.add_items(items(2), SEEN)  # 3 items in shard 0
+    before = sorted((p.name, p.read_bytes()) for p in (tmp_path / "items").iterdir())
+    batch = items(2)
+    batch[1]["text"] = "an update to shard 0"
+    batch += validate_capture(capture([comment_item(f"new-{i}", "zed") for i in range(8)]))["items"]
+
+    fail_fsync_after(monkeypatch, fsyncs_ok)
+    with pytest.raises(OSError):
+        store.add_items(batch, SEEN)
+    monkeypatch.undo()
+    assert sorted((p.name, p.read_bytes()) for p in (tmp_path / "items").iterdir()) == before
+    assert store.count_items() == 3
+    assert store.get_item("blog.example", "comment-0")["text"] == "comment comment-0"
+    out = store.add_items(batch, SEEN)
+    assert (out["added"], out["updated"]) == (8, 1)
+    store.close()
+    assert len(on_disk(tmp_path)) == 11
+
+
+def test_a_crash_after_the_commit_journal_is_finished_at_start(tmp_path, monkeypatch, small_shards):
+    store = Store(tmp_path)
+    store.add_items(items(2), SEEN)
+    batch = validate_capture(capture([comment_item(f"new-{i}", "zed") for i in range(8)]))["items"]
+
+    real_replace = os.replace
+
+    def crash(src, dst):  # the process dies once the journal is down, before any shard's rename
+        if os.path.basename(dst).startswith("shard-"):
+            raise SystemExit("killed")
+        return real_replace(src, dst)
+    monkeypatch.setattr(os, "replace", crash)
+    with pytest.raises(SystemExit):
+        store.add_items(batch, SEEN)
+    monkeypatch.undo()
+    assert (tmp_path / "commit.journal").exists()
+    store._lock_file.close()
+
+    again = Store(tmp_path)
+    assert again.count_items() == 11
+    assert not (tmp_path / "commit.journal").exists()
+    assert not list((tmp_path / "items").glob(".*.tmp"))
+    again.close()
+
+
+def test_temp_files_without_a_journal_are_dropped_at_start(tmp_path):
+    store = Store(tmp_path)
+    store.add_items(items(1), SEEN)
+    store.close()
+    stray = tmp_path / "items" / ".shard-00001.json.123.456.tmp"
+    stray.write_bytes(orjson.dumps({"items": {"1": {"site": "x"}}}))
+    again = Store(tmp_path)
+    assert not stray.exists() and again.count_items() == 2
+    again.close()
+
+
+def test_single_file_store_from_before_sharding_is_migrated(tmp_path):
+    docs = {str(i + 1): dict(d, seen=SEEN, at=d["at"] or SEEN) for i, d in enumerate(items(2))}
+    (tmp_path / "items.json").write_bytes(orjson.dumps({"items": docs}))
+    store = Store(tmp_path)
+    assert store.count_items() == 3
+    assert store.add_items(items(2), SEEN)["unchanged"] == 3
+    store.close()
+    assert (tmp_path / "items.json.migrated").exists() and not (tmp_path / "items.json").exists()
+
+
+def test_remove_author_deletes_every_item_they_wrote(tmp_path, small_shards):
+    store = Store(tmp_path)
+    for page in range(3):
+        store.add_items(items(3, url=f"https://blog.example/p{page}", prefix=f"c{page}"), SEEN)
+    assert len(store.items_by_author("blog.example:p1")) == 3
+    removed = store.remove_author("blog.example:p1")
+    assert sorted(d["id"] for d in removed) == ["c0-1", "c1-1", "c2-1"]
+    assert store.items_by_author("blog.example:p1") == []
+    assert store.count_items() == 7
+    store.close()
+    assert not [d for d in on_disk(tmp_path) if d["author"]["handle"] == "p1"]
+    again = Store(tmp_path)
+    assert again.count_items() == 7 and "blog.example:p1" not in again.authors()
+    again.close()
+
+
+def test_config_survives_reopen_and_is_written_atomically(tmp_path):
+    store = Store(tmp_path)
+    store.set_configs({"settings": {"horizon_days": 90}, "links": {"a:x": "b:y"}})
+    store.close()
+    again = Store(tmp_path)
+    assert again.get_config("settings") == {"horizon_days": 90}
+    assert again.get_config("links") == {"a:x": "b:y"}
+    again.close()
+
+
+def test_daily_snapshots_are_kept_per_identity(tmp_path):
+    store = Store(tmp_path)
+    store.record_scores("2026-10-31", {"blog.example:anna": 20, "blog.example:bob": 11})
+    store.record_scores("2026-11-01", {"blog.example:anna": 22})
+    assert store.history("blog.example:anna") == [{"day": "2026-10-31", "score": 20},
+                                                  {"day": "2026-11-01", "score": 22}]
+    store.close()
+    again = Store(tmp_path)
+    assert again.history("blog.example:anna")[-1] == {"day": "2026-11-01", "score": 22}
+    again.forget_history("blog.example:anna")
+    assert again.history("blog.example:anna") == []
+    assert again.history("blog.example:bob") == [{"day": "2026-10-31", "score": 11}]
+    again.close()
 
 
 def test_unusable_data_dir_is_a_clear_error(tmp_path):
@@ -84,3 +287,17 @@ def test_unusable_data_dir_is_a_clear_error(tmp_path):
     blocker.write_text("not a directory")
     with pytest.raises(StoreError, match="cannot create the data dir"):
         Store(blocker / "data")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes to read-only dirs")
+def test_read_only_data_dir_is_a_clear_error(tmp_path):
+    store = Store(tmp_path / "data")
+    store.add_items(items(), SEEN)
+    store.close()
+    os.chmod(tmp_path / "data", 0o500)
+    try:
+        with pytest.raises(StoreError, match="not writable"):
+            Store(tmp_path / "data")
+    finally:
+        os.chmod(tmp_path / "data", 0o700)
+    assert len(on_disk(tmp_path / "data")) == 4
