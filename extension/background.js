@@ -96,7 +96,7 @@ async function pairPoll() {
   if (!pairing) return { status: "none" };
   let r;
   try {
-    r = await call(`/api/pair/${encodeURIComponent(pairing.request)}`, { auth: false });
+    r = await call(`/api/pair/${encodeURIComponent(pairing.request)}`, { method: "POST", body: {}, auth: false });
   } catch (e) {
     if (e.status === 404) {
       await chrome.storage.local.remove("pairing");

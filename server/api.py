@@ -84,8 +84,10 @@ def pair_request():
     return {"request": req.id, "code": req.code, "approve_url": request.host_url + "pair"}, 201
 
 
-@api.get("/pair/<request_id>")
+@api.post("/pair/<request_id>")
 def pair_poll(request_id):
+    # A POST, because browsers stamp Origin on every POST but not on an extension's GETs, and the
+    # token must go only to the origin that asked for it.
     state = services().pairing.poll(request_id, request.headers.get("Origin") or "local")
     if state is None:
         return error(404, "not_found", "no such pairing request (expired?)", "request")

@@ -67,7 +67,7 @@ def serve(data_dir, port, host, allow_exposed):
         raise click.ClickException(
             f"cannot listen on {host}:{port}: {exc.strerror}. Is another cloutlens running? "
             "Pick another port with --port.") from None
-    actual_port = server.effective_port
+    actual_port = int(server.effective_port)  # waitress reports it as a string
     app.config["PORT"] = actual_port
     url = f"http://127.0.0.1:{actual_port}/"
     click.echo(f"Cloutlens server on {url}  (data: {data_dir})")

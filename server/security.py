@@ -102,7 +102,8 @@ def bearer_token() -> str | None:
 
 def set_security_headers(resp):
     resp.headers.setdefault("X-Content-Type-Options", "nosniff")
-    resp.headers.setdefault("Referrer-Policy", "no-referrer")
+    # Not "no-referrer": with it, browsers send `Origin: null` on the dashboard's own form posts.
+    resp.headers.setdefault("Referrer-Policy", "same-origin")
     resp.headers.setdefault("X-Frame-Options", "DENY")
     resp.headers.setdefault(
         "Content-Security-Policy",

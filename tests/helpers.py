@@ -13,7 +13,7 @@ def pair(client, origin=EXT_ORIGIN) -> str:
     assert r.status_code == 201, r.json
     services = app.extensions["cloutlens"]
     assert services.pairing.decide(r.json["request"], approve=True) is not None
-    polled = client.get(f"/api/pair/{r.json['request']}", headers={"Origin": origin})
+    polled = client.post(f"/api/pair/{r.json['request']}", json={}, headers={"Origin": origin})
     assert polled.json["status"] == "approved"
     return polled.json["token"]
 

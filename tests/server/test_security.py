@@ -89,18 +89,18 @@ def test_token_is_delivered_once_and_only_to_the_requesting_origin(client, app):
     r = client.post("/api/pair", json={"client": "x"}, headers={"Origin": EXT_ORIGIN})
     rid = r.json["request"]
     other = "chrome-extension://" + "c" * 32
-    assert client.get(f"/api/pair/{rid}", headers={"Origin": other}).status_code == 404
-    assert client.get(f"/api/pair/{rid}", headers={"Origin": EXT_ORIGIN}).json == {"status": "pending"}
+    assert client.post(f"/api/pair/{rid}", json={}, headers={"Origin": other}).status_code == 404
+    assert client.post(f"/api/pair/{rid}", json={}, headers={"Origin": EXT_ORIGIN}).json == {"status": "pending"}
     app.extensions["cloutlens"].pairing.decide(rid, approve=True)
-    first = client.get(f"/api/pair/{rid}", headers={"Origin": EXT_ORIGIN})
+    first = client.post(f"/api/pair/{rid}", json={}, headers={"Origin": EXT_ORIGIN})
     assert first.json["status"] == "approved" and len(first.json["token"]) >= 40
-    assert client.get(f"/api/pair/{rid}", headers={"Origin": EXT_ORIGIN}).status_code == 404
+    assert client.post(f"/api/pair/{rid}", json={}, headers={"Origin": EXT_ORIGIN}).status_code == 404
 
 
 def test_denied_pairing_gives_no_token(client, app):
     r = client.post("/api/pair", json={"client": "x"}, headers={"Origin": EXT_ORIGIN})
     app.extensions["cloutlens"].pairing.decide(r.json["request"], approve=False)
-    polled = client.get(f"/api/pair/{r.json['request']}", headers={"Origin": EXT_ORIGIN})
+    polled = client.post(f"/api/pair/{r.json['request']}", json={}, headers={"Origin": EXT_ORIGIN})
     assert polled.json == {"status": "denied"}
 
 
@@ -125,7 +125,7 @@ def test_dashboard_approval_needs_csrf_and_same_origin(client, app):
         tok = csrf_token()
     ok = client.post(f"/pair/{rid}", data={"decision": "approve", "csrf": tok}, headers={"Origin": "http://localhost"})
     assert ok.status_code == 303
-    assert client.get(f"/api/pair/{rid}", headers={"Origin": EXT_ORIGIN}).json["status"] == "approved"
+    assert client.post(f"/api/pair/{rid}", json={}, headers={"Origin": EXT_ORIGIN}).json["status"] == "approved"
 
 
 def test_cors_headers_name_the_exact_extension_origin(client, auth):
