@@ -13,7 +13,6 @@ from server.app import CHROME_EXTENSION_ID
 pytestmark = pytest.mark.browser
 
 POST_URL = "http://blog.example/wordpress-post.html"
-COMMENTERS = {"Anna Rydne", "Martin Waxman", "Gini Dietrich", '<img src=x onerror="window.__pwned=1">'}
 
 
 def stored_items(data_dir) -> list[dict]:
@@ -99,10 +98,14 @@ def test_capture_score_and_badges_end_to_end(browser, live_server):
     # One badge after every comment author's name (5 comments) and the post's byline.
     assert len(badges) == 6
     assert all(b["state"] == "scored" and b["text"].isdigit() and 1 <= int(b["text"]) <= 100 for b in badges)
-    assert {b["identity"] for b in badges} == {
-        "blog.example:anna rydne", "blog.example:martin waxman", "blog.example:martinwaxman",
+    assert sorted(b["identity"] for b in badges) == sorted([
+        "blog.example:martin waxman", "blog.example:anna rydne", "blog.example:martin waxman",
         "blog.example:gini dietrich", 'blog.example:<img src=x onerror="window.__pwned=1">',
-    } or len({b["identity"] for b in badges}) >= 4
+        "blog.example:gini dietrich",
+    ])
+    # One annotation per person: both of Gini's badges show the same score.
+    gini = {b["text"] for b in badges if b["identity"] == "blog.example:gini dietrich"}
+    assert len(gini) == 1
     for b in badges:
         assert b["label"].startswith("Cloutlens score ") and b["identity"] in b["label"]
         assert b["identity"] in b["card"]
