@@ -243,9 +243,11 @@
 
   // Candidate elements for a rule, in document order (or reversed for "last").
   function candidates(ctx, rule, env) {
+    if (rule.page) return [ctx];
     if (!rule.sel) return ctx === env.doc ? [] : [ctx];
     var base = rule.doc ? env.doc : ctx;
-    if (!rule.all && !rule.last) {
+    var single = !rule.all && !rule.last && !rule.scan;
+    if (single) {
       var first = base.querySelector(rule.sel);
       if (!first) return [];
       if (isOwned(first, ctx, env, rule)) return [first];
@@ -255,14 +257,15 @@
     for (var i = 0; i < found.length; i++) {
       if (isOwned(found[i], ctx, env, rule)) {
         out.push(found[i]);
-        if (!rule.all && !rule.last) break;
+        if (single) break;
       }
     }
     if (rule.last && out.length) return [out[out.length - 1]];
     return out;
   }
 
-  function rawValue(el, rule) {
+  function rawValue(el, rule, env) {
+    if (rule.page) return env.url || "";
     if (rule.attr) {
       var a = el.getAttribute(rule.attr);
       return a == null ? "" : clean(a);
@@ -328,7 +331,7 @@
       if (rule.value !== undefined) return { value: rule.value, el: null };
       var els = candidates(ctx, rule, env);
       for (var j = 0; j < els.length; j++) {
-        var vals = finish(rawValue(els[j], rule), rule, env);
+        var vals = finish(rawValue(els[j], rule, env), rule, env);
         if (vals.length) return { value: vals[0], el: els[j] };
       }
     }
@@ -343,7 +346,7 @@
       var rule = Object.assign({}, list[i], { all: true });
       var els = candidates(ctx, rule, env);
       for (var j = 0; j < els.length; j++) {
-        var vals = finish(rawValue(els[j], rule), rule, env);
+        var vals = finish(rawValue(els[j], rule, env), rule, env);
         for (var k = 0; k < vals.length; k++) out.push(String(vals[k]));
       }
     }
@@ -365,6 +368,8 @@
     var handle = handleR ? String(handleR.value) : name;
     handle = cap(handle.replace(/^@/, ""), HANDLE_MAX);
     if (!handle) return null;
+    // placeholders such as reddit's "[deleted]" are nobody
+    if (author.ignore && author.ignore.indexOf(handle.toLowerCase()) >= 0) return null;
     if (!name) name = handle;
     var a = { handle: handle, name: name };
     var aurl = val(ctx, author.url, env);
@@ -446,6 +451,11 @@
 
   function extract(doc, adapter, url) {
     var pu = pageUrl(doc, url);
+    if (!pu && adapter.pageUrl) {
+      // A saved page without its address: some sites print enough to rebuild it (HN's item id).
+      var rebuilt = val(doc, adapter.pageUrl, { doc: doc, url: null, scope: "" });
+      pu = rebuilt ? resolveUrl(String(rebuilt), null) : null;
+    }
     var env = { doc: doc, url: pu, scope: scopeOf(adapter) };
     var items = [];
     var names = [];
@@ -482,12 +492,26 @@
       var stack = [];
       for (var i = 0; i < els.length; i++) {
         var el = els[i];
+        var p = spec.parent || { by: "nesting" };
         var built = buildItem(el, spec, env, spec.kind || "comment");
-        if (!built) continue;
+        if (!built) {
+          // A deleted comment has no author but still has replies: they answer it, not its
+          // parent, so it keeps its place in the tree without becoming an item.
+          var ghost = val(el, spec.id, env);
+          if (ghost) {
+            elId.set(el, cap(String(ghost), ID_MAX));
+            if (p.by === "depth") {
+              var gd = val(el, p.depth, env);
+              gd = typeof gd === "number" ? gd : 0;
+              while (stack.length && stack[stack.length - 1][0] >= gd) stack.pop();
+              stack.push([gd, cap(String(ghost), ID_MAX)]);
+            }
+          }
+          continue;
+        }
         if (!add(built)) continue;
         var it = built.item;
         elId.set(el, it.id);
-        var p = spec.parent || { by: "nesting" };
         if (p.by === "depth") {
           var dv = val(el, p.depth, env);
           var d = typeof dv === "number" ? dv : 0;

@@ -277,12 +277,14 @@ def _is_owned(el, ctx, env, rule) -> bool:
 
 
 def _candidates(ctx, rule, env):
+    if rule.get("page"):
+        return [ctx]
     sel = rule.get("sel")
     if not sel:
         return [] if ctx is env["doc"] else [ctx]
     base = env["doc"] if rule.get("doc") else ctx
     pat = _css(sel)
-    single = not rule.get("all") and not rule.get("last")
+    single = not rule.get("all") and not rule.get("last") and not rule.get("scan")
     if single:
         first = pat.select_one(base)
         if first is None:
@@ -300,7 +302,9 @@ def _candidates(ctx, rule, env):
     return out
 
 
-def _raw_value(el, rule) -> str:
+def _raw_value(el, rule, env) -> str:
+    if rule.get("page"):
+        return env["url"] or ""
     attr = rule.get("attr")
     if attr:
         a = el.get(attr) if isinstance(el, Tag) else None
@@ -372,7 +376,7 @@ def _one(ctx, rules, env):
         if "value" in rule:
             return rule["value"], None
         for el in _candidates(ctx, rule, env):
-            vals = _finish(_raw_value(el, rule), rule, env)
+            vals = _finish(_raw_value(el, rule, env), rule, env)
             if vals:
                 return vals[0], el
     return None
@@ -383,7 +387,7 @@ def _every(ctx, rules, env) -> list[str]:
     for rule in _as_list(rules):
         rule = {**rule, "all": True}
         for el in _candidates(ctx, rule, env):
-            out.extend(str(v) for v in _finish(_raw_value(el, rule), rule, env))
+            out.extend(str(v) for v in _finish(_raw_value(el, rule, env), rule, env))
     return out
 
 
@@ -404,6 +408,9 @@ def _build_item(ctx, spec, env, kind):
     handle = str(handle_r[0]) if handle_r else name
     handle = re.sub(r"^@", "", handle)[:HANDLE_MAX]
     if not handle:
+        return None
+    # placeholders such as reddit's "[deleted]" are nobody
+    if author.get("ignore") and handle.lower() in author["ignore"]:
         return None
     if not name:
         name = handle
@@ -493,6 +500,10 @@ def extract(doc, adapter: dict, url=None):
     """Apply one adapter to a parsed document. Returns (capture, names); names pairs each item
     id with the element its author's name was read from, as the JS engine does for badges."""
     pu = page_url(doc, url)
+    if not pu and adapter.get("pageUrl"):
+        # A saved page without its address: some sites print enough to rebuild it (HN's item id).
+        rebuilt = _val(doc, adapter["pageUrl"], {"doc": doc, "url": None, "scope": None})
+        pu = resolve_url(str(rebuilt), None) if rebuilt else None
     env = {"doc": doc, "url": pu, "scope": _scope_of(adapter)}
     items: list[dict] = []
     names: list[dict] = []
@@ -526,13 +537,26 @@ def extract(doc, adapter: dict, url=None):
     for spec in _as_list(adapter.get("items")):
         stack: list[tuple] = []
         p = spec.get("parent") or {"by": "nesting"}
+        by = p.get("by")
         for el in _css(spec["select"]).select(doc):
             built = _build_item(el, spec, env, spec.get("kind") or "comment")
-            if not built or not add(built):
+            if not built:
+                # A deleted comment has no author but still has replies: they answer it, not its
+                # parent, so it keeps its place in the tree without becoming an item.
+                ghost = _val(el, spec.get("id"), env)
+                if ghost:
+                    el_id[id(el)] = str(ghost)[:ID_MAX]
+                    if by == "depth":
+                        gd = _val(el, p.get("depth"), env)
+                        gd = gd if _is_int(gd) else 0
+                        while stack and stack[-1][0] >= gd:
+                            stack.pop()
+                        stack.append((gd, str(ghost)[:ID_MAX]))
+                continue
+            if not add(built):
                 continue
             it = built[0]
             el_id[id(el)] = it["id"]
-            by = p.get("by")
             if by == "depth":
                 dv = _val(el, p.get("depth"), env)
                 d = dv if _is_int(dv) else 0
