@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import gc
 import hashlib
 import os
 import re
@@ -271,10 +272,15 @@ class Store:
         self._loc.clear()
         self._by_author.clear()
         self._shard_sizes.clear()
-        for no, path in self.shard_paths():
-            table = (_read_json(path) or {}).get("items") or {}
-            self._shard_sizes[no] = len(table)
-            self._index_docs(no, table.items())
+        # The parsed items are kept for the first all_items() (the scorer's load at start), so a
+        # start parses each shard once; any write drops them.
+        self._warm = []
+        with _gc_paused():
+            for no, path in self.shard_paths():
+                table = (_read_json(path) or {}).get("items") or {}
+                self._shard_sizes[no] = len(table)
+                self._index_docs(no, table.items())
+                self._warm.append(list(table.values()))
 
     def _index_docs(self, shard_no: int, docs):
         base = shard_no << _LOC_BITS
@@ -403,6 +409,7 @@ class Store:
                 updates[key] = (loc, dict(item, at=at, seen=old["seen"]), fp)
             if not new_docs and not updates:
                 return {"added": 0, "updated": 0, "unchanged": len(items), "items": []}
+            self._warm = None
 
             by_shard: dict[int, dict[str, dict]] = {}
             for key, (loc, doc, _) in updates.items():
@@ -458,6 +465,7 @@ class Store:
             keys = self._by_author.get(identity) or []
             if not keys:
                 return []
+            self._warm = None
             by_shard: dict[int, list[int]] = {}
             for key in keys:
                 loc = self._loc[key]
@@ -484,6 +492,11 @@ class Store:
     def iter_items(self):
         """Every stored item, shard by shard (read from the files, not through the cache)."""
         with self.lock:
+            warm, self._warm = self._warm, None
+            if warm is not None:
+                for docs in warm:
+                    yield from docs
+                return
             nos = [no for no, _ in self.shard_paths()]
         for no in nos:
             with self.lock:
@@ -494,7 +507,8 @@ class Store:
             yield from docs
 
     def all_items(self) -> list[dict]:
-        return list(self.iter_items())
+        with _gc_paused():
+            return list(self.iter_items())
 
     def count_items(self) -> int:
         with self.lock:
@@ -577,6 +591,19 @@ class Store:
             new.update(values)
             atomic_write(self._config_path, orjson.dumps({"config": {"1": new}}))
             self._config = new
+
+
+class _gc_paused:
+    """Loading a million small dicts triggers collections that scan everything loaded so far,
+    over and over; none of it can be garbage, so collection waits until the load is done."""
+
+    def __enter__(self):
+        self.was = gc.isenabled()
+        gc.disable()
+
+    def __exit__(self, *exc):
+        if self.was:
+            gc.enable()
 
 
 def _replace(doc: dict, new: dict):

@@ -1,0 +1,166 @@
+"""Server benchmark: capture latency with 0 / 100k / 1M items stored, cold start, bulk import rate.
+
+    python bench/bench_server.py --sizes 0,100000,1000000 --captures 100 [--store-only] [--keep DIR]
+
+Each size gets a fresh data dir filled by bulk import (the store's add_items in batches, as
+`import` does), then timed captures of new 200-item pages through the whole request path
+(Flask app: checks, validation, durable write, scorer update, scores in the answer), then a
+cold start (Store open + index, and the whole app with the scorer). Figures go to docs/storage.md.
+Bounded: one process, at most --captures requests per size.
+"""
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from server.contract import validate_capture  # noqa: E402
+from server.storage import Store  # noqa: E402
+
+SITES = [f"site{i}.example" for i in range(20)]
+PEOPLE = 50_000
+PAGE_ITEMS = 200
+WORDS = ("influence klout score blog comment reply great post thanks agree disagree data privacy "
+         "marketing social network brand community trust").split()
+
+
+def page(no: int, rng: random.Random, start_day: int = 0) -> dict:
+    """A capture of one page: a post and 199 comments, a third of them replies, some mentions."""
+    site = SITES[no % len(SITES)]
+    day = start_day + no // 400
+    items = [{"id": f"p{no}", "kind": "post", "parent": None,
+              "author": {"handle": f"u{rng.randrange(PEOPLE // 50)}", "name": "Author"},
+              "at": f"2024-01-01T00:00:00Z", "text": " ".join(rng.choices(WORDS, k=30))}]
+    for c in range(1, PAGE_ITEMS):
+        parent = f"p{no}" if c < 3 or rng.random() < 0.66 else f"p{no}c{rng.randrange(1, c)}"
+        item = {"id": f"p{no}c{c}", "kind": "comment", "parent": parent,
+                "author": {"handle": f"u{int(rng.paretovariate(1.2) * 7) % PEOPLE}", "name": "Someone"},
+                "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(1704067200 + day * 86400 + c * 60)),
+                "text": " ".join(rng.choices(WORDS, k=rng.randrange(5, 40))),
+                "reactions": {"like": rng.randrange(20)}}
+        if rng.random() < 0.1:
+            item["mentions"] = [f"u{rng.randrange(PEOPLE)}"]
+        items.append(item)
+    return {"v": 1, "page": {"url": f"https://{site}/post/{no}", "title": f"Post {no}"}, "items": items}
+
+
+def fill(data_dir: Path, n_items: int) -> dict:
+    """Bulk import n_items through Store.add_items in batches of 50 pages (10,000 items)."""
+    rng = random.Random(1)
+    store = Store(data_dir)
+    t0 = time.perf_counter()
+    pages = n_items // PAGE_ITEMS
+    batch = []
+    for no in range(pages):
+        batch.extend(validate_capture(page(no, rng))["items"])
+        if len(batch) >= 10_000 or no == pages - 1:
+            store.add_items(batch, "2026-01-01T00:00:00Z")
+            batch = []
+    elapsed = time.perf_counter() - t0
+    count = store.count_items()
+    store.close()
+    size = sum(p.stat().st_size for p in (data_dir / "items").glob("*.json"))
+    return {"items": count, "seconds": round(elapsed, 1), "items_per_s": round(count / elapsed) if elapsed else None,
+            "mb_on_disk": round(size / 1e6, 1), "next_page": pages}
+
+
+def pct(xs, p):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
+
+
+def time_store_captures(data_dir: Path, first_page: int, n: int) -> dict:
+    rng = random.Random(2)
+    t0 = time.perf_counter()
+    store = Store(data_dir)
+    open_s = time.perf_counter() - t0
+    lat_new, lat_same = [], []
+    for i in range(n):
+        items = validate_capture(page(first_page + i, rng))["items"]
+        t = time.perf_counter()
+        store.add_items(items, "2026-01-02T00:00:00Z")
+        lat_new.append((time.perf_counter() - t) * 1000)
+        t = time.perf_counter()
+        store.add_items(items, "2026-01-02T00:00:00Z")
+        lat_same.append((time.perf_counter() - t) * 1000)
+    store.close()
+    return {"store_open_s": round(open_s, 2),
+            "store_new_page_ms": {"p50": round(pct(lat_new, 50), 1), "p99": round(pct(lat_new, 99), 1)},
+            "store_same_page_ms": {"p50": round(pct(lat_same, 50), 2), "p99": round(pct(lat_same, 99), 2)}}
+
+
+def time_app(data_dir: Path, first_page: int, n: int) -> dict:
+    from helpers import EXT_ORIGIN, pair
+    from server.app import create_app
+    gc.collect()
+    t0 = time.perf_counter()
+    app = create_app({"DATA_DIR": str(data_dir)})
+    cold = time.perf_counter() - t0
+    client = app.test_client()
+    token = pair(client)
+    headers = {"Authorization": f"Bearer {token}", "Origin": EXT_ORIGIN}
+    rng = random.Random(3)
+    lat, lat_again = [], []
+    for i in range(n):
+        cap = page(first_page + 10_000 + i, rng)
+        body = json.dumps(cap)
+        t = time.perf_counter()
+        r = client.post("/api/capture", data=body, headers={**headers, "Content-Type": "application/json"})
+        lat.append((time.perf_counter() - t) * 1000)
+        assert r.status_code == 200, r.get_data(as_text=True)[:300]
+        t = time.perf_counter()
+        client.post("/api/capture", data=body, headers={**headers, "Content-Type": "application/json"})
+        lat_again.append((time.perf_counter() - t) * 1000)
+    app.extensions["cloutlens"].store.close()
+    return {"cold_start_s": round(cold, 2),
+            "capture_new_page_ms": {"p50": round(pct(lat, 50), 1), "p99": round(pct(lat, 99), 1)},
+            "capture_same_page_ms": {"p50": round(pct(lat_again, 50), 1), "p99": round(pct(lat_again, 99), 1)}}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", default="0,100000,1000000")
+    ap.add_argument("--captures", type=int, default=100)
+    ap.add_argument("--store-only", action="store_true", help="skip the app (no scorer)")
+    ap.add_argument("--keep", type=Path, help="keep the filled data dirs under this dir and reuse them")
+    args = ap.parse_args()
+    results = {}
+    for size in (int(s) for s in args.sizes.split(",")):
+        base = args.keep or Path(tempfile.mkdtemp(prefix="cloutlens-bench-"))
+        data_dir = base / f"data-{size}"
+        meta_file = base / f"data-{size}.json"
+        if args.keep and meta_file.exists():
+            filled = json.loads(meta_file.read_text())
+        else:
+            shutil.rmtree(data_dir, ignore_errors=True)
+            filled = fill(data_dir, size)
+            meta_file.write_text(json.dumps(filled))
+            # the timed captures below add pages; keep the reusable copy pristine
+        work = base / f"work-{size}"
+        shutil.rmtree(work, ignore_errors=True)
+        shutil.copytree(data_dir, work, ignore=shutil.ignore_patterns(".lock"))
+        res = {"bulk_import": filled}
+        res.update(time_store_captures(work, filled["next_page"], args.captures))
+        if not args.store_only:
+            res.update(time_app(work, filled["next_page"], args.captures))
+        shutil.rmtree(work, ignore_errors=True)
+        if not args.keep:
+            shutil.rmtree(base, ignore_errors=True)
+        results[size] = res
+        print(json.dumps({size: res}), flush=True)
+    return results
+
+
+if __name__ == "__main__":
+    main()
