@@ -1,30 +1,109 @@
-"""The JSON API the extension calls. The checks of server/security.py have passed before any of
-these run; each view validates its own input and answers errors that name the field."""
+"""The JSON API the extension and the dashboard call. The checks of server/security.py have passed
+before any of these run; each view validates its own input, answers errors that name the field,
+and stores nothing unless the whole request is valid. server/openapi.py describes every route.
+"""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, request
+import re
 
-from scoring.items import ContractError, author_identity
+import orjson
+from flask import Blueprint, Response, current_app, request
+
+from scoring.items import SITE_PATTERN, ContractError, author_identity, normalize_handle
 
 from .contract import validate_capture
 from .security import bearer_token, error
+from .storage import StoreError, disk_full
 
 api = Blueprint("api", __name__, url_prefix="/api")
 
 MAX_IDS = 500
 TOP_PEOPLE = 5
+PAGE_MAX = 200
+IDENTITY_MAX = 400
+_SITE = re.compile(SITE_PATTERN)
+
+
+class BadRequest(Exception):
+    """Raised by validators; answered as a 400 naming the field."""
+
+    def __init__(self, field: str, message: str, status: int = 400, code: str = "invalid"):
+        super().__init__(message)
+        self.field, self.message, self.status, self.code = field, message, status, code
+
+
+@api.errorhandler(BadRequest)
+def _bad_request(exc: BadRequest):
+    return error(exc.status, exc.code, exc.message, exc.field)
+
+
+@api.errorhandler(ContractError)
+def _contract_error(exc: ContractError):
+    return error(400, "invalid", exc.message, exc.field)
+
+
+@api.errorhandler(OSError)
+def _storage_failed(exc: OSError):
+    # Nothing was acknowledged and the files on disk are the previous ones; say what to fix.
+    current_app.logger.error("storage write failed: %s", exc)
+    if disk_full(exc):
+        return error(507, "storage_full", "the disk holding the data dir is full; nothing was stored. "
+                     "Free some space and send again.")
+    return error(503, "storage_unavailable", f"the data dir cannot be written ({exc.strerror or exc}); "
+                 "nothing was stored. Run `cloutlens doctor`.")
+
+
+@api.errorhandler(500)
+def _internal(_exc):
+    # Never an HTML page, never a traceback: the extension only understands JSON errors.
+    return error(500, "internal", "the server failed on this request; nothing was stored")
+
+
+@api.errorhandler(StoreError)
+def _store_error(exc: StoreError):
+    return error(503, "storage_unavailable", str(exc))
 
 
 def services():
     return current_app.extensions["cloutlens"]
 
 
-def json_body():
-    """The parsed body, or an error response naming what is wrong with it."""
-    data = request.get_json(silent=True)
-    if data is None:
-        return None, error(400, "bad_json", "the body is not valid JSON", "body")
-    return data, None
+def json_body(expect=dict):
+    """The parsed body. orjson refuses invalid UTF-8, lone surrogates and nesting past 1024 levels,
+    none of which may reach the store."""
+    raw = request.get_data(cache=True)
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise BadRequest("body", "the body is not valid JSON (UTF-8, at most 1024 levels deep)",
+                         code="bad_json") from None
+    if expect is not None and not isinstance(data, expect):
+        raise BadRequest("body", f"the body must be a JSON {'object' if expect is dict else 'array'}")
+    return data
+
+
+def check_identity(value, field: str) -> str:
+    """`site:handle`, lowercased the way the server normalises authors."""
+    if not isinstance(value, str):
+        raise BadRequest(field, "must be a string like site:handle")
+    site, sep, handle = value.partition(":")
+    handle = normalize_handle(handle)
+    if not sep or not handle or len(value) > IDENTITY_MAX or not _SITE.match(site.lower()):
+        raise BadRequest(field, "must look like site:handle")
+    return f"{site.lower()}:{handle}"
+
+
+def int_arg(name: str, default: int, lo: int, hi: int) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadRequest(name, "must be an integer") from None
+    if not lo <= value <= hi:
+        raise BadRequest(name, f"must be between {lo} and {hi}")
+    return value
 
 
 def summary(result: dict | None, identity: str) -> dict | None:
@@ -54,12 +133,14 @@ def scores_for(identities) -> dict:
     return {i: summary(results.get(i), i) for i in identities}
 
 
+# -- status and pairing ---------------------------------------------------------
+
 @api.get("/status")
 def status():
     s = services()
     with s.lock:
         items = s.store.count_items()
-        people = len(s.scorer.ranking())
+        people = s.store.author_count()
     return {
         "name": "cloutlens",
         "version": current_app.config.get("VERSION", "0.1.0"),
@@ -71,14 +152,18 @@ def status():
     }
 
 
+@api.get("/openapi.json")
+def openapi():
+    from .openapi import document
+    return document(request.host_url.rstrip("/"))
+
+
 @api.post("/pair")
 def pair_request():
-    data, err = json_body()
-    if err:
-        return err
-    client = data.get("client", "Cloutlens extension") if isinstance(data, dict) else None
+    data = json_body()
+    client = data.get("client", "Cloutlens extension")
     if not isinstance(client, str) or len(client) > 80:
-        return error(400, "invalid", "must be a string of at most 80 characters", "client")
+        raise BadRequest("client", "must be a string of at most 80 characters")
     origin = request.headers.get("Origin") or "local"
     req = services().pairing.request(origin, client)
     return {"request": req.id, "code": req.code, "approve_url": request.host_url + "pair"}, 201
@@ -94,34 +179,234 @@ def pair_poll(request_id):
     return state
 
 
+# -- capture and scores ---------------------------------------------------------
+
 @api.post("/capture")
 def capture():
-    data, err = json_body()
-    if err:
-        return err
-    try:
-        cap = validate_capture(data)
-    except ContractError as exc:
-        return error(400, "invalid", exc.message, exc.field)
+    cap = validate_capture(json_body(expect=None))
     stored = services().capture(cap)
     authors = {it["id"]: author_identity(it) for it in cap["items"]}
+    scores = scores_for(sorted(set(authors.values())))
+    services().snapshot({i: s["score"] for i, s in scores.items() if s})
     return {
         "stored": {k: stored[k] for k in ("added", "updated", "unchanged")},
         # The server's normalisation of each author, so the extension never re-implements it.
         "authors": authors,
-        "scores": scores_for(sorted(set(authors.values()))),
+        "scores": scores,
     }
+
+
+def _lookup(ids, field: str):
+    if not ids:
+        raise BadRequest(field, "give at least one site:handle")
+    if len(ids) > MAX_IDS:
+        raise BadRequest(field, f"at most {MAX_IDS} ids per request")
+    return {"scores": scores_for([check_identity(i, f"{field}[{n}]") for n, i in enumerate(ids)])}
 
 
 @api.get("/scores")
 def scores():
-    ids = request.args.getlist("id")
-    if not ids:
-        return error(400, "invalid", "give at least one id=site:handle", "id")
-    if len(ids) > MAX_IDS:
-        return error(400, "invalid", f"at most {MAX_IDS} ids per request", "id")
-    for i, ident in enumerate(ids):
-        site, sep, handle = ident.partition(":")
-        if not sep or not site or not handle or len(ident) > 400:
-            return error(400, "invalid", "must look like site:handle", f"id[{i}]")
-    return {"scores": scores_for([i.lower() for i in ids])}
+    return _lookup(request.args.getlist("id"), "id")
+
+
+@api.post("/scores")
+def scores_post():
+    ids = json_body().get("ids")
+    if not isinstance(ids, list):
+        raise BadRequest("ids", "must be an array of site:handle strings")
+    return _lookup(ids, "ids")
+
+
+# -- people -----------------------------------------------------------------------
+
+def _matches_topic(result: dict, topic: str) -> bool:
+    topics = result.get("topics") or {}
+    if isinstance(topics, dict):
+        return topic in topics
+    return any(t == topic or (isinstance(t, dict) and t.get("topic") == topic) for t in topics)
+
+
+@api.get("/people")
+def people():
+    q = request.args.get("q", "").strip().lower()
+    site = request.args.get("site", "").strip().lower()
+    topic = request.args.get("topic", "").strip()
+    if len(q) > 200:
+        raise BadRequest("q", "must be at most 200 characters")
+    if site and not _SITE.match(site):
+        raise BadRequest("site", "must be a host name such as news.ycombinator.com")
+    if len(topic) > 100:
+        raise BadRequest("topic", "must be at most 100 characters")
+    limit = int_arg("limit", 50, 1, PAGE_MAX)
+    offset = int_arg("offset", 0, 0, 10_000_000)
+    s = services()
+    with s.lock:
+        ranking = s.scorer.ranking()
+        names = s.store.names()
+    rows = []
+    for r in ranking:
+        ident = r["identity"]
+        if site and not ident.startswith(site + ":"):
+            continue
+        if q and q not in ident and q not in names.get(ident, "").lower():
+            continue
+        if topic and not _matches_topic(r, topic):
+            continue
+        rows.append(r)
+    page = rows[offset:offset + limit]
+    return {"total": len(rows), "offset": offset, "limit": limit,
+            "people": [dict(summary(r, r["identity"]), name=names.get(r["identity"])) for r in page]}
+
+
+@api.get("/people/<path:identity>")
+def person(identity):
+    ident = check_identity(identity, "identity")
+    limit = int_arg("limit", 50, 1, PAGE_MAX)
+    offset = int_arg("offset", 0, 0, 10_000_000)
+    s = services()
+    with s.lock:
+        links = s.store.get_config("links", {})
+        canonical = links.get(ident, ident)
+        aliases = sorted(a for a, c in links.items() if c == canonical)
+        result = s.scorer.result(canonical)
+        authored = []
+        for who in [canonical] + aliases:
+            authored.extend(s.store.items_by_author(who))
+        if result is None and not authored:
+            return error(404, "not_found", "nobody by that identity is stored", "identity")
+        authored.sort(key=lambda d: (d["at"], d["site"], d["id"]), reverse=True)
+        page = authored[offset:offset + limit]
+        for doc in page:
+            doc["contributions"] = s.scorer.item_contributions(doc["site"], doc["id"])
+        history = s.store.history(canonical)
+        names = s.store.names()
+    if result is not None:
+        s.snapshot({canonical: result["score"]})
+    return {
+        "identity": canonical,
+        "name": names.get(canonical),
+        "aliases": aliases,
+        "result": result,
+        "summary": summary(result, canonical),
+        "history": history,
+        "items": {"total": len(authored), "offset": offset, "limit": limit, "items": page},
+    }
+
+
+@api.delete("/people/<path:identity>")
+def forget(identity):
+    ident = check_identity(identity, "identity")
+    return services().forget(ident)
+
+
+# -- links --------------------------------------------------------------------------
+
+@api.get("/links")
+def links():
+    return {"links": services().store.get_config("links", {})}
+
+
+@api.post("/links")
+def link():
+    data = json_body()
+    alias = check_identity(data.get("alias"), "alias")
+    canonical = check_identity(data.get("canonical"), "canonical")
+    extra = sorted(set(data) - {"alias", "canonical"})
+    if extra:
+        raise BadRequest(extra[0][:40], "is not a field of a link")
+    if alias == canonical:
+        raise BadRequest("alias", "must differ from canonical")
+    s = services()
+    with s.lock:
+        current = dict(s.store.get_config("links", {}))
+        if canonical in current:
+            raise BadRequest("canonical", f"is itself linked to {current[canonical]}; link to that one")
+        if any(c == alias for c in current.values()):
+            raise BadRequest("alias", "has identities linked to it; unlink them first")
+        current[alias] = canonical
+        s.set_links(current)
+    return {"links": current}, 201
+
+
+@api.delete("/links/<path:alias>")
+def unlink(alias):
+    ident = check_identity(alias, "alias")
+    s = services()
+    with s.lock:
+        current = dict(s.store.get_config("links", {}))
+        if ident not in current:
+            return error(404, "not_found", "that identity is not linked", "alias")
+        del current[ident]
+        s.set_links(current)
+    return {"links": current}
+
+
+# -- settings -------------------------------------------------------------------------
+
+DEFAULT_SETTINGS = {"site_weights": {}, "topics": {}, "horizon_days": 90}
+
+
+def validate_settings(data: dict) -> dict:
+    out = {}
+    for key in data:
+        if key not in DEFAULT_SETTINGS:
+            raise BadRequest(str(key)[:40], "is not a setting (site_weights, topics, horizon_days)")
+    if "site_weights" in data:
+        w = data["site_weights"]
+        if not isinstance(w, dict) or len(w) > 1000:
+            raise BadRequest("site_weights", "must be an object of at most 1000 site: weight pairs")
+        for site, weight in w.items():
+            if not _SITE.match(site):
+                raise BadRequest(f"site_weights.{site[:60]}", "must be a host name")
+            if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not 0 <= weight <= 10:
+                raise BadRequest(f"site_weights.{site}", "must be a number from 0 to 10")
+        out["site_weights"] = {s: float(v) for s, v in w.items()}
+    if "topics" in data:
+        t = data["topics"]
+        if not isinstance(t, dict) or len(t) > 200:
+            raise BadRequest("topics", "must be an object of at most 200 topic: [keywords] pairs")
+        for name, words in t.items():
+            if not 1 <= len(name) <= 60:
+                raise BadRequest("topics", "topic names must have 1 to 60 characters")
+            if (not isinstance(words, list) or not 1 <= len(words) <= 100
+                    or not all(isinstance(x, str) and 1 <= len(x.strip()) <= 60 for x in words)):
+                raise BadRequest(f"topics.{name}", "must be a list of 1 to 100 keywords of 1 to 60 characters")
+        out["topics"] = {n: [x.strip().lower() for x in ws] for n, ws in t.items()}
+    if "horizon_days" in data:
+        h = data["horizon_days"]
+        if isinstance(h, bool) or not isinstance(h, int) or not 7 <= h <= 3650:
+            raise BadRequest("horizon_days", "must be a whole number of days from 7 to 3650")
+        out["horizon_days"] = h
+    return out
+
+
+@api.get("/settings")
+def get_settings():
+    return dict(DEFAULT_SETTINGS, **(services().store.get_config("settings") or {}))
+
+
+@api.put("/settings")
+def put_settings():
+    changes = validate_settings(json_body())
+    s = services()
+    with s.lock:
+        merged = dict(DEFAULT_SETTINGS, **(s.store.get_config("settings") or {}))
+        merged.update(changes)
+        s.set_settings(merged)
+    return merged
+
+
+# -- export and import ------------------------------------------------------------------
+
+@api.get("/export")
+def export():
+    from .exchange import export_chunks
+    return Response(export_chunks(services()), mimetype="application/json",
+                    headers={"Content-Disposition": 'attachment; filename="cloutlens-export.json"'})
+
+
+@api.post("/import")
+def import_():
+    from .exchange import IMPORT_MAX, import_document
+    request.max_content_length = IMPORT_MAX
+    return import_document(services(), json_body())

@@ -1,6 +1,7 @@
 """The Flask application factory and the services one app holds: store, scorer, pairing."""
 from __future__ import annotations
 
+import gc
 import secrets
 import threading
 from datetime import datetime, timezone
@@ -39,8 +40,17 @@ class Services:
         self.store = store
         self.lock = threading.RLock()
         self.pairing = Pairing(store, announce)
-        self.scorer = Scorer(settings=store.get_config("settings"))
+        self.scorer = Scorer(settings=self.scorer_settings())
         self.scorer.add(store.all_items())
+        # What start loaded lives as long as the server: keep the collector from rescanning it
+        # on every full collection (a pause that grows with the store).
+        gc.collect()
+        gc.freeze()
+
+    def scorer_settings(self) -> dict:
+        settings = dict(self.store.get_config("settings") or {})
+        settings["links"] = dict(self.store.get_config("links") or {})
+        return settings
 
     def capture(self, capture: dict) -> dict:
         seen = utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -49,6 +59,33 @@ class Services:
             if stored["items"]:
                 self.scorer.add(stored["items"])
         return stored
+
+    def snapshot(self, scores: dict[str, int]):
+        """Today's scores of the people just shown, for their history chart."""
+        if scores:
+            self.store.record_scores(utcnow().strftime("%Y-%m-%d"), scores)
+
+    def set_settings(self, settings: dict):
+        with self.lock:
+            self.store.set_config("settings", settings)
+            self.scorer.set_settings(self.scorer_settings())
+
+    def set_links(self, links: dict):
+        with self.lock:
+            self.store.set_config("links", links)
+            self.scorer.set_settings(self.scorer_settings())
+
+    def forget(self, identity: str) -> dict:
+        """Every item the person wrote, their links and their history, gone from disk and scores."""
+        with self.lock:
+            removed = self.store.remove_author(identity)
+            links = self.store.get_config("links") or {}
+            kept = {a: c for a, c in links.items() if identity not in (a, c)}
+            if kept != links:
+                self.set_links(kept)
+            self.store.forget_history(identity)
+            self.scorer.remove_identity(identity)
+        return {"forgotten": identity, "items_removed": len(removed)}
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -72,7 +109,7 @@ def create_app(config: dict | None = None) -> Flask:
     # The exact origins are enforced in check_request; flask-cors only writes the headers, and
     # only ever for extension origins (a pairing extension's id is not known in advance).
     CORS(app, resources={r"/api/*": {"origins": [EXTENSION_ORIGIN]}},
-         allow_headers=["Authorization", "Content-Type"], methods=["GET", "POST", "DELETE"], max_age=600)
+         allow_headers=["Authorization", "Content-Type"], methods=["GET", "POST", "PUT", "DELETE"], max_age=600)
 
     from .api import api
     from .dashboard import dashboard

@@ -16,6 +16,8 @@ EXTENSION_ORIGIN = re.compile(r"^(chrome-extension://[a-p]{32}|moz-extension://[
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # Paths a not-yet-paired extension may call: it has no token until pairing ends.
 PAIRING_PATHS = ("/api/pair",)
+# Paths that reveal nothing private: the status a doctor needs, and the API's own description.
+OPEN_PATHS = {"/api/status", "/api/openapi.json"}
 
 
 def error(status: int, code: str, message: str, field: str | None = None):
@@ -80,10 +82,13 @@ def check_request():
         return None  # the CORS preflight; flask-cors answers it
 
     if is_api and request.method in UNSAFE_METHODS:
-        if request.mimetype != "application/json":
+        # A DELETE names its target in the path; one without a body has no type to check.
+        bodyless = (request.method == "DELETE" and not request.content_length
+                    and "chunked" not in request.headers.get("Transfer-Encoding", "").lower())
+        if not bodyless and request.mimetype != "application/json":
             return error(415, "bad_content_type", "send the body as application/json", "Content-Type")
 
-    if is_api and request.path != "/api/status" and not request.path.startswith(PAIRING_PATHS):
+    if is_api and request.path not in OPEN_PATHS and not request.path.startswith(PAIRING_PATHS):
         token_origin = current_app.extensions["cloutlens"].pairing.verify(bearer_token())
         if token_origin is None:
             return error(401, "unauthorized", "pair the extension first: a valid bearer token is required",

@@ -193,6 +193,7 @@ class Store:
             self._loc: dict[str, int] = {}
             self._fp: dict[str, int] = {}
             self._by_author: dict[str, list[str]] = {}
+            self._names: dict[str, str] = {}  # identity -> display name, for search
             self._migrate_single_file()
             self._build_index()
             self._history_pending: dict[str, dict[str, int]] = {}
@@ -271,6 +272,7 @@ class Store:
     def _build_index(self):
         self._loc.clear()
         self._by_author.clear()
+        self._names.clear()
         self._shard_sizes.clear()
         # The parsed items are kept for the first all_items() (the scorer's load at start), so a
         # start parses each shard once; any write drops them.
@@ -284,11 +286,13 @@ class Store:
 
     def _index_docs(self, shard_no: int, docs):
         base = shard_no << _LOC_BITS
-        loc, by_author = self._loc, self._by_author
+        loc, by_author, names = self._loc, self._by_author, self._names
         for doc_id, doc in docs:
             key = _key(doc["site"], doc["id"])
             loc[key] = base | int(doc_id)
-            who = f"{doc['site']}:{doc['author']['handle']}"
+            author = doc["author"]
+            who = f"{doc['site']}:{author['handle']}"
+            names[who] = author["name"]
             keys = by_author.get(who)
             if keys is None:
                 by_author[who] = [key]
@@ -372,7 +376,9 @@ class Store:
         for loc, doc in located:
             key = _key(doc["site"], doc["id"])
             self._loc[key] = loc
-            self._by_author.setdefault(f"{doc['site']}:{doc['author']['handle']}", []).append(key)
+            who = f"{doc['site']}:{doc['author']['handle']}"
+            self._by_author.setdefault(who, []).append(key)
+            self._names[who] = doc["author"]["name"]
 
     def _doc_at(self, loc: int) -> dict | None:
         no, doc_id = loc >> _LOC_BITS, loc & ((1 << _LOC_BITS) - 1)
@@ -384,11 +390,12 @@ class Store:
         """Upsert normalized items by (site, id), durably, before returning.
 
         `seen` (ISO UTC) dates undated items the first time they are seen, so a later capture of
-        the same undated item changes nothing. Returns counts and the items added or changed.
+        the same undated item changes nothing; an item carrying its own `seen` (an import) keeps it. Returns counts and the items added or changed.
         """
         with self.lock:
             new_docs, updates = [], {}
             new_keys = set()
+            moved = []  # (key, previous author) of items whose author changed
             for item in items:
                 key = _key(item["site"], item["id"])
                 loc = self._loc.get(key)
@@ -396,7 +403,8 @@ class Store:
                     if key in new_keys:
                         continue  # the same item twice in one call: the first one stands
                     new_keys.add(key)
-                    new_docs.append(dict(item, at=item["at"] or seen, seen=seen))
+                    first_seen = item.get("seen") or seen  # an import brings its own
+                    new_docs.append(dict(item, at=item["at"] or first_seen, seen=first_seen))
                     continue
                 fp = _fingerprint(item)
                 if self._fp.get(key) == fp:
@@ -407,6 +415,8 @@ class Store:
                     self._fp[key] = fp
                     continue
                 updates[key] = (loc, dict(item, at=at, seen=old["seen"]), fp)
+                if old["author"]["handle"] != item["author"]["handle"]:
+                    moved.append((key, f"{old['site']}:{old['author']['handle']}"))
             if not new_docs and not updates:
                 return {"added": 0, "updated": 0, "unchanged": len(items), "items": []}
             self._warm = None
@@ -428,8 +438,15 @@ class Store:
                 for no in by_shard:
                     self._shards.pop(no, None)
                 raise
-            for key, (_, _, fp) in updates.items():
+            for key, before in moved:
+                self._by_author[before].remove(key)
+                if not self._by_author[before]:
+                    del self._by_author[before]
+                doc = updates[key][1]
+                self._by_author.setdefault(f"{doc['site']}:{doc['author']['handle']}", []).append(key)
+            for key, (_, doc, fp) in updates.items():
                 self._fp[key] = fp
+                self._names[f"{doc['site']}:{doc['author']['handle']}"] = doc["author"]["name"]
             changed = [doc for _, doc, _ in updates.values()]
         return {
             "added": len(new_docs),
@@ -459,6 +476,14 @@ class Store:
         with self.lock:
             return [a for a, keys in self._by_author.items() if keys]
 
+    def author_count(self) -> int:
+        with self.lock:
+            return len(self._by_author)
+
+    def names(self) -> dict[str, str]:
+        """identity -> the display name last stored; the caller must not change it."""
+        return self._names
+
     def remove_author(self, identity: str) -> list[dict]:
         """Delete every item the identity authored, durably. Returns the removed items."""
         with self.lock:
@@ -485,6 +510,7 @@ class Store:
                 self._loc.pop(key, None)
                 self._fp.pop(key, None)
             del self._by_author[identity]
+            self._names.pop(identity, None)
             for no, ids in by_shard.items():
                 self._shard_sizes[no] -= len(ids)
             return removed

@@ -1,0 +1,114 @@
+"""Export everything as one JSON document, and import it back.
+
+    {"cloutlens_export": 1, "exported_at": "...", "settings": {...}, "links": {...}, "items": [...]}
+
+Tokens and paired origins are never exported: a copy of the export must not let anyone talk to
+this server. Import checks the whole document before storing anything, then adds items in
+batches by (site, id), so importing the same file twice changes nothing.
+"""
+from __future__ import annotations
+
+import orjson
+
+from scoring.items import ContractError, normalize_line, parse_time
+
+EXPORT_VERSION = 1
+IMPORT_MAX = 512 * 1024 * 1024  # a few years of browsing, about 400 bytes an item
+IMPORT_BATCH = 10_000
+
+
+def export_chunks(services):
+    """The export as a stream of bytes, a shard at a time, so a million items never sit in memory
+    as one string. Items are read under the lock one shard at a time: a capture landing during
+    the export may or may not be in it, never half of it."""
+    from .app import utcnow
+    store = services.store
+    with services.lock:
+        head = {"cloutlens_export": EXPORT_VERSION,
+                "exported_at": utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "settings": store.get_config("settings") or {},
+                "links": store.get_config("links") or {}}
+    yield orjson.dumps(head)[:-1] + b', "items": ['
+    first = True
+    batch = []
+    for doc in store.iter_items():
+        batch.append(doc)
+        if len(batch) >= 1000:
+            yield (b"" if first else b",") + orjson.dumps(batch)[1:-1]
+            first, batch = False, []
+    if batch:
+        yield (b"" if first else b",") + orjson.dumps(batch)[1:-1]
+    yield b"]}"
+
+
+def check_document(doc) -> tuple[list[tuple[dict, str]], dict, dict]:
+    """Validate a whole export. Returns ((item, seen) pairs, settings, links); raises ContractError."""
+    from .api import BadRequest, check_identity, validate_settings
+    if not isinstance(doc, dict):
+        raise ContractError("", "the body must be a JSON object")
+    if doc.get("cloutlens_export") != EXPORT_VERSION:
+        raise ContractError("cloutlens_export", f"must be {EXPORT_VERSION} (is this a Cloutlens export?)")
+    unknown = sorted(set(doc) - {"cloutlens_export", "exported_at", "settings", "links", "items"})
+    if unknown:
+        raise ContractError(unknown[0][:40], "is not a field of an export")
+    items = doc.get("items", [])
+    if not isinstance(items, list):
+        raise ContractError("items", "must be an array")
+    out = []
+    for n, raw in enumerate(items):
+        field = f"items[{n}]"
+        if not isinstance(raw, dict):
+            raise ContractError(field, "must be a JSON object")
+        raw = dict(raw)
+        seen = raw.pop("seen", None)
+        if seen is not None:
+            if not isinstance(seen, str) or len(seen) > 40:
+                raise ContractError(f"{field}.seen", "must be an ISO 8601 date-time")
+            seen = parse_time(seen, f"{field}.seen")
+        try:
+            item = normalize_line(raw, n)
+        except ContractError as exc:
+            # normalize_line names lines (`line 3.author`); an export names array entries.
+            raise ContractError(exc.field.replace(f"line {n}", field, 1), exc.message) from None
+        out.append((item, seen))
+    settings = doc.get("settings") or {}
+    if not isinstance(settings, dict):
+        raise ContractError("settings", "must be an object")
+    links = doc.get("links") or {}
+    if not isinstance(links, dict):
+        raise ContractError("links", "must be an object")
+    try:
+        settings = validate_settings(settings)
+        clean_links = {}
+        for alias, canonical in links.items():
+            clean_links[check_identity(alias, "links")] = check_identity(canonical, f"links.{alias[:60]}")
+    except BadRequest as exc:
+        field = exc.field if exc.field.startswith("links") else f"settings.{exc.field}"
+        raise ContractError(field, exc.message) from None
+    return out, settings, clean_links
+
+
+def import_document(services, doc) -> dict:
+    items, settings, links = check_document(doc)
+    from .app import utcnow
+    now = utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")
+    totals = {"added": 0, "updated": 0, "unchanged": 0}
+    store = services.store
+    with services.lock:
+        # Items keep the time they were first seen, so undated ones do not look new.
+        batch = [dict(item, seen=seen) if seen else item for item, seen in items]
+        for start in range(0, len(batch), IMPORT_BATCH):
+            stored = store.add_items(batch[start:start + IMPORT_BATCH], now)
+            for k in totals:
+                totals[k] += stored[k]
+            if stored["items"]:
+                services.scorer.add(stored["items"])
+        if settings:
+            merged = dict(store.get_config("settings") or {})
+            merged.update(settings)
+            services.set_settings(merged)
+        if links:
+            merged_links = dict(store.get_config("links") or {})
+            merged_links.update(links)
+            services.set_links(merged_links)
+    return {"items": totals, "settings": sorted(settings), "links": len(links)}

@@ -1,0 +1,266 @@
+"""The API beyond capture: people, a person, links, forgetting, settings, export/import, the
+OpenAPI document, and storage failures answered as clear errors with the data left intact."""
+from __future__ import annotations
+
+import copy
+import errno
+import json
+import os
+
+import pytest
+
+from helpers import capture, comment_item, post_item
+
+PAGE = capture([post_item(), comment_item("comment-1", "anna"), comment_item("comment-2", "Bob"),
+                comment_item("comment-3", "anna", parent="comment-2", text="thanks @bob", mentions=["bob"]),
+                comment_item("comment-4", "carol", text="<script>alert('x')</script>")])
+OTHER = capture([post_item("story", author="anna", name="Anna Rydne"), comment_item("c1", "martinwaxman", parent="story"),
+                 comment_item("c2", "dave", parent="story")], url="https://news.example/item?id=1", title="HN")
+
+
+@pytest.fixture
+def filled(client, auth):
+    for page in (PAGE, OTHER):
+        r = client.post("/api/capture", json=page, headers=auth)
+        assert r.status_code == 200, r.json
+    return client
+
+
+def store(app):
+    return app.extensions["cloutlens"].store
+
+
+def test_scores_by_post_for_a_long_list(filled, auth):
+    ids = ["blog.example:anna", "Blog.Example:MartinWaxman"] + [f"blog.example:nobody{i}" for i in range(300)]
+    r = filled.post("/api/scores", json={"ids": ids}, headers=auth)
+    assert r.status_code == 200
+    assert r.json["scores"]["blog.example:martinwaxman"]["identity"] == "blog.example:martinwaxman"
+    assert r.json["scores"]["blog.example:nobody7"] is None
+    assert len(r.json["scores"]) == 302
+
+
+@pytest.mark.parametrize("body,field", [({"ids": "blog.example:anna"}, "ids"), ({"ids": []}, "ids"),
+                                        ({"ids": ["ok.example:a", 7]}, "ids[1]"),
+                                        ({"ids": ["x"] * 501}, "ids"), ([1, 2], "body")])
+def test_scores_by_post_names_the_bad_field(client, auth, body, field):
+    r = client.post("/api/scores", json=body, headers=auth)
+    assert r.status_code == 400 and r.json["field"] == field
+
+
+def test_people_lists_ranks_and_filters(filled, auth):
+    r = filled.get("/api/people", headers=auth)
+    assert r.status_code == 200
+    people = r.json["people"]
+    assert r.json["total"] == len(people) > 0
+    scores = [p["score"] for p in people]
+    assert scores == sorted(scores, reverse=True)
+    by_site = filled.get("/api/people?site=news.example", headers=auth).json
+    assert by_site["total"] > 0 and all(p["identity"].startswith("news.example:") for p in by_site["people"])
+    # Search finds display names too, not only handles.
+    found = filled.get("/api/people?q=rydne", headers=auth).json["people"]
+    assert [p["identity"] for p in found] == ["news.example:anna"]
+    assert filled.get("/api/people?q=zzzz", headers=auth).json == {"total": 0, "offset": 0, "limit": 50, "people": []}
+    paged = filled.get("/api/people?limit=1&offset=1", headers=auth).json
+    assert len(paged["people"]) == 1 and paged["people"][0]["identity"] == people[1]["identity"]
+
+
+@pytest.mark.parametrize("query,field", [("limit=0", "limit"), ("limit=abc", "limit"), ("offset=-1", "offset"),
+                                         ("site=not a site", "site"), ("q=" + "x" * 201, "q")])
+def test_people_names_the_bad_parameter(client, auth, query, field):
+    r = client.get(f"/api/people?{query}", headers=auth)
+    assert r.status_code == 400 and r.json["field"] == field
+
+
+def test_person_has_score_items_history(filled, auth):
+    r = filled.get("/api/people/blog.example:martinwaxman", headers=auth)
+    assert r.status_code == 200, r.json
+    body = r.json
+    assert body["identity"] == "blog.example:martinwaxman" and body["name"] == "Martin Waxman"
+    assert 1 <= body["result"]["score"] <= 100
+    assert set(body["result"]["breakdown"]) >= {"by_person", "by_kind", "by_site", "by_item"}
+    assert [i["id"] for i in body["items"]["items"]] == ["post-1"]
+    assert "contributions" in body["items"]["items"][0]
+    # Looking someone up records today's score for their history chart.
+    assert body["history"] == [] or body["history"][-1]["score"] == body["result"]["score"]
+    again = filled.get("/api/people/blog.example:martinwaxman", headers=auth).json
+    assert again["history"][-1]["score"] == body["result"]["score"]
+
+
+def test_unknown_person_is_404_and_bad_identity_400(client, auth):
+    assert client.get("/api/people/blog.example:ghost", headers=auth).status_code == 404
+    r = client.get("/api/people/no-colon-here", headers=auth)
+    assert r.status_code == 400 and r.json["field"] == "identity"
+
+
+def test_forget_removes_every_item_and_the_score(filled, app, auth):
+    before = store(app).count_items()
+    assert len(store(app).items_by_author("blog.example:anna")) == 2
+    r = filled.delete("/api/people/blog.example:anna", headers=auth)
+    assert r.status_code == 200 and r.json == {"forgotten": "blog.example:anna", "items_removed": 2}
+    assert store(app).count_items() == before - 2
+    assert store(app).items_by_author("blog.example:anna") == []
+    assert filled.get("/api/scores?id=blog.example:anna", headers=auth).json["scores"]["blog.example:anna"] is None
+    people = [p["identity"] for p in filled.get("/api/people?limit=200", headers=auth).json["people"]]
+    assert "blog.example:anna" not in people
+    # The other anna (another site) is someone else until the user links them.
+    assert store(app).items_by_author("news.example:anna")
+    # Gone from the files too, not only from memory.
+    shards = (store(app).data_dir / "items").glob("shard-*.json")
+    assert not any('"anna"' in p.read_text() and "blog.example" in p.read_text()
+                   and any(d["author"]["handle"] == "anna" and d["site"] == "blog.example"
+                           for d in json.loads(p.read_text())["items"].values()) for p in shards)
+
+
+def test_link_and_unlink(filled, app, auth):
+    r = filled.post("/api/links", json={"alias": "news.example:anna", "canonical": "blog.example:anna"}, headers=auth)
+    assert r.status_code == 201
+    assert r.json["links"] == {"news.example:anna": "blog.example:anna"}
+    person = filled.get("/api/people/news.example:anna", headers=auth).json
+    assert person["identity"] == "blog.example:anna" and person["aliases"] == ["news.example:anna"]
+    assert {i["id"] for i in person["items"]["items"]} == {"comment-1", "comment-3", "story"}
+    # Chains are refused: link to the canonical one instead.
+    chain = filled.post("/api/links", json={"alias": "blog.example:bob", "canonical": "news.example:anna"}, headers=auth)
+    assert chain.status_code == 400 and chain.json["field"] == "canonical"
+    assert filled.get("/api/links", headers=auth).json["links"] == {"news.example:anna": "blog.example:anna"}
+    assert filled.delete("/api/links/news.example:anna", headers=auth).json["links"] == {}
+    assert filled.delete("/api/links/news.example:anna", headers=auth).status_code == 404
+    assert store(app).get_config("links") == {}
+
+
+@pytest.mark.parametrize("body,field", [({"alias": "a.example:x"}, "canonical"),
+                                        ({"alias": "a.example:x", "canonical": "a.example:x"}, "alias"),
+                                        ({"alias": 3, "canonical": "a.example:x"}, "alias"),
+                                        ({"alias": "a.example:x", "canonical": "b.example:y", "why": 1}, "why")])
+def test_bad_link_names_the_field(client, app, auth, body, field):
+    r = client.post("/api/links", json=body, headers=auth)
+    assert r.status_code == 400 and r.json["field"] == field
+    assert store(app).get_config("links") is None
+
+
+def test_settings_round_trip_and_validation(client, app, auth):
+    assert client.get("/api/settings", headers=auth).json == {"site_weights": {}, "topics": {}, "horizon_days": 90}
+    new = {"site_weights": {"news.ycombinator.com": 0.5}, "topics": {"privacy": ["privacy", "GDPR"]}}
+    r = client.put("/api/settings", json=new, headers=auth)
+    assert r.status_code == 200
+    got = client.get("/api/settings", headers=auth).json
+    assert got == {"site_weights": {"news.ycombinator.com": 0.5}, "topics": {"privacy": ["privacy", "gdpr"]},
+                   "horizon_days": 90}
+    for bad, field in [({"horizon_days": 3}, "horizon_days"), ({"horizon_days": True}, "horizon_days"),
+                       ({"site_weights": {"news.ycombinator.com": "high"}}, "site_weights.news.ycombinator.com"),
+                       ({"topics": {"privacy": []}}, "topics.privacy"), ({"colour": "red"}, "colour")]:
+        r = client.put("/api/settings", json=bad, headers=auth)
+        assert r.status_code == 400 and r.json["field"] == field, bad
+    assert client.get("/api/settings", headers=auth).json == got
+
+
+def test_export_never_contains_tokens_and_imports_back_idempotently(filled, app, auth, token, tmp_path):
+    filled.put("/api/settings", json={"horizon_days": 120}, headers=auth)
+    filled.post("/api/links", json={"alias": "news.example:anna", "canonical": "blog.example:anna"}, headers=auth)
+    r = filled.get("/api/export", headers=auth)
+    assert r.status_code == 200
+    raw = r.get_data()
+    assert token.encode() not in raw and b"clients" not in raw
+    doc = json.loads(raw)
+    assert doc["cloutlens_export"] == 1 and len(doc["items"]) == store(app).count_items() == 8
+    assert doc["settings"]["horizon_days"] == 120 and doc["links"] == {"news.example:anna": "blog.example:anna"}
+
+    # Into a fresh server: everything comes back, and a second import changes nothing.
+    from helpers import pair
+    from server.app import create_app
+    other = create_app({"DATA_DIR": str(tmp_path / "other"), "TESTING": True})
+    try:
+        c = other.test_client()
+        h = {"Authorization": f"Bearer {pair(c)}", "Origin": auth["Origin"]}
+        first = c.post("/api/import", json=doc, headers=h)
+        assert first.status_code == 200, first.json
+        assert first.json["items"] == {"added": 8, "updated": 0, "unchanged": 0}
+        second = c.post("/api/import", json=doc, headers=h).json
+        assert second["items"] == {"added": 0, "updated": 0, "unchanged": 8}
+        back = json.loads(c.get("/api/export", headers=h).get_data())
+        key = lambda d: (d["site"], d["id"])  # noqa: E731
+        assert sorted(back["items"], key=key) == sorted(doc["items"], key=key)
+        assert back["settings"] == doc["settings"] and back["links"] == doc["links"]
+        assert c.get("/api/scores?id=blog.example:martinwaxman", headers=h).json == \
+            filled.get("/api/scores?id=blog.example:martinwaxman", headers=auth).json
+    finally:
+        other.extensions["cloutlens"].store.close()
+
+
+@pytest.mark.parametrize("mutate,field", [
+    (lambda d: d.update(cloutlens_export=2), "cloutlens_export"),
+    (lambda d: d["items"][1].update(kind="tweet"), "items[1].kind"),
+    (lambda d: d["items"][2].pop("site"), "items[2].site"),
+    (lambda d: d["items"][0].update(seen="yesterday"), "items[0].seen"),
+    (lambda d: d.update(settings={"horizon_days": 1}), "settings.horizon_days"),
+    (lambda d: d.update(links={"nocolon": "a.example:b"}), "links"),
+    (lambda d: d.update(tokens={}), "tokens"),
+])
+def test_bad_import_names_the_field_and_stores_nothing(filled, app, auth, mutate, field):
+    doc = json.loads(filled.get("/api/export", headers=auth).get_data())
+    for it in doc["items"]:
+        it["id"] = "new-" + it["id"]  # all new, so a half-done import would show
+    doc = copy.deepcopy(doc)
+    mutate(doc)
+    before = store(app).count_items()
+    r = filled.post("/api/import", json=doc, headers=auth)
+    assert r.status_code == 400, r.json
+    assert r.json["field"] == field
+    assert store(app).count_items() == before
+
+
+def test_openapi_document_describes_every_api_route(client, app):
+    r = client.get("/api/openapi.json")
+    assert r.status_code == 200
+    doc = r.json
+    assert doc["openapi"].startswith("3.")
+    documented = {(path, method.upper()) for path, ops in doc["paths"].items() for method in ops}
+    routes = set()
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith("/api/"):
+            path = rule.rule.replace("<path:", "{").replace("<", "{").replace(">", "}")
+            routes |= {(path, m) for m in rule.methods - {"HEAD", "OPTIONS"}}
+    assert routes == documented
+    # The capture schema is the one the server enforces.
+    from scoring.items import ITEM_SCHEMA
+    assert doc["components"]["schemas"]["Capture"]["properties"]["items"]["items"] == ITEM_SCHEMA
+
+
+def _fail_writes(monkeypatch, err):
+    real_open = os.open
+
+    def fake_open(path, flags, *a, **kw):
+        if flags & os.O_CREAT:
+            raise OSError(err, os.strerror(err), str(path))
+        return real_open(path, flags, *a, **kw)
+    monkeypatch.setattr(os, "open", fake_open)
+
+
+@pytest.mark.parametrize("err,status,code", [(errno.ENOSPC, 507, "storage_full"),
+                                             (errno.EROFS, 503, "storage_unavailable"),
+                                             (errno.EACCES, 503, "storage_unavailable")])
+def test_full_disk_or_read_only_dir_is_a_clear_error_and_data_stays(filled, app, auth, monkeypatch, err, status, code):
+    data_dir = store(app).data_dir
+    files_before = {p: p.read_bytes() for p in data_dir.rglob("*.json")}
+    count = store(app).count_items()
+    more = capture([comment_item("late-1", "erin"), comment_item("late-2", "frank")])
+    _fail_writes(monkeypatch, err)
+    r = filled.post("/api/capture", json=more, headers=auth)
+    assert r.status_code == status and r.json["error"] == code
+    assert "nothing was stored" in r.json["message"]
+    for call in (lambda: filled.put("/api/settings", json={"horizon_days": 30}, headers=auth),
+                 lambda: filled.delete("/api/people/blog.example:bob", headers=auth)):
+        assert call().status_code == status
+    monkeypatch.undo()
+    assert {p: p.read_bytes() for p in data_dir.rglob("*.json")} == files_before
+    assert store(app).count_items() == count
+    assert filled.get("/api/scores?id=blog.example:erin", headers=auth).json["scores"]["blog.example:erin"] is None
+    # Once the disk has room again, the same capture goes through.
+    assert filled.post("/api/capture", json=more, headers=auth).json["stored"]["added"] == 2
+
+
+def test_captured_script_is_returned_as_inert_json_text(filled, auth):
+    r = filled.get("/api/people/blog.example:carol", headers=auth)
+    assert r.headers["Content-Type"].startswith("application/json")
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+    assert "script-src 'self'" in r.headers["Content-Security-Policy"]
+    assert r.json["items"]["items"][0]["text"] == "<script>alert('x')</script>"
