@@ -4,6 +4,12 @@
 // except in the Authorization header to the configured loopback server.
 "use strict";
 
+// Chromium runs this file as a service worker and loads helpers with importScripts; Firefox runs
+// the manifest's background "scripts" list, which already loaded them.
+if (typeof importScripts === "function" && !globalThis.CloutlensQueue) importScripts("queue.js", "sites.js");
+const Queue = globalThis.CloutlensQueue;
+const Sites = globalThis.CloutlensSites;
+
 const DEFAULT_SERVER = "http://127.0.0.1:7317";
 const REQUEST_TIMEOUT_MS = 5000;
 
@@ -28,6 +34,19 @@ function loadAdapters() {
 async function config() {
   const c = await chrome.storage.local.get(["server", "token", "pairing"]);
   return { server: c.server || DEFAULT_SERVER, token: c.token || null, pairing: c.pairing || null };
+}
+
+async function settings() {
+  return Sites.settingsOf((await chrome.storage.local.get("settings")).settings);
+}
+
+function hostOf(url) {
+  try {
+    const u = new URL(url);
+    return u.protocol === "http:" || u.protocol === "https:" ? u.hostname.toLowerCase() : "";
+  } catch (e) {
+    return "";
+  }
 }
 
 class ServerError extends Error {
@@ -76,11 +95,13 @@ async function call(path, { method = "GET", body, auth = true } = {}) {
 
 async function status() {
   const c = await config();
+  const base = { server: c.server, pairing: c.pairing, settings: await settings() };
   try {
     const s = await call("/api/status");
-    return { reachable: true, paired: Boolean(s.paired), server: c.server, pairing: c.pairing, status: s };
+    if (s.paired) kickFlush();
+    return { ...base, reachable: true, paired: Boolean(s.paired), status: s, queue: Queue.summary(await loadQueue()) };
   } catch (e) {
-    return { reachable: false, paired: Boolean(c.token), server: c.server, pairing: c.pairing, error: e.message };
+    return { ...base, reachable: false, paired: Boolean(c.token), error: e.message, queue: Queue.summary(await loadQueue()) };
   }
 }
 
@@ -113,13 +134,111 @@ async function pairPoll() {
   return { status: r.status };
 }
 
+// ---- the offline queue: captures made while the server is down wait in extension storage.
+
+// Every change to the stored queue goes through this chain, so two changes never interleave
+// between their read and their write.
+let queueChain = Promise.resolve();
+
+function withQueue(change) {
+  const run = queueChain.then(async () => {
+    const q = (await chrome.storage.local.get("queue")).queue;
+    const { state, result } = await change(q || Queue.empty());
+    if (state) await chrome.storage.local.set({ queue: state });
+    return result;
+  });
+  queueChain = run.catch(() => undefined);
+  return run;
+}
+
+async function loadQueue() {
+  await queueChain;
+  return (await chrome.storage.local.get("queue")).queue || Queue.empty();
+}
+
+let flushing = null;
+
+// Sends queued captures oldest first, one at a time, removing each as soon as the server has
+// acknowledged it. One flush at a time: a second trigger joins the running one instead of
+// sending the same entries again.
+function flush() {
+  if (!flushing) {
+    flushing = (async () => {
+      let sent = 0;
+      for (;;) {
+        const entry = Queue.next(await loadQueue());
+        if (!entry) break;
+        try {
+          await call("/api/capture", { method: "POST", body: entry.capture });
+        } catch (e) {
+          if (e.kind !== "rejected") break; // still down or not paired: keep it for later
+          // The server refused this capture for good (invalid): retrying cannot help.
+        }
+        await withQueue((q) => ({ state: Queue.ack(q, entry.id) }));
+        sent += 1;
+      }
+      return sent;
+    })().finally(() => {
+      flushing = null;
+    });
+  }
+  return flushing;
+}
+
+function kickFlush() {
+  loadQueue().then((q) => {
+    if (Queue.next(q)) flush().catch(() => undefined);
+  });
+}
+
 async function capture(cap) {
-  return call("/api/capture", { method: "POST", body: cap });
+  try {
+    const r = await call("/api/capture", { method: "POST", body: cap });
+    kickFlush();
+    return r;
+  } catch (e) {
+    if (e.kind !== "offline") throw e;
+    const q = await withQueue((old) => {
+      const state = Queue.enqueue(old, cap);
+      return { state, result: Queue.summary(state) };
+    });
+    return { queued: true, queue: q, error: e.message };
+  }
 }
 
 async function scores(ids) {
   const q = ids.map((i) => `id=${encodeURIComponent(i)}`).join("&");
-  return call(`/api/scores?${q}`);
+  const r = await call(`/api/scores?${q}`);
+  kickFlush();
+  return r;
+}
+
+// What the content script of one tab may do. Decided here, from the sender's real URL, not from
+// anything the page could influence.
+async function pageConfig(sender) {
+  const host = hostOf(sender.url || (sender.tab && sender.tab.url) || "");
+  const s = await settings();
+  const { server } = await config();
+  return { host, ...Sites.decide(s, host), badgeStyle: s.badgeStyle, server };
+}
+
+async function updateSettings(change) {
+  const s = await settings();
+  if ("site" in change) {
+    const host = Sites.cleanPattern(change.site.host);
+    if (!host) throw new Error("not a host name");
+    // Only "off" is stored: every other site follows the default.
+    if (change.site.enabled) delete s.sites[host];
+    else s.sites[host] = false;
+  }
+  if ("exclude" in change) s.exclude = Sites.parseExclude(Array.isArray(change.exclude) ? change.exclude.join("\n") : change.exclude);
+  if ("viewOnly" in change) s.viewOnly = Boolean(change.viewOnly);
+  if ("badgeStyle" in change) {
+    if (!Sites.STYLES.includes(change.badgeStyle)) throw new Error("unknown badge style");
+    s.badgeStyle = change.badgeStyle;
+  }
+  await chrome.storage.local.set({ settings: s });
+  return s;
 }
 
 function fromExtensionPage(sender) {
@@ -130,10 +249,19 @@ async function handle(msg, sender) {
   switch (msg && msg.type) {
     case "adapters":
       return { adapters: await loadAdapters() };
-    case "capture":
+    case "page-config":
+      return pageConfig(sender);
+    case "capture": {
+      // Enforced here as well as in the content script: a turned-off site never reaches the server.
+      const pc = await pageConfig(sender);
+      if (!pc.capture) throw new Error(`capture is off here (${pc.reason})`);
       return capture(msg.capture);
-    case "scores":
+    }
+    case "scores": {
+      const pc = await pageConfig(sender);
+      if (!pc.enabled && sender.tab) throw new Error(`Cloutlens is off here (${pc.reason})`);
       return scores(msg.ids);
+    }
   }
   // The rest changes the pairing or reveals settings: extension pages only, never a content script.
   if (!fromExtensionPage(sender)) throw new Error("not allowed from a web page");
@@ -148,13 +276,28 @@ async function handle(msg, sender) {
       const url = new URL(msg.server);
       if (!["127.0.0.1", "localhost", "[::1]"].includes(url.hostname)) throw new Error("the server must be on this machine");
       await chrome.storage.local.set({ server: url.origin });
+      kickFlush();
       return { server: url.origin };
     }
+    case "settings":
+      return settings();
+    case "set-settings":
+      return updateSettings(msg.change || {});
+    case "flush":
+      return { sent: await flush(), queue: Queue.summary(await loadQueue()) };
     case "unpair":
       await chrome.storage.local.remove(["token", "pairing"]);
       return { ok: true };
   }
   throw new Error(`unknown message ${msg && msg.type}`);
+}
+
+// The server may come back while no page is open: try the queue now and then.
+if (chrome.alarms) {
+  chrome.alarms.create("cloutlens-flush", { periodInMinutes: 1 });
+  chrome.alarms.onAlarm.addListener((a) => {
+    if (a.name === "cloutlens-flush") kickFlush();
+  });
 }
 
 chrome.runtime.onMessage.addListener((msg, sender, sendResponse) => {

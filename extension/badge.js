@@ -1,27 +1,39 @@
-// Badges: one annotation per person, drawn next to every place their name appears.
+// Badges: one annotation per person, drawn next to every place their name appears, each with a
+// hovercard that explains the score.
 // Each badge lives in a closed shadow root, so page scripts can neither read the user's scores nor
 // restyle them, and everything in it is built with textContent: names are attacker controlled.
+// Nothing about a person is written to the host element the page can see.
 "use strict";
 
 (function () {
+  // Five bands on a log-scaled score. Each background keeps white text above 4.5:1 contrast, and
+  // the pale ring keeps the pill visible on dark pages as well as light ones.
   const STYLE = `
     :host { all: initial; display: inline-block; vertical-align: baseline; margin-left: .35em; position: relative; }
+    .wrap { position: relative; display: inline-block; }
     .badge { display: inline-block; min-width: 1.6em; padding: 0 .35em; border-radius: .8em; font: 600 11px/1.6 system-ui, sans-serif;
-             text-align: center; color: #fff; background: #6b7280; cursor: default; }
-    .badge:focus-visible { outline: 2px solid #2563eb; outline-offset: 1px; }
-    .badge[data-band="1"] { background: #6b7280; }
+             text-align: center; color: #fff; background: #4b5563; cursor: default; box-shadow: 0 0 0 1px #ffffffa0, 0 0 0 2px #0000002a; }
+    .badge:focus-visible { outline: 2px solid #2563eb; outline-offset: 2px; }
+    .badge[data-band="1"] { background: #4b5563; }
     .badge[data-band="2"] { background: #0f766e; }
     .badge[data-band="3"] { background: #1d4ed8; }
     .badge[data-band="4"] { background: #7e22ce; }
-    .badge[data-band="5"] { background: #c2410c; }
-    .badge[data-state="offline"], .badge[data-state="unpaired"], .badge[data-state="pending"] { background: #9ca3af; }
-    .card { position: absolute; z-index: 2147483647; top: 1.9em; left: 0; width: 17em; padding: .6em .75em; border-radius: 8px;
-            font: 12px/1.45 system-ui, sans-serif; color: #111827; background: #fff; box-shadow: 0 4px 18px #0004; }
+    .badge[data-band="5"] { background: #b45309; }
+    .badge[data-state="offline"], .badge[data-state="unpaired"], .badge[data-state="pending"], .badge[data-state="queued"] {
+             background: #f3f4f6; color: #374151; box-shadow: 0 0 0 1px #6b7280; }
+    .badge[data-style="dot"] { min-width: 0; width: .8em; height: .8em; padding: 0; font-size: 0; line-height: 0; vertical-align: middle; }
+    .card { position: absolute; z-index: 2147483647; top: 1.9em; left: 0; width: 19em; max-width: 80vw; padding: .6em .75em;
+            border-radius: 8px; font: 12px/1.45 system-ui, sans-serif; text-align: left; white-space: normal;
+            color: #111827; background: #fff; box-shadow: 0 4px 18px #0005; border: 1px solid #d1d5db; }
+    .card[data-theme="dark"] { color: #f3f4f6; background: #1f2937; border-color: #4b5563; }
     .card[hidden] { display: none; }
-    .card h3 { margin: 0 0 .3em; font-size: 13px; }
-    .card .muted { color: #6b7280; }
-    .card ul { margin: .2em 0; padding-left: 1.1em; }
-    @media (prefers-color-scheme: dark) { .card { color: #f3f4f6; background: #1f2937; } .card .muted { color: #9ca3af; } }
+    .card h3 { margin: 0 0 .2em; font-size: 13px; }
+    .card h4 { margin: .5em 0 .1em; font-size: 11px; text-transform: uppercase; letter-spacing: .04em; opacity: .75; }
+    .card p { margin: .15em 0; }
+    .card ul { margin: .1em 0; padding-left: 1.1em; }
+    .card .neg { border-left: 3px solid #b91c1c; padding-left: .45em; margin-top: .5em; }
+    .card a { color: #1d4ed8; }
+    .card[data-theme="dark"] a { color: #93c5fd; }
   `;
 
   function band(score) {
@@ -39,9 +51,71 @@
     return e;
   }
 
-  function fmtTrend(t) {
-    const v = Math.round((t || 0) * 10) / 10;
-    return v > 0 ? `+${v}` : `${v}`;
+  function num(v) {
+    const n = Number(v);
+    if (!Number.isFinite(n)) return "0";
+    return String(Math.round(n * 10) / 10);
+  }
+
+  function signed(v) {
+    const s = num(v);
+    return Number(s) > 0 ? `+${s}` : s;
+  }
+
+  // {key: points} or [{name|topic|identity, score|points}] -> [[label, value]], largest first.
+  function pairs(v) {
+    let out = [];
+    if (Array.isArray(v)) {
+      for (const x of v) {
+        if (x && typeof x === "object") {
+          const label = x.topic ?? x.name ?? x.identity ?? x.kind ?? x.site;
+          const value = x.score ?? x.points ?? x.weight ?? x.count;
+          if (label !== undefined) out.push([String(label), value]);
+        } else if (x !== undefined && x !== null) out.push([String(x), undefined]);
+      }
+    } else if (v && typeof v === "object") {
+      out = Object.entries(v).map(([k, x]) => [k, x && typeof x === "object" ? x.points ?? x.score : x]);
+    }
+    out.sort((a, b) => (Number(b[1]) || 0) - (Number(a[1]) || 0));
+    return out;
+  }
+
+  function negativeOf(neg) {
+    if (typeof neg === "number") return { count: neg, points: undefined, people: undefined };
+    if (!neg || typeof neg !== "object") return { count: 0 };
+    return { count: Number(neg.count ?? neg.interactions ?? 0) || 0, points: neg.points, people: neg.people };
+  }
+
+  // The page's own background decides the hovercard's colours, not the OS theme: a dark site on
+  // a light desktop still gets a dark card.
+  let pageTheme = null;
+  function themeOf() {
+    if (pageTheme) return pageTheme;
+    pageTheme = "light";
+    for (const node of [document.body, document.documentElement]) {
+      if (!node) continue;
+      const m = /rgba?\(([\d.]+), ([\d.]+), ([\d.]+)(?:, ([\d.]+))?\)/.exec(getComputedStyle(node).backgroundColor);
+      if (!m || (m[4] !== undefined && Number(m[4]) < 0.5)) continue;
+      const lum = (0.2126 * m[1] + 0.7152 * m[2] + 0.0722 * m[3]) / 255;
+      pageTheme = lum < 0.45 ? "dark" : "light";
+      break;
+    }
+    return pageTheme;
+  }
+
+  const settings = { server: null, style: "score" };
+  let serial = 0;
+
+  function dashboardLink(identity) {
+    // Built from the configured server address only; the identity is a path segment, encoded.
+    if (!settings.server) return null;
+    try {
+      const base = new URL(settings.server);
+      if (base.protocol !== "http:" && base.protocol !== "https:") return null;
+      return new URL(`/people/${encodeURIComponent(identity)}`, base.origin).href;
+    } catch (e) {
+      return null;
+    }
   }
 
   class Badge {
@@ -50,19 +124,55 @@
       this.host = document.createElement("span");
       const root = this.host.attachShadow({ mode: "closed" });
       root.appendChild(el("style", STYLE));
+      const wrap = el("span", undefined, "wrap");
       this.pill = el("span", "…", "badge");
       this.pill.tabIndex = 0;
-      this.pill.setAttribute("role", "img");
+      this.pill.setAttribute("role", "button");
+      this.pill.setAttribute("aria-expanded", "false");
+      this.pill.dataset.style = settings.style;
       this.card = el("div", undefined, "card");
+      this.card.id = `card-${++serial}`;
       this.card.hidden = true;
-      this.card.setAttribute("role", "tooltip");
-      root.append(this.pill, this.card);
-      const show = () => { this.card.hidden = false; };
-      const hide = () => { this.card.hidden = true; };
-      this.pill.addEventListener("mouseenter", show);
-      this.pill.addEventListener("mouseleave", hide);
+      this.card.setAttribute("role", "dialog");
+      this.pill.setAttribute("aria-controls", this.card.id);
+      wrap.append(this.pill, this.card);
+      root.append(wrap);
+
+      let hideTimer = 0;
+      const show = () => {
+        clearTimeout(hideTimer);
+        if (this.card.hidden) {
+          this.card.dataset.theme = themeOf();
+          this.card.hidden = false;
+          this.pill.setAttribute("aria-expanded", "true");
+        }
+      };
+      const hide = () => {
+        clearTimeout(hideTimer);
+        this.card.hidden = true;
+        this.pill.setAttribute("aria-expanded", "false");
+      };
+      // A short grace period lets the pointer travel from the pill onto the card's link.
+      wrap.addEventListener("mouseenter", show);
+      wrap.addEventListener("mouseleave", () => { hideTimer = setTimeout(hide, 200); });
       this.pill.addEventListener("focus", show);
-      this.pill.addEventListener("blur", hide);
+      wrap.addEventListener("focusout", (ev) => {
+        if (!ev.relatedTarget || !wrap.contains(ev.relatedTarget)) hide();
+      });
+      this.pill.addEventListener("keydown", (ev) => {
+        if (ev.key === "Escape") hide();
+        else if (ev.key === "Enter" || ev.key === " ") {
+          ev.preventDefault();
+          if (this.card.hidden) show();
+          else hide();
+        }
+      });
+      this.card.addEventListener("keydown", (ev) => {
+        if (ev.key === "Escape") {
+          hide();
+          this.pill.focus();
+        }
+      });
       anchor.after(this.host);
       this.setState("pending", "Cloutlens: scoring…");
     }
@@ -70,9 +180,9 @@
     setState(state, label) {
       this.pill.dataset.state = state;
       delete this.pill.dataset.band;
-      this.pill.textContent = state === "offline" ? "–" : state === "unpaired" ? "?" : "…";
+      this.pill.textContent = state === "offline" || state === "queued" ? "–" : state === "unpaired" ? "?" : "…";
       this.pill.setAttribute("aria-label", label);
-      this.card.replaceChildren(el("p", label));
+      this.card.replaceChildren(el("h3", this.identity), el("p", label));
     }
 
     show(summary) {
@@ -80,52 +190,136 @@
         this.setState("pending", `Cloutlens: no score yet for ${this.identity}`);
         return;
       }
+      const score = Number(summary.score) || 0;
       this.pill.dataset.state = "scored";
-      this.pill.dataset.band = String(band(summary.score));
-      this.pill.textContent = String(summary.score);
-      this.pill.setAttribute("aria-label", `Cloutlens score ${summary.score} of 100 for ${this.identity}`);
-      const parts = [el("h3", `${this.identity}: ${summary.score}`)];
-      parts.push(el("p", `Trend ${fmtTrend(summary.trend)} · ${summary.interactions} interactions from ${summary.people} people`, "muted"));
-      if (summary.top && summary.top.length) {
-        parts.push(el("p", "Top engagement from"));
+      this.pill.dataset.band = String(band(score));
+      this.pill.textContent = String(score);
+      const trend = signed(summary.trend);
+      this.pill.setAttribute("aria-label", `Cloutlens score ${score} of 100 for ${this.identity}, trend ${trend}. Press Enter for details.`);
+
+      const parts = [el("h3", `${this.identity}: ${score} of 100`)];
+      parts.push(el("p", `Trend ${trend} · ${summary.interactions || 0} interactions from ${summary.people || 0} people`));
+
+      const top = pairs(summary.top);
+      if (top.length) {
+        parts.push(el("h4", "Top people"));
         const ul = el("ul");
-        for (const t of summary.top) ul.append(el("li", `${t.identity} (${t.points})`));
+        for (const [who, pts] of top) ul.append(el("li", `${who}: ${num(pts)} points`));
         parts.push(ul);
       }
-      const neg = summary.negative || {};
-      if (neg.count) parts.push(el("p", `Negative replies, not counted: ${neg.count}`, "muted"));
+      for (const [title, data] of [["By kind", summary.by_kind], ["By site", summary.by_site]]) {
+        const rows = pairs(data);
+        if (!rows.length) continue;
+        parts.push(el("h4", title));
+        parts.push(el("p", rows.map(([k, v]) => `${k} ${num(v)}`).join(" · ")));
+      }
+      const topics = pairs(summary.topics);
+      parts.push(el("h4", "Topics"));
+      parts.push(el("p", topics.length ? topics.map(([k, v]) => (v === undefined ? k : `${k} ${num(v)}`)).join(" · ")
+        : "None yet: a topic needs at least 3 interactions from 2 people."));
+
+      const neg = negativeOf(summary.negative);
+      const negBox = el("div", undefined, "neg");
+      negBox.append(el("h4", "Negative engagement (not counted)"));
+      negBox.append(el("p", neg.count
+        ? `${neg.count} clearly negative ${neg.count === 1 ? "reply" : "replies"}` +
+          (neg.people ? ` from ${neg.people} people` : "") + (neg.points !== undefined ? ` (${num(neg.points)} points kept out)` : "")
+        : "None"));
+      parts.push(negBox);
+
+      const href = dashboardLink(this.identity);
+      if (href) {
+        const a = el("a", "Why? Open on your dashboard");
+        a.href = href;
+        a.target = "_blank";
+        a.rel = "noopener noreferrer";
+        const p = el("p");
+        p.append(a);
+        parts.push(p);
+      }
       this.card.replaceChildren(...parts);
     }
 
+    remove() {
+      this.host.remove();
+    }
+
     read() {
-      return { identity: this.identity, text: this.pill.textContent, label: this.pill.getAttribute("aria-label"),
-               state: this.pill.dataset.state, card: this.card.textContent };
+      const sections = {};
+      let current = "";
+      for (const node of this.card.querySelectorAll("h3, h4, p, li")) {
+        if (node.tagName === "H4") current = node.textContent;
+        else if (node.tagName !== "H3") (sections[current] = sections[current] || []).push(node.textContent);
+      }
+      const link = this.card.querySelector("a");
+      return {
+        identity: this.identity, text: this.pill.textContent, label: this.pill.getAttribute("aria-label"),
+        state: this.pill.dataset.state, band: this.pill.dataset.band || null, style: this.pill.dataset.style,
+        background: getComputedStyle(this.pill).backgroundColor, color: getComputedStyle(this.pill).color,
+        card: this.card.textContent, cardOpen: !this.card.hidden, theme: this.card.dataset.theme || null,
+        sections, link: link ? link.href : null, connected: this.host.isConnected,
+      };
     }
   }
 
   // identity -> {summary, badges: Badge[]}: one annotation per person, however often they appear.
   const people = new Map();
+  // The hosts we inserted, so the content script's observers can ignore their own writes.
+  const hosts = new WeakSet();
 
   globalThis.CloutlensBadges = {
+    configure({ server, style } = {}) {
+      if (server !== undefined) settings.server = server;
+      if (style !== undefined) settings.style = style;
+    },
     attach(anchor, identity) {
       let person = people.get(identity);
       if (!person) {
-        person = { summary: undefined, badges: [] };
+        person = { summary: undefined, state: null, badges: [] };
         people.set(identity, person);
       }
       const b = new Badge(anchor, identity);
+      hosts.add(b.host);
       if (person.summary !== undefined) b.show(person.summary);
+      else if (person.state) b.setState(person.state[0], person.state[1]);
       person.badges.push(b);
       return b;
+    },
+    isOurs(node) {
+      return hosts.has(node);
     },
     update(identity, summary) {
       const person = people.get(identity);
       if (!person) return;
       person.summary = summary;
+      person.state = null;
       for (const b of person.badges) b.show(summary);
     },
+    setState(identities, state, label) {
+      for (const id of identities) {
+        const person = people.get(id);
+        if (!person || person.summary) continue;
+        person.state = [state, label];
+        for (const b of person.badges) b.setState(state, label);
+      }
+    },
     setStateAll(state, label) {
-      for (const person of people.values()) for (const b of person.badges) b.setState(state, label);
+      for (const person of people.values()) {
+        person.summary = undefined;
+        person.state = [state, label];
+        for (const b of person.badges) b.setState(state, label);
+      }
+    },
+    // Drops badges whose name left the page (single-page apps replace whole threads).
+    prune() {
+      for (const [id, person] of people) {
+        person.badges = person.badges.filter((b) => b.host.isConnected);
+        if (!person.badges.length) people.delete(id);
+      }
+    },
+    removeAll() {
+      for (const person of people.values()) for (const b of person.badges) b.remove();
+      people.clear();
     },
     identities() {
       return [...people.keys()];

@@ -1,5 +1,12 @@
 // The content script: page -> items -> (background -> server) -> scores -> badges.
-// It runs on every page but does nothing unless an adapter recognises the page's comment markup.
+// It runs on every page but does nothing unless the user's settings allow the site and an adapter
+// recognises the page's comment markup.
+//
+// Huge threads are the case to design for (Reddit Enhancement Suite's worst bugs were slowdowns):
+// - MutationObservers watch only the comment containers, for added nodes only;
+// - a WeakSet remembers every comment and name already handled, so nothing is processed twice;
+// - comments far off screen wait for an IntersectionObserver before any extraction;
+// - work runs in small slices between frames, and each slice sends one batched capture.
 "use strict";
 
 (function () {
@@ -8,7 +15,55 @@
 
   const Extract = globalThis.CloutlensExtract;
   const Badges = globalThis.CloutlensBadges;
-  const state = { adapter: null, items: 0, people: 0, error: null };
+
+  const SLICE = 80; // comments per slice: keeps one slice well under a 50 ms long task
+  const NEAR_SCREEN = "1200px 0px"; // how far off screen a comment still counts as about to be seen
+  const REFRESH_DELAY = 1500;
+  const LD_JSON = 'script[type="application/ld+json"]';
+
+  const state = {
+    enabled: false, capture: false, reason: "starting", host: location.hostname,
+    adapter: null, items: 0, people: 0, queued: 0, error: null, url: pageKey(),
+    stats: { busyMs: 0, slices: 0, maxSliceMs: 0, captures: 0, commentsSeen: 0 },
+  };
+
+  let adapters = null;
+  let adapter = null;
+  let itemSelector = "";
+  let itemSelects = [];
+  let needsWholeDocument = false;
+  let processed = new WeakSet(); // comment elements and name elements already handled
+  let sent = new Set(); // item ids already captured on this page
+  let ready = []; // comment elements near the screen, waiting for a slice
+  let sliceScheduled = false;
+  let ldDone = false;
+  let containerObserver = null;
+  let lateObserver = null;
+  let io = null;
+  const watched = new WeakSet(); // containers already observed
+  let refreshTimer = 0;
+
+  function pageKey() {
+    return location.origin + location.pathname + location.search;
+  }
+
+  // Every callback this script runs goes through here, so the benchmark can read how much main
+  // thread time the content script took, and one failing step never stops the others.
+  function timed(fn) {
+    return function (...args) {
+      const t0 = performance.now();
+      try {
+        return fn.apply(this, args);
+      } catch (e) {
+        state.error = e.message;
+        return undefined;
+      } finally {
+        const dt = performance.now() - t0;
+        state.stats.busyMs += dt;
+        if (dt > state.stats.maxSliceMs) state.stats.maxSliceMs = dt;
+      }
+    };
+  }
 
   function send(msg) {
     return chrome.runtime.sendMessage(msg).then((r) => {
@@ -21,51 +76,334 @@
     });
   }
 
-  function showError(e) {
-    state.error = e.message;
-    if (e.kind === "offline") Badges.setStateAll("offline", "Cloutlens: the local server is not running");
-    else if (e.kind === "unpaired") Badges.setStateAll("unpaired", "Cloutlens: pair the extension with your server (toolbar icon)");
-    else Badges.setStateAll("offline", `Cloutlens: ${e.message}`);
+  const later = typeof requestIdleCallback === "function"
+    ? (fn) => requestIdleCallback(fn, { timeout: 300 })
+    : (fn) => setTimeout(fn, 16);
+
+  // ---- settings
+
+  async function loadConfig() {
+    const cfg = await send({ type: "page-config" });
+    state.enabled = cfg.enabled;
+    state.capture = cfg.capture;
+    state.reason = cfg.reason;
+    Badges.configure({ server: cfg.server, style: cfg.badgeStyle });
+    return cfg;
   }
 
-  async function run() {
-    const { adapters } = await send({ type: "adapters" });
-    const adapter = Extract.pickAdapter(adapters, document, location.href);
-    if (!adapter) return;
-    state.adapter = adapter.name;
-    const { capture, names } = Extract.extract(document, adapter, location.href);
-    if (!capture.items.length) return;
-    state.items = capture.items.length;
-    const badgeFor = new Map(); // itemId -> badge, until the server says who each author is
-    for (const n of names) badgeFor.set(n.itemId, { anchor: n.element, handle: n.handle });
+  // ---- finding comments
 
+  function selectorsOf(a) {
+    const specs = Array.isArray(a.items) ? a.items : a.items ? [a.items] : [];
+    return specs.map((s) => s.select).filter(Boolean);
+  }
+
+  function useAdapter(a) {
+    adapter = a;
+    state.adapter = a.name;
+    itemSelects = selectorsOf(a);
+    itemSelector = itemSelects.join(", ");
+    const specs = Array.isArray(a.items) ? a.items : a.items ? [a.items] : [];
+    // Depth-numbered threads (Hacker News) find a comment's parent among the comments before it,
+    // so a slice alone cannot say who answered whom: those pages are read whole each time.
+    needsWholeDocument = specs.some((s) => s.parent && s.parent.by === "depth") || !itemSelector;
+  }
+
+  function consider(el) {
+    if (processed.has(el)) return;
+    processed.add(el);
+    state.stats.commentsSeen += 1;
+    io.observe(el);
+  }
+
+  // The nearest element that holds top-level comments; observing it (not the body) keeps
+  // unrelated page churn away from us.
+  function containerOf(el) {
+    let top = el;
+    for (let up = el.parentElement && el.parentElement.closest(itemSelector); up; up = up.parentElement && up.parentElement.closest(itemSelector)) top = up;
+    const c = top.parentElement || top;
+    return c.parentElement && c.parentElement !== document.documentElement ? c.parentElement : c;
+  }
+
+  function watch(container) {
+    if (watched.has(container)) return;
+    watched.add(container);
+    containerObserver.observe(container, { childList: true, subtree: true });
+  }
+
+  function scan(root) {
+    const found = root.querySelectorAll ? root.querySelectorAll(itemSelector) : [];
+    for (const el of found) {
+      if (!processed.has(el)) {
+        consider(el);
+        watch(containerOf(el));
+      }
+    }
+    return found.length;
+  }
+
+  const onMutations = timed((records) => {
+    checkNavigation();
+    for (const r of records) {
+      for (const node of r.addedNodes) {
+        if (node.nodeType !== 1 || Badges.isOurs(node)) continue;
+        if (node.matches(itemSelector)) consider(node);
+        if (node.firstElementChild) for (const el of node.querySelectorAll(itemSelector)) consider(el);
+      }
+    }
+  });
+
+  const onIntersect = timed((entries) => {
+    for (const e of entries) {
+      if (!e.isIntersecting) continue;
+      io.unobserve(e.target);
+      ready.push(e.target);
+    }
+    scheduleSlice();
+  });
+
+  // Until comments exist (a single-page app renders them late, or after navigating), one
+  // debounced look at the whole document per burst of changes; it stops once comments appear.
+  function watchForLateComments() {
+    if (lateObserver) return;
+    let timer = 0;
+    lateObserver = new MutationObserver(() => {
+      if (timer) return;
+      timer = setTimeout(timed(() => {
+        timer = 0;
+        checkNavigation();
+        if (tryStart()) stopLateWatch();
+      }), 400);
+    });
+    lateObserver.observe(document.documentElement, { childList: true, subtree: true });
+  }
+
+  function stopLateWatch() {
+    if (lateObserver) lateObserver.disconnect();
+    lateObserver = null;
+  }
+
+  // ---- extraction, one slice at a time
+
+  // A view of the document in which the adapter's comment selectors match only this slice (and
+  // the comments it replies to, so nesting still finds parents); everything else - the post,
+  // the title, page-level rules - reads the real document.
+  function sliceView(elements) {
+    const list = new Set();
+    for (const el of elements) {
+      for (let up = el.parentElement && el.parentElement.closest(itemSelector); up; up = up.parentElement && up.parentElement.closest(itemSelector)) {
+        if (list.has(up)) break;
+        list.add(up);
+      }
+      list.add(el);
+    }
+    const ordered = [...list].filter((el) => el.isConnected);
+    ordered.sort((a, b) => (a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1));
+    const selects = new Set(itemSelects);
+    const firstLd = !ldDone;
+    ldDone = true;
+    return {
+      querySelector: (sel) => document.querySelector(sel),
+      querySelectorAll: (sel) => {
+        if (selects.has(sel)) return ordered.filter((el) => el.matches(sel));
+        if (sel === LD_JSON && !firstLd) return [];
+        return document.querySelectorAll(sel);
+      },
+    };
+  }
+
+  function scheduleSlice() {
+    if (sliceScheduled || !ready.length) return;
+    sliceScheduled = true;
+    later(runSlice);
+  }
+
+  const runSlice = timed(() => {
+    sliceScheduled = false;
+    state.stats.slices += 1;
+    checkNavigation();
+    const batch = ready.splice(0, SLICE);
+    if (batch.length) processBatch(batch);
+    scheduleSlice();
+  });
+
+  function identityGuess(site, handle) {
+    // The server's normalisation (scoring/items.py normalize_handle), used only when the server
+    // cannot be asked: offline badges and view-only mode.
+    return `${String(site).toLowerCase()}:${String(handle).trim().replace(/\s+/g, " ").toLowerCase()}`;
+  }
+
+  function processBatch(batch) {
+    const view = needsWholeDocument ? document : sliceView(batch);
+    const { capture, names } = Extract.extract(view, adapter, location.href);
+    const fresh = capture.items.filter((it) => !sent.has(it.id));
+    for (const it of fresh) sent.add(it.id);
+    const anchors = [];
+    for (const n of names) {
+      if (!n.element || processed.has(n.element) || !n.element.isConnected) continue;
+      processed.add(n.element);
+      anchors.push(n);
+    }
+    if (!fresh.length && !anchors.length) return;
+    state.items += fresh.length;
+    deliver({ v: capture.v, page: capture.page, items: fresh }, anchors);
+  }
+
+  async function deliver(capture, anchors) {
+    const guess = (n) => identityGuess(capture.page.site, n.handle);
+    if (!state.capture || !capture.items.length) {
+      // View-only (or nothing new to store): ask for scores without sending anything.
+      const ids = anchors.map((n) => {
+        const id = guess(n);
+        Badges.attach(n.element, id);
+        return id;
+      });
+      if (ids.length) await fetchScores([...new Set(ids)]);
+      return;
+    }
     let result;
     try {
+      state.stats.captures += 1;
       result = await send({ type: "capture", capture });
     } catch (e) {
       // Draw the badges anyway, so the user sees why there are no scores.
-      for (const { anchor, handle } of badgeFor.values()) Badges.attach(anchor, `${capture.page.site}:${handle}`);
-      showError(e);
+      for (const n of anchors) Badges.attach(n.element, guess(n));
+      showError(e, anchors.map(guess));
       return;
     }
-    for (const [itemId, { anchor }] of badgeFor) {
-      const identity = result.authors[itemId];
-      if (identity) Badges.attach(anchor, identity);
+    if (result.queued) {
+      state.queued = result.queue.captures;
+      const ids = anchors.map((n) => {
+        const id = guess(n);
+        Badges.attach(n.element, id);
+        return id;
+      });
+      Badges.setState(ids, "offline",
+        `Cloutlens: the local server is not running; ${result.queue.items} captured items wait in the queue`);
+      return;
     }
+    state.error = null;
+    for (const n of anchors) Badges.attach(n.element, result.authors[n.itemId] || guess(n));
     for (const [identity, summary] of Object.entries(result.scores)) Badges.update(identity, summary);
-    state.people = Object.keys(result.scores).length;
+    state.people = Badges.identities().length;
+    scheduleRefresh();
   }
 
-  // The popup asks what happened on this page; tests read the closed-root badges the same way.
+  async function fetchScores(ids) {
+    for (let i = 0; i < ids.length; i += 400) {
+      const chunk = ids.slice(i, i + 400);
+      try {
+        const r = await send({ type: "scores", ids: chunk });
+        for (const id of chunk) Badges.update(id, r.scores[id] || null);
+        state.error = null;
+      } catch (e) {
+        showError(e, chunk);
+        return;
+      }
+    }
+    state.people = Badges.identities().length;
+  }
+
+  // Later captures change earlier people's scores (a new reply raises its parent's author), so
+  // once a burst of captures settles, every person on the page is asked for again, once.
+  function scheduleRefresh() {
+    clearTimeout(refreshTimer);
+    refreshTimer = setTimeout(() => {
+      Badges.prune();
+      fetchScores(Badges.identities());
+    }, REFRESH_DELAY);
+  }
+
+  function showError(e, ids) {
+    state.error = e.message;
+    if (e.kind === "offline") Badges.setState(ids, "offline", "Cloutlens: the local server is not running");
+    else if (e.kind === "unpaired") Badges.setState(ids, "unpaired", "Cloutlens: pair the extension with your server (toolbar icon)");
+    else Badges.setState(ids, "offline", `Cloutlens: ${e.message}`);
+  }
+
+  // ---- lifecycle
+
+  function tryStart() {
+    if (adapter) return true;
+    const a = Extract.pickAdapter(adapters, document, location.href);
+    if (!a) return false;
+    useAdapter(a);
+    if (!containerObserver) containerObserver = new MutationObserver(onMutations);
+    if (!io) io = new IntersectionObserver(onIntersect, { rootMargin: NEAR_SCREEN });
+    if (!itemSelector) {
+      // Only page-level data (JSON-LD): one whole-document read.
+      ready.push(document.documentElement);
+    } else if (scan(document) === 0) {
+      // The adapter knows the host but the comments are not there yet.
+      adapter = null;
+      state.adapter = null;
+      return false;
+    }
+    scheduleSlice();
+    return true;
+  }
+
+  // Single-page apps change the address without a load: the new page gets a fresh capture
+  // (its own url and post), and comments kept from the old view are not processed again.
+  function checkNavigation() {
+    const key = pageKey();
+    if (key === state.url) return;
+    state.url = key;
+    sent = new Set();
+    ldDone = false;
+    state.items = 0;
+    Badges.prune();
+    if (adapter && itemSelector && scan(document) === 0) watchForLateComments();
+    if (!adapter && !tryStart()) watchForLateComments();
+  }
+
+  function stop() {
+    if (containerObserver) containerObserver.disconnect();
+    if (io) io.disconnect();
+    stopLateWatch();
+    containerObserver = null;
+    io = null;
+    adapter = null;
+    state.adapter = null;
+    ready = [];
+    processed = new WeakSet();
+    sent = new Set();
+    ldDone = false;
+    state.items = 0;
+    state.people = 0;
+    Badges.removeAll();
+  }
+
+  async function start() {
+    const cfg = await loadConfig();
+    if (!cfg.enabled) return;
+    if (!adapters) adapters = (await send({ type: "adapters" })).adapters;
+    if (!timed(tryStart)()) watchForLateComments();
+  }
+
+  if (window.navigation && typeof window.navigation.addEventListener === "function") {
+    window.navigation.addEventListener("navigatesuccess", () => setTimeout(timed(checkNavigation), 0));
+  }
+  window.addEventListener("popstate", () => setTimeout(timed(checkNavigation), 0));
+
+  // The popup asks what happened on this page, and tells us when the user changes a setting;
+  // tests read the closed-root badges the same way.
   chrome.runtime.onMessage.addListener((msg, sender, sendResponse) => {
-    if (sender.id !== chrome.runtime.id) return false;
-    if (msg && msg.type === "page-state") {
-      sendResponse({ ...state, badges: Badges.read() });
+    if (sender.id !== chrome.runtime.id || !msg) return false;
+    if (msg.type === "page-state") {
+      sendResponse({ ...state, stats: { ...state.stats }, badges: Badges.read() });
+    } else if (msg.type === "config-changed") {
+      stop();
+      start().then(() => sendResponse({ ...state }), (e) => {
+        state.error = e.message;
+        sendResponse({ ...state });
+      });
+      return true;
     }
     return false;
   });
 
-  run().catch((e) => {
+  start().catch((e) => {
     state.error = e.message;
   });
 })();

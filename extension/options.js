@@ -1,4 +1,5 @@
-// Options: which local server to talk to, and forgetting the pairing token.
+// Options: the local server, pairing, where Cloutlens runs, view-only mode and the badge style.
+// Every change goes through the background worker, which owns extension storage.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
@@ -9,21 +10,122 @@ async function ask(msg) {
   return r.result;
 }
 
-ask({ type: "status" }).then((s) => {
+function showSettings(s) {
+  const list = $("sites-off");
+  const off = Object.keys(s.sites).filter((h) => s.sites[h] === false).sort();
+  list.replaceChildren();
+  for (const host of off) {
+    const li = document.createElement("li");
+    li.className = "site";
+    li.dataset.host = host;
+    const name = document.createElement("span");
+    name.textContent = `${host} `;
+    const btn = document.createElement("button");
+    btn.type = "button";
+    btn.textContent = "Turn back on";
+    btn.addEventListener("click", async () => {
+      showSettings(await ask({ type: "set-settings", change: { site: { host, enabled: true } } }));
+    });
+    li.append(name, btn);
+    list.append(li);
+  }
+  $("sites-none").hidden = off.length > 0;
+  $("exclude").value = s.exclude.join("\n");
+  $("view-only").checked = s.viewOnly;
+  $("badge-style").value = s.badgeStyle;
+}
+
+let polling = null;
+
+function showPairState(s) {
+  $("pair-state").textContent = !s.reachable
+    ? `The server at ${s.server} is not running; start it with: cloutlens serve`
+    : s.paired ? "Paired with the server." : "Not paired.";
+  $("pair-button").hidden = Boolean(s.paired);
+  $("unpair").hidden = !s.paired && !s.pairing;
+}
+
+function showCode(pairing) {
+  $("pair-code").hidden = false;
+  $("pair-code").textContent = pairing.code;
+  $("pair-help").hidden = false;
+  $("pair-help").textContent = `Approve this code at ${pairing.approveUrl} (or in the terminal running cloutlens). The token stays in this browser's extension storage.`;
+}
+
+async function pollPairing() {
+  try {
+    const r = await ask({ type: "pair-poll" });
+    if (r.status === "pending") return;
+    clearInterval(polling);
+    polling = null;
+    $("pair-code").hidden = true;
+    $("pair-help").hidden = r.status === "paired";
+    if (r.status !== "paired") $("pair-help").textContent = `Pairing ${r.status}. Try again.`;
+    showPairState(await ask({ type: "status" }));
+  } catch (e) {
+    $("pair-help").textContent = e.message;
+  }
+}
+
+async function load() {
+  const s = await ask({ type: "status" });
   $("server").value = s.server;
-});
+  showPairState(s);
+  if (s.pairing && !s.paired) {
+    showCode(s.pairing);
+    if (!polling) polling = setInterval(pollPairing, 1000);
+  }
+  showSettings(s.settings);
+}
 
 $("server-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
   try {
     const r = await ask({ type: "set-server", server: $("server").value });
     $("server-msg").textContent = `Saved: ${r.server}`;
+    showPairState(await ask({ type: "status" }));
   } catch (e) {
     $("server-msg").textContent = e.message;
   }
 });
 
+$("pair-button").addEventListener("click", async () => {
+  try {
+    showCode(await ask({ type: "pair-start" }));
+    if (!polling) polling = setInterval(pollPairing, 1000);
+  } catch (e) {
+    $("pair-help").hidden = false;
+    $("pair-help").textContent = e.message;
+  }
+});
+
 $("unpair").addEventListener("click", async () => {
   await ask({ type: "unpair" });
-  $("server-msg").textContent = "Token forgotten. Pair again from the toolbar icon.";
+  $("server-msg").textContent = "Token forgotten. Pair again to see scores.";
+  showPairState(await ask({ type: "status" }));
+});
+
+$("exclude-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  try {
+    const s = await ask({ type: "set-settings", change: { exclude: $("exclude").value } });
+    showSettings(s);
+    $("exclude-msg").textContent = s.exclude.length ? `Saved: ${s.exclude.join(", ")}` : "Saved: nothing excluded.";
+  } catch (e) {
+    $("exclude-msg").textContent = e.message;
+  }
+});
+
+$("view-only").addEventListener("change", async () => {
+  const s = await ask({ type: "set-settings", change: { viewOnly: $("view-only").checked } });
+  $("behaviour-msg").textContent = s.viewOnly ? "Saved: view-only (applies to pages you open or reload)." : "Saved: capturing.";
+});
+
+$("badge-style").addEventListener("change", async () => {
+  const s = await ask({ type: "set-settings", change: { badgeStyle: $("badge-style").value } });
+  $("behaviour-msg").textContent = `Saved: ${s.badgeStyle} badges.`;
+});
+
+load().catch((e) => {
+  $("server-msg").textContent = e.message;
 });
