@@ -24,7 +24,8 @@
   var WS = "[\\t\\n\\u000b\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff]";
   var WS_RUN = new RegExp(WS + "+", "g");
   var WS_EDGE = new RegExp("^" + WS + "+|" + WS + "+$", "g");
-  var CTRL = /[\u0000-\u0008\u000e-\u001f\u007f]/g;
+  // Control characters and bidi overrides/isolates (which let a name display as something else).
+  var CTRL = /[\u0000-\u0008\u000e-\u001f\u007f\u202a-\u202e\u2066-\u2069]/g;
 
   // Text inside these is never what a reader sees as a comment's words.
   var SKIP_TAGS = { script: 1, style: 1, noscript: 1, template: 1, textarea: 1, select: 1, svg: 1, button: 1 };
@@ -136,7 +137,10 @@
       var b = base ? splitUrl(base) : null;
       if (!b) return null;
       if (h.slice(0, 2) === "//") out = b[0].split("//")[0] + h;
-      else if (h[0] === "/") out = b[0] + h;
+      else if (h[0] === "/") {
+        var ma = /^([^?#]*)(.*)$/.exec(h);
+        out = b[0] + removeDots(ma[1]) + ma[2];
+      }
       else if (h[0] === "?") out = b[0] + b[1] + h;
       else if (h[0] === "#") out = b[0] + b[1] + b[2] + h;
       else {
@@ -656,7 +660,8 @@
     for (i = 0; i < adapters.length; i++) {
       var a = adapters[i];
       var markupOnly = !a.hosts || !a.hosts.length;
-      if ((markupOnly || !host) && detects(doc, a)) return a;
+      // anyHost: a site that also runs on custom domains (Substack, Mastodon instances, Discourse)
+      if ((markupOnly || !host || a.anyHost) && detects(doc, a)) return a;
     }
     return null;
   }

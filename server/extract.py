@@ -33,7 +33,8 @@ MENTIONS_MAX = 50
 
 _WS = "[\\t\\n\\u000b\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff]"
 _WS_RUN = re.compile(_WS + "+")
-_CTRL = re.compile("[\u0000-\u0008\u000e-\u001f\u007f]")
+# Control characters and bidi overrides/isolates (which let a name display as something else).
+_CTRL = re.compile("[\u0000-\u0008\u000e-\u001f\u007f\u202a-\u202e\u2066-\u2069]")
 _WS_CHARS = "\t\n\u000b\f\r \u00a0\u1680" + "".join(chr(c) for c in range(0x2000, 0x200B)) + \
     "\u2028\u2029\u202f\u205f\u3000\ufeff"
 
@@ -157,7 +158,8 @@ def resolve_url(href, base):
         if h[:2] == "//":
             out = b[0].split("//")[0] + h
         elif h[0] == "/":
-            out = b[0] + h
+            m = re.match(r"^([^?#]*)(.*)$", h, re.S)
+            out = b[0] + _remove_dots(m.group(1)) + m.group(2)
         elif h[0] == "?":
             out = b[0] + b[1] + h
         elif h[0] == "#":
@@ -738,7 +740,8 @@ def pick_adapter(adapters: list[dict], soup, url=None):
                 return a
     for a in adapters:
         markup_only = not a.get("hosts")
-        if (markup_only or not host) and _detects(soup, a):
+        # anyHost: a site that also runs on custom domains (Substack, Mastodon instances, Discourse)
+        if (markup_only or not host or a.get("anyHost")) and _detects(soup, a):
             return a
     return None
 
