@@ -1,1 +1,45 @@
-"""Cloutlens scoring: items in, scores and explanations out. Imports neither Flask nor TinyDB."""
+"""Cloutlens scoring: items in, scores and explanations out. Imports neither Flask nor TinyDB.
+
+The interface (the server, the CLI, the tests and the benchmark all use exactly this)::
+
+    from scoring import Scorer
+    s = Scorer(settings=None)
+    # settings, all optional:
+    #   {"site_weights": {"news.ycombinator.com": 1.0, ...},   # default 1.0 per site; 0 ignores a site
+    #    "topics": {"python": ["python", "django"], ...},      # user topics by keywords (hashtags are automatic)
+    #    "horizon_days": 90,
+    #    "links": {"site:alias": "site:canonical", ...}}       # user-made links across sites, never guessed
+    s.add(items) -> set[str]
+        # items in the stored form of scoring.items.normalize_item. Upsert by (site, id): an
+        # identical item is a no-op, a changed one replaces the old one. An item whose "at" is None
+        # is undated and counts as happening at the scoring time. Returns the identities whose
+        # scores changed directly (authors and addressees of the items added or re-derived);
+        # through standing, other scores may move by small amounts.
+    s.remove_identity(identity) -> set[str]
+        # forget: drops every item the identity authored and every interaction addressed to it
+    s.set_settings(settings) -> None               # re-scores lazily on the next read
+    s.result(identity, at=None) -> dict | None     # None if unknown; `at` a datetime or ISO string,
+                                                   # default now (UTC, floored to the minute)
+    s.results(identities, at=None) -> dict[str, dict]   # unknown ones omitted
+    s.ranking(at=None, limit=None) -> list[dict]        # by score desc, ties by identity
+    s.item_contributions(site, item_id, at=None) -> dict   # what one item gave, to whom
+
+    score_items(items, at=None, settings=None) -> list[dict]   # a full recompute, sorted like ranking
+
+A result: {"identity": "site:handle", "score": 1..100, "raw": float, "points": float (the unrounded
+score), "trend": float (points), "negative": {"count", "weight"}, "breakdown": {"by_person",
+"by_kind", "by_site", "by_item"}, "topics": {name: score}, "interactions": int, "people": int,
+"standing": float, "view": "people" | "days"}. Each by_* sums to "points" (the unrounded score),
+so to the score within rounding; an identity with nothing counted has score 1 and empty breakdowns.
+The model and its formulas: docs/scoring.md.
+"""
+from .engine import Scorer
+
+
+def score_items(items, at=None, settings=None) -> list[dict]:
+    s = Scorer(settings=settings)
+    s.add(items)
+    return s.ranking(at=at)
+
+
+__all__ = ["Scorer", "score_items"]

@@ -1,0 +1,93 @@
+"""`cloutlens score FILE.jsonl`: read items one per line, score them with no server or database.
+
+Bad lines are reported (line number and the field at fault) and skipped; the rest still scores.
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+import orjson
+
+from . import score_items
+from .items import ContractError, normalize_line
+
+
+def read_jsonl(stream) -> tuple[list[dict], list[str]]:
+    items, errors = [], []
+    for lineno, line in enumerate(stream, 1):
+        if isinstance(line, bytes):
+            line = line.decode("utf-8", errors="replace")
+        if not line.strip():
+            continue
+        try:
+            raw = orjson.loads(line)
+        except orjson.JSONDecodeError as e:
+            errors.append(f"line {lineno}: not valid JSON ({str(e).split(':')[0]})")
+            continue
+        try:
+            items.append(normalize_line(raw, lineno))
+        except ContractError as e:
+            errors.append(str(e))
+    return items, errors
+
+
+def parse_when(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    dt = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+
+
+def format_table(results: list[dict], limit: int | None = None) -> str:
+    rows = results if limit is None else results[:limit]
+    width = max([len("identity")] + [len(r["identity"]) for r in rows])
+    head = f"{'identity':<{width}}  score  trend  negative  people  interactions  top topics"
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        topics = ", ".join(f"{k} {v}" for k, v in sorted(r["topics"].items(), key=lambda kv: (-kv[1], kv[0]))[:3])
+        lines.append(f"{r['identity']:<{width}}  {r['score']:>5}  {r['trend']:>+5.1f}  "
+                     f"{r['negative']['count']:>8}  {r['people']:>6}  {r['interactions']:>12}  {topics}")
+    return "\n".join(lines)
+
+
+def run(path_or_stream, at: str | None, as_json: bool, settings: dict | None = None):
+    """Returns (output text, error lines)."""
+    if hasattr(path_or_stream, "read"):
+        items, errors = read_jsonl(path_or_stream)
+    else:
+        with open(path_or_stream, "rb") as fh:
+            items, errors = read_jsonl(fh)
+    results = score_items(items, at=parse_when(at), settings=settings)
+    if as_json:
+        return json.dumps(results, ensure_ascii=False, indent=None), errors
+    return format_table(results), errors
+
+
+def make_command():
+    """The click command; server/cli.py only registers it (`main.add_command(...)`)."""
+    import click
+
+    @click.command("score")
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+    @click.option("--at", "at", default=None, metavar="TIME",
+                  help="Score as of this ISO time (e.g. 2026-11-22T00:00:00Z) for reproducible results.")
+    @click.option("--json", "as_json", is_flag=True, help="Print a JSON array sorted by score.")
+    def score(file, at, as_json):
+        """Score a JSON Lines file of items (one item per line, each with its site), offline."""
+        try:
+            parse_when(at)
+        except ValueError:
+            raise click.BadParameter("must be an ISO 8601 date-time", param_hint="--at") from None
+        if file == "-":
+            out, errors = run(click.get_binary_stream("stdin"), at, as_json)
+        else:
+            out, errors = run(file, at, as_json)
+        for e in errors:
+            click.echo(f"skipped {e}", err=True)
+        click.echo(out)
+
+    return score
+
+
+score_command = make_command()

@@ -1,0 +1,106 @@
+"""The model's constants and its small pure functions. docs/scoring.md gives the formulas and why.
+
+Every number that shapes a score lives here, so the document and the code can be checked against
+each other in one place.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+DAY = 86400.0
+
+# Interaction kinds. Reactions carry no actor: they are the page's anonymous audience.
+COMMENT, REPLY, MENTION, REACTION = 0, 1, 2, 3
+KIND_NAMES = ("comment", "reply", "mention", "reaction")
+KIND_WEIGHT = np.array([1.0, 1.0, 0.5, 1.0])
+
+# Age: full weight for FLAT_DAYS, then a straight fall to zero at the horizon. A flat start is
+# what keeps a quiet week from moving the score (property 7); the tail avoids a cliff at 90 days.
+HORIZON_DAYS = 90.0
+FLAT_FRACTION = 2.0 / 3.0
+
+# Sentiment (VADER compound): hostile replies count for nothing and are shown apart (property 8);
+# mildly negative ones count half.
+HOSTILE = -0.5
+MILD_NEGATIVE = -0.05
+MILD_FACTOR = 0.5
+
+# Selectivity (property 5): an actor's actions on one UTC day share k/(k+V), V being that day's
+# volume in weight units. The day's total V*k/(k+V) still grows with V, never past k.
+SELECT_K = 5.0
+
+# Pair diminishing returns (property 3): what one actor gives one target over the horizon is
+# C*(1-exp(-P/C)); the audience (reactions) is one pseudo-actor with its own cap.
+PAIR_CAP = 1.5
+AUDIENCE_CAP = 2.0
+REACTION_UNIT = 0.2        # per doubling of an item's reaction count ...
+REACTION_ITEM_CAP = 1.0    # ... and never more than one reply's worth per item
+
+# Standing (property 4): weighted PageRank, relative to an identity nobody engaged with.
+DAMPING = 0.85
+PR_TOL = 1e-12
+PR_MAX_ITER = 500
+STANDING_GAMMA = 1.0
+STANDING_MAX = 50.0
+
+# Bursts (property 6): a target's day counts at most DAY_CAP_MULT times its usual day, and the
+# cap is never below DAY_CAP_FLOOR (a hard cap, like Stack Exchange's 200 a day).
+DAY_CAP_MULT = 3.0
+DAY_CAP_FLOOR = 3.0
+
+# Trend: change of the burst-undamped score over this many days.
+TREND_DAYS = 7.0
+
+# Topics (property 12).
+TOPIC_MIN_INTERACTIONS = 3
+TOPIC_MIN_PEOPLE = 2
+
+# The fixed logarithmic map (property 2): raw R10 is 10 points; every RATIO_PER_10 times more raw is
+# 10 more points. Below R10 the map is a straight line from 1 (raw 0) to 10.
+R10 = 0.25
+RATIO_PER_10 = 3.0
+K_POINTS = 10.0 / math.log(RATIO_PER_10)
+
+
+def age_weight(age_days: np.ndarray, horizon: float) -> np.ndarray:
+    flat = horizon * FLAT_FRACTION
+    tail = horizon - flat
+    w = np.clip((horizon - age_days) / tail, 0.0, 1.0)
+    w[age_days < 0] = 0.0
+    return w
+
+
+def sentiment_factor(comp: np.ndarray) -> np.ndarray:
+    return np.where(comp <= HOSTILE, 0.0, np.where(comp <= MILD_NEGATIVE, MILD_FACTOR, 1.0))
+
+
+def saturate(x: np.ndarray, cap) -> np.ndarray:
+    return cap * -np.expm1(-x / cap)
+
+
+def points(raw) -> np.ndarray:
+    """Unrounded score for raw >= 0 (scalar or array)."""
+    r = np.asarray(raw, dtype=float)
+    with np.errstate(divide="ignore"):
+        logpart = 10.0 + K_POINTS * np.log(np.maximum(r, R10) / R10)
+    lin = 1.0 + 9.0 * np.maximum(r, 0.0) / R10
+    return np.clip(np.where(r < R10, lin, logpart), 1.0, 100.0)
+
+
+def to_score(p) -> np.ndarray:
+    return np.clip(np.floor(np.asarray(p) + 0.5), 1, 100).astype(int)
+
+
+def reaction_units(counts_total: int) -> float:
+    return min(REACTION_ITEM_CAP, REACTION_UNIT * math.log2(1 + counts_total))
+
+
+# Exact, order-free sums: each summand is snapped to a 2**-32 grid, so float64 sums of them are
+# exact (below 2**21 in magnitude) and cannot depend on input order (property 13).
+_GRID = float(2 ** 32)
+
+
+def snap(x: np.ndarray) -> np.ndarray:
+    return np.round(x * _GRID) / _GRID
