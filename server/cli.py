@@ -87,5 +87,10 @@ def serve(data_dir, port, host, allow_exposed):
         app.extensions["cloutlens"].store.close()
 
 
+from scoring.cli_score import score_command  # noqa: E402  (the offline scorer; logic lives in scoring/)
+
+main.add_command(score_command)
+
+
 if __name__ == "__main__":
     main()
