@@ -1,16 +1,36 @@
-"""The user's own pages on the same loopback address: overview and pairing approval.
+"""The user's own pages on the same loopback address: overview, people, a person, settings, data
+control, pairing approval, and (in demo mode) demo pages for the extension.
 
-Server-rendered with Jinja autoescape, so every captured name and text is shown as text. Forms
-carry a CSRF token, and check_request has already refused cross-site posts.
+Server-rendered with Jinja autoescape, so every captured name and text is shown as text; nothing
+captured ever goes through |safe. Charts are SVG drawn here from numbers, so they need no script
+and pass the CSP (no inline styles or scripts). Forms carry a CSRF token, check_request has
+already refused cross-site posts, and every POST answers with a 303 (post/redirect/get).
 """
 from __future__ import annotations
 
 import hashlib
 import hmac
+import math
+import re
+from datetime import datetime, timezone
+from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+import orjson
+from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template,
+                   request, url_for)
+
+from scoring.items import ContractError
+
+from . import dashboard_data as data
+from .api import BadRequest, check_identity
 
 dashboard = Blueprint("dashboard", __name__)
+
+PAGE_SIZE = 50
+ITEMS_SHOWN = 300
+WRITTEN_SHOWN = 30
+# The scorer's pseudo-actor for reactions: the page's anonymous audience, not a person to link.
+AUDIENCE = "(audience)"
 
 
 def services():
@@ -26,19 +46,334 @@ def check_csrf():
         abort(400)
 
 
+def safe_href(url) -> str | None:
+    """Captured URLs go into href only when they are plain web addresses (never javascript:)."""
+    if not isinstance(url, str):
+        return None
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    return url.strip()
+
+
+def person_url(identity: str) -> str:
+    return url_for("dashboard.person", identity=identity)
+
+
 @dashboard.app_context_processor
-def inject_csrf():
-    return {"csrf_token": csrf_token}
+def inject_helpers():
+    return {"csrf_token": csrf_token, "safe_href": safe_href, "person_url": person_url,
+            "demo_mode": bool(current_app.config.get("DEMO"))}
+
+
+@dashboard.app_template_filter("signed")
+def signed(value, digits=1):
+    try:
+        return f"{float(value):+.{digits}f}"
+    except (TypeError, ValueError):
+        return ""
+
+
+@dashboard.app_template_filter("points")
+def points(value):
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return ""
+    return f"{v:.2f}" if abs(v) < 10 else f"{v:.1f}"
+
+
+@dashboard.app_template_filter("topic_names")
+def topic_names(result):
+    return data.topic_names(result)
+
+
+@dashboard.app_template_filter("day")
+def day(value):
+    return (value or "")[:10]
+
+
+# -- overview --------------------------------------------------------------------------------
 
 
 @dashboard.get("/")
 def overview():
     s = services()
     with s.lock:
-        top = s.scorer.ranking(limit=50)
-        items = s.store.count_items()
-    return render_template("overview.html", top=top, items=items, data_dir=s.store.data_dir,
-                           pending=s.pairing.pending())
+        top = s.scorer.ranking(limit=10)
+        own = [data.canonical(s.store, i) for i in data.own_identities(s.store)]
+        own = list(dict.fromkeys(own))
+        own_results = s.scorer.results(own) if own else {}
+        index = data.index(s.store)
+        names = s.store.names()
+        mine = []
+        for ident in own:
+            hist = data.history(s, ident)
+            mine.append({"identity": ident, "name": names.get(ident, ident), "result": own_results.get(ident),
+                         "chart": data.line_chart(hist, width=420, height=120)})
+    s.snapshot({r["identity"]: r["score"] for r in top}
+               | {i: r["score"] for i, r in own_results.items() if r})
+    volume = sorted(index.by_site.items(), key=lambda kv: (-kv[1], kv[0]))
+    return render_template(
+        "overview.html", top=top, names=names, mine=mine, items=index.count,
+        recent=index.recent, volume=volume, volume_chart=data.bar_chart(volume),
+        data_dir=s.store.data_dir, pending=s.pairing.pending())
+
+
+# -- people ----------------------------------------------------------------------------------
+
+SORTS = {
+    "score": ("Score", lambda r, n: (-r["score"], -r.get("raw", 0), r["identity"])),
+    "trend": ("Trend", lambda r, n: (-(r.get("trend") or 0), r["identity"])),
+    "interactions": ("Interactions", lambda r, n: (-(r.get("interactions") or 0), r["identity"])),
+    "people": ("People", lambda r, n: (-(r.get("people") or 0), r["identity"])),
+    "name": ("Name", lambda r, n: (n.get(r["identity"], r["identity"]).casefold(), r["identity"])),
+}
+
+
+def _int_arg(name, default, lo, hi):
+    try:
+        v = int(request.args.get(name, default))
+    except (TypeError, ValueError):
+        return default
+    return max(lo, min(hi, v))
+
+
+@dashboard.get("/people")
+def people():
+    s = services()
+    q = request.args.get("q", "").strip()[:100]
+    site = request.args.get("site", "").strip()[:260]
+    topic = request.args.get("topic", "").strip()[:100]
+    lo = _int_arg("min", 1, 1, 100)
+    hi = _int_arg("max", 100, 1, 100)
+    sort = request.args.get("sort", "score")
+    if sort not in SORTS:
+        sort = "score"
+    page = _int_arg("page", 1, 1, 10**6)
+    with s.lock:
+        ranking = s.scorer.ranking()
+        names = s.store.names()
+    sites = sorted({data.site_of(r["identity"]) for r in ranking})
+    topics = sorted({t for r in ranking for t in data.topic_names(r)})
+    needle = q.casefold()
+    rows = [r for r in ranking
+            if lo <= r["score"] <= hi
+            and (not site or data.site_of(r["identity"]) == site)
+            and (not topic or topic in data.topic_names(r))
+            and (not needle or needle in r["identity"].casefold()
+                 or needle in names.get(r["identity"], "").casefold())]
+    rows.sort(key=lambda r: SORTS[sort][1](r, names))
+    pages = max(1, math.ceil(len(rows) / PAGE_SIZE))
+    page = min(page, pages)
+    shown = rows[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+    args = {k: v for k, v in {"q": q, "site": site, "topic": topic, "sort": sort,
+                              "min": lo if lo != 1 else None, "max": hi if hi != 100 else None}.items() if v}
+    return render_template(
+        "people.html", rows=shown, total=len(rows), everyone=len(ranking), names=names, q=q, site=site,
+        topic=topic, lo=lo, hi=hi, sort=sort, sorts=SORTS, sites=sites, topics=topics, page=page,
+        pages=pages, args=args, first=(page - 1) * PAGE_SIZE)
+
+
+@dashboard.get("/people/<path:identity>")
+def person(identity):
+    s = services()
+    identity = identity.strip().lower()
+    with s.lock:
+        canon = data.canonical(s.store, identity)
+        if canon != identity:
+            # An alias has no score of its own: the person it belongs to does.
+            return redirect(person_url(canon))
+        aliases = data.aliases_of(s.store, identity)
+        result = s.scorer.result(identity)
+        authored = []
+        for who in [identity] + aliases:
+            authored.extend(s.store.items_by_author(who))
+        if result is None and not authored:
+            abort(404)
+        names = s.store.names()
+        behind = data.items_behind(s, result)
+        wrote = data.authored_rows(s, authored, WRITTEN_SHOWN)
+        engages = data.engages_with(s.store, authored)
+        by_person = sorted(((result or {}).get("breakdown", {}).get("by_person") or {}).items(),
+                           key=lambda kv: (-kv[1], kv[0]))
+        people_scores = s.scorer.results([p for p, _ in by_person[:30]] + [p for p, _ in engages[:30]])
+        own = identity in data.own_identities(s.store)
+        hist = data.history(s, identity)
+    if result is not None:
+        s.snapshot({identity: result["score"]})
+    name = names.get(identity) or (authored[0]["author"]["name"] if authored else identity)
+    breakdown = (result or {}).get("breakdown") or {}
+    return render_template(
+        "person.html", identity=identity, name=name, result=result, chart=data.line_chart(hist),
+        history=hist, kinds=data.shares(breakdown.get("by_kind")), sites=data.shares(breakdown.get("by_site")),
+        topics=data.topic_rows(result), moments=behind[:8],
+        engaged_by=by_person[:30], engaged_by_total=len(by_person), engages=engages[:30],
+        people_scores=people_scores, names=names, counted=behind[:ITEMS_SHOWN],
+        counted_total=len(behind), wrote=wrote, authored=len(authored), aliases=aliases, own=own,
+        audience=AUDIENCE)
+
+
+# -- settings --------------------------------------------------------------------------------
+
+
+@dashboard.get("/settings")
+def settings():
+    s = services()
+    with s.lock:
+        current = data.settings(s.store)
+        own = data.own_identities(s.store)
+    return render_template("settings.html", form=data.settings_form(current, own), errors={})
+
+
+@dashboard.post("/settings")
+def settings_save():
+    check_csrf()
+    s = services()
+    parsed, errors = data.parse_settings_form(request.form)
+    if errors:
+        form = {k: request.form.get(k, "") for k in ("own", "site_weights", "topics", "horizon_days")}
+        return render_template("settings.html", form=form, errors=errors), 400
+    with s.lock:
+        merged = data.settings(s.store)
+        merged.update(parsed["settings"])
+        data.save_settings(s, merged, parsed["own"])
+    flash("Settings saved; every score was recomputed with them.")
+    return redirect(url_for("dashboard.settings"), code=303)
+
+
+# -- data control ----------------------------------------------------------------------------
+
+
+@dashboard.get("/data")
+def data_page():
+    s = services()
+    with s.lock:
+        names = s.store.names()
+        links = data.links(s.store)
+        groups = data.link_groups(s.store)
+        suggestions = data.link_suggestions(names, links)
+        count = s.store.count_items()
+    return render_template("data.html", groups=groups, suggestions=suggestions, names=names,
+                           items=count, people=len(names))
+
+
+def _back_to_data():
+    return redirect(url_for("dashboard.data_page"), code=303)
+
+
+def _identity_field(name: str) -> str | None:
+    try:
+        return check_identity(request.form.get(name, "").strip().lower(), name)
+    except BadRequest:
+        return None
+
+
+@dashboard.post("/data/link")
+def link():
+    check_csrf()
+    canon = _identity_field("canonical")
+    aliases = [a.strip().lower() for a in request.form.getlist("alias") if a.strip()]
+    if canon is None or not aliases:
+        flash("Give two identities as site:handle.", "error")
+        return _back_to_data()
+    s = services()
+    with s.lock:
+        known = s.store.names()
+        for ident in [canon] + aliases:
+            if ident not in known and s.scorer.result(ident) is None:
+                flash(f"Nobody by the identity {ident} is stored.", "error")
+                return _back_to_data()
+        for alias in aliases:
+            problem = data.link(s, alias, canon)
+            if problem:
+                flash(problem, "error")
+                return _back_to_data()
+    flash(f"Linked {', '.join(aliases)} to {canon}; scores recomputed.")
+    return _back_to_data()
+
+
+@dashboard.post("/data/unlink")
+def unlink():
+    check_csrf()
+    s = services()
+    with s.lock:
+        if not data.unlink(s, request.form.get("alias", "").strip().lower()):
+            abort(404)
+    flash("Unlinked; scores recomputed.")
+    return _back_to_data()
+
+
+@dashboard.post("/data/forget")
+def forget():
+    check_csrf()
+    identity = _identity_field("identity")
+    s = services()
+    with s.lock:
+        known = identity is not None and (identity in s.store.names() or s.scorer.result(identity) is not None)
+        if not known:
+            flash("Nobody by that identity is stored.", "error")
+            return _back_to_data()
+        done = s.forget(identity)
+        own = data.own_identities(s.store)
+        if identity in own:
+            s.store.set_config("own_identities", [i for i in own if i != identity])
+        data.invalidate()
+    flash(f"Forgot {identity}: {done['items_removed']} item(s) deleted, with their links and history.")
+    return _back_to_data()
+
+
+@dashboard.post("/data/export")
+def export():
+    check_csrf()
+    from .exchange import export_chunks
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    return Response(export_chunks(services()), mimetype="application/json", headers={
+        "Content-Disposition": f'attachment; filename="cloutlens-export-{stamp}.json"'})
+
+
+@dashboard.post("/data/import")
+def import_():
+    from .exchange import IMPORT_MAX, import_document
+    request.max_content_length = IMPORT_MAX
+    check_csrf()
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        flash("Choose an export file to import.", "error")
+        return _back_to_data()
+    try:
+        doc = orjson.loads(upload.read())
+    except orjson.JSONDecodeError:
+        flash("That file is not JSON.", "error")
+        return _back_to_data()
+    try:
+        outcome = import_document(services(), doc)
+    except ContractError as exc:
+        flash(f"Import refused, nothing was stored: {exc}", "error")
+        return _back_to_data()
+    data.invalidate()
+    n = outcome["items"]
+    flash(f"Imported: {n['added']} new item(s), {n['updated']} updated, {n['unchanged']} already there.")
+    return _back_to_data()
+
+
+@dashboard.post("/data/delete-all")
+def delete_all():
+    check_csrf()
+    if request.form.get("confirm", "").strip().lower() != "delete everything":
+        flash("Type “delete everything” to confirm.", "error")
+        return _back_to_data()
+    s = services()
+    with s.lock:
+        removed = data.delete_all(s)
+    flash(f"All data deleted ({removed} item(s)).")
+    return _back_to_data()
+
+
+# -- pairing ---------------------------------------------------------------------------------
 
 
 @dashboard.get("/pair")
@@ -54,3 +389,30 @@ def pair_decide(request_id):
     if services().pairing.decide(request_id, approve) is None:
         abort(404)
     return redirect(url_for("dashboard.pair"), code=303)
+
+
+# -- demo pages for the extension ------------------------------------------------------------
+
+_DEMO_HOST = re.compile(r"^localhost(:\d+)?$")
+
+
+@dashboard.get("/demo/")
+@dashboard.get("/demo/<int:post>")
+def demo_page(post=None):
+    if not current_app.config.get("DEMO"):
+        abort(404)
+    # The extension names a site by the page's host; the demo blog is stored as "localhost".
+    if not _DEMO_HOST.match(request.host):
+        port = request.host.rpartition(":")[2] if ":" in request.host else ""
+        return redirect(f"http://localhost{':' + port if port.isdigit() else ''}{request.full_path.rstrip('?')}")
+    from .demo import demo_post, demo_posts
+    s = services()
+    if post is None:
+        with s.lock:
+            posts = demo_posts(s.store)
+        return render_template("demo_index.html", posts=posts)
+    with s.lock:
+        page = demo_post(s.store, post)
+    if page is None:
+        abort(404)
+    return render_template("demo_post.html", page=page)

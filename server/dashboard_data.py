@@ -1,0 +1,436 @@
+"""What the dashboard pages show, computed from the store and the scorer: kept apart from the views
+so the pages stay thin and this can be tested without a browser.
+
+Every function here is called with the services lock held (the views take it), so store reads and
+scorer answers belong to the same moment.
+"""
+from __future__ import annotations
+
+import heapq
+import math
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from flask import current_app
+
+from scoring.items import SITE_PATTERN
+
+from .api import DEFAULT_SETTINGS, BadRequest, check_identity, validate_settings
+
+RECENT = 15
+_SITE = re.compile(SITE_PATTERN)
+
+
+# -- settings the dashboard edits -----------------------------------------------------------
+
+
+def settings(store) -> dict:
+    return dict(DEFAULT_SETTINGS, **(store.get_config("settings") or {}))
+
+
+def own_identities(store) -> list[str]:
+    return list(store.get_config("own_identities") or [])
+
+
+def settings_form(current: dict, own: list[str]) -> dict:
+    """The settings as the form's text fields show them (one entry a line)."""
+    return {
+        "own": "\n".join(own),
+        "site_weights": "\n".join(f"{k} = {v:g}" for k, v in sorted(current["site_weights"].items())),
+        "topics": "\n".join(f"{k}: {', '.join(v)}" for k, v in sorted(current["topics"].items())),
+        "horizon_days": str(current["horizon_days"]),
+    }
+
+
+def _lines(text: str):
+    for n, line in enumerate((text or "").replace("\r", "").split("\n"), 1):
+        if line.strip() and not line.strip().startswith("#"):
+            yield n, line.strip()
+
+
+def parse_settings_form(form) -> tuple[dict, dict]:
+    """(parsed, errors): the text fields become the API's settings document, checked by the same
+    validate_settings as PUT /api/settings; errors name the field and the line to fix."""
+    errors: dict[str, str] = {}
+    own = []
+    for n, line in _lines(form.get("own", "")):
+        try:
+            own.append(check_identity(line.lower(), "own"))
+        except BadRequest:
+            errors["own"] = f"line {n}: write an identity as site:handle (e.g. blog.example:anna rydne)"
+            break
+    weights = {}
+    for n, line in _lines(form.get("site_weights", "")):
+        site, sep, value = line.partition("=")
+        try:
+            weights[site.strip().lower()] = float(value) if sep else None
+        except ValueError:
+            weights[site.strip().lower()] = None
+        if weights[site.strip().lower()] is None:
+            errors["site_weights"] = f"line {n}: write site = weight, a number from 0 to 10"
+            break
+    topics = {}
+    for n, line in _lines(form.get("topics", "")):
+        name, sep, words = line.partition(":")
+        kws = [w.strip() for w in words.split(",") if w.strip()]
+        if not sep or not name.strip() or not kws:
+            errors["topics"] = f"line {n}: write topic: keyword, keyword"
+            break
+        topics[name.strip().lower()] = kws
+    try:
+        horizon = int(form.get("horizon_days", "").strip())
+    except ValueError:
+        horizon = None
+    doc = {"site_weights": weights, "topics": topics, "horizon_days": horizon}
+    clean = {}
+    if not errors:
+        try:
+            clean = validate_settings(doc)
+        except BadRequest as exc:
+            field = exc.field.split(".")[0]
+            errors[field] = f"{exc.field}: {exc.message}"
+    return {"own": list(dict.fromkeys(own)), "settings": clean}, errors
+
+
+def save_settings(s, new: dict, own: list[str]):
+    """Save, then re-score at once (Services.set_settings): the next page shows the new scores."""
+    s.store.set_config("own_identities", own)
+    s.set_settings(new)
+    invalidate()
+
+
+# -- identities ------------------------------------------------------------------------------
+
+_IDENT = re.compile(r"^([a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?):(.+)$")
+
+
+def split_identity(identity: str) -> tuple[str, str, str]:
+    """(site, ':', handle); a site may carry a port (`localhost:8080:anna`)."""
+    m = _IDENT.match(identity or "")
+    if not m:
+        return "", "", ""
+    site, handle = m.group(1), m.group(4)
+    if m.group(3) is None:
+        return site, ":", handle
+    # "host:123:handle" could also be host + a handle that starts with "123:"; ports win.
+    return site, ":", handle
+
+
+def site_of(identity: str) -> str:
+    return split_identity(identity)[0]
+
+
+def topic_names(result: dict | None) -> list[str]:
+    return [t for t, _ in topic_rows(result)]
+
+
+def topic_rows(result: dict | None) -> list[tuple[str, float]]:
+    """The scorer's topics as (name, score), whether it gives a mapping or a list of records."""
+    topics = (result or {}).get("topics") or {}
+    if isinstance(topics, dict):
+        rows = [(k, v if isinstance(v, (int, float)) else (v or {}).get("score", 0)) for k, v in topics.items()]
+    else:
+        rows = [((t.get("topic") or t.get("name")), t.get("score", 0)) for t in topics if isinstance(t, dict)]
+    return sorted(((k, float(v or 0)) for k, v in rows if k), key=lambda kv: (-kv[1], kv[0]))
+
+
+def shares(mapping) -> list[dict]:
+    """Rows for a breakdown table: value, and its share of the largest, for the bar."""
+    rows = sorted(((k, float(v)) for k, v in (mapping or {}).items()), key=lambda kv: (-kv[1], kv[0]))
+    top = max((abs(v) for _, v in rows), default=0) or 1
+    return [{"key": k, "value": v, "share": round(100 * abs(v) / top)} for k, v in rows]
+
+
+# -- an index over the stored items (volume, recent captures) ------------------------------
+
+
+@dataclass
+class Index:
+    count: int = 0
+    by_site: dict[str, int] = field(default_factory=dict)
+    recent: list[dict] = field(default_factory=list)
+
+
+def _cache() -> dict:
+    return current_app.extensions.setdefault("cloutlens_dashboard", {"generation": 0})
+
+
+def invalidate():
+    _cache()["generation"] += 1
+    _cache().pop("index", None)
+
+
+def index(store) -> Index:
+    """Per-site volume and recent captures: one pass over the items, reused until the item count
+    changes or the dashboard writes."""
+    cache = _cache()
+    key = (store.count_items(), cache["generation"])
+    hit = cache.get("index")
+    if hit and hit[0] == key:
+        return hit[1]
+    out = Index(count=key[0])
+    by_site: Counter = Counter()
+    recent = []
+    for n, item in enumerate(store.iter_items()):
+        by_site[item["site"]] += 1
+        entry = (item.get("seen") or "", item.get("at") or "", n, item)
+        if len(recent) < RECENT:
+            heapq.heappush(recent, entry)
+        else:
+            heapq.heappushpop(recent, entry)
+    out.by_site = dict(by_site)
+    out.recent = [e[3] for e in sorted(recent, reverse=True)]
+    cache["index"] = (key, out)
+    return out
+
+
+# -- a person ------------------------------------------------------------------------------
+
+
+def find_item(store, key) -> dict | None:
+    """The stored item a scorer item key names. Keys are `site:id`; sites may hold a port, so
+    every split that gives a valid site is tried."""
+    if isinstance(key, (list, tuple)) and len(key) == 2:
+        return store.get_item(key[0], key[1])
+    if not isinstance(key, str):
+        return None
+    for sep in ("\x1f", "|", "/"):
+        if sep in key:
+            site, _, item_id = key.partition(sep)
+            found = store.get_item(site, item_id)
+            if found:
+                return found
+    pos = key.find(":")
+    while pos > 0:
+        site, item_id = key[:pos], key[pos + 1:]
+        if _SITE.match(site):
+            found = store.get_item(site, item_id)
+            if found:
+                return found
+        pos = key.find(":", pos + 1)
+    return None
+
+
+def items_behind(s, result: dict | None) -> list[dict]:
+    """Every stored item the score counts, with the points it gave (the breakdown's by_item)."""
+    by_item = ((result or {}).get("breakdown") or {}).get("by_item") or {}
+    rows = []
+    for key, pts in by_item.items():
+        item = find_item(s.store, key)
+        if item is None:
+            continue
+        rows.append({"key": key, "item": item, "points": float(pts),
+                     "author": f"{item['site']}:{item['author']['handle']}"})
+    rows.sort(key=lambda r: (-r["points"], r["item"].get("at") or "", r["key"]))
+    return rows
+
+
+def authored_rows(s, authored: list[dict], limit: int) -> list[dict]:
+    """The person's own latest items with what each gave to whom, hostile ones marked."""
+    rows = []
+    for item in sorted(authored, key=lambda d: (d.get("at") or "", d["id"]), reverse=True)[:limit]:
+        contrib = s.scorer.item_contributions(item["site"], item["id"]) or {}
+        given = [r for r in contrib.get("rows") or [] if isinstance(r, dict)]
+        rows.append({"item": item, "rows": given, "total": contrib.get("total", 0.0),
+                     "hostile": any("hostile" in (r.get("why") or "") for r in given)})
+    return rows
+
+
+def engages_with(store, authored: list[dict]) -> list[tuple[str, int]]:
+    """Whom this person replies to and mentions, from their own items."""
+    counts: Counter = Counter()
+    me = {f"{i['site']}:{i['author']['handle']}" for i in authored}
+    for item in authored:
+        targets = set()
+        if item.get("parent"):
+            parent = store.get_item(item["site"], item["parent"])
+            if parent:
+                targets.add(f"{parent['site']}:{parent['author']['handle']}")
+        for m in item.get("mentions") or ():
+            targets.add(f"{item['site']}:{m}")
+        for t in targets - me:
+            counts[t] += 1
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def history(s, identity: str) -> list[dict]:
+    """The daily snapshots; where there are fewer than two (a new data dir), points computed from
+    the stored items as of past days, so a chart never sits empty while data exists."""
+    snaps = s.store.history(identity)
+    if len(snaps) >= 2:
+        return [dict(p, computed=False) for p in snaps]
+    items = s.store.items_by_author(identity)
+    first = min((i.get("at") or "" for i in items), default="")
+    today = datetime.now(timezone.utc).replace(hour=23, minute=59, second=59, microsecond=0)
+    start = today - timedelta(days=180)
+    if first:
+        try:
+            start = max(start, datetime.fromisoformat(first.replace("Z", "+00:00")))
+        except ValueError:
+            pass
+    steps = 12
+    span = max((today - start).days, 1)
+    out = []
+    for k in range(steps + 1):
+        at = start + timedelta(days=span * k / steps)
+        res = s.scorer.result(identity, at=at.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        if res is not None:
+            out.append({"day": at.strftime("%Y-%m-%d"), "score": res["score"], "computed": True})
+    return out
+
+
+# -- charts: SVG geometry computed here, drawn by the templates -----------------------------
+
+
+def line_chart(points: list[dict], width: int = 640, height: int = 200) -> dict | None:
+    """Polyline coordinates for scores 0..100 over days; None when there is nothing to draw."""
+    if not points:
+        return None
+    left, right, top, bottom = 34, 10, 10, 24
+    w, h = width - left - right, height - top - bottom
+    days = [datetime.strptime(p["day"], "%Y-%m-%d") for p in points]
+    d0, d1 = days[0], days[-1]
+    span = max((d1 - d0).days, 1)
+    lo = max(0, min(p["score"] for p in points) // 10 * 10 - 10)
+    hi = min(100, -(-max(p["score"] for p in points) // 10) * 10 + 10)
+    if hi - lo < 20:
+        hi = min(100, lo + 20)
+        lo = hi - 20
+    xy = []
+    for d, p in zip(days, points):
+        x = left + w * ((d - d0).days / span if len(points) > 1 else 0.5)
+        y = top + h * (1 - (p["score"] - lo) / (hi - lo))
+        xy.append((round(x, 1), round(y, 1)))
+    yticks = [{"y": round(top + h * (1 - (v - lo) / (hi - lo)), 1), "label": v}
+              for v in range(int(lo), int(hi) + 1, 10 if hi - lo <= 60 else 20)]
+    xticks = []
+    for k in range(5 if len(points) > 1 else 1):
+        d = d0 + timedelta(days=span * k / 4) if len(points) > 1 else d0
+        xticks.append({"x": round(left + w * (((d - d0).days / span) if len(points) > 1 else 0.5), 1),
+                       "label": d.strftime("%b %d")})
+    area = (f"{xy[0][0]},{top + h} " + " ".join(f"{x},{y}" for x, y in xy) + f" {xy[-1][0]},{top + h}")
+    last = points[-1]
+    return {
+        "width": width, "height": height, "left": left, "right": width - right, "top": top,
+        "bottom": top + h, "line": " ".join(f"{x},{y}" for x, y in xy), "area": area,
+        "dots": [{"x": x, "y": y, "day": p["day"], "score": p["score"]} for (x, y), p in zip(xy, points)],
+        "yticks": yticks, "xticks": xticks, "first": points[0], "last": last,
+        "computed": any(p.get("computed") for p in points), "count": len(points),
+    }
+
+
+def bar_chart(rows: list[tuple[str, int]], width: int = 420, bar: int = 22) -> dict | None:
+    if not rows:
+        return None
+    label_w, gap = 150, 6
+    top = max(v for _, v in rows) or 1
+    bars = []
+    for n, (label, value) in enumerate(rows):
+        bars.append({"label": label, "value": value, "y": n * (bar + gap),
+                     "w": max(2, round((width - label_w - 60) * value / top))})
+    return {"width": width, "height": len(rows) * (bar + gap), "bars": bars, "x": label_w, "bar": bar}
+
+
+# -- links: alias -> canonical, as Services.set_links keeps them -----------------------------
+
+
+def links(store) -> dict[str, str]:
+    return dict(store.get_config("links") or {})
+
+
+def canonical(store, identity: str) -> str:
+    return links(store).get(identity, identity)
+
+
+def aliases_of(store, identity: str) -> list[str]:
+    return sorted(a for a, c in links(store).items() if c == identity)
+
+
+def link_groups(store) -> list[dict]:
+    groups: dict[str, list[str]] = {}
+    for alias, canon in links(store).items():
+        groups.setdefault(canon, []).append(alias)
+    return [{"canonical": c, "aliases": sorted(a)} for c, a in sorted(groups.items())]
+
+
+def link(s, alias: str, canon: str) -> str | None:
+    """Link alias to canon; the same rules as POST /api/links. Returns an error to show, or None."""
+    if alias == canon:
+        return "Pick two different identities."
+    current = links(s.store)
+    if canon in current:
+        canon = current[canon]  # link to the person the other identity already belongs to
+    if alias in current:
+        return f"{alias} is already linked to {current[alias]}; unlink it first."
+    if any(c == alias for c in current.values()):
+        return f"Other identities are linked to {alias}; link {canon} to it instead, or unlink them first."
+    if alias == canon:
+        return "Those identities are already linked."
+    current[alias] = canon
+    s.set_links(current)
+    invalidate()
+    return None
+
+
+def unlink(s, alias: str) -> bool:
+    current = links(s.store)
+    if alias not in current:
+        return False
+    del current[alias]
+    s.set_links(current)
+    invalidate()
+    return True
+
+
+def _name_key(name: str) -> str:
+    folded = unicodedata.normalize("NFKD", name or "").casefold()
+    return "".join(ch for ch in folded if ch.isalnum())
+
+
+def link_suggestions(names: dict[str, str], current: dict[str, str], limit: int = 30) -> list[dict]:
+    """Identities on different sites with the same name or handle: offered, never applied."""
+    taken = set(current) | set(current.values())
+    by_key: dict[str, set[str]] = {}
+    for ident, name in names.items():
+        if ident in current:
+            continue
+        handle = split_identity(ident)[2]
+        for key in {_name_key(name), _name_key(handle)}:
+            if len(key) >= 4:
+                by_key.setdefault(key, set()).add(ident)
+    seen = set()
+    out = []
+    for key, ids in sorted(by_key.items()):
+        if len({site_of(i) for i in ids}) < 2:
+            continue
+        group = tuple(sorted(ids, key=lambda i: (i not in taken, i)))
+        if group in seen:
+            continue
+        seen.add(group)
+        # The first one (already someone's canonical, or else the first by name) is kept.
+        out.append({"canonical": group[0], "aliases": list(group[1:]), "reason": "same name on several sites"})
+        if len(out) >= limit:
+            break
+    return out
+
+
+# -- delete all --------------------------------------------------------------------------
+
+
+def delete_all(s) -> int:
+    """Every item, snapshot, link and setting; pairing stays, so the extension keeps working."""
+    from scoring import Scorer
+    store = s.store
+    removed = 0
+    for author in store.authors():
+        removed += len(store.remove_author(author))
+    store.flush_history()
+    for path in store.history_dir.glob("????-??.json"):
+        path.unlink()
+    store.set_configs({"settings": {}, "links": {}, "own_identities": []})
+    s.scorer = Scorer(settings=s.scorer_settings())
+    invalidate()
+    return removed
