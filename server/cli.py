@@ -36,7 +36,9 @@ def _is_loopback(host: str) -> bool:
               help="Address to bind. Anything but loopback exposes your data to the network.")
 @click.option("--i-understand-this-exposes-my-data", "allow_exposed", is_flag=True,
               help="Required with a non-loopback --host.")
-def serve(data_dir, port, host, allow_exposed):
+@click.option("--demo", is_flag=True,
+              help="Serve the synthetic demo data set (in a fresh temp dir unless --data-dir is given).")
+def serve(data_dir, port, host, allow_exposed, demo=False):
     """Run the local server the extension talks to, and the dashboard."""
     from waitress.server import create_server
 
@@ -50,6 +52,10 @@ def serve(data_dir, port, host, allow_exposed):
                 "add --i-understand-this-exposes-my-data if you really mean it")
         click.secho(f"WARNING: binding {host}: anyone who can reach this address can try the API.",
                     fg="red", err=True)
+    if demo and data_dir is None:
+        import tempfile
+        # Never mix the demo people into the user's real data.
+        data_dir = Path(tempfile.mkdtemp(prefix="cloutlens-demo-"))
     data_dir = data_dir or default_data_dir()
 
     def announce(req):
@@ -58,9 +64,18 @@ def serve(data_dir, port, host, allow_exposed):
                    "the same code.\n")
 
     try:
-        app = create_app({"DATA_DIR": str(data_dir), "ANNOUNCE": announce})
+        app = create_app({"DATA_DIR": str(data_dir), "ANNOUNCE": announce, "DEMO": demo})
     except StoreError as exc:
         raise click.ClickException(str(exc)) from None
+    if demo:
+        from .demo import populate
+        services = app.extensions["cloutlens"]
+        if services.store.count_items() == 0:
+            click.echo("Writing the demo data set (synthetic people, months of history)...")
+            made = populate(services)
+            click.echo(f"  {made['items']} items from {made['people']} people.")
+        elif services.store.get_config("demo") is None:
+            raise click.ClickException(f"{data_dir} holds real data; give --demo an empty --data-dir")
     try:
         server = create_server(app, host=host, port=port, threads=8, ident="cloutlens")
     except OSError as exc:
@@ -77,6 +92,8 @@ def serve(data_dir, port, host, allow_exposed):
     click.echo("             (Firefox: about:debugging > This Firefox > Load Temporary Add-on > manifest.json)")
     click.echo("  Pairing:   click the Cloutlens toolbar icon, 'Pair with server', then approve the code")
     click.echo(f"             at {url}pair")
+    if demo:
+        click.echo(f"  Demo pages for the extension: http://localhost:{actual_port}/demo/")
     click.echo("Press Ctrl+C to stop.", err=False)
     sys.stdout.flush()
     try:
@@ -90,6 +107,17 @@ def serve(data_dir, port, host, allow_exposed):
 from scoring.cli_score import score_command  # noqa: E402  (the offline scorer; logic lives in scoring/)
 
 main.add_command(score_command)
+
+
+@main.command()
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where to write the demo data (default: a fresh temp dir).")
+@click.option("-p", "--port", type=int, default=DEFAULT_PORT, show_default=True,
+              help="Port on 127.0.0.1; 0 picks a free one.")
+@click.pass_context
+def demo(ctx, data_dir, port):
+    """Serve the dashboard over a synthetic data set: the same as `serve --demo`."""
+    ctx.invoke(serve, data_dir=data_dir, port=port, host="127.0.0.1", allow_exposed=False, demo=True)
 
 
 if __name__ == "__main__":
