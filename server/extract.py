@@ -779,3 +779,17 @@ def extract_html(html, url: str | None = None, adapter_name: str | None = None, 
                 "items": []}, None
     capture, _names = extract(soup, adapter, url)
     return capture, adapter["name"]
+
+
+def explain_pick(html, url, adapter_name) -> str:
+    """Why extract_html chose the adapter it did, in words, for `cloutlens extract`."""
+    if adapter_name is None:
+        return "no adapter recognises this page"
+    soup = parse_html(html)
+    where = page_url(soup, url)
+    host = host_of(where)
+    adapter = next((a for a in _default_adapters() if a.get("name") == adapter_name), {})
+    if host and adapter.get("hosts") and _host_matches(host, adapter["hosts"]):
+        source = "the --url given" if url else "the page's canonical address"
+        return f"picked by the host {host}, from {source}"
+    return f"picked by its markup ({adapter.get('detect', '')[:60]})"

@@ -1,0 +1,435 @@
+"""`cloutlens import`: saved HTML pages, WordPress exports (WXR) and Disqus exports into captures.
+
+Every source becomes captures in the same contract the extension sends, with the same ids the
+site adapters give the live pages (WordPress "comment-N" / "post-N", Disqus "post-N" on
+disqus.com), so importing a blog's export and later reading the blog in the browser store each
+comment once. Storing goes through the server's own validation and Store, so importing twice adds
+nothing. A damaged file is reported and skipped; the rest imports.
+"""
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import quote
+
+from lxml import etree
+
+from scoring.items import ContractError, author_identity
+
+from .extract import AdapterError, clean, extract_html, parse_html, parse_time, resolve_url, site_of, text_of
+
+HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
+XML_SUFFIXES = {".xml", ".wxr"}
+MAX_ITEMS_PER_CAPTURE = 2000  # server.contract.MAX_ITEMS
+TEXT_MAX = 2000
+BATCH_ITEMS = 5000  # items per store write: each write is durable, so fewer, larger ones
+
+
+@dataclass
+class Outcome:
+    """What one source file gave: captures, or the reason it gave none."""
+    path: str
+    kind: str  # "html", "wxr", "disqus"
+    captures: list = field(default_factory=list)
+    adapter: str | None = None
+    skipped: str | None = None
+
+
+@dataclass
+class Report:
+    files: int = 0
+    pages: int = 0
+    items: int = 0  # items found in the sources
+    added: int = 0
+    updated: int = 0
+    people: set = field(default_factory=set)
+    skipped: list = field(default_factory=list)  # (path, reason)
+    adapters: dict = field(default_factory=dict)  # adapter name -> pages
+
+    def summary(self) -> dict:
+        return {"files": self.files, "pages": self.pages, "items": self.items, "added": self.added,
+                "updated": self.updated, "people": len(self.people),
+                "skipped": [{"path": p, "reason": r} for p, r in self.skipped],
+                "adapters": dict(sorted(self.adapters.items()))}
+
+
+# ---- finding the sources
+
+def iter_sources(paths) -> list[Path]:
+    """Files to import, in a stable order: the files given, and the HTML/XML files under each
+    folder given."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out.extend(sorted(f for f in p.rglob("*") if f.is_file()
+                              and f.suffix.lower() in HTML_SUFFIXES | XML_SUFFIXES))
+        else:
+            out.append(p)
+    return out
+
+
+def sniff(data: bytes) -> str:
+    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith(b"<?xml") or head.startswith(b"<rss") or head.startswith(b"<disqus"):
+        if b"<disqus" in data[:4096].lower():
+            return "disqus"
+        if b"wordpress.org/export" in data[:8192].lower():
+            return "wxr"
+        return "xml"
+    return "html"
+
+
+# ---- XML exports
+
+def _xml_root(data: bytes):
+    # No DTDs, no entities from outside, no network: exports are untrusted files.
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True,
+                             remove_comments=True)
+    return etree.fromstring(data, parser)
+
+
+def _html_text(fragment: str | None) -> str:
+    """Plain text of an export's comment body (HTML as WordPress or Disqus stored it)."""
+    if not fragment or not fragment.strip():
+        return ""
+    soup = parse_html(f"<div>{fragment}</div>")
+    root = soup.body or soup
+    return text_of(root, block=True)[:TEXT_MAX]
+
+
+def _t(el, path: str) -> str:
+    v = el.findtext(path)
+    return v.strip() if v else ""
+
+
+def _when(*values) -> str | None:
+    for v in values:
+        if v and not v.startswith("0000"):
+            t = parse_time(v.strip())
+            if t:
+                return t
+    return None
+
+
+def _chunks(page: dict, items: list[dict]) -> list[dict]:
+    return [{"v": 1, "page": page, "items": items[i:i + MAX_ITEMS_PER_CAPTURE]}
+            for i in range(0, len(items), MAX_ITEMS_PER_CAPTURE)]
+
+
+def captures_from_wxr(data: bytes) -> list[dict]:
+    """A WordPress export: one capture per post or page with approved comments. Pingbacks,
+    trackbacks and unapproved comments are left out, as the blog's own pages leave them out."""
+    root = _xml_root(data)
+    channel = root.find("channel")
+    if channel is None:
+        raise ValueError("no <channel>: not a WordPress export")
+    # Posts name their author by login; pages show the display name, which the adapter reads.
+    display = {_t(a, "{*}author_login"): _t(a, "{*}author_display_name") for a in channel.iterfind("{*}author")}
+    out = []
+    for item in channel.iterfind("item"):
+        link = _t(item, "link")
+        url = resolve_url(link, None)
+        post_id = _t(item, "{*}post_id")
+        if not url or not post_id.isdigit():
+            continue
+        pid = f"post-{post_id}"
+        items = []
+        login = _t(item, "{http://purl.org/dc/elements/1.1/}creator")
+        name = (display.get(login) or login)[:200]
+        if name:
+            post = {"id": pid, "kind": "post", "parent": None, "author": {"handle": name[:100], "name": name},
+                    "text": clean(_t(item, "title"))[:TEXT_MAX]}
+            at = _when(_t(item, "{*}post_date_gmt"), _t(item, "{*}post_date"))
+            if at:
+                post["at"] = at
+            items.append(post)
+        for c in item.iterfind("{*}comment"):
+            if _t(c, "{*}comment_approved") != "1" or _t(c, "{*}comment_type") not in ("", "comment"):
+                continue
+            author = clean(_t(c, "{*}comment_author"))[:200]
+            cid = _t(c, "{*}comment_id")
+            if not author or not cid.isdigit():
+                continue
+            parent = _t(c, "{*}comment_parent")
+            it = {"id": f"comment-{cid}", "kind": "comment",
+                  "parent": f"comment-{parent}" if parent.isdigit() and parent != "0" else pid,
+                  "author": {"handle": author[:100], "name": author},
+                  "text": _html_text(c.findtext("{*}comment_content"))}
+            aurl = resolve_url(_t(c, "{*}comment_author_url"), None)
+            if aurl:
+                it["author"]["url"] = aurl
+            at = _when(_t(c, "{*}comment_date_gmt"), _t(c, "{*}comment_date"))
+            if at:
+                it["at"] = at
+            it["url"] = f"{url.split('#')[0]}#comment-{cid}"
+            items.append(it)
+        if any(i["kind"] == "comment" for i in items):
+            page = {"url": url, "title": clean(_t(item, "title"))[:500], "site": site_of(url)}
+            out.extend(_chunks(page, items))
+    return out
+
+
+DSQ = "{http://disqus.com/disqus-internals}id"
+
+
+def captures_from_disqus(data: bytes) -> list[dict]:
+    """A Disqus export: one capture per thread, on site disqus.com, with the ids and thread
+    address the Disqus adapter reads from the comment frame. Deleted and spam posts are left out,
+    and so are posts whose thread is missing from the file."""
+    root = _xml_root(data)
+    threads = {}
+    for th in root.iterfind("{*}thread"):
+        link = resolve_url(_t(th, "{*}link"), None)
+        if th.get(DSQ) and link:
+            threads[th.get(DSQ)] = {"link": link, "forum": _t(th, "{*}forum"), "title": _t(th, "{*}title"),
+                                    "items": []}
+    for p in root.iterfind("{*}post"):
+        th = p.find("{*}thread")
+        thread = threads.get(th.get(DSQ) if th is not None else None)
+        if thread is None or _t(p, "{*}isDeleted") == "true" or _t(p, "{*}isSpam") == "true":
+            continue
+        a = p.find("{*}author")
+        username = _t(a, "{*}username") if a is not None else ""
+        name = clean(_t(a, "{*}name") if a is not None else "")[:200] or username
+        if not (username or name) or not p.get(DSQ):
+            continue
+        parent = p.find("{*}parent")
+        it = {"id": f"post-{p.get(DSQ)}", "kind": "comment",
+              "parent": f"post-{parent.get(DSQ)}" if parent is not None and parent.get(DSQ) else thread["link"],
+              "author": {"handle": (username or name)[:100], "name": name or username},
+              "text": _html_text(p.findtext("{*}message"))}
+        if username:
+            it["author"]["url"] = f"https://disqus.com/by/{quote(username)}/"
+        at = _when(_t(p, "{*}createdAt"))
+        if at:
+            it["at"] = at
+        thread["items"].append(it)
+    out = []
+    for thread in threads.values():
+        if thread["items"]:
+            # The address the comment frame has, so the capture's site is disqus.com.
+            url = (f"https://disqus.com/embed/comments/?f={quote(thread['forum'], safe='')}"
+                   f"&t_u={quote(thread['link'], safe='')}")
+            page = {"url": url, "title": clean(thread["title"])[:500], "site": "disqus.com"}
+            out.extend(_chunks(page, thread["items"]))
+    return out
+
+
+# ---- one file
+
+def read_source(path: str, url: str | None = None) -> Outcome:
+    """Parse one file into captures. Never raises for a bad file: the reason is in `skipped`."""
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except OSError as e:
+        return Outcome(path, "?", skipped=f"cannot read: {e.strerror or e}")
+    if not data.strip():
+        return Outcome(path, "?", skipped="empty file")
+    kind = sniff(data)
+    try:
+        if kind == "wxr":
+            caps = captures_from_wxr(data)
+            return Outcome(path, kind, caps, skipped=None if caps else "no approved comments in this export")
+        if kind == "disqus":
+            caps = captures_from_disqus(data)
+            return Outcome(path, kind, caps, skipped=None if caps else "no comments in this export")
+        if kind == "xml":
+            return Outcome(path, kind, skipped="XML that is neither a WordPress nor a Disqus export")
+    except etree.XMLSyntaxError as e:
+        return Outcome(path, kind, skipped=f"damaged XML: {e.msg if hasattr(e, 'msg') else e}")
+    except (ValueError, RecursionError) as e:
+        return Outcome(path, kind, skipped=f"damaged export: {e}")
+    if b"\x00" in data[:1024] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return Outcome(path, "html", skipped="binary file, not a saved page")
+    try:
+        capture, adapter = extract_html(data, url=url)
+    except (AdapterError, ValueError, RecursionError) as e:
+        return Outcome(path, "html", skipped=f"cannot read the page: {e}")
+    if adapter is None:
+        return Outcome(path, "html", skipped="no adapter recognises this page")
+    if not capture["items"]:
+        return Outcome(path, "html", adapter=adapter, skipped=f"no comments found ({adapter} adapter)")
+    if not capture["page"]["url"]:
+        return Outcome(path, "html", adapter=adapter,
+                       skipped="the page does not say its address (no <link rel=canonical>); pass --url")
+    return Outcome(path, "html", _chunks(capture["page"], capture["items"]), adapter=adapter)
+
+
+def _read_many(args):
+    return [read_source(p, u) for p, u in args]
+
+
+# ---- the whole import
+
+def import_paths(paths, store=None, url: str | None = None, progress=None, workers: int | None = None,
+                 dry_run: bool = False) -> Report:
+    """Import files and folders into `store` (a server.storage.Store). `progress(n)` is called as
+    files finish. With dry_run (or no store) nothing is written and `added` stays 0."""
+    from .contract import validate_capture
+
+    sources = iter_sources(paths)
+    report = Report(files=len(sources))
+    if url and len(sources) > 1:
+        raise ValueError("--url names one page; give it with a single file")
+    seen = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    pending: list[dict] = []
+
+    def flush():
+        if pending and store is not None and not dry_run:
+            stored = store.add_items(list(pending), seen)
+            report.added += stored["added"]
+            report.updated += stored["updated"]
+        pending.clear()
+
+    def take(outcome: Outcome):
+        if outcome.skipped:
+            report.skipped.append((outcome.path, outcome.skipped))
+            return
+        if outcome.adapter:
+            report.adapters[outcome.adapter] = report.adapters.get(outcome.adapter, 0) + 1
+        ok = 0
+        for cap in outcome.captures:
+            try:
+                valid = validate_capture(cap)
+            except ContractError as e:
+                report.skipped.append((outcome.path, f"invalid capture: {e}"))
+                continue
+            ok += 1
+            report.items += len(valid["items"])
+            report.people.update(author_identity(i) for i in valid["items"])
+            pending.extend(valid["items"])
+        report.pages += len({c["page"]["url"] for c in outcome.captures}) if ok else 0
+        if len(pending) >= BATCH_ITEMS:
+            flush()
+
+    workers = workers if workers is not None else min(4, os.cpu_count() or 1)
+    if workers > 1 and len(sources) >= 8:
+        # Parsing is CPU-bound (lxml + soupsieve): spread files over processes in small batches,
+        # and keep storing in this one (the store is single-writer).
+        args = [(str(p), url) for p in sources]
+        step = max(1, min(16, len(args) // (workers * 4) or 1))
+        batches = [args[i:i + step] for i in range(0, len(args), step)]
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            for outcomes in pool.map(_read_many, batches):
+                for o in outcomes:
+                    take(o)
+                    if progress:
+                        progress(1)
+    else:
+        for p in sources:
+            take(read_source(str(p), url))
+            if progress:
+                progress(1)
+    flush()
+    return report
+
+
+# ---- the command line (wired into server/cli.py's group)
+
+import click  # noqa: E402  (only the commands below need it)
+
+
+def _depths(items: list[dict]) -> dict[str, int]:
+    parent = {i["id"]: i["parent"] for i in items}
+    out = {}
+    for i in items:
+        d, p, hops = 0, i["parent"], 0
+        while p in parent and hops < 50:
+            d, p, hops = d + 1, parent[p], hops + 1
+        out[i["id"]] = d
+    return out
+
+
+@click.command("extract")
+@click.argument("page", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--url", help="The page's address, when the saved file does not say it.")
+@click.option("--adapter", "adapter_name", help="Use this adapter (a name from extension/adapters/) instead of picking one.")
+@click.option("--json", "as_json", is_flag=True, help="Print the capture (contract v1) as JSON.")
+def extract_command(page, url, adapter_name, as_json):
+    """Show what Cloutlens would capture from a saved PAGE, without storing anything."""
+    import json
+
+    from .extract import explain_pick
+
+    data = page.read_bytes()
+    try:
+        capture, used = extract_html(data, url=url, adapter_name=adapter_name)
+    except AdapterError as e:
+        raise click.ClickException(str(e)) from None
+    how = "as asked" if adapter_name else explain_pick(data, url, used)
+    click.echo(f"adapter: {used or 'none'} ({how})", err=True)
+    if as_json:
+        click.echo(json.dumps(capture, ensure_ascii=False, indent=2))
+        return
+    items = capture["items"]
+    pg = capture["page"]
+    click.echo(f"page:  {pg['url'] or '(no address: pass --url)'}")
+    click.echo(f"site:  {pg['site']}")
+    click.echo(f"title: {pg['title']}")
+    people = {i["author"]["handle"].lower() for i in items}
+    click.echo(f"{len(items)} items ({sum(i['kind'] == 'post' for i in items)} post, "
+               f"{sum(i['kind'] == 'comment' for i in items)} comments) by {len(people)} people\n")
+    depth = _depths(items)
+    for i in items:
+        pad = "  " * depth[i["id"]]
+        extra = []
+        if i.get("reactions"):
+            extra.append(" ".join(f"{k}={v}" for k, v in i["reactions"].items()))
+        if i.get("mentions"):
+            extra.append("mentions " + ", ".join("@" + m for m in i["mentions"]))
+        text = i["text"].replace("\n", " / ")
+        click.echo(f"{pad}{i['id']}  [{i['kind']}]  {i['author']['handle']}"
+                   + (f" ({i['author']['name']})" if i['author']['name'] != i['author']['handle'] else "")
+                   + f"  {i.get('at') or '-'}" + (f"  {'; '.join(extra)}" if extra else ""))
+        click.echo(f"{pad}    {text[:100]}{'…' if len(text) > 100 else ''}")
+
+
+@click.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where the TinyDB files live (default: the user data dir).")
+@click.option("--url", help="The address of the page, when importing one saved page that does not say it.")
+@click.option("--dry-run", is_flag=True, help="Read everything and report, store nothing.")
+@click.option("--workers", type=int, default=None, help="Processes that parse pages (default: up to 4).")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def import_command(paths, data_dir, url, dry_run, workers, as_json):
+    """Import saved HTML pages (files or folders), WordPress exports (WXR) and Disqus exports.
+
+    Importing the same files again adds nothing. Files that cannot be read are reported and
+    skipped; the rest is imported."""
+    import json
+
+    store = None
+    if not dry_run:
+        from .app import default_data_dir
+        from .storage import Store, StoreError
+        try:
+            store = Store(data_dir or default_data_dir())
+        except StoreError as e:
+            raise click.ClickException(str(e)) from None
+    try:
+        n = len(iter_sources(paths))
+        with click.progressbar(length=n, label="Importing", file=click.get_text_stream("stderr"),
+                               show_pos=True) as bar:
+            report = import_paths(paths, store=store, url=url, progress=bar.update, workers=workers,
+                                  dry_run=dry_run)
+    except ValueError as e:
+        raise click.UsageError(str(e)) from None
+    finally:
+        if store is not None:
+            store.close()
+    s = report.summary()
+    if as_json:
+        click.echo(json.dumps(s, ensure_ascii=False, indent=2))
+    else:
+        verb = "would add" if dry_run else "added"
+        click.echo(f"{s['pages']} pages, {s['items']} items ({verb} {s['added']}, updated {s['updated']}), "
+                   f"{s['people']} people, {len(s['skipped'])} skipped")
+        if s["adapters"]:
+            click.echo("adapters: " + ", ".join(f"{k} {v}" for k, v in s["adapters"].items()))
+        for sk in s["skipped"]:
+            click.echo(f"  skipped {sk['path']}: {sk['reason']}")
