@@ -120,5 +120,11 @@ def demo(ctx, data_dir, port):
     ctx.invoke(serve, data_dir=data_dir, port=port, host="127.0.0.1", allow_exposed=False, demo=True)
 
 
+from .importer import extract_command, import_command  # noqa: E402  (logic in server/importer.py)
+
+main.add_command(extract_command)
+main.add_command(import_command)
+
+
 if __name__ == "__main__":
     main()
