@@ -1,0 +1,140 @@
+"""The rule helpers both engines share (numbers, times, URLs, text, ids), checked on a table: the
+Python results against the expected values, and extension/extract.js (under node) against Python.
+Adapter choice is checked in Chromium, since it needs a DOM."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+
+import pytest
+
+from adapter_support import EXTRACT_JS, fixture_html
+from server.extract import (clean, extract_html, hash64, load_adapters, parse_count, parse_html, parse_time,
+                            pick_adapter, resolve_url, site_of)
+
+COUNTS = [
+    ("1.2k", 1200), ("1.2K likes", 1200), ("3,456 points", 3456), ("12", 12), ("1.5M", 1500000),
+    ("2.9k", 2900), ("1.1k", 1100), ("9,120 views", 9120), ("0", 0), ("12 members", 12),
+    ("no votes", None), ("", None), ("364", 364), ("52.1k", 52100), ("2 000 000 000 000", 2),
+    ("99999999999", None),
+]
+TIMES = [
+    ("2019-08-03T04:11:57+00:00", "2019-08-03T04:11:57Z"),
+    ("2020-10-22T17:17:43+08:00", "2020-10-22T09:17:43Z"),
+    ("2014-02-06 20:37:20Z", "2014-02-06T20:37:20Z"),
+    ("2014-02-07 10:53:03Z, License: CC BY-SA 3.0", "2014-02-07T10:53:03Z"),
+    ("2026-06-01T00:51:16 1780275076", "2026-06-01T00:51:16Z"),
+    ("2025-01-14T21:03:11.000000+0000", "2025-01-14T21:03:11Z"),
+    ("2025-03-10T20:00:00-05:30", "2025-03-11T01:30:00Z"),
+    ("1739302200000", "2025-02-11T19:30:00Z"),
+    ("1780268390", "2026-05-31T22:59:50Z"),
+    ("2024-02-29", "2024-02-29T00:00:00Z"),
+    ("2023-02-29", None), ("2025-02-30T00:00:00Z", None), ("2025-13-01", None),
+    ("1980-01-01", None), ("yesterday", None), ("Feb 7, 2014 at 10:53", None), ("", None),
+]
+BASE = "https://blog.example/2025/07/post/?p=1#c"
+URLS = [
+    ("javascript:alert(1)", BASE, None), ("JavaScript:alert(1)", BASE, None), ("mailto:a@b.c", BASE, None),
+    ("data:text/html,x", BASE, None), ("//cdn.example/a.png", BASE, "https://cdn.example/a.png"),
+    ("/u/x", BASE, "https://blog.example/u/x"), ("/a/../b/./c", BASE, "https://blog.example/b/c"),
+    ("?page=2", BASE, "https://blog.example/2025/07/post/?page=2"),
+    ("#comment-5", BASE, "https://blog.example/2025/07/post/?p=1#comment-5"),
+    ("../other/", BASE, "https://blog.example/2025/07/other/"),
+    ("reply", BASE, "https://blog.example/2025/07/post/reply"),
+    ("  https://x.example/a b  ", None, "https://x.example/a b"),
+    ("https://web.archive.org/web/20160330101229/http://muffinrezept.net/x/", None, "http://muffinrezept.net/x/"),
+    ("relative/only", None, None), ("https://ok.example/\n\tpath", None, "https://ok.example/path"),
+    ("", BASE, None),
+]
+SITES = [("https://www.Reddit.com/r/x", "reddit.com"), ("http://127.0.0.1:5000/x", "127.0.0.1"),
+         ("https://user@news.ycombinator.com/item", "news.ycombinator.com"), ("file:///x.html", ""), (None, "")]
+CLEANS = ["\u202eevil\u202c  name", " a\u00a0\u00a0b\u2003c \n", "tab\there", "\x1b[31mred\x1b[0m", "\ufeffbom"]
+HASHES = ["", "Mallory\nhello", "Inès 😀 \U0001F600 ünïcode", "x" * 500]
+
+
+def test_python_helpers():
+    assert [parse_count(s) for s, _ in COUNTS] == [n for _, n in COUNTS]
+    assert [parse_time(s) for s, _ in TIMES] == [t for _, t in TIMES]
+    assert [resolve_url(h, b) for h, b, _ in URLS] == [u for *_, u in URLS]
+    assert [site_of(u) for u, _ in SITES] == [s for _, s in SITES]
+    assert [clean(s) for s in CLEANS] == ["evil name", "a b c", "tab here", "[31mred[0m", "bom"]
+    assert len({hash64(s) for s in HASHES}) == len(HASHES)
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_js_helpers_match_python():
+    table = {
+        "counts": [s for s, _ in COUNTS], "times": [s for s, _ in TIMES],
+        "urls": [[h, b] for h, b, _ in URLS], "sites": [u for u, _ in SITES],
+        "cleans": CLEANS, "hashes": HASHES,
+    }
+    script = """
+const E = require(process.argv[1]);
+const t = JSON.parse(require("fs").readFileSync(0, "utf8"));
+const I = E._internal;
+console.log(JSON.stringify({
+  counts: t.counts.map(I.parseCount), times: t.times.map(I.parseTime),
+  urls: t.urls.map(([h, b]) => I.resolveUrl(h, b)), sites: t.sites.map(I.siteOf),
+  cleans: t.cleans.map(I.clean), hashes: t.hashes.map(I.hash64),
+}));
+"""
+    out = subprocess.run(["node", "-e", script, str(EXTRACT_JS)], input=json.dumps(table), text=True,
+                         capture_output=True, check=True, timeout=60)
+    js = json.loads(out.stdout)
+    assert js["counts"] == [parse_count(s) for s in table["counts"]]
+    assert js["times"] == [parse_time(s) for s in table["times"]]
+    assert js["urls"] == [resolve_url(h, b) for h, b in table["urls"]]
+    assert js["sites"] == [site_of(u) for u in table["sites"]]
+    assert js["cleans"] == [clean(s) for s in CLEANS]
+    assert js["hashes"] == [hash64(s) for s in HASHES]
+
+
+def test_adapter_files_are_well_formed():
+    adapters = load_adapters()
+    names = [a["name"] for a in adapters]
+    assert len(names) == len(set(names))
+    assert names[-1] == "generic"  # the fallback is tried last
+    for a in adapters:
+        assert isinstance(a.get("hosts"), list) and a.get("detect"), a["name"]
+        for spec in a.get("items", []):
+            assert spec["select"] and spec.get("kind", "comment") == "comment"
+            assert spec.get("parent", {"by": "nesting"})["by"] in ("nesting", "depth", "ref", "none")
+
+
+def pick(html, url):
+    a = pick_adapter(load_adapters(), parse_html(html), url)
+    return a and a["name"]
+
+
+def test_pick_adapter_by_host_by_markup_and_never_across_hosts():
+    empty = "<html><head><title>x</title></head><body></body></html>"
+    # A known host wins before its comments have rendered (single-page apps).
+    assert pick(empty, "https://x.com/someone/status/1") == "x"
+    assert pick(empty, "https://old.reddit.com/r/x/") == "reddit"
+    assert pick(empty, "https://blog.example/") is None
+    hn_markup = '<table><tr class="athing comtr" id="1"><td><a class="hnuser" href="user?id=a">a</a></td></tr></table>'
+    # Markup that only a host-bound adapter knows is not trusted on another host...
+    assert pick(hn_markup, "https://blog.example/post") is None
+    # ...but identifies a saved page that does not say where it came from.
+    assert pick(hn_markup, None) == "hackernews"
+    # Markup-only adapters (WordPress) and custom-domain sites (Substack) are found on any host.
+    assert pick(fixture_html("wordpress-hostile.html"), "https://other.example/p") == "wordpress"
+    assert pick(fixture_html("substack.html"), "https://www.customdomain.example/p/x") == "substack"
+
+
+def test_extract_html_with_named_adapter_and_unknown_page():
+    cap, used = extract_html(fixture_html("wordpress-hostile.html"), adapter_name="generic")
+    assert used == "generic" and cap["items"] == []
+    cap, used = extract_html("<p>nothing here</p>", url="https://blog.example/a")
+    assert used is None and cap["items"] == [] and cap["page"]["site"] == "blog.example"
+
+
+@pytest.mark.browser
+def test_js_pick_adapter_by_host(run_js):
+    empty = "<html><head><title>x</title></head><body></body></html>"
+    assert run_js(empty, "https://x.com/a/status/1")["name"] == "x"
+    assert run_js(empty, "https://blog.example/")["name"] is None
+    hn_markup = '<table><tr class="athing comtr" id="1"><td><a class="hnuser" href="user?id=a">a</a></td></tr></table>'
+    assert run_js(hn_markup, "https://blog.example/post")["name"] is None
+    assert run_js(hn_markup, None)["name"] == "hackernews"
