@@ -210,7 +210,7 @@ def populate(services, seed: int = 7, end: datetime | None = None, days: int = 1
     snapshot for each past day, the way a server running all along would have."""
     items = build(seed, end, days, people)
     store, scorer = services.store, services.scorer
-    end_day = datetime.fromisoformat(max(i["at"] for i in items).replace("Z", "+00:00")).date()
+    end_day = (end or datetime.now(timezone.utc)).date()
     with services.lock:
         by_seen: dict[str, list[dict]] = {}
         for item in items:

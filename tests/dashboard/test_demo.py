@@ -1,0 +1,117 @@
+"""Demo mode: a deterministic synthetic data set with its known cases, served with demo pages
+that the WordPress adapter reads as the same items the dashboard shows."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+from bs4 import BeautifulSoup
+
+from server import demo
+from server.app import create_app
+from server.extract import extract_html
+
+END = datetime(2026, 11, 20, tzinfo=timezone.utc)
+SMALL = {"end": END, "days": 70, "people": 80}
+
+
+def test_the_data_set_is_deterministic_for_a_seed():
+    first = demo.build(seed=3, **SMALL)
+    assert first == demo.build(seed=3, **SMALL)
+    assert first != demo.build(seed=4, **SMALL)
+    assert all(i["at"] <= "2026-11-20T23:59:59Z" for i in first)
+
+
+def test_the_data_set_has_its_cases():
+    items = demo.build(seed=3, **SMALL)
+    by_key = {(i["site"], i["id"]): i for i in items}
+    people = {(i["site"], i["author"]["handle"]) for i in items}
+    assert len(people) >= 80 and len({i["site"] for i in items}) == len(demo.SITES)
+    days = {i["at"][:10] for i in items}
+    assert len(days) >= 60
+
+    # Birthday: one day with 50 replies to one post by Maya.
+    bday = [i for i in items if i["kind"] == "post" and i["author"]["name"] == demo.BIRTHDAY
+            and "year older" in i["text"]][0]
+    wishes = [i for i in items if i["parent"] == bday["id"] and i["site"] == bday["site"]]
+    assert len(wishes) == 50 and len({w["at"][:10] for w in wishes}) == 1
+
+    # The ring: ten accounts whose thousand comments all answer each other.
+    ring = {i["author"]["handle"] for i in items if i["author"]["handle"].startswith("growth hacker")}
+    assert len(ring) == 10
+    ring_comments = [i for i in items if i["author"]["handle"] in ring and i["kind"] == "comment"]
+    assert len(ring_comments) == 1000
+    assert all(by_key[(c["site"], c["parent"])]["author"]["handle"] in ring for c in ring_comments)
+
+    # Someone on two sites under one name: what link suggestions are for.
+    sites_of = {}
+    for site, handle in people:
+        sites_of.setdefault(handle, set()).add(site)
+    assert any(len(s) > 1 for s in sites_of.values())
+
+
+@pytest.fixture(scope="module")
+def demo_app(tmp_path_factory):
+    app = create_app({"DATA_DIR": str(tmp_path_factory.mktemp("demo")), "TESTING": True, "DEMO": True})
+    made = demo.populate(app.extensions["cloutlens"], seed=3, history_days=30, **SMALL)
+    yield app, made
+    app.extensions["cloutlens"].store.close()
+
+
+def test_populate_writes_items_settings_and_daily_history(demo_app):
+    app, made = demo_app
+    s = app.extensions["cloutlens"]
+    assert s.store.count_items() == made["items"] == len(demo.build(seed=3, **SMALL))
+    owner = f"{demo.DEMO_BLOG}:{demo.OWNER.lower()}"
+    assert s.store.get_config("own_identities") == [owner]
+    assert set(s.store.get_config("settings")["topics"]) == set(demo.TOPICS)
+    history = s.store.history(owner)
+    assert len(history) == 31 and history[-1]["day"] == "2026-11-20"
+    assert history[-1]["score"] == s.scorer.result(owner, at="2026-11-20T23:59:59Z")["score"]
+
+
+def test_demo_pages_carry_the_stored_items_for_the_wordpress_adapter(demo_app):
+    app, _ = demo_app
+    s = app.extensions["cloutlens"]
+    client = app.test_client()
+    index = client.get("/demo/", headers={"Host": "localhost"})
+    assert index.status_code == 200
+    posts = demo.demo_posts(s.store)
+    busiest = max(posts, key=lambda p: p["comments"])
+    assert busiest["comments"] >= 5
+    page = client.get(f"/demo/{busiest['number']}", headers={"Host": "localhost"})
+    assert page.status_code == 200
+    capture, adapter = extract_html(page.get_data(as_text=True), url=f"http://localhost/demo/{busiest['number']}")
+    assert adapter == "wordpress" and capture["page"]["site"] == demo.DEMO_BLOG
+    stored = [i for i in s.store.iter_items() if i["site"] == demo.DEMO_BLOG
+              and (i["id"] == f"post-{busiest['number']}" or _thread_of(s.store, i) == f"post-{busiest['number']}")]
+    got = {(i["id"], i["author"]["handle"].lower(), i.get("parent")) for i in capture["items"]}
+    want = {(i["id"], i["author"]["handle"], i["parent"]) for i in stored}
+    assert got == want
+
+
+def _thread_of(store, item):
+    while item and item.get("parent"):
+        parent = store.get_item(item["site"], item["parent"])
+        if parent is None:
+            return item["parent"]
+        item = parent
+    return item["id"] if item else None
+
+
+def test_demo_pages_move_to_localhost_and_exist_only_in_demo_mode(demo_app, app):
+    demo_client = demo_app[0].test_client()
+    r = demo_client.get("/demo/", headers={"Host": "127.0.0.1:7317"})
+    assert r.status_code == 302 and r.headers["Location"] == "http://localhost:7317/demo/"
+    assert app.test_client().get("/demo/").status_code == 404
+
+
+def test_the_demo_dashboard_renders_everyone(demo_app):
+    app, made = demo_app
+    client = app.test_client()
+    people = client.get("/people").get_data(as_text=True)
+    assert f"of {len(app.extensions['cloutlens'].scorer.ranking())} people" in people
+    overview = client.get("/").get_data(as_text=True)
+    assert demo.OWNER in overview and "Demo mode" in overview
+    chart = BeautifulSoup(overview, "lxml").select_one("section.mine figure.chart")
+    assert int(chart["data-points"]) == 31

@@ -1,0 +1,253 @@
+"""The dashboard's pages and forms through Flask's test client, over data captured by the API."""
+from __future__ import annotations
+
+import io
+from urllib.parse import quote
+
+import orjson
+import pytest
+from bs4 import BeautifulSoup
+from flask import url_for
+
+from conftest import HOSTILE_NAME, HOSTILE_TEXT
+from server.dashboard import csrf_token
+
+MARTIN = "blog.example:martinwaxman"
+
+
+def soup(resp) -> BeautifulSoup:
+    assert resp.status_code == 200, resp.data[:500]
+    return BeautifulSoup(resp.data, "lxml")
+
+
+def token(client) -> str:
+    with client.application.test_request_context():
+        return csrf_token()
+
+
+def services(client):
+    return client.application.extensions["cloutlens"]
+
+
+def person_path(identity: str) -> str:
+    return "/people/" + quote(identity, safe="")
+
+
+def href(client, identity: str) -> str:
+    with client.application.test_request_context():
+        return url_for("dashboard.person", identity=identity)
+
+
+def test_overview_shows_top_people_recent_captures_and_volume(seeded):
+    page = soup(seeded.get("/"))
+    top = [a["href"] for a in page.select("section.top a.person")]
+    ranking = services(seeded).scorer.ranking(limit=10)
+    assert top == [href(seeded, r["identity"]) for r in ranking]
+    names = services(seeded).store.names()
+    assert [a.get_text() for a in page.select("section.top a.person")] == [names[r["identity"]] for r in ranking]
+    volume = {tr.select("td")[0].get_text(): int(tr.select("td")[1].get_text())
+              for tr in page.select("section.volume table tbody tr")}
+    assert volume == {"blog.example": 9, "news.example": 4}
+    assert len(page.select("section.recent li")) == 13
+    assert page.select("svg.bar-chart rect.bar")
+
+
+def test_own_identity_on_the_overview_with_its_history_chart(seeded):
+    r = seeded.post("/settings", data={"csrf": token(seeded), "own": MARTIN, "site_weights": "",
+                                       "topics": "", "horizon_days": "90"})
+    assert r.status_code == 303
+    page = soup(seeded.get("/"))
+    card = page.select_one("section.mine article.own")
+    assert card.select_one("a.person").get_text() == "Martin Waxman"
+    score = services(seeded).scorer.result(MARTIN)["score"]
+    assert card.select_one(".score").get_text() == str(score)
+    assert card.select_one("svg.line-chart polyline.line")["points"].count(",") >= 2
+
+
+def test_people_list_searches_filters_and_sorts(seeded):
+    everyone = soup(seeded.get("/people"))
+    ranked = [r["identity"] for r in services(seeded).scorer.ranking()]
+    # The default order is the scorer's ranking.
+    assert [a["href"] for a in everyone.select("#people a.person")] == [href(seeded, i) for i in ranked]
+    scores = [int(s.get_text()) for s in everyone.select("#people .score")]
+    assert scores == sorted(scores, reverse=True)
+
+    found = soup(seeded.get("/people?q=rydne"))
+    names = [a.get_text() for a in found.select("#people a.person")]
+    assert names and all(n == "Anna Rydne" for n in names)
+
+    news = soup(seeded.get("/people?site=news.example"))
+    expected = [href(seeded, i) for i in ranked if i.startswith("news.example:")]
+    assert expected and [a["href"] for a in news.select("#people a.person")] == expected
+
+    top = services(seeded).scorer.ranking()[0]["score"]
+    ranged = soup(seeded.get(f"/people?min={top}&max={top}"))
+    assert [int(s.get_text()) for s in ranged.select("#people .score")] == [top] * len(ranged.select("#people .score"))
+    assert len(ranged.select("#people .score")) < len(scores)
+
+    by_name = soup(seeded.get("/people?sort=name"))
+    labels = [a.get_text().casefold() for a in by_name.select("#people a.person")]
+    assert labels == sorted(labels)
+
+
+def test_person_page_shows_score_breakdown_items_and_who_engages(seeded):
+    result = services(seeded).scorer.result(MARTIN)
+    page = soup(seeded.get(person_path(MARTIN)))
+    assert page.select_one("#person-name").get_text() == "Martin Waxman"
+    assert page.select_one(".summary .score").get_text() == str(result["score"])
+    kinds = {tr.th.get_text() for tr in page.select("#by-kind tr") if tr.th}
+    assert kinds == set(result["breakdown"]["by_kind"])
+    # Every item behind the score is listed, and their points add up to the score (property 11).
+    rows = page.select("#items tbody tr")
+    assert len(rows) == len(result["breakdown"]["by_item"])
+    total = sum(float(tr.select_one("td.num").get_text()) for tr in rows)
+    assert total == pytest.approx(result["score"], abs=0.05 * len(rows) + 0.5)
+    # Links go only to web addresses: the javascript: URL captured with comment-7 is not a link.
+    hrefs = [a["href"] for a in page.select("#items a.seen")]
+    assert hrefs and all(h.startswith("https://blog.example/") for h in hrefs)
+    engaged = {a.get_text() for a in page.select("#engaged-by a.person")}
+    assert {"Anna Rydne", "Bob", "Carl"} <= engaged
+    # Martin replied to Anna: he engages her.
+    assert [a.get_text() for a in page.select("#engages a.person")] == ["Anna Rydne"]
+    assert page.select("svg.line-chart polyline.line")
+    assert page.select_one("#negative .neg-count").get_text() == str(result["negative"]["count"])
+
+
+def test_unknown_person_is_404(seeded):
+    assert seeded.get(person_path("blog.example:nobody")).status_code == 404
+
+
+def test_captured_markup_is_shown_as_text_everywhere(seeded):
+    ident = f"blog.example:{HOSTILE_NAME}"
+    for path in ("/", "/people", "/people?q=img", person_path(ident), person_path(MARTIN), "/data"):
+        resp = seeded.get(path)
+        assert resp.status_code == 200, path
+        html = resp.get_data(as_text=True)
+        assert "<img src=x" not in html and "<script>alert" not in html, path
+        assert "&lt;img src=x onerror=alert(1)&gt;" in html, path
+    page = soup(seeded.get(person_path(ident)))
+    assert page.select_one("#person-name").get_text() == HOSTILE_NAME
+    assert HOSTILE_TEXT in page.get_text()
+
+
+def test_forms_refuse_a_missing_or_wrong_csrf_token(seeded):
+    before = services(seeded).store.count_items()
+    for path, data in (("/settings", {"horizon_days": "30"}), ("/data/forget", {"identity": MARTIN}),
+                       ("/data/delete-all", {"confirm": "delete everything"})):
+        assert seeded.post(path, data=data).status_code == 400
+        assert seeded.post(path, data=dict(data, csrf="0" * 64)).status_code == 400
+    assert services(seeded).store.count_items() == before
+
+
+def test_other_origins_and_hosts_are_refused(seeded):
+    before = services(seeded).store.count_items()
+    evil = {"Origin": "https://evil.example"}
+    assert seeded.get("/", headers=evil).status_code == 403
+    assert seeded.get(person_path(MARTIN), headers=evil).status_code == 403
+    r = seeded.post("/data/delete-all", data={"csrf": token(seeded), "confirm": "delete everything"}, headers=evil)
+    assert r.status_code == 403
+    r = seeded.post("/data/delete-all", data={"csrf": token(seeded), "confirm": "delete everything"},
+                    headers={"Sec-Fetch-Site": "cross-site"})
+    assert r.status_code == 403
+    assert seeded.get("/", headers={"Host": "evil.example"}).status_code == 403
+    assert services(seeded).store.count_items() == before
+
+
+def test_settings_change_rescores_at_once(seeded):
+    before = services(seeded).scorer.result(MARTIN)["score"]
+    r = seeded.post("/settings", data={"csrf": token(seeded), "own": "", "site_weights": "blog.example = 0",
+                                       "topics": "privacy: privacy, tracking", "horizon_days": "120"})
+    assert r.status_code == 303 and r.headers["Location"].endswith("/settings")
+    assert services(seeded).store.get_config("settings") == {
+        "site_weights": {"blog.example": 0.0}, "topics": {"privacy": ["privacy", "tracking"]}, "horizon_days": 120}
+    after = services(seeded).scorer.result(MARTIN)
+    assert after is None or after["score"] < before
+    page = soup(seeded.get("/settings"))
+    assert page.select_one("#site_weights").get_text().strip() == "blog.example = 0"
+    assert "Settings saved" in page.get_text()
+
+
+def test_settings_errors_name_the_field_and_change_nothing(seeded):
+    r = seeded.post("/settings", data={"csrf": token(seeded), "own": "", "site_weights": "blog.example = 99",
+                                       "topics": "", "horizon_days": "90"})
+    assert r.status_code == 400
+    assert "site_weights" in BeautifulSoup(r.data, "lxml").select_one(".field-error").get_text()
+    r = seeded.post("/settings", data={"csrf": token(seeded), "own": "no colon here", "site_weights": "",
+                                       "topics": "", "horizon_days": "5"})
+    assert r.status_code == 400
+    assert len(BeautifulSoup(r.data, "lxml").select(".field-error")) == 1
+    assert services(seeded).store.get_config("settings") in (None, {})
+
+
+def test_link_suggestion_then_link_and_unlink(seeded):
+    page = soup(seeded.get("/data"))
+    suggestion = page.select_one(".suggestions li")
+    ids = [i["value"] for i in suggestion.select("input[name=canonical], input[name=alias]")]
+    assert sorted(ids) == ["blog.example:anna", "news.example:anna rydne"]
+    assert services(seeded).store.get_config("links") in (None, {})  # suggested, not applied
+
+    r = seeded.post("/data/link", data={"csrf": token(seeded), "canonical": "blog.example:anna",
+                                        "alias": "news.example:anna rydne"})
+    assert r.status_code == 303
+    assert services(seeded).store.get_config("links") == {"news.example:anna rydne": "blog.example:anna"}
+    # The alias's page is the person's page now.
+    r = seeded.get(person_path("news.example:anna rydne"))
+    assert r.status_code == 302 and r.headers["Location"].endswith(href(seeded, "blog.example:anna"))
+    merged = soup(seeded.get(person_path("blog.example:anna")))
+    assert "news.example:anna rydne" in merged.select_one("#aliases").get_text()
+    assert "news.example" in {tr.th.get_text() for tr in merged.select("#by-site tr") if tr.th}
+
+    r = seeded.post("/data/unlink", data={"csrf": token(seeded), "alias": "news.example:anna rydne"})
+    assert r.status_code == 303
+    assert services(seeded).store.get_config("links") == {}
+
+
+def test_link_refuses_unknown_identities(seeded):
+    r = seeded.post("/data/link", data={"csrf": token(seeded), "canonical": "blog.example:anna",
+                                        "alias": "news.example:nobody"}, follow_redirects=True)
+    assert "Nobody by the identity news.example:nobody" in r.get_data(as_text=True)
+    assert services(seeded).store.get_config("links") in (None, {})
+
+
+def test_forget_a_person(seeded):
+    r = seeded.post("/data/forget", data={"csrf": token(seeded), "identity": "blog.example:bob"})
+    assert r.status_code == 303
+    s = services(seeded)
+    assert s.store.items_by_author("blog.example:bob") == []
+    assert "blog.example:bob" not in {r["identity"] for r in s.scorer.ranking()}
+    assert seeded.get(person_path("blog.example:bob")).status_code == 404
+    assert "Forgot blog.example:bob: 2 item(s)" in seeded.get("/data").get_data(as_text=True)
+
+
+def test_export_then_delete_all_then_import_restores_everything(seeded):
+    s = services(seeded)
+    seeded.post("/data/link", data={"csrf": token(seeded), "canonical": "blog.example:anna",
+                                    "alias": "news.example:anna rydne"})
+    scores = {r["identity"]: r["score"] for r in s.scorer.ranking()}
+    r = seeded.post("/data/export", data={"csrf": token(seeded)})
+    assert r.status_code == 200 and "attachment" in r.headers["Content-Disposition"]
+    exported = orjson.loads(r.data)
+    assert len(exported["items"]) == 13 and "token" not in r.get_data(as_text=True).lower()
+
+    refused = seeded.post("/data/delete-all", data={"csrf": token(seeded), "confirm": "yes"})
+    assert refused.status_code == 303 and s.store.count_items() == 13
+    r = seeded.post("/data/delete-all", data={"csrf": token(seeded), "confirm": "delete everything"})
+    assert r.status_code == 303
+    assert s.store.count_items() == 0 and s.scorer.ranking() == []
+    assert "Nothing captured yet" in seeded.get("/").get_data(as_text=True)
+
+    r = seeded.post("/data/import", data={"csrf": token(seeded), "file": (io.BytesIO(orjson.dumps(exported)), "export.json")},
+                    content_type="multipart/form-data")
+    assert r.status_code == 303
+    assert s.store.count_items() == 13
+    assert {r["identity"]: r["score"] for r in s.scorer.ranking()} == scores
+    assert s.store.get_config("links") == {"news.example:anna rydne": "blog.example:anna"}
+
+
+def test_import_refuses_a_bad_file_and_stores_nothing(seeded):
+    s = services(seeded)
+    bad = {"cloutlens_export": 1, "items": [{"site": "blog.example", "id": "x", "kind": "comment"}]}
+    r = seeded.post("/data/import", data={"csrf": token(seeded), "file": (io.BytesIO(orjson.dumps(bad)), "bad.json")},
+                    content_type="multipart/form-data", follow_redirects=True)
+    assert "Import refused" in r.get_data(as_text=True) and "items[0]" in r.get_data(as_text=True)
+    assert s.store.count_items() == 13
