@@ -83,7 +83,7 @@
   function negativeOf(neg) {
     if (typeof neg === "number") return { count: neg, points: undefined, people: undefined };
     if (!neg || typeof neg !== "object") return { count: 0 };
-    return { count: Number(neg.count ?? neg.interactions ?? 0) || 0, points: neg.points, people: neg.people };
+    return { count: Number(neg.count ?? neg.interactions ?? 0) || 0, points: neg.points ?? neg.weight, people: neg.people };
   }
 
   // The page's own background decides the hovercard's colours, not the OS theme: a dark site on
@@ -223,7 +223,7 @@
       negBox.append(el("h4", "Negative engagement (not counted)"));
       negBox.append(el("p", neg.count
         ? `${neg.count} clearly negative ${neg.count === 1 ? "reply" : "replies"}` +
-          (neg.people ? ` from ${neg.people} people` : "") + (neg.points !== undefined ? ` (${num(neg.points)} points kept out)` : "")
+          (neg.people ? ` from ${neg.people} people` : "") + (neg.points !== undefined ? ` (weight ${num(neg.points)}, kept out of the score)` : "")
         : "None"));
       parts.push(negBox);
 

@@ -1,0 +1,96 @@
+"""Steps the extension tests share: driving the options page and popup as a user would, and
+reading what the content script drew (closed shadow roots are readable only from the extension's
+side, which is the point of them)."""
+from __future__ import annotations
+
+import json
+import time
+import urllib.parse
+import urllib.request
+
+from server.app import CHROME_EXTENSION_ID
+
+THREAD_URL = "http://blog.example/extension-thread.html"
+WP_URL = "http://blog.example/wordpress-post.html"
+
+
+def ext_url(page: str) -> str:
+    return f"chrome-extension://{CHROME_EXTENSION_ID}/{page}"
+
+
+def set_server(ctx, server_url: str):
+    opts = ctx.new_page()
+    opts.goto(ext_url("options.html"))
+    opts.fill("#server", server_url)
+    opts.click("#server-form button[type=submit]")
+    opts.wait_for_selector("#server-msg:has-text('Saved')")
+    opts.close()
+
+
+def pair_in_options(ctx, live_server):
+    """Options page: 'Pair with server' shows a code; the dashboard's /pair page lists the same
+    code and the user approves it; the options page then says it is paired."""
+    opts = ctx.new_page()
+    opts.goto(ext_url("options.html"))
+    opts.fill("#server", live_server.url)
+    opts.click("#server-form button[type=submit]")
+    opts.wait_for_selector("#server-msg:has-text('Saved')")
+    opts.click("#pair-button")
+    code = opts.wait_for_selector("#pair-code:not([hidden])").text_content()
+    dash = ctx.new_page()
+    dash.goto(f"{live_server.url}/pair")
+    dash.locator("li.request", has_text=code).locator("button.approve").click()
+    dash.wait_for_load_state()
+    opts.wait_for_selector("#pair-state:text-is('Paired with the server.')", timeout=10000)
+    dash.close()
+    opts.close()
+
+
+def states(worker) -> list[dict]:
+    return worker.evaluate(
+        """async () => {
+            const out = [];
+            for (const t of await chrome.tabs.query({})) {
+                try { const s = await chrome.tabs.sendMessage(t.id, {type: "page-state"}); if (s) out.push(s); }
+                catch (e) { /* no content script in that tab */ }
+            }
+            return out;
+        }"""
+    )
+
+
+def wait_state(worker, url_part: str, ok, timeout=15.0, what="page state") -> dict:
+    """Polls the content script of the tab whose address contains url_part until ok(state)."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        for s in states(worker):
+            if url_part in s.get("url", ""):
+                last = s
+                if ok(s):
+                    return s
+        time.sleep(0.2)
+    raise AssertionError(f"{what} not reached; last state: {json.dumps(last)[:3000]}")
+
+
+def scored(n):
+    return lambda s: sum(b["state"] == "scored" for b in s["badges"]) >= n
+
+
+def stored_items(data_dir) -> list[dict]:
+    docs = []
+    for f in sorted((data_dir / "items").glob("shard-*.json")):
+        for table in json.loads(f.read_text()).values():
+            docs.extend(table.values())
+    return docs
+
+
+def token_of(worker) -> str:
+    return worker.evaluate("async () => (await chrome.storage.local.get('token')).token")
+
+
+def api_scores(live_server, token: str, ids: list[str]) -> dict:
+    q = urllib.parse.urlencode([("id", i) for i in ids])
+    req = urllib.request.Request(f"{live_server.url}/api/scores?{q}", headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return json.load(r)["scores"]
