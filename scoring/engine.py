@@ -151,6 +151,8 @@ class Scorer:
             seen.add(key)
             self._derive_into(key, cols, touched)
         self._commit(cols)
+        if redo:
+            self._state = None
         return {self._names[i] for i in touched if i != 0}
 
     def _derive_into(self, key, cols, touched) -> None:
@@ -397,17 +399,18 @@ class _State:
         return out
 
 
-def pagerank(indptr_matrix: sp.csr_matrix, dangling: np.ndarray, x0: np.ndarray | None,
+def pagerank(matrix: sp.csr_matrix, leak: np.ndarray, x0: np.ndarray | None,
              damping: float = model.DAMPING, tol: float = model.PR_TOL, max_iter: int = model.PR_MAX_ITER):
-    """Power iteration on a column-stochastic M (M[t, a] = share of a's out-weight going to t).
-    Dangling mass and teleport are spread uniformly. Returns (x, iterations)."""
-    n = indptr_matrix.shape[0]
+    """Power iteration on a column-substochastic M (M[t, a] = share of a's mass passed to t);
+    leak[a] = 1 - column sum (1 for dangling nodes) is spread uniformly, like the teleport.
+    With leak = dangling indicator this is networkx's weighted pagerank. Returns (x, iterations)."""
+    n = matrix.shape[0]
     if n == 0:
         return np.zeros(0), 0
     x = np.full(n, 1.0 / n) if x0 is None else x0 / x0.sum()
     for it in range(1, max_iter + 1):
-        nxt = damping * (indptr_matrix @ x)
-        nxt += (damping * x[dangling].sum() + (1.0 - damping)) / n
+        nxt = damping * (matrix @ x)
+        nxt += (damping * float(leak @ x) + (1.0 - damping)) / n
         err = np.abs(nxt - x).sum()
         x = nxt
         if err < tol:
@@ -466,60 +469,73 @@ def _compute_state(s: Scorer, at: float) -> _State:
     p_actor = pkeys // nid
     p_target = pkeys % nid
     P = np.bincount(p_inv, weights=c, minlength=len(pkeys))
+    P0 = np.bincount(p_inv, weights=w0 * sf, minlength=len(pkeys))
     cap = np.where(p_actor == 0, model.AUDIENCE_CAP, model.PAIR_CAP)
     gP = model.saturate(P, cap)
 
-    # standing: weighted PageRank over the person-to-person pair graph
-    edge = (p_actor != 0) & (gP > 0)
-    ea, et, ew = p_actor[edge], p_target[edge], gP[edge]
-    out = np.bincount(ea, weights=ew, minlength=nid)
-    M = sp.csr_matrix((ew / out[ea], (et, ea)), shape=(nid, nid))
-    dangling = out == 0
+    # reciprocity: what A gives T is divided by how much T gives A beyond one exchange (rings)
+    rev = p_target * nid + p_actor
+    rpos = np.searchsorted(pkeys, rev)
+    rpos_c = np.minimum(rpos, len(pkeys) - 1)
+    P_rev = np.where((rpos < len(pkeys)) & (pkeys[rpos_c] == rev) & (p_actor != 0), P0[rpos_c], 0.0)
+    phi = model.RECIP_FREE / np.maximum(model.RECIP_FREE, P_rev)
+    val = gP * phi
+
+    # standing: weighted PageRank over the person-to-person pair graph. Each actor spreads its
+    # mass in proportion to g(P); the part removed by reciprocity is not passed on (it joins the
+    # teleport), so a closed ring cannot keep recycling its own mass.
+    edge = (p_actor != 0) & (val > 0)
+    ea, et = p_actor[edge], p_target[edge]
+    out = np.bincount(p_actor[p_actor != 0], weights=gP[p_actor != 0], minlength=nid)
+    M = sp.csr_matrix((val[edge] / out[ea], (et, ea)), shape=(nid, nid))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        kept = np.where(out > 0, np.bincount(ea, weights=val[edge], minlength=nid) / out, 0.0)
+    leak = 1.0 - kept
     x0 = None
     if s._pr is not None:
         x0 = np.full(nid, 1.0 / nid)
         m = min(len(s._pr), nid)
         x0[:m] = s._pr[:m]
-    pr, iters = pagerank(M, dangling, x0)
+    pr, iters = pagerank(M, leak, x0)
     s._pr = pr
     st.pr_iterations = iters
-    base = (model.DAMPING * pr[dangling].sum() + (1.0 - model.DAMPING)) / nid
+    base = (model.DAMPING * float(pr @ leak) + (1.0 - model.DAMPING)) / nid
     standing = np.maximum(pr / base, 1.0)
     standing[0] = 1.0
     st.standing = standing
     aw = np.minimum(standing, model.STANDING_MAX) ** model.STANDING_GAMMA
 
-    # people view: each pair's saturated value, split over its rows in proportion
+    # people view: each pair's value, split over its rows in proportion
     with np.errstate(invalid="ignore", divide="ignore"):
-        ratio = np.where(P > 0, gP / P, 0.0)
+        ratio = np.where(P > 0, val / P, 0.0)
     r_people = model.snap(aw[a_] * c * ratio[p_inv])
     raw_p = np.bincount(tg, weights=r_people, minlength=nid)
 
-    # days view: each target's day saturates near a few times its usual day
-    y = model.snap(aw[a_] * c)
+    # days view (bursts): the people-view contributions of one target's UTC day count at most
+    # kappa: DAY_CAP_MULT times the target's usual day, at least DAY_CAP_FLOOR, and at least that
+    # day's strongest single contribution (one reply from someone with standing is not a burst)
     td_key = tg * 1_000_000 + (day - dmin)
     tdkeys, td_inv = np.unique(td_key, return_inverse=True)
     td_target = tdkeys // 1_000_000
-    Y = np.bincount(td_inv, weights=y, minlength=len(tdkeys))
-    usual = np.bincount(tg, weights=y, minlength=nid) / (H * model.FLAT_FRACTION + H * (1 - model.FLAT_FRACTION) / 2)
+    Y = np.bincount(td_inv, weights=r_people, minlength=len(tdkeys))
+    usual = raw_p / (H * model.FLAT_FRACTION + H * (1 - model.FLAT_FRACTION) / 2)
     kappa = np.maximum(model.DAY_CAP_FLOOR, model.DAY_CAP_MULT * usual)
-    HY = np.minimum(Y, kappa[td_target])
+    ymax = np.zeros(len(tdkeys))
+    np.maximum.at(ymax, td_inv, r_people)
+    HY = np.minimum(Y, np.maximum(kappa[td_target], ymax))
     with np.errstate(invalid="ignore", divide="ignore"):
         dratio = np.where(Y > 0, HY / Y, 0.0)
-    r_days = model.snap(y * dratio[td_inv])
-    raw_d = np.bincount(tg, weights=r_days, minlength=nid)
-
-    day_view = raw_d < raw_p
-    raw = np.where(day_view, raw_d, raw_p)
-    contrib = np.where(day_view[tg], r_days, r_people)
+    contrib = model.snap(r_people * dratio[td_inv])
+    raw = np.bincount(tg, weights=contrib, minlength=nid)
+    day_view = raw < raw_p
 
     # trend: the burst-undamped (people view) score now minus TREND_DAYS ago
     w_then = model.age_weight(age_s - model.TREND_DAYS, H)
     c_then = model.snap(np.where(is_aud, amount, model.KIND_WEIGHT[kind]) * site_w[site] * w_then * sf * sel)
     P_then = np.bincount(p_inv, weights=c_then, minlength=len(pkeys))
     g_then = model.saturate(P_then, cap)
-    raw_then = np.bincount(p_target, weights=aw[p_actor] * g_then, minlength=nid)
-    raw_now = np.bincount(p_target, weights=aw[p_actor] * gP, minlength=nid)
+    raw_then = np.bincount(p_target, weights=aw[p_actor] * g_then * phi, minlength=nid)
+    raw_now = np.bincount(p_target, weights=aw[p_actor] * val, minlength=nid)
     trend = model.points(raw_now) - model.points(raw_then)
 
     pts = model.points(raw)
