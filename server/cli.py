@@ -126,5 +126,24 @@ main.add_command(extract_command)
 main.add_command(import_command)
 
 
+@main.command()
+@click.option("--data-dir", type=click.Path(path_type=Path), default=None,
+              help="The data dir to check (default: the user data dir).")
+@click.option("-p", "--port", type=int, default=DEFAULT_PORT, show_default=True, help="The port to check.")
+def doctor(data_dir, port):
+    """Check the data dir, the store, the port and the pairing, and say what to fix."""
+    from .doctor import run
+
+    checks = run(data_dir or default_data_dir(), port)
+    colours = {"ok": "green", "warn": "yellow", "fail": "red"}
+    for c in checks:
+        click.secho(f"{c.level.upper():4}  {c.what}", fg=colours[c.level])
+        if c.fix and c.level != "ok":
+            click.echo(f"      fix: {c.fix}")
+    failed = sum(c.level == "fail" for c in checks)
+    if failed:
+        raise SystemExit(1)
+
+
 if __name__ == "__main__":
     main()

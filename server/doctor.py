@@ -1,0 +1,175 @@
+"""`cloutlens doctor`: look at the data dir, the store, the port and the pairing, and say what to fix.
+
+Read-only: it never repairs, moves or rewrites a file, so it is safe to run next to a running
+server and on a store that refuses to open.
+"""
+from __future__ import annotations
+
+import fcntl
+import http.client
+import json
+import os
+import shutil
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+
+LOW_SPACE = 200 * 1024 * 1024
+
+
+@dataclass
+class Check:
+    level: str   # ok, warn, fail
+    what: str
+    fix: str = ""
+
+
+def _parse(path: Path):
+    try:
+        data = orjson.loads(path.read_bytes())
+    except OSError as exc:
+        return None, f"cannot be read ({exc.strerror})"
+    except orjson.JSONDecodeError as exc:
+        return None, f"is damaged ({str(exc)[:80]})"
+    if not isinstance(data, dict):
+        return None, "is damaged (not a JSON object)"
+    return data, None
+
+
+def check_data_dir(data_dir: Path) -> list[Check]:
+    out = []
+    if not data_dir.exists():
+        parent = next((p for p in data_dir.parents if p.exists()), None)
+        if parent is not None and os.access(parent, os.W_OK):
+            return [Check("ok", f"data dir {data_dir} does not exist yet; `cloutlens serve` will create it")]
+        return [Check("fail", f"data dir {data_dir} does not exist and cannot be created",
+                      "pick a writable place with --data-dir")]
+    if not data_dir.is_dir():
+        return [Check("fail", f"{data_dir} is not a directory", "pick another path with --data-dir")]
+    if not os.access(data_dir, os.W_OK | os.X_OK):
+        out.append(Check("fail", f"data dir {data_dir} is not writable",
+                         f"fix its owner or permissions (chown/chmod), or pick another with --data-dir"))
+    else:
+        out.append(Check("ok", f"data dir {data_dir} is writable"))
+    free = shutil.disk_usage(data_dir).free
+    if free < LOW_SPACE:
+        out.append(Check("warn", f"only {free // (1024 * 1024)} MB free on the disk of the data dir",
+                         "free some space: a full disk makes captures fail (nothing is lost, but nothing new is kept)"))
+    else:
+        out.append(Check("ok", f"{free // (1024 * 1024)} MB free"))
+    return out
+
+
+def server_running(data_dir: Path) -> bool:
+    lock = data_dir / ".lock"
+    if not lock.exists():
+        return False
+    with open(lock, "a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(fh, fcntl.LOCK_UN)
+    return False
+
+
+def check_store(data_dir: Path) -> tuple[list[Check], dict]:
+    out, config = [], {}
+    if not data_dir.is_dir():
+        return out, config
+    cfg_path = data_dir / "config.json"
+    if cfg_path.exists():
+        data, problem = _parse(cfg_path)
+        if problem:
+            out.append(Check("fail", f"{cfg_path} {problem}",
+                             "restore it from a backup, or move it away (you will pair again and lose settings)"))
+        else:
+            config = ((data.get("config") or {}).get("1") or {})
+    shard_dir = data_dir / "items"
+    shards = sorted(shard_dir.glob("shard-*.json")) if shard_dir.is_dir() else []
+    seen, items, dupes, damaged = set(), 0, 0, []
+    for path in shards:
+        data, problem = _parse(path)
+        if problem:
+            damaged.append(f"{path.name} {problem}")
+            continue
+        for doc in (data.get("items") or {}).values():
+            key = (doc.get("site"), doc.get("id"))
+            dupes += key in seen
+            seen.add(key)
+            items += 1
+    for d in damaged:
+        out.append(Check("fail", f"shard {d}",
+                         "the server refuses to start on it: restore the file from a backup, or re-import an "
+                         "export into an empty data dir; move the damaged file away to start without its items"))
+    if not damaged:
+        out.append(Check("ok", f"store: {items} items in {len(shards)} shard files, all readable"))
+    if dupes:
+        out.append(Check("warn", f"{dupes} items are stored twice", "export, then import into an empty data dir"))
+    if (data_dir / "commit.journal").exists():
+        out.append(Check("warn", "an interrupted write is pending (commit.journal)",
+                         "start the server once: it finishes the write"))
+    leftovers = [p for d in (data_dir, shard_dir) if d.is_dir() for p in d.glob(".*.tmp")]
+    if leftovers:
+        out.append(Check("warn", f"{len(leftovers)} temp files of unacknowledged writes",
+                         "start the server once: it removes them"))
+    kept = list(data_dir.rglob("*.damaged-*"))
+    if kept:
+        out.append(Check("warn", f"{len(kept)} copies of damaged files are kept ({kept[0].name}, ...)",
+                         "delete them once the data is restored"))
+    if (data_dir / "items.json").exists():
+        out.append(Check("ok", "an old single-file store will be moved into shards at the next start"))
+    return out, config
+
+
+def check_port(port: int, running: bool) -> list[Check]:
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        conn.request("GET", "/api/status", headers={"Host": f"127.0.0.1:{port}"})
+        resp = conn.getresponse()
+        body = resp.read()
+        conn.close()
+    except (ConnectionRefusedError, socket.timeout, OSError):
+        if running:
+            return [Check("warn", f"a cloutlens process holds the data dir but nothing answers on port {port}",
+                          "it may be serving another port; stop it or run doctor with --port")]
+        try:
+            with socket.socket() as sock:
+                sock.bind(("127.0.0.1", port))
+        except OSError as exc:
+            return [Check("fail", f"port {port} cannot be used ({exc.strerror})",
+                          "run `cloutlens serve --port N` with another port and set it in the extension's options")]
+        return [Check("ok", f"port {port} is free; `cloutlens serve` can listen there")]
+    try:
+        status = json.loads(body)
+    except ValueError:
+        status = {}
+    if status.get("name") == "cloutlens":
+        return [Check("ok", f"a cloutlens server answers on port {port} (version {status.get('version')}, "
+                            f"{status.get('items')} items, data {status.get('data_dir')})")]
+    return [Check("fail", f"port {port} is taken by another program",
+                  "stop it, or run `cloutlens serve --port N` and set the same port in the extension's options")]
+
+
+def check_pairing(config: dict) -> list[Check]:
+    clients = config.get("clients") or {}
+    if not clients:
+        return [Check("warn", "no extension is paired",
+                      "start `cloutlens serve`, click the Cloutlens toolbar icon, 'Pair with server', "
+                      "and approve the code at http://127.0.0.1:PORT/pair")]
+    origins = sorted({c.get("origin", "?") for c in clients.values()})
+    return [Check("ok", f"{len(clients)} paired client(s): {', '.join(origins)}")]
+
+
+def run(data_dir: Path, port: int) -> list[Check]:
+    checks = check_data_dir(data_dir)
+    running = data_dir.is_dir() and server_running(data_dir)
+    if running:
+        checks.append(Check("ok", "a cloutlens server is using this data dir"))
+    store_checks, config = check_store(data_dir)
+    checks += store_checks
+    checks += check_port(port, running)
+    checks += check_pairing(config)
+    return checks

@@ -1,0 +1,86 @@
+"""`cloutlens doctor` says what is wrong and what to do, and changes nothing."""
+from __future__ import annotations
+
+import socket
+import threading
+
+from click.testing import CliRunner
+
+from server.cli import main
+from server.storage import Store
+from serverproc import seed_token
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def doctor(data_dir, port):
+    return CliRunner().invoke(main, ["doctor", "--data-dir", str(data_dir), "--port", str(port)])
+
+
+def test_fresh_install_is_healthy_and_says_to_pair(tmp_path):
+    r = doctor(tmp_path / "data", free_port())
+    assert r.exit_code == 0, r.output
+    assert "is free" in r.output
+    assert "no extension is paired" in r.output and "Pair with server" in r.output
+
+
+def test_paired_store_with_items_is_reported(tmp_path):
+    data = tmp_path / "data"
+    seed_token(data)
+    store = Store(data)
+    from test_storage import items, SEEN
+    store.add_items(items(2), SEEN)
+    store.close()
+    r = doctor(data, free_port())
+    assert r.exit_code == 0, r.output
+    assert "3 items in 1 shard files" in r.output and "1 paired client(s)" in r.output
+
+
+def test_damaged_shard_fails_with_a_fix_and_is_left_alone(tmp_path):
+    shard = tmp_path / "items" / "shard-00000.json"
+    shard.parent.mkdir(parents=True)
+    shard.write_text('{"items": {"1": ')
+    r = doctor(tmp_path, free_port())
+    assert r.exit_code == 1
+    assert "shard-00000.json is damaged" in r.output and "fix: " in r.output
+    assert shard.read_text() == '{"items": {"1": '
+    assert not list(tmp_path.rglob("*.damaged-*"))
+
+
+def test_data_dir_that_is_a_file_fails(tmp_path):
+    f = tmp_path / "file"
+    f.write_text("x")
+    r = doctor(f, free_port())
+    assert r.exit_code == 1 and "is not a directory" in r.output
+
+
+def test_port_taken_by_another_program_fails(tmp_path):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+
+        def answer():
+            conn, _ = sock.accept()
+            conn.recv(4096)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello")
+            conn.close()
+        t = threading.Thread(target=answer)
+        t.start()
+        r = doctor(tmp_path, port)
+        t.join(5)
+    assert r.exit_code == 1 and "taken by another program" in r.output
+
+
+def test_running_server_is_recognised(tmp_path, server_factory):
+    data = tmp_path / "data"
+    seed_token(data)
+    srv = server_factory(data)
+    r = doctor(data, srv.port)
+    assert r.exit_code == 0, r.output
+    assert "a cloutlens server is using this data dir" in r.output
+    assert f"a cloutlens server answers on port {srv.port}" in r.output
