@@ -245,7 +245,7 @@
       anchors.push(n);
     }
     if (!fresh.length && !anchors.length) return;
-    state.items += fresh.length;
+    if (state.capture) state.items += fresh.length;
     deliver({ v: capture.v, page: capture.page, items: fresh }, anchors);
   }
 

@@ -1,0 +1,137 @@
+"""The popup and the options page in real Chromium: server down (and how to start it), not
+paired, paired with this page's counts; the per-site switch, the exclude list, view-only mode and
+the badge style, each checked by what the content script then does and what the server stores."""
+from __future__ import annotations
+
+import pytest
+
+from ext_steps import (THREAD_URL, WP_URL, ext_url, pair_in_options, scored, set_server, states,
+                       stored_items, wait_state)
+
+pytestmark = pytest.mark.browser
+
+
+def open_popup(ctx):
+    popup = ctx.new_page()
+    popup.goto(ext_url("popup.html"))
+    return popup
+
+
+def test_popup_says_how_to_start_a_server_that_is_down(browser, live_server):
+    ctx, worker = browser
+    set_server(ctx, live_server.url)
+    live_server.stop()
+    popup = open_popup(ctx)
+    popup.wait_for_selector("#server-state:has-text('not running')")
+    assert popup.locator("#server-help").is_visible()
+    assert "cloutlens serve" in popup.locator("#server-help").text_content()
+    assert not popup.locator("#pairing").is_visible()
+
+
+def test_popup_offers_pairing_until_paired_then_reports_this_page(browser, live_server):
+    ctx, worker = browser
+    set_server(ctx, live_server.url)
+    popup = open_popup(ctx)
+    popup.wait_for_selector("#pair-button:visible")
+    assert "Paired" not in popup.locator("#server-state").text_content()
+    popup.close()
+
+    pair_in_options(ctx, live_server)
+    page = ctx.new_page()
+    page.goto(WP_URL)
+    wait_state(worker, "wordpress-post", scored(6))
+    popup = open_popup(ctx)
+    popup.wait_for_selector("#server-state:has-text('Paired')")
+    assert not popup.locator("#pairing").is_visible()
+    text = popup.wait_for_selector("#page-state:has-text('items captured')").text_content()
+    people = len({b["identity"] for b in wait_state(worker, "wordpress-post", scored(6))["badges"]})
+    assert text.startswith(f"6 items captured; {people} people scored (wordpress adapter).")
+    assert popup.locator("#site-toggle").is_checked()
+    assert "blog.example" in popup.locator("#site-toggle-text").text_content()
+
+
+def test_site_switch_turns_a_site_off_and_back_on(browser, live_server):
+    ctx, worker = browser
+    pair_in_options(ctx, live_server)
+    page = ctx.new_page()
+    page.goto(WP_URL)
+    wait_state(worker, "wordpress-post", scored(6))
+    before = len(stored_items(live_server.data_dir))
+
+    popup = open_popup(ctx)
+    popup.wait_for_selector("#page-state:has-text('items captured')")
+    popup.locator("#site-toggle").uncheck()
+    popup.wait_for_selector("#site-msg:has-text('off for blog.example')")
+    # The open page drops its badges at once.
+    off = wait_state(worker, "wordpress-post", lambda s: not s["enabled"] and not s["badges"], what="badges removed")
+    assert off["reason"] == "turned off for this site"
+    popup.close()
+
+    # Another page on the same site: no badges, nothing sent.
+    page.goto(THREAD_URL)
+    s = wait_state(worker, "extension-thread", lambda s: s["reason"] != "starting")
+    assert not s["enabled"] and s["badges"] == [] and s["items"] == 0
+    assert len(stored_items(live_server.data_dir)) == before
+
+    # The options page lists the site and turns it back on.
+    opts = ctx.new_page()
+    opts.goto(ext_url("options.html"))
+    row = opts.locator("li.site[data-host='blog.example']")
+    row.locator("button").click()
+    opts.wait_for_selector("li.site", state="detached")
+    opts.close()
+    page.reload()
+    wait_state(worker, "extension-thread", scored(8))
+    assert len(stored_items(live_server.data_dir)) > before
+
+
+def test_exclude_list_keeps_cloutlens_off_a_site(browser, live_server):
+    ctx, worker = browser
+    pair_in_options(ctx, live_server)
+    opts = ctx.new_page()
+    opts.goto(ext_url("options.html"))
+    opts.fill("#exclude", "news.example\n*.blog.example\nblog.example")
+    opts.click("#exclude-form button[type=submit]")
+    opts.wait_for_selector("#exclude-msg:has-text('Saved: news.example, blog.example')")
+    page = ctx.new_page()
+    page.goto(WP_URL)
+    s = wait_state(worker, "wordpress-post", lambda s: s["reason"] != "starting")
+    assert s["reason"] == 'excluded by "blog.example"' and s["badges"] == []
+    popup = open_popup(ctx)
+    popup.wait_for_selector("#site-toggle-text:has-text('exclude list')")
+    assert popup.locator("#site-toggle").is_disabled()
+    assert stored_items(live_server.data_dir) == []
+
+
+def test_view_only_shows_badges_and_stores_nothing(browser, live_server):
+    ctx, worker = browser
+    pair_in_options(ctx, live_server)
+    # Captured once, normally: these people now have scores.
+    page = ctx.new_page()
+    page.goto(THREAD_URL)
+    captured = wait_state(worker, "extension-thread", scored(8))
+    stored = len(stored_items(live_server.data_dir))
+    assert stored == 8
+
+    opts = ctx.new_page()
+    opts.goto(ext_url("options.html"))
+    opts.check("#view-only")
+    opts.wait_for_selector("#behaviour-msg:has-text('view-only')")
+    opts.select_option("#badge-style", "dot")
+    opts.wait_for_selector("#behaviour-msg:has-text('dot badges')")
+
+    # A new page: badges for the known people, unknown ones say so, nothing reaches the store.
+    page.goto(WP_URL)
+    s = wait_state(worker, "wordpress-post", lambda s: len(s["badges"]) == 6 and all(b["state"] != "pending" or "no score yet" in b["label"] for b in s["badges"]))
+    assert s["capture"] is False and s["items"] == 0
+    assert all(b["state"] == "pending" and "no score yet" in b["label"] for b in s["badges"]), "none of them was ever captured"
+    assert len(stored_items(live_server.data_dir)) == stored
+
+    # The first page again: scores come back although nothing is sent, drawn as dots.
+    page.goto(THREAD_URL)
+    again = wait_state(worker, "extension-thread", scored(8))
+    assert again["stats"]["captures"] == 0
+    assert len(stored_items(live_server.data_dir)) == stored
+    assert {b["style"] for b in again["badges"]} == {"dot"}
+    assert {b["identity"]: b["text"] for b in again["badges"]} == {b["identity"]: b["text"] for b in captured["badges"]}
+    assert all(b["label"].startswith("Cloutlens score ") for b in again["badges"])
