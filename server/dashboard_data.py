@@ -21,6 +21,8 @@ from scoring.items import SITE_PATTERN
 from .api import DEFAULT_SETTINGS, BadRequest, check_identity, validate_settings
 
 RECENT = 15
+# Each past point is a full scoring run; above this many items a page would wait seconds for them.
+RECOMPUTE_MAX_ITEMS = 50_000
 _SITE = re.compile(SITE_PATTERN)
 
 
@@ -260,7 +262,7 @@ def history(s, identity: str) -> list[dict]:
     """The daily snapshots; where there are fewer than two (a new data dir), points computed from
     the stored items as of past days, so a chart never sits empty while data exists."""
     snaps = s.store.history(identity)
-    if len(snaps) >= 2:
+    if len(snaps) >= 2 or s.store.count_items() > RECOMPUTE_MAX_ITEMS:
         return [dict(p, computed=False) for p in snaps]
     items = s.store.items_by_author(identity)
     first = min((i.get("at") or "" for i in items), default="")
@@ -289,7 +291,7 @@ def line_chart(points: list[dict], width: int = 640, height: int = 200) -> dict 
     """Polyline coordinates for scores 0..100 over days; None when there is nothing to draw."""
     if not points:
         return None
-    left, right, top, bottom = 34, 10, 10, 24
+    left, right, top, bottom = 34, 28, 10, 24
     w, h = width - left - right, height - top - bottom
     days = [datetime.strptime(p["day"], "%Y-%m-%d") for p in points]
     d0, d1 = days[0], days[-1]

@@ -9,7 +9,7 @@ import pytest
 from bs4 import BeautifulSoup
 from flask import url_for
 
-from conftest import HOSTILE_NAME, HOSTILE_TEXT
+from dash_data import HOSTILE_NAME, HOSTILE_TEXT
 from server.dashboard import csrf_token
 
 MARTIN = "blog.example:martinwaxman"

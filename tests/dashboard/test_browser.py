@@ -1,0 +1,223 @@
+"""The dashboard in real Chromium against a real `cloutlens serve --demo`: every page renders with
+data (checked on screenshots, in code), forms work, captured markup runs nothing, and pages from
+other origins cannot use the dashboard."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+from dash_data import HOSTILE_NAME, HOSTILE_TEXT
+from e2e.conftest import CHROMIUM, ROOT, require_chromium
+from pixels import Pixels
+from scoring.items import normalize_item
+from server import demo
+from server.app import create_app
+
+pytestmark = pytest.mark.browser
+
+SHOTS = Path(os.environ.get("CLOUTLENS_SHOTS", "")) if os.environ.get("CLOUTLENS_SHOTS") else None
+MAYA = f"{demo.DEMO_BLOG}:{demo.BIRTHDAY.lower()}"
+HOSTILE_ID = f"blog.example:{HOSTILE_NAME}"
+
+
+def _write_data(data_dir: Path):
+    """A small demo data set plus a hostile name, written before the server starts."""
+    app = create_app({"DATA_DIR": str(data_dir), "TESTING": True})
+    s = app.extensions["cloutlens"]
+    try:
+        demo.populate(s, seed=5, end=datetime(2026, 11, 20, tzinfo=timezone.utc), days=70, people=80,
+                      history_days=45)
+        raw = [{"id": "post-1", "kind": "post", "author": {"handle": "martin", "name": "Martin"},
+                "at": "2026-11-18T08:00:00Z", "text": "a post"},
+               {"id": "comment-1", "kind": "comment", "parent": "post-1", "at": "2026-11-18T09:00:00Z",
+                "author": {"handle": HOSTILE_NAME, "name": HOSTILE_NAME}, "text": HOSTILE_TEXT}]
+        s.store.add_items([normalize_item(r, "blog.example") for r in raw], "2026-11-18T10:00:00Z")
+    finally:
+        s.store.close()
+
+
+class DemoServer:
+    def __init__(self, data_dir: Path):
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "server.cli", "serve", "--demo", "--port", "0", "--data-dir", str(data_dir)],
+            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
+        self.lines, self.port = [], None
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                break
+            self.lines.append(line)
+            m = re.search(r"server on http://127\.0\.0\.1:(\d+)/", line)
+            if m:
+                self.port = int(m.group(1))
+                break
+        if self.port is None:
+            self.stop()
+            raise RuntimeError("cloutlens serve --demo did not start:\n" + "".join(self.lines))
+        threading.Thread(target=lambda: [self.lines.append(x) for x in self.proc.stdout], daemon=True).start()
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    require_chromium()
+    data_dir = tmp_path_factory.mktemp("dash") / "data"
+    _write_data(data_dir)
+    srv = DemoServer(data_dir)
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium):
+    ctx = chromium.new_context(viewport={"width": 1200, "height": 900}, color_scheme="light",
+                               accept_downloads=True)
+    pg = ctx.new_page()
+    pg.problems = []
+    # CSP violations and script errors reach the console: a page that needs inline code fails here.
+    pg.on("console", lambda m: pg.problems.append(m.text) if m.type == "error" else None)
+    pg.on("pageerror", lambda e: pg.problems.append(str(e)))
+    pg.dialogs = []
+    pg.on("dialog", lambda d: (pg.dialogs.append(d.message), d.dismiss()))
+    pg.pixels = Pixels(ctx)
+    yield pg
+    ctx.close()
+
+
+def person_url(server, identity):
+    return f"{server.url}/people/{quote(identity, safe='')}"
+
+
+def shot(pg, name, **kw) -> bytes:
+    png = pg.screenshot(**kw)
+    if SHOTS:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        (SHOTS / f"{name}.png").write_bytes(png)
+    return png
+
+
+def test_every_page_renders_with_data_and_charts(server, page):
+    pages = {"overview": "/", "people": "/people", "person": person_url(server, MAYA)[len(server.url):],
+             "settings": "/settings", "data": "/data"}
+    for name, path in pages.items():
+        resp = page.goto(server.url + path)
+        assert resp.status == 200, name
+        if SHOTS:
+            shot(page, name, full_page=True)
+        whole = page.pixels(page.screenshot())
+        # Not an empty shell: a real share of the first screen is drawn, in more than a few colours.
+        assert whole["share"] > 0.02 and whole["colours"] > 8, (name, whole)
+    assert page.problems == []
+
+    page.goto(server.url + "/")
+    assert page.locator("section.top table a.person").count() == 10
+    bars = page.pixels(page.locator("svg.bar-chart").screenshot())
+    assert bars["accent"] > 0.05, bars
+    own = page.pixels(page.locator("section.mine svg.line-chart").screenshot())
+    assert own["accent"] > 0.01, own
+
+    page.goto(person_url(server, MAYA))
+    chart = page.locator("section.history svg.line-chart")
+    box = chart.bounding_box()
+    assert box["width"] > 300 and box["height"] > 100
+    drawn = page.pixels(shot(page, "person-chart", clip=box))
+    # A line with its filled area: many pixels of the accent colour, plus the axis labels.
+    assert drawn["accent"] > 0.01 and drawn["share"] > 0.1 and drawn["colours"] > 8, drawn
+    assert page.locator("#items tbody tr").count() > 10
+    assert page.locator("#by-kind tr").count() >= 1
+
+
+def test_a_hostile_name_shows_as_text_and_runs_nothing(server, page):
+    page.goto(person_url(server, HOSTILE_ID))
+    assert page.locator("#person-name").inner_text() == HOSTILE_NAME
+    page.goto(f"{server.url}/people?q=onerror")
+    link = page.locator("#people a.person")
+    assert link.count() == 1 and link.inner_text() == HOSTILE_NAME
+    page.goto(person_url(server, "blog.example:martin"))
+    assert HOSTILE_TEXT in page.locator("#items").inner_text()
+    page.goto(f"{server.url}/")
+    # Nothing from the name became an element, and no dialog ever opened.
+    for path in ("/", "/people?q=onerror", person_url(server, HOSTILE_ID)[len(server.url):]):
+        page.goto(server.url + path)
+        assert page.locator("img").count() == 0 and page.locator("main script, main b").count() == 0
+    assert page.dialogs == [] and page.problems == []
+
+
+def test_forms_work(server, page):
+    page.goto(f"{server.url}/settings")
+    page.fill("#horizon_days", "120")
+    topics = page.locator("#topics").input_value()
+    page.fill("#topics", topics + "\nbirthdays: birthday, returns")
+    page.click("#settings button")
+    page.wait_for_url(f"{server.url}/settings")
+    assert "Settings saved" in page.locator(".flash").inner_text()
+    assert page.locator("#horizon_days").input_value() == "120"
+    assert "birthdays: birthday, returns" in page.locator("#topics").input_value()
+
+    page.goto(f"{server.url}/data")
+    first = page.locator(".suggestions li").first
+    ids = first.locator("input[type=hidden][name=alias]").evaluate_all("els => els.map(e => e.value)")
+    first.locator("button").click()
+    page.wait_for_url(f"{server.url}/data")
+    assert "Linked" in page.locator(".flash").inner_text()
+    assert ids and all(page.locator(".groups").inner_text().count(i) == 1 for i in ids)
+
+    with page.expect_download() as dl:
+        page.click("#export-form button")
+    exported = json.loads(Path(dl.value.path()).read_text())
+    assert exported["cloutlens_export"] == 1 and len(exported["items"]) > 1000
+
+    page.goto(person_url(server, HOSTILE_ID))
+    page.click("button.forget")
+    page.wait_for_url(f"{server.url}/data")
+    assert "Forgot" in page.locator(".flash").inner_text()
+    assert page.goto(person_url(server, HOSTILE_ID)).status == 404
+    assert page.problems == []
+
+
+def test_pages_from_other_origins_cannot_use_the_dashboard(server, page, chromium):
+    before = page.request.get(f"{server.url}/api/status").json()["items"]
+    evil = f"""<!doctype html><form id="f" method="post" action="{server.url}/data/delete-all">
+      <input name="confirm" value="delete everything"><button id="go">go</button></form>"""
+    page.route("http://evil.example/**", lambda route: route.fulfill(body=evil, content_type="text/html"))
+    page.goto("http://evil.example/")
+    with page.expect_response(f"{server.url}/data/delete-all") as answer:
+        page.click("#go")
+    assert answer.value.status == 403
+    # A script on that page cannot read the dashboard either.
+    page.goto("http://evil.example/")
+    read = page.evaluate(f"fetch('{server.url}/people').then(r => r.status).catch(() => 'blocked')")
+    assert read == "blocked"
+    assert page.request.get(f"{server.url}/api/status").json()["items"] == before
