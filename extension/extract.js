@@ -56,6 +56,9 @@
   }
 
   function textOf(root, skip, block) {
+    var only = root.firstChild;
+    // Most names and many comments are a single text node.
+    if (only && only.nodeType === 3 && only.nextSibling === null) return clean(only.data);
     var lines = [];
     var cur = [];
     function brk() {
@@ -238,9 +241,56 @@
 
   // ---- rules
 
+  var EMPTY = [];
+  var listCache = new WeakMap();
   function asList(r) {
-    if (r == null) return [];
-    return Array.isArray(r) ? r : [r];
+    if (r == null) return EMPTY;
+    if (Array.isArray(r)) return r;
+    var l = listCache.get(r);
+    if (!l) {
+      l = [r];
+      listCache.set(r, l);
+    }
+    return l;
+  }
+
+  var ruleRe = new WeakMap();
+  function ruleRegex(rule) {
+    var r = ruleRe.get(rule);
+    if (!r) {
+      r = new RegExp(rule.re, "u");
+      ruleRe.set(rule, r);
+    }
+    return r;
+  }
+
+  // finish() for one value, without the arrays: the path taken by almost every field.
+  function finishOne(raw, rule, env) {
+    var x = raw;
+    if (rule.url) {
+      x = resolveUrl(x, env.url);
+      if (!x) return null;
+    }
+    if (rule.re) {
+      var m = ruleRegex(rule).exec(x);
+      if (!m) return null;
+      x = m[1] !== undefined ? m[1] : m[0];
+    }
+    if (rule.decode) {
+      try { x = decodeURIComponent(x); } catch (e) { /* keep the raw form */ }
+    }
+    if (rule.num) x = parseCount(x);
+    else if (rule.time) x = parseTime(x);
+    else {
+      if (rule.text !== "block" || rule.re) x = clean(x);
+      if (!x) return null;
+    }
+    if (x === null) return null;
+    if (rule.fmt) {
+      var xs = String(x);
+      x = rule.fmt.replace("{}", function () { return xs; });
+    }
+    return x;
   }
 
   function isOwned(el, ctx, env, rule) {
@@ -352,8 +402,8 @@
       if (rule.value !== undefined) return { value: rule.value, el: null };
       var els = candidates(ctx, rule, env);
       for (var j = 0; j < els.length; j++) {
-        var vals = finish(rawValue(els[j], rule, env), rule, env);
-        if (vals.length) return { value: vals[0], el: els[j] };
+        var v = finishOne(rawValue(els[j], rule, env), rule, env);
+        if (v !== null) return { value: v, el: els[j] };
       }
     }
     return null;

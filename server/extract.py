@@ -58,6 +58,10 @@ def _text_strings(node):
 
 
 def text_of(root, skip=None, block=False) -> str:
+    kids = root.contents
+    # Most names and many comments are a single text node.
+    if len(kids) == 1 and _text_strings(kids[0]):
+        return clean(str(kids[0]))
     lines: list[str] = []
     cur: list[str] = []
 
