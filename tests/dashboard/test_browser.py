@@ -5,23 +5,16 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import subprocess
-import sys
-import threading
-import time
-from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 
 from dash_data import HOSTILE_NAME, HOSTILE_TEXT
-from e2e.conftest import CHROMIUM, ROOT, require_chromium
+from dash_server import DemoServer, write_data
+from e2e.conftest import CHROMIUM, require_chromium
 from pixels import Pixels
-from scoring.items import normalize_item
 from server import demo
-from server.app import create_app
 
 pytestmark = pytest.mark.browser
 
@@ -30,61 +23,11 @@ MAYA = f"{demo.DEMO_BLOG}:{demo.BIRTHDAY.lower()}"
 HOSTILE_ID = f"blog.example:{HOSTILE_NAME}"
 
 
-def _write_data(data_dir: Path):
-    """A small demo data set plus a hostile name, written before the server starts."""
-    app = create_app({"DATA_DIR": str(data_dir), "TESTING": True})
-    s = app.extensions["cloutlens"]
-    try:
-        demo.populate(s, seed=5, end=datetime(2026, 11, 20, tzinfo=timezone.utc), days=70, people=80,
-                      history_days=45)
-        raw = [{"id": "post-1", "kind": "post", "author": {"handle": "martin", "name": "Martin"},
-                "at": "2026-11-18T08:00:00Z", "text": "a post"},
-               {"id": "comment-1", "kind": "comment", "parent": "post-1", "at": "2026-11-18T09:00:00Z",
-                "author": {"handle": HOSTILE_NAME, "name": HOSTILE_NAME}, "text": HOSTILE_TEXT}]
-        s.store.add_items([normalize_item(r, "blog.example") for r in raw], "2026-11-18T10:00:00Z")
-    finally:
-        s.store.close()
-
-
-class DemoServer:
-    def __init__(self, data_dir: Path):
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "server.cli", "serve", "--demo", "--port", "0", "--data-dir", str(data_dir)],
-            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
-        self.lines, self.port = [], None
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            line = self.proc.stdout.readline()
-            if not line:
-                break
-            self.lines.append(line)
-            m = re.search(r"server on http://127\.0\.0\.1:(\d+)/", line)
-            if m:
-                self.port = int(m.group(1))
-                break
-        if self.port is None:
-            self.stop()
-            raise RuntimeError("cloutlens serve --demo did not start:\n" + "".join(self.lines))
-        threading.Thread(target=lambda: [self.lines.append(x) for x in self.proc.stdout], daemon=True).start()
-
-    @property
-    def url(self):
-        return f"http://127.0.0.1:{self.port}"
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     require_chromium()
     data_dir = tmp_path_factory.mktemp("dash") / "data"
-    _write_data(data_dir)
+    write_data(data_dir)
     srv = DemoServer(data_dir)
     yield srv
     srv.stop()
@@ -203,8 +146,8 @@ def test_forms_work(server, page):
     page.click("button.forget")
     page.wait_for_url(f"{server.url}/data")
     assert "Forgot" in page.locator(".flash").inner_text()
-    assert page.goto(person_url(server, HOSTILE_ID)).status == 404
     assert page.problems == []
+    assert page.goto(person_url(server, HOSTILE_ID)).status == 404
 
 
 def test_pages_from_other_origins_cannot_use_the_dashboard(server, page, chromium):
