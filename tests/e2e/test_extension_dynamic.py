@@ -68,7 +68,9 @@ def test_infinite_scroll_spa_navigation_and_no_reprocessing(browser, live_server
         page.wait_for_timeout(30)
         if page.evaluate("() => scrollY === 0"):
             break
-    done = wait_state(worker, "extension-infinite", lambda s: s["items"] == TOTAL + 1, timeout=20, what="every comment captured")
+    # Captured and answered: a badge is scored only once the server has stored its capture.
+    done = wait_state(worker, "extension-infinite", lambda s: s["items"] == TOTAL + 1 and len(s["badges"]) == TOTAL + 1
+                      and all(b["state"] == "scored" for b in s["badges"]), timeout=20, what="every comment captured")
     stats = done["stats"]
     # The page rewrote every comment's text each second meanwhile: nothing was handled twice.
     time.sleep(1.2)
@@ -97,7 +99,8 @@ def test_infinite_scroll_spa_navigation_and_no_reprocessing(browser, live_server
     # Single-page navigation: a new address and thread in the same document.
     page.evaluate("() => scrollTo(0, 0)")
     page.click("#next-thread")
-    second = wait_state(worker, "thread=2", lambda s: s["items"] > 1, what="second thread captured")
+    second = wait_state(worker, "thread=2", lambda s: any(b["identity"] == "blog.example:pete poster" and b["state"] == "scored"
+                                                          for b in s["badges"]), what="second thread captured")
     assert all(b["connected"] for b in second["badges"]), "badges of the replaced thread are let go"
     stored = {d["id"]: d for d in stored_items(live_server.data_dir)}
     assert stored["post-8002"]["author"]["handle"] == "pete poster"
