@@ -39,6 +39,8 @@ class Services:
     def __init__(self, store: Store, announce=None):
         self.store = store
         self.lock = threading.RLock()
+        self._queue_lock = threading.Lock()
+        self._queue: list[dict] = []
         self.pairing = Pairing(store, announce)
         self.scorer = Scorer(settings=self.scorer_settings())
         self.scorer.add(store.all_items())
@@ -53,12 +55,36 @@ class Services:
         return settings
 
     def capture(self, capture: dict) -> dict:
-        seen = utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")
-        with self.lock:
-            stored = self.store.add_items(capture["items"], seen)
-            if stored["items"]:
-                self.scorer.add(stored["items"])
-        return stored
+        """Store a capture durably and score it. Captures that arrive while another is being
+        written wait, and the next writer stores them all in one write (a group commit): with
+        several tabs or clients, each fsync then serves many captures."""
+        entry = {"items": capture["items"], "seen": utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
+                 "done": False, "result": None, "error": None}
+        with self._queue_lock:
+            self._queue.append(entry)
+        while not entry["done"]:
+            with self.lock:
+                if entry["done"]:
+                    break
+                with self._queue_lock:
+                    group, self._queue = self._queue, []
+                try:
+                    results = self.store.add_batches([(e["items"], e["seen"]) for e in group])
+                    changed = [doc for r in results for doc in r["items"]]
+                    if changed:
+                        self.scorer.add(changed)
+                except BaseException as exc:  # the whole group failed: none of it is stored
+                    for e in group:
+                        e["error"] = exc
+                else:
+                    for e, r in zip(group, results):
+                        e["result"] = r
+                finally:
+                    for e in group:
+                        e["done"] = True
+        if entry["error"] is not None:
+            raise entry["error"]
+        return entry["result"]
 
     def snapshot(self, scores: dict[str, int]):
         """Today's scores of the people just shown, for their history chart."""

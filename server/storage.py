@@ -390,70 +390,91 @@ class Store:
         """Upsert normalized items by (site, id), durably, before returning.
 
         `seen` (ISO UTC) dates undated items the first time they are seen, so a later capture of
-        the same undated item changes nothing; an item carrying its own `seen` (an import) keeps it. Returns counts and the items added or changed.
+        the same undated item changes nothing; an item carrying its own `seen` (an import) keeps
+        it. Returns counts and the items added or changed.
         """
-        with self.lock:
-            new_docs, updates = [], {}
-            new_keys = set()
-            moved = []  # (key, previous author) of items whose author changed
-            for item in items:
-                key = _key(item["site"], item["id"])
-                loc = self._loc.get(key)
-                if loc is None:
-                    if key in new_keys:
-                        continue  # the same item twice in one call: the first one stands
-                    new_keys.add(key)
-                    first_seen = item.get("seen") or seen  # an import brings its own
-                    new_docs.append(dict(item, at=item["at"] or first_seen, seen=first_seen))
-                    continue
-                fp = _fingerprint(item)
-                if self._fp.get(key) == fp:
-                    continue
-                old = self._doc_at(loc)
-                at = item["at"] or old["at"]
-                if at == old["at"] and all(old.get(f) == item.get(f) for f in _COMPARED):
-                    self._fp[key] = fp
-                    continue
-                updates[key] = (loc, dict(item, at=at, seen=old["seen"]), fp)
-                if old["author"]["handle"] != item["author"]["handle"]:
-                    moved.append((key, f"{old['site']}:{old['author']['handle']}"))
-            if not new_docs and not updates:
-                return {"added": 0, "updated": 0, "unchanged": len(items), "items": []}
-            self._warm = None
+        return self.add_batches([(items, seen)])[0]
 
-            by_shard: dict[int, dict[str, dict]] = {}
-            for key, (loc, doc, _) in updates.items():
-                by_shard.setdefault(loc >> _LOC_BITS, {})[key] = doc
-            try:
-                for no, docs in by_shard.items():
-                    self._shard(no).table("items").update(
-                        lambda d, docs=docs: _replace(d, docs[_key(d["site"], d["id"])]),
-                        doc_ids=[updates[k][0] & ((1 << _LOC_BITS) - 1) for k in docs])
-                if new_docs:
-                    # Commits the updated shards along with the new items: one all-or-none change.
-                    self._write_new_docs(new_docs, list(by_shard))
-                else:
-                    self._commit(list(by_shard))
-            except BaseException:
-                for no in by_shard:
-                    self._shards.pop(no, None)
-                raise
-            for key, before in moved:
+    def add_batches(self, batches: list[tuple[list[dict], str]]) -> list[dict]:
+        """Several captures in one durable, all-or-none write (a group commit): the result of each,
+        as add_items gives it, in order, as if they had been stored one after the other."""
+        with self.lock:
+            new_docs: list[dict] = []
+            new_at: dict[str, int] = {}       # key -> position in new_docs
+            updates: dict[str, list] = {}     # key -> [loc, doc, fingerprint]
+            stored_author: dict[str, str] = {}
+            confirmed: dict[str, int] = {}    # fingerprints learnt, kept once the write succeeded
+            results = []
+            for items, seen in batches:
+                added, changed = [], []
+                for item in items:
+                    key = _key(item["site"], item["id"])
+                    if key in new_at:  # new in this group, captured again (two tabs, two clients)
+                        old = new_docs[new_at[key]]
+                        at = item["at"] or old["at"]
+                        if at != old["at"] or any(old.get(f) != item.get(f) for f in _COMPARED):
+                            doc = dict(item, at=at, seen=old["seen"])
+                            new_docs[new_at[key]] = doc
+                            changed.append(doc)
+                        continue
+                    loc = self._loc.get(key)
+                    if loc is None:
+                        first_seen = item.get("seen") or seen  # an import brings its own
+                        doc = dict(item, at=item["at"] or first_seen, seen=first_seen)
+                        new_at[key] = len(new_docs)
+                        new_docs.append(doc)
+                        added.append(doc)
+                        continue
+                    fp = _fingerprint(item)
+                    if key not in updates and self._fp.get(key) == fp:
+                        continue
+                    old = updates[key][1] if key in updates else self._doc_at(loc)
+                    at = item["at"] or old["at"]
+                    if at == old["at"] and all(old.get(f) == item.get(f) for f in _COMPARED):
+                        if key not in updates:
+                            confirmed[key] = fp
+                        continue
+                    doc = dict(item, at=at, seen=old["seen"])
+                    if key not in updates:
+                        stored_author[key] = f"{old['site']}:{old['author']['handle']}"
+                    updates[key] = [loc, doc, fp]
+                    changed.append(doc)
+                results.append({"added": len(added), "updated": len(changed),
+                                "unchanged": len(items) - len(added) - len(changed), "items": added + changed})
+            if new_docs or updates:
+                self._write_changes(new_docs, updates, stored_author)
+            self._fp.update(confirmed)
+            return results
+
+    def _write_changes(self, new_docs, updates, stored_author):
+        self._warm = None
+        by_shard: dict[int, dict[str, dict]] = {}
+        for key, (loc, doc, _) in updates.items():
+            by_shard.setdefault(loc >> _LOC_BITS, {})[key] = doc
+        try:
+            for no, docs in by_shard.items():
+                self._shard(no).table("items").update(
+                    lambda d, docs=docs: _replace(d, docs[_key(d["site"], d["id"])]),
+                    doc_ids=[updates[k][0] & ((1 << _LOC_BITS) - 1) for k in docs])
+            if new_docs:
+                # Commits the updated shards along with the new items: one all-or-none change.
+                self._write_new_docs(new_docs, list(by_shard))
+            else:
+                self._commit(list(by_shard))
+        except BaseException:
+            for no in by_shard:
+                self._shards.pop(no, None)
+            raise
+        for key, (_, doc, fp) in updates.items():
+            self._fp[key] = fp
+            who = f"{doc['site']}:{doc['author']['handle']}"
+            self._names[who] = doc["author"]["name"]
+            before = stored_author[key]
+            if before != who:
                 self._by_author[before].remove(key)
                 if not self._by_author[before]:
                     del self._by_author[before]
-                doc = updates[key][1]
-                self._by_author.setdefault(f"{doc['site']}:{doc['author']['handle']}", []).append(key)
-            for key, (_, doc, fp) in updates.items():
-                self._fp[key] = fp
-                self._names[f"{doc['site']}:{doc['author']['handle']}"] = doc["author"]["name"]
-            changed = [doc for _, doc, _ in updates.values()]
-        return {
-            "added": len(new_docs),
-            "updated": len(changed),
-            "unchanged": len(items) - len(new_docs) - len(changed),
-            "items": new_docs + changed,
-        }
+                self._by_author.setdefault(who, []).append(key)
 
     def get_item(self, site: str, item_id: str) -> dict | None:
         with self.lock:

@@ -264,3 +264,31 @@ def test_captured_script_is_returned_as_inert_json_text(filled, auth):
     assert r.headers["X-Content-Type-Options"] == "nosniff"
     assert "script-src 'self'" in r.headers["Content-Security-Policy"]
     assert r.json["items"]["items"][0]["text"] == "<script>alert('x')</script>"
+
+
+def test_concurrent_captures_share_writes_and_store_each_item_once(app, auth):
+    import threading
+    pages = [capture([post_item(f"p{n}")] + [comment_item(f"p{n}-c{i}", f"u{i}", parent=f"p{n}") for i in range(3)],
+                     url=f"https://blog.example/{n}") for n in range(40)]
+    added = []
+    errors = []
+
+    def client(k):
+        c = app.test_client()
+        for n in range(k, k + 20):  # neighbours share 10 pages: the same items race each other
+            r = c.post("/api/capture", json=pages[n % 40], headers=auth)
+            if r.status_code != 200:
+                errors.append(r.json)
+                return
+            added.append(r.json["stored"]["added"])
+    threads = [threading.Thread(target=client, args=(k * 10,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert sum(added) == store(app).count_items() == 40 * 4
+    store(app).close()
+    shards = store(app).data_dir / "items"
+    docs = [d for p in shards.glob("shard-*.json") for d in json.loads(p.read_text())["items"].values()]
+    assert len(docs) == len({(d["site"], d["id"]) for d in docs}) == 160

@@ -138,3 +138,32 @@ def test_cors_headers_name_the_exact_extension_origin(client, auth):
 def test_preflight_from_a_web_page_gets_no_cors_grant(client):
     r = client.options("/api/capture", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"})
     assert "Access-Control-Allow-Origin" not in r.headers
+
+
+XSS = "<script>alert(document.cookie)</script>"
+XSS_IMG = '"><img src=x onerror=alert(1)>'
+
+
+def test_script_payloads_in_names_and_text_are_never_markup(client, app, auth):
+    hostile = capture([
+        post_item(name=XSS),
+        comment_item("comment-1", "anna", text=XSS + XSS_IMG),
+        {**comment_item("comment-2", "mallory", text="hi"), "author": {"handle": "mallory", "name": XSS_IMG}},
+        comment_item("comment-3", "anna", parent="comment-2", text="@mallory " + XSS),
+    ])
+    assert client.post("/api/capture", json=hostile, headers=auth).status_code == 200
+    pages = ["/", "/people", "/people/blog.example:martinwaxman", "/people/blog.example:mallory",
+             "/people/blog.example:anna", "/data"]
+    shown = 0
+    for path in pages:
+        r = client.get(path)
+        assert r.status_code == 200, path
+        html = r.get_data(as_text=True)
+        assert "<script>alert" not in html and "<img src=x" not in html, path
+        shown += html.count("&lt;script&gt;alert") + html.count("&lt;img src=x")
+        assert "script-src 'self'" in r.headers["Content-Security-Policy"]
+    assert shown > 0  # the payloads were on the pages, as text
+    # The API hands them over as JSON strings, which a browser will not run as a page.
+    r = client.get("/api/people/blog.example:anna", headers=auth)
+    assert r.mimetype == "application/json" and r.headers["X-Content-Type-Options"] == "nosniff"
+    assert XSS in [i["text"][:len(XSS)] for i in r.json["items"]["items"]]

@@ -301,3 +301,35 @@ def test_read_only_data_dir_is_a_clear_error(tmp_path):
     finally:
         os.chmod(tmp_path / "data", 0o700)
     assert len(on_disk(tmp_path / "data")) == 4
+
+
+def test_a_group_of_captures_is_stored_as_if_one_after_the_other(tmp_path):
+    store = Store(tmp_path)
+    store.add_items(items(1), SEEN)  # post-1, comment-0 already stored
+    again = items(2)                # the same page, now with comment-1
+    edited = items(2)
+    edited[2]["text"] = "edited in the second tab"
+    out = store.add_batches([(again, SEEN), (edited, "2026-11-22T00:00:00Z"), (items(2), SEEN)])
+    assert [(r["added"], r["updated"], r["unchanged"]) for r in out] == [(1, 0, 2), (0, 1, 2), (0, 1, 2)]
+    # The last capture wins, and the item is stored once with its first-seen time.
+    assert store.count_items() == 3
+    assert store.get_item("blog.example", "comment-1")["text"] == "comment comment-1"
+    assert store.get_item("blog.example", "comment-1")["seen"] == SEEN
+    store.close()
+    assert sorted(d["id"] for d in on_disk(tmp_path)) == ["comment-0", "comment-1", "post-1"]
+
+
+def test_a_failed_group_stores_none_of_its_captures(tmp_path, monkeypatch):
+    store = Store(tmp_path)
+    store.add_items(items(1), SEEN)
+    changed = items(1)
+    changed[1]["reactions"] = {"like": 3}
+    fresh = validate_capture(capture([comment_item("other-1", "zed")], url="https://blog.example/2"))["items"]
+    fail_fsync_after(monkeypatch, 0)
+    with pytest.raises(OSError):
+        store.add_batches([(changed, SEEN), (fresh, SEEN)])
+    monkeypatch.undo()
+    assert store.count_items() == 2
+    assert store.get_item("blog.example", "comment-0")["reactions"] == {}
+    assert [(r["added"], r["updated"]) for r in store.add_batches([(changed, SEEN), (fresh, SEEN)])] == [(0, 1), (1, 0)]
+    store.close()
