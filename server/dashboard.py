@@ -118,7 +118,7 @@ def overview():
                | {i: r["score"] for i, r in own_results.items() if r})
     volume = sorted(index.by_site.items(), key=lambda kv: (-kv[1], kv[0]))
     return render_template(
-        "overview.html", top=top, names=names, mine=mine, items=index.count,
+        "overview.html", top=top, names=names, mine=mine, items=s.store.count_items(),
         recent=index.recent, volume=volume, volume_chart=data.bar_chart(volume),
         data_dir=s.store.data_dir, pending=s.pairing.pending())
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import heapq
 import math
 import re
+import time
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from .api import DEFAULT_SETTINGS, BadRequest, check_identity, validate_settings
 RECENT = 15
 # Each past point is a full scoring run; above this many items a page would wait seconds for them.
 RECOMPUTE_MAX_ITEMS = 50_000
+STALE_SECONDS = 30
 _SITE = re.compile(SITE_PATTERN)
 
 
@@ -167,11 +169,13 @@ def invalidate():
 
 def index(store) -> Index:
     """Per-site volume and recent captures: one pass over the items, reused until the item count
-    changes or the dashboard writes."""
+    changes or the dashboard writes. A pass over a large store reads every shard file, so there a
+    result stays in use for up to STALE_SECONDS while captures arrive."""
     cache = _cache()
     key = (store.count_items(), cache["generation"])
     hit = cache.get("index")
-    if hit and hit[0] == key:
+    if hit and (hit[0] == key or (hit[0][1] == key[1] and key[0] > RECOMPUTE_MAX_ITEMS
+                                  and time.monotonic() - hit[2] < STALE_SECONDS)):
         return hit[1]
     out = Index(count=key[0])
     by_site: Counter = Counter()
@@ -185,7 +189,7 @@ def index(store) -> Index:
             heapq.heappushpop(recent, entry)
     out.by_site = dict(by_site)
     out.recent = [e[3] for e in sorted(recent, reverse=True)]
-    cache["index"] = (key, out)
+    cache["index"] = (key, out, time.monotonic())
     return out
 
 
