@@ -163,8 +163,14 @@
   });
 
   // Until comments exist (a single-page app renders them late, or after navigating), one
-  // debounced look at the whole document per burst of changes; it stops once comments appear.
+  // debounced look at the whole document per burst of changes; it stops once comments appear,
+  // or after a while, so a page without comments does not pay for us for long.
+  const LATE_WATCH_MS = 20000;
+  let lateGiveUp = 0;
+
   function watchForLateComments() {
+    clearTimeout(lateGiveUp);
+    lateGiveUp = setTimeout(stopLateWatch, LATE_WATCH_MS);
     if (lateObserver) return;
     let timer = 0;
     lateObserver = new MutationObserver(() => {
