@@ -72,9 +72,12 @@ def inject_helpers():
 @dashboard.app_template_filter("signed")
 def signed(value, digits=1):
     try:
-        return f"{float(value):+.{digits}f}"
+        v = float(value)
     except (TypeError, ValueError):
         return ""
+    text = f"{v:+.{digits}f}"
+    # -0.04 would read "-0.0": a change that rounds to nothing has no sign.
+    return f"{0:.{digits}f}" if float(text) == 0 else text
 
 
 @dashboard.app_template_filter("points")

@@ -41,7 +41,7 @@ def test_the_extension_badges_the_demo_pages(tmp_path):
                 page = ctx.new_page()
                 page.goto(f"http://localhost:{server.port}/demo/{busiest['number']}")
                 state = wait_state(worker, "/demo/", lambda s: sum(b["state"] == "scored" for b in s["badges"]) >= 2,
-                                   what="scored badges on the demo page")
+                                   timeout=45, what="scored badges on the demo page")
                 badges = [b for b in state["badges"] if b["state"] == "scored"]
                 # Nothing on the page was new: the demo data set already held every item of it.
                 assert state["items"] >= 2
