@@ -201,6 +201,7 @@ def person(identity):
         behind = data.items_behind(s, result)
         wrote = data.authored_rows(s, authored, WRITTEN_SHOWN)
         engages = data.engages_with(s.store, authored)
+        hostile = data.hostile_toward(s, identity, authored)
         by_person = sorted(((result or {}).get("breakdown", {}).get("by_person") or {}).items(),
                            key=lambda kv: (-kv[1], kv[0]))
         people_scores = s.scorer.results([p for p, _ in by_person[:30]] + [p for p, _ in engages[:30]])
@@ -216,7 +217,7 @@ def person(identity):
         topics=data.topic_rows(result), moments=behind[:8],
         engaged_by=by_person[:30], engaged_by_total=len(by_person), engages=engages[:30],
         people_scores=people_scores, names=names, counted=behind[:ITEMS_SHOWN],
-        counted_total=len(behind), wrote=wrote, authored=len(authored), aliases=aliases, own=own,
+        counted_total=len(behind), hostile=hostile, wrote=wrote, authored=len(authored), aliases=aliases, own=own,
         audience=AUDIENCE)
 
 

@@ -245,6 +245,26 @@ def authored_rows(s, authored: list[dict], limit: int) -> list[dict]:
     return rows
 
 
+def hostile_toward(s, identity: str, authored: list[dict], limit: int = 50) -> list[dict] | None:
+    """The hostile replies and mentions addressed to the person, as the scorer classed them (its
+    item_contributions say "hostile"). The store has no index by parent, so this scans the items:
+    only done on stores small enough for that (None otherwise)."""
+    if s.store.count_items() > RECOMPUTE_MAX_ITEMS:
+        return None
+    mine = {(i["site"], i["id"]) for i in authored}
+    site, _, handle = split_identity(identity)
+    out = []
+    for item in s.store.iter_items():
+        if (item["site"], item.get("parent")) not in mine and not (
+                item["site"] == site and handle in (item.get("mentions") or ())):
+            continue
+        rows = (s.scorer.item_contributions(item["site"], item["id"]) or {}).get("rows") or []
+        if any(r.get("to") == identity and "hostile" in (r.get("why") or "") for r in rows):
+            out.append({"item": item, "author": f"{item['site']}:{item['author']['handle']}"})
+    out.sort(key=lambda r: (r["item"].get("at") or "", r["item"]["id"]), reverse=True)
+    return out[:limit]
+
+
 def engages_with(store, authored: list[dict]) -> list[tuple[str, int]]:
     """Whom this person replies to and mentions, from their own items."""
     counts: Counter = Counter()

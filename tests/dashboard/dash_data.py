@@ -5,6 +5,7 @@ from helpers import capture, comment_item, post_item
 
 HOSTILE_NAME = "<img src=x onerror=alert(1)>"
 HOSTILE_TEXT = "<script>alert(2)</script> and <b>bold</b>"
+HOSTILE_REPLY = "This is awful, the worst and most stupid post. I hate it, terrible garbage."
 
 
 def blog_page():
@@ -19,6 +20,7 @@ def blog_page():
                               text="agreed with anna", url="javascript:alert(3)"))
     items.append({"id": "comment-8", "kind": "comment", "parent": "post-1", "at": "2026-11-05T11:00:00Z",
                   "author": {"handle": HOSTILE_NAME, "name": HOSTILE_NAME}, "text": HOSTILE_TEXT})
+    items.append(comment_item("comment-9", "troll", at="2026-11-05T12:00:00Z", text=HOSTILE_REPLY))
     items[1]["author"]["name"] = "Anna Rydne"
     items[6]["author"]["name"] = "Martin Waxman"
     return capture(items)

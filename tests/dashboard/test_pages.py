@@ -9,7 +9,7 @@ import pytest
 from bs4 import BeautifulSoup
 from flask import url_for
 
-from dash_data import HOSTILE_NAME, HOSTILE_TEXT
+from dash_data import HOSTILE_NAME, HOSTILE_REPLY, HOSTILE_TEXT
 from server.dashboard import csrf_token
 
 MARTIN = "blog.example:martinwaxman"
@@ -47,8 +47,8 @@ def test_overview_shows_top_people_recent_captures_and_volume(seeded):
     assert [a.get_text() for a in page.select("section.top a.person")] == [names[r["identity"]] for r in ranking]
     volume = {tr.select("td")[0].get_text(): int(tr.select("td")[1].get_text())
               for tr in page.select("section.volume table tbody tr")}
-    assert volume == {"blog.example": 9, "news.example": 4}
-    assert len(page.select("section.recent li")) == 13
+    assert volume == {"blog.example": 10, "news.example": 4}
+    assert len(page.select("section.recent li")) == 14
     assert page.select("svg.bar-chart rect.bar")
 
 
@@ -111,6 +111,17 @@ def test_person_page_shows_score_breakdown_items_and_who_engages(seeded):
     assert [a.get_text() for a in page.select("#engages a.person")] == ["Anna Rydne"]
     assert page.select("svg.line-chart polyline.line")
     assert page.select_one("#negative .neg-count").get_text() == str(result["negative"]["count"])
+
+
+def test_hostile_replies_are_shown_apart_and_add_nothing(seeded):
+    result = services(seeded).scorer.result(MARTIN)
+    page = soup(seeded.get(person_path(MARTIN)))
+    assert result["negative"]["count"] == 1
+    assert page.select_one("#negative .neg-count").get_text() == "1"
+    listed = page.select("#hostile li")
+    assert len(listed) == 1 and HOSTILE_REPLY in listed[0].get_text()
+    assert HOSTILE_REPLY not in page.select_one("#items").get_text()
+    assert "blog.example:troll" not in result["breakdown"]["by_person"]
 
 
 def test_unknown_person_is_404(seeded):
@@ -227,10 +238,10 @@ def test_export_then_delete_all_then_import_restores_everything(seeded):
     r = seeded.post("/data/export", data={"csrf": token(seeded)})
     assert r.status_code == 200 and "attachment" in r.headers["Content-Disposition"]
     exported = orjson.loads(r.data)
-    assert len(exported["items"]) == 13 and "token" not in r.get_data(as_text=True).lower()
+    assert len(exported["items"]) == 14 and "token" not in r.get_data(as_text=True).lower()
 
     refused = seeded.post("/data/delete-all", data={"csrf": token(seeded), "confirm": "yes"})
-    assert refused.status_code == 303 and s.store.count_items() == 13
+    assert refused.status_code == 303 and s.store.count_items() == 14
     r = seeded.post("/data/delete-all", data={"csrf": token(seeded), "confirm": "delete everything"})
     assert r.status_code == 303
     assert s.store.count_items() == 0 and s.scorer.ranking() == []
@@ -239,7 +250,7 @@ def test_export_then_delete_all_then_import_restores_everything(seeded):
     r = seeded.post("/data/import", data={"csrf": token(seeded), "file": (io.BytesIO(orjson.dumps(exported)), "export.json")},
                     content_type="multipart/form-data")
     assert r.status_code == 303
-    assert s.store.count_items() == 13
+    assert s.store.count_items() == 14
     assert {r["identity"]: r["score"] for r in s.scorer.ranking()} == scores
     assert s.store.get_config("links") == {"news.example:anna rydne": "blog.example:anna"}
 
@@ -250,4 +261,4 @@ def test_import_refuses_a_bad_file_and_stores_nothing(seeded):
     r = seeded.post("/data/import", data={"csrf": token(seeded), "file": (io.BytesIO(orjson.dumps(bad)), "bad.json")},
                     content_type="multipart/form-data", follow_redirects=True)
     assert "Import refused" in r.get_data(as_text=True) and "items[0]" in r.get_data(as_text=True)
-    assert s.store.count_items() == 13
+    assert s.store.count_items() == 14
