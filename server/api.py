@@ -186,7 +186,7 @@ def capture():
     cap = validate_capture(json_body(expect=None))
     stored = services().capture(cap)
     authors = {it["id"]: author_identity(it) for it in cap["items"]}
-    scores = scores_for(sorted(set(authors.values())))
+    scores = {i: summary(r, i) for i, r in stored["scores"].items()}
     services().snapshot({i: s["score"] for i, s in scores.items() if s})
     return {
         "stored": {k: stored[k] for k in ("added", "updated", "unchanged")},

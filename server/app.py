@@ -12,6 +12,7 @@ from flask import Flask
 from flask_cors import CORS
 
 from scoring import Scorer
+from scoring.items import author_identity
 
 from .pairing import Pairing
 from .security import EXTENSION_ORIGIN, check_request, error, set_security_headers
@@ -73,6 +74,11 @@ class Services:
                     changed = [doc for r in results for doc in r["items"]]
                     if changed:
                         self.scorer.add(changed)
+                    # One scoring pass answers the whole group (the scorer recomputes after an add).
+                    authors = [sorted({author_identity(it) for it in e["items"]}) for e in group]
+                    scores = self.scorer.results(sorted({a for names in authors for a in names}))
+                    for r, names in zip(results, authors):
+                        r["scores"] = {a: scores.get(a) for a in names}
                 except BaseException as exc:  # the whole group failed: none of it is stored
                     for e in group:
                         e["error"] = exc
