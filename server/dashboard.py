@@ -249,6 +249,21 @@ def settings_save():
     return redirect(url_for("dashboard.settings"), code=303)
 
 
+@dashboard.post("/settings/own")
+def own_toggle():
+    """"This is me" on a person's page: adds (or removes) the identity from your own."""
+    check_csrf()
+    identity = _identity_field("identity")
+    if identity is None:
+        abort(400)
+    s = services()
+    with s.lock:
+        own = data.own_identities(s.store)
+        own = [i for i in own if i != identity] if identity in own else own + [identity]
+        s.store.set_config("own_identities", own)
+    return redirect(person_url(identity), code=303)
+
+
 # -- data control ----------------------------------------------------------------------------
 
 
@@ -315,6 +330,9 @@ def unlink():
 def forget():
     check_csrf()
     identity = _identity_field("identity")
+    if request.form.get("sure") != "yes":
+        flash("Tick the box to confirm: forgetting deletes data.", "error")
+        return _back_to_data()
     s = services()
     with s.lock:
         known = identity is not None and (identity in s.store.names() or s.scorer.result(identity) is not None)

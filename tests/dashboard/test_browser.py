@@ -143,6 +143,7 @@ def test_forms_work(server, page):
     assert exported["cloutlens_export"] == 1 and len(exported["items"]) > 1000
 
     page.goto(person_url(server, HOSTILE_ID))
+    page.check("form.danger input[name=sure]")
     page.click("button.forget")
     page.wait_for_url(f"{server.url}/data")
     assert "Forgot" in page.locator(".flash").inner_text()

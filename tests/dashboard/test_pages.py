@@ -124,6 +124,15 @@ def test_hostile_replies_are_shown_apart_and_add_nothing(seeded):
     assert "blog.example:troll" not in result["breakdown"]["by_person"]
 
 
+def test_this_is_me_marks_an_own_identity(seeded):
+    r = seeded.post("/settings/own", data={"csrf": token(seeded), "identity": "blog.example:anna"})
+    assert r.status_code == 303 and r.headers["Location"].endswith(href(seeded, "blog.example:anna"))
+    assert services(seeded).store.get_config("own_identities") == ["blog.example:anna"]
+    assert soup(seeded.get("/")).select_one("section.mine a.person").get_text() == "Anna Rydne"
+    seeded.post("/settings/own", data={"csrf": token(seeded), "identity": "blog.example:anna"})
+    assert services(seeded).store.get_config("own_identities") == []
+
+
 def test_unknown_person_is_404(seeded):
     assert seeded.get(person_path("blog.example:nobody")).status_code == 404
 
@@ -221,9 +230,11 @@ def test_link_refuses_unknown_identities(seeded):
 
 
 def test_forget_a_person(seeded):
-    r = seeded.post("/data/forget", data={"csrf": token(seeded), "identity": "blog.example:bob"})
-    assert r.status_code == 303
     s = services(seeded)
+    r = seeded.post("/data/forget", data={"csrf": token(seeded), "identity": "blog.example:bob"})
+    assert r.status_code == 303 and len(s.store.items_by_author("blog.example:bob")) == 2
+    r = seeded.post("/data/forget", data={"csrf": token(seeded), "identity": "blog.example:bob", "sure": "yes"})
+    assert r.status_code == 303
     assert s.store.items_by_author("blog.example:bob") == []
     assert "blog.example:bob" not in {r["identity"] for r in s.scorer.ranking()}
     assert seeded.get(person_path("blog.example:bob")).status_code == 404
