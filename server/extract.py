@@ -210,49 +210,109 @@ def _keys(sel: str):
     return tuple(keys)
 
 
+# Attribute names worth indexing: those some selector needs (collected from the adapters as they
+# are used). Indexing every attribute of every element would cost more than it saves.
+_INDEXED_ATTRS = {"rel", "property", "type", "href", "id", "class"}
+_NOTED: set[int] = set()
+
+
+def _note_adapter(adapter: dict):
+    if id(adapter) in _NOTED:
+        return
+    _NOTED.add(id(adapter))
+
+    def walk(o):
+        if isinstance(o, dict):
+            for k, v in o.items():
+                if k in ("sel", "select", "detect", "root", "of", "badge", "skip") and isinstance(v, str):
+                    try:
+                        keys = _keys(v)
+                    except Exception:  # noqa: BLE001 - a bad selector is reported when used
+                        keys = None
+                    for kind, name in keys or ():
+                        if kind == "attr":
+                            _INDEXED_ATTRS.add(name)
+                else:
+                    walk(v)
+        elif isinstance(o, list):
+            for x in o:
+                walk(x)
+
+    walk(adapter)
+
+
 class _Index:
     def __init__(self, soup):
         from bisect import bisect_left, bisect_right
         self._bl, self._br = bisect_left, bisect_right
         self.pos: dict[int, int] = {}
         self.end: dict[int, int] = {}
-        self.lists: dict[tuple, tuple[list, list]] = {}
+        self.attrs = frozenset(_INDEXED_ATTRS)
+        lists: dict[tuple, tuple[list, list]] = {}
+        self.lists = lists
+        pos = self.pos
+        indexed = self.attrs
+
+        def add(key, order, el):
+            got = lists.get(key)
+            if got is None:
+                lists[key] = ([order], [el])
+            else:
+                got[0].append(order)
+                got[1].append(el)
+
+        pos[id(soup)] = -1
         order = 0
-        stack = [(soup, False)]
-        lists = self.lists
-        while stack:
-            el, done = stack.pop()
-            if done:
-                self.end[id(el)] = order - 1
+        for el in soup.descendants:
+            if not isinstance(el, Tag):
                 continue
-            self.pos[id(el)] = order
-            if el is not soup:
-                entries = [("tag", el.name)]
-                for k, v in el.attrs.items():
-                    entries.append(("attr", k))
-                    # lowercased: quirks-mode pages match class and id case-insensitively, and a
-                    # superset of candidates is safe (match() decides)
-                    if k == "class" and isinstance(v, str):
-                        entries.extend(("class", c.lower()) for c in v.split())
-                    elif k == "id" and isinstance(v, str):
-                        entries.append(("id", v.lower()))
-                for key in entries:
-                    got = lists.get(key)
-                    if got is None:
-                        lists[key] = ([order], [el])
-                    else:
-                        got[0].append(order)
-                        got[1].append(el)
+            pos[id(el)] = order
+            add(("tag", el.name), order, el)
+            for k, v in el.attrs.items():
+                if k == "class":
+                    if isinstance(v, str):
+                        # lowercased: quirks-mode pages match class and id case-insensitively,
+                        # and a superset of candidates is safe (match() decides)
+                        for c in v.split():
+                            add(("class", c.lower()), order, el)
+                elif k == "id":
+                    if isinstance(v, str):
+                        add(("id", v.lower()), order, el)
+                if k in indexed:
+                    add(("attr", k), order, el)
             order += 1
-            stack.append((el, True))
-            kids = [c for c in el.contents if isinstance(c, Tag)]
-            for c in reversed(kids):
-                stack.append((c, False))
+        self.count = order
+
+    def end_of(self, el) -> int:
+        """Preorder position of the last element inside `el` (its own, if it has none)."""
+        i = id(el)
+        e = self.end.get(i)
+        if e is None:
+            if el.parent is None:  # the document itself
+                e = self.count - 1
+            else:
+                last = el
+                while True:
+                    child = None
+                    for c in reversed(last.contents):
+                        if isinstance(c, Tag):
+                            child = c
+                            break
+                    if child is None:
+                        break
+                    last = child
+                e = self.pos[id(last)]
+            self.end[i] = e
+        return e
 
     def candidates(self, keys, base):
-        lo, hi = self.pos.get(id(base)), self.end.get(id(base))
+        lo = self.pos.get(id(base))
         if lo is None:
             return None
+        for kind, name in keys:
+            if kind == "attr" and name not in self.attrs:
+                return None  # not indexed: the caller falls back to a plain select()
+        hi = self.end_of(base)
         merged = []
         for key in keys:
             got = self.lists.get(key)
@@ -744,7 +804,7 @@ def _nested(doc, adapter) -> bool:
         p_ = idx.pos[id(el)]
         if p_ <= open_end:
             return True
-        open_end = max(open_end, idx.end[id(el)])
+        open_end = max(open_end, idx.end_of(el))
     return False
 
 
@@ -772,6 +832,7 @@ def _parent_el(el):
 def extract(doc, adapter: dict, url=None):
     """Apply one adapter to a parsed document. Returns (capture, names); names pairs each item
     id with the element its author's name was read from, as the JS engine does for badges."""
+    _note_adapter(adapter)
     pu = page_url(doc, url)
     if not pu and adapter.get("pageUrl"):
         # A saved page without its address: some sites print enough to rebuild it (HN's item id).
@@ -1007,6 +1068,8 @@ def _detects(doc, adapter) -> bool:
 
 
 def pick_adapter(adapters: list[dict], soup, url=None):
+    for a in adapters:
+        _note_adapter(a)
     host = host_of(page_url(soup, url))
     if host:
         for a in adapters:

@@ -259,8 +259,25 @@ def read_source(path: str, url: str | None = None) -> Outcome:
     return Outcome(path, "html", _chunks(capture["page"], capture["items"]), adapter=adapter)
 
 
+def read_and_validate(path: str, url: str | None = None) -> Outcome:
+    """read_source, then the server's own checks: captures come back normalized (as stored), or
+    the file is skipped with the contract's message. Runs in the parsing processes."""
+    from .contract import validate_capture
+
+    out = read_source(path, url)
+    valid = []
+    for cap in out.captures:
+        try:
+            valid.append(validate_capture(cap))
+        except ContractError as e:
+            out.skipped = f"invalid capture: {e}"
+            return Outcome(path, out.kind, adapter=out.adapter, skipped=out.skipped)
+    out.captures = valid
+    return out
+
+
 def _read_many(args):
-    return [read_source(p, u) for p, u in args]
+    return [read_and_validate(p, u) for p, u in args]
 
 
 # ---- the whole import
@@ -269,8 +286,6 @@ def import_paths(paths, store=None, url: str | None = None, progress=None, worke
                  dry_run: bool = False) -> Report:
     """Import files and folders into `store` (a server.storage.Store). `progress(n)` is called as
     files finish. With dry_run (or no store) nothing is written and `added` stays 0."""
-    from .contract import validate_capture
-
     sources = iter_sources(paths)
     report = Report(files=len(sources))
     if url and len(sources) > 1:
@@ -291,18 +306,11 @@ def import_paths(paths, store=None, url: str | None = None, progress=None, worke
             return
         if outcome.adapter:
             report.adapters[outcome.adapter] = report.adapters.get(outcome.adapter, 0) + 1
-        ok = 0
-        for cap in outcome.captures:
-            try:
-                valid = validate_capture(cap)
-            except ContractError as e:
-                report.skipped.append((outcome.path, f"invalid capture: {e}"))
-                continue
-            ok += 1
+        for valid in outcome.captures:
             report.items += len(valid["items"])
             report.people.update(author_identity(i) for i in valid["items"])
             pending.extend(valid["items"])
-        report.pages += len({c["page"]["url"] for c in outcome.captures}) if ok else 0
+        report.pages += len({c["page"]["url"] for c in outcome.captures})
         if len(pending) >= BATCH_ITEMS:
             flush()
 
@@ -321,7 +329,7 @@ def import_paths(paths, store=None, url: str | None = None, progress=None, worke
                         progress(1)
     else:
         for p in sources:
-            take(read_source(str(p), url))
+            take(read_and_validate(str(p), url))
             if progress:
                 progress(1)
     flush()
