@@ -7,7 +7,6 @@ scorer answers belong to the same moment.
 from __future__ import annotations
 
 import heapq
-import math
 import re
 import time
 import unicodedata
@@ -112,15 +111,12 @@ _IDENT = re.compile(r"^([a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?):(.+)$")
 
 
 def split_identity(identity: str) -> tuple[str, str, str]:
-    """(site, ':', handle); a site may carry a port (`localhost:8080:anna`)."""
+    """(site, ':', handle). A site may carry a port (`localhost:8080:anna`); "host:123:x" is read
+    as a port, not as a handle that starts with "123:"."""
     m = _IDENT.match(identity or "")
     if not m:
         return "", "", ""
-    site, handle = m.group(1), m.group(4)
-    if m.group(3) is None:
-        return site, ":", handle
-    # "host:123:handle" could also be host + a handle that starts with "123:"; ports win.
-    return site, ":", handle
+    return m.group(1), ":", m.group(4)
 
 
 def site_of(identity: str) -> str:
@@ -290,7 +286,7 @@ def history(s, identity: str) -> list[dict]:
         return [dict(p, computed=False) for p in snaps]
     items = s.store.items_by_author(identity)
     first = min((i.get("at") or "" for i in items), default="")
-    today = datetime.now(timezone.utc).replace(hour=23, minute=59, second=59, microsecond=0)
+    today = datetime.now(timezone.utc).replace(microsecond=0)
     start = today - timedelta(days=180)
     if first:
         try:
