@@ -68,14 +68,15 @@ def serve(data_dir, port, host, allow_exposed, demo=False):
     except StoreError as exc:
         raise click.ClickException(str(exc)) from None
     if demo:
-        from .demo import populate
-        services = app.extensions["cloutlens"]
-        if services.store.count_items() == 0:
-            click.echo("Writing the demo data set (synthetic people, months of history)...")
-            made = populate(services)
+        from .demo import NotDemoData, prepare
+        click.echo("Preparing the demo data set (synthetic people, months of history)...")
+        try:
+            made = prepare(app.extensions["cloutlens"])
+        except NotDemoData as exc:
+            app.extensions["cloutlens"].store.close()
+            raise click.ClickException(str(exc)) from None
+        if made:
             click.echo(f"  {made['items']} items from {made['people']} people.")
-        elif services.store.get_config("demo") is None:
-            raise click.ClickException(f"{data_dir} holds real data; give --demo an empty --data-dir")
     try:
         server = create_server(app, host=host, port=port, threads=8, ident="cloutlens")
     except OSError as exc:

@@ -230,7 +230,8 @@ def settings():
     with s.lock:
         current = data.settings(s.store)
         own = data.own_identities(s.store)
-    return render_template("settings.html", form=data.settings_form(current, own), errors={})
+        sites = sorted(data.index(s.store).by_site)
+    return render_template("settings.html", form=data.settings_form(current, own), errors={}, sites=sites)
 
 
 @dashboard.post("/settings")
@@ -240,7 +241,9 @@ def settings_save():
     parsed, errors = data.parse_settings_form(request.form)
     if errors:
         form = {k: request.form.get(k, "") for k in ("own", "site_weights", "topics", "horizon_days")}
-        return render_template("settings.html", form=form, errors=errors), 400
+        with s.lock:
+            sites = sorted(data.index(s.store).by_site)
+        return render_template("settings.html", form=form, errors=errors, sites=sites), 400
     with s.lock:
         merged = data.settings(s.store)
         merged.update(parsed["settings"])

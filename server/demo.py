@@ -234,6 +234,20 @@ def populate(services, seed: int = 7, end: datetime | None = None, days: int = 1
     return {"items": len(items), "people": len({(i["site"], i["author"]["handle"]) for i in items})}
 
 
+class NotDemoData(RuntimeError):
+    """The data dir holds data that is not a demo data set."""
+
+
+def prepare(services) -> dict | None:
+    """Fill an empty data dir with the demo data set; reuse one that holds it already. Refuses a
+    data dir with real data: the demo people must never mix with the user's own."""
+    if services.store.count_items() == 0:
+        return populate(services)
+    if services.store.get_config("demo") is None:
+        raise NotDemoData(f"{services.store.data_dir} holds real data; give --demo an empty --data-dir")
+    return None
+
+
 # -- the demo blog's pages, rendered from the stored items -----------------------------------
 
 

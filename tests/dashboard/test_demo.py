@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 import pytest
 from bs4 import BeautifulSoup
 
+from scoring.items import normalize_item
 from server import demo
 from server.app import create_app
 from server.extract import extract_html
@@ -68,6 +69,18 @@ def test_populate_writes_items_settings_and_daily_history(demo_app):
     history = s.store.history(owner)
     assert len(history) == 31 and history[-1]["day"] == "2026-11-20"
     assert history[-1]["score"] == s.scorer.result(owner, at="2026-11-20T23:59:59Z")["score"]
+
+
+def test_demo_mode_reuses_a_demo_data_dir_and_refuses_real_data(demo_app, app):
+    count = demo_app[0].extensions["cloutlens"].store.count_items()
+    assert demo.prepare(demo_app[0].extensions["cloutlens"]) is None
+    assert demo_app[0].extensions["cloutlens"].store.count_items() == count
+    real = app.extensions["cloutlens"]
+    real.store.add_items([normalize_item({"id": "p", "kind": "post", "author": {"handle": "me"}}, "blog.example")],
+                         "2026-11-20T00:00:00Z")
+    with pytest.raises(demo.NotDemoData):
+        demo.prepare(real)
+    assert real.store.count_items() == 1
 
 
 def test_demo_pages_carry_the_stored_items_for_the_wordpress_adapter(demo_app):

@@ -184,6 +184,7 @@ def test_settings_change_rescores_at_once(seeded):
     assert after is None or after["score"] < before
     page = soup(seeded.get("/settings"))
     assert page.select_one("#site_weights").get_text().strip() == "blog.example = 0"
+    assert [c.get_text() for c in page.select("#sites-seen code")] == ["blog.example", "news.example"]
     assert "Settings saved" in page.get_text()
 
 
