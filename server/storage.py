@@ -40,7 +40,7 @@ import orjson
 from tinydb import TinyDB
 from tinydb.storages import Storage
 
-SHARD_ITEMS = 10_000   # items per shard file: ~3-4 MB, written in ~10-30 ms
+SHARD_ITEMS = 5_000    # items per shard file: ~2 MB, rewritten whole in ~10-20 ms
 CACHED_SHARDS = 6      # shards kept parsed in memory (the one being filled is one of them)
 HISTORY_FLUSH_SECONDS = 60
 _SHARD_NAME = re.compile(r"^shard-(\d{5})\.json$")

@@ -145,3 +145,19 @@ def test_concurrent_clients_store_every_item_exactly_once(tmp_path, server_facto
     on_disk = stored_on_disk(data_dir)
     assert len(on_disk) == len(set(on_disk)) == unique
     print(f"\nconcurrency: {CLIENTS} clients x {PAGES_PER_CLIENT} pages, {unique} items stored once each")
+
+
+def test_serve_refuses_a_damaged_store_with_a_clear_message_and_keeps_a_copy(tmp_path):
+    import subprocess
+    import sys
+
+    from serverproc import ROOT
+    shard = tmp_path / "data" / "items" / "shard-00000.json"
+    shard.parent.mkdir(parents=True)
+    shard.write_bytes(b'{"items": {"1": {"site": "blog.example", "id": "x"')
+    proc = subprocess.run([sys.executable, "-m", "server.cli", "serve", "--port", "0", "--data-dir",
+                           str(tmp_path / "data")], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert proc.returncode != 0
+    assert "shard-00000.json is damaged" in proc.stderr and "a copy was kept" in proc.stderr
+    assert shard.read_bytes() == b'{"items": {"1": {"site": "blog.example", "id": "x"'
+    assert len(list(shard.parent.glob("shard-00000.json.damaged-*"))) == 1
