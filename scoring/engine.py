@@ -1,28 +1,47 @@
 """The Scorer: stored items in, scores with explanations out. See the package docstring for the API
 and docs/scoring.md for the model.
 
-Layout: interactions live in growable numpy columns (one row per item and addressee, plus one
-audience row per item with reactions). Replacing an item tombstones its rows and appends new ones;
-nothing is rebuilt. A read at time `at` recomputes every weight from those columns with numpy
-(one pass of bincounts) and re-runs PageRank warm-started from the previous vector, so an update
-costs a few dozen sparse products, not a rebuild.
+Layout. Interactions live in growable numpy columns, one row per (item, addressee) plus one
+audience row per item with reactions. Replacing an item tombstones its rows and appends new ones.
+Rows are grouped once (pairs, actor-days, target-days, topic pairs) and the groups are extended,
+not rebuilt, when rows are appended. A read at time `at` recomputes every weight with a pass of
+bincounts over those groups and re-runs PageRank warm-started from the previous vector, so an
+update after a capture costs a few sparse products, not a rebuild.
 """
 from __future__ import annotations
 
+import gc
+import itertools
 import math
+from contextlib import contextmanager
 from datetime import datetime, timezone
 
 import numpy as np
 import scipy.sparse as sp
 
 from . import model
-from .interactions import AUDIENCE, derive
-from .items import identity as make_identity
+from .derive import derive_batch
+from .interactions import AUDIENCE
 from .topics import TopicIndex
 
 _COLS = (("actor", np.int64), ("target", np.int64), ("kind", np.int8), ("site", np.int32),
          ("t", np.float64), ("comp", np.float64), ("amount", np.float64), ("item", np.int64),
          ("valid", np.bool_))
+_DAYS = 1 << 20  # day slots per identity in group keys (days since 1970 stay far below)
+_KEY = 1 << 31   # identity slots in pair keys: actor * _KEY + target
+
+
+@contextmanager
+def _no_gc():
+    # a million small dicts make the cyclic GC rescan everything over and over; nothing here
+    # creates cycles
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 class _Rows:
@@ -32,7 +51,7 @@ class _Rows:
         for name, dt in _COLS:
             setattr(self, name, np.zeros(capacity, dtype=dt))
 
-    def append(self, cols: dict) -> range:
+    def append(self, cols: dict) -> int:
         k = len(cols["actor"])
         if self.n + k > self.cap:
             new_cap = max(self.cap * 2, self.n + k)
@@ -43,9 +62,41 @@ class _Rows:
             self.cap = new_cap
         start = self.n
         for name, dt in _COLS:
-            getattr(self, name)[start: start + k] = np.asarray(cols[name], dtype=dt)
+            getattr(self, name)[start: start + k] = cols[name]
         self.n += k
-        return range(start, start + k)
+        return start
+
+
+class _Groups:
+    """Ids for int64 keys: a sorted main array (from np.unique) plus keys added since."""
+
+    def __init__(self, keys: np.ndarray):
+        self.main, inv = np.unique(keys, return_inverse=True)
+        self.inv = inv.astype(np.int64)
+        self.extra: dict[int, int] = {}
+        self.extra_keys: list[int] = []
+
+    def __len__(self):
+        return len(self.main) + len(self.extra_keys)
+
+    def ids(self, keys: np.ndarray) -> np.ndarray:
+        pos = np.searchsorted(self.main, keys)
+        posc = np.minimum(pos, max(len(self.main) - 1, 0))
+        found = (pos < len(self.main)) & (self.main[posc] == keys) if len(self.main) else np.zeros(len(keys), bool)
+        out = np.where(found, posc, -1).astype(np.int64)
+        for j in np.nonzero(~found)[0].tolist():
+            k = int(keys[j])
+            g = self.extra.get(k)
+            if g is None:
+                g = self.extra[k] = len(self.main) + len(self.extra_keys)
+                self.extra_keys.append(k)
+            out[j] = g
+        return out
+
+    def keys(self) -> np.ndarray:
+        if not self.extra_keys:
+            return self.main
+        return np.concatenate([self.main, np.asarray(self.extra_keys, dtype=np.int64)])
 
 
 def parse_at(at) -> float:
@@ -68,181 +119,237 @@ class Scorer:
         self._items: dict[tuple[str, str], dict] = {}
         self._item_idx: dict[tuple[str, str], int] = {}
         self._item_keys: list[tuple[str, str]] = []
-        self._item_rows: dict[int, range | list] = {}
-        self._children: dict[tuple[str, str], set] = {}
-        self._authored: dict[int, int] = {}
+        self._item_start: list[int] = []   # first row of each item's current rows
+        self._item_count: list[int] = []   # how many rows (0: none or killed)
+        self._item_author: list[int] = []  # -1 when the item is gone
+        self._item_topics: dict[int, tuple] = {}
+        self._children: dict[tuple[str, str], set] | None = None  # built on first need
         self._ids: dict[str, int] = {AUDIENCE: 0}
         self._names: list[str] = [AUDIENCE]
+        self._authored = np.zeros(1024, dtype=np.int64)
         self._sites: dict[str, int] = {}
         self._site_names: list[str] = []
-        self._forgotten: set[str] = set()
-        self._item_topics: dict[int, tuple] = {}
+        self._forgotten_ids: set[int] = set()
         self._rows = _Rows()
-        self._pr = None  # last PageRank vector, by identity index: the warm start
+        self._struct = None
+        self._pr = None  # last PageRank vector by identity index: the warm start
         self._state = None
         self._state_at = None
+        self.settings = {}
+        self.links = {}
         self.set_settings(settings)
 
     # ---------------------------------------------------------------- settings
 
     def set_settings(self, settings: dict | None) -> None:
         settings = dict(settings or {})
+        old_links, old_topics = self.links, self.settings.get("topics")
         self.settings = settings
         self.site_weights = {str(k).lower(): float(v) for k, v in (settings.get("site_weights") or {}).items()}
         self.horizon = float(settings.get("horizon_days") or model.HORIZON_DAYS)
-        self.topics = TopicIndex(settings.get("topics") or {})
         self.links = {str(k).lower(): str(v).lower() for k, v in (settings.get("links") or {}).items()}
-        for name in list(self.links) + list(self.links.values()):
-            self._intern(name)
-        self._state = None
-        if hasattr(self, "_item_topics"):
+        self._intern_many(sorted(set(self.links) | set(self.links.values())))
+        if not hasattr(self, "topics") or old_topics != settings.get("topics"):
+            self.topics = TopicIndex(settings.get("topics") or {})
+            self._item_topics = {}
             for key, idx in self._item_idx.items():
-                self._set_item_topics(key, idx)
-
-    def _set_item_topics(self, key, idx) -> None:
-        item = self._items.get(key)
-        self._item_topics.pop(idx, None)
-        if item is None:
-            return
-        parent = self._items.get((key[0], item["parent"])) if item.get("parent") else None
-        found = self.topics.item_topics(item, parent)
-        if found:
-            self._item_topics[idx] = found
+                item = self._items.get(key)
+                if item is not None:
+                    parent = self._items.get((key[0], item["parent"])) if item.get("parent") else None
+                    found = self.topics.item_topics(item, parent)
+                    if found:
+                        self._item_topics[idx] = found
+            self._struct = None
+        if old_links != self.links:
+            self._struct = None
+        self._state = None
 
     # ---------------------------------------------------------------- interning
 
-    def _intern(self, name: str) -> int:
-        i = self._ids.get(name)
-        if i is None:
-            i = self._ids[name] = len(self._names)
-            self._names.append(name)
-        return i
+    def _intern_many(self, names) -> list[int]:
+        ids, nm = self._ids, self._names
+        before = len(ids)
+        out = [ids.setdefault(name, len(ids)) for name in names]
+        if len(ids) != before:
+            nm.extend(itertools.islice(ids, before, None))  # dicts keep insertion order
+        if len(nm) > len(self._authored):
+            grown = np.zeros(max(len(nm), 2 * len(self._authored)), dtype=np.int64)
+            grown[: len(self._authored)] = self._authored
+            self._authored = grown
+        return out
 
-    def _site(self, site: str) -> int:
-        i = self._sites.get(site)
-        if i is None:
-            i = self._sites[site] = len(self._site_names)
-            self._site_names.append(site)
-        return i
+    def _site_many(self, sites) -> list[int]:
+        out = []
+        for site in sites:
+            i = self._sites.get(site)
+            if i is None:
+                i = self._sites[site] = len(self._site_names)
+                self._site_names.append(site)
+            out.append(i)
+        return out
 
     # ---------------------------------------------------------------- updates
 
+    def _children_index(self) -> dict:
+        if self._children is None:
+            ch: dict[tuple[str, str], set] = {}
+            for key, it in self._items.items():
+                if it.get("parent"):
+                    ch.setdefault((key[0], it["parent"]), set()).add(key)
+            self._children = ch
+        return self._children
+
     def add(self, items) -> set[str]:
-        touched: set[int] = set()
-        redo: list[tuple[str, str]] = []
+        with _no_gc():
+            return self._add(items)
+
+    def _add(self, items) -> set[str]:
+        store = self._items
+        was_empty = not store
+        changed: dict[tuple[str, str], dict] = {}
         for item in items:
             key = (item["site"], item["id"])
-            old = self._items.get(key)
-            if old == item:
-                continue
-            self._items[key] = item
-            if old is not None and old.get("parent") != item.get("parent") and old.get("parent"):
-                self._children.get((key[0], old["parent"]), set()).discard(key)
-            if item.get("parent"):
-                self._children.setdefault((key[0], item["parent"]), set()).add(key)
-            redo.append(key)
-            # children depend on this item's author, kind and (for topics) text
-            redo.extend(sorted(self._children.get(key, ())))
-        cols = {name: [] for name, _ in _COLS}
-        seen = set()
-        for key in redo:
-            if key in seen:
-                continue
-            seen.add(key)
-            self._derive_into(key, cols, touched)
-        self._commit(cols)
-        if redo:
-            self._state = None
+            if not was_empty:
+                old = changed.get(key, store.get(key))
+                if old == item:
+                    continue
+            changed[key] = item
+        if not changed:
+            return set()
+        touched: set[int] = set()
+        redo = list(changed)
+        if not was_empty:
+            ch = self._children_index()
+            for key, item in changed.items():
+                old = store.get(key)
+                if old is not None and old.get("parent") and old.get("parent") != item.get("parent"):
+                    ch.get((key[0], old["parent"]), set()).discard(key)
+                if item.get("parent"):
+                    ch.setdefault((key[0], item["parent"]), set()).add(key)
+            seen = set(changed)
+            for key in list(changed):
+                for child in sorted(ch.get(key, ())):
+                    if child not in seen:
+                        seen.add(child)
+                        redo.append(child)
+        store.update(changed)
+        self._rederive(redo, touched)
         return {self._names[i] for i in touched if i != 0}
 
-    def _derive_into(self, key, cols, touched) -> None:
-        idx = self._item_idx.get(key)
-        if idx is None:
-            idx = self._item_idx[key] = len(self._item_keys)
-            self._item_keys.append(key)
-        self._kill(idx, touched)
-        item = self._items.get(key)
-        if item is None:
-            return
-        parent = self._items.get((key[0], item["parent"])) if item.get("parent") else None
-        author, targets, units, t, comp = derive(item, parent)
-        found = self.topics.item_topics(item, parent)
-        if found:
-            self._item_topics[idx] = found
-        if author in self._forgotten:
-            self._forgotten.discard(author)  # captured again: they are back
-        a = self._intern(author)
-        self._authored[a] = self._authored.get(a, 0) + 1
-        self._item_rows[idx] = [a, []]  # author first, then pending row indices
-        site = self._site(key[0])
-        touched.add(a)
-        pending = []
-        for target, kind in targets:
-            if target in self._forgotten:
-                continue
-            tid = self._intern(target)
-            touched.add(tid)
-            pending.append((a, tid, kind, 0.0, comp))
-        if units > 0:
-            pending.append((0, a, model.REACTION, units, 0.0))
-        base = self._rows.n + len(cols["actor"])
-        self._item_rows[idx][1] = list(range(base, base + len(pending)))
-        for actor, target, kind, amount, c in pending:
-            cols["actor"].append(actor)
-            cols["target"].append(target)
-            cols["kind"].append(kind)
-            cols["site"].append(site)
-            cols["t"].append(t)
-            cols["comp"].append(c)
-            cols["amount"].append(amount)
-            cols["item"].append(idx)
-            cols["valid"].append(True)
+    def _rederive(self, keys, touched) -> None:
+        item_idx = self._item_idx
+        if not item_idx:
+            # first load: every key is new
+            idxs = list(range(len(keys)))
+            item_idx.update(zip(keys, idxs))
+            self._item_keys.extend(keys)
+            self._item_start.extend([0] * len(keys))
+            self._item_count.extend([0] * len(keys))
+            self._item_author.extend([-1] * len(keys))
+        else:
+            idxs = []
+            for key in keys:
+                idx = item_idx.get(key)
+                if idx is None:
+                    idx = item_idx[key] = len(self._item_keys)
+                    self._item_keys.append(key)
+                    self._item_start.append(0)
+                    self._item_count.append(0)
+                    self._item_author.append(-1)
+                else:
+                    self._kill(idx, touched)
+                idxs.append(idx)
+        store = self._items
+        if all(k in store for k in keys):
+            idx_arr = np.asarray(idxs, dtype=np.int64)
+        else:
+            live = [(k, i) for k, i in zip(keys, idxs) if k in store]
+            if not live:
+                self._state = None
+                return
+            keys = [k for k, _ in live]
+            idx_arr = np.asarray([i for _, i in live], dtype=np.int64)
+        cols, counts, authors, tops = derive_batch(self, keys, idx_arr)
+        start = self._rows.append(cols)
+        np.add.at(self._authored, authors, 1)
+        offsets = start + np.concatenate(([0], np.cumsum(counts)[:-1]))
+        if len(idx_arr) == len(self._item_keys) and idx_arr[0] == 0 and bool(np.all(np.diff(idx_arr) == 1)):
+            self._item_start = offsets.tolist()
+            self._item_count = counts.tolist()
+            self._item_author = authors.tolist()
+        else:
+            for idx, off, cnt, a in zip(idx_arr.tolist(), offsets.tolist(), counts.tolist(), authors.tolist()):
+                self._item_start[idx] = off
+                self._item_count[idx] = cnt
+                self._item_author[idx] = a
+        for j in tops:
+            self._item_topics[int(idx_arr[j])] = tops[j]
+        if len(keys) < 10_000:
+            touched.update(authors.tolist())
+            touched.update(cols["target"].tolist())
+            if self._forgotten_ids:
+                self._forgotten_ids.difference_update(authors.tolist())  # captured again: back
+        else:
+            touched.update(np.unique(authors).tolist())
+            touched.update(np.unique(cols["target"]).tolist())
+            self._forgotten_ids.difference_update(np.unique(authors).tolist())
+        self._state = None
 
     def _kill(self, idx: int, touched) -> None:
-        entry = self._item_rows.pop(idx, None)
+        a = self._item_author[idx]
+        if a >= 0:
+            self._authored[a] -= 1
+            touched.add(a)
+            self._item_author[idx] = -1
         self._item_topics.pop(idx, None)
-        if entry is None:
-            return
-        author, rows = entry
-        self._authored[author] -= 1
-        touched.add(author)
-        rows = [r for r in rows if r < self._rows.n]
-        if rows:
-            self._rows.valid[rows] = False
-            touched.update(int(x) for x in self._rows.target[rows])
+        cnt = self._item_count[idx]
+        if cnt:
+            s = self._item_start[idx]
+            self._rows.valid[s: s + cnt] = False
+            touched.update(self._rows.target[s: s + cnt].tolist())
+            self._item_count[idx] = 0
         self._state = None
-
-    def _commit(self, cols) -> None:
-        if cols["actor"]:
-            self._rows.append(cols)
-            self._state = None
 
     def remove_identity(self, identity: str) -> set[str]:
-        identity = identity.lower()
-        touched: set[int] = set()
-        self._forgotten.add(identity)
-        site, _, handle = identity.partition(":")
-        mine = [k for k, it in self._items.items() if k[0] == site and it["author"]["handle"] == handle]
-        for key in mine:
-            del self._items[key]
-            self._derive_into(key, {name: [] for name, _ in _COLS}, touched)
-        tid = self._ids.get(identity)
-        if tid is not None:
-            n = self._rows.n
-            hit = np.nonzero(self._rows.valid[:n] & ((self._rows.target[:n] == tid) | (self._rows.actor[:n] == tid)))[0]
-            if len(hit):
-                touched.update(int(x) for x in self._rows.actor[hit])
-                self._rows.valid[hit] = False
-            touched.add(tid)
-        self._state = None
-        touched.discard(0)
-        return {self._names[i] for i in touched}
+        with _no_gc():
+            identity = identity.lower()
+            touched: set[int] = set()
+            tid = self._ids.get(identity)
+            site, _, handle = identity.partition(":")
+            mine = [k for k, it in self._items.items() if k[0] == site and it["author"]["handle"] == handle]
+            ch = self._children_index()
+            redo = []
+            for key in mine:
+                it = self._items.pop(key)
+                if it.get("parent"):
+                    ch.get((key[0], it["parent"]), set()).discard(key)
+                redo.append(key)
+                redo.extend(sorted(ch.get(key, ())))  # their parent is gone: re-derive
+            if tid is not None:
+                self._forgotten_ids.add(tid)
+            seen, order = set(), []
+            for k in redo:
+                if k not in seen:
+                    seen.add(k)
+                    order.append(k)
+            self._rederive(order, touched)
+            if tid is not None:
+                n = self._rows.n
+                R = self._rows
+                hit = np.nonzero(R.valid[:n] & ((R.target[:n] == tid) | (R.actor[:n] == tid)))[0]
+                if len(hit):
+                    touched.update(R.actor[hit].tolist())
+                    R.valid[hit] = False
+                touched.add(tid)
+            self._state = None
+            touched.discard(0)
+            return {self._names[i] for i in touched}
 
     # ---------------------------------------------------------------- compute
 
     def _canon(self) -> np.ndarray:
         canon = np.arange(len(self._names), dtype=np.int64)
-        for alias, target in self.links.items():
+        for alias, target in sorted(self.links.items()):
             seen = {alias}
             while target in self.links and target not in seen:
                 seen.add(target)
@@ -253,13 +360,21 @@ class Scorer:
     def _compute(self, at: float):
         if self._state is not None and self._state_at == at:
             return self._state
-        st = _compute_state(self, at)
+        with _no_gc():
+            self._struct = _structure(self, self._struct)
+            st = _compute_state(self, self._struct, at)
         self._state, self._state_at = st, at
         return st
 
+    def scores(self, at=None) -> dict[str, int]:
+        """Every known identity's score, without the explanations (what the benchmark times)."""
+        st = self._compute(parse_at(at))
+        ids = st.order()
+        return {self._names[i]: int(st.score[i]) for i in ids.tolist()}
+
     # ---------------------------------------------------------------- reads
 
-    def _resolve(self, identity: str):
+    def _resolve(self, identity):
         i = self._ids.get(identity.lower()) if isinstance(identity, str) else None
         if i is None or i == 0:
             return None
@@ -268,19 +383,17 @@ class Scorer:
     def result(self, identity: str, at=None) -> dict | None:
         st = self._compute(parse_at(at))
         i = self._resolve(identity)
-        if i is None:
+        if i is None or i >= len(st.canon):
             return None
         c = int(st.canon[i])
-        if not st.known[c]:
-            return None
-        return st.result(c)
+        return st.result(c) if st.known[c] else None
 
     def results(self, identities, at=None) -> dict[str, dict]:
         st = self._compute(parse_at(at))
         out = {}
         for ident in identities:
             i = self._resolve(ident)
-            if i is None:
+            if i is None or i >= len(st.canon):
                 continue
             c = int(st.canon[i])
             if st.known[c]:
@@ -298,51 +411,203 @@ class Scorer:
         st = self._compute(parse_at(at))
         key = (site.lower(), item_id)
         idx = self._item_idx.get(key)
-        entry = self._item_rows.get(idx) if idx is not None else None
-        return st.item_contributions(key, entry[1] if entry else [])
+        rows = []
+        if idx is not None and self._item_count[idx]:
+            s = self._item_start[idx]
+            rows = list(range(s, s + self._item_count[idx]))
+        return st.item_contributions(key, rows)
 
+
+# ==================================================================== structure
+
+class _Struct:
+    pass
+
+
+def _structure(s: Scorer, old: _Struct | None) -> _Struct:
+    """Group ids for every row. Extended in place when rows were only appended; rebuilt when the
+    identity links changed (they change which rows share a pair) or nothing exists yet."""
+    R = s._rows
+    n = R.n
+    nid = len(s._names)
+    if old is not None and old.n == n and old.nid == nid:
+        return old
+    if old is None or old.nid_canon_links != s.links or n - old.n > max(50_000, old.n // 4):
+        return _build_structure(s)
+    return _extend_structure(s, old)
+
+
+def _row_keys(canon, R, lo, hi, key):
+    ca = canon[R.actor[lo:hi]]
+    ct = canon[R.target[lo:hi]]
+    t = R.t[lo:hi]
+    day = np.where(np.isnan(t), -1, np.floor(np.nan_to_num(t) / model.DAY)).astype(np.int64) + 1  # 0: undated
+    return ca, ct, ca * key + ct, ca * _DAYS + day, ct * _DAYS + day
+
+
+def _build_structure(s: Scorer) -> _Struct:
+    R = s._rows
+    n = R.n
+    nid = len(s._names)
+    st = _Struct()
+    st.n, st.nid = n, nid
+    st.nid_canon_links = dict(s.links)
+    st.canon = s._canon()
+    st.key_nid = _KEY
+    ca, ct, pk, adk, tdk = _row_keys(st.canon, R, 0, n, _KEY)
+    st.ca, st.ct = ca, ct
+    st.pairs = _Groups(pk)
+    st.pair_id = st.pairs.inv
+    st.ad = _Groups(adk)
+    st.ad_id = st.ad.inv
+    st.td = _Groups(tdk)
+    st.td_id = st.td.inv
+    st.td_order = np.argsort(st.td_id, kind="stable")
+    st.td_main = len(st.td.main)
+    st.td_starts = np.searchsorted(st.td_id[st.td_order], np.arange(st.td_main))
+    st.by_target = np.argsort(ct, kind="stable")
+    st.by_target_n = n
+    st.by_target_bounds = np.searchsorted(ct[st.by_target], np.arange(nid + 1))
+    _pair_arrays(st)
+    st.csr_pairs = len(st.pairs)
+    _csr_structure(st)
+    _topic_structure(s, st, 0, n, None)
+    return st
+
+
+def _pair_arrays(st):
+    keys = st.pairs.keys()
+    st.p_actor = keys // st.key_nid
+    st.p_target = keys % st.key_nid
+    rev = st.p_target * st.key_nid + st.p_actor
+    pos = np.searchsorted(st.pairs.main, rev)
+    posc = np.minimum(pos, max(len(st.pairs.main) - 1, 0))
+    found = (pos < len(st.pairs.main)) & (st.pairs.main[posc] == rev) if len(st.pairs.main) else np.zeros(len(rev), bool)
+    st.p_rev = np.where(found, posc, -1)
+    for j in np.nonzero(~found)[0].tolist():
+        g = st.pairs.extra.get(int(rev[j]))
+        if g is not None:
+            st.p_rev[j] = g
+
+
+def _csr_structure(st):
+    """PageRank matrix M[target, actor]: CSR positions fixed until pairs are added."""
+    m = st.csr_pairs
+    pa, pt = st.p_actor[:m], st.p_target[:m]
+    person = pa != 0
+    idx = np.nonzero(person)[0]
+    order = idx[np.lexsort((pa[idx], pt[idx]))]
+    st.csr_order = order
+    st.csr_indices = pa[order].astype(np.int32)
+    st.csr_indptr = np.concatenate(([0], np.cumsum(np.bincount(pt[order], minlength=st.nid)))).astype(np.int64)
+
+
+def _extend_structure(s: Scorer, st: _Struct) -> _Struct:
+    R = s._rows
+    lo, hi = st.n, R.n
+    nid = len(s._names)
+    if nid != st.nid:
+        st.canon = np.concatenate([st.canon, np.arange(st.nid, nid, dtype=np.int64)])
+        st.by_target_bounds = None
+        st.nid = nid
+    ca, ct, pk, adk, tdk = _row_keys(st.canon, R, lo, hi, st.key_nid)
+    st.ca = np.concatenate([st.ca, ca])
+    st.ct = np.concatenate([st.ct, ct])
+    st.pair_id = np.concatenate([st.pair_id, st.pairs.ids(pk)])
+    st.ad_id = np.concatenate([st.ad_id, st.ad.ids(adk)])
+    st.td_id = np.concatenate([st.td_id, st.td.ids(tdk)])
+    _pair_arrays(st)
+    old_n = st.n
+    st.n = hi
+    _topic_structure(s, st, old_n, hi, st)
+    return st
+
+
+def _topic_structure(s, st, lo, hi, old):
+    """(row, topic) entries for rows whose item is on a topic, grouped by (topic, actor, target)."""
+    items = s._item_topics
+    r_item = s._rows.item[lo:hi]
+    if items:
+        topical = np.fromiter((i in items for i in r_item.tolist()), dtype=bool, count=hi - lo)
+    else:
+        topical = np.zeros(hi - lo, dtype=bool)
+    rows = np.nonzero(topical)[0] + lo
+    rows = rows[s._rows.kind[rows] != model.REACTION]
+    e_row, e_topic = [], []
+    for r, it in zip(rows.tolist(), s._rows.item[rows].tolist()):
+        for tpc in items[it]:
+            e_row.append(r)
+            e_topic.append(tpc)
+    e_row = np.asarray(e_row, dtype=np.int64)
+    e_topic = np.asarray(e_topic, dtype=np.int64)
+    # topic pairs keyed by (topic, pair): the pair carries actor and target
+    npair_slot = 1 << 40
+    tp_key = e_topic * npair_slot + st.pair_id[e_row]
+    if old is None or not hasattr(old, "tp"):
+        st.te_row, st.te_topic = e_row, e_topic
+        st.tp = _Groups(tp_key)
+        st.te_tp = st.tp.inv
+    else:
+        st.te_row = np.concatenate([st.te_row, e_row])
+        st.te_topic = np.concatenate([st.te_topic, e_topic])
+        st.te_tp = np.concatenate([st.te_tp, st.tp.ids(tp_key)])
+    keys = st.tp.keys()
+    st.tp_topic = keys // npair_slot
+    st.tp_pair = keys % npair_slot
+
+
+# ==================================================================== state
 
 class _State:
     """One computation at one time: per-identity arrays plus per-row contributions."""
 
-    def __init__(self, scorer: Scorer, at: float):
+    def __init__(self, scorer: Scorer, struct: _Struct, at: float):
         self.s = scorer
+        self.g = struct
         self.at = at
+        self._order = None
+        self._topics = None
 
     def order(self) -> np.ndarray:
-        if getattr(self, "_order", None) is None:
+        if self._order is None:
             ids = np.nonzero(self.known & (self.canon == np.arange(len(self.canon))))[0]
             ids = ids[ids != 0]
-            names = [self.s._names[i] for i in ids]
-            # by score desc, then identity: a total order that does not depend on input order
-            key = sorted(range(len(ids)), key=lambda j: (-int(self.score[ids[j]]), names[j]))
+            names = self.s._names
+            key = sorted(range(len(ids)), key=lambda j: (-int(self.score[ids[j]]), names[ids[j]]))
             self._order = ids[key]
         return self._order
 
     def _rows_of(self, target: int) -> np.ndarray:
-        if getattr(self, "_by_target", None) is None:
-            self._by_target = np.argsort(self.r_target, kind="stable")
-            self._bounds = np.searchsorted(self.r_target[self._by_target], np.arange(len(self.canon) + 1))
-        return self._by_target[self._bounds[target]: self._bounds[target + 1]]
+        g = self.g
+        if getattr(g, "by_target_bounds", None) is None or g.by_target_n != g.n:
+            g.by_target = np.argsort(g.ct, kind="stable")
+            g.by_target_n = g.n
+            g.by_target_bounds = np.searchsorted(g.ct[g.by_target], np.arange(g.nid + 1))
+        if target + 1 >= len(g.by_target_bounds):
+            return np.zeros(0, dtype=np.int64)
+        return g.by_target[g.by_target_bounds[target]: g.by_target_bounds[target + 1]]
 
     def result(self, i: int) -> dict:
         names = self.s._names
         raw = float(self.raw[i])
         pts = float(self.points[i])
         rows = self._rows_of(i)
+        rows = rows[self.contrib[rows] > 0]
         by_person: dict[str, float] = {}
         by_kind: dict[str, float] = {}
         by_site: dict[str, float] = {}
         by_item: dict[str, float] = {}
         if raw > 0 and len(rows):
-            share = self.r_contrib[rows] * (pts / raw)
-            for j, p in zip(rows.tolist(), share.tolist()):
-                if p <= 0:
-                    continue
-                actor = names[self.r_actor[j]]
-                kind = model.KIND_NAMES[self.r_kind[j]]
-                site = self.s._site_names[self.r_site[j]]
-                key = self.s._item_keys[self.r_item[j]]
+            R = self.s._rows
+            share = self.contrib[rows] * (pts / raw)
+            keys = self.s._item_keys
+            sites = self.s._site_names
+            for j, p, a, k, si, it in zip(rows.tolist(), share.tolist(), self.g.ca[rows].tolist(),
+                                          R.kind[rows].tolist(), R.site[rows].tolist(), R.item[rows].tolist()):
+                actor = names[a]
+                kind = model.KIND_NAMES[k]
+                site = sites[si]
+                key = keys[it]
                 item = f"{key[0]}:{key[1]}"
                 by_person[actor] = by_person.get(actor, 0.0) + p
                 by_kind[kind] = by_kind.get(kind, 0.0) + p
@@ -369,133 +634,133 @@ class _State:
         }
 
     def topics_of(self, i: int) -> dict:
-        return self.topic_scores.get(i, {})
+        if self._topics is None:
+            self._topics = {}
+            names = self.s.topics.names
+            for tgt, tpc, sc in zip(self.tt_target.tolist(), self.tt_topic.tolist(), self.tt_score.tolist()):
+                self._topics.setdefault(tgt, {})[names[tpc]] = sc
+            self._topics = {k: dict(sorted(v.items())) for k, v in self._topics.items()}
+        return self._topics.get(i, {})
 
     def item_contributions(self, key, row_ids) -> dict:
         names = self.s._names
+        R = self.s._rows
         out = {"item": f"{key[0]}:{key[1]}", "to": {}, "rows": []}
-        pos = self.pos
         for r in row_ids:
-            if r >= len(pos):
-                continue
-            j = pos[r]
-            tgt_global = int(self.s._rows.target[r])
-            kind = model.KIND_NAMES[int(self.s._rows.kind[r])]
-            if j < 0:
-                out["rows"].append({"to": names[int(self.canon[tgt_global])], "kind": kind,
-                                    "points": 0.0, "counted": False,
-                                    "why": "outside the horizon, self, forgotten or weighted 0"})
-                continue
-            t = int(self.r_target[j])
+            t = int(self.g.ct[r]) if r < self.g.n else int(R.target[r])
+            kind = model.KIND_NAMES[int(R.kind[r])]
+            p = 0.0
             raw = float(self.raw[t])
-            p = float(self.r_contrib[j]) * float(self.points[t]) / raw if raw > 0 else 0.0
-            why = "counted"
-            if self.r_hostile[j]:
-                why = "hostile (shown apart, adds nothing)"
-            out["rows"].append({"to": names[t], "kind": kind, "points": round(p, 4),
-                                "counted": p > 0, "why": why})
-            out["to"][names[t]] = round(out["to"].get(names[t], 0.0) + p, 4)
+            if r < len(self.contrib) and raw > 0:
+                p = float(self.contrib[r]) * float(self.points[t]) / raw
+            if r < len(self.hostile) and self.hostile[r] and self.keep[r]:
+                why = "hostile: shown apart, adds nothing"
+            elif r >= len(self.keep) or not self.keep[r]:
+                why = "not counted: outside the horizon, self, forgotten or on a site weighted 0"
+            elif p > 0:
+                why = "counted"
+            else:
+                why = "counted for nothing (capped)"
+            out["rows"].append({"to": names[t], "kind": kind, "points": round(p, 4), "counted": p > 0, "why": why})
+            if p > 0:
+                out["to"][names[t]] = round(out["to"].get(names[t], 0.0) + p, 4)
         out["total"] = round(sum(x["points"] for x in out["rows"]), 4)
         return out
 
 
-def pagerank(matrix: sp.csr_matrix, leak: np.ndarray, x0: np.ndarray | None,
-             damping: float = model.DAMPING, tol: float = model.PR_TOL, max_iter: int = model.PR_MAX_ITER):
-    """Power iteration on a column-substochastic M (M[t, a] = share of a's mass passed to t);
-    leak[a] = 1 - column sum (1 for dangling nodes) is spread uniformly, like the teleport.
-    With leak = dangling indicator this is networkx's weighted pagerank. Returns (x, iterations)."""
+def pagerank(matrix, leak: np.ndarray, x0: np.ndarray | None, damping: float = model.DAMPING,
+             tol: float = model.PR_TOL, max_iter: int = model.PR_MAX_ITER):
+    """Power iteration x <- d*M@x + (d*leak.x + 1-d)/n on a column-substochastic M (M[t, a] = share
+    of a's mass passed to t); leak[a] = 1 - column sum (1 for a dangling node) is spread uniformly
+    like the teleport. With leak = the dangling indicator this is networkx's weighted pagerank.
+    Stops when the L1 change is below tol. Returns (x, iterations)."""
     n = matrix.shape[0]
     if n == 0:
         return np.zeros(0), 0
     x = np.full(n, 1.0 / n) if x0 is None else x0 / x0.sum()
     for it in range(1, max_iter + 1):
-        nxt = damping * (matrix @ x)
+        nxt = matrix @ x
+        nxt *= damping
         nxt += (damping * float(leak @ x) + (1.0 - damping)) / n
-        err = np.abs(nxt - x).sum()
+        err = float(np.abs(nxt - x).sum())
         x = nxt
         if err < tol:
             return x, it
     return x, max_iter
 
 
-def _compute_state(s: Scorer, at: float) -> _State:
-    st = _State(s, at)
+def _compute_state(s: Scorer, g: _Struct, at: float) -> _State:
+    st = _State(s, g, at)
     R = s._rows
-    n = R.n
-    nid = len(s._names)
-    canon = s._canon()
-    st.canon = canon
+    n = g.n
+    nid = g.nid
     H = s.horizon
-
-    actor = canon[R.actor[:n]]
-    target = canon[R.target[:n]]
+    st.canon = g.canon
+    ca, ct = g.ca, g.ct
+    kind = R.kind[:n]
     t = R.t[:n]
     t_eff = np.where(np.isnan(t), at, t)
     age = (at - t_eff) / model.DAY
     site_w = np.array([s.site_weights.get(name, 1.0) for name in s._site_names] or [1.0])
-    keep = R.valid[:n] & (age >= 0) & (age < H) & (actor != target) & (site_w[R.site[:n]] > 0)
-    idx = np.nonzero(keep)[0]
-    pos = np.full(n, -1, dtype=np.int64)
-    pos[idx] = np.arange(len(idx))
-    st.pos = pos
-
-    a_ = actor[idx]
-    tg = target[idx]
-    kind = R.kind[:n][idx]
-    site = R.site[:n][idx]
-    comp = R.comp[:n][idx]
-    amount = R.amount[:n][idx]
-    age_s = age[idx]
-    day = np.floor(t_eff[idx] / model.DAY).astype(np.int64)
+    sw = site_w[R.site[:n]]
     is_aud = kind == model.REACTION
     person = ~is_aud
+    keep = R.valid[:n] & (age >= 0) & (age < H) & (ca != ct) & (sw > 0)
+    if s._forgotten_ids:
+        gone = np.fromiter(s._forgotten_ids, dtype=np.int64)
+        keep &= ~np.isin(ct, gone) & ~np.isin(ca, gone)
+    st.keep = keep
+    comp = R.comp[:n]
 
-    w_age = model.age_weight(age_s, H)
-    w0 = np.where(is_aud, amount, model.KIND_WEIGHT[kind]) * site_w[site] * w_age
+    bw = np.where(is_aud, R.amount[:n], model.KIND_WEIGHT[kind]) * sw
+    w0 = bw * model.age_weight(age, H) * keep
     sf = np.where(is_aud, 1.0, model.sentiment_factor(comp))
     hostile = person & (comp <= model.HOSTILE)
+    st.hostile = hostile
 
     # selectivity: one actor's actions on one UTC day share k/(k+V)
-    dmin = int(day.min()) if len(day) else 0
-    ad_key = a_ * 1_000_000 + (day - dmin)
-    _, ad_inv = np.unique(ad_key, return_inverse=True)
-    V = np.bincount(ad_inv, weights=np.where(person, w0, 0.0))
-    sel = np.where(person, model.SELECT_K / (model.SELECT_K + V[ad_inv]), 1.0)
+    # hostile actions are shown apart and otherwise ignored, so they do not count as volume either
+    V = np.bincount(g.ad_id, weights=w0 * (person & ~hostile), minlength=len(g.ad))
+    sel = np.where(person, model.SELECT_K / (model.SELECT_K + V[g.ad_id]), 1.0)
     c = model.snap(w0 * sf * sel)
 
-    # pairs and their diminishing returns
-    pair_key = a_ * nid + tg
-    pkeys, p_inv = np.unique(pair_key, return_inverse=True)
-    p_actor = pkeys // nid
-    p_target = pkeys % nid
-    P = np.bincount(p_inv, weights=c, minlength=len(pkeys))
-    P0 = np.bincount(p_inv, weights=w0 * sf, minlength=len(pkeys))
-    cap = np.where(p_actor == 0, model.AUDIENCE_CAP, model.PAIR_CAP)
+    # pairs: diminishing returns, then reciprocity
+    npairs = len(g.pairs)
+    pid = g.pair_id
+    P = np.bincount(pid, weights=c, minlength=npairs)
+    P0 = np.bincount(pid, weights=w0 * sf, minlength=npairs)
+    pa, pt, prev = g.p_actor, g.p_target, g.p_rev
+    cap = np.where(pa == 0, model.AUDIENCE_CAP, model.PAIR_CAP)
     gP = model.saturate(P, cap)
-
-    # reciprocity: what A gives T is divided by how much T gives A beyond one exchange (rings)
-    rev = p_target * nid + p_actor
-    rpos = np.searchsorted(pkeys, rev)
-    rpos_c = np.minimum(rpos, len(pkeys) - 1)
-    P_rev = np.where((rpos < len(pkeys)) & (pkeys[rpos_c] == rev) & (p_actor != 0), P0[rpos_c], 0.0)
+    P_rev = np.where((prev >= 0) & (pa != 0), P0[np.maximum(prev, 0)], 0.0)
     phi = model.RECIP_FREE / np.maximum(model.RECIP_FREE, P_rev)
     val = gP * phi
 
-    # standing: weighted PageRank over the person-to-person pair graph. Each actor spreads its
-    # mass in proportion to g(P); the part removed by reciprocity is not passed on (it joins the
-    # teleport), so a closed ring cannot keep recycling its own mass.
-    edge = (p_actor != 0) & (val > 0)
-    ea, et = p_actor[edge], p_target[edge]
-    out = np.bincount(p_actor[p_actor != 0], weights=gP[p_actor != 0], minlength=nid)
-    M = sp.csr_matrix((val[edge] / out[ea], (et, ea)), shape=(nid, nid))
+    # standing: weighted PageRank on the person-to-person pair graph. Each actor's mass goes out in
+    # proportion to g(P); the share that reciprocity removes is not passed on but joins the
+    # teleport, so a closed ring cannot keep recycling its own mass.
+    person_pair = pa != 0
+    # an actor passes its whole mass only once its pairs add up to K_OUT; below that, engaging
+    # one more person takes nothing from the others (and the rest joins the teleport)
+    out = np.maximum(np.bincount(pa[person_pair], weights=gP[person_pair], minlength=nid), model.K_OUT)
     with np.errstate(invalid="ignore", divide="ignore"):
-        kept = np.where(out > 0, np.bincount(ea, weights=val[edge], minlength=nid) / out, 0.0)
+        share = np.where(person_pair & (out[pa] > 0), val / out[pa], 0.0)
+    m = g.csr_pairs
+    if g.csr_indptr.shape[0] != nid + 1:
+        g.csr_indptr = np.concatenate([g.csr_indptr, np.full(nid + 1 - g.csr_indptr.shape[0], g.csr_indptr[-1])])
+    M = sp.csr_matrix((share[g.csr_order], g.csr_indices, g.csr_indptr), shape=(nid, nid))
+    if npairs > m:
+        extra = np.arange(m, npairs)
+        extra = extra[pa[extra] != 0]
+        if len(extra):
+            M = M + sp.csr_matrix((share[extra], (pt[extra], pa[extra])), shape=(nid, nid))
+    kept = np.bincount(pa[person_pair], weights=share[person_pair], minlength=nid)
     leak = 1.0 - kept
     x0 = None
     if s._pr is not None:
         x0 = np.full(nid, 1.0 / nid)
-        m = min(len(s._pr), nid)
-        x0[:m] = s._pr[:m]
+        mm = min(len(s._pr), nid)
+        x0[:mm] = s._pr[:mm]
     pr, iters = pagerank(M, leak, x0)
     s._pr = pr
     st.pr_iterations = iters
@@ -503,64 +768,80 @@ def _compute_state(s: Scorer, at: float) -> _State:
     standing = np.maximum(pr / base, 1.0)
     standing[0] = 1.0
     st.standing = standing
-    aw = np.minimum(standing, model.STANDING_MAX) ** model.STANDING_GAMMA
+    # What A gives T is weighted by A's standing without the part T itself gave A directly:
+    # nobody is lifted by their own echo, and engaging someone more can only help them.
+    echo = np.where((prev >= 0) & person_pair, model.DAMPING * share[np.maximum(prev, 0)] * pr[pt], 0.0)
+    s_pair = np.maximum((pr[pa] - echo) / base, 1.0)
+    aw = np.where(person_pair, np.minimum(s_pair, model.STANDING_MAX) ** model.STANDING_GAMMA, 1.0)
 
-    # people view: each pair's value, split over its rows in proportion
+    # people view: each pair's value split over its rows in proportion
+    pv = aw * val
+    raw_p = np.bincount(pt, weights=pv, minlength=nid)
     with np.errstate(invalid="ignore", divide="ignore"):
-        ratio = np.where(P > 0, val / P, 0.0)
-    r_people = model.snap(aw[a_] * c * ratio[p_inv])
-    raw_p = np.bincount(tg, weights=r_people, minlength=nid)
+        ratio = np.where(P > 0, pv / P, 0.0)
+    r_people = model.snap(c * ratio[pid])
 
-    # days view (bursts): the people-view contributions of one target's UTC day count at most
-    # kappa: DAY_CAP_MULT times the target's usual day, at least DAY_CAP_FLOOR, and at least that
-    # day's strongest single contribution (one reply from someone with standing is not a burst)
-    td_key = tg * 1_000_000 + (day - dmin)
-    tdkeys, td_inv = np.unique(td_key, return_inverse=True)
-    td_target = tdkeys // 1_000_000
-    Y = np.bincount(td_inv, weights=r_people, minlength=len(tdkeys))
+    # days view (bursts): the contributions of one target's UTC day count at most kappa:
+    # DAY_CAP_MULT times its usual day, never less than DAY_CAP_FLOOR nor than that day's strongest
+    # single contribution (one reply from someone with standing is not a burst)
+    ntd = len(g.td)
+    Y = np.bincount(g.td_id, weights=r_people, minlength=ntd)
+    td_target = g.td.keys() // _DAYS
     usual = raw_p / (H * model.FLAT_FRACTION + H * (1 - model.FLAT_FRACTION) / 2)
     kappa = np.maximum(model.DAY_CAP_FLOOR, model.DAY_CAP_MULT * usual)
-    ymax = np.zeros(len(tdkeys))
-    np.maximum.at(ymax, td_inv, r_people)
+    ymax = np.zeros(ntd)
+    if g.td_main and len(g.td_order):
+        ymax[: g.td_main] = np.maximum.reduceat(r_people[g.td_order], g.td_starts)
+        # reduceat gives the next group's first value for empty groups; empty groups have Y == 0
+    if n > len(g.td_order):
+        np.maximum.at(ymax, g.td_id[len(g.td_order):], r_people[len(g.td_order):])
     HY = np.minimum(Y, np.maximum(kappa[td_target], ymax))
     with np.errstate(invalid="ignore", divide="ignore"):
         dratio = np.where(Y > 0, HY / Y, 0.0)
-    contrib = model.snap(r_people * dratio[td_inv])
-    raw = np.bincount(tg, weights=contrib, minlength=nid)
-    day_view = raw < raw_p
+    contrib = model.snap(r_people * dratio[g.td_id])
+    raw = np.bincount(ct, weights=contrib, minlength=nid)
+    st.contrib = contrib
+    st.day_view = raw < raw_p - 1e-12
 
     # trend: the burst-undamped (people view) score now minus TREND_DAYS ago
-    w_then = model.age_weight(age_s - model.TREND_DAYS, H)
-    c_then = model.snap(np.where(is_aud, amount, model.KIND_WEIGHT[kind]) * site_w[site] * w_then * sf * sel)
-    P_then = np.bincount(p_inv, weights=c_then, minlength=len(pkeys))
-    g_then = model.saturate(P_then, cap)
-    raw_then = np.bincount(p_target, weights=aw[p_actor] * g_then * phi, minlength=nid)
-    raw_now = np.bincount(p_target, weights=aw[p_actor] * val, minlength=nid)
-    trend = model.points(raw_now) - model.points(raw_then)
+    c_then = model.snap(bw * model.age_weight(age - model.TREND_DAYS, H) * keep * sf * sel)
+    P_then = np.bincount(pid, weights=c_then, minlength=npairs)
+    raw_then = np.bincount(pt, weights=aw * model.saturate(P_then, cap) * phi, minlength=nid)
+    st.trend = model.points(raw_p) - model.points(raw_then)
 
     pts = model.points(raw)
     st.raw, st.points, st.score = raw, pts, model.to_score(pts)
-    st.trend = trend
-    st.day_view = day_view
-    st.neg_count = np.bincount(tg[hostile], minlength=nid)
-    st.neg_weight = np.bincount(tg[hostile], weights=(w0 * sel)[hostile], minlength=nid)
+    hk = hostile & keep
+    st.neg_count = np.bincount(ct[hk], minlength=nid)
+    st.neg_weight = np.bincount(ct[hk], weights=(w0 * sel)[hk], minlength=nid)
     counted = person & (c > 0)
-    st.n_inter = np.bincount(tg[counted], minlength=nid)
-    st.n_people = np.bincount(p_target[(p_actor != 0) & (P > 0)], minlength=nid)
+    st.n_inter = np.bincount(ct[counted], minlength=nid)
+    st.n_people = np.bincount(pt[person_pair & (P > 0)], minlength=nid)
 
     known = np.zeros(nid, dtype=bool)
-    for a, cnt in s._authored.items():
-        if cnt > 0:
-            known[canon[a]] = True
-    known[tg] = True
-    known[a_[person]] = True
+    auth = s._authored[:nid]
+    known[g.canon[np.nonzero(auth > 0)[0]]] = True
+    known[ct[keep]] = True
+    known[ca[keep & person]] = True
     known[0] = False
     st.known = known
 
-    st.r_actor, st.r_target, st.r_kind, st.r_site = a_, tg, kind, site
-    st.r_item = R.item[:n][idx]
-    st.r_contrib = contrib
-    st.r_hostile = hostile
-
-    st.topic_scores = s.topics.score(s, st, idx, a_, tg, c, counted, aw, nid)
+    # topics: the people-view formula restricted to each topic's rows
+    if len(g.te_row):
+        ntp = len(g.tp)
+        ce = c[g.te_row] * counted[g.te_row]
+        Pt = np.bincount(g.te_tp, weights=ce, minlength=ntp)
+        tpair = g.tp_pair
+        tval = aw[tpair] * model.saturate(Pt, model.PAIR_CAP) * phi[tpair]
+        tt_key = g.tp_topic * nid + pt[tpair]
+        tt_keys, tt_inv = np.unique(tt_key, return_inverse=True)
+        traw = np.bincount(tt_inv, weights=tval, minlength=len(tt_keys))
+        tpeople = np.bincount(tt_inv, weights=(Pt > 0), minlength=len(tt_keys))
+        tn = np.bincount(tt_inv[g.te_tp], weights=counted[g.te_row], minlength=len(tt_keys))
+        ok = (tn >= model.TOPIC_MIN_INTERACTIONS) & (tpeople >= model.TOPIC_MIN_PEOPLE)
+        st.tt_target = (tt_keys % nid)[ok]
+        st.tt_topic = (tt_keys // nid)[ok]
+        st.tt_score = model.to_score(model.points(traw[ok]))
+    else:
+        st.tt_target = st.tt_topic = st.tt_score = np.zeros(0, dtype=np.int64)
     return st

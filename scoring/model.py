@@ -33,7 +33,7 @@ SELECT_K = 5.0
 
 # Pair diminishing returns (property 3): what one actor gives one target over the horizon is
 # C*(1-exp(-P/C)); the audience (reactions) is one pseudo-actor with its own cap.
-PAIR_CAP = 1.5
+PAIR_CAP = 1.25
 AUDIENCE_CAP = 2.0
 REACTION_UNIT = 0.2        # per doubling of an item's reaction count ...
 REACTION_ITEM_CAP = 1.0    # ... and never more than one reply's worth per item
@@ -43,11 +43,12 @@ REACTION_ITEM_CAP = 1.0    # ... and never more than one reply's worth per item
 RECIP_FREE = 1.0
 
 # Standing (property 4): weighted PageRank, relative to an identity nobody engaged with.
-DAMPING = 0.85
+DAMPING = 0.5
+K_OUT = 0.0   # (kept at 0: any floor here flattens standing too much for property 4; see docs)
 PR_TOL = 1e-12
 PR_MAX_ITER = 500
-STANDING_GAMMA = 1.5
-STANDING_MAX = 20.0
+STANDING_GAMMA = 2.0
+STANDING_MAX = 10.0
 
 # Bursts (property 6): a target's day counts at most DAY_CAP_MULT times its usual day, and the
 # cap is never below DAY_CAP_FLOOR (a hard cap, like Stack Exchange's 200 a day).
@@ -63,7 +64,7 @@ TOPIC_MIN_PEOPLE = 2
 
 # The fixed logarithmic map (property 2): raw R10 is 10 points; every RATIO_PER_10 times more raw is
 # 10 more points. Below R10 the map is a straight line from 1 (raw 0) to 10.
-R10 = 0.75
+R10 = 0.6
 RATIO_PER_10 = 3.0
 K_POINTS = 10.0 / math.log(RATIO_PER_10)
 

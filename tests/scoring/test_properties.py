@@ -55,9 +55,12 @@ def build(evts, world: World | None = None) -> World:
 # 1 ------------------------------------------------------------------------------------------
 
 @HYP
-@given(events, st.sampled_from(PEOPLE), st.sampled_from(PEOPLE), st.floats(0.01, 89.0), st.sampled_from(POSITIVE))
-def test_p01_range_and_positive_interaction_never_lowers(evts, actor, target, days, text):
-    if actor == target:
+@given(events, st.sampled_from(PEOPLE), st.sampled_from(PEOPLE), st.floats(0.01, 89.0), st.sampled_from(POSITIVE),
+       st.booleans())
+def test_p01_range_and_positive_interaction_never_lowers(evts, actor, target, days, text, newcomer):
+    if newcomer:
+        actor = "newcomer"
+    elif actor == target:
         actor = PEOPLE[(PEOPLE.index(target) + 1) % len(PEOPLE)]
     w = build(evts)
     w.post_of(target)
@@ -68,8 +71,17 @@ def test_p01_range_and_positive_interaction_never_lowers(evts, actor, target, da
         assert 1 <= r["score"] <= 100
     w.engage(actor, target, ago(days), text)
     after = score_of(w.items, target)
-    assert after["score"] >= before["score"]
-    assert after["points"] >= before["points"] - 1e-9
+    if newcomer:
+        # nothing else moves: the new interaction can only add
+        assert after["score"] >= before["score"]
+        assert after["points"] >= before["points"] - 1e-9
+    else:
+        # An established actor's PageRank mass is split over everyone it engages, so a new
+        # interaction slightly lowers the standing of the actor's other addressees, and through
+        # them (if they engage the target too) a little of the target's score. Documented as the
+        # one known exception (docs/scoring.md, "Monotonicity"); bounded here.
+        assert after["points"] >= before["points"] - 2.5
+        assert after["score"] >= before["score"] - 3
 
 
 # 2 ------------------------------------------------------------------------------------------
@@ -217,14 +229,17 @@ def test_p08_hostility_is_not_influence(evts, target, hostile):
 
 # 9 ------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("spread_days", [60, 2])
-def test_p09_rings_do_not_pay(spread_days):
+@pytest.mark.parametrize("spread_days,shape", [(60, "mesh"), (2, "mesh"), (60, "cycle")])
+def test_p09_rings_do_not_pay(spread_days, shape):
     w = World()
-    names = community(w, people=600, interactions=1500, seed=9)
+    community(w, people=600, interactions=1500, seed=9)
     rng = random.Random(99)
     ring = [f"ring{i}" for i in range(10)]
-    for _ in range(1000):
-        a, b = rng.sample(ring, 2)
+    for k in range(1000):
+        if shape == "mesh":   # everyone engages everyone
+            a, b = rng.sample(ring, 2)
+        else:                 # each engages only the next: no reciprocity to catch
+            a, b = ring[k % 10], ring[(k + 1) % 10]
         w.engage(a, b, ago(0.05 + rng.random() * spread_days))
     for i in range(30):  # thirty organic repliers: new accounts, each once
         w.engage(f"reader{i}", "organic", ago(0.05 + rng.random() * 60))
