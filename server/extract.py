@@ -185,10 +185,8 @@ def _compound_key(c: str):
                 i = _skip_group(c, i, ")")
         else:
             i += 1
-    for kind in ("id", "class", "attr", "tag"):
-        if kind in found:
-            return (kind, found[kind])
-    return None
+    keys = tuple((kind, found[kind]) for kind in ("id", "class", "attr", "tag") if kind in found)
+    return keys or None
 
 
 @lru_cache(maxsize=None)
@@ -202,11 +200,11 @@ def _keys(sel: str):
         compounds = [c for c in _split_top(part.strip(), " >+~") if c]
         if not compounds:
             return None
-        key = _compound_key(compounds[-1])
-        if key is None:
+        alternatives = _compound_key(compounds[-1])
+        if alternatives is None:
             return None
-        if key not in keys:
-            keys.append(key)
+        if alternatives not in keys:
+            keys.append(alternatives)
     return tuple(keys)
 
 
@@ -229,9 +227,10 @@ def _note_adapter(adapter: dict):
                         keys = _keys(v)
                     except Exception:  # noqa: BLE001 - a bad selector is reported when used
                         keys = None
-                    for kind, name in keys or ():
-                        if kind == "attr":
-                            _INDEXED_ATTRS.add(name)
+                    for alternatives in keys or ():
+                        for kind, name in alternatives:
+                            if kind == "attr":
+                                _INDEXED_ATTRS.add(name)
                 else:
                     walk(v)
         elif isinstance(o, list):
@@ -245,6 +244,8 @@ class _Index:
     def __init__(self, soup):
         from bisect import bisect_left, bisect_right
         self._bl, self._br = bisect_left, bisect_right
+        self.root = soup
+        self.matchers: dict[str, object] = {}
         self.pos: dict[int, int] = {}
         self.end: dict[int, int] = {}
         self.attrs = frozenset(_INDEXED_ATTRS)
@@ -309,19 +310,30 @@ class _Index:
         lo = self.pos.get(id(base))
         if lo is None:
             return None
-        for kind, name in keys:
-            if kind == "attr" and name not in self.attrs:
-                return None  # not indexed: the caller falls back to a plain select()
+        chosen = []
+        for alternatives in keys:
+            # Any key of the compound is required, so the shortest list is the best filter
+            # (`body[class*=x]`: the one body, not every element with a class).
+            best = None
+            for key in alternatives:
+                if key[0] == "attr" and key[1] not in self.attrs:
+                    continue  # not indexed
+                n = len(self.lists.get(key, ((), ()))[0])
+                if best is None or n < best[0]:
+                    best = (n, key)
+            if best is None:
+                return None  # nothing indexed: the caller falls back to a plain select()
+            chosen.append(best[1])
         hi = self.end_of(base)
         merged = []
-        for key in keys:
+        for key in chosen:
             got = self.lists.get(key)
             if not got:
                 continue
             positions, els = got
             a, b = self._bl(positions, lo + 1), self._br(positions, hi)
             merged.extend(zip(positions[a:b], els[a:b]))
-        if len(keys) > 1:
+        if len(chosen) > 1:
             merged.sort(key=lambda pe: pe[0])
             out, last = [], -1
             for p_, e in merged:
@@ -350,12 +362,32 @@ except ImportError:  # pragma: no cover - other soupsieve layouts
 
 
 def _matcher(pat, base):
-    if _CSSMatch is not None:
-        try:
-            return _CSSMatch(pat.selectors, base, pat.namespaces, pat.flags).match
-        except Exception:  # noqa: BLE001 - a different private API: use the public one
-            pass
-    return pat.match
+    """A match function for `pat` on base's document, made once per document and selector: the
+    tree does not change while we read it, so soupsieve's per-call caches stay valid."""
+    idx = _index_of(base)
+    m = idx.matchers.get(pat.pattern)
+    if m is None:
+        m = pat.match
+        if _CSSMatch is not None:
+            try:
+                m = _CSSMatch(pat.selectors, idx.root, pat.namespaces, pat.flags).match
+            except Exception:  # noqa: BLE001 - a different private API: use the public one
+                pass
+        idx.matchers[pat.pattern] = m
+    return m
+
+
+def q_closest(sel: str, el):
+    """el or its nearest ancestor matching sel (soupsieve's closest())."""
+    if ":scope" in sel:
+        return _css(sel).closest(el)
+    match = _matcher(_css(sel), el)
+    cur = el
+    while isinstance(cur, Tag) and not isinstance(cur, BeautifulSoup):
+        if match(cur):
+            return cur
+        cur = cur.parent
+    return None
 
 
 def q_all(sel: str, base) -> list:
@@ -570,7 +602,7 @@ def _is_owned(el, ctx, env, rule) -> bool:
     # Where no item contains another (flat threads), anything inside an item is its own.
     if not env["nested"] and ctx is not env["doc"]:
         return True
-    owner = env["scope"].closest(el)
+    owner = q_closest(env["scope"], el)
     return owner is ctx or (owner is None and ctx is env["doc"])
 
 
@@ -814,7 +846,11 @@ def _scope_of(adapter):
     if post.get("root"):
         parts.append(post["root"])
     parts.extend(s["select"] for s in _as_list(adapter.get("items")) if s.get("select"))
-    return _css(", ".join(parts)) if parts else None
+    if not parts:
+        return None
+    scope = ", ".join(parts)
+    _css(scope)  # a bad selector fails here, before any item is read
+    return scope
 
 
 def _post_id_from_url(u):
@@ -909,11 +945,10 @@ def extract(doc, adapter: dict, url=None):
             else:
                 pending.append((it, el, p.get("of") or spec["select"]))
     for it, el, sel in pending:
-        pat = _css(sel)
         anc = _parent_el(el)
         found = None
         while anc is not None:
-            anc = pat.closest(anc)
+            anc = q_closest(sel, anc)
             if anc is None:
                 break
             aid = el_id.get(id(anc))
