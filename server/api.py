@@ -241,7 +241,9 @@ def people():
     offset = int_arg("offset", 0, 0, 10_000_000)
     s = services()
     with s.lock:
-        ranking = s.scorer.ranking()
+        # Unfiltered, only the page's people need their full results built.
+        filtered = bool(q or site or topic)
+        ranking = s.scorer.ranking(limit=None if filtered else offset + limit + 1)
         names = s.store.names()
     rows = []
     for r in ranking:
@@ -254,7 +256,10 @@ def people():
             continue
         rows.append(r)
     page = rows[offset:offset + limit]
-    return {"total": len(rows), "offset": offset, "limit": limit,
+    # Unfiltered, the count past this page is not computed: `total` is null and `more` says so.
+    more = len(rows) > offset + limit
+    total = len(rows) if filtered or not more else None
+    return {"total": total, "more": more, "offset": offset, "limit": limit,
             "people": [dict(summary(r, r["identity"]), name=names.get(r["identity"])) for r in page]}
 
 

@@ -59,9 +59,13 @@ def test_people_lists_ranks_and_filters(filled, auth):
     # Search finds display names too, not only handles.
     found = filled.get("/api/people?q=rydne", headers=auth).json["people"]
     assert [p["identity"] for p in found] == ["news.example:anna"]
-    assert filled.get("/api/people?q=zzzz", headers=auth).json == {"total": 0, "offset": 0, "limit": 50, "people": []}
+    assert filled.get("/api/people?q=zzzz", headers=auth).json == {"total": 0, "more": False, "offset": 0,
+                                                                  "limit": 50, "people": []}
     paged = filled.get("/api/people?limit=1&offset=1", headers=auth).json
     assert len(paged["people"]) == 1 and paged["people"][0]["identity"] == people[1]["identity"]
+    assert paged["more"] is (len(people) > 2)
+    last = filled.get(f"/api/people?limit=1&offset={len(people) - 1}", headers=auth).json
+    assert last["more"] is False and last["total"] == len(people)
 
 
 @pytest.mark.parametrize("query,field", [("limit=0", "limit"), ("limit=abc", "limit"), ("offset=-1", "offset"),
