@@ -103,6 +103,29 @@
     return pageTheme;
   }
 
+  // One constructed stylesheet shared by every badge root: parsing the same CSS once per badge
+  // is most of the cost of drawing a thousand of them. Where a content script cannot adopt
+  // sheets (older Firefox), each root gets its own <style>.
+  let sharedSheet = null;
+  try {
+    sharedSheet = new CSSStyleSheet();
+    sharedSheet.replaceSync(STYLE);
+  } catch (e) {
+    sharedSheet = null;
+  }
+
+  function styleRoot(root) {
+    if (sharedSheet) {
+      try {
+        root.adoptedStyleSheets = [sharedSheet];
+        return;
+      } catch (e) {
+        sharedSheet = null;
+      }
+    }
+    root.appendChild(el("style", STYLE));
+  }
+
   const settings = { server: null, style: "score" };
   let serial = 0;
 
@@ -118,40 +141,53 @@
     }
   }
 
+  // Badges whose card is open, so a rescoring redraws the cards someone is reading.
+  const openBadges = new Set();
+
+  // A badge draws its person: {identity, summary, state, version}. Updating a person is O(1)
+  // unless the pill itself changes (a new whole-number score or state); the card's content is
+  // built when it is opened or read, from whatever the person holds then. A person can appear
+  // hundreds of times on a page and be rescored after every capture.
   class Badge {
-    constructor(anchor, identity) {
-      this.identity = identity;
+    constructor(anchor, person) {
+      this.person = person;
+      this.identity = person.identity;
+      this.pillKey = undefined;
+      this.cardVersion = -1;
       this.host = document.createElement("span");
       const root = this.host.attachShadow({ mode: "closed" });
-      root.appendChild(el("style", STYLE));
+      styleRoot(root);
       const wrap = el("span", undefined, "wrap");
+      this.wrap = wrap;
       this.pill = el("span", "…", "badge");
       this.pill.tabIndex = 0;
       this.pill.setAttribute("role", "button");
       this.pill.setAttribute("aria-expanded", "false");
       this.pill.dataset.style = settings.style;
-      this.card = el("div", undefined, "card");
-      this.card.id = `card-${++serial}`;
-      this.card.hidden = true;
-      this.card.setAttribute("role", "dialog");
-      this.pill.setAttribute("aria-controls", this.card.id);
-      wrap.append(this.pill, this.card);
+      // The card element itself is made on first open: most badges are never opened.
+      this.card = null;
+      wrap.append(this.pill);
       root.append(wrap);
 
       let hideTimer = 0;
       const show = () => {
         clearTimeout(hideTimer);
-        if (this.card.hidden) {
-          this.card.dataset.theme = themeOf();
-          this.card.hidden = false;
+        const card = this.ensureCard();
+        if (card.hidden) {
+          this.renderCard();
+          card.dataset.theme = themeOf();
+          card.hidden = false;
+          openBadges.add(this);
           this.pill.setAttribute("aria-expanded", "true");
         }
       };
       const hide = () => {
         clearTimeout(hideTimer);
-        this.card.hidden = true;
+        if (this.card) this.card.hidden = true;
+        openBadges.delete(this);
         this.pill.setAttribute("aria-expanded", "false");
       };
+      this.hide = hide;
       // A short grace period lets the pointer travel from the pill onto the card's link.
       wrap.addEventListener("mouseenter", show);
       wrap.addEventListener("mouseleave", () => { hideTimer = setTimeout(hide, 200); });
@@ -159,44 +195,71 @@
       wrap.addEventListener("focusout", (ev) => {
         if (!ev.relatedTarget || !wrap.contains(ev.relatedTarget)) hide();
       });
-      this.pill.addEventListener("keydown", (ev) => {
-        if (ev.key === "Escape") hide();
-        else if (ev.key === "Enter" || ev.key === " ") {
+      wrap.addEventListener("keydown", (ev) => {
+        if (ev.key === "Escape") {
+          const inCard = this.card && this.card.contains(ev.target);
+          hide();
+          if (inCard) this.pill.focus();
+        } else if (ev.target === this.pill && (ev.key === "Enter" || ev.key === " ")) {
           ev.preventDefault();
-          if (this.card.hidden) show();
+          if (!this.card || this.card.hidden) show();
           else hide();
         }
       });
-      this.card.addEventListener("keydown", (ev) => {
-        if (ev.key === "Escape") {
-          hide();
-          this.pill.focus();
-        }
-      });
       anchor.after(this.host);
-      this.setState("pending", "Cloutlens: scoring…");
+      this.paint();
     }
 
-    setState(state, label) {
-      this.pill.dataset.state = state;
-      delete this.pill.dataset.band;
-      this.pill.textContent = state === "offline" || state === "queued" ? "–" : state === "unpaired" ? "?" : "…";
-      this.pill.setAttribute("aria-label", label);
-      this.card.replaceChildren(el("h3", this.identity), el("p", label));
-    }
-
-    show(summary) {
-      if (!summary) {
-        this.setState("pending", `Cloutlens: no score yet for ${this.identity}`);
+    // What the pill shows for the person now: a score, or a state with its label.
+    paint() {
+      const { summary, state } = this.person;
+      if (summary) {
+        const score = Number(summary.score) || 0;
+        if (this.pillKey === score) return;
+        this.pillKey = score;
+        this.pill.dataset.state = "scored";
+        this.pill.dataset.band = String(band(score));
+        this.pill.textContent = String(score);
+        this.pill.setAttribute("aria-label", `Cloutlens score ${score} of 100 for ${this.identity}. Press Enter for details.`);
         return;
       }
-      const score = Number(summary.score) || 0;
-      this.pill.dataset.state = "scored";
-      this.pill.dataset.band = String(band(score));
-      this.pill.textContent = String(score);
-      const trend = signed(summary.trend);
-      this.pill.setAttribute("aria-label", `Cloutlens score ${score} of 100 for ${this.identity}, trend ${trend}. Press Enter for details.`);
+      const [name, label] = state || (summary === null
+        ? ["pending", `Cloutlens: no score yet for ${this.identity}`] : ["pending", "Cloutlens: scoring…"]);
+      const key = `${name}\n${label}`;
+      if (this.pillKey === key) return;
+      this.pillKey = key;
+      this.pill.dataset.state = name;
+      delete this.pill.dataset.band;
+      this.pill.textContent = name === "offline" || name === "queued" ? "–" : name === "unpaired" ? "?" : "…";
+      this.pill.setAttribute("aria-label", label);
+    }
 
+    ensureCard() {
+      if (!this.card) {
+        this.card = el("div", undefined, "card");
+        this.card.id = `card-${++serial}`;
+        this.card.hidden = true;
+        this.card.setAttribute("role", "dialog");
+        this.pill.setAttribute("aria-controls", this.card.id);
+        this.wrap.append(this.card);
+      }
+      return this.card;
+    }
+
+    renderCard() {
+      this.ensureCard();
+      if (this.cardVersion === this.person.version) return;
+      this.cardVersion = this.person.version;
+      const { summary } = this.person;
+      if (summary) {
+        const score = Number(summary.score) || 0;
+        this.card.replaceChildren(...this.cardFor(summary, score, signed(summary.trend)));
+      } else {
+        this.card.replaceChildren(el("h3", this.identity), el("p", this.pill.getAttribute("aria-label")));
+      }
+    }
+
+    cardFor(summary, score, trend) {
       const parts = [el("h3", `${this.identity}: ${score} of 100`)];
       parts.push(el("p", `Trend ${trend} · ${summary.interactions || 0} interactions from ${summary.people || 0} people`));
 
@@ -237,7 +300,7 @@
         p.append(a);
         parts.push(p);
       }
-      this.card.replaceChildren(...parts);
+      return parts;
     }
 
     remove() {
@@ -245,6 +308,7 @@
     }
 
     read() {
+      this.renderCard();
       const sections = {};
       let current = "";
       for (const node of this.card.querySelectorAll("h3, h4, p, li")) {
@@ -262,10 +326,17 @@
     }
   }
 
-  // identity -> {summary, badges: Badge[]}: one annotation per person, however often they appear.
+  // identity -> person {identity, summary, state, version, badges}: one annotation per person,
+  // however often they appear.
   const people = new Map();
   // The hosts we inserted, so the content script's observers can ignore their own writes.
   const hosts = new WeakSet();
+
+  function changed(person) {
+    person.version += 1;
+    for (const b of person.badges) b.paint();
+    for (const b of openBadges) if (b.person === person) b.renderCard();
+  }
 
   globalThis.CloutlensBadges = {
     configure({ server, style } = {}) {
@@ -275,13 +346,11 @@
     attach(anchor, identity) {
       let person = people.get(identity);
       if (!person) {
-        person = { summary: undefined, state: null, badges: [] };
+        person = { identity, summary: undefined, state: null, key: undefined, version: 0, badges: [] };
         people.set(identity, person);
       }
-      const b = new Badge(anchor, identity);
+      const b = new Badge(anchor, person);
       hosts.add(b.host);
-      if (person.summary !== undefined) b.show(person.summary);
-      else if (person.state) b.setState(person.state[0], person.state[1]);
       person.badges.push(b);
       return b;
     },
@@ -291,23 +360,29 @@
     update(identity, summary) {
       const person = people.get(identity);
       if (!person) return;
+      // The score refresh asks for everyone again; most answers have not changed.
+      const key = JSON.stringify(summary);
+      if (person.state === null && key === person.key) return;
+      person.key = key;
       person.summary = summary;
       person.state = null;
-      for (const b of person.badges) b.show(summary);
+      changed(person);
     },
     setState(identities, state, label) {
       for (const id of identities) {
         const person = people.get(id);
         if (!person || person.summary) continue;
         person.state = [state, label];
-        for (const b of person.badges) b.setState(state, label);
+        person.key = undefined;
+        changed(person);
       }
     },
     setStateAll(state, label) {
       for (const person of people.values()) {
         person.summary = undefined;
         person.state = [state, label];
-        for (const b of person.badges) b.setState(state, label);
+        person.key = undefined;
+        changed(person);
       }
     },
     // Drops badges whose name left the page (single-page apps replace whole threads).
@@ -316,13 +391,24 @@
         person.badges = person.badges.filter((b) => b.host.isConnected);
         if (!person.badges.length) people.delete(id);
       }
+      for (const b of openBadges) if (!b.host.isConnected) openBadges.delete(b);
     },
     removeAll() {
       for (const person of people.values()) for (const b of person.badges) b.remove();
       people.clear();
+      openBadges.clear();
     },
     identities() {
       return [...people.keys()];
+    },
+    counts() {
+      let badges = 0;
+      let scored = 0;
+      for (const person of people.values()) {
+        badges += person.badges.length;
+        if (person.summary) scored += person.badges.length;
+      }
+      return { people: people.size, badges, scored };
     },
     read() {
       const out = [];

@@ -24,7 +24,7 @@
   const state = {
     enabled: false, capture: false, reason: "starting", host: location.hostname,
     adapter: null, items: 0, people: 0, queued: 0, error: null, url: pageKey(),
-    stats: { busyMs: 0, slices: 0, maxSliceMs: 0, captures: 0, commentsSeen: 0 },
+    stats: { busyMs: 0, slices: 0, maxSliceMs: 0, captures: 0, commentsSeen: 0, extractMs: 0, sendMs: 0, drawMs: 0 },
   };
 
   let adapters = null;
@@ -209,7 +209,16 @@
     const firstLd = !ldDone;
     ldDone = true;
     return {
-      querySelector: (sel) => document.querySelector(sel),
+      querySelector: (sel) => {
+        // "Is any comment inside another?" (the engine's test for flat threads, which lets it
+        // skip ownership checks) is answered for the slice, not by a scan of the whole page on
+        // every slice. The slice holds each comment's ancestors, so nesting shows in it.
+        if (sel.startsWith(":is(") && sel.includes(") :is(")) {
+          if (adapter.post && adapter.post.root) return document.documentElement;
+          return ordered.find((el) => el.parentElement && el.parentElement.closest(itemSelector)) || null;
+        }
+        return document.querySelector(sel);
+      },
       querySelectorAll: (sel) => {
         if (selects.has(sel)) return ordered.filter((el) => el.matches(sel));
         if (sel === LD_JSON && !firstLd) return [];
@@ -218,10 +227,14 @@
     };
   }
 
+  // Comments come into view a few at a time while the reader scrolls; waiting a moment gathers
+  // them into fuller slices, and each slice costs one extraction pass and one message.
+  const GATHER_MS = 120;
+
   function scheduleSlice() {
     if (sliceScheduled || !ready.length) return;
     sliceScheduled = true;
-    later(runSlice);
+    setTimeout(() => later(runSlice), ready.length >= SLICE ? 0 : GATHER_MS);
   }
 
   const runSlice = timed(() => {
@@ -240,8 +253,10 @@
   }
 
   function processBatch(batch) {
+    const t0 = performance.now();
     const view = needsWholeDocument ? document : sliceView(batch);
     const { capture, names } = Extract.extract(view, adapter, location.href);
+    state.stats.extractMs += performance.now() - t0;
     const fresh = capture.items.filter((it) => !sent.has(it.id));
     for (const it of fresh) sent.add(it.id);
     const anchors = [];
@@ -252,44 +267,54 @@
     }
     if (!fresh.length && !anchors.length) return;
     if (state.capture) state.items += fresh.length;
+    const t1 = performance.now();
     deliver({ v: capture.v, page: capture.page, items: fresh }, anchors);
+    state.stats.sendMs += performance.now() - t1;
+  }
+
+  function identitiesFor(anchors, site) {
+    return anchors.map((n) => {
+      const id = identityGuess(site, n.handle);
+      Badges.attach(n.element, id);
+      return id;
+    });
   }
 
   async function deliver(capture, anchors) {
-    const guess = (n) => identityGuess(capture.page.site, n.handle);
     if (!state.capture || !capture.items.length) {
       // View-only (or nothing new to store): ask for scores without sending anything.
-      const ids = anchors.map((n) => {
-        const id = guess(n);
-        Badges.attach(n.element, id);
-        return id;
-      });
+      const ids = identitiesFor(anchors, capture.page.site);
       if (ids.length) await fetchScores([...new Set(ids)]);
       return;
     }
-    let result;
+    state.stats.captures += 1;
+    let result = null;
+    let error = null;
     try {
-      state.stats.captures += 1;
       result = await send({ type: "capture", capture });
     } catch (e) {
+      error = e;
+    }
+    // Runs after an await, outside the slice that started it: timed on its own.
+    const t0 = performance.now();
+    timed(drawAfterCapture)(capture, anchors, result, error);
+    state.stats.drawMs += performance.now() - t0;
+  }
+
+  function drawAfterCapture(capture, anchors, result, error) {
+    if (error) {
       // Draw the badges anyway, so the user sees why there are no scores.
-      for (const n of anchors) Badges.attach(n.element, guess(n));
-      showError(e, anchors.map(guess));
+      showError(error, identitiesFor(anchors, capture.page.site));
       return;
     }
     if (result.queued) {
       state.queued = result.queue.captures;
-      const ids = anchors.map((n) => {
-        const id = guess(n);
-        Badges.attach(n.element, id);
-        return id;
-      });
-      Badges.setState(ids, "offline",
+      Badges.setState(identitiesFor(anchors, capture.page.site), "offline",
         `Cloutlens: the local server is not running; ${result.queue.items} captured items wait in the queue`);
       return;
     }
     state.error = null;
-    for (const n of anchors) Badges.attach(n.element, result.authors[n.itemId] || guess(n));
+    for (const n of anchors) Badges.attach(n.element, result.authors[n.itemId] || identityGuess(capture.page.site, n.handle));
     for (const [identity, summary] of Object.entries(result.scores)) Badges.update(identity, summary);
     state.people = Badges.identities().length;
     scheduleRefresh();
@@ -298,14 +323,23 @@
   async function fetchScores(ids) {
     for (let i = 0; i < ids.length; i += 400) {
       const chunk = ids.slice(i, i + 400);
+      let r = null;
+      let error = null;
       try {
-        const r = await send({ type: "scores", ids: chunk });
+        r = await send({ type: "scores", ids: chunk });
+      } catch (e) {
+        error = e;
+      }
+      const ok = timed(() => {
+        if (error) {
+          showError(error, chunk);
+          return false;
+        }
         for (const id of chunk) Badges.update(id, r.scores[id] || null);
         state.error = null;
-      } catch (e) {
-        showError(e, chunk);
-        return;
-      }
+        return true;
+      })();
+      if (!ok) return;
     }
     state.people = Badges.identities().length;
   }
@@ -314,10 +348,10 @@
   // once a burst of captures settles, every person on the page is asked for again, once.
   function scheduleRefresh() {
     clearTimeout(refreshTimer);
-    refreshTimer = setTimeout(() => {
+    refreshTimer = setTimeout(timed(() => {
       Badges.prune();
       fetchScores(Badges.identities());
-    }, REFRESH_DELAY);
+    }), REFRESH_DELAY);
   }
 
   function showError(e, ids) {
@@ -397,7 +431,8 @@
   chrome.runtime.onMessage.addListener((msg, sender, sendResponse) => {
     if (sender.id !== chrome.runtime.id || !msg) return false;
     if (msg.type === "page-state") {
-      sendResponse({ ...state, stats: { ...state.stats }, badges: Badges.read() });
+      // "light" skips reading every badge: a thousand of them make a slow answer.
+      sendResponse({ ...state, stats: { ...state.stats }, counts: Badges.counts(), badges: msg.light ? [] : Badges.read() });
     } else if (msg.type === "config-changed") {
       stop();
       start().then(() => sendResponse({ ...state }), (e) => {
