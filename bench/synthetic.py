@@ -41,16 +41,20 @@ def make_items(n_interactions: int, n_identities: int, seed: int = 7, now: float
                       "url": None, "reactions": {}, "mentions": []})
     last_comment_on_post = {}
     stamps = now - days_ago * 86400
+    at_text = [x + "Z" for x in np.datetime_as_string(stamps.astype("int64").astype("datetime64[s]")).tolist()]
+    post_at = iso(now - 100 * 86400)
+    on_post_l, actors_l, is_reply_l, mention_l, reacts_l, text_l = (
+        on_post.tolist(), actors.tolist(), is_reply.tolist(), mention.tolist(), reacts.tolist(), text_ix.tolist())
     for i in range(n_comments):
-        p = int(on_post[i])
+        p = on_post_l[i]
         parent = f"p{p}"
-        if is_reply[i] and p in last_comment_on_post:
+        if is_reply_l[i] and p in last_comment_on_post:
             parent = last_comment_on_post[p]
         cid = f"c{i}"
         last_comment_on_post[p] = cid
-        m = int(mention[i])
+        m = mention_l[i]
         items.append({"site": SITES[post_site[p]], "id": cid, "kind": "comment", "parent": parent,
-                      "author": authors[int(actors[i])], "at": iso(stamps[i]), "text": TEXTS[text_ix[i]],
-                      "url": None, "reactions": {"like": int(reacts[i])} if reacts[i] else {},
+                      "author": authors[actors_l[i]], "at": at_text[i], "text": TEXTS[text_l[i]],
+                      "url": None, "reactions": {"like": reacts_l[i]} if reacts_l[i] else {},
                       "mentions": [handles[m]] if m >= 0 else []})
     return items

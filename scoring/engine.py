@@ -13,6 +13,7 @@ from __future__ import annotations
 import gc
 import itertools
 import math
+import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
 
@@ -131,6 +132,7 @@ class Scorer:
         self._site_names: list[str] = []
         self._forgotten_ids: set[int] = set()
         self._rows = _Rows()
+        self._killed: list[np.ndarray] = []  # rows tombstoned since the last computation
         self._struct = None
         self._pr = None  # last PageRank vector by identity index: the warm start
         self._state = None
@@ -306,6 +308,7 @@ class Scorer:
         if cnt:
             s = self._item_start[idx]
             self._rows.valid[s: s + cnt] = False
+            self._killed.append(np.arange(s, s + cnt))
             touched.update(self._rows.target[s: s + cnt].tolist())
             self._item_count[idx] = 0
         self._state = None
@@ -340,6 +343,7 @@ class Scorer:
                 if len(hit):
                     touched.update(R.actor[hit].tolist())
                     R.valid[hit] = False
+                    self._killed.append(hit)
                 touched.add(tid)
             self._state = None
             touched.discard(0)
@@ -475,19 +479,36 @@ def _build_structure(s: Scorer) -> _Struct:
     return st
 
 
-def _pair_arrays(st):
+def _pair_arrays(st, first_new: int = 0):
+    """Actor, target and reverse pair of every pair; only pairs from first_new on are new."""
     keys = st.pairs.keys()
-    st.p_actor = keys // st.key_nid
-    st.p_target = keys % st.key_nid
-    rev = st.p_target * st.key_nid + st.p_actor
-    pos = np.searchsorted(st.pairs.main, rev)
-    posc = np.minimum(pos, max(len(st.pairs.main) - 1, 0))
-    found = (pos < len(st.pairs.main)) & (st.pairs.main[posc] == rev) if len(st.pairs.main) else np.zeros(len(rev), bool)
-    st.p_rev = np.where(found, posc, -1)
-    for j in np.nonzero(~found)[0].tolist():
-        g = st.pairs.extra.get(int(rev[j]))
-        if g is not None:
-            st.p_rev[j] = g
+    if first_new == 0:
+        st.p_actor = keys // st.key_nid
+        st.p_target = keys % st.key_nid
+        st.p_rev = _lookup(st.pairs, st.p_target * st.key_nid + st.p_actor)
+        return
+    new = keys[first_new:]
+    na, nt = new // st.key_nid, new % st.key_nid
+    st.p_actor = np.concatenate([st.p_actor, na])
+    st.p_target = np.concatenate([st.p_target, nt])
+    rev = _lookup(st.pairs, nt * st.key_nid + na)
+    st.p_rev = np.concatenate([st.p_rev, rev])
+    hit = rev >= 0
+    st.p_rev[rev[hit]] = np.arange(first_new, len(keys))[hit]  # their reverses now point back
+
+
+def _lookup(groups: _Groups, keys: np.ndarray) -> np.ndarray:
+    main = groups.main
+    pos = np.searchsorted(main, keys)
+    posc = np.minimum(pos, max(len(main) - 1, 0))
+    found = (pos < len(main)) & (main[posc] == keys) if len(main) else np.zeros(len(keys), bool)
+    out = np.where(found, posc, -1)
+    if groups.extra:
+        for j in np.nonzero(~found)[0].tolist():
+            g = groups.extra.get(int(keys[j]))
+            if g is not None:
+                out[j] = g
+    return out
 
 
 def _csr_structure(st):
@@ -513,10 +534,12 @@ def _extend_structure(s: Scorer, st: _Struct) -> _Struct:
     ca, ct, pk, adk, tdk = _row_keys(st.canon, R, lo, hi, st.key_nid)
     st.ca = np.concatenate([st.ca, ca])
     st.ct = np.concatenate([st.ct, ct])
+    npairs_before = len(st.pairs)
     st.pair_id = np.concatenate([st.pair_id, st.pairs.ids(pk)])
     st.ad_id = np.concatenate([st.ad_id, st.ad.ids(adk)])
     st.td_id = np.concatenate([st.td_id, st.td.ids(tdk)])
-    _pair_arrays(st)
+    if len(st.pairs) > npairs_before:
+        _pair_arrays(st, npairs_before)
     old_n = st.n
     st.n = hi
     _topic_structure(s, st, old_n, hi, st)
@@ -567,6 +590,12 @@ class _State:
         self.at = at
         self._order = None
         self._topics = None
+        self._lazy = None
+
+    def _ensure(self):
+        if self._lazy is not None:
+            lazy, self._lazy = self._lazy, None
+            lazy()
 
     def order(self) -> np.ndarray:
         if self._order is None:
@@ -588,6 +617,7 @@ class _State:
         return g.by_target[g.by_target_bounds[target]: g.by_target_bounds[target + 1]]
 
     def result(self, i: int) -> dict:
+        self._ensure()
         names = self.s._names
         raw = float(self.raw[i])
         pts = float(self.points[i])
@@ -674,12 +704,15 @@ def pagerank(matrix, leak: np.ndarray, x0: np.ndarray | None, damping: float = m
     of a's mass passed to t); leak[a] = 1 - column sum (1 for a dangling node) is spread uniformly
     like the teleport. With leak = the dangling indicator this is networkx's weighted pagerank.
     Stops when the L1 change is below tol. Returns (x, iterations)."""
-    n = matrix.shape[0]
+    mats = matrix if isinstance(matrix, (list, tuple)) else [matrix]
+    n = mats[0].shape[0]
     if n == 0:
         return np.zeros(0), 0
     x = np.full(n, 1.0 / n) if x0 is None else x0 / x0.sum()
     for it in range(1, max_iter + 1):
-        nxt = matrix @ x
+        nxt = mats[0] @ x
+        for extra in mats[1:]:
+            nxt += extra @ x
         nxt *= damping
         nxt += (damping * float(leak @ x) + (1.0 - damping)) / n
         err = float(np.abs(nxt - x).sum())
@@ -689,46 +722,123 @@ def pagerank(matrix, leak: np.ndarray, x0: np.ndarray | None, damping: float = m
     return x, max_iter
 
 
+class _Weights:
+    """Row and pair weights at one time that do not depend on standing (kind, site, age,
+    sentiment, selectivity, pair sums). Updated in place when rows are appended or tombstoned at
+    the same time: every summand is snapped to a 2**-32 grid, so an update by differences gives
+    bit for bit what a full pass gives."""
+
+
+def _row_base(s: Scorer, g: _Struct, at: float, lo: int, hi: int, site_w: np.ndarray):
+    R = s._rows
+    kind = R.kind[lo:hi]
+    t = R.t[lo:hi]
+    age = (at - np.where(np.isnan(t), at, t)) / model.DAY
+    sw = site_w[R.site[lo:hi]]
+    is_aud = kind == model.REACTION
+    ca, ct = g.ca[lo:hi], g.ct[lo:hi]
+    keep = R.valid[lo:hi] & (age >= 0) & (age < s.horizon) & (ca != ct) & (sw > 0)
+    if s._forgotten_ids:
+        gone = np.fromiter(s._forgotten_ids, dtype=np.int64)
+        keep &= ~np.isin(ct, gone) & ~np.isin(ca, gone)
+    comp = R.comp[lo:hi]
+    bw = np.where(is_aud, R.amount[lo:hi], model.KIND_WEIGHT[kind]) * sw
+    w0 = model.snap(bw * model.age_weight(age, s.horizon) * keep)
+    w_then = model.snap(bw * model.age_weight(age - model.TREND_DAYS, s.horizon) * keep)
+    sf = np.where(is_aud, 1.0, model.sentiment_factor(comp))
+    hostile = ~is_aud & (comp <= model.HOSTILE)
+    vol = np.where(is_aud | hostile, 0.0, w0)  # hostile actions are ignored, volume included
+    return keep, hostile, ~is_aud, w0, w_then, sf, vol
+
+
+def _weights(s: Scorer, g: _Struct, at: float) -> _Weights:
+    site_w = np.array([s.site_weights.get(name, 1.0) for name in s._site_names] or [1.0])
+    sig = (at, s.horizon, tuple(site_w.tolist()), frozenset(s._forgotten_ids))
+    W = getattr(g, "weights", None)
+    n = g.n
+    killed = np.concatenate(s._killed) if s._killed else np.zeros(0, dtype=np.int64)
+    s._killed = []
+    if W is None or W.sig != sig or W.n > n:
+        W = _Weights()
+        W.sig = sig
+        W.keep, W.hostile, W.person, W.w0, W.w_then, W.sf, W.vol = _row_base(s, g, at, 0, n, site_w)
+        W.V = np.bincount(g.ad_id, weights=W.vol, minlength=len(g.ad))
+        W.sel = np.where(W.person, model.SELECT_K / (model.SELECT_K + W.V[g.ad_id]), 1.0)
+        W.c = model.snap(W.w0 * W.sf * W.sel)
+        W.c_then = model.snap(W.w_then * W.sf * W.sel)
+        W.w0sf = model.snap(W.w0 * W.sf)
+        npairs = len(g.pairs)
+        W.P = np.bincount(g.pair_id, weights=W.c, minlength=npairs)
+        W.P0 = np.bincount(g.pair_id, weights=W.w0sf, minlength=npairs)
+        W.P_then = np.bincount(g.pair_id, weights=W.c_then, minlength=npairs)
+        W.n = n
+        g.weights = W
+        return W
+    lo = W.n
+    killed = killed[killed < lo]
+    if lo == n and not len(killed):
+        return W
+    parts = _row_base(s, g, at, lo, n, site_w)
+    for name, part in zip(("keep", "hostile", "person", "w0", "w_then", "sf", "vol"), parts):
+        setattr(W, name, np.concatenate([getattr(W, name), part]))
+    W.c = np.concatenate([W.c, np.zeros(n - lo)])
+    W.c_then = np.concatenate([W.c_then, np.zeros(n - lo)])
+    W.sel = np.concatenate([W.sel, np.ones(n - lo)])
+    old_w0sf = np.concatenate([W.w0sf, np.zeros(n - lo)])
+    if len(killed):
+        for name in ("keep",):
+            getattr(W, name)[killed] = False
+        for name in ("w0", "w_then", "vol"):
+            getattr(W, name)[killed] = 0.0
+    changed = np.concatenate([killed, np.arange(lo, n)])
+    W.w0sf = old_w0sf.copy()
+    W.w0sf[changed] = model.snap(W.w0[changed] * W.sf[changed])
+    groups = np.unique(g.ad_id[changed])
+    W.V = np.concatenate([W.V, np.zeros(len(g.ad) - len(W.V))])
+    rows = np.nonzero(np.isin(g.ad_id, groups))[0]
+    W.V[groups] = 0.0
+    np.add.at(W.V, g.ad_id[rows], W.vol[rows])
+    sel = np.where(W.person[rows], model.SELECT_K / (model.SELECT_K + W.V[g.ad_id[rows]]), 1.0)
+    c_new = model.snap(W.w0[rows] * W.sf[rows] * sel)
+    ct_new = model.snap(W.w_then[rows] * W.sf[rows] * sel)
+    npairs = len(g.pairs)
+    grow = npairs - len(W.P)
+    if grow:
+        W.P, W.P0, W.P_then = (np.concatenate([x, np.zeros(grow)]) for x in (W.P, W.P0, W.P_then))
+    pid = g.pair_id
+    W.P += np.bincount(pid[rows], weights=c_new - W.c[rows], minlength=npairs)
+    W.P_then += np.bincount(pid[rows], weights=ct_new - W.c_then[rows], minlength=npairs)
+    W.P0 += np.bincount(pid[changed], weights=W.w0sf[changed] - old_w0sf[changed], minlength=npairs)
+    W.sel[rows], W.c[rows], W.c_then[rows] = sel, c_new, ct_new
+    W.n = n
+    return W
+
+
+def _tick(st, label):
+    now = time.process_time()
+    st.timings[label] = round(now - st._t, 4)
+    st._t = now
+
+
 def _compute_state(s: Scorer, g: _Struct, at: float) -> _State:
     st = _State(s, g, at)
+    st.timings = {}
+    st._t = time.process_time()
     R = s._rows
     n = g.n
     nid = g.nid
     H = s.horizon
     st.canon = g.canon
     ca, ct = g.ca, g.ct
-    kind = R.kind[:n]
-    t = R.t[:n]
-    t_eff = np.where(np.isnan(t), at, t)
-    age = (at - t_eff) / model.DAY
-    site_w = np.array([s.site_weights.get(name, 1.0) for name in s._site_names] or [1.0])
-    sw = site_w[R.site[:n]]
-    is_aud = kind == model.REACTION
-    person = ~is_aud
-    keep = R.valid[:n] & (age >= 0) & (age < H) & (ca != ct) & (sw > 0)
-    if s._forgotten_ids:
-        gone = np.fromiter(s._forgotten_ids, dtype=np.int64)
-        keep &= ~np.isin(ct, gone) & ~np.isin(ca, gone)
-    st.keep = keep
-    comp = R.comp[:n]
+    W = _weights(s, g, at)
+    keep, hostile, person, w0, sf, sel, c = W.keep, W.hostile, W.person, W.w0, W.sf, W.sel, W.c
+    st.keep, st.hostile = keep, hostile
 
-    bw = np.where(is_aud, R.amount[:n], model.KIND_WEIGHT[kind]) * sw
-    w0 = bw * model.age_weight(age, H) * keep
-    sf = np.where(is_aud, 1.0, model.sentiment_factor(comp))
-    hostile = person & (comp <= model.HOSTILE)
-    st.hostile = hostile
-
-    # selectivity: one actor's actions on one UTC day share k/(k+V)
-    # hostile actions are shown apart and otherwise ignored, so they do not count as volume either
-    V = np.bincount(g.ad_id, weights=w0 * (person & ~hostile), minlength=len(g.ad))
-    sel = np.where(person, model.SELECT_K / (model.SELECT_K + V[g.ad_id]), 1.0)
-    c = model.snap(w0 * sf * sel)
-
+    _tick(st, 'pairs')
     # pairs: diminishing returns, then reciprocity
     npairs = len(g.pairs)
     pid = g.pair_id
-    P = np.bincount(pid, weights=c, minlength=npairs)
-    P0 = np.bincount(pid, weights=w0 * sf, minlength=npairs)
+    P, P0 = W.P, W.P0
     pa, pt, prev = g.p_actor, g.p_target, g.p_rev
     cap = np.where(pa == 0, model.AUDIENCE_CAP, model.PAIR_CAP)
     gP = model.saturate(P, cap)
@@ -736,6 +846,7 @@ def _compute_state(s: Scorer, g: _Struct, at: float) -> _State:
     phi = model.RECIP_FREE / np.maximum(model.RECIP_FREE, P_rev)
     val = gP * phi
 
+    _tick(st, 'standing')
     # standing: weighted PageRank on the person-to-person pair graph. Each actor's mass goes out in
     # proportion to g(P); the share that reciprocity removes is not passed on but joins the
     # teleport, so a closed ring cannot keep recycling its own mass.
@@ -748,12 +859,16 @@ def _compute_state(s: Scorer, g: _Struct, at: float) -> _State:
     m = g.csr_pairs
     if g.csr_indptr.shape[0] != nid + 1:
         g.csr_indptr = np.concatenate([g.csr_indptr, np.full(nid + 1 - g.csr_indptr.shape[0], g.csr_indptr[-1])])
-    M = sp.csr_matrix((share[g.csr_order], g.csr_indices, g.csr_indptr), shape=(nid, nid))
+    M = getattr(g, "M", None)
+    if M is None or M.shape[0] != nid:
+        M = g.M = sp.csr_matrix((share[g.csr_order], g.csr_indices, g.csr_indptr), shape=(nid, nid))
+    else:
+        M.data[:] = share[g.csr_order]  # same positions: no rebuild, no re-validation
     if npairs > m:
         extra = np.arange(m, npairs)
         extra = extra[pa[extra] != 0]
         if len(extra):
-            M = M + sp.csr_matrix((share[extra], (pt[extra], pa[extra])), shape=(nid, nid))
+            M = [M, sp.csr_matrix((share[extra], (pt[extra], pa[extra])), shape=(nid, nid))]
     kept = np.bincount(pa[person_pair], weights=share[person_pair], minlength=nid)
     leak = 1.0 - kept
     x0 = None
@@ -768,12 +883,14 @@ def _compute_state(s: Scorer, g: _Struct, at: float) -> _State:
     standing = np.maximum(pr / base, 1.0)
     standing[0] = 1.0
     st.standing = standing
+    _tick(st, 'What A gives T')
     # What A gives T is weighted by A's standing without the part T itself gave A directly:
     # nobody is lifted by their own echo, and engaging someone more can only help them.
     echo = np.where((prev >= 0) & person_pair, model.DAMPING * share[np.maximum(prev, 0)] * pr[pt], 0.0)
     s_pair = np.maximum((pr[pa] - echo) / base, 1.0)
     aw = np.where(person_pair, np.minimum(s_pair, model.STANDING_MAX) ** model.STANDING_GAMMA, 1.0)
 
+    _tick(st, 'people view')
     # people view: each pair's value split over its rows in proportion
     pv = aw * val
     raw_p = np.bincount(pt, weights=pv, minlength=nid)
@@ -781,6 +898,7 @@ def _compute_state(s: Scorer, g: _Struct, at: float) -> _State:
         ratio = np.where(P > 0, pv / P, 0.0)
     r_people = model.snap(c * ratio[pid])
 
+    _tick(st, 'days view (bursts)')
     # days view (bursts): the contributions of one target's UTC day count at most kappa:
     # DAY_CAP_MULT times its usual day, never less than DAY_CAP_FLOOR nor than that day's strongest
     # single contribution (one reply from someone with standing is not a burst)
@@ -803,12 +921,7 @@ def _compute_state(s: Scorer, g: _Struct, at: float) -> _State:
     st.contrib = contrib
     st.day_view = raw < raw_p - 1e-12
 
-    # trend: the burst-undamped (people view) score now minus TREND_DAYS ago
-    c_then = model.snap(bw * model.age_weight(age - model.TREND_DAYS, H) * keep * sf * sel)
-    P_then = np.bincount(pid, weights=c_then, minlength=npairs)
-    raw_then = np.bincount(pt, weights=aw * model.saturate(P_then, cap) * phi, minlength=nid)
-    st.trend = model.points(raw_p) - model.points(raw_then)
-
+    _tick(st, 'trend')
     pts = model.points(raw)
     st.raw, st.points, st.score = raw, pts, model.to_score(pts)
     hk = hostile & keep
@@ -826,22 +939,30 @@ def _compute_state(s: Scorer, g: _Struct, at: float) -> _State:
     known[0] = False
     st.known = known
 
-    # topics: the people-view formula restricted to each topic's rows
-    if len(g.te_row):
-        ntp = len(g.tp)
-        ce = c[g.te_row] * counted[g.te_row]
-        Pt = np.bincount(g.te_tp, weights=ce, minlength=ntp)
-        tpair = g.tp_pair
-        tval = aw[tpair] * model.saturate(Pt, model.PAIR_CAP) * phi[tpair]
-        tt_key = g.tp_topic * nid + pt[tpair]
-        tt_keys, tt_inv = np.unique(tt_key, return_inverse=True)
-        traw = np.bincount(tt_inv, weights=tval, minlength=len(tt_keys))
-        tpeople = np.bincount(tt_inv, weights=(Pt > 0), minlength=len(tt_keys))
-        tn = np.bincount(tt_inv[g.te_tp], weights=counted[g.te_row], minlength=len(tt_keys))
-        ok = (tn >= model.TOPIC_MIN_INTERACTIONS) & (tpeople >= model.TOPIC_MIN_PEOPLE)
-        st.tt_target = (tt_keys % nid)[ok]
-        st.tt_topic = (tt_keys // nid)[ok]
-        st.tt_score = model.to_score(model.points(traw[ok]))
-    else:
-        st.tt_target = st.tt_topic = st.tt_score = np.zeros(0, dtype=np.int64)
+    # trend and topics are only needed when a result is read: computed then, once per state
+    def extras():
+        # trend: the burst-undamped (people view) score now minus TREND_DAYS ago
+        raw_then = np.bincount(pt, weights=aw * model.saturate(W.P_then, cap) * phi, minlength=nid)
+        st.trend = model.points(raw_p) - model.points(raw_then)
+        # topics: the people-view formula restricted to each topic's rows
+        if len(g.te_row):
+            ntp = len(g.tp)
+            ce = c[g.te_row] * counted[g.te_row]
+            Pt = np.bincount(g.te_tp, weights=ce, minlength=ntp)
+            tpair = g.tp_pair
+            tval = aw[tpair] * model.saturate(Pt, model.PAIR_CAP) * phi[tpair]
+            tt_key = g.tp_topic * nid + pt[tpair]
+            tt_keys, tt_inv = np.unique(tt_key, return_inverse=True)
+            traw = np.bincount(tt_inv, weights=tval, minlength=len(tt_keys))
+            tpeople = np.bincount(tt_inv, weights=(Pt > 0), minlength=len(tt_keys))
+            tn = np.bincount(tt_inv[g.te_tp], weights=counted[g.te_row], minlength=len(tt_keys))
+            ok = (tn >= model.TOPIC_MIN_INTERACTIONS) & (tpeople >= model.TOPIC_MIN_PEOPLE)
+            st.tt_target = (tt_keys % nid)[ok]
+            st.tt_topic = (tt_keys // nid)[ok]
+            st.tt_score = model.to_score(model.points(traw[ok]))
+        else:
+            st.tt_target = st.tt_topic = st.tt_score = np.zeros(0, dtype=np.int64)
+
+    st._lazy = extras
+    _tick(st, 'end')
     return st

@@ -1,0 +1,193 @@
+"""Scoring benchmark: `python bench/bench_scoring.py [--sizes 10000,100000,1000000]`.
+
+For each size, in a fresh subprocess (so peak memory is that size's own):
+- full rescore from items: Scorer().add(items) then every score (wall and CPU time, peak RSS);
+- rescore from the stored interactions: groups rebuilt and PageRank from a cold start;
+- incremental update: one captured comment at a time, time until the scores are ready, and the
+  time of a results() call for the identities it touched; then the incremental scorer is compared
+  with a full recompute on the same items (scores equal, largest raw difference);
+- PageRank against networkx.pagerank on the same weighted graph (the scorer's pair graph), both at
+  the same tight tolerance (L1 change < 1e-10; networkx's own default stops early on large
+  graphs), networkx's graph build included, in the same run.
+Items are synthetic (bench/synthetic.py): power-law degrees, 100k identities at 1M interactions.
+"""
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+
+AT = 1_795_305_600.0  # 2026-11-22T00:00:00Z
+TOL = 1e-10
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def one_size(n: int, identities: int, with_nx: bool) -> dict:
+    import numpy as np
+    import scipy.sparse as sp
+
+    from scoring import Scorer
+    from scoring import model
+    from scoring.engine import pagerank
+    from synthetic import make_items
+
+    items = make_items(n, identities)
+    gc.collect()
+    base_rss = rss_mb()
+    out = {"interactions_target": n, "identities": identities, "items": len(items)}
+
+    w, c = time.perf_counter(), time.process_time()
+    s = Scorer()
+    s.add(items)
+    w_add, c_add = time.perf_counter() - w, time.process_time() - c
+    scores = s.scores(at=AT)
+    out["full_rescore_wall_s"] = round(time.perf_counter() - w, 3)
+    out["full_rescore_cpu_s"] = round(time.process_time() - c, 3)
+    out["derive_wall_s"] = round(w_add, 3)
+    out["derive_cpu_s"] = round(c_add, 3)
+    out["rows"] = int(s._rows.n)
+    out["pairs"] = int(len(s._struct.pairs))
+    out["scored_identities"] = len(scores)
+    out["peak_rss_mb"] = round(peak_mb(), 1)
+    out["rss_before_mb"] = round(base_rss, 1)
+    out["rss_after_mb"] = round(rss_mb(), 1)
+
+    # rescore from the stored interactions: rebuild groups, cold PageRank
+    s._struct, s._pr, s._state = None, None, None
+    w, c = time.perf_counter(), time.process_time()
+    st = s._compute(AT)
+    out["rescore_stored_wall_s"] = round(time.perf_counter() - w, 3)
+    out["rescore_stored_cpu_s"] = round(time.process_time() - c, 3)
+    out["pagerank_iterations_cold"] = st.pr_iterations
+
+    # incremental: one capture at a time
+    rng = np.random.default_rng(3)
+    posts = [it for it in items if it["kind"] == "post"]
+    times, cpus, reads, iters = [], [], [], []
+    new_items = []
+    for k in range(12):
+        post = posts[int(rng.integers(len(posts)))]
+        author = f"user{int(rng.integers(identities))}"
+        item = {"site": post["site"], "id": f"bench-new-{k}", "kind": "comment", "parent": post["id"],
+                "author": {"handle": author, "name": author, "url": None}, "at": "2026-11-21T12:00:00Z",
+                "text": "Great point, thanks!", "url": None, "reactions": {"like": 3}, "mentions": []}
+        new_items.append(item)
+        w, c = time.perf_counter(), time.process_time()
+        touched = s.add([item])
+        st = s._compute(AT)
+        times.append(time.perf_counter() - w)
+        cpus.append(time.process_time() - c)
+        iters.append(st.pr_iterations)
+        w = time.perf_counter()
+        s.results(sorted(touched), at=AT)
+        reads.append(time.perf_counter() - w)
+    steady = times[2:]  # the first updates also grow arrays and build lookups once
+    out["incremental_wall_ms_median"] = round(1000 * statistics.median(steady), 1)
+    out["incremental_wall_ms_max"] = round(1000 * max(steady), 1)
+    out["incremental_cpu_ms_median"] = round(1000 * statistics.median(cpus[2:]), 1)
+    out["incremental_first_wall_ms"] = round(1000 * times[0], 1)
+    out["incremental_pagerank_iterations"] = int(statistics.median(iters))
+    out["results_for_touched_ms_median"] = round(1000 * statistics.median(reads[2:]), 1)
+
+    inc = s.scores(at=AT)
+    inc_raw = s._compute(AT).raw.copy()
+    fresh = Scorer()
+    fresh.add(items + new_items)
+    full = fresh.scores(at=AT)
+    fst = fresh._compute(AT)
+    out["incremental_equals_full_scores"] = inc == full
+    common = {name: i for name, i in s._ids.items()}
+    diffs = [abs(inc_raw[i] - fst.raw[fresh._ids[name]]) for name, i in common.items()
+             if name in fresh._ids and i < len(inc_raw) and fresh._ids[name] < len(fst.raw)]
+    out["incremental_max_raw_diff"] = float(max(diffs)) if diffs else 0.0
+    del fresh, fst
+
+    # PageRank: ours against networkx on the same graph (the scorer's person-to-person pairs)
+    g = s._struct
+    W = g.weights
+    pa, pt = g.p_actor, g.p_target
+    gP = model.saturate(W.P, model.PAIR_CAP)
+    sel = (pa != 0) & (gP > 0)
+    ea, et, ew = pa[sel], pt[sel], gP[sel]
+    nid = len(s._names)
+    out["pagerank_nodes"] = nid
+    out["pagerank_edges"] = int(len(ea))
+    w = time.perf_counter()
+    outw = np.bincount(ea, weights=ew, minlength=nid)
+    M = sp.csr_matrix((ew / outw[ea], (et, ea)), shape=(nid, nid))
+    dangling = (outw == 0).astype(float)
+    ours, it = pagerank(M, dangling, None, damping=model.DAMPING, tol=TOL, max_iter=10_000)
+    out["pagerank_ours_s"] = round(time.perf_counter() - w, 4)
+    out["pagerank_ours_iterations"] = it
+    if with_nx:
+        import networkx as nx
+        w = time.perf_counter()
+        G = nx.DiGraph()
+        G.add_nodes_from(range(nid))
+        G.add_weighted_edges_from(zip(ea.tolist(), et.tolist(), ew.tolist()))
+        build = time.perf_counter() - w
+        # networkx stops when its L1 change < N * tol: the same L1 criterion as ours
+        pr = nx.pagerank(G, alpha=model.DAMPING, weight="weight", tol=TOL / nid, max_iter=10_000)
+        total = time.perf_counter() - w
+        theirs = np.array([pr[i] for i in range(nid)])
+        out["networkx_build_s"] = round(build, 3)
+        out["networkx_total_s"] = round(total, 3)
+        out["networkx_over_ours"] = round(total / max(out["pagerank_ours_s"], 1e-9), 1)
+        out["pagerank_max_abs_diff"] = float(np.abs(theirs - ours).max())
+    out["peak_rss_mb_end"] = round(peak_mb(), 1)
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="10000,100000,1000000")
+    ap.add_argument("--no-networkx", action="store_true")
+    ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.one:
+        n = args.one
+        print(json.dumps(one_size(n, max(1000, n // 10), not args.no_networkx)))
+        return
+    results = []
+    for n in [int(x) for x in args.sizes.split(",")]:
+        cmd = [sys.executable, __file__, "--one", str(n)] + (["--no-networkx"] if args.no_networkx else [])
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode != 0:
+            print(proc.stderr, file=sys.stderr)
+            raise SystemExit(proc.returncode)
+        res = json.loads(proc.stdout.strip().splitlines()[-1])
+        results.append(res)
+        print(json.dumps(res, indent=1), flush=True)
+    print("\n| interactions | identities | full rescore wall (cpu) | of which derivation | rescore stored | peak RSS |"
+          " incremental median (max) | networkx / ours |")
+    print("|---|---|---|---|---|---|---|---|")
+    for r in results:
+        print(f"| {r['rows']:,} | {r['identities']:,} | {r['full_rescore_wall_s']} s ({r['full_rescore_cpu_s']} s) |"
+              f" {r['derive_wall_s']} s | {r['rescore_stored_wall_s']} s | {r['peak_rss_mb']:.0f} MB |"
+              f" {r['incremental_wall_ms_median']} ms ({r['incremental_wall_ms_max']} ms) |"
+              f" {r.get('networkx_over_ours', 'n/a')}x |")
+
+
+if __name__ == "__main__":
+    main()

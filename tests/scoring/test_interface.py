@@ -1,0 +1,187 @@
+"""The Scorer's interface as the server and the CLI use it, the derivation rules, the CLI."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from scoring import Scorer, score_items
+from scoring.items import normalize_item
+from scoring.sentiment import compound, vader_compound
+
+from synth import NOW, SITE, World, ago, iso
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def ident(h, site=SITE):
+    return f"{site}:{h}"
+
+
+def test_interactions_are_derived_as_documented():
+    w = World()
+    post = w.post("martin", ago(10), "My Klout score")
+    c1 = w.comment("gini", post, ago(9), "Ha! @martin @belllindsay", mentions=["martin", "belllindsay"])
+    w.comment("belllindsay", c1, ago(8), "We'll save you")
+    w.comment("orphan", "not-stored-yet", ago(8), "replying to something we never saw")
+    w.comment("toplevel", None, ago(8), "a comment with no known parent")
+    s = Scorer()
+    s.add(w.items)
+    m = s.result(ident("martin"), at=NOW)
+    # gini's comment on martin's post that also mentions martin is one comment, not two
+    assert m["interactions"] == 1 and m["breakdown"]["by_kind"].keys() == {"comment"}
+    assert s.result(ident("gini"), at=NOW)["breakdown"]["by_kind"].keys() == {"reply"}
+    assert s.result(ident("belllindsay"), at=NOW)["breakdown"]["by_kind"].keys() == {"mention"}
+    assert s.result(ident("orphan"), at=NOW)["score"] == 1
+    assert s.result(ident("nobody"), at=NOW) is None
+    # the parent arrives later: the waiting reply now addresses its author
+    late = normalize_item({"id": "not-stored-yet", "kind": "comment", "parent": post,
+                           "author": {"handle": "late"}, "at": iso(ago(9)), "text": "x"}, SITE)
+    changed = s.add([late])
+    assert ident("late") in changed
+    assert s.result(ident("late"), at=NOW)["interactions"] == 1
+
+
+def test_upsert_identical_is_noop_and_changed_replaces():
+    w = World()
+    post = w.post("anna", ago(5), "A post")
+    w.comment("bob", post, ago(4), "Nice", reactions={"like": 2})
+    s = Scorer()
+    s.add(w.items)
+    before = s.result(ident("bob"), at=NOW)
+    assert s.add([dict(it) for it in w.items]) == set()
+    grown = dict(w.items[-1], reactions={"like": 200})
+    assert ident("bob") in s.add([grown])
+    after = s.result(ident("bob"), at=NOW)
+    assert after["raw"] > before["raw"]
+    fresh = Scorer()
+    fresh.add(w.items[:-1] + [grown])
+    assert fresh.result(ident("bob"), at=NOW)["raw"] == pytest.approx(after["raw"], rel=1e-9)
+
+
+def test_remove_identity_forgets_authored_and_addressed():
+    w = World()
+    for i in range(5):
+        w.engage(f"fan{i}", "target", ago(i + 1))
+        w.engage("target", f"fan{i}", ago(i + 1))
+    s = Scorer()
+    s.add(w.items)
+    assert s.result(ident("fan0"), at=NOW)["score"] > 1
+    affected = s.remove_identity(ident("target"))
+    assert ident("fan0") in affected
+    assert s.result(ident("target"), at=NOW) is None
+    assert s.result(ident("fan0"), at=NOW)["interactions"] == 0
+    assert all(r["identity"] != ident("target") for r in s.ranking(at=NOW))
+
+
+def test_settings_links_topics_and_ranking_order():
+    w = World()
+    for i in range(4):
+        w.engage(f"p{i}", "alias", ago(i + 1))
+    w.engage("x", "canon", ago(2), site="news.ycombinator.com")
+    s = Scorer()
+    s.add(w.items)
+    a = s.result(ident("alias"), at=NOW)["raw"]
+    s.set_settings({"links": {ident("alias"): "news.ycombinator.com:canon"}})
+    merged = s.result("news.ycombinator.com:canon", at=NOW)
+    assert merged["raw"] > a
+    assert s.result(ident("alias"), at=NOW)["identity"] == "news.ycombinator.com:canon"
+    ranking = s.ranking(at=NOW)
+    keys = [(-r["score"], r["identity"]) for r in ranking]
+    assert keys == sorted(keys)
+    assert len(s.ranking(at=NOW, limit=2)) == 2
+    assert set(s.results([ident("p0"), "nope:nobody"], at=NOW)) == {ident("p0")}
+
+
+def test_at_accepts_datetime_and_iso_string_and_defaults_to_now():
+    w = World()
+    w.engage("a", "b", ago(1))
+    s = Scorer()
+    s.add(w.items)
+    assert s.result(ident("b"), at=NOW) == s.result(ident("b"), at=iso(NOW))
+    assert s.result(ident("b"))["score"] >= 1  # now: the item is in the past either way
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(max_size=80) | st.sampled_from(["not good", "I hate this", ":)", "great!!", "no", "😀 ok"]))
+def test_sentiment_short_cut_agrees_with_vader(text):
+    assert compound(text) == vader_compound(text)
+
+
+# ------------------------------------------------------------------------------- CLI
+
+def write_jsonl(path: Path, lines: list) -> Path:
+    path.write_text("\n".join(x if isinstance(x, str) else json.dumps(x) for x in lines) + "\n")
+    return path
+
+
+def sample_lines():
+    lines = [{"site": SITE, "id": "post", "kind": "post", "parent": None, "author": {"handle": "Martin"},
+              "at": "2026-11-01T10:00:00Z", "text": "My #klout score"}]
+    for i in range(4):
+        lines.append({"site": SITE, "id": f"c{i}", "kind": "comment", "parent": "post",
+                      "author": {"handle": f"reader{i}"}, "at": f"2026-11-0{i + 2}T10:00:00Z", "text": "Great post!"})
+    return lines
+
+
+def test_cli_score_json_and_table(tmp_path):
+    from server.cli import main
+
+    f = write_jsonl(tmp_path / "items.jsonl", sample_lines())
+    res = CliRunner().invoke(main, ["score", str(f), "--at", "2026-11-22T00:00:00Z", "--json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.output)
+    assert [d["score"] for d in data] == sorted((d["score"] for d in data), reverse=True)
+    top = data[0]
+    assert top["identity"] == f"{SITE}:martin"
+    for key in ("identity", "score", "trend", "negative", "breakdown", "topics"):
+        assert key in top
+    assert 1 < top["score"] <= 100
+    assert top["topics"] == {"#klout": top["topics"]["#klout"]}  # 4 interactions, 4 people
+    table = CliRunner().invoke(main, ["score", str(f), "--at", "2026-11-22T00:00:00Z"])
+    assert table.exit_code == 0 and f"{SITE}:martin" in table.output and "score" in table.output
+
+
+def test_cli_reports_bad_lines_and_scores_the_rest(tmp_path):
+    from server.cli import main
+
+    lines = sample_lines()
+    lines.insert(2, "{not json")
+    lines.insert(3, {"site": SITE, "id": "bad", "kind": "comment", "author": {"name": "no handle"}})
+    lines.insert(4, {"id": "nosite", "kind": "post", "author": {"handle": "x"}})
+    f = write_jsonl(tmp_path / "items.jsonl", lines)
+    res = CliRunner().invoke(main, ["score", str(f), "--at", "2026-11-22T00:00:00Z", "--json"])
+    assert res.exit_code == 0
+    assert "line 3" in res.stderr and "JSON" in res.stderr
+    assert "line 4.author" in res.stderr and "handle" in res.stderr
+    assert "line 5.site" in res.stderr
+    data = json.loads(res.stdout)
+    assert data[0]["identity"] == f"{SITE}:martin" and data[0]["score"] > 1
+
+
+def test_cli_at_makes_results_reproducible_and_input_order_free(tmp_path):
+    from server.cli import main
+
+    lines = sample_lines()
+    f1 = write_jsonl(tmp_path / "a.jsonl", lines)
+    f2 = write_jsonl(tmp_path / "b.jsonl", list(reversed(lines)))
+    args = ["--at", "2026-11-22T00:00:00Z", "--json"]
+    r1 = CliRunner().invoke(main, ["score", str(f1)] + args).output
+    r2 = CliRunner().invoke(main, ["score", str(f2)] + args).output
+    assert r1 == r2
+    later = CliRunner().invoke(main, ["score", str(f1), "--at", "2027-06-01T00:00:00Z", "--json"]).output
+    assert json.loads(later)[0]["score"] == 1  # everything is past the 90-day horizon
+
+
+def test_cli_real_subprocess(tmp_path):
+    f = write_jsonl(tmp_path / "items.jsonl", sample_lines())
+    proc = subprocess.run([sys.executable, "-m", "server.cli", "score", str(f), "--at", "2026-11-22T00:00:00Z",
+                           "--json"], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)[0]["identity"] == f"{SITE}:martin"
