@@ -529,7 +529,6 @@ def _extend_structure(s: Scorer, st: _Struct) -> _Struct:
     nid = len(s._names)
     if nid != st.nid:
         st.canon = np.concatenate([st.canon, np.arange(st.nid, nid, dtype=np.int64)])
-        st.by_target_bounds = None
         st.nid = nid
     ca, ct, pk, adk, tdk = _row_keys(st.canon, R, lo, hi, st.key_nid)
     st.ca = np.concatenate([st.ca, ca])
@@ -608,13 +607,17 @@ class _State:
 
     def _rows_of(self, target: int) -> np.ndarray:
         g = self.g
-        if getattr(g, "by_target_bounds", None) is None or g.by_target_n != g.n:
+        if getattr(g, "by_target_bounds", None) is None or g.by_target_n > g.n:
             g.by_target = np.argsort(g.ct, kind="stable")
             g.by_target_n = g.n
             g.by_target_bounds = np.searchsorted(g.ct[g.by_target], np.arange(g.nid + 1))
-        if target + 1 >= len(g.by_target_bounds):
-            return np.zeros(0, dtype=np.int64)
-        return g.by_target[g.by_target_bounds[target]: g.by_target_bounds[target + 1]]
+        rows = np.zeros(0, dtype=np.int64)
+        if target + 1 < len(g.by_target_bounds):
+            rows = g.by_target[g.by_target_bounds[target]: g.by_target_bounds[target + 1]]
+        if g.by_target_n < g.n:  # rows appended since the sort: few, scanned directly
+            tail = g.by_target_n + np.nonzero(g.ct[g.by_target_n:] == target)[0]
+            rows = np.concatenate([rows, tail])
+        return rows
 
     def result(self, i: int) -> dict:
         self._ensure()
