@@ -19,7 +19,7 @@ The interface (the server, the CLI, the tests and the benchmark all use exactly 
         # forget: drops every item the identity authored and every interaction addressed to it
     s.set_settings(settings) -> None               # re-scores lazily on the next read
     s.result(identity, at=None) -> dict | None     # None if unknown; `at` a datetime or ISO string,
-                                                   # default now (UTC, floored to the minute)
+                                                   # default now (UTC, rounded up to the minute)
     s.results(identities, at=None) -> dict[str, dict]   # unknown ones omitted
     s.ranking(at=None, limit=None) -> list[dict]        # by score desc, ties by identity
     s.item_contributions(site, item_id, at=None) -> dict   # what one item gave, to whom

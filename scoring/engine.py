@@ -101,11 +101,12 @@ class _Groups:
 
 
 def parse_at(at) -> float:
-    """Epoch seconds. Default: now, floored to the minute, so repeated reads within a minute share
-    one computation (nothing in a 90-day model moves visibly within a minute)."""
+    """Epoch seconds. Default: now, rounded up to the next whole minute, so repeated reads within a
+    minute share one computation (nothing in a 90-day model moves visibly within a minute) and
+    an item captured a second ago is already in the past (property 14)."""
     if at is None:
         now = datetime.now(timezone.utc).timestamp()
-        return math.floor(now / 60.0) * 60.0
+        return math.ceil(now / 60.0) * 60.0
     if isinstance(at, str):
         at = datetime.fromisoformat(at.strip().replace("Z", "+00:00"))
     if isinstance(at, datetime):

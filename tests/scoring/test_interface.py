@@ -185,3 +185,15 @@ def test_cli_real_subprocess(tmp_path):
                            "--json"], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)[0]["identity"] == f"{SITE}:martin"
+
+
+def test_default_now_counts_a_capture_from_a_second_ago():
+    from datetime import datetime, timedelta, timezone
+
+    just_now = datetime.now(timezone.utc) - timedelta(seconds=1)
+    w = World()
+    post = w.post("host", just_now - timedelta(days=1))
+    w.comment("guest", post, just_now, "Great post")
+    s = Scorer()
+    s.add(w.items)
+    assert s.result(ident("host"))["interactions"] == 1
