@@ -22,7 +22,10 @@
   // An explicit whitespace class, because JS's \s and Python's \s differ; the Python twin uses
   // exactly this class.
   var WS = "[\\t\\n\\u000b\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff]";
-  var WS_RUN = new RegExp(WS + "+", "g");
+  // Runs that need rewriting: a lone plain space is left alone, so text with ordinary spacing
+  // comes back as the same string without a copy. The result is the same as WS+ -> " ".
+  var WS_NOT_SPACE = "[\\t\\n\\u000b\\f\\r\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff]";
+  var WS_RUN = new RegExp("(?: " + WS + "+|" + WS_NOT_SPACE + WS + "*)", "g");
   var WS_EDGE = new RegExp("^" + WS + "+|" + WS + "+$", "g");
   // Control characters and bidi overrides/isolates (which let a name display as something else).
   var CTRL = /[\u0000-\u0008\u000e-\u001f\u007f\u202a-\u202e\u2066-\u2069]/g;
@@ -119,6 +122,7 @@
   }
 
   function removeDots(path) {
+    if (path.indexOf("/.") < 0 && path[0] !== ".") return path;
     var segs = path.split("/");
     var out = [];
     for (var i = 0; i < segs.length; i++) {
@@ -394,12 +398,44 @@
     return out;
   }
 
+  // The first element a one-value rule reads: candidates() without the arrays.
+  function firstOwned(ctx, rule, env) {
+    if (rule.page) return ctx;
+    if (!rule.sel) return ctx === env.doc ? null : ctx;
+    var base = rule.doc ? env.doc : ctx;
+    var memo = env.memo;
+    if (memo.ctx !== base) {
+      memo.clear();
+      memo.ctx = base;
+    }
+    var first = memo.get(rule.sel);
+    if (first === undefined) {
+      first = base.querySelector(rule.sel);
+      memo.set(rule.sel, first);
+    }
+    if (!first) return null;
+    if (isOwned(first, ctx, env, rule)) return first;
+    var found = base.querySelectorAll(rule.sel);
+    for (var i = 0; i < found.length; i++) {
+      if (isOwned(found[i], ctx, env, rule)) return found[i];
+    }
+    return null;
+  }
+
   // First non-empty value of a rule or a list of alternative rules: {value, el} or null.
   function one(ctx, rules, env) {
     var list = asList(rules);
     for (var i = 0; i < list.length; i++) {
       var rule = list[i];
       if (rule.value !== undefined) return { value: rule.value, el: null };
+      if (!rule.all && !rule.last && !rule.scan) {
+        var el = firstOwned(ctx, rule, env);
+        if (el) {
+          var v1 = finishOne(rawValue(el, rule, env), rule, env);
+          if (v1 !== null) return { value: v1, el: el };
+        }
+        continue;
+      }
       var els = candidates(ctx, rule, env);
       for (var j = 0; j < els.length; j++) {
         var v = finishOne(rawValue(els[j], rule, env), rule, env);
