@@ -46,8 +46,8 @@ class Services:
         self.scorer = Scorer(settings=self.scorer_settings())
         self.scorer.add(store.all_items())
         # What start loaded lives as long as the server: keep the collector from rescanning it
-        # on every full collection (a pause that grows with the store).
-        gc.collect()
+        # on every full collection (a pause that grows with the store). No collect() first: it
+        # would scan all of it once, for nothing (items hold no cycles).
         gc.freeze()
 
     def scorer_settings(self) -> dict:
