@@ -48,12 +48,13 @@ class Report:
     people: set = field(default_factory=set)
     skipped: list = field(default_factory=list)  # (path, reason)
     adapters: dict = field(default_factory=dict)  # adapter name -> pages
+    exports: dict = field(default_factory=dict)  # "wxr" / "disqus" -> files
 
     def summary(self) -> dict:
         return {"files": self.files, "pages": self.pages, "items": self.items, "added": self.added,
                 "updated": self.updated, "people": len(self.people),
                 "skipped": [{"path": p, "reason": r} for p, r in self.skipped],
-                "adapters": dict(sorted(self.adapters.items()))}
+                "adapters": dict(sorted(self.adapters.items())), "exports": dict(sorted(self.exports.items()))}
 
 
 # ---- finding the sources
@@ -306,6 +307,8 @@ def import_paths(paths, store=None, url: str | None = None, progress=None, worke
             return
         if outcome.adapter:
             report.adapters[outcome.adapter] = report.adapters.get(outcome.adapter, 0) + 1
+        elif outcome.kind in ("wxr", "disqus"):
+            report.exports[outcome.kind] = report.exports.get(outcome.kind, 0) + 1
         for valid in outcome.captures:
             report.items += len(valid["items"])
             report.people.update(author_identity(i) for i in valid["items"])
@@ -438,6 +441,8 @@ def import_command(paths, data_dir, url, dry_run, workers, as_json):
         click.echo(f"{s['pages']} pages, {s['items']} items ({verb} {s['added']}, updated {s['updated']}), "
                    f"{s['people']} people, {len(s['skipped'])} skipped")
         if s["adapters"]:
-            click.echo("adapters: " + ", ".join(f"{k} {v}" for k, v in s["adapters"].items()))
+            click.echo("pages by adapter: " + ", ".join(f"{k} {v}" for k, v in s["adapters"].items()))
+        if s["exports"]:
+            click.echo("exports: " + ", ".join(f"{k} {v}" for k, v in s["exports"].items()))
         for sk in s["skipped"]:
             click.echo(f"  skipped {sk['path']}: {sk['reason']}")

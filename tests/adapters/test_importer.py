@@ -105,6 +105,7 @@ def test_import_corpus_twice_adds_nothing(store):
     assert store.count_items() == first.items
     assert first.summary()["adapters"] == {"github": 1, "hackernews": 1, "reddit": 1, "stackexchange": 1,
                                            "wordpress": 5}
+    assert first.summary()["exports"] == {"disqus": 1, "wxr": 2}
 
 
 def test_damaged_files_are_reported_and_skipped(tmp_path, store):
