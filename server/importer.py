@@ -198,8 +198,9 @@ def captures_from_disqus(data: bytes) -> list[dict]:
         if not (username or name) or not p.get(DSQ):
             continue
         parent = p.find("{*}parent")
-        it = {"id": f"post-{p.get(DSQ)}", "kind": "comment",
-              "parent": f"post-{parent.get(DSQ)}" if parent is not None and parent.get(DSQ) else thread["link"],
+        # ids are capped as the adapters cap them (256), so a long thread address stays the same id
+        it = {"id": f"post-{p.get(DSQ)}"[:256], "kind": "comment",
+              "parent": f"post-{parent.get(DSQ)}" if parent is not None and parent.get(DSQ) else thread["link"][:256],
               "author": {"handle": (username or name)[:100], "name": name or username},
               "text": _html_text(p.findtext("{*}message"))}
         if username:
