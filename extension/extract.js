@@ -504,7 +504,15 @@
     if (spec.mentions) {
       var seen = {};
       var ms = [];
-      var raw = every(ctx, spec.mentions, env);
+      var raw = [];
+      var mrules = asList(spec.mentions);
+      for (var r = 0; r < mrules.length; r++) {
+        var got = every(ctx, mrules[r], env);
+        // "@Tony" in text names a person by display name: resolved once every author is known
+        if (mrules[r].byName) {
+          if (got.length) env.byName.push([item, got]);
+        } else raw = raw.concat(got);
+      }
       for (var i = 0; i < raw.length && ms.length < MENTIONS_MAX; i++) {
         var h = cap(raw[i].replace(/^@/, ""), HANDLE_MAX);
         var key = h.toLowerCase();
@@ -520,6 +528,67 @@
     var badge = author.badge ? one(ctx, { sel: author.badge }, env) : null;
     var el = (badge && badge.el) || (nameR && nameR.el) || (handleR && handleR.el) || null;
     return { item: item, el: el };
+  }
+
+  // ---- mentions by display name (Stack Exchange's "@TonyM", a blog reply's "@Bebs")
+  var WS_ANY = new RegExp(WS, "g");
+  function cpLength(s) {
+    var n = 0;
+    for (var ch of s) n++; // eslint-disable-line no-unused-vars
+    return n;
+  }
+
+  function nameKey(s) {
+    return s.replace(WS_ANY, "").toLowerCase();
+  }
+
+  // A written name becomes the handle of the page author it names: the same name without spaces,
+  // or failing that the one author whose name starts with it (3+ letters). Anything else is
+  // dropped rather than guessed.
+  function resolveByName(items, pending) {
+    if (!pending.length) return;
+    var index = new Map();
+    var keys = [];
+    for (var i = 0; i < items.length; i++) {
+      var a = items[i].author;
+      var ks = [nameKey(a.name), nameKey(a.handle)];
+      for (var j = 0; j < 2; j++) {
+        if (ks[j] && !index.has(ks[j])) {
+          index.set(ks[j], a.handle);
+          keys.push(ks[j]);
+        }
+      }
+    }
+    for (var p = 0; p < pending.length; p++) {
+      var item = pending[p][0];
+      var vals = pending[p][1];
+      var ms = item.mentions ? item.mentions.slice() : [];
+      var seen = {};
+      for (var m = 0; m < ms.length; m++) seen[ms[m].toLowerCase()] = 1;
+      for (var v = 0; v < vals.length && ms.length < MENTIONS_MAX; v++) {
+        var k = nameKey(vals[v].replace(/^@/, ""));
+        var h = index.get(k);
+        if (h === undefined && cpLength(k) >= 3) {
+          var found = null;
+          for (var q = 0; q < keys.length; q++) {
+            if (keys[q].slice(0, k.length) === k) {
+              var hh = index.get(keys[q]);
+              if (found === null) found = hh;
+              else if (hh !== found) {
+                found = null;
+                break;
+              }
+            }
+          }
+          if (found !== null) h = found;
+        }
+        if (h !== undefined && !seen[h.toLowerCase()]) {
+          seen[h.toLowerCase()] = 1;
+          ms.push(h);
+        }
+      }
+      if (ms.length) item.mentions = ms;
+    }
   }
 
   function pageUrl(doc, url) {
@@ -564,7 +633,7 @@
       pu = rebuilt ? resolveUrl(String(rebuilt), null) : null;
     }
     var scope = scopeOf(adapter);
-    var env = { doc: doc, url: pu, scope: scope, memo: new Map(), nested: true };
+    var env = { doc: doc, url: pu, scope: scope, memo: new Map(), nested: true, byName: [] };
     env.memo.ctx = null;
     if (scope) {
       try {
@@ -659,6 +728,7 @@
       itm.parent = found || postId;
     }
     if (adapter.jsonld) jsonLd(doc, env, postId, add);
+    resolveByName(items, env.byName);
     for (var q = 0; q < items.length; q++) {
       if (items[q].kind === "post") items[q].parent = null;
       else if (items[q].parent === items[q].id) items[q].parent = postId;

@@ -776,7 +776,16 @@ def _build_item(ctx, spec, env, kind):
     if spec.get("mentions"):
         seen = set()
         ms = []
-        for raw in _every(ctx, spec["mentions"], env):
+        raws = []
+        for rule in _as_list(spec["mentions"]):
+            got = _every(ctx, rule, env)
+            # "@Tony" in text names a person by display name: resolved once every author is known
+            if rule.get("byName"):
+                if got:
+                    env["byName"].append((item, got))
+            else:
+                raws.extend(got)
+        for raw in raws:
             if len(ms) >= MENTIONS_MAX:
                 break
             h = re.sub(r"^@", "", raw)[:HANDLE_MAX]
@@ -790,6 +799,51 @@ def _build_item(ctx, spec, env, kind):
     badge = _one(ctx, {"sel": author["badge"]}, env) if author.get("badge") else None
     el = (badge and badge[1]) or (name_r and name_r[1]) or (handle_r and handle_r[1]) or None
     return item, el
+
+
+# ---- mentions by display name (Stack Exchange's "@TonyM", a blog reply's "@Bebs")
+_WS_ANY = re.compile(_WS)
+
+
+def _name_key(s: str) -> str:
+    return _WS_ANY.sub("", s).lower()
+
+
+def _resolve_by_name(items, pending):
+    """A written name becomes the handle of the page author it names: the same name without
+    spaces, or failing that the one author whose name starts with it (3+ letters). Anything else
+    is dropped rather than guessed."""
+    if not pending:
+        return
+    index: dict[str, str] = {}
+    for it in items:
+        a = it["author"]
+        for k in (_name_key(a["name"]), _name_key(a["handle"])):
+            if k and k not in index:
+                index[k] = a["handle"]
+    for item, vals in pending:
+        ms = list(item.get("mentions") or [])
+        seen = {m.lower() for m in ms}
+        for v in vals:
+            if len(ms) >= MENTIONS_MAX:
+                break
+            k = _name_key(re.sub(r"^@", "", v))
+            h = index.get(k)
+            if h is None and len(k) >= 3:
+                found = None
+                for kk, hh in index.items():
+                    if kk.startswith(k):
+                        if found is None:
+                            found = hh
+                        elif hh != found:
+                            found = None
+                            break
+                h = found
+            if h is not None and h.lower() not in seen:
+                seen.add(h.lower())
+                ms.append(h)
+        if ms:
+            item["mentions"] = ms
 
 
 def page_url(doc, url):
@@ -875,7 +929,7 @@ def extract(doc, adapter: dict, url=None):
         rebuilt = _val(doc, adapter["pageUrl"], {"doc": doc, "url": None, "scope": None, "memo": {}, "nested": True})
         pu = resolve_url(str(rebuilt), None) if rebuilt else None
     scope = _scope_of(adapter)
-    env = {"doc": doc, "url": pu, "scope": scope, "memo": {}, "nested": True}
+    env = {"doc": doc, "url": pu, "scope": scope, "memo": {}, "nested": True, "byName": []}
     if scope is not None:
         env["nested"] = _nested(doc, adapter)
     items: list[dict] = []
@@ -959,6 +1013,7 @@ def extract(doc, adapter: dict, url=None):
         it["parent"] = found or post_id
     if adapter.get("jsonld"):
         _json_ld(doc, env, post_id, add)
+    _resolve_by_name(items, env["byName"])
     for it in items:
         if it["kind"] == "post":
             it["parent"] = None

@@ -112,6 +112,10 @@ def test_stackexchange_question_page():
         assert a["author"]["handle"].isdigit()
     accepted = items["answer-10381"]
     assert accepted["author"]["name"] == "Earthliŋ" and accepted["reactions"] == {"votes": 22}
+    # "@TonyM" and "@user5105:" name commenters by display name; they resolve to their user ids
+    assert items["comment-133304"]["mentions"] == ["29246"]  # Tony M
+    assert items["comment-26522"]["mentions"] == ["5105"]  # user5105
+    assert sum(1 for i in capture["items"] if i.get("mentions")) == 3
     c = items["comment-26550"]
     assert c["author"]["name"] == "Vogel612" and c["reactions"] == {"votes": 1}
     assert c["text"].startswith("maybe ausgeraubt is a bad example")
