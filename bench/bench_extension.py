@@ -209,6 +209,8 @@ def run(p, pages_port, comments: int, step: int, excluded: bool) -> dict:
             "extract_ms": round(s["stats"]["extractMs"], 1),
             "send_ms": round(s["stats"]["sendMs"], 1),
             "draw_ms": round(s["stats"]["drawMs"], 1),
+            "by_callback": {k: f"{v['ms']:.0f} ms in {v['calls']} calls, longest {v['max']:.1f} ms"
+                            for k, v in sorted(s["stats"]["byName"].items(), key=lambda kv: -kv[1]["ms"])},
             "trace_content_wall_ms": cpu["wall_ms"],
             "trace_content_cpu_ms": cpu["cpu_ms"],
             "trace_content_cpu_ms_per_1000": round(cpu["cpu_ms"] / (comments / 1000), 1),

@@ -332,9 +332,19 @@
   // The hosts we inserted, so the content script's observers can ignore their own writes.
   const hosts = new WeakSet();
 
+  function pillKeyOf(person) {
+    if (person.summary) return Number(person.summary.score) || 0;
+    return person.state ? person.state.join("\n") : person.summary === null ? "none" : "pending";
+  }
+
   function changed(person) {
     person.version += 1;
-    for (const b of person.badges) b.paint();
+    // Rescorings mostly move points, not the whole score: then no badge of this person changes.
+    const key = pillKeyOf(person);
+    if (key !== person.painted) {
+      person.painted = key;
+      for (const b of person.badges) b.paint();
+    }
     for (const b of openBadges) if (b.person === person) b.renderCard();
   }
 

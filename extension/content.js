@@ -3,7 +3,7 @@
 // recognises the page's comment markup.
 //
 // Huge threads are the case to design for (Reddit Enhancement Suite's worst bugs were slowdowns):
-// - MutationObservers watch only the comment containers, for added nodes only;
+// - MutationObservers watch only comments and the lists holding them, for added children only;
 // - a WeakSet remembers every comment and name already handled, so nothing is processed twice;
 // - comments far off screen wait for an IntersectionObserver before any extraction;
 // - work runs in small slices between frames, and each slice sends one batched capture.
@@ -24,7 +24,7 @@
   const state = {
     enabled: false, capture: false, reason: "starting", host: location.hostname,
     adapter: null, items: 0, people: 0, queued: 0, error: null, url: pageKey(),
-    stats: { busyMs: 0, slices: 0, maxSliceMs: 0, captures: 0, commentsSeen: 0, extractMs: 0, sendMs: 0, drawMs: 0 },
+    stats: { busyMs: 0, slices: 0, maxSliceMs: 0, captures: 0, commentsSeen: 0, extractMs: 0, sendMs: 0, drawMs: 0, byName: {} },
   };
 
   let adapters = null;
@@ -37,10 +37,10 @@
   let ready = []; // comment elements near the screen, waiting for a slice
   let sliceScheduled = false;
   let ldDone = false;
-  let containerObserver = null;
+  let containerObserver = null; // childList only, on comments and the lists that hold them
   let lateObserver = null;
   let io = null;
-  const watched = new WeakSet(); // containers already observed
+  let watched = new WeakSet(); // elements already observed
   let refreshTimer = 0;
 
   function pageKey() {
@@ -49,7 +49,7 @@
 
   // Every callback this script runs goes through here, so the benchmark can read how much main
   // thread time the content script took, and one failing step never stops the others.
-  function timed(fn) {
+  function timed(fn, name = fn.name || "other") {
     return function (...args) {
       const t0 = performance.now();
       try {
@@ -60,6 +60,10 @@
       } finally {
         const dt = performance.now() - t0;
         state.stats.busyMs += dt;
+        const by = state.stats.byName[name] || (state.stats.byName[name] = { ms: 0, max: 0, calls: 0 });
+        by.ms += dt;
+        by.calls += 1;
+        if (dt > by.max) by.max = dt;
         if (dt > state.stats.maxSliceMs) state.stats.maxSliceMs = dt;
       }
     };
@@ -114,35 +118,33 @@
     processed.add(el);
     state.stats.commentsSeen += 1;
     io.observe(el);
+    // New comments arrive as children of a comment (a first reply, with its list) or of the
+    // list a comment sits in; a top-level list's parent sees new pages of comments. Only direct
+    // children are watched: a page rewriting text inside its comments ("5 minutes ago", every
+    // second, on thousands of comments) never wakes us.
+    watch(el);
+    const list = el.parentElement;
+    if (list) {
+      watch(list);
+      if (list.parentElement && list.parentElement !== document.documentElement && !list.closest(itemSelector)) {
+        watch(list.parentElement);
+      }
+    }
   }
 
-  // The nearest element that holds top-level comments; observing it (not the body) keeps
-  // unrelated page churn away from us.
-  function containerOf(el) {
-    let top = el;
-    for (let up = el.parentElement && el.parentElement.closest(itemSelector); up; up = up.parentElement && up.parentElement.closest(itemSelector)) top = up;
-    const c = top.parentElement || top;
-    return c.parentElement && c.parentElement !== document.documentElement ? c.parentElement : c;
-  }
-
-  function watch(container) {
-    if (watched.has(container)) return;
-    watched.add(container);
-    containerObserver.observe(container, { childList: true, subtree: true });
+  function watch(node) {
+    if (watched.has(node)) return;
+    watched.add(node);
+    containerObserver.observe(node, { childList: true });
   }
 
   function scan(root) {
     const found = root.querySelectorAll ? root.querySelectorAll(itemSelector) : [];
-    for (const el of found) {
-      if (!processed.has(el)) {
-        consider(el);
-        watch(containerOf(el));
-      }
-    }
+    for (const el of found) consider(el);
     return found.length;
   }
 
-  const onMutations = timed((records) => {
+  const onMutations = timed(function mutations(records) {
     checkNavigation();
     for (const r of records) {
       for (const node of r.addedNodes) {
@@ -153,7 +155,7 @@
     }
   });
 
-  const onIntersect = timed((entries) => {
+  const onIntersect = timed(function intersect(entries) {
     for (const e of entries) {
       if (!e.isIntersecting) continue;
       io.unobserve(e.target);
@@ -175,7 +177,7 @@
     let timer = 0;
     lateObserver = new MutationObserver(() => {
       if (timer) return;
-      timer = setTimeout(timed(() => {
+      timer = setTimeout(timed(function lateLook() {
         timer = 0;
         checkNavigation();
         if (tryStart()) stopLateWatch();
@@ -190,6 +192,28 @@
   }
 
   // ---- extraction, one slice at a time
+
+  // Page-level lookups (the post's author, id, title, time) ask the same questions on every
+  // slice, and a selector that matches nothing scans the whole page each time: on a thread of
+  // thousands of comments that is most of the work. Answers are kept for a burst of slices and
+  // dropped on navigation, after a quiet spell, or when a kept element has left the page.
+  let pageCache = new Map();
+  let pageCacheUsed = 0;
+  const PAGE_CACHE_MS = 3000;
+
+  function pageQuery(sel, all) {
+    const now = performance.now();
+    if (now - pageCacheUsed > PAGE_CACHE_MS) pageCache = new Map();
+    pageCacheUsed = now;
+    const key = (all ? "*" : "1") + sel;
+    let hit = pageCache.get(key);
+    const fresh = hit !== undefined && (all ? [...hit].every((e) => e.isConnected) : hit === null || hit.isConnected);
+    if (!fresh) {
+      hit = all ? document.querySelectorAll(sel) : document.querySelector(sel);
+      pageCache.set(key, hit);
+    }
+    return hit;
+  }
 
   // A view of the document in which the adapter's comment selectors match only this slice (and
   // the comments it replies to, so nesting still finds parents); everything else - the post,
@@ -217,12 +241,12 @@
           if (adapter.post && adapter.post.root) return document.documentElement;
           return ordered.find((el) => el.parentElement && el.parentElement.closest(itemSelector)) || null;
         }
-        return document.querySelector(sel);
+        return pageQuery(sel, false);
       },
       querySelectorAll: (sel) => {
         if (selects.has(sel)) return ordered.filter((el) => el.matches(sel));
         if (sel === LD_JSON && !firstLd) return [];
-        return document.querySelectorAll(sel);
+        return pageQuery(sel, true);
       },
     };
   }
@@ -237,7 +261,7 @@
     setTimeout(() => later(runSlice), ready.length >= SLICE ? 0 : GATHER_MS);
   }
 
-  const runSlice = timed(() => {
+  const runSlice = timed(function slice() {
     sliceScheduled = false;
     state.stats.slices += 1;
     checkNavigation();
@@ -297,7 +321,7 @@
     }
     // Runs after an await, outside the slice that started it: timed on its own.
     const t0 = performance.now();
-    timed(drawAfterCapture)(capture, anchors, result, error);
+    timed(drawAfterCapture, "draw")(capture, anchors, result, error);
     state.stats.drawMs += performance.now() - t0;
   }
 
@@ -330,7 +354,7 @@
       } catch (e) {
         error = e;
       }
-      const ok = timed(() => {
+      const ok = timed(function scores() {
         if (error) {
           showError(error, chunk);
           return false;
@@ -348,7 +372,7 @@
   // once a burst of captures settles, every person on the page is asked for again, once.
   function scheduleRefresh() {
     clearTimeout(refreshTimer);
-    refreshTimer = setTimeout(timed(() => {
+    refreshTimer = setTimeout(timed(function refresh() {
       Badges.prune();
       fetchScores(Badges.identities());
     }), REFRESH_DELAY);
@@ -389,6 +413,7 @@
     const key = pageKey();
     if (key === state.url) return;
     state.url = key;
+    pageCache = new Map();
     sent = new Set();
     ldDone = false;
     state.items = 0;
@@ -407,6 +432,7 @@
     state.adapter = null;
     ready = [];
     processed = new WeakSet();
+    watched = new WeakSet();
     sent = new Set();
     ldDone = false;
     state.items = 0;
