@@ -445,6 +445,18 @@
     return null;
   }
 
+  var allRules = new WeakMap();
+  function textValues(text, rule, env) {
+    var r = allRules.get(rule);
+    if (!r) {
+      r = Object.assign({}, rule, { all: true });
+      allRules.set(rule, r);
+    }
+    var vals = finish(text, r, env);
+    for (var i = 0; i < vals.length; i++) vals[i] = String(vals[i]);
+    return vals;
+  }
+
   // Every value of every rule (mentions).
   function every(ctx, rules, env) {
     var list = asList(rules);
@@ -507,7 +519,8 @@
       var raw = [];
       var mrules = asList(spec.mentions);
       for (var r = 0; r < mrules.length; r++) {
-        var got = every(ctx, mrules[r], env);
+        // from "text": the item's own text, already read, instead of another trip through the DOM
+        var got = mrules[r].from === "text" ? textValues(item.text, mrules[r], env) : every(ctx, mrules[r], env);
         // "@Tony" in text names a person by display name: resolved once every author is known
         if (mrules[r].byName) {
           if (got.length) env.byName.push([item, got]);

@@ -778,7 +778,11 @@ def _build_item(ctx, spec, env, kind):
         ms = []
         raws = []
         for rule in _as_list(spec["mentions"]):
-            got = _every(ctx, rule, env)
+            # from "text": the item's own text, already read, instead of another trip through the DOM
+            if rule.get("from") == "text":
+                got = [str(v) for v in _finish(item["text"], {**rule, "all": True}, env)]
+            else:
+                got = _every(ctx, rule, env)
             # "@Tony" in text names a person by display name: resolved once every author is known
             if rule.get("byName"):
                 if got:
