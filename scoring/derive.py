@@ -20,13 +20,39 @@ def epochs(ats: list) -> np.ndarray:
     dated = [i for i, a in enumerate(ats) if a]
     if not dated:
         return out
-    try:
-        arr = np.array([ats[i][:-1] if ats[i].endswith("Z") else ats[i] for i in dated], dtype="datetime64[s]")
-        out[dated] = arr.astype(np.int64).astype(np.float64)
-    except ValueError:
-        for i in dated:
-            out[i] = datetime.fromisoformat(ats[i].replace("Z", "+00:00")).timestamp()
+    texts = [ats[i] for i in dated]
+    fast = _canonical_epochs(texts)
+    if fast is not None:
+        out[dated] = fast
+        return out
+    for i in dated:
+        out[i] = datetime.fromisoformat(ats[i].replace("Z", "+00:00")).timestamp()
     return out
+
+
+def _canonical_epochs(texts: list):
+    """The stored form is always `YYYY-MM-DDTHH:MM:SSZ` (items.parse_time): read the digits with
+    numpy (days from the civil date, Howard Hinnant's algorithm). None if any text differs."""
+    try:
+        raw = np.array(texts, dtype="S20")
+    except (UnicodeEncodeError, ValueError):
+        return None
+    b = raw.view(np.uint8).reshape(len(texts), 20).astype(np.int64)
+    if not (np.all(b[:, 19] == ord("Z")) and np.all(b[:, 10] == ord("T")) and np.all(b[:, 4] == ord("-"))
+            and np.all(b[:, 7] == ord("-")) and np.all(b[:, 13] == ord(":")) and np.all(b[:, 16] == ord(":"))):
+        return None
+    d = b - ord("0")
+    num = lambda lo, hi: sum(d[:, k] * 10 ** (hi - 1 - k) for k in range(lo, hi))
+    y, m, day = num(0, 4), num(5, 7), num(8, 10)
+    hh, mm, ss = num(11, 13), num(14, 16), num(17, 19)
+    y = y - (m <= 2)
+    era = np.floor_divide(y, 400)
+    yoe = y - era * 400
+    mp = (m + 9) % 12
+    doy = (153 * mp + 2) // 5 + day - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    days = era * 146097 + doe - 719468
+    return (days * 86400 + hh * 3600 + mm * 60 + ss).astype(np.float64)
 
 
 def derive_batch(scorer, keys: list, item_idx: np.ndarray):
@@ -83,8 +109,8 @@ def derive_batch(scorer, keys: list, item_idx: np.ndarray):
     speaking = np.zeros(n, dtype=bool)
     speaking[r_item] = True
     comp_item = np.zeros(n)
-    for i in np.nonzero(speaking)[0].tolist():
-        comp_item[i] = compound(its[i].get("text"))
+    sp_idx = np.nonzero(speaking)[0]
+    comp_item[sp_idx] = [compound(its[i].get("text")) for i in sp_idx.tolist()]
 
     all_item = np.concatenate([r_item, a_item])
     order = np.argsort(all_item, kind="stable")
@@ -107,17 +133,9 @@ def derive_batch(scorer, keys: list, item_idx: np.ndarray):
     # topics: an item's own text, plus its parent's (cached by text; most texts have none)
     match = scorer.topics.match
     own = [match(it.get("text")) for it in its]
-    tops = {}
-    for i, (it, p) in enumerate(zip(its, parents)):
-        if p is None and it.get("parent"):
-            p = items.get((sites[i], it["parent"]))
-        found = own[i]
-        if p is not None:
-            more = match(p.get("text"))
-            if more:
-                found = found | more
-        if found:
-            tops[i] = tuple(sorted(found))
+    inherited = [match(p.get("text")) if p is not None else None for p in parents]
+    tops = {i: tuple(sorted(own[i] | inherited[i] if inherited[i] else own[i]))
+            for i in [i for i in range(n) if own[i] or inherited[i]]}
     return cols, counts, authors, tops
 
 

@@ -209,14 +209,15 @@ class Scorer:
     def _add(self, items) -> set[str]:
         store = self._items
         was_empty = not store
-        changed: dict[tuple[str, str], dict] = {}
-        for item in items:
-            key = (item["site"], item["id"])
-            if not was_empty:
-                old = changed.get(key, store.get(key))
-                if old == item:
+        if was_empty:
+            changed = {(item["site"], item["id"]): item for item in items}
+        else:
+            changed: dict[tuple[str, str], dict] = {}
+            for item in items:
+                key = (item["site"], item["id"])
+                if changed.get(key, store.get(key)) == item:
                     continue
-            changed[key] = item
+                changed[key] = item
         if not changed:
             return set()
         touched: set[int] = set()
@@ -241,7 +242,8 @@ class Scorer:
 
     def _rederive(self, keys, touched) -> None:
         item_idx = self._item_idx
-        if not item_idx:
+        first_load = not item_idx
+        if first_load:
             # first load: every key is new
             idxs = list(range(len(keys)))
             item_idx.update(zip(keys, idxs))
@@ -263,7 +265,7 @@ class Scorer:
                     self._kill(idx, touched)
                 idxs.append(idx)
         store = self._items
-        if all(k in store for k in keys):
+        if first_load or all(k in store for k in keys):
             idx_arr = np.asarray(idxs, dtype=np.int64)
         else:
             live = [(k, i) for k, i in zip(keys, idxs) if k in store]

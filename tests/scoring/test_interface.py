@@ -197,3 +197,17 @@ def test_default_now_counts_a_capture_from_a_second_ago():
     s = Scorer()
     s.add(w.items)
     assert s.result(ident("host"))["interactions"] == 1
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.datetimes(min_value=__import__("datetime").datetime(1990, 1, 1),
+                             max_value=__import__("datetime").datetime(2199, 12, 31)), min_size=1, max_size=5))
+def test_fast_timestamp_reader_agrees_with_fromisoformat(dts):
+    from datetime import timezone
+
+    from scoring.derive import epochs
+
+    texts = [d.replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ") for d in dts]
+    want = [d.replace(microsecond=0, tzinfo=timezone.utc).timestamp() for d in dts]
+    assert epochs(texts).tolist() == want
+    assert epochs([texts[0].replace("Z", "+00:00")]).tolist() == want[:1]  # other forms: slow path
