@@ -301,7 +301,11 @@ def person(identity):
 @api.delete("/people/<path:identity>")
 def forget(identity):
     ident = check_identity(identity, "identity")
-    return services().forget(ident)
+    s = services()
+    with s.lock:
+        if ident not in s.store.names() and s.scorer.result(ident) is None:
+            return error(404, "not_found", "nobody by that identity is stored", "identity")
+        return s.forget(ident)
 
 
 # -- links --------------------------------------------------------------------------

@@ -164,7 +164,7 @@ def document(server_url: str = "http://127.0.0.1:7317") -> dict:
                            errors=(400, 401, 403, 404)),
                 "delete": _op("Forget a person: their items, links and history are deleted, scores recomputed",
                               {"200": _json(obj)}, params=[_path("identity", IDENTITY)],
-                              errors=(400, 401, 403, 503, 507)),
+                              errors=(400, 401, 403, 404, 503, 507)),
             },
             "/api/links": {
                 "get": _op("Linked identities, alias -> canonical", {"200": _json(obj)}),

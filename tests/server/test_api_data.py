@@ -92,6 +92,7 @@ def test_person_has_score_items_history(filled, auth):
 
 def test_unknown_person_is_404_and_bad_identity_400(client, auth):
     assert client.get("/api/people/blog.example:ghost", headers=auth).status_code == 404
+    assert client.delete("/api/people/blog.example:ghost", headers=auth).status_code == 404
     r = client.get("/api/people/no-colon-here", headers=auth)
     assert r.status_code == 400 and r.json["field"] == "identity"
 
