@@ -69,7 +69,8 @@ async function pollPairing() {
 
 async function load() {
   const s = await ask({ type: "status" });
-  $("server").value = s.server;
+  // Do not overwrite an address the user started typing while this loaded.
+  if (!$("server").value) $("server").value = s.server;
   showPairState(s);
   if (s.pairing && !s.paired) {
     showCode(s.pairing);

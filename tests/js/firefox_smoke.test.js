@@ -51,15 +51,21 @@ function cloutlensServe(dataDir) {
   });
 }
 
-async function until(what, fn, timeout = 20000) {
+// Polls fn until it returns something truthy. A page still navigating (the extension page
+// replacing about:blank) throws for a moment; that counts as "not yet".
+async function until(what, fn, timeout = 30000) {
   const end = Date.now() + timeout;
-  let last;
+  let error = null;
   while (Date.now() < end) {
-    last = await fn();
-    if (last) return last;
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (e) {
+      error = e;
+    }
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new Error(`${what}: not reached`);
+  throw new Error(`${what}: not reached${error ? ` (last error: ${error.message.split("\n")[0]})` : ""}`);
 }
 
 const missing = !fs.existsSync(FIREFOX);
@@ -97,12 +103,14 @@ if (missing && process.env.CI) {
       // The extension page loads, but BiDi never reports the navigation as finished: start it and
       // wait for the page's own content instead.
       opts.goto(`${base}/options.html`, { timeout: 60000 }).catch(() => undefined);
-      await opts.waitForSelector("#server");
+      // The page fills in the current address once it has asked the background worker.
+      await until("options loaded", () => opts.$eval("#server", (e) => e.value !== ""));
       await opts.evaluate((url) => { document.getElementById("server").value = url; }, server.url);
       await opts.click("#server-form button[type=submit]");
       await until("server saved", () => opts.$eval("#server-msg", (e) => e.textContent.startsWith("Saved")));
       await opts.click("#pair-button");
-      const code = await until("pairing code", () => opts.$eval("#pair-code", (e) => !e.hidden && e.textContent));
+      const code = await until("pairing code", () => opts.$eval("#pair-code", (e) => !e.hidden && e.textContent))
+        .catch(async (e) => { throw new Error(`${e.message}; the page says: ${await opts.$eval("body", (b) => b.innerText)}`); });
 
       // The user approves the same code on the dashboard.
       const dash = await browser.newPage();
