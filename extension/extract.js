@@ -547,7 +547,13 @@
   var WS_ANY = new RegExp(WS, "g");
   function cpLength(s) {
     var n = 0;
-    for (var ch of s) n++; // eslint-disable-line no-unused-vars
+    var i = 0;
+    while (i < s.length) {
+      var c = s.charCodeAt(i);
+      // a high surrogate followed by a low one is one code point, as Python counts
+      i += c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00 ? 2 : 1;
+      n++;
+    }
     return n;
   }
 

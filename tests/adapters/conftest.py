@@ -1,5 +1,6 @@
-"""One Chromium per test session, for running extension/extract.js on the pages the Python
-engine reads."""
+"""One Chromium per test module, for running extension/extract.js on the pages the Python
+engine reads. (Not per session: Playwright's sync API allows one instance at a time in a thread,
+and other suites start their own.)"""
 from __future__ import annotations
 
 import os
@@ -9,7 +10,7 @@ import pytest
 from adapter_support import CHROMIUM, EXTRACT_JS
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium():
     if not os.path.exists(CHROMIUM):
         pytest.skip(f"Debian's Chromium is not installed at {CHROMIUM}")
@@ -33,7 +34,7 @@ _RUN = """([src, adapters, url, name]) => {
 }"""
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def js_page(chromium):
     # Page scripts stay off: saved pages carry ad and tracking scripts that would rewrite the DOM
     # (document.write) and differ from run to run. extract.js is evaluated through the DevTools
@@ -45,7 +46,7 @@ def js_page(chromium):
     ctx.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def run_js(js_page):
     from server.extract import load_adapters
 
