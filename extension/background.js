@@ -177,12 +177,20 @@ function flush() {
         await withQueue((q) => ({ state: Queue.ack(q, entry.id) }));
         sent += 1;
       }
+      if (sent) tellTabs({ type: "server-back" });
       return sent;
     })().finally(() => {
       flushing = null;
     });
   }
   return flushing;
+}
+
+// Pages that drew "server not running" badges redraw them once their captures are in.
+async function tellTabs(msg) {
+  for (const tab of await chrome.tabs.query({})) {
+    chrome.tabs.sendMessage(tab.id, msg).catch(() => undefined); // no content script there
+  }
 }
 
 function kickFlush() {

@@ -459,6 +459,12 @@
     if (msg.type === "page-state") {
       // "light" skips reading every badge: a thousand of them make a slow answer.
       sendResponse({ ...state, stats: { ...state.stats }, counts: Badges.counts(), badges: msg.light ? [] : Badges.read() });
+    } else if (msg.type === "server-back") {
+      // Queued captures reached the server: the badges that said it was down get their scores.
+      if (state.enabled && state.capture) {
+        state.queued = 0;
+        fetchScores(Badges.identities());
+      }
     } else if (msg.type === "config-changed") {
       stop();
       start().then(() => sendResponse({ ...state }), (e) => {

@@ -111,6 +111,10 @@ def test_captures_wait_while_the_server_is_down_and_are_sent_once(browser, live_
         assert proxy.captures[0][0] == "post-4242", "the oldest capture goes first"
         assert len(stored_items(live_server.data_dir)) == 14
 
+        # The open page's "server not running" badges now show scores, without a reload.
+        wait_state(worker, "extension-thread", lambda s: len(s["badges"]) == 8 and all(b["state"] == "scored" for b in s["badges"]),
+                   what="badges rescored after the flush")
+
         # Nothing left: another flush sends nothing.
         opts.evaluate("() => chrome.runtime.sendMessage({type: 'flush'})")
         time.sleep(0.3)
