@@ -167,3 +167,41 @@ def test_script_payloads_in_names_and_text_are_never_markup(client, app, auth):
     r = client.get("/api/people/blog.example:anna", headers=auth)
     assert r.mimetype == "application/json" and r.headers["X-Content-Type-Options"] == "nosniff"
     assert XSS in [i["text"][:len(XSS)] for i in r.json["items"]["items"]]
+
+
+def test_cross_site_write_without_origin_is_refused(client, app, auth):
+    headers = {k: v for k, v in auth.items() if k != "Origin"}
+    r = client.post("/api/capture", json=GOOD, headers={**headers, "Sec-Fetch-Site": "cross-site"})
+    assert r.status_code == 403 and r.json["error"] == "bad_origin"
+    assert stored(app) == 0
+
+
+def test_serve_refuses_a_non_loopback_host_without_the_explicit_option(tmp_path):
+    from click.testing import CliRunner
+
+    from server.cli import main
+    r = CliRunner().invoke(main, ["serve", "--host", "0.0.0.0", "--port", "0", "--data-dir", str(tmp_path)])
+    assert r.exit_code == 2
+    assert "--i-understand-this-exposes-my-data" in r.output
+    assert not (tmp_path / "items").exists()  # refused before the store was even opened
+
+
+def _listening_addresses(port: int) -> set[str]:
+    """Local addresses with a socket listening on port, from the kernel's own table (Linux)."""
+    import socket
+    import struct
+    out = set()
+    for line in open("/proc/net/tcp").read().splitlines()[1:]:
+        local, state = line.split()[1], line.split()[3]
+        addr, p = local.split(":")
+        if state == "0A" and int(p, 16) == port:
+            out.add(socket.inet_ntoa(struct.pack("<I", int(addr, 16))))
+    return out
+
+
+def test_serve_listens_on_loopback_only(tmp_path, server_factory):
+    import os
+    if not os.path.exists("/proc/net/tcp"):
+        pytest.skip("needs Linux's /proc/net/tcp")
+    srv = server_factory(tmp_path / "data")
+    assert _listening_addresses(srv.port) == {"127.0.0.1"}
