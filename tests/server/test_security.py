@@ -1,6 +1,8 @@
 """The door of DESIGN.md's security section, one refusal per test."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from helpers import EXT_ORIGIN, capture, comment_item, post_item
@@ -205,3 +207,30 @@ def test_serve_listens_on_loopback_only(tmp_path, server_factory):
         pytest.skip("needs Linux's /proc/net/tcp")
     srv = server_factory(tmp_path / "data")
     assert _listening_addresses(srv.port) == {"127.0.0.1"}
+
+
+def test_oversized_chunked_body_is_refused_by_the_real_server(tmp_path, server_factory):
+    """No Content-Length to check up front: the limit must hold while the body streams in."""
+    import http.client
+
+    from serverproc import seed_token
+    token = seed_token(tmp_path / "data")
+    srv = server_factory(tmp_path / "data")
+
+    def body():
+        yield b'{"v": 1, "page": {"url": "https://blog.example/x"}, "items": [{"id": "a", "kind": "post", ' \
+              b'"author": {"handle": "x"}, "text": "'
+        for _ in range(300):
+            yield b"y" * 10_000
+        yield b'"}]}'
+    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30)
+    conn.request("POST", "/api/capture", body=body(), encode_chunked=True,
+                 headers={"Authorization": f"Bearer {token}", "Origin": EXT_ORIGIN,
+                          "Content-Type": "application/json", "Transfer-Encoding": "chunked"})
+    r = conn.getresponse()
+    assert r.status == 413
+    assert json.loads(r.read())["field"] == "body"
+    conn.close()
+    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30)
+    conn.request("GET", "/api/status")
+    assert json.loads(conn.getresponse().read())["items"] == 0
