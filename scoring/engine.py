@@ -393,10 +393,12 @@ class Scorer:
         if i is None or i >= len(st.canon):
             return None
         c = int(st.canon[i])
+        st._ensure()
         return st.result(c) if st.known[c] else None
 
     def results(self, identities, at=None) -> dict[str, dict]:
         st = self._compute(parse_at(at))
+        st._ensure()
         out = {}
         for ident in identities:
             i = self._resolve(ident)
@@ -600,6 +602,7 @@ class _State:
             lazy()
 
     def order(self) -> np.ndarray:
+        self._ensure()
         if self._order is None:
             ids = np.nonzero(self.known & (self.canon == np.arange(len(self.canon))))[0]
             ids = ids[ids != 0]
@@ -910,7 +913,9 @@ def _compute_state(s: Scorer, g: _Struct, at: float) -> _State:
     # single contribution (one reply from someone with standing is not a burst)
     ntd = len(g.td)
     Y = np.bincount(g.td_id, weights=r_people, minlength=ntd)
-    td_target = g.td.keys() // _DAYS
+    if getattr(g, "td_target", None) is None or len(g.td_target) != ntd:
+        g.td_target = g.td.keys() // _DAYS
+    td_target = g.td_target
     usual = raw_p / (H * model.FLAT_FRACTION + H * (1 - model.FLAT_FRACTION) / 2)
     kappa = np.maximum(model.DAY_CAP_FLOOR, model.DAY_CAP_MULT * usual)
     ymax = np.zeros(ntd)
@@ -930,23 +935,21 @@ def _compute_state(s: Scorer, g: _Struct, at: float) -> _State:
     _tick(st, 'trend')
     pts = model.points(raw)
     st.raw, st.points, st.score = raw, pts, model.to_score(pts)
-    hk = hostile & keep
-    st.neg_count = np.bincount(ct[hk], minlength=nid)
-    st.neg_weight = np.bincount(ct[hk], weights=(w0 * sel)[hk], minlength=nid)
-    counted = person & (c > 0)
-    st.n_inter = np.bincount(ct[counted], minlength=nid)
-    st.n_people = np.bincount(pt[person_pair & (P > 0)], minlength=nid)
-
-    known = np.zeros(nid, dtype=bool)
-    auth = s._authored[:nid]
-    known[g.canon[np.nonzero(auth > 0)[0]]] = True
-    known[ct[keep]] = True
-    known[ca[keep & person]] = True
-    known[0] = False
-    st.known = known
-
-    # trend and topics are only needed when a result is read: computed then, once per state
+    # counts, trend and topics are only needed when a result is read: computed then, once per state
     def extras():
+        hk = hostile & keep
+        st.neg_count = np.bincount(ct[hk], minlength=nid)
+        st.neg_weight = np.bincount(ct[hk], weights=(w0 * sel)[hk], minlength=nid)
+        counted = person & (c > 0)
+        st.n_inter = np.bincount(ct[counted], minlength=nid)
+        st.n_people = np.bincount(pt[person_pair & (P > 0)], minlength=nid)
+        known = np.zeros(nid, dtype=bool)
+        auth = s._authored[:nid]
+        known[g.canon[np.nonzero(auth > 0)[0]]] = True
+        known[ct[keep]] = True
+        known[ca[keep & person]] = True
+        known[0] = False
+        st.known = known
         # trend: the burst-undamped (people view) score now minus TREND_DAYS ago
         raw_then = np.bincount(pt, weights=aw * model.saturate(W.P_then, cap) * phi, minlength=nid)
         st.trend = model.points(raw_p) - model.points(raw_then)
