@@ -860,9 +860,7 @@ def _compute_state(s: Scorer, g: _Struct, at: float) -> _State:
     # proportion to g(P); the share that reciprocity removes is not passed on but joins the
     # teleport, so a closed ring cannot keep recycling its own mass.
     person_pair = pa != 0
-    # an actor passes its whole mass only once its pairs add up to K_OUT; below that, engaging
-    # one more person takes nothing from the others (and the rest joins the teleport)
-    out = np.maximum(np.bincount(pa[person_pair], weights=gP[person_pair], minlength=nid), model.K_OUT)
+    out = np.bincount(pa[person_pair], weights=gP[person_pair], minlength=nid)
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(person_pair & (out[pa] > 0), val / out[pa], 0.0)
     m = g.csr_pairs

@@ -44,7 +44,6 @@ RECIP_FREE = 1.0
 
 # Standing (property 4): weighted PageRank, relative to an identity nobody engaged with.
 DAMPING = 0.5
-K_OUT = 0.0   # (kept at 0: any floor here flattens standing too much for property 4; see docs)
 PR_TOL = 1e-10
 PR_MAX_ITER = 500
 STANDING_GAMMA = 2.0
