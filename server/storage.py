@@ -176,6 +176,7 @@ class Store:
             raise StoreError(f"the data dir {self.data_dir} is not writable (check its owner and "
                              "permissions, or pick another with --data-dir)")
         self.lock = threading.RLock()
+        self._broken: str | None = None
         self._claim()
         try:
             self.shard_dir = self.data_dir / "items"
@@ -320,6 +321,8 @@ class Store:
 
     def _commit(self, shard_nos):
         """Write the dirty shards durably, all or none; on failure memory is reset to the disk."""
+        if self._broken:
+            raise StoreError(self._broken)
         dbs = [(no, self._shards[no]) for no in sorted(set(shard_nos)) if self._shards[no].storage.dirty]
         staged: list[tuple[Path, Path]] = []
         try:
@@ -334,9 +337,16 @@ class Store:
             for no, _ in dbs:
                 self._shards.pop(no, None)  # reloaded from disk on next use
             raise
-        for tmp, final in staged:
-            os.replace(tmp, final)
-        _fsync_dir(self.shard_dir)
+        try:
+            for tmp, final in staged:
+                os.replace(tmp, final)
+            _fsync_dir(self.shard_dir)
+        except OSError as exc:
+            # Some renames may be done: memory no longer matches the disk. The journal finishes
+            # the change at the next start; until then, refuse to write over it.
+            self._broken = (f"a write to {self.shard_dir} was interrupted ({exc.strerror}); restart "
+                            "the server: it finishes the write at start")
+            raise StoreError(self._broken) from None
         if len(staged) > 1:
             _unlink(self.data_dir / "commit.journal")
         for _, db in dbs:

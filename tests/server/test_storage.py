@@ -333,3 +333,29 @@ def test_a_failed_group_stores_none_of_its_captures(tmp_path, monkeypatch):
     assert store.get_item("blog.example", "comment-0")["reactions"] == {}
     assert [(r["added"], r["updated"]) for r in store.add_batches([(changed, SEEN), (fresh, SEEN)])] == [(0, 1), (1, 0)]
     store.close()
+
+
+def test_a_rename_that_fails_midway_stops_writes_until_the_restart_finishes_it(tmp_path, monkeypatch, small_shards):
+    store = Store(tmp_path)
+    store.add_items(items(2), SEEN)
+    batch = validate_capture(capture([comment_item(f"new-{i}", "zed") for i in range(8)]))["items"]
+    real_replace = os.replace
+    done = []
+
+    def flaky(src, dst):  # the first shard's rename works, the second fails
+        if os.path.basename(dst).startswith("shard-"):
+            if done:
+                raise OSError(5, "Input/output error")
+            done.append(dst)
+        return real_replace(src, dst)
+    monkeypatch.setattr(os, "replace", flaky)
+    with pytest.raises(StoreError, match="restart"):
+        store.add_items(batch, SEEN)
+    monkeypatch.undo()
+    with pytest.raises(StoreError, match="restart"):
+        store.add_items(items(3), SEEN)
+    store.close()
+    again = Store(tmp_path)
+    assert again.count_items() == 11
+    assert len(on_disk(tmp_path)) == 11
+    again.close()
