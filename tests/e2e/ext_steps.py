@@ -41,7 +41,7 @@ def pair_in_options(ctx, live_server):
     dash.goto(f"{live_server.url}/pair")
     dash.locator("li.request", has_text=code).locator("button.approve").click()
     dash.wait_for_load_state()
-    opts.wait_for_selector("#pair-state:text-is('Paired with the server.')", timeout=10000)
+    opts.wait_for_selector("#pair-state:text-is('Paired with the server.')", timeout=20000)
     dash.close()
     opts.close()
 
@@ -59,7 +59,7 @@ def states(worker) -> list[dict]:
     )
 
 
-def wait_state(worker, url_part: str, ok, timeout=15.0, what="page state") -> dict:
+def wait_state(worker, url_part: str, ok, timeout=30.0, what="page state") -> dict:
     """Polls the content script of the tab whose address contains url_part until ok(state)."""
     deadline = time.monotonic() + timeout
     last = None

@@ -70,7 +70,7 @@ def test_infinite_scroll_spa_navigation_and_no_reprocessing(browser, live_server
             break
     # Captured and answered: a badge is scored only once the server has stored its capture.
     done = wait_state(worker, "extension-infinite", lambda s: s["items"] == TOTAL + 1 and len(s["badges"]) == TOTAL + 1
-                      and all(b["state"] == "scored" for b in s["badges"]), timeout=20, what="every comment captured")
+                      and all(b["state"] == "scored" for b in s["badges"]), timeout=45, what="every comment captured")
     stats = done["stats"]
     # The page rewrote every comment's text each second meanwhile: nothing was handled twice.
     time.sleep(1.2)
