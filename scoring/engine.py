@@ -241,6 +241,8 @@ class Scorer:
         return {self._names[i] for i in touched if i != 0}
 
     def _rederive(self, keys, touched) -> None:
+        if not keys:
+            return
         item_idx = self._item_idx
         first_load = not item_idx
         if first_load:

@@ -211,3 +211,21 @@ def test_fast_timestamp_reader_agrees_with_fromisoformat(dts):
     want = [d.replace(microsecond=0, tzinfo=timezone.utc).timestamp() for d in dts]
     assert epochs(texts).tolist() == want
     assert epochs([texts[0].replace("Z", "+00:00")]).tolist() == want[:1]  # other forms: slow path
+
+
+def test_empty_scorer_answers_everything():
+    s = Scorer()
+    assert s.remove_identity("blog.example:nobody") == set()
+    assert s.add([]) == set()
+    assert s.result("blog.example:nobody", at=NOW) is None
+    assert s.results(["blog.example:nobody"], at=NOW) == {}
+    assert s.ranking(at=NOW) == []
+    assert s.item_contributions("blog.example", "x", at=NOW)["to"] == {}
+    assert score_items([], at=NOW) == []
+    # and forgetting someone unknown in a populated scorer changes nothing
+    w = World()
+    w.engage("a", "b", ago(1))
+    s.add(w.items)
+    before = s.ranking(at=NOW)
+    s.remove_identity("blog.example:nobody")
+    assert s.ranking(at=NOW) == before
