@@ -297,3 +297,20 @@ def test_concurrent_captures_share_writes_and_store_each_item_once(app, auth):
     shards = store(app).data_dir / "items"
     docs = [d for p in shards.glob("shard-*.json") for d in json.loads(p.read_text())["items"].values()]
     assert len(docs) == len({(d["site"], d["id"]) for d in docs}) == 160
+
+
+def test_people_filtered_by_topic(client, auth):
+    assert client.put("/api/settings", json={"topics": {"privacy": ["privacy", "gdpr"]}}, headers=auth).status_code == 200
+    page = capture([post_item(text="Why privacy matters")] +
+                   [comment_item(f"t{i}", who, text=f"privacy and gdpr, says {who}")
+                    for i, who in enumerate(["anna", "bob", "carol", "dave"])] +
+                   [post_item("other", author="zed", text="cooking"),
+                    comment_item("o1", "anna", parent="other", text="nice soup")])
+    assert client.post("/api/capture", json=page, headers=auth).status_code == 200
+    everyone = {p["identity"] for p in client.get("/api/people?limit=200", headers=auth).json["people"]}
+    on_topic = client.get("/api/people?topic=privacy&limit=200", headers=auth).json
+    ids = {p["identity"] for p in on_topic["people"]}
+    assert "blog.example:martinwaxman" in ids
+    assert "blog.example:zed" in everyone and "blog.example:zed" not in ids
+    assert all("privacy" in p["topics"] for p in on_topic["people"])
+    assert client.get("/api/people?topic=knitting", headers=auth).json["total"] == 0
