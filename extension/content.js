@@ -16,7 +16,7 @@
   const Extract = globalThis.CloutlensExtract;
   const Badges = globalThis.CloutlensBadges;
 
-  const SLICE = 80; // comments per slice: keeps one slice well under a 50 ms long task
+  const SLICE = 40; // comments per slice: keeps a slice, and the frame that draws its badges, short
   const NEAR_SCREEN = "1200px 0px"; // how far off screen a comment still counts as about to be seen
   const REFRESH_DELAY = 1500;
   const LD_JSON = 'script[type="application/ld+json"]';
