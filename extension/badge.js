@@ -126,7 +126,9 @@
     root.appendChild(el("style", STYLE));
   }
 
-  const settings = { server: null, style: "score" };
+  // timer wraps callbacks this file schedules itself, so the content script's accounting of its
+  // main-thread time covers them too.
+  const settings = { server: null, style: "score", timer: (fn) => fn };
   let serial = 0;
 
   function dashboardLink(identity) {
@@ -337,21 +339,55 @@
     return person.state ? person.state.join("\n") : person.summary === null ? "none" : "pending";
   }
 
+  // A person with many badges whose whole score changes would repaint them all in one task;
+  // beyond a few, the rest are repainted in idle slices instead (each badge reads the person's
+  // latest record when its turn comes, so they all end up the same).
+  const REPAINT_NOW = 40;
+  const REPAINT_SLICE = 300;
+  const repaints = new Set();
+  let repaintScheduled = false;
+
+  function drainRepaints(limit) {
+    let n = 0;
+    for (const b of repaints) {
+      repaints.delete(b);
+      b.paint();
+      if (++n >= limit) break;
+    }
+  }
+
+  function scheduleRepaints() {
+    if (repaintScheduled || !repaints.size) return;
+    repaintScheduled = true;
+    const run = settings.timer(function repaint() {
+      repaintScheduled = false;
+      drainRepaints(REPAINT_SLICE);
+      scheduleRepaints();
+    });
+    if (typeof requestIdleCallback === "function") requestIdleCallback(run, { timeout: 200 });
+    else setTimeout(run, 16);
+  }
+
   function changed(person) {
     person.version += 1;
     // Rescorings mostly move points, not the whole score: then no badge of this person changes.
     const key = pillKeyOf(person);
     if (key !== person.painted) {
       person.painted = key;
-      for (const b of person.badges) b.paint();
+      person.badges.forEach((b, i) => {
+        if (i < REPAINT_NOW) b.paint();
+        else repaints.add(b);
+      });
+      scheduleRepaints();
     }
     for (const b of openBadges) if (b.person === person) b.renderCard();
   }
 
   globalThis.CloutlensBadges = {
-    configure({ server, style } = {}) {
+    configure({ server, style, timer } = {}) {
       if (server !== undefined) settings.server = server;
       if (style !== undefined) settings.style = style;
+      if (timer !== undefined) settings.timer = timer;
     },
     attach(anchor, identity) {
       let person = people.get(identity);
@@ -404,6 +440,7 @@
       for (const b of openBadges) if (!b.host.isConnected) openBadges.delete(b);
     },
     removeAll() {
+      repaints.clear();
       for (const person of people.values()) for (const b of person.badges) b.remove();
       people.clear();
       openBadges.clear();
@@ -421,6 +458,7 @@
       return { people: people.size, badges, scored };
     },
     read() {
+      drainRepaints(Infinity);
       const out = [];
       for (const person of people.values()) for (const b of person.badges) out.push(b.read());
       return out;

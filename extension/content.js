@@ -91,7 +91,7 @@
     state.enabled = cfg.enabled;
     state.capture = cfg.capture;
     state.reason = cfg.reason;
-    Badges.configure({ server: cfg.server, style: cfg.badgeStyle });
+    Badges.configure({ server: cfg.server, style: cfg.badgeStyle, timer: timed });
     return cfg;
   }
 
