@@ -3,39 +3,16 @@
 the items in the TinyDB file."""
 from __future__ import annotations
 
-import json
 import time
 
 import pytest
 
+from ext_steps import ext_url, set_server, states, stored_items
 from server.app import CHROME_EXTENSION_ID
 
 pytestmark = pytest.mark.browser
 
 POST_URL = "http://blog.example/wordpress-post.html"
-
-
-def stored_items(data_dir) -> list[dict]:
-    """Read the TinyDB files as they are on disk (the server holds the store open meanwhile)."""
-    docs = []
-    for f in sorted((data_dir / "items").glob("shard-*.json")):
-        for table in json.loads(f.read_text()).values():
-            docs.extend(table.values())
-    return docs
-
-
-def ext_url(page: str) -> str:
-    return f"chrome-extension://{CHROME_EXTENSION_ID}/{page}"
-
-
-def set_server(ctx, server_url: str):
-    """Point the extension at the test server, through its options page as a user would."""
-    opts = ctx.new_page()
-    opts.goto(ext_url("options.html"))
-    opts.fill("#server", server_url)
-    opts.click("button[type=submit]")
-    opts.wait_for_selector("#server-msg:has-text('Saved')")
-    opts.close()
 
 
 def pair_through_ui(ctx, live_server):
@@ -57,31 +34,15 @@ def pair_through_ui(ctx, live_server):
     popup.close()
 
 
-def page_state(worker) -> list[dict]:
-    """Ask every tab's content script what it drew: closed shadow roots are readable only from the
-    extension's side, which is the point of them."""
-    return worker.evaluate(
-        """async () => {
-            const tabs = await chrome.tabs.query({});
-            const out = [];
-            for (const t of tabs) {
-                try { const s = await chrome.tabs.sendMessage(t.id, {type: "page-state"}); if (s) out.push(s); }
-                catch (e) { /* no content script in that tab */ }
-            }
-            return out;
-        }"""
-    )
-
-
 def wait_for_badges(worker, want: int, timeout=15.0) -> dict:
     deadline = time.monotonic() + timeout
-    states = []
+    found = []
     while time.monotonic() < deadline:
-        states = [s for s in page_state(worker) if s.get("adapter")]
-        if states and sum(b["state"] == "scored" for b in states[0]["badges"]) >= want:
-            return states[0]
+        found = [s for s in states(worker) if s.get("adapter")]
+        if found and sum(b["state"] == "scored" for b in found[0]["badges"]) >= want:
+            return found[0]
         time.sleep(0.2)
-    raise AssertionError(f"badges did not appear: {states}")
+    raise AssertionError(f"badges did not appear: {found}")
 
 
 def test_capture_score_and_badges_end_to_end(browser, live_server):
@@ -136,6 +97,18 @@ def test_capture_score_and_badges_end_to_end(browser, live_server):
     assert len(stored_items(live_server.data_dir)) == len(stored)
 
 
+def wait_for_all(worker, state: str, timeout=15.0) -> list[dict]:
+    deadline = time.monotonic() + timeout
+    badges = []
+    while time.monotonic() < deadline:
+        found = [s for s in states(worker) if s.get("adapter")]
+        badges = found[0]["badges"] if found else []
+        if badges and all(b["state"] == state for b in badges):
+            return badges
+        time.sleep(0.2)
+    raise AssertionError(f"badges never all became {state!r}: {badges}")
+
+
 def test_badges_say_plainly_when_the_server_is_down(browser, live_server):
     ctx, worker = browser
     set_server(ctx, live_server.url)
@@ -143,15 +116,7 @@ def test_badges_say_plainly_when_the_server_is_down(browser, live_server):
     live_server.stop()
     page = ctx.new_page()
     page.goto(POST_URL)
-    deadline = time.monotonic() + 15
-    badges = []
-    while time.monotonic() < deadline:
-        states = [s for s in page_state(worker) if s.get("adapter")]
-        badges = states[0]["badges"] if states else []
-        if badges and all(b["state"] == "offline" for b in badges):
-            break
-        time.sleep(0.2)
-    assert badges and all(b["state"] == "offline" for b in badges), badges
+    badges = wait_for_all(worker, "offline")
     assert all("not running" in b["label"] for b in badges)
 
 
@@ -160,13 +125,5 @@ def test_unpaired_extension_gets_no_scores(browser, live_server):
     set_server(ctx, live_server.url)
     page = ctx.new_page()
     page.goto(POST_URL)
-    deadline = time.monotonic() + 15
-    badges = []
-    while time.monotonic() < deadline:
-        states = [s for s in page_state(worker) if s.get("adapter")]
-        badges = states[0]["badges"] if states else []
-        if badges and all(b["state"] == "unpaired" for b in badges):
-            break
-        time.sleep(0.2)
-    assert badges and all(b["state"] == "unpaired" for b in badges), badges
+    badges = wait_for_all(worker, "unpaired")
     assert stored_items(live_server.data_dir) == []
