@@ -2,16 +2,11 @@
 before the server starts, for the browser tests."""
 from __future__ import annotations
 
-import re
-import subprocess
-import sys
-import threading
-import time
 from datetime import datetime, timezone
 from pathlib import Path
 
 from dash_data import HOSTILE_NAME, HOSTILE_TEXT
-from e2e.conftest import ROOT
+from e2e.conftest import LiveServer
 from scoring.items import normalize_item
 from server import demo
 from server.app import create_app
@@ -33,35 +28,5 @@ def write_data(data_dir: Path):
         s.store.close()
 
 
-class DemoServer:
-    def __init__(self, data_dir: Path):
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "server.cli", "serve", "--demo", "--port", "0", "--data-dir", str(data_dir)],
-            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
-        self.lines, self.port = [], None
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            line = self.proc.stdout.readline()
-            if not line:
-                break
-            self.lines.append(line)
-            m = re.search(r"server on http://127\.0\.0\.1:(\d+)/", line)
-            if m:
-                self.port = int(m.group(1))
-                break
-        if self.port is None:
-            self.stop()
-            raise RuntimeError("cloutlens serve --demo did not start:\n" + "".join(self.lines))
-        threading.Thread(target=lambda: [self.lines.append(x) for x in self.proc.stdout], daemon=True).start()
-
-    @property
-    def url(self):
-        return f"http://127.0.0.1:{self.port}"
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+def DemoServer(data_dir: Path) -> LiveServer:
+    return LiveServer(data_dir, ("--demo",))
