@@ -2,14 +2,6 @@
 // Every change goes through the background worker, which owns extension storage.
 "use strict";
 
-const $ = (id) => document.getElementById(id);
-
-async function ask(msg) {
-  const r = await chrome.runtime.sendMessage(msg);
-  if (!r || !r.ok) throw new Error((r && r.error) || "no answer from the extension");
-  return r.result;
-}
-
 function showSettings(s) {
   const list = $("sites-off");
   const off = Object.keys(s.sites).filter((h) => s.sites[h] === false).sort();

@@ -2,14 +2,6 @@
 // switch that turns Cloutlens off (or on) for this site.
 "use strict";
 
-const $ = (id) => document.getElementById(id);
-
-async function ask(msg) {
-  const r = await chrome.runtime.sendMessage(msg);
-  if (!r || !r.ok) throw new Error((r && r.error) || "no answer from the extension");
-  return r.result;
-}
-
 function showPairing(pairing) {
   $("pairing").hidden = false;
   if (!pairing) return;

@@ -1,0 +1,11 @@
+// Shared by the extension's own pages (popup, options): a message to the background worker,
+// which owns the server connection and extension storage, answered or thrown as an Error.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+
+async function ask(msg) {
+  const r = await chrome.runtime.sendMessage(msg);
+  if (!r || !r.ok) throw new Error((r && r.error) || "no answer from the extension");
+  return r.result;
+}
