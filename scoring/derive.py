@@ -11,7 +11,7 @@ from datetime import datetime
 import numpy as np
 
 from . import model
-from .sentiment import compound
+from .sentiment import item_sentiment
 
 
 def epochs(ats: list) -> np.ndarray:
@@ -110,7 +110,7 @@ def derive_batch(scorer, keys: list, item_idx: np.ndarray):
     speaking[r_item] = True
     comp_item = np.zeros(n)
     sp_idx = np.nonzero(speaking)[0]
-    comp_item[sp_idx] = [compound(its[i].get("text")) for i in sp_idx.tolist()]
+    comp_item[sp_idx] = [item_sentiment(its[i]) for i in sp_idx.tolist()]
 
     all_item = np.concatenate([r_item, a_item])
     order = np.argsort(all_item, kind="stable")

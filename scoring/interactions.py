@@ -19,7 +19,7 @@ from datetime import datetime
 
 from . import model
 from .items import identity
-from .sentiment import compound
+from .sentiment import item_sentiment
 
 AUDIENCE = "(audience)"
 
@@ -44,5 +44,5 @@ def derive(item: dict, parent: dict | None):
     reactions = item.get("reactions") or {}
     total = sum(v for v in reactions.values() if isinstance(v, int) and v > 0)
     units = model.reaction_units(total) if total else 0.0
-    comp = compound(item.get("text")) if targets else 0.0
+    comp = item_sentiment(item) if targets else 0.0
     return author, sorted(targets.items()), units, epoch(item.get("at")), comp

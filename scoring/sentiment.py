@@ -7,6 +7,7 @@ checks that the short cut agrees with VADER itself.
 """
 from __future__ import annotations
 
+import math
 import re
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
@@ -39,6 +40,16 @@ def compound(text: str | None) -> float:
         _cache.clear()  # a bounded cache; clearing is rare and keeps memory flat
     _cache[text] = value
     return value
+
+
+def item_sentiment(item: dict) -> float:
+    """The compound of a stored item: the server computes it once at capture and stores it as
+    `sentiment` (scoring a million items must not re-run VADER); a stored value comes from disk,
+    so anything that is not a finite number is ignored and the rest is clamped to VADER's range."""
+    v = item.get("sentiment")
+    if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
+        return min(1.0, max(-1.0, float(v)))
+    return compound(item.get("text"))
 
 
 def vader_compound(text: str) -> float:

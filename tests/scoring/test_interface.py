@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scoring import Scorer, score_items
-from scoring.items import normalize_item
-from scoring.sentiment import compound, vader_compound
+from scoring.items import ContractError, normalize_item
+from scoring.sentiment import compound, item_sentiment, vader_compound
 
 from synth import NOW, SITE, World, ago, iso
 
@@ -112,6 +112,41 @@ def test_at_accepts_datetime_and_iso_string_and_defaults_to_now():
 @given(st.text(max_size=80) | st.sampled_from(["not good", "I hate this", ":)", "great!!", "no", "😀 ok"]))
 def test_sentiment_short_cut_agrees_with_vader(text):
     assert compound(text) == vader_compound(text)
+
+
+def test_stored_sentiment_is_used_and_clamped():
+    w = World()
+    post = w.post("target", ago(10))
+    cid = w.comment("critic", post, ago(2), "Noted.")
+    assert compound("Noted.") == 0.0
+    s = Scorer()
+    s.add(w.items)
+    assert s.result(ident("target"), at=NOW)["negative"]["count"] == 0
+    # the server stored the compound at capture: neutral text, hostile value counts as hostile
+    stored = [dict(it, sentiment=-0.9) if it["id"] == cid else it for it in w.items]
+    s = Scorer()
+    s.add(stored)
+    r = s.result(ident("target"), at=NOW)
+    assert r["negative"]["count"] == 1 and r["score"] == 1
+    # a value read from disk is clamped to VADER's range; non-numbers fall back to the text
+    assert item_sentiment({"text": "Noted.", "sentiment": -7.5}) == -1.0
+    assert item_sentiment({"text": "Noted.", "sentiment": 3}) == 1.0
+    assert item_sentiment({"text": "Great post!", "sentiment": "bad"}) == compound("Great post!")
+    assert item_sentiment({"text": "Great post!", "sentiment": True}) == compound("Great post!")
+    assert item_sentiment({"text": "Great post!", "sentiment": float("nan")}) == compound("Great post!")
+    clamped = [dict(it, sentiment=-42.0) if it["id"] == cid else it for it in w.items]
+    s2 = Scorer()
+    s2.add(clamped)
+    assert s2.result(ident("target"), at=NOW)["negative"] == r["negative"]
+
+
+def test_clients_cannot_send_sentiment():
+    raw = {"id": "x", "kind": "post", "author": {"handle": "a"}, "text": "hi", "sentiment": 0.9}
+    with pytest.raises(ContractError) as e:
+        normalize_item(raw, SITE)
+    assert "sentiment" in str(e.value)
+    del raw["sentiment"]
+    assert "sentiment" not in normalize_item(raw, SITE)
 
 
 # ------------------------------------------------------------------------------- CLI
