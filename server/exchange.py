@@ -5,6 +5,12 @@
 Tokens and paired origins are never exported: a copy of the export must not let anyone talk to
 this server. Import checks the whole document before storing anything, then adds items in
 batches by (site, id), so importing the same file twice changes nothing.
+
+Each stored item's `sentiment` (the VADER compound the server computed at capture) is left out of
+the export: it is derived from the text, an export stays in the capture contract's item form
+(which an import before the field existed also reads), and an import must not take a hostile
+reply's sentiment from a file anyway. Import drops the field if a file has it and the store
+computes it again.
 """
 from __future__ import annotations
 
@@ -32,6 +38,8 @@ def export_chunks(services):
     first = True
     batch = []
     for doc in store.iter_items():
+        if "sentiment" in doc:
+            doc = {k: v for k, v in doc.items() if k != "sentiment"}
         batch.append(doc)
         if len(batch) >= 1000:
             yield (b"" if first else b",") + orjson.dumps(batch)[1:-1]
@@ -60,6 +68,7 @@ def check_document(doc) -> tuple[list[tuple[dict, str]], dict, dict]:
         if not isinstance(raw, dict):
             raise ContractError(field, "must be a JSON object")
         raw = dict(raw)
+        raw.pop("sentiment", None)  # derived data: the store computes it from the text
         seen = raw.pop("seen", None)
         if seen is not None:
             if not isinstance(seen, str) or len(seen) > 40:

@@ -54,6 +54,9 @@ SETTINGS = {
 STORED_ITEM = copy.deepcopy(ITEM_SCHEMA)
 STORED_ITEM["properties"]["seen"] = {"type": "string", "maxLength": 40}
 STORED_ITEM["required"] = ["id", "kind", "author", "site"]
+# Added by the server after validation (never sent by a capture); an import ignores it and
+# computes it again from the text.
+STORED_ITEM["properties"]["sentiment"] = {"type": "number", "minimum": -1, "maximum": 1}
 
 EXPORT = {
     "type": "object",

@@ -12,6 +12,11 @@ crash leaves the old file or the new one, never half of either. A change that to
 shards first writes all the temp files, then a small commit journal naming them, then renames:
 a crash after the journal is finished at the next start, a crash before it leaves nothing.
 
+Each stored item carries `sentiment`, the VADER compound of its text (scoring.sentiment.compound),
+added here after validation, only for new or edited texts: VADER is the costliest per-item step,
+and the scorer reads the stored value instead of re-running it on every item at every start.
+Items stored before the field get it at the first start, shard by shard, written back atomically.
+
 Memory: only an index `(site, id) -> (shard, doc id)` and each author's keys are kept, rebuilt at
 start; shard contents are loaded when a write or a look-up needs them, a few at a time.
 One lock serialises all access; TinyDB is not thread-safe.
@@ -40,6 +45,8 @@ from pathlib import Path
 import orjson
 from tinydb import TinyDB
 from tinydb.storages import Storage
+
+from scoring.sentiment import compound
 
 SHARD_ITEMS = 5_000    # items per shard file: ~2 MB, rewritten whole in ~10-20 ms
 CACHED_SHARDS = 6      # shards kept parsed in memory (the one being filled is one of them)
@@ -165,6 +172,26 @@ def _fingerprint(item: dict) -> int:
 _COMPARED = ("kind", "parent", "author", "text", "url", "reactions", "mentions")
 
 
+def _stored_sentiment(doc: dict) -> float | None:
+    """The item's stored VADER compound, or None when it is missing or not a plausible one (a
+    file from before the field, or edited by hand): then it is computed again, never trusted."""
+    v = doc.get("sentiment")
+    return v if type(v) is float and -1.0 <= v <= 1.0 else None
+
+
+def _with_sentiment(doc: dict, old: dict | None = None) -> dict:
+    """doc with its `sentiment`: the old item's when the text did not change (VADER is the
+    costliest per-item step of a capture), else computed. The server is the only writer of the
+    field; whatever doc carried is replaced."""
+    if old is not None and old.get("text") == doc.get("text"):
+        kept = _stored_sentiment(old)
+        if kept is not None:
+            doc["sentiment"] = kept
+            return doc
+    doc["sentiment"] = float(compound(doc.get("text")))
+    return doc
+
+
 class Store:
     def __init__(self, data_dir: str | os.PathLike):
         self.data_dir = Path(data_dir)
@@ -256,7 +283,7 @@ class Store:
         if not old.exists():
             return
         data = _read_json(old) or {}
-        docs = list((data.get("items") or {}).values())
+        docs = [_with_sentiment(dict(d)) for d in (data.get("items") or {}).values()]
         if docs and not any(self.shard_dir.iterdir()):
             self._build_index()
             self._write_new_docs(docs)
@@ -279,18 +306,45 @@ class Store:
         # The parsed items are kept for the first all_items() (the scorer's load at start), so a
         # start parses each shard once; any write drops them.
         self._warm = []
+        self.sentiment_migrated = 0
         with _gc_paused():
             for no, path in self.shard_paths():
-                table = (_read_json(path) or {}).get("items") or {}
+                data = _read_json(path) or {}
+                table = data.get("items") or {}
                 self._shard_sizes[no] = len(table)
-                self._index_docs(no, table.items())
+                if self._index_docs(no, table.items()):
+                    self._migrate_sentiment(path, data, table)
                 self._warm.append(list(table.values()))
 
-    def _index_docs(self, shard_no: int, docs):
+    def _migrate_sentiment(self, path: Path, data: dict, table: dict):
+        """Items stored before the server kept each one's sentiment: compute it once and write the
+        shard back (atomically, like every write), so no later start runs VADER on them. A crash
+        midway leaves every shard either as it was or migrated; the next start goes on."""
+        fixed = 0
+        for doc in table.values():
+            if _stored_sentiment(doc) is None:
+                _with_sentiment(doc)
+                fixed += 1
+        if not fixed:
+            return
+        try:
+            atomic_write(path, orjson.dumps(data))
+        except OSError:
+            # A full disk must not stop a start: memory holds the values, the shard on disk keeps
+            # its old (valid) contents, and the next start tries again.
+            return
+        self.sentiment_migrated += fixed
+
+    def _index_docs(self, shard_no: int, docs) -> bool:
+        """Index docs; True if any of them lacks a valid stored sentiment."""
         base = shard_no << _LOC_BITS
         loc, by_author, names = self._loc, self._by_author, self._names
+        lacking = False
         # A million iterations at start: plain concatenation and one lookup per map.
         for doc_id, doc in docs:
+            s = doc.get("sentiment")
+            if type(s) is not float or not -1.0 <= s <= 1.0:
+                lacking = True
             site = doc["site"]
             key = site + "\x1f" + doc["id"]
             loc[key] = base | int(doc_id)
@@ -302,6 +356,7 @@ class Store:
                 by_author[who] = [key]
             else:
                 keys.append(key)
+        return lacking
 
     # -- shards ------------------------------------------------------------------
 
@@ -426,14 +481,14 @@ class Store:
                         old = new_docs[new_at[key]]
                         at = item["at"] or old["at"]
                         if at != old["at"] or any(old.get(f) != item.get(f) for f in _COMPARED):
-                            doc = dict(item, at=at, seen=old["seen"])
+                            doc = _with_sentiment(dict(item, at=at, seen=old["seen"]), old)
                             new_docs[new_at[key]] = doc
                             changed.append(doc)
                         continue
                     loc = self._loc.get(key)
                     if loc is None:
                         first_seen = item.get("seen") or seen  # an import brings its own
-                        doc = dict(item, at=item["at"] or first_seen, seen=first_seen)
+                        doc = _with_sentiment(dict(item, at=item["at"] or first_seen, seen=first_seen))
                         new_at[key] = len(new_docs)
                         new_docs.append(doc)
                         added.append(doc)
@@ -447,7 +502,7 @@ class Store:
                         if key not in updates:
                             confirmed[key] = fp
                         continue
-                    doc = dict(item, at=at, seen=old["seen"])
+                    doc = _with_sentiment(dict(item, at=at, seen=old["seen"]), old)
                     if key not in updates:
                         stored_author[key] = f"{old['site']}:{old['author']['handle']}"
                     updates[key] = [loc, doc, fp]

@@ -314,3 +314,40 @@ def test_people_filtered_by_topic(client, auth):
     assert "blog.example:zed" in everyone and "blog.example:zed" not in ids
     assert all("privacy" in p["topics"] for p in on_topic["people"])
     assert client.get("/api/people?topic=knitting", headers=auth).json["total"] == 0
+
+
+def test_sentiment_is_stored_not_exported_and_never_taken_from_an_import(filled, app, auth, tmp_path):
+    from scoring.sentiment import compound
+    hostile = "You are an idiot and this is garbage."
+    r = filled.post("/api/capture", json=capture([comment_item("mean", "eve", text=hostile)]), headers=auth)
+    assert r.status_code == 200
+    assert store(app).get_item("blog.example", "mean")["sentiment"] == compound(hostile) <= -0.5
+    doc = json.loads(filled.get("/api/export", headers=auth).get_data())
+    assert doc["items"] and not any("sentiment" in it for it in doc["items"])
+
+    # A file claiming the hostile reply was warm: the value is recomputed from the text.
+    for it in doc["items"]:
+        it["sentiment"] = 1.0
+    from helpers import pair
+    from server.app import create_app
+    other = create_app({"DATA_DIR": str(tmp_path / "other"), "TESTING": True})
+    try:
+        c = other.test_client()
+        h = {"Authorization": f"Bearer {pair(c)}", "Origin": auth["Origin"]}
+        r = c.post("/api/import", json=doc, headers=h)
+        assert r.status_code == 200, r.json
+        for it in doc["items"]:
+            stored = other.extensions["cloutlens"].store.get_item(it["site"], it["id"])
+            assert stored["sentiment"] == compound(it.get("text", ""))
+        assert c.get("/api/scores?id=blog.example:martinwaxman", headers=h).json == \
+            filled.get("/api/scores?id=blog.example:martinwaxman", headers=auth).json
+    finally:
+        other.extensions["cloutlens"].store.close()
+
+
+def test_a_capture_cannot_send_a_sentiment(client, app, auth):
+    page = capture([post_item(), comment_item("c1", "anna", text="You idiot", sentiment=0.9)])
+    r = client.post("/api/capture", json=page, headers=auth)
+    assert r.status_code == 400, r.json
+    assert r.json["field"] == "items[1]" and "sentiment" in r.json["message"]
+    assert store(app).count_items() == 0

@@ -2,6 +2,7 @@
 never overwritten."""
 from __future__ import annotations
 
+import errno
 import json
 import os
 
@@ -358,4 +359,115 @@ def test_a_rename_that_fails_midway_stops_writes_until_the_restart_finishes_it(t
     again = Store(tmp_path)
     assert again.count_items() == 11
     assert len(on_disk(tmp_path)) == 11
+    again.close()
+
+
+# -- each item's sentiment, computed once ---------------------------------------------------------
+
+HOSTILE = "You are an idiot and this is garbage."
+
+
+@pytest.fixture
+def vader_calls(monkeypatch):
+    """The texts the store runs VADER on."""
+    calls = []
+    real = storage.compound
+
+    def counting(text):
+        calls.append(text)
+        return real(text)
+    monkeypatch.setattr(storage, "compound", counting)
+    return calls
+
+
+def test_each_new_item_is_stored_with_its_sentiment(tmp_path):
+    from scoring.sentiment import compound
+    store = Store(tmp_path)
+    page = items(2)
+    page[1]["text"] = HOSTILE
+    store.add_items(page, SEEN)
+    store.close()
+    docs = {d["id"]: d for d in on_disk(tmp_path)}
+    assert docs["comment-0"]["sentiment"] == compound(HOSTILE) <= -0.5
+    for d in docs.values():
+        assert d["sentiment"] == compound(d["text"]) and isinstance(d["sentiment"], float)
+
+
+def test_sentiment_is_computed_only_for_new_or_edited_text(tmp_path, vader_calls):
+    store = Store(tmp_path)
+    store.add_items(items(2), SEEN)
+    assert len(vader_calls) == 3
+    vader_calls.clear()
+    store.add_items(items(2), SEEN)  # unchanged re-capture
+    grown = items(2)
+    grown[1]["reactions"] = {"like": 4}  # updated, same text
+    assert store.add_items(grown, SEEN)["updated"] == 1
+    assert vader_calls == []
+    store.close()
+    store = Store(tmp_path)  # a restart neither: the values are on disk
+    edited = items(2)
+    edited[1]["text"] = HOSTILE
+    assert store.add_items(edited, SEEN)["updated"] == 1
+    assert vader_calls == [HOSTILE]
+    assert store.get_item("blog.example", "comment-0")["sentiment"] <= -0.5
+    store.close()
+
+
+def test_a_client_cannot_choose_the_sentiment_stored(tmp_path):
+    store = Store(tmp_path)
+    page = items(1)
+    page[1] = dict(page[1], text=HOSTILE, sentiment=0.9)  # past validation only by a bug or an import
+    store.add_items(page, SEEN)
+    assert store.get_item("blog.example", "comment-0")["sentiment"] <= -0.5
+    store.close()
+
+
+def _strip_sentiment(data_dir, value=None):
+    for path in (data_dir / "items").glob("shard-*.json"):
+        data = json.loads(path.read_text())
+        for d in data["items"].values():
+            d.pop("sentiment")
+            if value is not None:
+                d["sentiment"] = value
+        path.write_text(json.dumps(data))
+
+
+@pytest.mark.parametrize("bad", [None, "0.5", True, 7.0, -3])
+def test_items_stored_without_sentiment_get_it_once_at_start(tmp_path, small_shards, vader_calls, bad):
+    store = Store(tmp_path)
+    for page in range(3):
+        store.add_items(items(3, url=f"https://blog.example/p{page}", prefix=f"c{page}"), SEEN)
+    store.close()
+    expected = {d["id"]: d["sentiment"] for d in on_disk(tmp_path)}
+    _strip_sentiment(tmp_path, bad)  # a data dir from before the field, or edited by hand
+    vader_calls.clear()
+    store = Store(tmp_path)
+    assert len(vader_calls) == len(expected) == store.sentiment_migrated
+    assert {d["id"]: d["sentiment"] for d in store.all_items()} == expected
+    store.close()
+    assert {d["id"]: d["sentiment"] for d in on_disk(tmp_path)} == expected
+    assert not list((tmp_path / "items").glob(".*.tmp"))
+    vader_calls.clear()
+    again = Store(tmp_path)
+    assert vader_calls == [] and again.sentiment_migrated == 0
+    again.close()
+
+
+def test_a_failed_migration_write_still_starts_and_leaves_the_shard_as_it_was(tmp_path, monkeypatch):
+    store = Store(tmp_path)
+    store.add_items(items(2), SEEN)
+    store.close()
+    _strip_sentiment(tmp_path)
+    before = {p.name: p.read_bytes() for p in (tmp_path / "items").glob("shard-*.json")}
+
+    def full(*_a, **_k):
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(storage, "atomic_write", full)
+    store = Store(tmp_path)
+    assert all(isinstance(d["sentiment"], float) for d in store.all_items())
+    store.close()
+    assert {p.name: p.read_bytes() for p in (tmp_path / "items").glob("shard-*.json")} == before
+    monkeypatch.undo()
+    again = Store(tmp_path)  # the next start finishes the job
+    assert again.sentiment_migrated == 3
     again.close()
