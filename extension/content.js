@@ -6,7 +6,8 @@
 // - MutationObservers watch only comments and the lists holding them, for added children only;
 // - a WeakSet remembers every comment and name already handled, so nothing is processed twice;
 // - comments far off screen wait for an IntersectionObserver before any extraction;
-// - work runs in small slices between frames, and each slice sends one batched capture.
+// - work runs in small slices between frames, and each slice sends one batched capture;
+//   extract.js reads only the slice's comments (its `elements` option).
 "use strict";
 
 (function () {
@@ -19,7 +20,6 @@
   const SLICE = 40; // comments per slice: keeps a slice, and the frame that draws its badges, short
   const NEAR_SCREEN = "1200px 0px"; // how far off screen a comment still counts as about to be seen
   const REFRESH_DELAY = 1500;
-  const LD_JSON = 'script[type="application/ld+json"]';
 
   const state = {
     enabled: false, capture: false, reason: "starting", host: location.hostname,
@@ -30,13 +30,11 @@
   let adapters = null;
   let adapter = null;
   let itemSelector = "";
-  let itemSelects = [];
-  let needsWholeDocument = false;
+  let wholeDocument = false;
   let processed = new WeakSet(); // comment elements and name elements already handled
   let sent = new Set(); // item ids already captured on this page
   let ready = []; // comment elements near the screen, waiting for a slice
   let sliceScheduled = false;
-  let ldDone = false;
   let containerObserver = null; // childList only, on comments and the lists that hold them
   let lateObserver = null;
   let io = null;
@@ -105,12 +103,9 @@
   function useAdapter(a) {
     adapter = a;
     state.adapter = a.name;
-    itemSelects = selectorsOf(a);
-    itemSelector = itemSelects.join(", ");
-    const specs = Array.isArray(a.items) ? a.items : a.items ? [a.items] : [];
-    // Depth-numbered threads (Hacker News) find a comment's parent among the comments before it,
-    // so a slice alone cannot say who answered whom: those pages are read whole each time.
-    needsWholeDocument = specs.some((s) => s.parent && s.parent.by === "depth") || !itemSelector;
+    itemSelector = selectorsOf(a).join(", ");
+    // An adapter with page-level data only (JSON-LD) has no comment elements to hand over.
+    wholeDocument = !itemSelector;
   }
 
   function consider(el) {
@@ -193,62 +188,18 @@
 
   // ---- extraction, one slice at a time
 
-  // Page-level lookups (the post's author, id, title, time) ask the same questions on every
-  // slice, and a selector that matches nothing scans the whole page each time: on a thread of
-  // thousands of comments that is most of the work. Answers are kept for a burst of slices and
-  // dropped on navigation, after a quiet spell, or when a kept element has left the page.
-  let pageCache = new Map();
+  // Page-level results (the post, its author and id, the title) are the same for every slice;
+  // extract.js keeps them in this cache between calls. A new one after navigation, and after a
+  // quiet spell, so a byline a single-page app renders late is still found.
+  let pageCache = {};
   let pageCacheUsed = 0;
   const PAGE_CACHE_MS = 3000;
 
-  function pageQuery(sel, all) {
+  function extractCache() {
     const now = performance.now();
-    if (now - pageCacheUsed > PAGE_CACHE_MS) pageCache = new Map();
+    if (now - pageCacheUsed > PAGE_CACHE_MS) pageCache = {};
     pageCacheUsed = now;
-    const key = (all ? "*" : "1") + sel;
-    let hit = pageCache.get(key);
-    const fresh = hit !== undefined && (all ? [...hit].every((e) => e.isConnected) : hit === null || hit.isConnected);
-    if (!fresh) {
-      hit = all ? document.querySelectorAll(sel) : document.querySelector(sel);
-      pageCache.set(key, hit);
-    }
-    return hit;
-  }
-
-  // A view of the document in which the adapter's comment selectors match only this slice (and
-  // the comments it replies to, so nesting still finds parents); everything else - the post,
-  // the title, page-level rules - reads the real document.
-  function sliceView(elements) {
-    const list = new Set();
-    for (const el of elements) {
-      for (let up = el.parentElement && el.parentElement.closest(itemSelector); up; up = up.parentElement && up.parentElement.closest(itemSelector)) {
-        if (list.has(up)) break;
-        list.add(up);
-      }
-      list.add(el);
-    }
-    const ordered = [...list].filter((el) => el.isConnected);
-    ordered.sort((a, b) => (a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1));
-    const selects = new Set(itemSelects);
-    const firstLd = !ldDone;
-    ldDone = true;
-    return {
-      querySelector: (sel) => {
-        // "Is any comment inside another?" (the engine's test for flat threads, which lets it
-        // skip ownership checks) is answered for the slice, not by a scan of the whole page on
-        // every slice. The slice holds each comment's ancestors, so nesting shows in it.
-        if (sel.startsWith(":is(") && sel.includes(") :is(")) {
-          if (adapter.post && adapter.post.root) return document.documentElement;
-          return ordered.find((el) => el.parentElement && el.parentElement.closest(itemSelector)) || null;
-        }
-        return pageQuery(sel, false);
-      },
-      querySelectorAll: (sel) => {
-        if (selects.has(sel)) return ordered.filter((el) => el.matches(sel));
-        if (sel === LD_JSON && !firstLd) return [];
-        return pageQuery(sel, true);
-      },
-    };
+    return pageCache;
   }
 
   // Comments come into view a few at a time while the reader scrolls; waiting a moment gathers
@@ -278,8 +229,8 @@
 
   function processBatch(batch) {
     const t0 = performance.now();
-    const view = needsWholeDocument ? document : sliceView(batch);
-    const { capture, names } = Extract.extract(view, adapter, location.href);
+    const elements = wholeDocument ? undefined : batch;
+    const { capture, names } = Extract.extract(document, adapter, { url: location.href, elements, cache: extractCache() });
     state.stats.extractMs += performance.now() - t0;
     const fresh = capture.items.filter((it) => !sent.has(it.id));
     for (const it of fresh) sent.add(it.id);
@@ -413,9 +364,8 @@
     const key = pageKey();
     if (key === state.url) return;
     state.url = key;
-    pageCache = new Map();
+    pageCache = {};
     sent = new Set();
-    ldDone = false;
     state.items = 0;
     Badges.prune();
     if (adapter && itemSelector && scan(document) === 0) watchForLateComments();
@@ -434,7 +384,7 @@
     processed = new WeakSet();
     watched = new WeakSet();
     sent = new Set();
-    ldDone = false;
+    pageCache = {};
     state.items = 0;
     state.people = 0;
     Badges.removeAll();

@@ -563,21 +563,23 @@
 
   // A written name becomes the handle of the page author it names: the same name without spaces,
   // or failing that the one author whose name starts with it (3+ letters). Anything else is
-  // dropped rather than guessed.
-  function resolveByName(items, pending) {
-    if (!pending.length) return;
-    var index = new Map();
-    var keys = [];
+  // dropped rather than guessed. `known` ({index, keys}) holds the authors to resolve against.
+  function knowAuthors(items, known) {
     for (var i = 0; i < items.length; i++) {
       var a = items[i].author;
       var ks = [nameKey(a.name), nameKey(a.handle)];
       for (var j = 0; j < 2; j++) {
-        if (ks[j] && !index.has(ks[j])) {
-          index.set(ks[j], a.handle);
-          keys.push(ks[j]);
+        if (ks[j] && !known.index.has(ks[j])) {
+          known.index.set(ks[j], a.handle);
+          known.keys.push(ks[j]);
         }
       }
     }
+  }
+
+  function resolveByName(known, pending) {
+    var index = known.index;
+    var keys = known.keys;
     for (var p = 0; p < pending.length; p++) {
       var item = pending[p][0];
       var vals = pending[p][1];
@@ -644,60 +646,176 @@
     return cap("url:" + p[1] + p[2], ID_MAX);
   }
 
-  function extract(doc, adapter, url) {
+  var NESTING = { by: "nesting" };
+
+  function sameSet(els) {
+    var set = new Set();
+    for (var i = 0; i < els.length; i++) if (els[i] && els[i].nodeType === 1) set.add(els[i]);
+    return set;
+  }
+
+  function inDocumentOrder(set) {
+    var out = Array.from(set);
+    out.sort(function (a, b) { return a === b ? 0 : a.compareDocumentPosition(b) & 4 ? -1 : 1; });
+    return out;
+  }
+
+  // The id a comment would get if it were extracted, without extracting it (a reply's parent, or
+  // a comment before the chosen ones in a depth-numbered thread). An id rule answers at once, and
+  // both an authored comment and a deleted one ("ghost") take that id; only a comment with no id
+  // rule value needs building, since its id is a hash of its author and text.
+  function idOnly(el, spec, env) {
+    var v = val(el, spec.id, env);
+    if (v) return cap(String(v), ID_MAX);
+    var keep = env.byName;
+    env.byName = [];
+    var b = buildItem(el, spec, env, spec.kind || "comment");
+    env.byName = keep;
+    return b ? b.item.id : null;
+  }
+
+  // Page-level results: the page record, the post, the scope. Computed once per call, or once
+  // per page when the caller keeps a cache (see extract()).
+  function pageLevel(doc, adapter, url, env) {
     var pu = pageUrl(doc, url);
     if (!pu && adapter.pageUrl) {
       // A saved page without its address: some sites print enough to rebuild it (HN's item id).
       var rebuilt = val(doc, adapter.pageUrl, { doc: doc, url: null, scope: "", memo: new Map(), nested: true });
       pu = rebuilt ? resolveUrl(String(rebuilt), null) : null;
     }
+    env.url = pu;
+    var page = { url: pu, title: pageTitle(doc), site: adapter.site || siteOf(pu) || "unknown" };
+    if (adapter.site && pu && siteOf(pu) !== adapter.site && siteOf(pu).slice(-adapter.site.length - 1) !== "." + adapter.site) {
+      page.site = siteOf(pu);
+    }
+    var post = adapter.post || {};
+    var postRoot = post.root ? doc.querySelector(post.root) : null;
+    var postCtx = postRoot || doc;
+    var postId = val(postCtx, post.id, env);
+    postId = postId ? cap(String(postId), ID_MAX) : postIdFromUrl(pu);
+    var built = null;
+    if (post.author) {
+      built = buildItem(postCtx, post, env, "post");
+      if (built) built.item.id = postId;
+    }
+    var byName = false;
+    asList(adapter.items).forEach(function (s) {
+      asList(s.mentions).forEach(function (m) { if (m.byName) byName = true; });
+    });
+    asList(post.mentions).forEach(function (m) { if (m.byName) byName = true; });
+    return { adapter: adapter, url: url, pu: pu, page: page, postRoot: postRoot, postId: postId, post: built,
+      postByName: built ? env.byName.slice() : [], byName: byName, ld: false, known: { index: new Map(), keys: [] } };
+  }
+
+  function stillThere(pl) {
+    return (!pl.postRoot || pl.postRoot.isConnected) && (!pl.post || !pl.post.el || pl.post.el.isConnected);
+  }
+
+  // extract(doc, adapter, options) -> {capture, names}
+  // options: the page's address (a string), or an object:
+  //   url       the page's address (else the canonical link or og:url in the page);
+  //   elements  only these comment elements become items (live pages extract a slice at a time).
+  //             The post and page-level data still come from the document, and parents are
+  //             those the whole page gives: a parent outside the list is identified (its id)
+  //             without being extracted, and a depth-numbered thread reads the id and depth of
+  //             the comments before the chosen ones. Elements matching no item selector are
+  //             ignored; order does not matter.
+  //   cache     an object the caller keeps between calls on one page (start with {}): the post,
+  //             title, JSON-LD (returned by the first call only) and known authors are worked
+  //             out once. Use a new object for a new page; an entry whose post has left the
+  //             document, or that was made for another adapter or address, is redone.
+  // Differences from a whole-document call, with elements: "@name" mentions resolve against
+  // the authors extracted so far with the same cache (without one, those of this call), and a
+  // comment repeating an earlier comment's id still counts as that parent for its replies.
+  function extract(doc, adapter, options) {
+    var opts = options !== null && typeof options === "object" ? options : { url: options };
+    var url = opts.url || null;
+    var chosen = opts.elements ? sameSet(opts.elements) : null;
+    var cache = opts.cache && typeof opts.cache === "object" ? opts.cache : null;
     var scope = scopeOf(adapter);
-    var env = { doc: doc, url: pu, scope: scope, memo: new Map(), nested: true, byName: [] };
+    var env = { doc: doc, url: null, scope: scope, memo: new Map(), nested: true, byName: [] };
     env.memo.ctx = null;
+
+    var pl = cache && cache.page;
+    if (!pl || pl.adapter !== adapter || pl.url !== url || !stillThere(pl)) {
+      pl = pageLevel(doc, adapter, url, env);
+      if (cache) cache.page = pl;
+    }
+    env.url = pl.pu;
+    env.byName = pl.postByName.slice();
+    var postRoot = pl.postRoot;
+    var postId = pl.postId;
+    var specs = asList(adapter.items);
+    var ordered = chosen ? inDocumentOrder(chosen) : null;
+
     if (scope) {
       try {
-        env.nested = doc.querySelector(":is(" + scope + ") :is(" + scope + ")") !== null;
+        // Depth-numbered threads read comments outside the chosen ones: the page-wide answer.
+        var readsOthers = chosen && specs.some(function (sp) { return sp.parent && sp.parent.by === "depth"; });
+        if (!chosen || readsOthers) env.nested = doc.querySelector(":is(" + scope + ") :is(" + scope + ")") !== null;
+        else {
+          // Nesting that matters to this call: around or inside the chosen comments, or the post.
+          var nested = postRoot !== null && (postRoot.querySelector(scope) !== null ||
+            (postRoot.parentElement !== null && postRoot.parentElement.closest(scope) !== null));
+          for (var n = 0; n < ordered.length && !nested; n++) {
+            var up = ordered[n].parentElement;
+            nested = (up !== null && up.closest(scope) !== null) || ordered[n].querySelector(scope) !== null;
+          }
+          env.nested = nested;
+        }
       } catch (e) {
         env.nested = true;
       }
     }
     var items = [];
     var names = [];
-    var byId = {};
+    var byId = new Map();
     var elId = new Map();
 
     function add(built) {
-      if (!built || byId[built.item.id]) return false;
-      byId[built.item.id] = built.item;
+      if (!built || byId.has(built.item.id)) return false;
+      byId.set(built.item.id, built.item);
       items.push(built.item);
       if (built.el) names.push({ itemId: built.item.id, handle: built.item.author.handle, element: built.el });
       return true;
     }
 
-    var post = adapter.post || {};
-    var postRoot = post.root ? doc.querySelector(post.root) : null;
-    var postCtx = postRoot || doc;
-    var postId = val(postCtx, post.id, env);
-    postId = postId ? cap(String(postId), ID_MAX) : postIdFromUrl(pu);
-    if (post.author) {
-      var bp = buildItem(postCtx, post, env, "post");
-      if (bp) {
-        bp.item.id = postId;
-        add(bp);
-      }
-    }
+    if (pl.post) add(pl.post);
     if (postRoot) elId.set(postRoot, postId);
 
-    var specs = asList(adapter.items);
     var pending = [];
     for (var s = 0; s < specs.length; s++) {
       var spec = specs[s];
-      var els = doc.querySelectorAll(spec.select);
+      var p = spec.parent || NESTING;
+      var kind = spec.kind || "comment";
+      var els;
+      var left = -1; // chosen elements of this spec still to come (depth threads stop after the last)
+      if (!chosen) els = doc.querySelectorAll(spec.select);
+      else {
+        els = [];
+        for (var c = 0; c < ordered.length; c++) if (ordered[c].matches(spec.select)) els.push(ordered[c]);
+        if (p.by === "depth" && els.length) {
+          left = els.length;
+          els = doc.querySelectorAll(spec.select);
+        }
+      }
       var stack = [];
-      for (var i = 0; i < els.length; i++) {
+      for (var i = 0; i < els.length && left !== 0; i++) {
         var el = els[i];
-        var p = spec.parent || { by: "nesting" };
-        var built = buildItem(el, spec, env, spec.kind || "comment");
+        if (left > 0) {
+          if (!chosen.has(el)) {
+            var pid = idOnly(el, spec, env);
+            if (pid) {
+              var pd = val(el, p.depth, env);
+              pd = typeof pd === "number" ? pd : 0;
+              while (stack.length && stack[stack.length - 1][0] >= pd) stack.pop();
+              stack.push([pd, pid]);
+            }
+            continue;
+          }
+          left--;
+        }
+        var built = buildItem(el, spec, env, kind);
         if (!built) {
           // A deleted comment has no author but still has replies: they answer it, not its
           // parent, so it keeps its place in the tree without becoming an item.
@@ -741,22 +859,38 @@
         anc = anc.closest(pending[k][2]);
         if (!anc) break;
         var aid = elId.get(anc);
+        if (aid === undefined && chosen && !chosen.has(anc)) {
+          // A parent outside the chosen elements: the id the whole page would give it (the
+          // last item spec to match wins there too, as it is the last to record an id).
+          aid = null;
+          for (var q = 0; q < specs.length; q++) {
+            if (anc.matches(specs[q].select)) {
+              var oid = idOnly(anc, specs[q], env);
+              if (oid) aid = oid;
+            }
+          }
+          elId.set(anc, aid);
+        }
         if (aid) { found = aid; break; }
         anc = anc.parentElement;
       }
       itm.parent = found || postId;
     }
-    if (adapter.jsonld) jsonLd(doc, env, postId, add);
-    resolveByName(items, env.byName);
-    for (var q = 0; q < items.length; q++) {
-      if (items[q].kind === "post") items[q].parent = null;
-      else if (items[q].parent === items[q].id) items[q].parent = postId;
+    if (adapter.jsonld && (!cache || !pl.ld)) {
+      pl.ld = true;
+      jsonLd(doc, env, postId, add);
     }
-
-    var page = { url: pu, title: pageTitle(doc), site: adapter.site || siteOf(pu) || "unknown" };
-    if (adapter.site && pu && siteOf(pu) !== adapter.site && siteOf(pu).slice(-adapter.site.length - 1) !== "." + adapter.site) {
-      page.site = siteOf(pu);
+    if (env.byName.length || (cache && pl.byName)) {
+      // Without a cache, authors are known per call, as a whole-document read knows them.
+      var known = cache ? pl.known : { index: new Map(), keys: [] };
+      knowAuthors(items, known);
+      if (env.byName.length) resolveByName(known, env.byName);
     }
+    for (var r = 0; r < items.length; r++) {
+      if (items[r].kind === "post") items[r].parent = null;
+      else if (items[r].parent === items[r].id) items[r].parent = postId;
+    }
+    var page = { url: pl.page.url, title: pl.page.title, site: pl.page.site };
     return { capture: { v: 1, page: page, items: items }, names: names };
   }
 

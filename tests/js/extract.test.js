@@ -53,3 +53,20 @@ test("helpers: counts, times and unsafe links", () => {
   assert.strictEqual(I.resolveUrl("javascript:alert(1)", "https://a.example/"), null);
   assert.strictEqual(I.resolveUrl("/u/x", "https://a.example/p/q"), "https://a.example/u/x");
 });
+
+test("extract takes the address as a string or as {url, elements, cache}", () => {
+  const E = require(FILE);
+  const adapter = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "..", "extension", "adapters", "hackernews.json"), "utf8"));
+  const emptyDoc = { querySelector: () => null, querySelectorAll: () => [] };
+  const url = "https://news.ycombinator.com/item?id=7";
+  const a = E.extract(emptyDoc, adapter, url).capture;
+  const b = E.extract(emptyDoc, adapter, { url }).capture;
+  assert.deepStrictEqual(a, b);
+  assert.strictEqual(a.page.site, "news.ycombinator.com");
+  // No elements chosen: nothing is read but the page itself, and the page-level work is cached.
+  const cache = {};
+  const c = E.extract(emptyDoc, adapter, { url, elements: [], cache }).capture;
+  assert.deepStrictEqual(c.items, []);
+  assert.strictEqual(c.page.url, url);
+  assert.strictEqual(cache.page.postId, "url:/item?id=7");
+});
