@@ -5,7 +5,19 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-python3 -m pip install --quiet --disable-pip-version-check -e ".[test]"
+# Debian's own python3 refuses system-wide pip installs (PEP 668): use a venv in the checkout then.
+PY=python3
+if [ -z "${VIRTUAL_ENV:-}" ] && [ -f "$(python3 -c 'import sysconfig; print(sysconfig.get_path("stdlib"))')/EXTERNALLY-MANAGED" ]; then
+  if ! python3 -c "import ensurepip" 2>/dev/null; then
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-venv >/dev/null
+  fi
+  [ -x .venv/bin/python ] || python3 -m venv .venv
+  PY=.venv/bin/python
+  export PATH="$PWD/.venv/bin:$PATH"  # the tests start `cloutlens` and `python -m server.cli`
+  echo "== using the venv .venv (this python3 is externally managed) =="
+fi
+"$PY" -m pip install --quiet --disable-pip-version-check -e ".[test]"
 
 if [ -f package-lock.json ]; then
   npm ci --no-audit --no-fund --loglevel=error
@@ -32,4 +44,4 @@ if compgen -G "tests/js/*.test.js" >/dev/null; then
 fi
 
 echo "== Python tests (pytest, browser tests included) =="
-python3 -m pytest -n 2 --junitxml=.pytest-results.xml "$@"
+"$PY" -m pytest -n 2 --junitxml=.pytest-results.xml "$@"
