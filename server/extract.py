@@ -19,7 +19,9 @@ from urllib.parse import unquote
 
 import soupsieve as sv
 from bs4 import BeautifulSoup, NavigableString, Tag
-from bs4.element import PreformattedString
+from bs4.dammit import EncodingDetector
+from bs4.element import Comment, Doctype, PreformattedString, ProcessingInstruction
+from lxml import etree
 
 ADAPTER_DIR = Path(__file__).resolve().parent.parent / "extension" / "adapters"
 
@@ -58,6 +60,7 @@ def _text_strings(node):
 
 
 def text_of(root, skip=None, block=False) -> str:
+    """The text of root's text nodes; `skip(el)` says which elements to leave out."""
     kids = root.contents
     # Most names and many comments are a single text node.
     if len(kids) == 1 and _text_strings(kids[0]):
@@ -72,7 +75,7 @@ def text_of(root, skip=None, block=False) -> str:
                 n = c.name
                 if n in SKIP_TAGS:
                     continue
-                if skip is not None and skip.match(c):
+                if skip is not None and skip(c):
                     continue
                 b = n in BLOCK_TAGS
                 if b:
@@ -246,6 +249,7 @@ class _Index:
         self._bl, self._br = bisect_left, bisect_right
         self.root = soup
         self.matchers: dict[str, object] = {}
+        self.members: dict[str, set] = {}
         self.pos: dict[int, int] = {}
         self.end: dict[int, int] = {}
         self.attrs = frozenset(_INDEXED_ATTRS)
@@ -377,47 +381,47 @@ def _matcher(pat, base):
     return m
 
 
+def _members(sel: str, el) -> set:
+    """ids of every element in el's document that matches sel, found once per document."""
+    idx = _index_of(el)
+    got = idx.members.get(sel)
+    if got is None:
+        got = idx.members[sel] = set(map(id, q_all(sel, idx.root)))
+    return got
+
+
 def q_closest(sel: str, el):
     """el or its nearest ancestor matching sel (soupsieve's closest())."""
     if ":scope" in sel:
         return _css(sel).closest(el)
-    match = _matcher(_css(sel), el)
+    # Asked for every field of every item (ownership, parents): one pass over the document's
+    # matches beats testing each ancestor again and again.
+    members = _members(sel, el)
     cur = el
-    while isinstance(cur, Tag) and not isinstance(cur, BeautifulSoup):
-        if match(cur):
+    while cur is not None and cur.parent is not None:  # the document itself is no match
+        if id(cur) in members:
             return cur
         cur = cur.parent
     return None
 
 
-def q_all(sel: str, base) -> list:
-    """Elements under `base` matching `sel`, in document order (soupsieve's select())."""
+def _matches(sel: str, base):
+    """Elements under `base` matching `sel`, lazily, in document order (soupsieve's iselect())."""
     pat = _css(sel)
     keys = _keys(sel)
     if keys is not None:
         cands = _index_of(base).candidates(keys, base)
         if cands is not None:
-            if not cands:
-                return []
-            match = _matcher(pat, base)
-            return [e for e in cands if match(e)]
-    return pat.select(base)
+            return filter(_matcher(pat, base), cands) if cands else iter(cands)
+    return pat.iselect(base)
+
+
+def q_all(sel: str, base) -> list:
+    return list(_matches(sel, base))
 
 
 def q_one(sel: str, base):
-    pat = _css(sel)
-    keys = _keys(sel)
-    if keys is not None:
-        cands = _index_of(base).candidates(keys, base)
-        if cands is not None:
-            if not cands:
-                return None
-            match = _matcher(pat, base)
-            for e in cands:
-                if match(e):
-                    return e
-            return None
-    return pat.select_one(base)
+    return next(_matches(sel, base), None)
 
 
 @lru_cache(maxsize=None)
@@ -652,7 +656,8 @@ def _raw_value(el, rule, env) -> str:
             a = " ".join(a)
         return clean(a)
     skip = rule.get("skip")
-    return text_of(el, _css(skip) if skip else None, rule.get("text") == "block")
+    # the document's cached matcher: SoupSieve.match() would set up a new one for every node
+    return text_of(el, _matcher(_css(skip), el) if skip else None, rule.get("text") == "block")
 
 
 def _group(m):
@@ -1177,9 +1182,249 @@ def pick_adapter(adapters: list[dict], soup, url=None):
     return None
 
 
-def parse_html(html) -> BeautifulSoup:
+# ---- parsing
+#
+# bs4's own lxml builder spends ~45 ms of Python per 200 KB page on bookkeeping we do not use
+# (namespace maps, three copies of each attribute dict, strainer checks), ten times what lxml takes
+# to parse. _Builder receives the same lxml events (same parser, same options, same encodings tried
+# in the same order) and makes the same bs4 objects with the same fields, in a fraction of the
+# time. A tree bs4 would not build identically is never used: _builder_ok() compares both on a
+# sample once per process, and tests/adapters/test_engine.py compares them on every page we have.
+
+class _Rejected(Exception):
+    pass
+
+
+class _Builder:
+    """An lxml parser target that builds a bs4 tree as BeautifulSoup(..., "lxml") does."""
+
+    def __init__(self, soup, tag_fields, string_fields):
+        b = soup.builder
+        self.soup = soup
+        self.tag_fields = tag_fields
+        self.string_fields = string_fields
+        self.void = b.empty_element_tags
+        self.keep_ws = b.preserve_whitespace_tags
+        self.containers = b.string_containers
+        self.attr_dict = b.attribute_dict_class
+        self.main_types = Tag.MAIN_CONTENT_STRING_TYPES
+        self.meta = b.set_up_substitutions
+        self.stack = [soup]
+        self.cur = soup
+        self.last = None  # the element parsed most recently: next_element links run through it
+        self.text: list[str] = []
+        self.ws_stack: list = []
+        self.container_stack: list = []
+
+    def _link(self, node, parent):
+        last = self.last
+        node.previous_element = last
+        if last is not None:
+            last.next_element = node
+        self.last = node
+        kids = parent.contents
+        if kids:
+            prev = kids[-1]
+            prev.next_sibling = node
+            node.previous_sibling = prev
+        kids.append(node)
+
+    def _flush(self, cls=None):
+        data = "".join(self.text)
+        self.text.clear()
+        if not self.ws_stack and not data.strip("\x20\x0a\x09\x0c\x0d"):
+            data = "\n" if "\n" in data else " "
+        if cls is None:
+            cls = NavigableString
+            if self.container_stack:
+                cls = self.containers.get(self.container_stack[-1].name, cls)
+        s = str.__new__(cls, data)
+        s.__dict__.update(self.string_fields)
+        s.parent = self.cur
+        self._link(s, self.cur)
+
+    def start(self, name, attrib):
+        if self.text:
+            self._flush()
+        t = Tag.__new__(Tag)
+        d = t.__dict__
+        d.update(self.tag_fields)
+        d["name"] = name
+        # lxml passes an empty immutable mapping that is slow to copy: most tags have no attributes
+        d["attrs"] = self.attr_dict(attrib) if attrib else self.attr_dict()
+        d["contents"] = []
+        d["parent"] = self.cur
+        d["can_be_empty_element"] = name in self.void
+        c = self.containers.get(name)
+        d["interesting_string_types"] = {c} if c is not None else self.main_types
+        if name == "meta":
+            self.meta(t)
+        self._link(t, self.cur)
+        self.stack.append(t)
+        self.cur = t
+        if name in self.keep_ws:
+            self.ws_stack.append(t)
+        if c is not None:
+            self.container_stack.append(t)
+
+    def end(self, name):
+        if self.text:
+            self._flush()
+        stack = self.stack
+        # bs4 pops up to the most recent open element of that name, and ignores a stray end tag
+        for i in range(len(stack) - 1, 0, -1):
+            if stack[i].name == name:
+                while len(stack) > i:
+                    self._pop()
+                break
+
+    def _pop(self):
+        t = self.stack.pop()
+        if self.ws_stack and self.ws_stack[-1] is t:
+            self.ws_stack.pop()
+        if self.container_stack and self.container_stack[-1] is t:
+            self.container_stack.pop()
+        self.cur = self.stack[-1]
+
+    def data(self, data):
+        self.text.append(data)
+
+    def comment(self, text):
+        if self.text:
+            self._flush()
+        self.text.append(text)
+        self._flush(Comment)
+
+    def doctype(self, name, pubid, system):
+        if self.text:
+            self._flush()
+        self.text.append(Doctype._string_for_name_and_ids(name, pubid, system))
+        self._flush(Doctype)
+
+    def pi(self, target, data):
+        if self.text:
+            self._flush()
+        self.text.append(target + " " + data)
+        self._flush(ProcessingInstruction)
+
+    def close(self):
+        if self.text:
+            self._flush()
+
+
+def _empty_soup():
     # Attributes stay plain strings (class included), as getAttribute() gives them in the browser.
+    return BeautifulSoup("", "lxml", multi_valued_attributes=None)
+
+
+_FIELDS = None
+
+
+def _fields():
+    """The fields bs4 (this version) gives a parsed tag and string, as templates: only the links,
+    name, attrs and contents differ from one node to the next."""
+    global _FIELDS
+    if _FIELDS is None:
+        ref = BeautifulSoup("<p>x</p>", "lxml", multi_valued_attributes=None)
+        tag, string = ref.p, ref.p.contents[0]
+        per_node = {"name", "attrs", "contents", "parent", "previous_element", "next_element",
+                    "previous_sibling", "next_sibling", "can_be_empty_element", "interesting_string_types"}
+        tag_fields = {k: v for k, v in tag.__dict__.items() if k not in per_node}
+        tag_fields.update(next_element=None, previous_sibling=None, next_sibling=None)
+        string_fields = {k: v for k, v in string.__dict__.items() if k not in per_node}
+        string_fields.update(next_element=None, previous_sibling=None, next_sibling=None)
+        _FIELDS = (tag_fields, string_fields)
+    return _FIELDS
+
+
+def _attempts(html):
+    """(markup, encoding) in the order bs4's lxml builder tries them."""
+    if isinstance(html, str):
+        yield (html[1:] if html[:1] == "\ufeff" else html), None
+        yield html.encode("utf8"), "utf8"
+        return
+    detector = EncodingDetector(html, known_definite_encodings=[], user_encodings=[], is_html=True)
+    for enc in detector.encodings:
+        yield detector.markup, enc
+
+
+def _fast_parse(html):
+    tag_fields, string_fields = _fields()
+    for markup, enc in _attempts(html):
+        soup = _empty_soup()
+        soup.original_encoding = enc
+        b = _Builder(soup, tag_fields, string_fields)
+        try:  # an encoding lxml does not know fails here, as in bs4, and the next one is tried
+            parser = etree.HTMLParser(target=b, recover=True, huge_tree=False, encoding=enc)
+            parser.feed(markup)
+            parser.close()
+        except (UnicodeDecodeError, LookupError, etree.ParserError):
+            continue
+        return soup
+    raise _Rejected()
+
+
+_SAMPLE = (b'<!DOCTYPE html><html><head><meta charset="utf-8"><title>t &amp; t</title>'
+           b'<script>var a = "<b>";</script><style>p{}</style></head><body class="A b" id=x>'
+           b'<!-- c --><div><p>one<br>two <img src=x alt=""> \n </p><pre>  \n </pre>'
+           b'<template><i>t</i></template><ruby>x<rt>y</rt></ruby><textarea> a </textarea>'
+           b'<ul><li>a<li>b</ul></div><?php x ?><svg><path d="M0"/></svg>\xc3\xa9</body></html>')
+
+
+def same_tree(a, b) -> bool:
+    """Do two parsed documents have the same nodes, classes, fields and links?"""
+    na, nb = [a, *a.descendants], [b, *b.descendants]
+    if len(na) != len(nb):
+        return False
+    pos_a = {id(n): i for i, n in enumerate(na)}
+    pos_b = {id(n): i for i, n in enumerate(nb)}
+    links = ("parent", "previous_element", "next_element", "previous_sibling", "next_sibling")
+    for x, y in zip(na, nb):
+        if type(x) is not type(y) or x.__dict__.keys() != y.__dict__.keys():
+            return False
+        if isinstance(x, Tag):
+            if x is not a and (x.name != y.name or x.attrs != y.attrs or type(x.attrs) is not type(y.attrs)
+                               or [type(v) for v in x.attrs.values()] != [type(v) for v in y.attrs.values()]):
+                return False
+            if [pos_a[id(c)] for c in x.contents] != [pos_b[id(c)] for c in y.contents]:
+                return False
+            for k, v in x.__dict__.items():
+                if x is not a and k not in links and k not in ("attrs", "contents", "builder") \
+                        and v != y.__dict__[k]:
+                    return False
+        elif str(x) != str(y):
+            return False
+        for k in links:
+            u, v = getattr(x, k), getattr(y, k)
+            if (u is None) != (v is None) or (u is not None and pos_a.get(id(u)) != pos_b.get(id(v))):
+                return False
+    return True
+
+
+_FAST = None
+
+
+def _builder_ok() -> bool:
+    global _FAST
+    if _FAST is None:
+        try:
+            _FAST = same_tree(_fast_parse(_SAMPLE), _bs4_parse(_SAMPLE))
+        except Exception:  # noqa: BLE001 - any surprise from another bs4 or lxml: use bs4 itself
+            _FAST = False
+    return _FAST
+
+
+def _bs4_parse(html) -> BeautifulSoup:
     return BeautifulSoup(html, "lxml", multi_valued_attributes=None)
+
+
+def parse_html(html) -> BeautifulSoup:
+    if _builder_ok():
+        try:
+            return _fast_parse(html)
+        except _Rejected:
+            pass  # bs4 says why, in its own words
+    return _bs4_parse(html)
 
 
 _ADAPTERS: list[dict] | None = None

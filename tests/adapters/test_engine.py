@@ -8,10 +8,12 @@ import shutil
 import subprocess
 
 import pytest
+from bs4 import BeautifulSoup
 
-from adapter_support import EXTRACT_JS, fixture_html
+from adapter_support import CORPUS, EXTRACT_JS, FIXTURES, fixture_html, read_page
+from server import extract as engine
 from server.extract import (clean, extract_html, hash64, load_adapters, parse_count, parse_html, parse_time,
-                            pick_adapter, resolve_url, site_of)
+                            pick_adapter, resolve_url, same_tree, site_of)
 
 COUNTS = [
     ("1.2k", 1200), ("1.2K likes", 1200), ("3,456 points", 3456), ("12", 12), ("1.5M", 1500000),
@@ -138,3 +140,33 @@ def test_js_pick_adapter_by_host(run_js):
     hn_markup = '<table><tr class="athing comtr" id="1"><td><a class="hnuser" href="user?id=a">a</a></td></tr></table>'
     assert run_js(hn_markup, "https://blog.example/post")["name"] is None
     assert run_js(hn_markup, None)["name"] == "hackernews"
+
+
+# parse_html builds the tree itself (bs4's builder is the slow half of an import); the tree must be
+# the one bs4 builds, node for node, field for field, whether the page comes as bytes or text.
+PAGES = sorted(CORPUS.glob("*/*.html")) + sorted(FIXTURES.glob("*.html"))
+
+
+@pytest.mark.parametrize("path", PAGES, ids=[p.name for p in PAGES])
+def test_parse_html_builds_the_tree_bs4_builds(path):
+    assert engine._builder_ok()  # not silently falling back to bs4
+    raw = path.read_bytes()
+    for html in (raw, read_page(path)):
+        assert same_tree(parse_html(html), BeautifulSoup(html, "lxml", multi_valued_attributes=None))
+
+
+@pytest.mark.parametrize("html", [
+    b"", b"plain text", "caf\u00e9 <b>x</b>".encode("cp1252"), b"\xef\xbb\xbf<p>bom</p>",
+    "<p>\u00e9t\u00e9</p>".encode("utf-16"), b"<p>a<p>b</div></span><table><td>c", b"<pre>\n\n x</pre>  \n ",
+    b"<html><head><meta http-equiv=content-type content='text/html; charset=iso-8859-1'></head>\xe9",
+    "\ufeff<p>text with a BOM</p>", "<svg><foreignObject><p>x</p></foreignObject></svg><math><mi>y</mi></math>",
+])
+def test_parse_html_odd_inputs(html):
+    assert same_tree(parse_html(html), BeautifulSoup(html, "lxml", multi_valued_attributes=None))
+
+
+def test_same_tree_notices_a_difference():
+    a, b = parse_html(b"<p class=x>one</p><p>two</p>"), parse_html(b"<p class=x>one</p><p>two</p>")
+    assert same_tree(a, b)
+    b.find_all("p")[1].string.replace_with("zwei")
+    assert not same_tree(a, b)
