@@ -58,39 +58,72 @@
     return out;
   }
 
+  // Descendants that make an element's text differ from its textContent: left-out tags, block
+  // boundaries, and MathML (which may hold CDATA, text to textContent but not to the walk). Where
+  // none is inside, textContent gives the walk's text without visiting a node from script: the
+  // walk wraps every node it touches in a JS object, which is most of a cold first run's cost.
+  var STRUCTURE = Object.keys(SKIP_TAGS).concat(Object.keys(BLOCK_TAGS), ["math"]).join(",");
+  var structureSel = new Map();
+
+  function plainInside(el, skip) {
+    if (el.firstElementChild === null) return true;
+    var sel = STRUCTURE;
+    if (skip) {
+      sel = structureSel.get(skip);
+      if (sel === undefined) {
+        sel = STRUCTURE + "," + skip;
+        structureSel.set(skip, sel);
+      }
+    }
+    try {
+      return el.querySelector(sel) === null;
+    } catch (e) {
+      return false;
+    }
+  }
+
+  // The walk's state: finished lines and the line being gathered.
+  function TextWalk(skip) {
+    this.skip = skip;
+    this.lines = [];
+    this.cur = "";
+  }
+  TextWalk.prototype.brk = function () {
+    this.lines.push(this.cur);
+    this.cur = "";
+  };
+  TextWalk.prototype.walk = function (node) {
+    for (var c = node.firstChild; c; c = c.nextSibling) {
+      var t = c.nodeType;
+      if (t === 3) this.cur += c.data;
+      else if (t === 1) {
+        var n = c.localName;
+        if (SKIP_TAGS[n] === 1) continue;
+        if (this.skip && c.matches(this.skip)) continue;
+        var b = BLOCK_TAGS[n] === 1;
+        if (b) this.brk();
+        // A leaf's text is its textContent (MathML aside): no need to visit its text nodes.
+        if (c.firstElementChild === null && n !== "math") this.cur += c.textContent;
+        else this.walk(c);
+        if (b) this.brk();
+      }
+    }
+  };
+
   function textOf(root, skip, block) {
     var only = root.firstChild;
     // Most names and many comments are a single text node.
     if (only && only.nodeType === 3 && only.nextSibling === null) return clean(only.data);
-    var lines = [];
-    var cur = [];
-    function brk() {
-      lines.push(cur.join(""));
-      cur = [];
+    if (plainInside(root, skip)) return clean(root.textContent);
+    var w = new TextWalk(skip);
+    w.walk(root);
+    w.brk();
+    var out = "";
+    for (var i = 0; i < w.lines.length; i++) {
+      var l = clean(w.lines[i]);
+      if (l) out = out ? out + (block ? "\n" : " ") + l : l;
     }
-    function walk(node) {
-      for (var c = node.firstChild; c; c = c.nextSibling) {
-        var t = c.nodeType;
-        if (t === 3) cur.push(c.data);
-        else if (t === 1) {
-          var n = c.localName;
-          if (SKIP_TAGS[n] === 1) continue;
-          if (skip && c.matches(skip)) continue;
-          var b = BLOCK_TAGS[n] === 1;
-          if (b) brk();
-          walk(c);
-          if (b) brk();
-        }
-      }
-    }
-    walk(root);
-    brk();
-    var out = [];
-    for (var i = 0; i < lines.length; i++) {
-      var l = clean(lines[i]);
-      if (l) out.push(l);
-    }
-    return out.join(block ? "\n" : " ");
+    return out;
   }
 
   var reCache = new Map();
@@ -195,6 +228,7 @@
   var DAYS = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
   function pad(n, w) {
+    if (w === 2 && n >= 0 && n < 100) return n < 10 ? "0" + n : "" + n;
     var s = String(n);
     while (s.length < w) s = "0" + s;
     return s;
@@ -301,6 +335,19 @@
     if (rule.doc || rule.own === false || !env.scope) return true;
     // Where no item contains another (flat threads), anything inside an item is its own.
     if (!env.nested && ctx !== env.doc) return true;
+    if (ctx !== env.doc) {
+      // An item with no item inside it (most comments: the leaves of a thread) owns everything
+      // in it; asked once per item instead of once per field.
+      if (env.leafCtx !== ctx) {
+        env.leafCtx = ctx;
+        try {
+          env.leaf = ctx.querySelector(env.scope) === null;
+        } catch (e) {
+          env.leaf = false;
+        }
+      }
+      if (env.leaf) return true;
+    }
     var owner = el.closest(env.scope);
     return owner === ctx || (owner === null && ctx === env.doc);
   }
@@ -733,7 +780,7 @@
     var chosen = opts.elements ? sameSet(opts.elements) : null;
     var cache = opts.cache && typeof opts.cache === "object" ? opts.cache : null;
     var scope = scopeOf(adapter);
-    var env = { doc: doc, url: null, scope: scope, memo: new Map(), nested: true, byName: [] };
+    var env = { doc: doc, url: null, scope: scope, memo: new Map(), nested: true, byName: [], leafCtx: null, leaf: false };
     env.memo.ctx = null;
 
     var pl = cache && cache.page;

@@ -84,3 +84,32 @@ def test_fixture_pages_in_slices(js_page, adapters, name, size, reverse, use_cac
     reason="../shared/corpus is not beside the checkout"))])
 def test_corpus_pages_in_slices(js_page, adapters, rel):
     check(js_page, adapters, read_page(CORPUS / rel), None, 7, True, True)
+
+
+# Text read through textContent where nothing inside changes it, and walked where something does:
+# names with links and inline markup, a <br>, a skipped part, a script, a leaf block.
+TEXT_PAGE = """<!DOCTYPE html><html><head><title>t</title></head><body class="postid-5">
+<ol class="comment-list">
+<li id="comment-1" class="comment"><article class="comment-body"><footer>
+ <div class="comment-author"><b class="fn"><a class="url" href="https://a.example/"><em>Ann</em>  Able</a></b>
+ <span class="says">says:</span></div></footer>
+ <div class="comment-content"><p>One <i>two</i><br>three</p><p>four<script>no()</script> five</p><div>six</div></div>
+ <ol class="children">
+ <li id="comment-2" class="comment"><article class="comment-body">
+  <div class="comment-author"><cite class="fn">Bo<span class="says"> says</span> Brown</cite></div>
+  <div class="comment-content">plain <span>inline</span>&nbsp;text<div class="reply"><a>Reply</a></div></div>
+ </article></li></ol></article></li>
+<li id="comment-3" class="comment"><div class="comment-author"><span class="fn">Cy<br>Cole</span></div>
+ <div class="comment-content"><p>@Ann one<button>Like</button> two<svg><text>x</text></svg></p></div></li>
+</ol></body></html>"""
+
+
+@pytest.mark.browser
+def test_text_read_natively_equals_the_walk(run_js):
+    from test_conformance import compare
+    compare(run_js, TEXT_PAGE, "https://blog.example/p/")
+    js = run_js(TEXT_PAGE, "https://blog.example/p/")
+    names = {i["id"]: i["author"]["name"] for i in js["capture"]["items"]}
+    assert names == {"comment-1": "Ann Able", "comment-2": "Bo Brown", "comment-3": "Cy Cole"}
+    text = {i["id"]: i["text"] for i in js["capture"]["items"]}
+    assert text["comment-1"] == "One two\nthree\nfour five\nsix"
