@@ -38,9 +38,13 @@
     "form h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section summary table tbody thead tfoot tr td th ul")
     .split(" ").forEach(function (t) { BLOCK_TAGS[t] = 1; });
 
+  // Anything clean() would remove or rewrite; most names and sentences hold none of it, and one
+  // search is cheaper than two replacements.
+  var DIRTY = /[\u0000-\u001f\u007f\u00a0\u1680\u2000-\u200a\u2028\u2029\u202a-\u202f\u205f\u2066-\u2069\u3000\ufeff]|  /;
+
   function clean(s) {
     // After the runs are collapsed, trimming is one space at either end: cheaper than a regex.
-    var t = s.replace(CTRL, "").replace(WS_RUN, " ");
+    var t = DIRTY.test(s) ? s.replace(CTRL, "").replace(WS_RUN, " ") : s;
     var a = t.charCodeAt(0) === 32 ? 1 : 0;
     var b = t.length > a && t.charCodeAt(t.length - 1) === 32 ? t.length - 1 : t.length;
     return a || b < t.length ? t.slice(a, b) : t;
