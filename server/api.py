@@ -21,6 +21,7 @@ MAX_IDS = 500
 TOP_PEOPLE = 5
 PAGE_MAX = 200
 IDENTITY_MAX = 400
+SCORES_WAIT = 2.0  # seconds a request waits for the scorer's first load before answering 503
 _SITE = re.compile(SITE_PATTERN)
 
 
@@ -126,7 +127,17 @@ def summary(result: dict | None, identity: str) -> dict | None:
     }
 
 
+def need_scores():
+    """Right after a start on a large store the scorer may still be loading: wait a little, then
+    say so instead of holding the request (and a server thread) for the whole load."""
+    if not services().wait_scores(SCORES_WAIT):
+        raise BadRequest("scores", "the server has just started and is still computing scores "
+                         f"({services().store.count_items()} items); ask again in a few seconds",
+                         status=503, code="scoring")
+
+
 def scores_for(identities) -> dict:
+    need_scores()
     s = services()
     with s.lock:
         results = s.scorer.results(list(identities))
@@ -138,9 +149,13 @@ def scores_for(identities) -> dict:
 @api.get("/status")
 def status():
     s = services()
-    with s.lock:
-        items = s.store.count_items()
-        people = s.store.author_count()
+    # Never waits for the services lock or the scorer: status answers while either is busy.
+    items = s.store.count_items()
+    people = s.store.author_count()
+    if s.scores_ready:
+        scores = "ready"
+    else:
+        scores = "failed" if s.load_error is not None else "loading"
     return {
         "name": "cloutlens",
         "version": current_app.config.get("VERSION", "0.1.0"),
@@ -148,6 +163,8 @@ def status():
         "data_dir": str(s.store.data_dir),
         "items": items,
         "people": people,
+        # "loading" while the first scoring after a start runs: score look-ups answer 503 until then.
+        "scores": scores,
         "paired": s.pairing.verify(bearer_token()) is not None,
     }
 
@@ -188,12 +205,15 @@ def capture():
     authors = {it["id"]: author_identity(it) for it in cap["items"]}
     scores = {i: summary(r, i) for i, r in stored["scores"].items()}
     services().snapshot({i: s["score"] for i, s in scores.items() if s})
-    return {
+    out = {
         "stored": {k: stored[k] for k in ("added", "updated", "unchanged")},
         # The server's normalisation of each author, so the extension never re-implements it.
         "authors": authors,
         "scores": scores,
     }
+    if stored.get("scoring"):
+        out["scoring"] = True  # stored, but the scorer is still loading: no scores yet
+    return out
 
 
 def _lookup(ids, field: str):
@@ -239,6 +259,7 @@ def people():
         raise BadRequest("topic", "must be at most 100 characters")
     limit = int_arg("limit", 50, 1, PAGE_MAX)
     offset = int_arg("offset", 0, 0, 10_000_000)
+    need_scores()
     s = services()
     with s.lock:
         # Unfiltered, only the page's people need their full results built.
@@ -268,6 +289,7 @@ def person(identity):
     ident = check_identity(identity, "identity")
     limit = int_arg("limit", 50, 1, PAGE_MAX)
     offset = int_arg("offset", 0, 0, 10_000_000)
+    need_scores()
     s = services()
     with s.lock:
         links = s.store.get_config("links", {})
@@ -301,6 +323,7 @@ def person(identity):
 @api.delete("/people/<path:identity>")
 def forget(identity):
     ident = check_identity(identity, "identity")
+    need_scores()
     s = services()
     with s.lock:
         if ident not in s.store.names() and s.scorer.result(ident) is None:
@@ -325,6 +348,7 @@ def link():
         raise BadRequest(extra[0][:40], "is not a field of a link")
     if alias == canonical:
         raise BadRequest("alias", "must differ from canonical")
+    need_scores()
     s = services()
     with s.lock:
         current = dict(s.store.get_config("links", {}))
@@ -340,6 +364,7 @@ def link():
 @api.delete("/links/<path:alias>")
 def unlink(alias):
     ident = check_identity(alias, "alias")
+    need_scores()
     s = services()
     with s.lock:
         current = dict(s.store.get_config("links", {}))
@@ -397,6 +422,7 @@ def get_settings():
 @api.put("/settings")
 def put_settings():
     changes = validate_settings(json_body())
+    need_scores()
     s = services()
     with s.lock:
         merged = dict(DEFAULT_SETTINGS, **(s.store.get_config("settings") or {}))
@@ -418,4 +444,6 @@ def export():
 def import_():
     from .exchange import IMPORT_MAX, import_document
     request.max_content_length = IMPORT_MAX
-    return import_document(services(), json_body())
+    doc = json_body()
+    need_scores()
+    return import_document(services(), doc)

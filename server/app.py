@@ -4,6 +4,7 @@ from __future__ import annotations
 import gc
 import secrets
 import threading
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -23,6 +24,9 @@ DEFAULT_PORT = 7317
 # The id Chromium gives the unpacked extension, pinned by the "key" in extension/manifest.json.
 CHROME_EXTENSION_ID = "jhakphlhhpjolcmccdpcphdmfpghfgdo"
 MAX_BODY = 2 * 1024 * 1024
+# How long a capture right after a start waits for the scorer before it is answered without
+# scores: the extension gives up on a request after 5 s (and then queues the capture).
+CAPTURE_WAITS_FOR_SCORES = 2.0
 
 
 def default_data_dir() -> Path:
@@ -35,20 +39,87 @@ def utcnow() -> datetime:
 
 class Services:
     """What the views share. One lock orders store writes and scorer updates together, so the
-    scores served always match what is on disk."""
+    scores served always match what is on disk.
 
-    def __init__(self, store: Store, announce=None):
+    Start: the store opens (every file parsed and checked, so a damaged one still stops the start)
+    before the server listens; the scorer's first load and full computation may then run in the
+    background (`background=True`, what `cloutlens serve` does), so a large store answers status
+    and stores captures at once. Until that is done `scores_ready` is False and says so honestly:
+    /api/status reports "scores": "loading", score look-ups wait briefly and then answer 503
+    "scoring", captures are stored (durably, as always) and answered without scores, and anything
+    else that reads `scorer` waits for it. Items stored meanwhile are handed to the new scorer
+    before it is published, so it matches the disk when it becomes visible.
+    """
+
+    def __init__(self, store: Store, announce=None, background: bool = False):
         self.store = store
         self.lock = threading.RLock()
         self._queue_lock = threading.Lock()
         self._queue: list[dict] = []
         self.pairing = Pairing(store, announce)
-        self.scorer = Scorer(settings=self.scorer_settings())
-        self.scorer.add(store.all_items())
-        # What start loaded lives as long as the server: keep the collector from rescanning it
-        # on every full collection (a pause that grows with the store). No collect() first: it
-        # would scan all of it once, for nothing (items hold no cycles).
-        gc.freeze()
+        self._scorer: Scorer | None = None
+        self._ready = threading.Event()
+        self._pending_lock = threading.Lock()
+        self._pending: list[dict] | None = []  # stored while the scorer loads; None once loaded
+        self.load_error: BaseException | None = None
+        self.load_seconds: float | None = None
+        # Taken now: the items the store parsed while opening, before any capture can change them.
+        items = store.all_items()
+        if background:
+            threading.Thread(target=self._load_scorer, args=(items,), name="cloutlens-scoring",
+                             daemon=True).start()
+        else:
+            self._load_scorer(items)
+            if self.load_error is not None:
+                raise self.load_error
+
+    def _load_scorer(self, items: list[dict]):
+        t0 = time.perf_counter()
+        try:
+            scorer = Scorer(settings=self.scorer_settings())
+            scorer.add(items)
+            del items
+            # The first full computation, here rather than in the first capture's answer.
+            scorer.scores()
+            while True:
+                with self._pending_lock:
+                    batch, self._pending = self._pending, []
+                    if not batch:
+                        self._pending = None
+                        self._scorer = scorer
+                        break
+                scorer.add(batch)
+            self.load_seconds = time.perf_counter() - t0
+        except BaseException as exc:  # reported by status and by every read of the scorer
+            self.load_error = exc
+        finally:
+            # What start loaded lives as long as the server: keep the collector from rescanning it
+            # on every full collection (a pause that grows with the store). No collect() first: it
+            # would scan all of it once, for nothing (items hold no cycles).
+            gc.freeze()
+            self._ready.set()
+
+    @property
+    def scores_ready(self) -> bool:
+        return self._ready.is_set() and self.load_error is None
+
+    def wait_scores(self, timeout: float | None = None) -> bool:
+        """True once the scorer is loaded (False after timeout); raises if loading failed."""
+        if not self._ready.wait(timeout):
+            return False
+        if self.load_error is not None:
+            raise RuntimeError(f"the scorer could not load the stored items: {self.load_error!r}")
+        return True
+
+    @property
+    def scorer(self) -> Scorer:
+        self.wait_scores()
+        return self._scorer
+
+    @scorer.setter
+    def scorer(self, value: Scorer):
+        self.wait_scores()
+        self._scorer = value
 
     def scorer_settings(self) -> dict:
         settings = dict(self.store.get_config("settings") or {})
@@ -58,7 +129,10 @@ class Services:
     def capture(self, capture: dict) -> dict:
         """Store a capture durably and score it. Captures that arrive while another is being
         written wait, and the next writer stores them all in one write (a group commit): with
-        several tabs or clients, each fsync then serves many captures."""
+        several tabs or clients, each fsync then serves many captures. While the scorer is still
+        loading after a start, the capture is stored all the same and answered with no scores
+        (`"scoring": true`); the loading scorer takes its items before it is published."""
+        self._ready.wait(CAPTURE_WAITS_FOR_SCORES)
         entry = {"items": capture["items"], "seen": utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
                  "done": False, "result": None, "error": None}
         with self._queue_lock:
@@ -72,13 +146,23 @@ class Services:
                 try:
                     results = self.store.add_batches([(e["items"], e["seen"]) for e in group])
                     changed = [doc for r in results for doc in r["items"]]
-                    if changed:
-                        self.scorer.add(changed)
-                    # One scoring pass answers the whole group (the scorer recomputes after an add).
-                    authors = [sorted({author_identity(it) for it in e["items"]}) for e in group]
-                    scores = self.scorer.results(sorted({a for names in authors for a in names}))
-                    for r, names in zip(results, authors):
-                        r["scores"] = {a: scores.get(a) for a in names}
+                    with self._pending_lock:
+                        deferred = self._pending is not None
+                        if deferred:
+                            self._pending.extend(changed)
+                    if deferred:
+                        for r in results:
+                            r["scores"], r["scoring"] = {}, True
+                    else:
+                        scorer = self.scorer
+                        if changed:
+                            scorer.add(changed)
+                        # One scoring pass answers the whole group (the scorer recomputes after an
+                        # add), for the group's authors only.
+                        authors = [sorted({author_identity(it) for it in e["items"]}) for e in group]
+                        scores = scorer.results(sorted({a for names in authors for a in names}))
+                        for r, names in zip(results, authors):
+                            r["scores"] = {a: scores.get(a) for a in names}
                 except BaseException as exc:  # the whole group failed: none of it is stored
                     for e in group:
                         e["error"] = exc
@@ -129,12 +213,17 @@ def create_app(config: dict | None = None) -> Flask:
         MAX_CONTENT_LENGTH=MAX_BODY,
         SECRET_KEY=secrets.token_hex(32),
         ANNOUNCE=None,
+        BACKGROUND_SCORING=False,  # `cloutlens serve` sets it: listen before the first scoring is done
     )
     app.config.update(config or {})
     app.json.sort_keys = False
 
     store = Store(app.config["DATA_DIR"])
-    app.extensions["cloutlens"] = Services(store, app.config["ANNOUNCE"])
+    try:
+        app.extensions["cloutlens"] = Services(store, app.config["ANNOUNCE"], app.config["BACKGROUND_SCORING"])
+    except BaseException:
+        store.close()
+        raise
 
     app.before_request(check_request)
     app.after_request(set_security_headers)

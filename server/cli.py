@@ -64,7 +64,10 @@ def serve(data_dir, port, host, allow_exposed, demo=False):
                    "the same code.\n")
 
     try:
-        app = create_app({"DATA_DIR": str(data_dir), "ANNOUNCE": announce, "DEMO": demo})
+        # The store opens (and any damaged file stops us) before we listen; the scorer's first
+        # load runs in the background so a large store answers status and captures at once.
+        app = create_app({"DATA_DIR": str(data_dir), "ANNOUNCE": announce, "DEMO": demo,
+                          "BACKGROUND_SCORING": True})
     except StoreError as exc:
         raise click.ClickException(str(exc)) from None
     if demo:

@@ -1,0 +1,106 @@
+"""Start on a large store: the server answers while the scorer's first load runs in the background,
+and says honestly that scores are not ready yet."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+import server.app as app_module
+from helpers import EXT_ORIGIN, capture, comment_item, pair, post_item
+from server.app import create_app
+
+PAGE = capture([post_item(), comment_item("comment-1", "anna"), comment_item("comment-2", "bob")])
+LATER = capture([comment_item("comment-9", "carol", parent="comment-1")])
+
+
+@pytest.fixture
+def gated(monkeypatch):
+    """A scorer whose first load waits until the test opens the gate."""
+    gate = threading.Event()
+
+    class SlowScorer(app_module.Scorer):
+        loads = 0
+
+        def add(self, items):
+            SlowScorer.loads += 1
+            if SlowScorer.loads == 1:
+                assert gate.wait(30)
+            return super().add(items)
+    monkeypatch.setattr(app_module, "Scorer", SlowScorer)
+    return gate
+
+
+def _app(path, background):
+    return create_app({"DATA_DIR": str(path), "TESTING": True, "BACKGROUND_SCORING": background})
+
+
+def test_status_and_captures_answer_while_scores_load_then_scores_include_them(tmp_path, gated, monkeypatch):
+    monkeypatch.setattr(app_module, "CAPTURE_WAITS_FOR_SCORES", 0.05)
+    monkeypatch.setattr("server.api.SCORES_WAIT", 0.05)
+    gated.set()
+    first = _app(tmp_path, background=False)
+    c = first.test_client()
+    auth = {"Authorization": f"Bearer {pair(c)}", "Origin": EXT_ORIGIN}
+    assert c.post("/api/capture", json=PAGE, headers=auth).status_code == 200
+    expected = c.post("/api/capture", json=LATER, headers=auth).json["scores"]
+    first.extensions["cloutlens"].store.close()
+    # The same data dir without LATER, started again with a scorer that takes its time.
+    other = tmp_path / "again"
+    second = _app(other, background=False)
+    c2 = second.test_client()
+    auth2 = {"Authorization": f"Bearer {pair(c2)}", "Origin": EXT_ORIGIN}
+    c2.post("/api/capture", json=PAGE, headers=auth2)
+    second.extensions["cloutlens"].store.close()
+
+    gated.clear()
+    app_module.Scorer.loads = 0
+    app = _app(other, background=True)
+    try:
+        s = app.extensions["cloutlens"]
+        c = app.test_client()
+        status = c.get("/api/status", headers=auth2).json
+        assert status["scores"] == "loading" and status["items"] == 3 and status["paired"] is True
+        r = c.get("/api/scores?id=blog.example:anna", headers=auth2)
+        assert r.status_code == 503 and r.json["error"] == "scoring" and r.json["field"] == "scores"
+        assert c.get("/api/people", headers=auth2).status_code == 503
+        r = c.post("/api/capture", json=LATER, headers=auth2)
+        assert r.status_code == 200 and r.json["scoring"] is True and r.json["scores"] == {}
+        assert r.json["stored"] == {"added": 1, "updated": 0, "unchanged": 0}
+        assert s.store.count_items() == 4  # durable before the answer, scores or not
+        gated.set()
+        assert s.wait_scores(30)
+        assert c.get("/api/status", headers=auth2).json["scores"] == "ready"
+        # The capture stored during the load counts, exactly as if the scorer had been ready.
+        got = c.post("/api/scores", json={"ids": sorted(expected)}, headers=auth2).json["scores"]
+        assert {k: v["score"] for k, v in got.items()} == {k: v["score"] for k, v in expected.items()}
+        again = c.post("/api/capture", json=LATER, headers=auth2).json
+        assert "scoring" not in again and again["scores"] == expected
+    finally:
+        gated.set()
+        app.extensions["cloutlens"].store.close()
+
+
+def test_a_failed_load_is_reported_not_hidden(tmp_path, monkeypatch):
+    class Broken(app_module.Scorer):
+        def add(self, items):
+            raise MemoryError("simulated")
+    monkeypatch.setattr(app_module, "Scorer", Broken)
+    app = _app(tmp_path, background=True)
+    try:
+        s = app.extensions["cloutlens"]
+        s._ready.wait(10)
+        c = app.test_client()
+        assert c.get("/api/status").json["scores"] == "failed"
+        with pytest.raises(RuntimeError, match="could not load"):
+            s.wait_scores(1)
+    finally:
+        app.extensions["cloutlens"].store.close()
+
+
+def test_status_does_not_compute_a_ranking(client, auth, monkeypatch):
+    client.post("/api/capture", json=PAGE, headers=auth)
+    scorer = client.application.extensions["cloutlens"].scorer
+    for name in ("ranking", "results", "result", "scores"):
+        monkeypatch.setattr(scorer, name, lambda *a, **k: pytest.fail("status asked the scorer"))
+    assert client.get("/api/status", headers=auth).json["scores"] == "ready"
