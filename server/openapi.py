@@ -75,7 +75,9 @@ EXPORT = {
 def _errors(*codes):
     names = {400: "Invalid input; `field` names what is wrong", 401: "Missing or wrong bearer token",
              403: "Foreign Host or Origin", 404: "No such record", 413: "Body too large",
-             415: "Body is not application/json", 503: "The data dir cannot be written",
+             415: "Body is not application/json",
+             503: "The data dir cannot be written, or (error `scoring`) the scores are still being "
+                  "computed after a start: ask again in a few seconds",
              507: "The disk is full"}
     return {str(c): {"description": names[c], "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
             for c in codes}
@@ -133,7 +135,8 @@ def document(server_url: str = "http://127.0.0.1:7317") -> dict:
         },
         "security": [{"token": []}],
         "paths": {
-            "/api/status": {"get": _op("Version, data dir and counts; always answers", {"200": _json(obj)},
+            "/api/status": {"get": _op("Version, data dir, counts, and whether scores are ready "
+                                       "(`scores`: loading, ready or failed); always answers at once", {"200": _json(obj)},
                                        auth=False, errors=(403,))},
             "/api/openapi.json": {"get": _op("This document", {"200": _json(obj)}, auth=False, errors=(403,))},
             "/api/pair": {"post": _op("Ask to pair; the user approves the code on the dashboard",
@@ -150,21 +153,22 @@ def document(server_url: str = "http://127.0.0.1:7317") -> dict:
             "/api/scores": {
                 "get": _op("Scores of many identities at once", {"200": _json(obj)},
                            params=[_q("id", {"type": "array", "items": IDENTITY, "minItems": 1, "maxItems": 500},
-                                      required=True)]),
+                                      required=True)], errors=(400, 401, 403, 503)),
                 "post": _op("Scores of many identities at once (a long list)", {"200": _json(obj)},
                             body={"type": "object", "required": ["ids"], "properties": {
                                 "ids": {"type": "array", "items": IDENTITY, "minItems": 1, "maxItems": 500}}},
-                            errors=(400, 401, 403, 413, 415)),
+                            errors=(400, 401, 403, 413, 415, 503)),
             },
             "/api/people": {"get": _op("People by score; search by name or handle, filter by site or topic",
                                        {"200": _json(obj)},
                                        params=[_q("q", {"type": "string", "maxLength": 200}),
                                                _q("site", {"type": "string", "pattern": SITE_PATTERN}),
-                                               _q("topic", {"type": "string", "maxLength": 100})] + PAGING)},
+                                               _q("topic", {"type": "string", "maxLength": 100})] + PAGING,
+                                       errors=(400, 401, 403, 503))},
             "/api/people/{identity}": {
                 "get": _op("A person: score, breakdown, history, items with what each contributed",
                            {"200": _json(obj)}, params=[_path("identity", IDENTITY)] + PAGING,
-                           errors=(400, 401, 403, 404)),
+                           errors=(400, 401, 403, 404, 503)),
                 "delete": _op("Forget a person: their items, links and history are deleted, scores recomputed",
                               {"200": _json(obj)}, params=[_path("identity", IDENTITY)],
                               errors=(400, 401, 403, 404, 503, 507)),
@@ -178,7 +182,7 @@ def document(server_url: str = "http://127.0.0.1:7317") -> dict:
                             errors=(400, 401, 403, 413, 415, 503, 507)),
             },
             "/api/links/{alias}": {"delete": _op("Unlink an alias", {"200": _json(obj)},
-                                                 params=[_path("alias", IDENTITY)], errors=(400, 401, 403, 404))},
+                                                 params=[_path("alias", IDENTITY)], errors=(400, 401, 403, 404, 503))},
             "/api/settings": {
                 "get": _op("Site weights, topics, decay horizon", {"200": _json({"$ref": "#/components/schemas/Settings"})}),
                 "put": _op("Change some settings; scores are recomputed", {"200": _json(obj)},
