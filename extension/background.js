@@ -221,13 +221,211 @@ async function scores(ids) {
   return r;
 }
 
-// What the content script of one tab may do. Decided here, from the sender's real URL, not from
-// anything the page could influence.
+// What the content script of one frame may do. Decided here, from the sender's real URL, not from
+// anything the page could influence. A frame needs its own site granted (a Disqus thread inside a
+// blog needs disqus.com); the exclude list and the off switch of the tab's site apply to the
+// frames inside it as well.
 async function pageConfig(sender) {
-  const host = hostOf(sender.url || (sender.tab && sender.tab.url) || "");
+  const url = sender.url || (sender.tab && sender.tab.url) || "";
+  const host = hostOf(url);
   const s = await settings();
   const { server } = await config();
-  return { host, ...Sites.decide(s, host), badgeStyle: s.badgeStyle, server };
+  let decision = Sites.decide(s, host, await permitted(url, server));
+  const top = hostOf((sender.tab && sender.tab.url) || "");
+  if (decision.enabled && top && top !== host) {
+    const outer = Sites.decide(s, top);
+    if (!outer.enabled) decision = { ...outer, reason: `${outer.reason} (${top}, around this frame)` };
+  }
+  return { host, ...decision, badgeStyle: s.badgeStyle, server };
+}
+
+// ---- where the content script runs: the sites the browser granted, nothing else.
+//
+// Nothing is granted at install: optional_host_permissions covers every site, and a site is
+// granted only when the user turns it on (popup or Options), through the browser's own prompt.
+// Each granted pattern gets a registered content script of its own, so removing one site removes
+// exactly its script. All frames: comment services such as Disqus live in an iframe.
+
+const CONTENT_JS = ["extract.js", "badge.js", "content.js"];
+const SITE_SCRIPT = "site:"; // id prefix; the rest of the id is the granted pattern
+const LOOPBACK = ["http://127.0.0.1/*", "http://localhost/*"]; // the server's API, not a site
+// The local server's demo blog is badged with no grant: it is the user's own server, already
+// reachable through the loopback permission. Any loopback port matches the pattern; pageConfig
+// turns away pages that are not on the configured server's port.
+const DEMO_SCRIPT = { id: "local-demo", matches: ["http://127.0.0.1/demo/*", "http://localhost/demo/*"] };
+
+function isLoopback(host) {
+  return host === "127.0.0.1" || host === "localhost" || host === "[::1]";
+}
+
+async function permitted(url, server) {
+  let u;
+  try {
+    u = new URL(url);
+  } catch (e) {
+    return false;
+  }
+  if (u.protocol !== "http:" && u.protocol !== "https:") return false;
+  if (isLoopback(u.hostname)) {
+    const s = new URL(server);
+    return u.protocol === "http:" && (u.port || "80") === (s.port || "80") && u.pathname.startsWith("/demo/");
+  }
+  return chrome.permissions.contains({ origins: [`${u.protocol}//${u.hostname}/*`] });
+}
+
+function siteOrigins(perms) {
+  return (perms.origins || []).filter((o) => !LOOPBACK.includes(o));
+}
+
+function scriptSpec(id, matches) {
+  return { id, matches, js: CONTENT_JS, runAt: "document_idle", allFrames: true, persistAcrossSessions: true };
+}
+
+function sameScript(a, b) {
+  return JSON.stringify([a.matches, a.js, Boolean(a.allFrames)]) === JSON.stringify([b.matches, b.js, Boolean(b.allFrames)]);
+}
+
+async function register(specs) {
+  try {
+    await chrome.scripting.registerContentScripts(specs);
+  } catch (e) {
+    // A browser that cannot keep registrations across restarts still runs them this session;
+    // the sync at every start registers them again.
+    if (!/persist/i.test(e.message || "")) throw e;
+    await chrome.scripting.registerContentScripts(specs.map((x) => ({ ...x, persistAcrossSessions: false })));
+  }
+}
+
+// Makes the registered content scripts match the granted sites exactly. Runs at every start of
+// the background worker (registrations can be lost with an update, or never persisted) and after
+// every grant or removal; one run at a time, so two events never register the same id twice.
+let syncChain = Promise.resolve();
+
+function syncScripts() {
+  const run = syncChain.then(async () => {
+    const want = new Map([[DEMO_SCRIPT.id, scriptSpec(DEMO_SCRIPT.id, DEMO_SCRIPT.matches)]]);
+    for (const o of siteOrigins(await chrome.permissions.getAll())) want.set(SITE_SCRIPT + o, scriptSpec(SITE_SCRIPT + o, [o]));
+    const have = await chrome.scripting.getRegisteredContentScripts();
+    const stale = have.filter((x) => !want.has(x.id) || !sameScript(x, want.get(x.id))).map((x) => x.id);
+    if (stale.length) await chrome.scripting.unregisterContentScripts({ ids: stale });
+    const kept = new Set(have.map((x) => x.id).filter((id) => !stale.includes(id)));
+    const missing = [...want.values()].filter((x) => !kept.has(x.id));
+    if (missing.length) await register(missing);
+    return [...want.keys()];
+  });
+  syncChain = run.catch(() => undefined);
+  return run;
+}
+
+// Starts Cloutlens in the open tabs of newly granted sites, so the user need not reload. Frames
+// where the content script already runs (stopped, because the site was off) are told to look
+// again; the others get the scripts injected. Only frames of the granted sites are touched: the
+// loopback permission also reaches the dashboard's pages, which are not for badges.
+async function activateTabs(origins) {
+  const sites = origins.filter((o) => !LOOPBACK.includes(o));
+  if (!sites.length) return 0;
+  // A frame of a granted site inside a tab of another site (Disqus inside a blog) does not make
+  // the tab's own address match: every tab is probed, and the browser only lets the probe into
+  // frames this extension may read.
+  let started = 0;
+  for (const tab of await chrome.tabs.query({})) started += await activateTab(tab.id, sites).catch(() => 0);
+  return started;
+}
+
+async function activateTab(tabId, origins) {
+  const probe = await chrome.scripting.executeScript({
+    target: { tabId, allFrames: true },
+    func: () => ({ started: Boolean(globalThis.__cloutlensStarted), url: location.href }),
+  });
+  const ours = probe.filter((r) => r.result && origins.some((o) => Sites.originCovers(o, hostOf(r.result.url))));
+  const fresh = ours.filter((r) => !r.result.started).map((r) => r.frameId);
+  const running = ours.filter((r) => r.result.started).map((r) => r.frameId);
+  for (const frameId of running) {
+    chrome.tabs.sendMessage(tabId, { type: "config-changed" }, { frameId }).catch(() => undefined);
+  }
+  if (fresh.length) await chrome.scripting.executeScript({ target: { tabId, frameIds: fresh }, files: CONTENT_JS });
+  return fresh.length + running.length;
+}
+
+// After a site lost its permission its content script is still loaded in open tabs (browsers
+// do not unload it). It already gets nothing from this worker; this makes it drop its badges now.
+async function deactivateTabs(origins) {
+  for (const tab of await chrome.tabs.query({})) {
+    let st = null;
+    try {
+      st = await chrome.tabs.sendMessage(tab.id, { type: "page-state", light: true });
+    } catch (e) {
+      continue; // no content script there
+    }
+    if (st && origins.some((o) => Sites.originCovers(o, st.host))) {
+      chrome.tabs.sendMessage(tab.id, { type: "config-changed" }).catch(() => undefined);
+    }
+  }
+}
+
+async function siteState(host) {
+  const h = Sites.cleanPattern(host);
+  const perms = await chrome.permissions.getAll();
+  const origins = siteOrigins(perms);
+  const covering = origins.filter((o) => Sites.originCovers(o, h));
+  const s = await settings();
+  return { host: h, permitted: covering.length > 0, origins: covering, ...Sites.decide(s, h, covering.length > 0) };
+}
+
+async function sitesReport() {
+  const origins = siteOrigins(await chrome.permissions.getAll());
+  const registered = await chrome.scripting.getRegisteredContentScripts();
+  const s = await settings();
+  return {
+    sites: origins.map((o) => {
+      const host = Sites.hostOfOrigin(o);
+      const d = host ? Sites.decide(s, host.replace(/^\*\./, "")) : { enabled: true, reason: "" };
+      return { origin: o, host, registered: registered.some((x) => x.id === SITE_SCRIPT + o), enabled: d.enabled, reason: d.reason };
+    }),
+    settings: s,
+  };
+}
+
+// The user turned a site on and the browser granted it (the prompt belongs to the page that was
+// clicked; this only follows up): a stale "off" is forgotten, the script is registered, and the
+// open tabs start at once.
+async function siteOn(host) {
+  const st = await siteState(host);
+  if (!st.permitted) throw new Error(`the browser has not granted ${st.host}`);
+  const s = await settings();
+  if (s.sites[st.host] === false) {
+    delete s.sites[st.host];
+    await chrome.storage.local.set({ settings: s });
+  }
+  await syncScripts();
+  await activateTabs(st.origins);
+  return siteState(st.host);
+}
+
+// Off means the browser takes the permission back. A site covered by a broader grant (a
+// "*.example.com" pattern, or one granted from the browser's own settings) cannot lose its own
+// part of it: that one is remembered as off in the settings instead.
+async function siteOff(host) {
+  const st = await siteState(host);
+  const own = st.origins.filter((o) => Sites.hostOfOrigin(o) === st.host);
+  if (own.length) await chrome.permissions.remove({ origins: own });
+  const after = await siteState(st.host);
+  if (after.permitted) {
+    const s = await settings();
+    s.sites[st.host] = false;
+    await chrome.storage.local.set({ settings: s });
+  }
+  await syncScripts();
+  await deactivateTabs(st.origins.length ? st.origins : Sites.originsFor(st.host));
+  return siteState(st.host);
+}
+
+async function removeOrigin(origin) {
+  if (LOOPBACK.includes(origin)) throw new Error("the local server's address is not a site");
+  await chrome.permissions.remove({ origins: [origin] });
+  await syncScripts();
+  await deactivateTabs([origin]);
+  return sitesReport();
 }
 
 async function updateSettings(change) {
@@ -291,6 +489,18 @@ async function handle(msg, sender) {
       return settings();
     case "set-settings":
       return updateSettings(msg.change || {});
+    case "sites":
+      return sitesReport();
+    case "site-state":
+      return siteState(msg.host);
+    case "site-on":
+      return siteOn(msg.host);
+    case "site-off":
+      return siteOff(msg.host);
+    case "remove-origin":
+      return removeOrigin(String(msg.origin || ""));
+    case "activate-tab":
+      return { frames: await activateTab(msg.tabId, siteOrigins(await chrome.permissions.getAll())) };
     case "flush":
       return { sent: await flush(), queue: Queue.summary(await loadQueue()) };
     case "unpair":
@@ -307,6 +517,16 @@ if (chrome.alarms) {
     if (a.name === "cloutlens-flush") kickFlush();
   });
 }
+
+if (chrome.permissions && chrome.permissions.onAdded) {
+  chrome.permissions.onAdded.addListener((p) => {
+    syncScripts().then(() => activateTabs(p.origins || []), () => undefined).catch(() => undefined);
+  });
+  chrome.permissions.onRemoved.addListener((p) => {
+    syncScripts().then(() => deactivateTabs(p.origins || []), () => undefined).catch(() => undefined);
+  });
+}
+syncScripts().catch(() => undefined);
 
 chrome.runtime.onMessage.addListener((msg, sender, sendResponse) => {
   handle(msg, sender).then(

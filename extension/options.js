@@ -1,5 +1,6 @@
 // Options: the local server, pairing, where Cloutlens runs, view-only mode and the badge style.
-// Every change goes through the background worker, which owns extension storage.
+// Every change goes through the background worker, which owns extension storage; only the
+// browser's permission prompt is opened from here, because it needs the user's click.
 "use strict";
 
 function showSettings(s) {
@@ -16,7 +17,8 @@ function showSettings(s) {
     btn.type = "button";
     btn.textContent = "Turn back on";
     btn.addEventListener("click", async () => {
-      showSettings(await ask({ type: "set-settings", change: { site: { host, enabled: true } } }));
+      await ask({ type: "set-settings", change: { site: { host, enabled: true } } });
+      await loadSites();
     });
     li.append(name, btn);
     list.append(li);
@@ -26,6 +28,72 @@ function showSettings(s) {
   $("view-only").checked = s.viewOnly;
   $("badge-style").value = s.badgeStyle;
 }
+
+function showGranted(report) {
+  const list = $("granted");
+  list.replaceChildren();
+  for (const site of report.sites) {
+    const li = document.createElement("li");
+    li.className = "granted";
+    li.dataset.origin = site.origin;
+    li.dataset.host = site.host;
+    const name = document.createElement("span");
+    const label = site.host || "every site";
+    name.textContent = site.enabled ? `${label} ` : `${label} (off: ${site.reason}) `;
+    const btn = document.createElement("button");
+    btn.type = "button";
+    btn.textContent = "Remove";
+    btn.addEventListener("click", async () => {
+      try {
+        showGranted(await ask({ type: "remove-origin", origin: site.origin }));
+        $("sites-msg").textContent = `Removed: Cloutlens no longer reads ${label}.`;
+      } catch (e) {
+        $("sites-msg").textContent = e.message;
+      }
+    });
+    li.append(name, btn);
+    list.append(li);
+  }
+  $("granted-none").hidden = report.sites.length > 0;
+}
+
+async function loadSites() {
+  const report = await ask({ type: "sites" });
+  showGranted(report);
+  showSettings(report.settings);
+}
+
+// permissions.request runs first thing in the click's handler: the prompt needs the user's gesture.
+async function grant(label, origins, hosts) {
+  const request = chrome.permissions.request({ origins });
+  $("sites-msg").textContent = `Waiting for your browser's answer about ${label}…`;
+  try {
+    if (!(await request)) {
+      $("sites-msg").textContent = `Your browser did not grant ${label}.`;
+      return;
+    }
+    for (const host of hosts) await ask({ type: "site-on", host });
+    $("sites-msg").textContent = `Turned on: ${label}.`;
+  } catch (e) {
+    $("sites-msg").textContent = e.message;
+  }
+  await loadSites();
+}
+
+$("add-site-form").addEventListener("submit", (ev) => {
+  ev.preventDefault();
+  const host = CloutlensSites.cleanPattern($("add-site").value);
+  if (!host) {
+    $("sites-msg").textContent = "Not a host name (for example: blog.example.com).";
+    return;
+  }
+  grant(host, CloutlensSites.originsFor(host), [host]);
+});
+
+$("well-known-list").textContent = CloutlensSites.WELL_KNOWN.join(", ") + " (and their subdomains).";
+$("well-known").addEventListener("click", () => {
+  grant("the well-known comment sites", CloutlensSites.wellKnownOrigins(), CloutlensSites.WELL_KNOWN);
+});
 
 let polling = null;
 
@@ -69,6 +137,7 @@ async function load() {
     if (!polling) polling = setInterval(pollPairing, 1000);
   }
   showSettings(s.settings);
+  await loadSites();
 }
 
 $("server-form").addEventListener("submit", async (ev) => {
@@ -102,7 +171,7 @@ $("exclude-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
   try {
     const s = await ask({ type: "set-settings", change: { exclude: $("exclude").value } });
-    showSettings(s);
+    await loadSites();
     $("exclude-msg").textContent = s.exclude.length ? `Saved: ${s.exclude.join(", ")}` : "Saved: nothing excluded.";
   } catch (e) {
     $("exclude-msg").textContent = e.message;

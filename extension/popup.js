@@ -1,5 +1,6 @@
 // The toolbar popup: is the server there, are we paired, what happened on this page, and the
-// switch that turns Cloutlens off (or on) for this site.
+// switch that turns Cloutlens on for this site (the browser's permission prompt) or off (the
+// permission removed).
 "use strict";
 
 function showPairing(pairing) {
@@ -35,30 +36,49 @@ async function pollPairing() {
 }
 
 // The tab this popup describes, with its content script's report. Opened from the toolbar, that
-// is the active tab; opened as a page of its own (a pinned tab, or a test), it is the tab the
+// is the active tab (the toolbar click lends its address through activeTab, even on a site that
+// is not turned on); opened as a page of its own (a pinned tab, or a test), it is the tab the
 // user was on last.
 async function pageState(tab) {
   if (!tab || tab.id === undefined) return null;
   try {
     return await chrome.tabs.sendMessage(tab.id, { type: "page-state" });
   } catch (e) {
-    return null; // no content script there (a browser page, or a page loaded before install)
+    return null; // no content script there (a site not turned on, a browser page)
   }
+}
+
+function webHost(url) {
+  try {
+    const u = new URL(url || "");
+    return u.protocol === "http:" || u.protocol === "https:" ? u.hostname.toLowerCase() : "";
+  } catch (e) {
+    return "";
+  }
+}
+
+const LOCAL = ["127.0.0.1", "localhost", "[::1]"];
+
+async function describeTab(tab) {
+  const page = await pageState(tab);
+  const host = page ? page.host : webHost(tab && tab.url);
+  return { tab, page, host };
 }
 
 async function targetPage() {
   const self = chrome.tabs.getCurrent ? await chrome.tabs.getCurrent() : undefined;
   if (!self) {
     const [tab] = await chrome.tabs.query({ active: true, currentWindow: true });
-    return { tab, page: await pageState(tab) };
+    return describeTab(tab);
   }
   const others = (await chrome.tabs.query({})).filter((t) => t.id !== self.id);
   others.sort((a, b) => (b.lastAccessed || 0) - (a.lastAccessed || 0));
   for (const tab of others) {
-    const page = await pageState(tab);
-    if (page) return { tab, page };
+    const d = await describeTab(tab);
+    // The dashboard's own tabs are readable through the server permission but are not a site.
+    if (d.page || (d.host && !LOCAL.includes(d.host))) return d;
   }
-  return { tab: null, page: null };
+  return { tab: null, page: null, host: "" };
 }
 
 function describePage(page) {
@@ -75,25 +95,60 @@ function describePage(page) {
 
 let currentTab = null;
 let currentHost = "";
+let currentEmbeds = [];
+
+// Comment services embedded in the page (Disqus) need a grant of their own. The top frame's
+// iframes are read with the access the page already gives (its grant, or the toolbar click).
+async function embedsOf(tab) {
+  try {
+    const [r] = await chrome.scripting.executeScript({
+      target: { tabId: tab.id },
+      func: () => [...document.querySelectorAll("iframe[src]")].map((f) => f.src),
+    });
+    return CloutlensSites.embedsIn(r && r.result);
+  } catch (e) {
+    return [];
+  }
+}
+
+async function showEmbeds(tab) {
+  currentEmbeds = [];
+  const found = tab ? await embedsOf(tab) : [];
+  for (const host of found) {
+    const st = await ask({ type: "site-state", host });
+    if (!st.permitted && !String(st.reason || "").startsWith("excluded")) currentEmbeds.push(host);
+  }
+  $("embed").hidden = currentEmbeds.length === 0;
+  $("embed-button").textContent = `Turn on ${currentEmbeds.join(", ")} too (this page's comments come from there)`;
+}
 
 async function showPage() {
-  const { tab, page } = await targetPage();
+  const { tab, page, host } = await targetPage();
   currentTab = tab;
-  if (!page) {
+  if (!host) {
     $("page").hidden = true;
     $("no-page").hidden = false;
     return;
   }
   $("no-page").hidden = true;
   $("page").hidden = false;
-  currentHost = page.host;
-  $("page-state").textContent = describePage(page);
-  const off = page.reason && page.reason.startsWith("excluded");
-  $("site-toggle").checked = page.enabled;
+  currentHost = host;
+  const site = await ask({ type: "site-state", host });
+  // The content script's report when there is one; otherwise what the settings and the browser's
+  // grants say about the site.
+  $("page-state").textContent = page && (page.enabled || site.permitted)
+    ? describePage(page)
+    : site.permitted ? `Cloutlens is on for ${host}; reload the page to read it.` : `Cloutlens is not turned on for ${host}.`;
+  const off = site.reason && site.reason.startsWith("excluded");
+  $("site-toggle").checked = site.enabled;
   $("site-toggle").disabled = Boolean(off);
-  $("site-toggle-text").textContent = off ? `${page.host} is on your exclude list (Options)` : `Cloutlens on ${page.host}`;
+  $("site-toggle").dataset.permitted = String(site.permitted);
+  $("site-toggle-text").textContent = off ? `${host} is on your exclude list (Options)` : `Cloutlens on ${host}`;
+  if (!site.permitted && !off && !$("site-msg").textContent) {
+    $("site-msg").textContent = `Turning it on asks your browser to let Cloutlens read ${host}.`;
+  }
+  await showEmbeds(tab);
 }
-
 async function refresh() {
   const s = await ask({ type: "status" });
   const state = $("server-state");
@@ -128,12 +183,56 @@ $("pair-button").addEventListener("click", async () => {
   }
 });
 
+// The browser's prompt opens only from the user's click: permissions.request is called before
+// anything else is awaited in the handler (Firefox refuses it once the handler has yielded).
+function requestSites(hosts) {
+  const origins = hosts.flatMap((h) => CloutlensSites.originsFor(h));
+  return chrome.permissions.request({ origins });
+}
+
+async function turnOn(hosts, request) {
+  $("site-msg").textContent = `Waiting for your browser's answer about ${hosts.join(", ")}…`;
+  let granted = false;
+  try {
+    granted = await request;
+  } catch (e) {
+    $("site-msg").textContent = e.message;
+    return false;
+  }
+  if (!granted) {
+    $("site-msg").textContent = `Your browser did not grant ${hosts.join(", ")}: Cloutlens stays off there.`;
+    return false;
+  }
+  for (const host of hosts) await ask({ type: "site-on", host });
+  if (currentTab) await ask({ type: "activate-tab", tabId: currentTab.id }).catch(() => null);
+  $("site-msg").textContent = `Cloutlens is on for ${hosts.join(", ")}.`;
+  return true;
+}
+
 $("site-toggle").addEventListener("change", async () => {
   const enabled = $("site-toggle").checked;
+  const host = currentHost;
+  // Granted already (turned off in settings only): nothing to ask, and no prompt shows.
+  const request = enabled ? requestSites([host]) : null;
   try {
-    await ask({ type: "set-settings", change: { site: { host: currentHost, enabled } } });
-    if (currentTab) await chrome.tabs.sendMessage(currentTab.id, { type: "config-changed" }).catch(() => null);
-    $("site-msg").textContent = enabled ? `Cloutlens is on for ${currentHost}.` : `Cloutlens is off for ${currentHost}: no badges, nothing captured.`;
+    if (enabled) {
+      await turnOn([host], request);
+    } else {
+      await ask({ type: "site-off", host });
+      if (currentTab) await chrome.tabs.sendMessage(currentTab.id, { type: "config-changed" }).catch(() => null);
+      $("site-msg").textContent = `Cloutlens is off for ${host}: no badges, nothing captured, and the browser's permission for it is removed.`;
+    }
+    await showPage();
+  } catch (e) {
+    $("site-msg").textContent = e.message;
+  }
+});
+
+$("embed-button").addEventListener("click", async () => {
+  const hosts = currentEmbeds.slice();
+  const request = requestSites(hosts);
+  try {
+    await turnOn(hosts, request);
     await showPage();
   } catch (e) {
     $("site-msg").textContent = e.message;

@@ -38,19 +38,84 @@
   }
 
   // What the content script may do on a host: {enabled, capture, reason}. The exclude list wins
-  // over everything; a site the user turned off stays off; anything else is on.
-  function decide(raw, host) {
+  // over everything; a site the browser has not granted stays off (the content script can still
+  // be running there for a moment after the user removed the permission); a site the user turned
+  // off stays off; anything else is on. `permitted` defaults to true for callers that only ask
+  // about settings.
+  function decide(raw, host, permitted = true) {
     const s = settingsOf(raw);
     const h = String(host || "").toLowerCase();
     if (!h) return { enabled: false, capture: false, reason: "not a web page" };
     const ex = s.exclude.find((p) => covers(p, h));
     if (ex) return { enabled: false, capture: false, reason: `excluded by "${ex}"` };
+    if (!permitted) return { enabled: false, capture: false, reason: "not turned on for this site" };
     if (s.sites[h] === false) return { enabled: false, capture: false, reason: "turned off for this site" };
     if (s.viewOnly) return { enabled: true, capture: false, reason: "view-only mode: badges without capture" };
     return { enabled: true, capture: true, reason: "" };
   }
 
-  const CloutlensSites = { DEFAULTS, STYLES, cleanPattern, parseExclude, settingsOf, decide };
+  // ---- host permissions. The browser grants sites as match patterns; the user thinks in host
+  // names. A site is asked for on both schemes: the same blog is often reachable on either.
+
+  function originsFor(host) {
+    const h = cleanPattern(host);
+    return h ? [`*://${h}/*`] : [];
+  }
+
+  // The host a granted pattern names ("*://*.example.com/*" -> "*.example.com"), or "" for a
+  // pattern that is not about one site (all sites, or not a web scheme).
+  function hostOfOrigin(origin) {
+    const m = /^(\*|https?):\/\/([^/]+)\/.*$/.exec(String(origin || ""));
+    if (!m || m[2] === "*") return "";
+    return m[2].replace(/:\d+$/, "").toLowerCase();
+  }
+
+  // Whether a granted pattern covers a host (for deciding whether removing it turns a site off).
+  function originCovers(origin, host) {
+    const m = /^(\*|https?):\/\/([^/]+)\//.exec(String(origin || ""));
+    if (!m) return origin === "<all_urls>";
+    const p = m[2].replace(/:\d+$/, "").toLowerCase();
+    if (p === "*") return true;
+    if (p.startsWith("*.")) return covers(p.slice(2), host);
+    return p === host;
+  }
+
+  // Comment sites the adapters know, offered in Options as one request (still a prompt the user
+  // answers, never granted at install). Subdomains included: reddit's old./www., Stack Exchange's
+  // per-topic sites, each Substack publication.
+  const WELL_KNOWN = [
+    "news.ycombinator.com", "reddit.com", "stackexchange.com", "stackoverflow.com", "superuser.com",
+    "serverfault.com", "askubuntu.com", "github.com", "disqus.com", "substack.com", "youtube.com",
+    "mastodon.social", "meta.discourse.org",
+  ];
+
+  function wellKnownOrigins() {
+    return WELL_KNOWN.flatMap((h) => [`*://${h}/*`, `*://*.${h}/*`]);
+  }
+
+  // Comment services that live in an iframe of the page the user reads: turning the page's site
+  // on should offer these too, or the comments stay out of reach.
+  const EMBEDS = ["disqus.com"];
+
+  function embedsIn(frameUrls) {
+    const out = [];
+    for (const u of frameUrls || []) {
+      let host = "";
+      try {
+        host = new URL(u).hostname.toLowerCase();
+      } catch (e) {
+        continue;
+      }
+      const e = EMBEDS.find((p) => covers(p, host));
+      if (e && !out.includes(e)) out.push(e);
+    }
+    return out;
+  }
+
+  const CloutlensSites = {
+    DEFAULTS, STYLES, WELL_KNOWN, EMBEDS, cleanPattern, parseExclude, settingsOf, decide, covers,
+    originsFor, hostOfOrigin, originCovers, wellKnownOrigins, embedsIn,
+  };
   globalThis.CloutlensSites = CloutlensSites;
   if (typeof module !== "undefined") module.exports = CloutlensSites;
 })();
