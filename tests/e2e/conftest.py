@@ -1,9 +1,19 @@
 """Real parts for end-to-end tests: the `cloutlens serve` process on a free loopback port, a small
 web server for test pages reached under real-looking host names, and Debian's Chromium with the
-unpacked extension loaded, driven by Python Playwright."""
+unpacked extension loaded, driven by Python Playwright.
+
+The extension asks for no site at install: each site is an optional host permission the user
+grants through the browser's prompt, which headless Chromium cannot answer (no switch or DevTools
+command accepts it). So a profile is prepared the way a user's would be after granting the test
+sites: Chromium is started once with a copy of the extension whose manifest lists those sites as
+install-time host permissions, then restarted on the same profile with the real manifest. Chromium
+keeps a granted host as an active optional permission when it moves from host_permissions to
+optional_host_permissions, so the tests then run the real manifest with those sites granted, and
+the extension can remove them (and the tests can see that) exactly as a user's grant."""
 from __future__ import annotations
 
 import http.server
+import json
 import os
 import re
 import shutil
@@ -21,7 +31,8 @@ EXTENSION = ROOT / "extension"
 FIXTURES = ROOT / "tests" / "fixtures" / "e2e"
 CHROMIUM = "/usr/lib/chromium/chromium"
 # Test pages are served under these names, mapped to the local page server by Chromium itself.
-PAGE_HOSTS = ("blog.example", "news.example", "forum.example")
+# disqus.com is here so a page can embed a Disqus iframe that never leaves the machine.
+PAGE_HOSTS = ("blog.example", "news.example", "forum.example", "disqus.com")
 
 
 def require_chromium():
@@ -106,24 +117,105 @@ def playwright_instance():
         yield p
 
 
-@pytest.fixture
-def browser(playwright_instance, page_server, tmp_path):
-    """A fresh Chromium profile with the unpacked extension; yields (context, extension worker)."""
-    profile = tmp_path / "profile"
-    rules = ",".join(f"MAP {h} 127.0.0.1:{page_server}" for h in PAGE_HOSTS)
+def site_script_id(host: str) -> str:
+    """The id the background worker registers the content script under for a granted site."""
+    return f"site:*://{host}/*"
+
+
+def _launch(playwright_instance, ext_dir: Path, profile: Path, page_port: int, extra_args=()):
+    rules = ",".join(f"MAP {h} 127.0.0.1:{page_port}" for h in PAGE_HOSTS)
     ctx = playwright_instance.chromium.launch_persistent_context(
         str(profile),
         executable_path=CHROMIUM,
         headless=True,
         args=[
-            f"--disable-extensions-except={EXTENSION}",
-            f"--load-extension={EXTENSION}",
+            f"--disable-extensions-except={ext_dir}",
+            f"--load-extension={ext_dir}",
             f"--host-resolver-rules={rules}",
             "--disable-background-networking",
             "--disable-component-update",
+            # Lets a test press the toolbar button (DevTools Extensions.triggerAction), which is
+            # what lends the popup the current tab's address through activeTab.
+            "--enable-unsafe-extension-debugging",
+            *extra_args,
         ],
     )
     worker = ctx.service_workers[0] if ctx.service_workers else ctx.wait_for_event("serviceworker", timeout=15000)
-    yield ctx, worker
-    ctx.close()
-    shutil.rmtree(profile, ignore_errors=True)
+    return ctx, worker
+
+
+def wait_registered(worker, hosts, timeout=15.0) -> list[dict]:
+    """Polls until the worker has registered a content script for each host (and only those)."""
+    want = {site_script_id(h) for h in hosts}
+    deadline = time.monotonic() + timeout
+    found = []
+    while time.monotonic() < deadline:
+        found = worker.evaluate("() => chrome.scripting.getRegisteredContentScripts()")
+        if {s["id"] for s in found if s["id"].startswith("site:")} == want:
+            return found
+        time.sleep(0.1)
+    raise AssertionError(f"content scripts for {sorted(want)} not registered: {found}")
+
+
+class ExtensionBrowsers:
+    """Starts Chromium with a copy of the unpacked extension on a fresh profile in which the
+    `granted` sites were granted (see the module's docstring)."""
+
+    def __init__(self, playwright_instance, page_port: int, tmp_path: Path):
+        self.pw = playwright_instance
+        self.page_port = page_port
+        self.tmp = tmp_path
+        self.running: dict[int, tuple] = {}  # id(ctx) -> (ctx, extension dir, profile)
+        self.n = 0
+
+    def start(self, granted=PAGE_HOSTS, extra_args=()):
+        """Returns (context, extension worker)."""
+        self.n += 1
+        ext_dir = self.tmp / f"extension-{self.n}"
+        profile = self.tmp / f"profile-{self.n}"
+        shutil.copytree(EXTENSION, ext_dir)
+        return self._open(ext_dir, profile, granted, extra_args)
+
+    def restart_granting(self, ctx, granted, extra_args=()):
+        """Closes `ctx` and starts the same profile again after granting `granted` (what a user
+        answering the browser's prompt does); returns the new (context, extension worker)."""
+        _, ext_dir, profile = self.running.pop(id(ctx))
+        ctx.close()
+        return self._open(ext_dir, profile, granted, extra_args)
+
+    def _open(self, ext_dir, profile, granted, extra_args):
+        manifest = (ext_dir / "manifest.json").read_text()
+        if granted:
+            prep = json.loads(manifest)
+            prep["host_permissions"] = prep["host_permissions"] + [f"*://{h}/*" for h in granted]
+            (ext_dir / "manifest.json").write_text(json.dumps(prep))
+            try:
+                ctx, _ = _launch(self.pw, ext_dir, profile, self.page_port)
+                ctx.close()
+            finally:
+                (ext_dir / "manifest.json").write_text(manifest)
+        ctx, worker = _launch(self.pw, ext_dir, profile, self.page_port, extra_args)
+        self.running[id(ctx)] = (ctx, ext_dir, profile)
+        return ctx, worker
+
+    def close(self):
+        for ctx, _, profile in self.running.values():
+            ctx.close()
+            shutil.rmtree(profile, ignore_errors=True)
+        self.running.clear()
+
+
+@pytest.fixture
+def extension_browsers(playwright_instance, page_server, tmp_path):
+    browsers = ExtensionBrowsers(playwright_instance, page_server, tmp_path)
+    yield browsers
+    browsers.close()
+
+
+@pytest.fixture
+def browser(extension_browsers):
+    """A fresh Chromium profile with the unpacked extension and every test site granted; yields
+    (context, extension worker)."""
+    ctx, worker = extension_browsers.start()
+    wait_registered(worker, PAGE_HOSTS)
+    return ctx, worker

@@ -94,3 +94,53 @@ def api_scores(live_server, token: str, ids: list[str]) -> dict:
     req = urllib.request.Request(f"{live_server.url}/api/scores?{q}", headers={"Authorization": f"Bearer {token}"})
     with urllib.request.urlopen(req, timeout=10) as r:
         return json.load(r)["scores"]
+
+
+def open_popup(ctx):
+    """The popup as a page of its own: it describes the tab the user was on last."""
+    popup = ctx.new_page()
+    popup.goto(ext_url("popup.html"))
+    return popup
+
+
+def press_toolbar_button(ctx, page):
+    """What a click on the extension's toolbar button does for `page`'s tab: the browser lends the
+    extension that tab (activeTab), even on a site that is not turned on. The popup it opens is not
+    reachable from Playwright; open_popup afterwards shows the same page."""
+    cdp = ctx.browser.new_browser_cdp_session()
+    try:
+        tabs = cdp.send("Target.getTargets", {"filter": [{"type": "tab"}]})["targetInfos"]
+        tab = next(t for t in tabs if t["url"] == page.url)
+        cdp.send("Extensions.triggerAction", {"id": CHROME_EXTENSION_ID, "targetId": tab["targetId"]})
+    finally:
+        cdp.detach()
+
+
+def registered(worker) -> dict[str, dict]:
+    """The content scripts the worker registered, by id."""
+    return {s["id"]: s for s in worker.evaluate("() => chrome.scripting.getRegisteredContentScripts()")}
+
+
+def frames_running(worker, url_part: str) -> dict[str, bool]:
+    """For the tab whose address contains url_part: each frame the extension may read, by host,
+    and whether the content script runs in it. Frames of sites not granted are not listed."""
+    return worker.evaluate(
+        """async (part) => {
+            const tab = (await chrome.tabs.query({})).find((t) => (t.url || "").includes(part));
+            if (!tab) return null;
+            const res = await chrome.scripting.executeScript({target: {tabId: tab.id, allFrames: true},
+                func: () => [location.host, Boolean(globalThis.__cloutlensStarted)]});
+            return Object.fromEntries(res.map((r) => r.result));
+        }""",
+        url_part,
+    )
+
+
+def no_content_script(worker, url_part: str, settle=2.0) -> bool:
+    """True if, for `settle` seconds, no content script answers from a tab at url_part."""
+    deadline = time.monotonic() + settle
+    while time.monotonic() < deadline:
+        if any(url_part in s.get("url", "") for s in states(worker)):
+            return False
+        time.sleep(0.2)
+    return True
