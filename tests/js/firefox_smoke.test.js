@@ -1,6 +1,9 @@
 // Firefox smoke test: Debian's firefox-esr, driven by puppeteer-core over WebDriver BiDi, loads
 // the same extension directory (one manifest), pairs with the real `cloutlens serve` through the
-// dashboard's approval page, captures a WordPress thread and shows scored badges.
+// dashboard's approval page, turns a site on from Options (the real permissions.request, from a
+// click; Firefox's pref extensions.webextOptionalPermissionPrompts=false answers the prompt with
+// yes, which Chromium has no way to do), and then the open WordPress thread, without a reload,
+// is captured and shows scored badges. Removing the site unregisters its content script.
 // Under CI=true a missing firefox-esr is a failure, not a skip.
 "use strict";
 const test = require("node:test");
@@ -74,7 +77,7 @@ if (missing && process.env.CI) {
     assert.fail(`CI must run the Firefox smoke test, but ${FIREFOX} is missing (apt-get install firefox-esr)`);
   });
 } else {
-  test("Firefox: the extension pairs, captures and shows badges", { skip: missing && `${FIREFOX} is not installed`, timeout: 120000 }, async () => {
+  test("Firefox: the extension pairs; a site turned on in Options is captured and badged at once, and removed again", { skip: missing && `${FIREFOX} is not installed`, timeout: 120000 }, async () => {
     const puppeteer = require("puppeteer-core");
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "cloutlens-ff-"));
     const pages = await staticServer();
@@ -92,6 +95,9 @@ if (missing && process.env.CI) {
       extraPrefsFirefox: {
         "extensions.webextensions.uuids": JSON.stringify({ [GECKO_ID]: uuid }),
         "network.dns.localDomains": "blog.example",
+        // The optional-permission prompt is granted as if the user said yes; the request itself,
+        // its user-gesture check and the grant are Firefox's own.
+        "extensions.webextOptionalPermissionPrompts": false,
       },
     });
     try {
@@ -130,15 +136,37 @@ if (missing && process.env.CI) {
       await page.goto(`http://blog.example:${port}/extension-thread.html`);
 
       // Read the closed-root badges the way the popup does: ask the tab's content script.
-      const state = await until("badges scored", () => opts.evaluate(async () => {
+      const pageState = (ok) => opts.evaluate(async (want) => {
         for (const t of await browser.tabs.query({})) {
           try {
             const s = await browser.tabs.sendMessage(t.id, { type: "page-state" });
-            if (s && s.adapter && s.badges.length === 8 && s.badges.every((b) => b.state === "scored")) return s;
+            if (s && s.url.includes("extension-thread") && (!want || (s.adapter && s.badges.length === 8 && s.badges.every((b) => b.state === "scored")))) return s;
           } catch (e) { /* no content script in that tab */ }
         }
         return null;
-      }));
+      }, ok);
+
+      // Nothing granted at install: no content script on the page.
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.equal(await pageState(false), null, "no content script on a site that is not turned on");
+      const granted = await opts.evaluate(() => browser.permissions.getAll());
+      assert.deepEqual(granted.origins.filter((o) => !/127\.0\.0\.1|localhost/.test(o)), []);
+
+      // Turn the site on in Options: a click, so permissions.request may open its prompt.
+      await opts.evaluate(() => { document.getElementById("add-site").value = "blog.example"; });
+      await opts.click("#add-site-form button[type=submit]");
+      await until("site turned on", () => opts.$eval("#sites-msg", (e) => e.textContent === "Turned on: blog.example."))
+        .catch(async (e) => { throw new Error(`${e.message}; the page says: ${await opts.$eval("#sites-msg", (b) => b.textContent)}`); });
+      const scripts = await until("registered", async () => {
+        const all = await opts.evaluate(() => browser.scripting.getRegisteredContentScripts());
+        return all.find((x) => x.id === "site:*://blog.example/*") && all;
+      });
+      const blog = scripts.find((x) => x.id === "site:*://blog.example/*");
+      assert.deepEqual(blog.matches, ["*://blog.example/*"]);
+      assert.equal(blog.allFrames, true);
+
+      // The open page was started at once: no reload.
+      const state = await until("badges scored", () => pageState(true));
       assert.equal(state.adapter, "wordpress");
       assert.equal(state.items, 8);
       assert.ok(state.badges.every((b) => /^\d+$/.test(b.text) && b.label.startsWith("Cloutlens score ")));
@@ -147,6 +175,21 @@ if (missing && process.env.CI) {
 
       const status = await (await fetch(`${server.url}/api/status`)).json();
       assert.equal(status.items, 8, "the server stored the captured items");
+
+      // Remove: the registration goes, and the open page lets go of its badges.
+      await opts.click("li.granted[data-host='blog.example'] button");
+      await until("removed", () => opts.$eval("#sites-msg", (e) => e.textContent.includes("no longer reads blog.example")));
+      const left = await opts.evaluate(() => browser.scripting.getRegisteredContentScripts());
+      assert.deepEqual(left.map((x) => x.id).filter((id) => id.startsWith("site:")), []);
+      await until("badges dropped", () => opts.evaluate(async () => {
+        for (const t of await browser.tabs.query({})) {
+          try {
+            const s = await browser.tabs.sendMessage(t.id, { type: "page-state" });
+            if (s && s.url.includes("extension-thread")) return !s.enabled && s.badges.length === 0;
+          } catch (e) { /* no content script in that tab */ }
+        }
+        return false;
+      }));
     } finally {
       await browser.close();
       server.proc.kill();
