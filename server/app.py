@@ -63,6 +63,7 @@ class Services:
         self._pending: list[dict] | None = []  # stored while the scorer loads; None once loaded
         self.load_error: BaseException | None = None
         self.load_seconds: float | None = None
+        self._gone = frozenset(store.get_config("forgotten") or ())
         # Taken now: the items the store parsed while opening, before any capture can change them.
         items = store.all_items()
         if background:
@@ -77,7 +78,7 @@ class Services:
         t0 = time.perf_counter()
         try:
             scorer = Scorer(settings=self.scorer_settings())
-            scorer.add(items)
+            scorer.add(self.for_scorer(items))
             del items
             # The first full computation, here rather than in the first capture's answer.
             scorer.scores()
@@ -88,7 +89,7 @@ class Services:
                         self._pending = None
                         self._scorer = scorer
                         break
-                scorer.add(batch)
+                scorer.add(self.for_scorer(batch))
             self.load_seconds = time.perf_counter() - t0
         except BaseException as exc:  # reported by status and by every read of the scorer
             self.load_error = exc
@@ -156,7 +157,7 @@ class Services:
                     else:
                         scorer = self.scorer
                         if changed:
-                            scorer.add(changed)
+                            scorer.add(self.for_scorer(changed))
                         # One scoring pass answers the whole group (the scorer recomputes after an
                         # add), for the group's authors only.
                         authors = [sorted({author_identity(it) for it in e["items"]}) for e in group]
@@ -192,16 +193,54 @@ class Services:
             self.scorer.set_settings(self.scorer_settings())
 
     def forget(self, identity: str) -> dict:
-        """Every item the person wrote, their links and their history, gone from disk and scores."""
+        """Every item the person wrote, their links and their history, gone from disk and scores.
+
+        Others' items stay (they are others' record), but their mentions of the person no longer
+        score them: the identity is kept in the config's "forgotten" list, and those mentions are
+        left out of what the scorer is given, now and at every later start. Items by the person
+        captured again later count again (the scorer's rule), mentions of them by others never do.
+        The items are removed before the list is written: a crash between the two leaves the
+        person visible through mentions, and forgetting them again finishes the job."""
         with self.lock:
             removed = self.store.remove_author(identity)
             links = self.store.get_config("links") or {}
             kept = {a: c for a, c in links.items() if identity not in (a, c)}
-            if kept != links:
-                self.set_links(kept)
+            gone = sorted(self._gone | {identity})
+            self.store.set_configs({"links": kept, "forgotten": gone})
+            self._gone = frozenset(gone)
             self.store.forget_history(identity)
-            self.scorer.remove_identity(identity)
+            scorer = self.scorer
+            if kept != links:
+                scorer.set_settings(self.scorer_settings())
+            scorer.remove_identity(identity)
         return {"forgotten": identity, "items_removed": len(removed)}
+
+    def delete_all(self) -> int:
+        """Every item, snapshot, link, setting and forgotten identity in one durable change
+        (Store.clear); pairing stays, so the extension keeps working. Returns the items deleted."""
+        with self.lock:
+            self.wait_scores()
+            removed = self.store.clear({"settings": {}, "links": {}, "own_identities": [], "forgotten": []})
+            self._gone = frozenset()
+            self._scorer = Scorer(settings=self.scorer_settings())
+        return removed
+
+    def for_scorer(self, items: list[dict]) -> list[dict]:
+        """Items as the scorer is given them: mentions of forgotten people left out (copies; the
+        stored items keep them)."""
+        gone = self._gone
+        if not gone:
+            return items
+        out = []
+        for it in items:
+            ms = it.get("mentions")
+            if ms:
+                site = it["site"]
+                kept = [m for m in ms if site + ":" + m not in gone]
+                if len(kept) != len(ms):
+                    it = dict(it, mentions=kept)
+            out.append(it)
+        return out
 
 
 def create_app(config: dict | None = None) -> Flask:

@@ -111,7 +111,7 @@ def import_document(services, doc) -> dict:
             for k in totals:
                 totals[k] += stored[k]
             if stored["items"]:
-                services.scorer.add(stored["items"])
+                services.scorer.add(services.for_scorer(stored["items"]))
         if settings:
             merged = dict(store.get_config("settings") or {})
             merged.update(settings)

@@ -351,3 +351,39 @@ def test_a_capture_cannot_send_a_sentiment(client, app, auth):
     assert r.status_code == 400, r.json
     assert r.json["field"] == "items[1]" and "sentiment" in r.json["message"]
     assert store(app).count_items() == 0
+
+
+def test_a_forgotten_person_stays_out_of_scores_through_others_mentions_and_a_restart(filled, app, auth):
+    # anna's comment-3 replies to bob's comment-2 and mentions @bob.
+    bob = "blog.example:bob"
+    assert filled.get(f"/api/scores?id={bob}", headers=auth).json["scores"][bob] is not None
+    assert filled.delete(f"/api/people/{bob}", headers=auth).status_code == 200
+
+    def gone(c):
+        assert c.get(f"/api/scores?id={bob}", headers=auth).json["scores"][bob] is None
+        assert bob not in [p["identity"] for p in c.get("/api/people?limit=200", headers=auth).json["people"]]
+        assert c.get(f"/api/people/{bob}", headers=auth).status_code == 404
+
+    gone(filled)
+    # Others mentioning bob later do not bring him back either.
+    later = capture([comment_item("comment-7", "carol", text="cc @bob", mentions=["bob"])])
+    assert filled.post("/api/capture", json=later, headers=auth).status_code == 200
+    gone(filled)
+    data_dir = store(app).data_dir
+    assert store(app).get_item("blog.example", "comment-3")["mentions"] == ["bob"]  # others' record kept
+    store(app).close()
+
+    from server.app import create_app
+    again = create_app({"DATA_DIR": str(data_dir), "TESTING": True})
+    try:
+        c = again.test_client()
+        gone(c)
+        assert not [d for d in again.extensions["cloutlens"].store.all_items() if d["author"]["handle"] == "bob"]
+        # An item by bob captured again counts again (the scorer's rule); others' mentions still do not.
+        back = capture([post_item("post-2", author="bob", name="Bob"),
+                        comment_item("c-2", "dave", parent="post-2", text="nice")], url="https://blog.example/p2")
+        assert c.post("/api/capture", json=back, headers=auth).status_code == 200
+        result = c.get(f"/api/people/{bob}", headers=auth).json["result"]
+        assert set(result["breakdown"]["by_person"]) == {"blog.example:dave"}
+    finally:
+        again.extensions["cloutlens"].store.close()
