@@ -443,16 +443,8 @@ def link_suggestions(names: dict[str, str], current: dict[str, str], limit: int 
 
 
 def delete_all(s) -> int:
-    """Every item, snapshot, link and setting; pairing stays, so the extension keeps working."""
-    from scoring import Scorer
-    store = s.store
-    removed = 0
-    for author in store.authors():
-        removed += len(store.remove_author(author))
-    store.flush_history()
-    for path in store.history_dir.glob("????-??.json"):
-        path.unlink()
-    store.set_configs({"settings": {}, "links": {}, "own_identities": []})
-    s.scorer = Scorer(settings=s.scorer_settings())
+    """Every item, snapshot, link and setting, all at once; pairing stays, so the extension keeps
+    working."""
+    removed = s.delete_all()
     invalidate()
     return removed

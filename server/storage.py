@@ -51,6 +51,7 @@ from scoring.sentiment import compound
 SHARD_ITEMS = 5_000    # items per shard file: ~2 MB, rewritten whole in ~10-20 ms
 CACHED_SHARDS = 6      # shards kept parsed in memory (the one being filled is one of them)
 HISTORY_FLUSH_SECONDS = 60
+CLEAR_JOURNAL = "clear.journal"
 _SHARD_NAME = re.compile(r"^shard-(\d{5})\.json$")
 _LOC_BITS = 24         # doc ids within a shard stay far below 2**24
 
@@ -217,6 +218,9 @@ class Store:
             self._config_path = self.data_dir / "config.json"
             # TinyDB's file layout (table "config", document 1), written whole on each change.
             self._config = ((_read_json(self._config_path) or {}).get("config") or {}).get("1") or {}
+            clearing = _read_json(self.data_dir / CLEAR_JOURNAL)
+            if clearing is not None:
+                self._finish_clear(clearing)  # a delete-all was interrupted: it was decided, finish it
             self._shards: OrderedDict[int, TinyDB] = OrderedDict()
             self._shard_sizes: dict[int, int] = {}
             self._loc: dict[str, int] = {}
@@ -636,6 +640,53 @@ class Store:
     def shard_count(self) -> int:
         with self.lock:
             return len(self._shard_sizes)
+
+    def clear(self, config: dict | None = None) -> int:
+        """Delete every item and every score snapshot, and set `config` (e.g. empty settings), as
+        one change: a journal is written first, so a crash midway is finished by the next start
+        and never leaves half the items. Tokens and anything else in the config stay. Returns how
+        many items were deleted."""
+        with self.lock:
+            if self._broken:
+                raise StoreError(self._broken)
+            count = len(self._loc)
+            plan = {"config": config or {}}
+            atomic_write(self.data_dir / CLEAR_JOURNAL, orjson.dumps(plan))
+            try:
+                self._finish_clear(plan)
+            except OSError as exc:
+                self._broken = (f"deleting everything in {self.data_dir} was interrupted ({exc.strerror}); "
+                                "restart the server: it finishes the deletion at start")
+                raise StoreError(self._broken) from None
+            self._shards.clear()
+            self._shard_sizes.clear()
+            self._loc.clear()
+            self._fp.clear()
+            self._by_author.clear()
+            self._names.clear()
+            self._warm = None
+            self._history_pending = {}
+            return count
+
+    def _finish_clear(self, plan: dict):
+        """What a clear journal asks for; safe to run again from any point it stopped at."""
+        for d in (self.shard_dir, self.history_dir):
+            old = d.with_name(f".{d.name}.cleared")
+            if d.exists():
+                if old.exists():
+                    shutil.rmtree(old)
+                # One rename takes every file away at once; the empty dir replaces it.
+                os.replace(d, old)
+            d.mkdir(exist_ok=True)
+        _fsync_dir(self.data_dir)
+        new = dict(self._config)
+        new.update(plan.get("config") or {})
+        atomic_write(self._config_path, orjson.dumps({"config": {"1": new}}))
+        self._config = new
+        for d in (self.shard_dir, self.history_dir):
+            shutil.rmtree(d.with_name(f".{d.name}.cleared"), ignore_errors=True)
+        _unlink(self.data_dir / CLEAR_JOURNAL)
+        _fsync_dir(self.data_dir)
 
     # -- daily score snapshots (for a person's history chart) ------------------
 

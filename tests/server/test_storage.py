@@ -471,3 +471,65 @@ def test_a_failed_migration_write_still_starts_and_leaves_the_shard_as_it_was(tm
     again = Store(tmp_path)  # the next start finishes the job
     assert again.sentiment_migrated == 3
     again.close()
+
+
+# -- delete everything --------------------------------------------------------------------------
+
+
+def _filled(tmp_path):
+    store = Store(tmp_path)
+    for page in range(3):
+        store.add_items(items(3, url=f"https://blog.example/p{page}", prefix=f"c{page}"), SEEN)
+    store.record_scores("2026-11-21", {"blog.example:p1": 30})
+    store.flush_history()
+    store.set_configs({"clients": ["hash"], "settings": {"horizon_days": 30}})
+    return store
+
+
+def test_clear_deletes_every_item_and_snapshot_and_keeps_tokens(tmp_path, small_shards):
+    store = _filled(tmp_path)
+    assert store.clear({"settings": {}}) == 10
+    assert store.count_items() == 0 and store.authors() == [] and store.history("blog.example:p1") == []
+    assert store.get_config("clients") == ["hash"] and store.get_config("settings") == {}
+    assert store.add_items(items(1), SEEN)["added"] == 2  # and the store works on
+    store.close()
+    assert len(on_disk(tmp_path)) == 2 and not list((tmp_path / "history").iterdir())
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".lock", "config.json", "history", "items"]
+    again = Store(tmp_path)
+    assert again.count_items() == 2 and again.get_config("clients") == ["hash"]
+    again.close()
+
+
+def test_a_clear_cut_off_after_its_journal_is_finished_at_start(tmp_path, monkeypatch, small_shards):
+    store = _filled(tmp_path)
+    real = storage.shutil.rmtree
+
+    def crash(path, *a, **k):
+        raise OSError(errno.EIO, "Input/output error")  # the process dies here, say
+    monkeypatch.setattr(storage.shutil, "rmtree", crash)
+    with pytest.raises(StoreError, match="restart"):
+        store.clear({"settings": {}})
+    with pytest.raises(StoreError, match="restart"):
+        store.add_items(items(1), SEEN)  # no writes over a half-done change
+    store.close()
+    monkeypatch.setattr(storage.shutil, "rmtree", real)
+    again = Store(tmp_path)
+    assert again.count_items() == 0 and again.get_config("settings") == {}
+    assert again.get_config("clients") == ["hash"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".lock", "config.json", "history", "items"]
+    again.close()
+
+
+def test_a_clear_that_cannot_write_its_journal_changes_nothing(tmp_path, monkeypatch, small_shards):
+    store = _filled(tmp_path)
+    before = sorted(d["id"] for d in on_disk(tmp_path))
+
+    def full(*_a, **_k):
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(storage, "atomic_write", full)
+    with pytest.raises(OSError):
+        store.clear()
+    monkeypatch.undo()
+    assert store.count_items() == 10
+    store.close()
+    assert sorted(d["id"] for d in on_disk(tmp_path)) == before
