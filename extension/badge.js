@@ -146,6 +146,62 @@
   // Badges whose card is open, so a rescoring redraws the cards someone is reading.
   const openBadges = new Set();
 
+  // The pill and its wrapper, built once per badge style and cloned for each badge: one native
+  // call instead of a dozen element and attribute writes.
+  const templates = new Map();
+  function templateFor(style) {
+    let t = templates.get(style);
+    if (!t) {
+      t = el("span", undefined, "wrap");
+      const pill = el("span", "…", "badge");
+      pill.tabIndex = 0;
+      pill.setAttribute("role", "button");
+      pill.setAttribute("aria-expanded", "false");
+      pill.dataset.style = style;
+      t.append(pill);
+      templates.set(style, t);
+    }
+    return t;
+  }
+
+  // host element -> Badge. Events from inside a badge reach the window retargeted to its host, so
+  // one set of listeners serves every badge: a thousand badges add no listeners. Moves between
+  // the pill and its card stay inside the host and never reach the window (the event path ends at
+  // the shadow root when both ends are in it), so "over" and "out" mean entering and leaving.
+  const byHost = new WeakMap();
+  let listening = false;
+
+  function badgeOf(ev) {
+    return ev.target && ev.target.nodeType === 1 ? byHost.get(ev.target) : undefined;
+  }
+
+  function listen() {
+    if (listening) return;
+    listening = true;
+    const opts = true; // capture: before any page listener lower down can stop the event
+    window.addEventListener("mouseover", (ev) => {
+      const b = badgeOf(ev);
+      if (b) b.show();
+    }, opts);
+    window.addEventListener("mouseout", (ev) => {
+      const b = badgeOf(ev);
+      // A short grace period lets the pointer travel from the pill onto the card's link.
+      if (b && ev.relatedTarget !== b.host) b.hideSoon();
+    }, opts);
+    window.addEventListener("focusin", (ev) => {
+      const b = badgeOf(ev);
+      if (b) b.show();
+    }, opts);
+    window.addEventListener("focusout", (ev) => {
+      const b = badgeOf(ev);
+      if (b && ev.relatedTarget !== b.host) b.hide();
+    }, opts);
+    window.addEventListener("keydown", (ev) => {
+      const b = badgeOf(ev);
+      if (b) b.key(ev);
+    }, opts);
+  }
+
   // A badge draws its person: {identity, summary, state, version}. Updating a person is O(1)
   // unless the pill itself changes (a new whole-number score or state); the card's content is
   // built when it is opened or read, from whatever the person holds then. A person can appear
@@ -156,60 +212,57 @@
       this.identity = person.identity;
       this.pillKey = undefined;
       this.cardVersion = -1;
+      this.hideTimer = 0;
       this.host = document.createElement("span");
-      const root = this.host.attachShadow({ mode: "closed" });
-      styleRoot(root);
-      const wrap = el("span", undefined, "wrap");
-      this.wrap = wrap;
-      this.pill = el("span", "…", "badge");
-      this.pill.tabIndex = 0;
-      this.pill.setAttribute("role", "button");
-      this.pill.setAttribute("aria-expanded", "false");
-      this.pill.dataset.style = settings.style;
+      this.root = this.host.attachShadow({ mode: "closed" });
+      styleRoot(this.root);
+      this.wrap = templateFor(settings.style).cloneNode(true);
+      this.pill = this.wrap.firstChild;
       // The card element itself is made on first open: most badges are never opened.
       this.card = null;
-      wrap.append(this.pill);
-      root.append(wrap);
-
-      let hideTimer = 0;
-      const show = () => {
-        clearTimeout(hideTimer);
-        const card = this.ensureCard();
-        if (card.hidden) {
-          this.renderCard();
-          card.dataset.theme = themeOf();
-          card.hidden = false;
-          openBadges.add(this);
-          this.pill.setAttribute("aria-expanded", "true");
-        }
-      };
-      const hide = () => {
-        clearTimeout(hideTimer);
-        if (this.card) this.card.hidden = true;
-        openBadges.delete(this);
-        this.pill.setAttribute("aria-expanded", "false");
-      };
-      this.hide = hide;
-      // A short grace period lets the pointer travel from the pill onto the card's link.
-      wrap.addEventListener("mouseenter", show);
-      wrap.addEventListener("mouseleave", () => { hideTimer = setTimeout(hide, 200); });
-      this.pill.addEventListener("focus", show);
-      wrap.addEventListener("focusout", (ev) => {
-        if (!ev.relatedTarget || !wrap.contains(ev.relatedTarget)) hide();
-      });
-      wrap.addEventListener("keydown", (ev) => {
-        if (ev.key === "Escape") {
-          const inCard = this.card && this.card.contains(ev.target);
-          hide();
-          if (inCard) this.pill.focus();
-        } else if (ev.target === this.pill && (ev.key === "Enter" || ev.key === " ")) {
-          ev.preventDefault();
-          if (!this.card || this.card.hidden) show();
-          else hide();
-        }
-      });
+      this.root.append(this.wrap);
+      byHost.set(this.host, this);
+      listen();
       anchor.after(this.host);
       this.paint();
+    }
+
+    show() {
+      clearTimeout(this.hideTimer);
+      const card = this.ensureCard();
+      if (card.hidden) {
+        this.renderCard();
+        card.dataset.theme = themeOf();
+        card.hidden = false;
+        openBadges.add(this);
+        this.pill.setAttribute("aria-expanded", "true");
+      }
+    }
+
+    hide() {
+      clearTimeout(this.hideTimer);
+      if (this.card) this.card.hidden = true;
+      openBadges.delete(this);
+      this.pill.setAttribute("aria-expanded", "false");
+    }
+
+    hideSoon() {
+      clearTimeout(this.hideTimer);
+      this.hideTimer = setTimeout(() => this.hide(), 200);
+    }
+
+    key(ev) {
+      // Which element inside has focus: only this closed root can say.
+      const inside = this.root.activeElement;
+      if (ev.key === "Escape") {
+        const inCard = this.card && this.card.contains(inside);
+        this.hide();
+        if (inCard) this.pill.focus();
+      } else if (inside === this.pill && (ev.key === "Enter" || ev.key === " ")) {
+        ev.preventDefault();
+        if (!this.card || this.card.hidden) this.show();
+        else this.hide();
+      }
     }
 
     // What the pill shows for the person now: a score, or a state with its label.
@@ -306,6 +359,8 @@
     }
 
     remove() {
+      clearTimeout(this.hideTimer);
+      byHost.delete(this.host);
       this.host.remove();
     }
 
@@ -340,19 +395,20 @@
   }
 
   // A person with many badges whose whole score changes would repaint them all in one task;
-  // beyond a few, the rest are repainted in idle slices instead (each badge reads the person's
-  // latest record when its turn comes, so they all end up the same).
+  // beyond a few, the rest are repainted in idle slices of a few milliseconds each (each badge
+  // reads the person's latest record when its turn comes, so they all end up the same).
   const REPAINT_NOW = 40;
-  const REPAINT_SLICE = 300;
+  const REPAINT_MS = 5;
   const repaints = new Set();
   let repaintScheduled = false;
 
-  function drainRepaints(limit) {
+  function drainRepaints(ms) {
+    const t0 = performance.now();
     let n = 0;
     for (const b of repaints) {
       repaints.delete(b);
       b.paint();
-      if (++n >= limit) break;
+      if (++n % 16 === 0 && performance.now() - t0 >= ms) break;
     }
   }
 
@@ -361,7 +417,7 @@
     repaintScheduled = true;
     const run = settings.timer(function repaint() {
       repaintScheduled = false;
-      drainRepaints(REPAINT_SLICE);
+      drainRepaints(REPAINT_MS);
       scheduleRepaints();
     });
     if (typeof requestIdleCallback === "function") requestIdleCallback(run, { timeout: 200 });
@@ -402,6 +458,9 @@
     },
     isOurs(node) {
       return hosts.has(node);
+    },
+    has(identity) {
+      return people.has(identity);
     },
     update(identity, summary) {
       const person = people.get(identity);

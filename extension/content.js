@@ -17,7 +17,12 @@
   const Extract = globalThis.CloutlensExtract;
   const Badges = globalThis.CloutlensBadges;
 
-  const SLICE = 40; // comments per slice: keeps a slice, and the frame that draws its badges, short
+  // A slice of work stops after this much main-thread time and yields to the page, however many
+  // comments that covered: how long a comment takes varies with the site, the machine and
+  // whether the engine's code is still cold, so the time is measured, not assumed.
+  const SLICE_MS = 8;
+  const FULL_SLICE = 40; // comments waiting that are worth a slice at once, without gathering more
+  const MAX_CHUNK = 60; // comments per extraction call at most, whatever the estimate says
   const NEAR_SCREEN = "1200px 0px"; // how far off screen a comment still counts as about to be seen
   const REFRESH_DELAY = 1500;
 
@@ -209,15 +214,33 @@
   function scheduleSlice() {
     if (sliceScheduled || !ready.length) return;
     sliceScheduled = true;
-    setTimeout(() => later(runSlice), ready.length >= SLICE ? 0 : GATHER_MS);
+    setTimeout(() => later(runSlice), ready.length >= FULL_SLICE ? 0 : GATHER_MS);
   }
+
+  // Milliseconds one comment's extraction took lately: sizes each extraction call so that it
+  // ends within the slice's budget.
+  let msPerComment = 0.3;
 
   const runSlice = timed(function slice() {
     sliceScheduled = false;
     state.stats.slices += 1;
     checkNavigation();
-    const batch = ready.splice(0, SLICE);
-    if (batch.length) processBatch(batch);
+    const t0 = performance.now();
+    const out = { page: null, v: 1, items: [], anchors: [] };
+    while (ready.length) {
+      const left = SLICE_MS - (performance.now() - t0);
+      if (left <= 0) break;
+      const batch = ready.splice(0, Math.max(1, Math.min(MAX_CHUNK, Math.floor(left / msPerComment))));
+      const t1 = performance.now();
+      extractInto(batch, out);
+      msPerComment = (msPerComment + (performance.now() - t1) / batch.length) / 2;
+    }
+    if (out.items.length || out.anchors.length) {
+      if (state.capture) state.items += out.items.length;
+      const t2 = performance.now();
+      deliver({ v: out.v, page: out.page, items: out.items }, out.anchors);
+      state.stats.sendMs += performance.now() - t2;
+    }
     scheduleSlice();
   });
 
@@ -227,24 +250,25 @@
     return `${String(site).toLowerCase()}:${String(handle).trim().replace(/\s+/g, " ").toLowerCase()}`;
   }
 
-  function processBatch(batch) {
+  // One extraction call: its new items and the names still without a badge go into `out`, which
+  // a slice sends as one capture.
+  function extractInto(batch, out) {
     const t0 = performance.now();
     const elements = wholeDocument ? undefined : batch;
     const { capture, names } = Extract.extract(document, adapter, { url: location.href, elements, cache: extractCache() });
     state.stats.extractMs += performance.now() - t0;
-    const fresh = capture.items.filter((it) => !sent.has(it.id));
-    for (const it of fresh) sent.add(it.id);
-    const anchors = [];
+    out.page = capture.page;
+    out.v = capture.v;
+    for (const it of capture.items) {
+      if (sent.has(it.id)) continue;
+      sent.add(it.id);
+      out.items.push(it);
+    }
     for (const n of names) {
       if (!n.element || processed.has(n.element) || !n.element.isConnected) continue;
       processed.add(n.element);
-      anchors.push(n);
+      out.anchors.push(n);
     }
-    if (!fresh.length && !anchors.length) return;
-    if (state.capture) state.items += fresh.length;
-    const t1 = performance.now();
-    deliver({ v: capture.v, page: capture.page, items: fresh }, anchors);
-    state.stats.sendMs += performance.now() - t1;
   }
 
   function identitiesFor(anchors, site) {
@@ -272,7 +296,7 @@
     }
     // Runs after an await, outside the slice that started it: timed on its own.
     const t0 = performance.now();
-    timed(drawAfterCapture, "draw")(capture, anchors, result, error);
+    timed(drawAfterCapture, "answer")(capture, anchors, result, error);
     state.stats.drawMs += performance.now() - t0;
   }
 
@@ -289,11 +313,54 @@
       return;
     }
     state.error = null;
-    for (const n of anchors) Badges.attach(n.element, result.authors[n.itemId] || identityGuess(capture.page.site, n.handle));
-    for (const [identity, summary] of Object.entries(result.scores)) Badges.update(identity, summary);
-    state.people = Badges.identities().length;
+    for (const [identity, summary] of Object.entries(result.scores)) {
+      latest.set(identity, summary);
+      Badges.update(identity, summary);
+    }
+    for (const n of anchors) toDraw.push([n.element, result.authors[n.itemId] || identityGuess(capture.page.site, n.handle)]);
+    scheduleDraw();
     scheduleRefresh();
   }
+
+  // New badges are drawn in animation frames, a few milliseconds' worth per frame: a slice's
+  // answer may name a hundred people, and the page's own frames come first.
+  const DRAW_MS = 6;
+  const toDraw = [];
+  const latest = new Map(); // identity -> the last summary the server gave on this page
+  let drawScheduled = false;
+
+  function scheduleDraw() {
+    if (drawScheduled || !toDraw.length) return;
+    drawScheduled = true;
+    let done = false;
+    const run = () => {
+      if (done) return;
+      done = true;
+      drawScheduled = false;
+      drawSome();
+    };
+    requestAnimationFrame(run);
+    // A hidden tab has no frames; its badges are still drawn, just not ahead of the visible ones.
+    setTimeout(run, 250);
+  }
+
+  const drawSome = timed(function draw() {
+    const t0 = performance.now();
+    let i = 0;
+    while (i < toDraw.length && performance.now() - t0 < DRAW_MS) {
+      for (const end = Math.min(toDraw.length, i + 8); i < end; i++) {
+        const [el, identity] = toDraw[i];
+        if (!el.isConnected) continue;
+        const fresh = !Badges.has(identity);
+        Badges.attach(el, identity);
+        if (fresh && latest.has(identity)) Badges.update(identity, latest.get(identity));
+      }
+    }
+    toDraw.splice(0, i);
+    state.people = Badges.identities().length;
+    state.stats.drawMs += performance.now() - t0;
+    scheduleDraw();
+  });
 
   async function fetchScores(ids) {
     for (let i = 0; i < ids.length; i += 400) {
@@ -310,7 +377,10 @@
           showError(error, chunk);
           return false;
         }
-        for (const id of chunk) Badges.update(id, r.scores[id] || null);
+        for (const id of chunk) {
+          latest.set(id, r.scores[id] || null);
+          Badges.update(id, r.scores[id] || null);
+        }
         state.error = null;
         return true;
       })();
@@ -381,6 +451,8 @@
     adapter = null;
     state.adapter = null;
     ready = [];
+    toDraw.length = 0;
+    latest.clear();
     processed = new WeakSet();
     watched = new WeakSet();
     sent = new Set();

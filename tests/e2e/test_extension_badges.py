@@ -92,6 +92,27 @@ def test_hovercard_shows_the_servers_explanation(browser, live_server):
     assert card[0]["theme"] == "light"
 
 
+def test_card_stays_open_while_the_pointer_is_on_it_and_closes_when_it_leaves(browser, live_server):
+    """One set of window listeners serves every badge: entering a badge opens its card, moving
+    from the pill onto the card keeps it open, leaving closes it after a short grace."""
+    ctx, worker = browser
+    pair_in_options(ctx, live_server)
+    page = ctx.new_page()
+    page.goto(THREAD_URL)
+    wait_state(worker, "extension-thread", scored(NAMES))
+    host = page.locator("#div-comment-201 .fn + span").bounding_box()
+    page.mouse.move(host["x"] + host["width"] / 2, host["y"] + host["height"] / 2)
+    opened = wait_state(worker, "extension-thread", lambda s: any(x["cardOpen"] for x in s["badges"]))
+    assert [b["identity"] for b in opened["badges"] if b["cardOpen"]] == ["blog.example:bob builder"]
+    # Down onto the card (it hangs below the pill), and a while there: still open.
+    page.mouse.move(host["x"] + 10, host["y"] + host["height"] + 20, steps=5)
+    page.wait_for_timeout(500)
+    still = wait_state(worker, "extension-thread", lambda s: True)
+    assert [b["identity"] for b in still["badges"] if b["cardOpen"]] == ["blog.example:bob builder"]
+    page.mouse.move(2, 2, steps=5)
+    wait_state(worker, "extension-thread", lambda s: not any(b["cardOpen"] for b in s["badges"]), what="card closed")
+
+
 def test_keyboard_focus_opens_the_card_and_escape_closes_it(browser, live_server):
     ctx, worker = browser
     pair_in_options(ctx, live_server)
