@@ -189,6 +189,64 @@ def index(store) -> Index:
     return out
 
 
+# -- the people list ------------------------------------------------------------------------
+
+# Sort keys over full results; "score" and "name" need none (see people_page).
+RESULT_SORTS = {
+    "trend": lambda r: (-(r.get("trend") or 0), r["identity"]),
+    "interactions": lambda r: (-(r.get("interactions") or 0), r["identity"]),
+    "people": lambda r: (-(r.get("people") or 0), r["identity"]),
+}
+
+
+def known_topics(s) -> list[str]:
+    """Topic names for the filter: the user's topics and the hashtags the scorer has seen. Not
+    only topics someone already qualifies for: knowing those would take every person's result."""
+    names = getattr(getattr(s.scorer, "topics", None), "names", None)
+    if names is None:
+        names = list((s.store.get_config("settings") or {}).get("topics") or {})
+    return sorted(set(names))
+
+
+def people_page(s, q: str = "", site: str = "", topic: str = "", lo: int = 1, hi: int = 100,
+                sort: str = "score", page: int = 1, page_size: int = 50) -> dict:
+    """The people list's inputs (rows, total, everyone, names, sites, topics, page, pages, first)
+    from the scorer's plain scores, with full results (breakdowns) built for the shown rows only.
+    Ordered by score, ties by identity: the scorer's ranking. A topic filter or a sort by trend,
+    interactions or people needs the result of every matching person, and builds only those."""
+    scores = s.scorer.scores()  # the ranking's order, no breakdowns
+    names = s.store.names()
+    needle = q.casefold()
+    ids = [i for i, sc in scores.items()
+           if lo <= sc <= hi
+           and (not site or site_of(i) == site)
+           and (not needle or needle in i.casefold() or needle in names.get(i, "").casefold())]
+    full = None
+    if topic or sort in RESULT_SORTS:
+        got = s.scorer.results(ids)
+        full = [got[i] for i in ids if i in got and (not topic or topic in topic_names(got[i]))]
+        if sort in RESULT_SORTS:
+            full.sort(key=RESULT_SORTS[sort])
+        ids = [r["identity"] for r in full]
+    if sort == "name":
+        by_name = {i: n for n, i in enumerate(sorted(ids, key=lambda i: (names.get(i, i).casefold(), i)))}
+        ids.sort(key=by_name.__getitem__)
+        if full is not None:
+            full.sort(key=lambda r: by_name[r["identity"]])
+    pages = max(1, -(-len(ids) // page_size))
+    page = min(max(page, 1), pages)
+    first = (page - 1) * page_size
+    shown = ids[first:first + page_size]
+    if full is not None:
+        rows = full[first:first + page_size]
+    else:
+        got = s.scorer.results(shown)
+        rows = [got[i] for i in shown if i in got]
+    return {"rows": rows, "total": len(ids), "everyone": len(scores), "names": names,
+            "sites": sorted({site_of(i) for i in scores}), "topics": known_topics(s),
+            "page": page, "pages": pages, "first": first}
+
+
 # -- a person ------------------------------------------------------------------------------
 
 

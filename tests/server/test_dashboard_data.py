@@ -1,0 +1,59 @@
+"""The dashboard's people list built from plain scores, with breakdowns only for the rows shown."""
+from __future__ import annotations
+
+import pytest
+
+from helpers import capture, comment_item, post_item
+from server import dashboard_data as data
+
+
+@pytest.fixture
+def people(app, client, auth):
+    client.put("/api/settings", json={"topics": {"privacy": ["privacy"]}}, headers=auth)
+    for n in range(6):
+        site = "blog.example" if n % 2 else "news.example"
+        items = [post_item(f"p{n}", author=f"host{n % 3}", name=f"Host {n % 3}", text="about privacy")]
+        items += [comment_item(f"c{n}-{k}", f"user{(n * 7 + k) % 11}", parent=f"p{n}",
+                               text="privacy matters" if k % 2 else "great post") for k in range(8)]
+        r = client.post("/api/capture", json=capture(items, url=f"https://{site}/post/{n}"), headers=auth)
+        assert r.status_code == 200
+    return app.extensions["cloutlens"]
+
+
+def _ids(rows):
+    return [r["identity"] for r in rows]
+
+
+def test_people_page_matches_the_ranking_without_building_it(people, monkeypatch):
+    s = people
+    ranking = s.scorer.ranking()
+    monkeypatch.setattr(s.scorer, "ranking", lambda *a, **k: pytest.fail("full ranking built"))
+    out = data.people_page(s, page_size=5)
+    assert _ids(out["rows"]) == _ids(ranking[:5]) and out["rows"] == ranking[:5]
+    assert out["total"] == out["everyone"] == len(ranking) and out["pages"] == -(-len(ranking) // 5)
+    last = data.people_page(s, page=99, page_size=5)
+    assert last["page"] == last["pages"] and _ids(last["rows"]) == _ids(ranking[last["first"]:])
+    assert out["sites"] == sorted({data.site_of(r["identity"]) for r in ranking})
+    assert "privacy" in out["topics"]
+
+    news = data.people_page(s, site="news.example", page_size=100)
+    assert _ids(news["rows"]) == [r["identity"] for r in ranking if r["identity"].startswith("news.example:")]
+    found = data.people_page(s, q="HOST 1", page_size=100)
+    assert _ids(found["rows"]) == [r["identity"] for r in ranking if s.store.names()[r["identity"]] == "Host 1"]
+    top = ranking[0]["score"]
+    ranged = data.people_page(s, lo=top, hi=top, page_size=100)
+    assert _ids(ranged["rows"]) == [r["identity"] for r in ranking if r["score"] == top]
+
+
+@pytest.mark.parametrize("sort", ["trend", "interactions", "people", "name"])
+def test_people_page_sorts_and_filters_by_topic_like_the_full_results(people, sort):
+    s = people
+    ranking = s.scorer.ranking()
+    names = s.store.names()
+    keys = {"name": lambda r: (names.get(r["identity"], r["identity"]).casefold(), r["identity"]),
+            **data.RESULT_SORTS}
+    out = data.people_page(s, sort=sort, page_size=100)
+    assert _ids(out["rows"]) == _ids(sorted(ranking, key=keys[sort]))
+    on_topic = data.people_page(s, topic="privacy", sort=sort, page_size=100)
+    expected = [r for r in sorted(ranking, key=keys[sort]) if "privacy" in data.topic_names(r)]
+    assert expected and _ids(on_topic["rows"]) == _ids(expected)
