@@ -332,12 +332,28 @@ async function activateTabs(origins) {
   return started;
 }
 
-async function activateTab(tabId, origins) {
+// One grant can start two activations (permissions.onAdded, and the page that asked following
+// up): they run one after the other, and a frame activated moments ago is left alone rather
+// than injected twice or restarted.
+let activationChain = Promise.resolve();
+const recentlyActivated = new Map(); // "tab:frame:url" -> time
+
+function activateTab(tabId, origins) {
+  const run = activationChain.then(() => activateFrames(tabId, origins));
+  activationChain = run.catch(() => undefined);
+  return run;
+}
+
+async function activateFrames(tabId, origins) {
   const probe = await chrome.scripting.executeScript({
     target: { tabId, allFrames: true },
     func: () => ({ started: Boolean(globalThis.__cloutlensStarted), url: location.href }),
   });
-  const ours = probe.filter((r) => r.result && origins.some((o) => Sites.originCovers(o, hostOf(r.result.url))));
+  const now = Date.now();
+  for (const [k, t] of recentlyActivated) if (now - t > 5000) recentlyActivated.delete(k);
+  const ours = probe.filter((r) => r.result && origins.some((o) => Sites.originCovers(o, hostOf(r.result.url))))
+    .filter((r) => !recentlyActivated.has(`${tabId}:${r.frameId}:${r.result.url}`));
+  for (const r of ours) recentlyActivated.set(`${tabId}:${r.frameId}:${r.result.url}`, now);
   const fresh = ours.filter((r) => !r.result.started).map((r) => r.frameId);
   const running = ours.filter((r) => r.result.started).map((r) => r.frameId);
   for (const frameId of running) {
@@ -499,8 +515,6 @@ async function handle(msg, sender) {
       return siteOff(msg.host);
     case "remove-origin":
       return removeOrigin(String(msg.origin || ""));
-    case "activate-tab":
-      return { frames: await activateTab(msg.tabId, siteOrigins(await chrome.permissions.getAll())) };
     case "flush":
       return { sent: await flush(), queue: Queue.summary(await loadQueue()) };
     case "unpair":

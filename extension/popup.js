@@ -203,8 +203,8 @@ async function turnOn(hosts, request) {
     $("site-msg").textContent = `Your browser did not grant ${hosts.join(", ")}: Cloutlens stays off there.`;
     return false;
   }
+  // The worker starts Cloutlens in this tab (and any other open tab of these sites) at once.
   for (const host of hosts) await ask({ type: "site-on", host });
-  if (currentTab) await ask({ type: "activate-tab", tabId: currentTab.id }).catch(() => null);
   $("site-msg").textContent = `Cloutlens is on for ${hosts.join(", ")}.`;
   return true;
 }
