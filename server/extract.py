@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from bisect import bisect_left, bisect_right
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
@@ -244,49 +245,47 @@ def _note_adapter(adapter: dict):
 
 
 class _Index:
-    def __init__(self, soup):
-        from bisect import bisect_left, bisect_right
-        self._bl, self._br = bisect_left, bisect_right
-        self.root = soup
+    """A document's elements by tag, class, id and (indexed) attribute name, as lists of preorder
+    positions. The parser fills it as it makes the elements; a tree from elsewhere is walked once."""
+
+    def __init__(self, root):
+        self.root = root
         self.matchers: dict[str, object] = {}
         self.members: dict[str, set] = {}
-        self.pos: dict[int, int] = {}
+        self.memo: dict[str, object] = {}
+        self.pos: dict[int, int] = {id(root): -1}
+        self.els: list = []
         self.end: dict[int, int] = {}
         self.attrs = frozenset(_INDEXED_ATTRS)
-        lists: dict[tuple, tuple[list, list]] = {}
-        self.lists = lists
-        pos = self.pos
-        indexed = self.attrs
+        self.by: dict[str, dict[str, list[int]]] = {"tag": {}, "class": {}, "id": {}, "attr": {}}
 
-        def add(key, order, el):
-            got = lists.get(key)
-            if got is None:
-                lists[key] = ([order], [el])
-            else:
-                got[0].append(order)
-                got[1].append(el)
+    @classmethod
+    def of_tree(cls, root):
+        idx = cls(root)
+        for el in root.descendants:
+            if isinstance(el, Tag):
+                idx.note(el)
+        return idx
 
-        pos[id(soup)] = -1
-        order = 0
-        for el in soup.descendants:
-            if not isinstance(el, Tag):
-                continue
-            pos[id(el)] = order
-            add(("tag", el.name), order, el)
-            for k, v in el.attrs.items():
-                if k == "class":
-                    if isinstance(v, str):
-                        # lowercased: quirks-mode pages match class and id case-insensitively,
-                        # and a superset of candidates is safe (match() decides)
-                        for c in v.split():
-                            add(("class", c.lower()), order, el)
-                elif k == "id":
-                    if isinstance(v, str):
-                        add(("id", v.lower()), order, el)
-                if k in indexed:
-                    add(("attr", k), order, el)
-            order += 1
-        self.count = order
+    def note(self, el):
+        """Add el, the next element in document order."""
+        n = len(self.els)
+        self.els.append(el)
+        self.pos[id(el)] = n
+        by = self.by
+        by["tag"].setdefault(el.name, []).append(n)
+        for k, v in el.attrs.items():
+            if k == "class":
+                if isinstance(v, str):
+                    # lowercased: quirks-mode pages match class and id case-insensitively,
+                    # and a superset of candidates is safe (match() decides)
+                    for c in v.split():
+                        by["class"].setdefault(c.lower(), []).append(n)
+            elif k == "id":
+                if isinstance(v, str):
+                    by["id"].setdefault(v.lower(), []).append(n)
+            if k in self.attrs:
+                by["attr"].setdefault(k, []).append(n)
 
     def end_of(self, el) -> int:
         """Preorder position of the last element inside `el` (its own, if it has none)."""
@@ -294,7 +293,7 @@ class _Index:
         e = self.end.get(i)
         if e is None:
             if el.parent is None:  # the document itself
-                e = self.count - 1
+                e = len(self.els) - 1
             else:
                 last = el
                 while True:
@@ -319,43 +318,46 @@ class _Index:
             # Any key of the compound is required, so the shortest list is the best filter
             # (`body[class*=x]`: the one body, not every element with a class).
             best = None
-            for key in alternatives:
-                if key[0] == "attr" and key[1] not in self.attrs:
+            for kind, name in alternatives:
+                if kind == "attr" and name not in self.attrs:
                     continue  # not indexed
-                n = len(self.lists.get(key, ((), ()))[0])
+                n = len(self.by[kind].get(name, ()))
                 if best is None or n < best[0]:
-                    best = (n, key)
+                    best = (n, kind, name)
             if best is None:
                 return None  # nothing indexed: the caller falls back to a plain select()
-            chosen.append(best[1])
+            chosen.append(best)
         hi = self.end_of(base)
-        merged = []
-        for key in chosen:
-            got = self.lists.get(key)
-            if not got:
-                continue
-            positions, els = got
-            a, b = self._bl(positions, lo + 1), self._br(positions, hi)
-            merged.extend(zip(positions[a:b], els[a:b]))
+        merged: list[int] = []
+        for n, kind, name in chosen:
+            if n:
+                positions = self.by[kind][name]
+                merged.extend(positions[bisect_left(positions, lo + 1):bisect_right(positions, hi)])
         if len(chosen) > 1:
-            merged.sort(key=lambda pe: pe[0])
-            out, last = [], -1
-            for p_, e in merged:
-                if p_ != last:
-                    out.append(e)
-                    last = p_
-            return out
-        return [e for _, e in merged]
+            merged = sorted(set(merged))
+        els = self.els
+        return [els[n] for n in merged]
+
+
+_LAST_INDEX = None
 
 
 def _index_of(el):
+    global _LAST_INDEX
+    # Queries come in runs on one document: try the last one before walking up to the root.
+    idx = _LAST_INDEX
+    if idx is not None:
+        n = idx.pos.get(id(el))
+        if n is not None and (idx.els[n] is el if n >= 0 else idx.root is el):
+            return idx
     root = el
     while root.parent is not None:
         root = root.parent
     idx = root.__dict__.get("_cloutlens_index")
     if idx is None:
-        idx = _Index(root)
+        idx = _Index.of_tree(root)
         root.__dict__["_cloutlens_index"] = idx
+    _LAST_INDEX = idx
     return idx
 
 
@@ -388,6 +390,14 @@ def _members(sel: str, el) -> set:
     if got is None:
         got = idx.members[sel] = set(map(id, q_all(sel, idx.root)))
     return got
+
+
+def _is_match(sel: str, el):
+    """A test e -> bool for `sel` on el's document, for callers that test many elements."""
+    if ":scope" in sel:  # what it means depends on where a query starts: no document-wide set
+        return _matcher(_css(sel), el)
+    members = _members(sel, el)
+    return lambda e: id(e) in members
 
 
 def q_closest(sel: str, el):
@@ -656,8 +666,8 @@ def _raw_value(el, rule, env) -> str:
             a = " ".join(a)
         return clean(a)
     skip = rule.get("skip")
-    # the document's cached matcher: SoupSieve.match() would set up a new one for every node
-    return text_of(el, _matcher(_css(skip), el) if skip else None, rule.get("text") == "block")
+    # text_of asks about every element under el: HN's ".reply" once per node of every comment
+    return text_of(el, _is_match(skip, el) if skip else None, rule.get("text") == "block")
 
 
 def _group(m):
@@ -856,6 +866,15 @@ def _resolve_by_name(items, pending):
 
 
 def page_url(doc, url):
+    if url:
+        return _page_url(doc, url)
+    memo = _index_of(doc).memo  # asked by pick_adapter and again by extract
+    if "page_url" not in memo:
+        memo["page_url"] = _page_url(doc, None)
+    return memo["page_url"]
+
+
+def _page_url(doc, url):
     u = url
     if not u:
         c = q_one('link[rel="canonical"][href]', doc)
@@ -1209,6 +1228,9 @@ class _Builder:
         self.attr_dict = b.attribute_dict_class
         self.main_types = Tag.MAIN_CONTENT_STRING_TYPES
         self.meta = b.set_up_substitutions
+        self.index = _Index(soup)
+        soup.__dict__["_cloutlens_index"] = self.index
+        self.note = self.index.note
         self.stack = [soup]
         self.cur = soup
         self.last = None  # the element parsed most recently: next_element links run through it
@@ -1260,6 +1282,7 @@ class _Builder:
         if name == "meta":
             self.meta(t)
         self._link(t, self.cur)
+        self.note(t)
         self.stack.append(t)
         self.cur = t
         if name in self.keep_ws:
@@ -1371,6 +1394,9 @@ _SAMPLE = (b'<!DOCTYPE html><html><head><meta charset="utf-8"><title>t &amp; t</
            b'<ul><li>a<li>b</ul></div><?php x ?><svg><path d="M0"/></svg>\xc3\xa9</body></html>')
 
 
+_OURS = {"_cloutlens_index"}  # what this module adds to a document
+
+
 def same_tree(a, b) -> bool:
     """Do two parsed documents have the same nodes, classes, fields and links?"""
     na, nb = [a, *a.descendants], [b, *b.descendants]
@@ -1380,7 +1406,7 @@ def same_tree(a, b) -> bool:
     pos_b = {id(n): i for i, n in enumerate(nb)}
     links = ("parent", "previous_element", "next_element", "previous_sibling", "next_sibling")
     for x, y in zip(na, nb):
-        if type(x) is not type(y) or x.__dict__.keys() != y.__dict__.keys():
+        if type(x) is not type(y) or x.__dict__.keys() - _OURS != y.__dict__.keys() - _OURS:
             return False
         if isinstance(x, Tag):
             if x is not a and (x.name != y.name or x.attrs != y.attrs or type(x.attrs) is not type(y.attrs)
@@ -1441,6 +1467,8 @@ def extract_html(html, url: str | None = None, adapter_name: str | None = None, 
     """Capture (contract v1) of one saved page, and the name of the adapter used (None if no
     adapter fits, with an empty item list)."""
     adapters = adapters if adapters is not None else _default_adapters()
+    for a in adapters:  # before parsing, so the index the parser fills has their attributes
+        _note_adapter(a)
     soup = parse_html(html)
     if adapter_name:
         matching = [a for a in adapters if a.get("name") == adapter_name]
