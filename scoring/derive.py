@@ -1,93 +1,172 @@
 """Batch derivation of interaction rows from stored items (the rules are in interactions.py).
 
-A million items go through here on a full rescore, so the per-item Python work is a handful of
-list comprehensions; pairing items with parents, dropping self-interactions and de-duplicating
-addressees is done with numpy.
+A million items go through here on a full rescore. CPython pays for every bytecode run per item,
+so each item is touched by C-level iteration only (itemgetter, map, zip, dict look-ups through
+bound methods) to pull its fields into columns once; everything after that is numpy. Python-level
+loops run only over the items that need them (mentions, reactions, hashtags, unseen texts).
 """
 from __future__ import annotations
 
 from datetime import datetime
+from itertools import compress, repeat
+from operator import eq, itemgetter, methodcaller
 
 import numpy as np
 
 from . import model
-from .sentiment import item_sentiment
+from .sentiment import compound, item_sentiment
+
+JOIN_MIN = 50_000  # batches at least this big find parents by a hash join (tests lower it)
+_FIELDS = ("kind", "parent", "author", "at", "text", "mentions", "reactions")
+_GET_FIELDS = itemgetter(*_FIELDS)
+_GET_HANDLE = itemgetter("handle")
+_GET_ID = itemgetter("id")
+_GET_SENTIMENT = methodcaller("get", "sentiment")
 
 
-def epochs(ats: list) -> np.ndarray:
+def _fields(its: list) -> list:
+    """The columns of _FIELDS. The stored form always has every key; other producers may not."""
+    try:
+        return list(zip(*map(_GET_FIELDS, its)))
+    except KeyError:
+        return list(zip(*([it.get(f) for f in _FIELDS] for it in its)))
+
+
+def epochs(ats) -> np.ndarray:
     """ISO `...Z` strings (or None) to epoch seconds (NaN for undated)."""
+    ats = list(ats)
     out = np.full(len(ats), np.nan)
-    dated = [i for i, a in enumerate(ats) if a]
-    if not dated:
+    dated = [i for i, a in enumerate(ats) if a] if None in ats or "" in ats else None
+    texts = ats if dated is None else [ats[i] for i in dated]
+    if not texts:
         return out
-    texts = [ats[i] for i in dated]
     fast = _canonical_epochs(texts)
-    if fast is not None:
+    if fast is None:
+        fast = [datetime.fromisoformat(a.replace("Z", "+00:00")).timestamp() for a in texts]
+    if dated is None:
+        out[:] = fast
+    else:
         out[dated] = fast
-        return out
-    for i in dated:
-        out[i] = datetime.fromisoformat(ats[i].replace("Z", "+00:00")).timestamp()
     return out
 
 
 def _canonical_epochs(texts: list):
-    """The stored form is always `YYYY-MM-DDTHH:MM:SSZ` (items.parse_time): read the digits with
-    numpy (days from the civil date, Howard Hinnant's algorithm). None if any text differs."""
+    """The stored form is always `YYYY-MM-DDTHH:MM:SSZ` (items.parse_time): numpy's own ISO reader
+    takes the first 19 characters in C. None if any text has another form."""
     try:
-        raw = np.array(texts, dtype="S20")
+        raw = np.array(texts, dtype="S21")  # one byte more than the form, to catch longer texts
     except (UnicodeEncodeError, ValueError):
         return None
-    b = raw.view(np.uint8).reshape(len(texts), 20).astype(np.int64)
-    if not (np.all(b[:, 19] == ord("Z")) and np.all(b[:, 10] == ord("T")) and np.all(b[:, 4] == ord("-"))
-            and np.all(b[:, 7] == ord("-")) and np.all(b[:, 13] == ord(":")) and np.all(b[:, 16] == ord(":"))):
+    b = raw.view(np.uint8).reshape(len(texts), 21)
+    if not (np.all(b[:, 19] == ord("Z")) and np.all(b[:, 20] == 0) and np.all(b[:, 10] == ord("T"))):
         return None
-    d = b - ord("0")
-    num = lambda lo, hi: sum(d[:, k] * 10 ** (hi - 1 - k) for k in range(lo, hi))
-    y, m, day = num(0, 4), num(5, 7), num(8, 10)
-    hh, mm, ss = num(11, 13), num(14, 16), num(17, 19)
-    y = y - (m <= 2)
-    era = np.floor_divide(y, 400)
-    yoe = y - era * 400
-    mp = (m + 9) % 12
-    doy = (153 * mp + 2) // 5 + day - 1
-    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
-    days = era * 146097 + doe - 719468
-    return (days * 86400 + hh * 3600 + mm * 60 + ss).astype(np.float64)
+    try:
+        secs = np.ascontiguousarray(b[:, :19]).view("S19").ravel().astype("datetime64[s]")
+    except ValueError:
+        return None
+    return secs.astype(np.int64).astype(np.float64)
 
 
-def derive_batch(scorer, keys: list, item_idx: np.ndarray):
+def _sentiments(its: list, texts: list, idx: list) -> list:
+    """Compound of the items at idx: the stored value when the server put one there, else VADER
+    once per distinct text."""
+    stored = list(map(_GET_SENTIMENT, map(its.__getitem__, idx)))
+    kinds = set(map(type, stored))
+    if kinds <= {type(None)}:
+        sp_texts = list(map(texts.__getitem__, idx))
+        memo = dict.fromkeys(sp_texts)
+        for t in memo:
+            memo[t] = compound(t)
+        return list(map(memo.__getitem__, sp_texts))
+    if kinds <= {float}:
+        vals = np.clip(np.array(stored, dtype=np.float64), -1.0, 1.0)
+        bad = np.nonzero(~np.isfinite(vals))[0]
+        for j in bad.tolist():
+            vals[j] = compound(texts[idx[j]])
+        return vals
+    return [item_sentiment(its[i]) for i in idx]
+
+
+def _batch_parents(scorer, its, sites, site_ids, parents, is_comment, item_idx) -> np.ndarray:
+    """Position in this batch of each comment's parent, -1 when it is not in the batch."""
+    n = len(its)
+    pos = np.full(n, -1, dtype=np.int64)
+    if n < JOIN_MIN:
+        # few items: the store's index, then the batch position of what it names
+        glob = np.fromiter(map(scorer._item_idx.get, zip(sites, parents), repeat(-1)), dtype=np.int64, count=n)
+        cand = np.nonzero(is_comment & (glob >= 0))[0]
+        srt = np.argsort(item_idx, kind="stable")
+        at = np.minimum(np.searchsorted(item_idx[srt], glob[cand]), n - 1)
+        hit = item_idx[srt][at] == glob[cand]
+        pos[cand[hit]] = srt[at[hit]]
+        return pos
+    # many items: a join on (site, string hash) in numpy, each match confirmed by comparing the
+    # ids themselves (a hash collision only sends that comment to the store look-up). Random
+    # look-ups in a dict of a million tuple keys cost several times this.
+    ids = list(map(_GET_ID, its))
+    mix = site_ids.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    h_id = np.fromiter(map(hash, ids), dtype=np.int64, count=n).view(np.uint64) ^ mix
+    cand = np.nonzero(is_comment)[0]
+    c_par = [parents[i] for i in cand.tolist()]
+    h_par = np.fromiter(map(hash, c_par), dtype=np.int64, count=len(c_par)).view(np.uint64) ^ mix[cand]
+    srt = np.argsort(h_id, kind="stable")
+    at = np.minimum(np.searchsorted(h_id[srt], h_par), n - 1)
+    j = srt[at]
+    hit = (h_id[j] == h_par) & (site_ids[j] == site_ids[cand])
+    hj = j[hit]
+    same = np.fromiter(map(eq, map(ids.__getitem__, hj.tolist()), compress(c_par, hit.tolist())),
+                       dtype=bool, count=len(hj)) if len(hj) else np.zeros(0, dtype=bool)
+    pos[cand[hit][same]] = hj[same]
+    return pos
+
+
+def derive_batch(scorer, keys: list, item_idx: np.ndarray, its: list | None = None):
     """Rows for the items `keys` (already stored in scorer._items). Returns (cols, rows per item,
     author ids, {position in keys: topic tuple}); rows are grouped by item, in the order of `keys`."""
     items = scorer._items
-    its = [items[k] for k in keys]
+    if its is None:
+        its = list(map(items.__getitem__, keys))
     n = len(its)
-    intern = scorer._intern_many
-    sites = [k[0] for k in keys]
-    authors = intern([s + ":" + it["author"]["handle"] for s, it in zip(sites, its)])
-    site_ids = np.asarray(scorer._site_many(sites), dtype=np.int32)
+    kinds, parents, authors_d, ats, texts, mentions, reactions = _fields(its)
+    sites = list(map(itemgetter(0), keys))
+    names = [s + ":" + h for s, h in zip(sites, map(_GET_HANDLE, authors_d))]
+    authors = scorer._intern_array(names)
+    del names
+    site_ids = scorer._site_array(sites)
 
-    # parent rows: a comment on a known post or comment
-    parents = [items.get((s, it["parent"])) if it["kind"] == "comment" and it["parent"] else None
-               for s, it in zip(sites, its)]
-    pi = [i for i, p in enumerate(parents) if p is not None]
-    p_target = intern([sites[i] + ":" + parents[i]["author"]["handle"] for i in pi])
-    p_kind = np.array([parents[i]["kind"] != "post" for i in pi], dtype=np.int8)  # COMMENT 0, REPLY 1
-    pi = np.asarray(pi, dtype=np.int64)
+    # parent rows: a comment on a known post or comment. Parents in this batch (all of them on a
+    # first load) are found by position; others through the store.
+    is_comment = np.fromiter(map("comment".__eq__, kinds), dtype=bool, count=n)
+    pos = _batch_parents(scorer, its, sites, site_ids, parents, is_comment, item_idx)
+    outside = np.nonzero(is_comment & (pos < 0))[0]
+    pi = np.nonzero(pos >= 0)[0]
+    p_target = authors[pos[pi]]
+    p_kind = is_comment[pos[pi]].astype(np.int8)  # COMMENT 0 (on a post), REPLY 1 (on a comment)
+    out_parents = {}
+    if len(outside):
+        o_i, o_names, o_kind = [], [], []
+        for i in outside.tolist():
+            parent = items.get((sites[i], parents[i])) if parents[i] else None
+            if parent is not None:
+                out_parents[i] = parent
+                o_i.append(i)
+                o_names.append(sites[i] + ":" + parent["author"]["handle"])
+                o_kind.append(parent["kind"] != "post")
+        if o_i:
+            pi = np.concatenate([pi, np.asarray(o_i, dtype=np.int64)])
+            p_target = np.concatenate([p_target, scorer._intern_array(o_names)])
+            p_kind = np.concatenate([p_kind, np.asarray(o_kind, dtype=np.int8)])
 
     # mention rows
-    m_item, m_names = [], []
-    for i, it in enumerate(its):
-        ms = it.get("mentions")
-        if ms:
-            for m in ms:
-                m_item.append(i)
-                m_names.append(sites[i] + ":" + m)
-    m_target = intern(m_names)
+    m_at = [i for i, ms in enumerate(mentions) if ms]
+    m_names = [sites[i] + ":" + m for i in m_at for m in mentions[i]]
+    m_item = np.repeat(np.asarray(m_at, dtype=np.int64),
+                       np.fromiter(map(len, map(mentions.__getitem__, m_at)), dtype=np.int64, count=len(m_at)))
+    m_target = scorer._intern_array(m_names)
 
     r_item = np.concatenate([pi, np.asarray(m_item, dtype=np.int64)])
-    r_target = np.concatenate([np.asarray(p_target, dtype=np.int64), np.asarray(m_target, dtype=np.int64)])
+    r_target = np.concatenate([p_target, m_target])
     r_kind = np.concatenate([p_kind, np.full(len(m_item), model.MENTION, dtype=np.int8)])
-    authors = np.asarray(authors, dtype=np.int64)
     r_actor = authors[r_item]
     ok = r_actor != r_target
     if scorer._forgotten_ids:
@@ -101,16 +180,15 @@ def derive_batch(scorer, keys: list, item_idx: np.ndarray):
     r_item, r_target, r_kind, r_actor = r_item[first], r_target[first], r_kind[first], r_actor[first]
 
     # reactions: one audience row per item with any
-    totals = np.array([_total(it.get("reactions")) for it in its], dtype=np.float64)
-    a_item = np.nonzero(totals > 0)[0]
-    units = np.minimum(model.REACTION_ITEM_CAP, model.REACTION_UNIT * np.log2(1.0 + totals[a_item]))
+    a_list = [i for i, r in enumerate(reactions) if r]
+    totals = _totals([reactions[i] for i in a_list])
+    a_item = np.asarray(a_list, dtype=np.int64)[totals > 0]
+    units = np.minimum(model.REACTION_ITEM_CAP, model.REACTION_UNIT * np.log2(1.0 + totals[totals > 0]))
 
-    t_item = epochs([it.get("at") for it in its])
-    speaking = np.zeros(n, dtype=bool)
-    speaking[r_item] = True
+    t_item = epochs(ats)
+    sp_idx = np.unique(r_item)
     comp_item = np.zeros(n)
-    sp_idx = np.nonzero(speaking)[0]
-    comp_item[sp_idx] = [item_sentiment(its[i]) for i in sp_idx.tolist()]
+    comp_item[sp_idx] = _sentiments(its, texts, sp_idx.tolist())
 
     all_item = np.concatenate([r_item, a_item])
     order = np.argsort(all_item, kind="stable")
@@ -130,13 +208,56 @@ def derive_batch(scorer, keys: list, item_idx: np.ndarray):
     cols["valid"] = np.ones(len(order), dtype=bool)
     counts = np.bincount(it_sorted, minlength=n)
 
-    # topics: an item's own text, plus its parent's (cached by text; most texts have none)
+    # topics: an item's own text, plus its parent's. With no user topics only hashtags can match,
+    # and a text without '#' has none: most texts are skipped without a call.
     match = scorer.topics.match
-    own = [match(it.get("text")) for it in its]
-    inherited = [match(p.get("text")) if p is not None else None for p in parents]
-    tops = {i: tuple(sorted(own[i] | inherited[i] if inherited[i] else own[i]))
-            for i in [i for i in range(n) if own[i] or inherited[i]]}
+    if scorer.topics.has_keywords:
+        memo = dict.fromkeys(texts)
+        for t in memo:
+            memo[t] = match(t)
+        own = {i: f for i, f in enumerate(map(memo.__getitem__, texts)) if f}
+    else:
+        tagged = [i for i, t in enumerate(texts) if t and "#" in t]
+        memo = dict.fromkeys(map(texts.__getitem__, tagged))
+        for t in memo:
+            memo[t] = match(t)
+        own = {i: f for i, f in zip(tagged, map(memo.__getitem__, map(texts.__getitem__, tagged))) if f}
+    tops = {}
+    if own or out_parents:
+        inherit = {}
+        if own:
+            on_topic = np.zeros(n, dtype=bool)
+            on_topic[list(own)] = True
+            heirs = np.nonzero((pos >= 0) & on_topic[np.maximum(pos, 0)])[0]
+            for i, p in zip(heirs.tolist(), pos[heirs].tolist()):
+                inherit[i] = own[p]
+        for i, parent in out_parents.items():
+            f = match(parent.get("text"))
+            if f:
+                inherit[i] = f
+        empty = frozenset()
+        as_tuple: dict = {}  # few distinct topic sets: sort each once
+        for i in sorted(set(own) | set(inherit)):
+            pair = (own.get(i, empty), inherit.get(i, empty))
+            t = as_tuple.get(pair)
+            if t is None:
+                t = as_tuple[pair] = tuple(sorted(pair[0] | pair[1]))
+            tops[i] = t
     return cols, counts, authors, tops
+
+
+def _totals(reactions: list) -> np.ndarray:
+    """Sum of each reactions dict's positive integer counts; sum() and min() run in C when every
+    count is a valid integer, which the contract guarantees for stored items."""
+    vals = list(map(methodcaller("values"), reactions))
+    try:
+        sums = list(map(sum, vals))
+        valid = set(map(type, sums)) <= {int} and min(map(min, vals), default=0) >= 0
+    except TypeError:
+        valid = False
+    if not valid:
+        sums = list(map(_total, reactions))
+    return np.array(sums, dtype=np.float64)
 
 
 def _total(reactions) -> int:

@@ -16,6 +16,7 @@ import math
 import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
+from operator import itemgetter
 
 import numpy as np
 import scipy.sparse as sp
@@ -28,6 +29,7 @@ from .topics import TopicIndex
 _COLS = (("actor", np.int64), ("target", np.int64), ("kind", np.int8), ("site", np.int32),
          ("t", np.float64), ("comp", np.float64), ("amount", np.float64), ("item", np.int64),
          ("valid", np.bool_))
+_GET_SITE, _GET_ID = itemgetter("site"), itemgetter("id")
 _DAYS = 1 << 20  # day slots per identity in group keys (days since 1970 stay far below)
 _KEY = 1 << 31   # identity slots in pair keys: actor * _KEY + target
 
@@ -66,6 +68,27 @@ class _Rows:
             getattr(self, name)[start: start + k] = cols[name]
         self.n += k
         return start
+
+
+class _ItemCols:
+    """Per stored item, by item index: its first row, how many rows (0: none or killed) and its
+    author (-1 when the item is gone)."""
+
+    def __init__(self):
+        self.n = 0
+        self.start = np.zeros(0, dtype=np.int64)
+        self.count = np.zeros(0, dtype=np.int32)
+        self.author = np.zeros(0, dtype=np.int32)
+
+    def grow(self, k: int) -> None:
+        if self.n + k > len(self.start):
+            cap = max(self.n + k, 2 * len(self.start), 1024)
+            for name, fill in (("start", 0), ("count", 0), ("author", -1)):
+                old = getattr(self, name)
+                new = np.full(cap, fill, dtype=old.dtype)
+                new[: self.n] = old[: self.n]
+                setattr(self, name, new)
+        self.n += k
 
 
 class _Groups:
@@ -121,13 +144,12 @@ class Scorer:
         self._items: dict[tuple[str, str], dict] = {}
         self._item_idx: dict[tuple[str, str], int] = {}
         self._item_keys: list[tuple[str, str]] = []
-        self._item_start: list[int] = []   # first row of each item's current rows
-        self._item_count: list[int] = []   # how many rows (0: none or killed)
-        self._item_author: list[int] = []  # -1 when the item is gone
+        self._item = _ItemCols()
         self._item_topics: dict[int, tuple] = {}
         self._children: dict[tuple[str, str], set] | None = None  # built on first need
         self._ids: dict[str, int] = {AUDIENCE: 0}
         self._names: list[str] = [AUDIENCE]
+        self._rank = None
         self._authored = np.zeros(1024, dtype=np.int64)
         self._sites: dict[str, int] = {}
         self._site_names: list[str] = []
@@ -171,15 +193,44 @@ class Scorer:
 
     def _intern_many(self, names) -> list[int]:
         ids, nm = self._ids, self._names
-        before = len(ids)
-        out = [ids.setdefault(name, len(ids)) for name in names]
-        if len(ids) != before:
-            nm.extend(itertools.islice(ids, before, None))  # dicts keep insertion order
+        names = list(names)
+        new = [k for k in dict.fromkeys(names) if k not in ids]
+        if new:
+            ids.update(zip(new, range(len(nm), len(nm) + len(new))))
+            nm.extend(new)
+        out = list(map(ids.__getitem__, names))
         if len(nm) > len(self._authored):
             grown = np.zeros(max(len(nm), 2 * len(self._authored)), dtype=np.int64)
             grown[: len(self._authored)] = self._authored
             self._authored = grown
         return out
+
+    def _intern_array(self, names: list) -> np.ndarray:
+        """Ids of many names with one dict operation per name, at C speed: each name maps to the
+        position of its first appearance, numpy makes those dense, and only the distinct names
+        meet the scorer's table (new ones in order of first appearance, so ids never depend on
+        hashing)."""
+        if not names:
+            return np.zeros(0, dtype=np.int64)
+        first_seen: dict = {}
+        first = np.fromiter(map(first_seen.setdefault, names, itertools.count()), dtype=np.int64, count=len(names))
+        uniq, inv = np.unique(first, return_inverse=True)
+        gid = np.asarray(self._intern_many(list(map(names.__getitem__, uniq.tolist()))), dtype=np.int64)
+        return gid[inv]
+
+    def _site_array(self, sites: list) -> np.ndarray:
+        self._site_many(dict.fromkeys(sites))
+        return np.fromiter(map(self._sites.__getitem__, sites), dtype=np.int32, count=len(sites))
+
+    def _name_rank(self) -> np.ndarray:
+        """Each identity's position in name order (ties in a ranking go by name), kept until new
+        names arrive."""
+        nm = self._names
+        if self._rank is None or len(self._rank) != len(nm):
+            rank = np.empty(len(nm), dtype=np.int64)
+            rank[sorted(range(len(nm)), key=nm.__getitem__)] = np.arange(len(nm))
+            self._rank = rank
+        return self._rank
 
     def _site_many(self, sites) -> list[int]:
         out = []
@@ -210,7 +261,8 @@ class Scorer:
         store = self._items
         was_empty = not store
         if was_empty:
-            changed = {(item["site"], item["id"]): item for item in items}
+            items = items if isinstance(items, list) else list(items)
+            changed = dict(zip(zip(map(_GET_SITE, items), map(_GET_ID, items)), items))
         else:
             changed: dict[tuple[str, str], dict] = {}
             for item in items:
@@ -236,7 +288,10 @@ class Scorer:
                     if child not in seen:
                         seen.add(child)
                         redo.append(child)
-        store.update(changed)
+        if was_empty:
+            self._items = changed  # the first load's dict is the store: no copy of a million entries
+        else:
+            store.update(changed)
         self._rederive(redo, touched)
         return {self._names[i] for i in touched if i != 0}
 
@@ -247,12 +302,9 @@ class Scorer:
         first_load = not item_idx
         if first_load:
             # first load: every key is new
-            idxs = list(range(len(keys)))
-            item_idx.update(zip(keys, idxs))
+            item_idx.update(zip(keys, range(len(keys))))
             self._item_keys.extend(keys)
-            self._item_start.extend([0] * len(keys))
-            self._item_count.extend([0] * len(keys))
-            self._item_author.extend([-1] * len(keys))
+            self._item.grow(len(keys))
         else:
             idxs = []
             for key in keys:
@@ -260,14 +312,14 @@ class Scorer:
                 if idx is None:
                     idx = item_idx[key] = len(self._item_keys)
                     self._item_keys.append(key)
-                    self._item_start.append(0)
-                    self._item_count.append(0)
-                    self._item_author.append(-1)
+                    self._item.grow(1)
                 else:
                     self._kill(idx, touched)
                 idxs.append(idx)
         store = self._items
-        if first_load or all(k in store for k in keys):
+        if first_load:
+            idx_arr = np.arange(len(keys), dtype=np.int64)
+        elif all(k in store for k in keys):
             idx_arr = np.asarray(idxs, dtype=np.int64)
         else:
             live = [(k, i) for k, i in zip(keys, idxs) if k in store]
@@ -276,19 +328,18 @@ class Scorer:
                 return
             keys = [k for k, _ in live]
             idx_arr = np.asarray([i for _, i in live], dtype=np.int64)
-        cols, counts, authors, tops = derive_batch(self, keys, idx_arr)
+        its = None
+        if first_load and len(store) == len(keys):
+            its = list(store.values())  # the store is this batch, in this order
+        cols, counts, authors, tops = derive_batch(self, keys, idx_arr, its)
+        del its
         start = self._rows.append(cols)
-        np.add.at(self._authored, authors, 1)
+        per_author = np.bincount(authors)
+        self._authored[: len(per_author)] += per_author
         offsets = start + np.concatenate(([0], np.cumsum(counts)[:-1]))
-        if len(idx_arr) == len(self._item_keys) and idx_arr[0] == 0 and bool(np.all(np.diff(idx_arr) == 1)):
-            self._item_start = offsets.tolist()
-            self._item_count = counts.tolist()
-            self._item_author = authors.tolist()
-        else:
-            for idx, off, cnt, a in zip(idx_arr.tolist(), offsets.tolist(), counts.tolist(), authors.tolist()):
-                self._item_start[idx] = off
-                self._item_count[idx] = cnt
-                self._item_author[idx] = a
+        self._item.start[idx_arr] = offsets
+        self._item.count[idx_arr] = counts
+        self._item.author[idx_arr] = authors
         for j in tops:
             self._item_topics[int(idx_arr[j])] = tops[j]
         if len(keys) < 10_000:
@@ -303,19 +354,19 @@ class Scorer:
         self._state = None
 
     def _kill(self, idx: int, touched) -> None:
-        a = self._item_author[idx]
+        a = int(self._item.author[idx])
         if a >= 0:
             self._authored[a] -= 1
             touched.add(a)
-            self._item_author[idx] = -1
+            self._item.author[idx] = -1
         self._item_topics.pop(idx, None)
-        cnt = self._item_count[idx]
+        cnt = int(self._item.count[idx])
         if cnt:
-            s = self._item_start[idx]
+            s = int(self._item.start[idx])
             self._rows.valid[s: s + cnt] = False
             self._killed.append(np.arange(s, s + cnt))
             touched.update(self._rows.target[s: s + cnt].tolist())
-            self._item_count[idx] = 0
+            self._item.count[idx] = 0
         self._state = None
 
     def remove_identity(self, identity: str) -> set[str]:
@@ -423,9 +474,9 @@ class Scorer:
         key = (site.lower(), item_id)
         idx = self._item_idx.get(key)
         rows = []
-        if idx is not None and self._item_count[idx]:
-            s = self._item_start[idx]
-            rows = list(range(s, s + self._item_count[idx]))
+        if idx is not None and self._item.count[idx]:
+            s = int(self._item.start[idx])
+            rows = list(range(s, s + int(self._item.count[idx])))
         return st.item_contributions(key, rows)
 
 
@@ -557,18 +608,14 @@ def _topic_structure(s, st, lo, hi, old):
     items = s._item_topics
     r_item = s._rows.item[lo:hi]
     if items:
-        topical = np.fromiter((i in items for i in r_item.tolist()), dtype=bool, count=hi - lo)
+        topical = np.isin(r_item, np.fromiter(items, dtype=np.int64, count=len(items)))
     else:
         topical = np.zeros(hi - lo, dtype=bool)
     rows = np.nonzero(topical)[0] + lo
     rows = rows[s._rows.kind[rows] != model.REACTION]
-    e_row, e_topic = [], []
-    for r, it in zip(rows.tolist(), s._rows.item[rows].tolist()):
-        for tpc in items[it]:
-            e_row.append(r)
-            e_topic.append(tpc)
-    e_row = np.asarray(e_row, dtype=np.int64)
-    e_topic = np.asarray(e_topic, dtype=np.int64)
+    per_row = list(map(items.__getitem__, s._rows.item[rows].tolist()))
+    e_row = np.repeat(rows, np.fromiter(map(len, per_row), dtype=np.int64, count=len(per_row)))
+    e_topic = np.fromiter(itertools.chain.from_iterable(per_row), dtype=np.int64, count=len(e_row))
     # topic pairs keyed by (topic, pair): the pair carries actor and target
     npair_slot = 1 << 40
     tp_key = e_topic * npair_slot + st.pair_id[e_row]
@@ -608,9 +655,8 @@ class _State:
         if self._order is None:
             ids = np.nonzero(self.known & (self.canon == np.arange(len(self.canon))))[0]
             ids = ids[ids != 0]
-            names = self.s._names
-            key = sorted(range(len(ids)), key=lambda j: (-int(self.score[ids[j]]), names[ids[j]]))
-            self._order = ids[key]
+            rank = self.s._name_rank()
+            self._order = ids[np.lexsort((rank[ids], -self.score[ids]))]
         return self._order
 
     def _rows_of(self, target: int) -> np.ndarray:

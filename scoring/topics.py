@@ -33,6 +33,7 @@ class TopicIndex:
                 continue
             alt = "|".join(re.escape(w) for w in sorted(set(words), key=lambda w: (-len(w), w)))
             self._user.append((self._intern(str(name)), re.compile(rf"(?<!\w)(?:{alt})(?!\w)", re.I)))
+        self.has_keywords = bool(self._user)
 
     def _intern(self, name: str) -> int:
         i = self._ids.get(name)

@@ -140,6 +140,24 @@ def test_stored_sentiment_is_used_and_clamped():
     assert s2.result(ident("target"), at=NOW)["negative"] == r["negative"]
 
 
+def test_big_batch_parent_join_agrees_with_the_store_lookup(monkeypatch):
+    from scoring import derive
+    w = World()
+    for i in range(30):
+        post = w.post(f"a{i % 7}", ago(20 + i))
+        c = w.comment(f"b{i % 5}", post, ago(10), "Nice #topic")
+        w.comment(f"a{i % 3}", c, ago(5), "thanks")
+        w.comment(f"c{i}", f"missing-{i}", ago(3), "orphan")
+        w.comment(f"d{i}", post, ago(2), "same id on another site", site="other.example")
+    # a comment on another site whose parent id exists only on the first site: not its parent
+    w.comment("e", post, ago(1), "cross-site", site="third.example")
+    small = score_items(w.items, at=NOW)
+    monkeypatch.setattr(derive, "JOIN_MIN", 0)
+    big = score_items(w.items, at=NOW)
+    assert big == small
+    assert any(r["interactions"] for r in big)
+
+
 def test_clients_cannot_send_sentiment():
     raw = {"id": "x", "kind": "post", "author": {"handle": "a"}, "text": "hi", "sentiment": 0.9}
     with pytest.raises(ContractError) as e:
