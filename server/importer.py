@@ -318,12 +318,14 @@ def import_paths(paths, store=None, url: str | None = None, progress=None, worke
         if len(pending) >= BATCH_ITEMS:
             flush()
 
-    workers = workers if workers is not None else min(4, os.cpu_count() or 1)
+    # One parsing process per core; past 8 the single writer, not parsing, sets the pace.
+    workers = workers if workers is not None else min(8, os.cpu_count() or 1)
     if workers > 1 and len(sources) >= 8:
         # Parsing is CPU-bound (lxml + soupsieve): spread files over processes in small batches,
         # and keep storing in this one (the store is single-writer).
         args = [(str(p), url) for p in sources]
-        step = max(1, min(16, len(args) // (workers * 4) or 1))
+        # Small batches: a page is ~50 ms, and a long last batch would leave the other cores idle.
+        step = max(1, min(8, len(args) // (workers * 4) or 1))
         batches = [args[i:i + step] for i in range(0, len(args), step)]
         with ProcessPoolExecutor(max_workers=workers) as pool:
             for outcomes in pool.map(_read_many, batches):
@@ -406,7 +408,7 @@ def extract_command(page, url, adapter_name, as_json):
               help="Where the TinyDB files live (default: the user data dir).")
 @click.option("--url", help="The address of the page, when importing one saved page that does not say it.")
 @click.option("--dry-run", is_flag=True, help="Read everything and report, store nothing.")
-@click.option("--workers", type=int, default=None, help="Processes that parse pages (default: up to 4).")
+@click.option("--workers", type=int, default=None, help="Processes that parse pages (default: one per core, up to 8).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def import_command(paths, data_dir, url, dry_run, workers, as_json):
     """Import saved HTML pages (files or folders), WordPress exports (WXR) and Disqus exports.
