@@ -26,8 +26,15 @@
   const NEAR_SCREEN = "1200px 0px"; // how far off screen a comment still counts as about to be seen
   const REFRESH_DELAY = 1500;
 
+  // In a frame (Disqus's comment frame on a blog), the frame is a page of its own: its own
+  // address goes into the capture, its own site scopes identities (Disqus handles are
+  // Disqus-wide, whichever blog shows them: the adapter says disqus.com), and its badges are
+  // drawn inside it. The capture cannot name the embedding page as its address, since the server
+  // only accepts a site that is the address's host; the thread it discusses is the post's id.
+  const inFrame = window.top !== window;
+
   const state = {
-    enabled: false, capture: false, reason: "starting", host: location.hostname,
+    enabled: false, capture: false, reason: "starting", host: location.hostname, frame: inFrame,
     adapter: null, items: 0, people: 0, queued: 0, error: null, url: pageKey(),
     stats: { busyMs: 0, slices: 0, maxSliceMs: 0, captures: 0, commentsSeen: 0, extractMs: 0, sendMs: 0, drawMs: 0, byName: {} },
   };
@@ -466,7 +473,15 @@
     const cfg = await loadConfig();
     if (!cfg.enabled) return;
     if (!adapters) adapters = (await send({ type: "adapters" })).adapters;
-    if (!timed(tryStart)()) watchForLateComments();
+    if (!timed(tryStart)() && (!inFrame || hostHasAdapter())) watchForLateComments();
+  }
+
+  // With scripts in every frame, ad and video frames must cost next to nothing: a frame is
+  // watched for comments rendered late only if an adapter names its host (Disqus renders its
+  // thread after load); any other frame is read once, at start, and left alone.
+  const NO_MARKUP = { querySelector: () => null, querySelectorAll: () => [] };
+  function hostHasAdapter() {
+    return Extract.pickAdapter(adapters, NO_MARKUP, location.href) !== null;
   }
 
   if (window.navigation && typeof window.navigation.addEventListener === "function") {
@@ -479,6 +494,9 @@
   chrome.runtime.onMessage.addListener((msg, sender, sendResponse) => {
     if (sender.id !== chrome.runtime.id || !msg) return false;
     if (msg.type === "page-state") {
+      // Every frame with this script hears the question and the first answer wins, so the top
+      // page answers, and a frame only when asked for by a part of its address (msg.url).
+      if (msg.url ? !state.url.includes(msg.url) : inFrame) return false;
       // "light" skips reading every badge: a thousand of them make a slow answer.
       sendResponse({ ...state, stats: { ...state.stats }, counts: Badges.counts(), badges: msg.light ? [] : Badges.read() });
     } else if (msg.type === "server-back") {
