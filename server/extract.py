@@ -251,6 +251,7 @@ class _Index:
     def __init__(self, root):
         self.root = root
         self.matchers: dict[str, object] = {}
+        self.found: dict[str, list] = {}
         self.members: dict[str, set] = {}
         self.memo: dict[str, object] = {}
         self.pos: dict[int, int] = {id(root): -1}
@@ -383,12 +384,21 @@ def _matcher(pat, base):
     return m
 
 
+def _doc_matches(sel: str, el) -> list:
+    """Every element of el's document that matches sel, in document order, found once."""
+    idx = _index_of(el)
+    got = idx.found.get(sel)
+    if got is None:
+        got = idx.found[sel] = q_all(sel, idx.root)
+    return got
+
+
 def _members(sel: str, el) -> set:
-    """ids of every element in el's document that matches sel, found once per document."""
+    """The ids of _doc_matches(sel, el)."""
     idx = _index_of(el)
     got = idx.members.get(sel)
     if got is None:
-        got = idx.members[sel] = set(map(id, q_all(sel, idx.root)))
+        got = idx.members[sel] = set(map(id, _doc_matches(sel, el)))
     return got
 
 
@@ -909,7 +919,7 @@ def _nested(doc, adapter) -> bool:
     `:is(S) :is(S)`; here the index's preorder intervals answer the same in one sweep."""
     scope = _scope_parts(adapter)
     try:
-        els = q_all(scope, doc)
+        els = _doc_matches(scope, doc)  # the same list ownership checks use
     except AdapterError:
         return True
     idx = _index_of(doc)
@@ -923,14 +933,9 @@ def _nested(doc, adapter) -> bool:
 
 
 def _scope_of(adapter):
-    parts = []
-    post = adapter.get("post") or {}
-    if post.get("root"):
-        parts.append(post["root"])
-    parts.extend(s["select"] for s in _as_list(adapter.get("items")) if s.get("select"))
-    if not parts:
+    scope = _scope_parts(adapter)
+    if not scope:
         return None
-    scope = ", ".join(parts)
     _css(scope)  # a bad selector fails here, before any item is read
     return scope
 
