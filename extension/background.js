@@ -423,7 +423,8 @@ async function siteOn(host) {
 // part of it: that one is remembered as off in the settings instead.
 async function siteOff(host) {
   const st = await siteState(host);
-  const own = st.origins.filter((o) => Sites.hostOfOrigin(o) === st.host);
+  // The host's own patterns, its subdomains' included (the well-known sites are granted both ways).
+  const own = st.origins.filter((o) => [st.host, `*.${st.host}`].includes(Sites.hostOfOrigin(o)));
   if (own.length) await chrome.permissions.remove({ origins: own });
   const after = await siteState(st.host);
   if (after.permitted) {

@@ -212,8 +212,10 @@ async function turnOn(hosts, request) {
 $("site-toggle").addEventListener("change", async () => {
   const enabled = $("site-toggle").checked;
   const host = currentHost;
-  // Granted already (turned off in settings only): nothing to ask, and no prompt shows.
-  const request = enabled ? requestSites([host]) : null;
+  // Granted already (under a wider grant, turned off in the settings only): nothing to ask. The
+  // browser would prompt again for a pattern it already covers, so it is not asked.
+  const granted = $("site-toggle").dataset.permitted === "true";
+  const request = enabled ? (granted ? Promise.resolve(true) : requestSites([host])) : null;
   try {
     if (enabled) {
       await turnOn([host], request);

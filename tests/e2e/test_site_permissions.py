@@ -1,7 +1,9 @@
 """Site permissions in real Chromium. Nothing is granted at install; a site the browser has not
 granted gets no content script (no badges, nothing captured); a granted site gets a registered
 content script that runs in all frames (a Disqus iframe included); removing the permission
-unregisters it and the open page lets go at once. The grant itself is the browser's prompt, which
+unregisters it and the open page lets go at once; a site under a wider grant is switched off in
+the settings and back on, starting the open page without a reload. The grant itself is the
+browser's prompt, which
 headless Chromium cannot answer: these tests grant the way conftest.py explains (a user's earlier
 answer, kept in the profile), and check that the click asks for it."""
 from __future__ import annotations
@@ -161,3 +163,37 @@ def test_disqus_in_an_iframe(extension_browsers, live_server):
     popup = open_popup(ctx)
     popup.wait_for_selector("#page-state:has-text('items captured')")
     assert popup.locator("#embed").is_hidden(), "nothing left to offer"
+
+
+def test_a_site_under_a_wider_grant_is_switched_off_and_on_without_a_prompt(extension_browsers, live_server):
+    # "*.example" granted (as a grant made in the browser's settings could be): the popup cannot
+    # remove blog.example's part of it, so off is remembered in the settings; on needs no prompt
+    # (the browser already grants it), and the open page starts again at once.
+    ctx, worker = extension_browsers.start(granted=("*.example",))
+    wait_registered(worker, ["*.example"])
+    pair_in_options(ctx, live_server)
+    page = ctx.new_page()
+    page.goto(WP_URL)
+    wait_state(worker, "wordpress-post", scored(6))
+
+    popup = open_popup(ctx)
+    popup.wait_for_selector("#page-state:has-text('items captured')")
+    popup.locator("#site-toggle").uncheck()
+    popup.wait_for_selector("#site-msg:has-text('off for blog.example')")
+    off = wait_state(worker, "wordpress-post", lambda s: not s["enabled"] and not s["badges"], what="badges removed")
+    assert off["reason"] == "turned off for this site"
+    assert worker.evaluate("() => chrome.permissions.contains({origins: ['*://blog.example/*']})"), "the wider grant stays"
+    popup.close()
+
+    opts = ctx.new_page()
+    opts.goto(ext_url("options.html"))
+    opts.wait_for_selector("li.site[data-host='blog.example']")
+    assert opts.locator("li.granted[data-host='*.example']").count() == 1
+    opts.close()
+
+    popup = open_popup(ctx)
+    popup.wait_for_selector("#page-state:has-text('turned off for this site')")
+    popup.locator("#site-toggle").check()
+    popup.wait_for_selector("#site-msg:text-is('Cloutlens is on for blog.example.')")
+    on = wait_state(worker, "wordpress-post", scored(6), what="badges back without a reload")
+    assert on["enabled"] and on["reason"] == ""
