@@ -3,9 +3,8 @@ granted gets no content script (no badges, nothing captured); a granted site get
 content script that runs in all frames (a Disqus iframe included); removing the permission
 unregisters it and the open page lets go at once; a site under a wider grant is switched off in
 the settings and back on, starting the open page without a reload. The grant itself is the
-browser's prompt, which
-headless Chromium cannot answer: these tests grant the way conftest.py explains (a user's earlier
-answer, kept in the profile), and check that the click asks for it."""
+browser's prompt, which headless Chromium cannot answer: these tests grant the way conftest.py
+explains (a user's earlier answer, kept in the profile), and check that the click asks for it."""
 from __future__ import annotations
 
 import json
