@@ -29,7 +29,10 @@ function showSettings(s) {
   $("badge-style").value = s.badgeStyle;
 }
 
+let granted = [];
+
 function showGranted(report) {
+  granted = report.sites.map((x) => x.origin);
   const list = $("granted");
   list.replaceChildren();
   for (const site of report.sites) {
@@ -65,7 +68,9 @@ async function loadSites() {
 
 // permissions.request runs first thing in the click's handler: the prompt needs the user's gesture.
 async function grant(label, origins, hosts) {
-  const request = chrome.permissions.request({ origins });
+  // Chromium prompts again for a pattern a wider grant already covers: such a site is not asked.
+  const covered = hosts.every((h) => granted.some((o) => CloutlensSites.originCovers(o, h)));
+  const request = covered ? Promise.resolve(true) : chrome.permissions.request({ origins });
   $("sites-msg").textContent = `Waiting for your browser's answer about ${label}…`;
   try {
     if (!(await request)) {
