@@ -9,8 +9,13 @@ from urllib.parse import urlsplit
 
 from jsonschema import Draft202012Validator
 
-from scoring.items import (CONTRACT_VERSION, SITE_PATTERN, ContractError, first_error,
-                           normalize_item)
+from scoring.items import (CONTRACT_VERSION, ITEM_SCHEMA, SITE_PATTERN, ContractError, field_path,
+                           first_error, normalize_handle, normalize_item, parse_time)
+
+try:  # a compiled validator of the same schema: ~10x faster on the valid captures that are the norm
+    import jsonschema_rs
+except ImportError:  # pragma: no cover - then every capture takes the jsonschema path
+    jsonschema_rs = None
 
 MAX_ITEMS = 2000
 
@@ -37,6 +42,11 @@ CAPTURE_SCHEMA = {
     },
 }
 _envelope = Draft202012Validator(CAPTURE_SCHEMA)
+# The whole capture, items included, for the fast yes/no check. Only a "yes" is taken from it:
+# anything it refuses goes through jsonschema, whose answer (and error naming the field) stands.
+_whole = (jsonschema_rs.Draft202012Validator(
+    dict(CAPTURE_SCHEMA, properties=dict(CAPTURE_SCHEMA["properties"], items=dict(
+        CAPTURE_SCHEMA["properties"]["items"], items=ITEM_SCHEMA)))) if jsonschema_rs else None)
 
 
 def site_of(url: str) -> str:
@@ -60,7 +70,10 @@ def validate_capture(obj) -> dict:
     # A capture may name a parent domain (old.reddit.com -> reddit.com), never another site.
     if site != url_site and not url_site.endswith("." + site):
         raise ContractError("page.site", "must be the page's host or a parent domain of it")
-    items = [normalize_item(raw, site, f"items[{i}]") for i, raw in enumerate(obj["items"])]
+    if _whole is not None and _whole.is_valid(obj):
+        items = [_normalize_valid(raw, site, i) for i, raw in enumerate(obj["items"])]
+    else:
+        items = [normalize_item(raw, site, f"items[{i}]") for i, raw in enumerate(obj["items"])]
     seen = set()
     for i, item in enumerate(items):
         if item["id"] in seen:
@@ -69,3 +82,27 @@ def validate_capture(obj) -> dict:
     return {"v": CONTRACT_VERSION, "page": {"url": page["url"], "title": page.get("title", ""), "site": site},
             "items": items}
 
+
+
+def _normalize_valid(raw: dict, site: str, i: int) -> dict:
+    """normalize_item for an item the schema already accepted: the same stored form, without
+    walking the schema again (jsonschema's walk was a quarter of a capture's CPU time). A test
+    holds the two equal; any check that fails here is left to normalize_item, which raises."""
+    author = raw["author"]
+    handle = normalize_handle(author["handle"])
+    kind, parent = raw["kind"], raw.get("parent")
+    if not handle or (kind == "post" and parent) or parent == raw["id"]:
+        return normalize_item(raw, site, f"items[{i}]")
+    return {
+        "site": site,
+        "id": raw["id"],
+        "kind": kind,
+        "parent": parent,
+        "author": {"handle": handle, "name": (author.get("name") or author["handle"]).strip()[:200],
+                   "url": author.get("url")},
+        "at": parse_time(raw["at"], field_path(f"items[{i}]", ["at"])) if raw.get("at") else None,
+        "text": raw.get("text", ""),
+        "url": raw.get("url"),
+        "reactions": dict(raw.get("reactions") or {}),
+        "mentions": sorted({normalize_handle(m) for m in raw.get("mentions", []) if m.strip()}),
+    }

@@ -1,0 +1,74 @@
+"""The capture check's fast path (a compiled validator, then normalisation without a second schema
+walk) gives exactly what the jsonschema path gives: the same items, the same errors."""
+from __future__ import annotations
+
+import copy
+import random
+import sys
+from pathlib import Path
+
+import pytest
+
+import server.contract as contract
+from helpers import capture, comment_item, post_item
+from scoring.items import ContractError
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+from bench_server import page  # noqa: E402
+
+pytestmark = pytest.mark.skipif(contract._whole is None, reason="jsonschema_rs is not installed")
+
+EDGE = capture([
+    post_item(text="a post #privacy", url="https://blog.example/p", at="2026-11-20T10:00:00+02:00"),
+    comment_item("c1", "  Anna   Rydne ", mentions=["Bob", " bob ", "CAROL", "  "], reactions={"like": 3, "wow": 0}),
+    {"id": "c2", "kind": "comment", "parent": "c1", "author": {"handle": "x", "name": "   "}, "text": ""},
+    {"id": "c3", "kind": "comment", "author": {"handle": "Y", "url": None}, "at": None, "url": None},
+    {"id": "c4", "kind": "comment", "parent": None, "author": {"handle": "z", "name": "N" * 200},
+     "at": "2026-11-20T09:14:00", "site": "ignored.example"},
+], url="https://www.blog.example/2026/11/klout")
+
+
+def slow(obj):
+    keep = contract._whole
+    contract._whole = None
+    try:
+        return contract.validate_capture(obj)
+    finally:
+        contract._whole = keep
+
+
+def outcome(fn, obj):
+    try:
+        return fn(copy.deepcopy(obj))
+    except ContractError as exc:
+        return ("error", exc.field, exc.message)
+
+
+def test_valid_captures_come_out_the_same():
+    rng = random.Random(4)
+    for cap in [EDGE] + [page(n, rng) for n in range(5)]:
+        fast = contract.validate_capture(copy.deepcopy(cap))
+        assert fast == slow(copy.deepcopy(cap))
+    assert fast["items"][0]["author"]["handle"].startswith("u")
+
+
+@pytest.mark.parametrize("mutate", [
+    lambda c: c["items"][1].update(kind="tweet"),
+    lambda c: c["items"][1]["author"].update(handle="   "),
+    lambda c: c["items"][0].update(parent="c1"),
+    lambda c: c["items"][1].update(parent="c1"),
+    lambda c: c["items"][1].update(at="yesterday"),
+    lambda c: c["items"][1].update(at="1800-01-01T00:00:00Z"),
+    lambda c: c["items"][1].update(sentiment=0.5),
+    lambda c: c["items"][1].update(reactions={"like": True}),
+    lambda c: c["items"][1].update(mentions=["x" * 101]),
+    lambda c: c["items"][2].update(id="c1"),
+    lambda c: c["items"][4].update(site="bad site\n"),
+    lambda c: c["page"].update(url="ftp://blog.example/"),
+    lambda c: c.update(v=2),
+])
+def test_invalid_captures_fail_the_same(mutate):
+    bad = copy.deepcopy(EDGE)
+    mutate(bad)
+    assert outcome(contract.validate_capture, bad) == outcome(slow, bad)
+    assert outcome(slow, bad)[0] == "error"
