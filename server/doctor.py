@@ -89,7 +89,7 @@ def check_store(data_dir: Path) -> tuple[list[Check], dict]:
             config = ((data.get("config") or {}).get("1") or {})
     shard_dir = data_dir / "items"
     shards = sorted(shard_dir.glob("shard-*.json")) if shard_dir.is_dir() else []
-    seen, items, dupes, damaged = set(), 0, 0, []
+    seen, items, dupes, damaged, unscored = set(), 0, 0, [], 0
     for path in shards:
         data, problem = _parse(path)
         if problem:
@@ -100,6 +100,8 @@ def check_store(data_dir: Path) -> tuple[list[Check], dict]:
             dupes += key in seen
             seen.add(key)
             items += 1
+            s = doc.get("sentiment")
+            unscored += type(s) is not float or not -1.0 <= s <= 1.0
     for d in damaged:
         out.append(Check("fail", f"shard {d}",
                          "the server refuses to start on it: restore the file from a backup, or re-import an "
@@ -108,6 +110,12 @@ def check_store(data_dir: Path) -> tuple[list[Check], dict]:
         out.append(Check("ok", f"store: {items} items in {len(shards)} shard files, all readable"))
     if dupes:
         out.append(Check("warn", f"{dupes} items are stored twice", "export, then import into an empty data dir"))
+    if unscored:
+        out.append(Check("ok", f"{unscored} items have no stored sentiment yet (stored before it was kept)",
+                         "the next start computes it once (about 1 ms an item) and writes it back"))
+    if (data_dir / "clear.journal").exists():
+        out.append(Check("warn", "a delete-all was interrupted (clear.journal)",
+                         "start the server once: it finishes deleting"))
     if (data_dir / "commit.journal").exists():
         out.append(Check("warn", "an interrupted write is pending (commit.journal)",
                          "start the server once: it finishes the write"))

@@ -84,3 +84,23 @@ def test_running_server_is_recognised(tmp_path, server_factory):
     assert r.exit_code == 0, r.output
     assert "a cloutlens server is using this data dir" in r.output
     assert f"a cloutlens server answers on port {srv.port}" in r.output
+
+
+def test_items_without_stored_sentiment_and_an_interrupted_clear_are_reported(tmp_path):
+    import json
+    data = tmp_path / "data"
+    store = Store(data)
+    from test_storage import items, SEEN
+    store.add_items(items(2), SEEN)
+    store.close()
+    r = doctor(data, free_port())
+    assert "no stored sentiment" not in r.output
+    shard = data / "items" / "shard-00000.json"
+    doc = json.loads(shard.read_text())
+    for d in doc["items"].values():
+        del d["sentiment"]
+    shard.write_text(json.dumps(doc))
+    (data / "clear.journal").write_text("{}")
+    r = doctor(data, free_port())
+    assert r.exit_code == 0, r.output
+    assert "3 items have no stored sentiment" in r.output and "delete-all was interrupted" in r.output
