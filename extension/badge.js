@@ -394,13 +394,28 @@
     return person.state ? person.state.join("\n") : person.summary === null ? "none" : "pending";
   }
 
-  // A person with many badges whose whole score changes would repaint them all in one task;
-  // beyond a few, the rest are repainted in idle slices of a few milliseconds each (each badge
-  // reads the person's latest record when its turn comes, so they all end up the same).
+  // People with many badges whose whole score changes would repaint them all in one task; beyond
+  // a few, the rest are repainted in idle slices of a few milliseconds each (each badge reads the
+  // person's latest record when its turn comes, so they all end up the same).
   const REPAINT_NOW = 40;
   const REPAINT_MS = 5;
   const repaints = new Set();
   let repaintScheduled = false;
+
+  // The first REPAINT_NOW repaints of a task happen at once, whichever people they belong to: a
+  // server answer rescoring a hundred people must not repaint thousands of badges in one go.
+  let paintedNow = 0;
+  let paintReset = false;
+  function paintNow() {
+    if (!paintReset) {
+      paintReset = true;
+      queueMicrotask(() => {
+        paintedNow = 0;
+        paintReset = false;
+      });
+    }
+    return paintedNow++ < REPAINT_NOW;
+  }
 
   function drainRepaints(ms) {
     const t0 = performance.now();
@@ -430,10 +445,10 @@
     const key = pillKeyOf(person);
     if (key !== person.painted) {
       person.painted = key;
-      person.badges.forEach((b, i) => {
-        if (i < REPAINT_NOW) b.paint();
+      for (const b of person.badges) {
+        if (paintNow()) b.paint();
         else repaints.add(b);
-      });
+      }
       scheduleRepaints();
     }
     for (const b of openBadges) if (b.person === person) b.renderCard();
