@@ -943,6 +943,11 @@ def _compute_state(s: Scorer, g: _Struct, at: float) -> _State:
     # nobody is lifted by their own echo, and engaging someone more can only help them.
     echo = np.where((prev >= 0) & person_pair, model.DAMPING * share[np.maximum(prev, 0)] * pr[pt], 0.0)
     s_pair = np.maximum((pr[pa] - echo) / base, 1.0)
+    # distinct engagers of each actor, T itself left out for what A gives T (no echo here either)
+    engaged = person_pair & (val > 0)
+    k_in = np.bincount(pt[engaged], minlength=nid)
+    k_pair = k_in[pa] - ((prev >= 0) & engaged[np.maximum(prev, 0)])
+    s_pair = 1.0 + (s_pair - 1.0) * np.minimum(1.0, k_pair / model.STANDING_PEOPLE)
     aw = np.where(person_pair, np.minimum(s_pair, model.STANDING_MAX) ** model.STANDING_GAMMA, 1.0)
 
     _tick(st, 'people view')

@@ -48,6 +48,10 @@ PR_TOL = 1e-10
 PR_MAX_ITER = 500
 STANDING_GAMMA = 2.0
 STANDING_MAX = 10.0
+# Standing lent by an identity that fewer than STANDING_PEOPLE distinct people engage is scaled
+# down in proportion: one account's say-so, however often repeated, does not make anyone
+# influential (a chain or cycle of sockpuppets each engaged by the previous one; rule 9).
+STANDING_PEOPLE = 3
 
 # Bursts (property 6): a target's day counts at most DAY_CAP_MULT times its usual day, and the
 # cap is never below DAY_CAP_FLOOR (a hard cap, like Stack Exchange's 200 a day).

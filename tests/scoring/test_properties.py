@@ -230,7 +230,7 @@ def test_p08_hostility_is_not_influence(evts, target, hostile):
 
 # 9 ------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("spread_days,shape", [(60, "mesh"), (2, "mesh"), (60, "cycle")])
+@pytest.mark.parametrize("spread_days,shape", [(60, "mesh"), (2, "mesh"), (60, "cycle"), (55, "liked 4-cycles")])
 def test_p09_rings_do_not_pay(spread_days, shape):
     w = World()
     community(w, people=600, interactions=1500, seed=9)
@@ -239,8 +239,16 @@ def test_p09_rings_do_not_pay(spread_days, shape):
     for k in range(1000):
         if shape == "mesh":   # everyone engages everyone
             a, b = rng.sample(ring, 2)
-        else:                 # each engages only the next: no reciprocity to catch
+        elif shape == "cycle":  # each engages only the next: no reciprocity to catch
             a, b = ring[k % 10], ring[(k + 1) % 10]
+        else:  # two 4-cycles and a pair, each comment liked 20-60 times (the demo's ring)
+            groups = [ring[0:4], ring[4:8], ring[8:10]]
+            g = groups[k % 3]
+            j = (k // 3) % len(g)
+            a, b = g[j], g[(j + 1) % len(g)]
+            w.comment(a, w.post_of(b), ago(0.05 + rng.random() * spread_days), "Great post, so true!!",
+                      reactions={"like": rng.randint(20, 60)})
+            continue
         w.engage(a, b, ago(0.05 + rng.random() * spread_days))
     for i in range(30):  # thirty organic repliers: new accounts, each once
         w.engage(f"reader{i}", "organic", ago(0.05 + rng.random() * 60))
