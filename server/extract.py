@@ -1299,6 +1299,9 @@ class _Builder:
         if self.text:
             self._flush()
         stack = self.stack
+        if stack[-1].name == name and len(stack) > 1:  # lxml's events nest: almost always
+            self._pop()
+            return
         # bs4 pops up to the most recent open element of that name, and ignores a stray end tag
         for i in range(len(stack) - 1, 0, -1):
             if stack[i].name == name:
