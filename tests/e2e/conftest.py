@@ -109,7 +109,9 @@ def page_server():
     httpd.shutdown()
 
 
-@pytest.fixture(scope="session")
+# One Playwright per module, not per session: a test elsewhere that starts its own
+# sync_playwright (tests/dashboard/test_demo_badges.py) cannot while another one is running.
+@pytest.fixture(scope="module")
 def playwright_instance():
     require_chromium()
     from playwright.sync_api import sync_playwright

@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from conftest import EXTENSION, site_script_id, wait_registered
+from e2e.conftest import EXTENSION, site_script_id, wait_registered
 from ext_steps import (THREAD_URL, WP_URL, ext_url, frames_running, no_content_script, open_popup, pair_in_options,
                        press_toolbar_button, registered, scored, stored_items, wait_state)
 
