@@ -1,5 +1,7 @@
 """Demo mode end to end: the extension, paired with `cloutlens serve --demo`, badges the people on
-the demo blog's pages with the scores the dashboard shows, and its hovercard links to their page."""
+the demo blog's pages with the scores the dashboard shows, and its hovercard links to their page.
+A fresh install with no site granted: the demo pages are on the user's own server, reached
+through the loopback permission the install asks for, with a content script of their own."""
 from __future__ import annotations
 
 import shutil
@@ -9,7 +11,7 @@ import pytest
 
 from dash_server import DemoServer, write_data
 from e2e.conftest import CHROMIUM, EXTENSION, require_chromium
-from e2e.ext_steps import api_scores, pair_in_options, token_of, wait_state
+from e2e.ext_steps import api_scores, pair_in_options, registered, token_of, wait_state
 from server import demo
 from server.storage import Store
 
@@ -37,6 +39,7 @@ def test_the_extension_badges_the_demo_pages(tmp_path):
             try:
                 worker = ctx.service_workers[0] if ctx.service_workers else ctx.wait_for_event("serviceworker")
                 pair_in_options(ctx, server)
+                assert set(registered(worker)) == {"local-demo"}, "nothing but the demo pages is registered at install"
                 before = ctx.request.get(f"{server.url}/api/status").json()["items"]
                 page = ctx.new_page()
                 page.goto(f"http://localhost:{server.port}/demo/{busiest['number']}")
