@@ -70,6 +70,22 @@ class _Rows:
         return start
 
 
+def _append(owner, name: str, values) -> None:
+    """owner.name += values, amortised: the array is a view of a larger buffer, so an update that
+    appends a few rows copies a few rows, not the million before them."""
+    bufs = owner.__dict__.setdefault("_bufs", {})
+    cur = getattr(owner, name)
+    n, k = len(cur), len(values)
+    buf = bufs.get(name)
+    dtype = np.result_type(cur.dtype, np.asarray(values).dtype)
+    if buf is None or cur.base is not buf or len(buf) < n + k or buf.dtype != dtype:
+        buf = np.empty(max(n + k, 2 * n, 1024), dtype=dtype)
+        buf[:n] = cur
+        bufs[name] = buf
+    buf[n: n + k] = values
+    setattr(owner, name, buf[: n + k])
+
+
 class _ItemCols:
     """Per stored item, by item index: its first row, how many rows (0: none or killed) and its
     author (-1 when the item is gone)."""
@@ -547,10 +563,10 @@ def _pair_arrays(st, first_new: int = 0):
         return
     new = keys[first_new:]
     na, nt = new // st.key_nid, new % st.key_nid
-    st.p_actor = np.concatenate([st.p_actor, na])
-    st.p_target = np.concatenate([st.p_target, nt])
+    _append(st, "p_actor", na)
+    _append(st, "p_target", nt)
     rev = _lookup(st.pairs, nt * st.key_nid + na)
-    st.p_rev = np.concatenate([st.p_rev, rev])
+    _append(st, "p_rev", rev)
     hit = rev >= 0
     st.p_rev[rev[hit]] = np.arange(first_new, len(keys))[hit]  # their reverses now point back
 
@@ -589,12 +605,12 @@ def _extend_structure(s: Scorer, st: _Struct) -> _Struct:
         st.canon = np.concatenate([st.canon, np.arange(st.nid, nid, dtype=np.int64)])
         st.nid = nid
     ca, ct, pk, adk, tdk = _row_keys(st.canon, R, lo, hi, st.key_nid)
-    st.ca = np.concatenate([st.ca, ca])
-    st.ct = np.concatenate([st.ct, ct])
+    _append(st, "ca", ca)
+    _append(st, "ct", ct)
     npairs_before = len(st.pairs)
-    st.pair_id = np.concatenate([st.pair_id, st.pairs.ids(pk)])
-    st.ad_id = np.concatenate([st.ad_id, st.ad.ids(adk)])
-    st.td_id = np.concatenate([st.td_id, st.td.ids(tdk)])
+    _append(st, "pair_id", st.pairs.ids(pk))
+    _append(st, "ad_id", st.ad.ids(adk))
+    _append(st, "td_id", st.td.ids(tdk))
     if len(st.pairs) > npairs_before:
         _pair_arrays(st, npairs_before)
     old_n = st.n
@@ -808,6 +824,20 @@ def _row_base(s: Scorer, g: _Struct, at: float, lo: int, hi: int, site_w: np.nda
     return keep, hostile, ~is_aud, w0, w_then, sf, vol
 
 
+def _rows_of_groups(g: _Struct, groups: np.ndarray) -> np.ndarray:
+    """Rows of the given actor-day groups: from an index sorted once per structure build, plus a
+    scan of the rows appended since (few)."""
+    if getattr(g, "ad_order", None) is None:
+        g.ad_order = np.argsort(g.ad_id, kind="stable")
+        g.ad_main = len(g.ad_order)
+        g.ad_bounds = np.searchsorted(g.ad_id[g.ad_order], np.arange(len(g.ad) + 1))
+    old = groups[groups < len(g.ad_bounds) - 1]
+    lo, hi = g.ad_bounds[old], g.ad_bounds[old + 1]
+    parts = [g.ad_order[a:b] for a, b in zip(lo.tolist(), hi.tolist())]
+    tail = g.ad_main + np.nonzero(np.isin(g.ad_id[g.ad_main:], groups))[0]
+    return np.sort(np.concatenate(parts + [tail]))
+
+
 def _weights(s: Scorer, g: _Struct, at: float) -> _Weights:
     site_w = np.array([s.site_weights.get(name, 1.0) for name in s._site_names] or [1.0])
     sig = (at, s.horizon, tuple(site_w.tolist()), frozenset(s._forgotten_ids))
@@ -837,22 +867,22 @@ def _weights(s: Scorer, g: _Struct, at: float) -> _Weights:
         return W
     parts = _row_base(s, g, at, lo, n, site_w)
     for name, part in zip(("keep", "hostile", "person", "w0", "w_then", "sf", "vol"), parts):
-        setattr(W, name, np.concatenate([getattr(W, name), part]))
-    W.c = np.concatenate([W.c, np.zeros(n - lo)])
-    W.c_then = np.concatenate([W.c_then, np.zeros(n - lo)])
-    W.sel = np.concatenate([W.sel, np.ones(n - lo)])
-    old_w0sf = np.concatenate([W.w0sf, np.zeros(n - lo)])
+        _append(W, name, part)
+    _append(W, "c", np.zeros(n - lo))
+    _append(W, "c_then", np.zeros(n - lo))
+    _append(W, "sel", np.ones(n - lo))
     if len(killed):
         for name in ("keep",):
             getattr(W, name)[killed] = False
         for name in ("w0", "w_then", "vol"):
             getattr(W, name)[killed] = 0.0
     changed = np.concatenate([killed, np.arange(lo, n)])
-    W.w0sf = old_w0sf.copy()
+    _append(W, "w0sf", np.zeros(n - lo))
+    old_w0sf_changed = W.w0sf[changed]
     W.w0sf[changed] = model.snap(W.w0[changed] * W.sf[changed])
     groups = np.unique(g.ad_id[changed])
-    W.V = np.concatenate([W.V, np.zeros(len(g.ad) - len(W.V))])
-    rows = np.nonzero(np.isin(g.ad_id, groups))[0]
+    _append(W, "V", np.zeros(len(g.ad) - len(W.V)))
+    rows = _rows_of_groups(g, groups)
     W.V[groups] = 0.0
     np.add.at(W.V, g.ad_id[rows], W.vol[rows])
     sel = np.where(W.person[rows], model.SELECT_K / (model.SELECT_K + W.V[g.ad_id[rows]]), 1.0)
@@ -861,11 +891,12 @@ def _weights(s: Scorer, g: _Struct, at: float) -> _Weights:
     npairs = len(g.pairs)
     grow = npairs - len(W.P)
     if grow:
-        W.P, W.P0, W.P_then = (np.concatenate([x, np.zeros(grow)]) for x in (W.P, W.P0, W.P_then))
+        for name in ("P", "P0", "P_then"):
+            _append(W, name, np.zeros(grow))
     pid = g.pair_id
     W.P += np.bincount(pid[rows], weights=c_new - W.c[rows], minlength=npairs)
     W.P_then += np.bincount(pid[rows], weights=ct_new - W.c_then[rows], minlength=npairs)
-    W.P0 += np.bincount(pid[changed], weights=W.w0sf[changed] - old_w0sf[changed], minlength=npairs)
+    W.P0 += np.bincount(pid[changed], weights=W.w0sf[changed] - old_w0sf_changed, minlength=npairs)
     W.sel[rows], W.c[rows], W.c_then[rows] = sel, c_new, ct_new
     W.n = n
     return W
