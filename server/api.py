@@ -11,6 +11,7 @@ from flask import Blueprint, Response, current_app, request
 
 from scoring.items import SITE_PATTERN, ContractError, author_identity, normalize_handle
 
+from .app import ScoringFailed
 from .contract import validate_capture
 from .security import bearer_token, error
 from .storage import StoreError, disk_full
@@ -52,6 +53,14 @@ def _storage_failed(exc: OSError):
                      "Free some space and send again.")
     return error(503, "storage_unavailable", f"the data dir cannot be written ({exc.strerror or exc}); "
                  "nothing was stored. Run `cloutlens doctor`.")
+
+
+@api.errorhandler(ScoringFailed)
+def _scoring_failed(exc):
+    cause = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else exc
+    current_app.logger.error("scoring a stored capture failed", exc_info=cause)
+    return error(500, "scoring_failed", "the items were stored, but computing their scores failed "
+                 "(the server log has the details)")
 
 
 @api.errorhandler(500)

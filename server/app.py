@@ -37,6 +37,10 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+class ScoringFailed(RuntimeError):
+    """A capture was stored durably, then computing its scores failed."""
+
+
 class Services:
     """What the views share. One lock orders store writes and scorer updates together, so the
     scores served always match what is on disk.
@@ -146,6 +150,11 @@ class Services:
                     group, self._queue = self._queue, []
                 try:
                     results = self.store.add_batches([(e["items"], e["seen"]) for e in group])
+                except BaseException as exc:  # the whole group failed: none of it is stored
+                    for e in group:
+                        e["error"], e["done"] = exc, True
+                    continue
+                try:
                     changed = [doc for r in results for doc in r["items"]]
                     with self._pending_lock:
                         deferred = self._pending is not None
@@ -164,9 +173,10 @@ class Services:
                         scores = scorer.results(sorted({a for names in authors for a in names}))
                         for r, names in zip(results, authors):
                             r["scores"] = {a: scores.get(a) for a in names}
-                except BaseException as exc:  # the whole group failed: none of it is stored
+                except Exception as exc:
+                    # Stored and durable, but not scored: say so, never "nothing was stored".
                     for e in group:
-                        e["error"] = exc
+                        e["error"] = ScoringFailed(exc)
                 else:
                     for e, r in zip(group, results):
                         e["result"] = r

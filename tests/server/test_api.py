@@ -122,3 +122,14 @@ def test_error_messages_never_echo_the_value(client, auth):
 def test_unknown_endpoint_is_json_404(client, auth):
     r = client.get("/api/nothing", headers=auth)
     assert r.status_code == 404 and r.json["error"] == "not_found"
+
+
+def test_a_scorer_failure_after_the_write_says_the_capture_was_stored(client, app, auth, monkeypatch):
+    scorer = app.extensions["cloutlens"].scorer
+
+    def broken(*_a, **_k):
+        raise ValueError("simulated scorer bug")
+    monkeypatch.setattr(scorer, "results", broken)
+    r = client.post("/api/capture", json=PAGE, headers=auth)
+    assert r.status_code == 500 and r.json["error"] == "scoring_failed" and "were stored" in r.json["message"]
+    assert app.extensions["cloutlens"].store.count_items() == 4
