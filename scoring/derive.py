@@ -18,7 +18,6 @@ from .sentiment import compound, item_sentiment
 
 JOIN_MIN = 50_000  # batches at least this big find parents by a hash join (tests lower it)
 _FIELDS = ("kind", "parent", "author", "at", "text", "mentions", "reactions")
-_GET_FIELDS = itemgetter(*_FIELDS)
 _GET_HANDLE = itemgetter("handle")
 _GET_ID = itemgetter("id")
 _GET_SENTIMENT = methodcaller("get", "sentiment")
@@ -27,7 +26,8 @@ _GET_SENTIMENT = methodcaller("get", "sentiment")
 def _fields(its: list) -> list:
     """The columns of _FIELDS. The stored form always has every key; other producers may not."""
     try:
-        return list(zip(*map(_GET_FIELDS, its)))
+        # a column at a time: one list per field, no million intermediate tuples
+        return [list(map(itemgetter(f), its)) for f in _FIELDS]
     except KeyError:
         return list(zip(*([it.get(f) for f in _FIELDS] for it in its)))
 

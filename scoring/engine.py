@@ -26,8 +26,9 @@ from .derive import derive_batch
 from .interactions import AUDIENCE
 from .topics import TopicIndex
 
-_COLS = (("actor", np.int64), ("target", np.int64), ("kind", np.int8), ("site", np.int32),
-         ("t", np.float64), ("comp", np.float64), ("amount", np.float64), ("item", np.int64),
+# identity and item ids fit in 32 bits (keys built from them are computed in 64)
+_COLS = (("actor", np.int32), ("target", np.int32), ("kind", np.int8), ("site", np.int32),
+         ("t", np.float64), ("comp", np.float64), ("amount", np.float64), ("item", np.int32),
          ("valid", np.bool_))
 _GET_SITE, _GET_ID = itemgetter("site"), itemgetter("id")
 _DAYS = 1 << 20  # day slots per identity in group keys (days since 1970 stay far below)
@@ -77,7 +78,8 @@ def _append(owner, name: str, values) -> None:
     cur = getattr(owner, name)
     n, k = len(cur), len(values)
     buf = bufs.get(name)
-    dtype = np.result_type(cur.dtype, np.asarray(values).dtype)
+    vdt = np.asarray(values).dtype
+    dtype = cur.dtype if vdt.kind == cur.dtype.kind else np.result_type(cur.dtype, vdt)
     if buf is None or cur.base is not buf or len(buf) < n + k or buf.dtype != dtype:
         buf = np.empty(max(n + k, 2 * n, 1024), dtype=dtype)
         buf[:n] = cur
@@ -112,7 +114,7 @@ class _Groups:
 
     def __init__(self, keys: np.ndarray):
         self.main, inv = np.unique(keys, return_inverse=True)
-        self.inv = inv.astype(np.int64)
+        self.inv = inv.astype(np.int32)
         self.extra: dict[int, int] = {}
         self.extra_keys: list[int] = []
 
@@ -123,7 +125,7 @@ class _Groups:
         pos = np.searchsorted(self.main, keys)
         posc = np.minimum(pos, max(len(self.main) - 1, 0))
         found = (pos < len(self.main)) & (self.main[posc] == keys) if len(self.main) else np.zeros(len(keys), bool)
-        out = np.where(found, posc, -1).astype(np.int64)
+        out = np.where(found, posc, -1).astype(np.int32)
         for j in np.nonzero(~found)[0].tolist():
             k = int(keys[j])
             g = self.extra.get(k)
@@ -533,19 +535,23 @@ def _build_structure(s: Scorer) -> _Struct:
     st.canon = s._canon()
     st.key_nid = _KEY
     ca, ct, pk, adk, tdk = _row_keys(st.canon, R, 0, n, _KEY)
-    st.ca, st.ct = ca, ct
+    st.ca, st.ct = ca.astype(np.int32), ct.astype(np.int32)
+    del ca, ct
     st.pairs = _Groups(pk)
     st.pair_id = st.pairs.inv
+    del pk
     st.ad = _Groups(adk)
     st.ad_id = st.ad.inv
+    del adk
     st.td = _Groups(tdk)
     st.td_id = st.td.inv
-    st.td_order = np.argsort(st.td_id, kind="stable")
+    del tdk
+    st.td_order = np.argsort(st.td_id, kind="stable").astype(np.int32)
     st.td_main = len(st.td.main)
     st.td_starts = np.searchsorted(st.td_id[st.td_order], np.arange(st.td_main))
-    st.by_target = np.argsort(ct, kind="stable")
+    st.by_target = np.argsort(st.ct, kind="stable").astype(np.int32)
     st.by_target_n = n
-    st.by_target_bounds = np.searchsorted(ct[st.by_target], np.arange(nid + 1))
+    st.by_target_bounds = np.searchsorted(st.ct[st.by_target], np.arange(nid + 1))
     _pair_arrays(st)
     st.csr_pairs = len(st.pairs)
     _csr_structure(st)
@@ -828,7 +834,7 @@ def _rows_of_groups(g: _Struct, groups: np.ndarray) -> np.ndarray:
     """Rows of the given actor-day groups: from an index sorted once per structure build, plus a
     scan of the rows appended since (few)."""
     if getattr(g, "ad_order", None) is None:
-        g.ad_order = np.argsort(g.ad_id, kind="stable")
+        g.ad_order = np.argsort(g.ad_id, kind="stable").astype(np.int32)
         g.ad_main = len(g.ad_order)
         g.ad_bounds = np.searchsorted(g.ad_id[g.ad_order], np.arange(len(g.ad) + 1))
     old = groups[groups < len(g.ad_bounds) - 1]
@@ -957,6 +963,7 @@ def _compute_state(s: Scorer, g: _Struct, at: float) -> _State:
             M = [M, sp.csr_matrix((share[extra], (pt[extra], pa[extra])), shape=(nid, nid))]
     kept = np.bincount(pa[person_pair], weights=share[person_pair], minlength=nid)
     leak = 1.0 - kept
+    del out, kept
     x0 = None
     if s._pr is not None:
         x0 = np.full(nid, 1.0 / nid)
@@ -980,6 +987,10 @@ def _compute_state(s: Scorer, g: _Struct, at: float) -> _State:
     k_pair = k_in[pa] - ((prev >= 0) & engaged[np.maximum(prev, 0)])
     s_pair = 1.0 + (s_pair - 1.0) * np.minimum(1.0, k_pair / model.STANDING_PEOPLE)
     aw = np.where(person_pair, np.minimum(s_pair, model.STANDING_MAX) ** model.STANDING_GAMMA, 1.0)
+    # what each identity lends, as shown in results: the same rule, nobody left out
+    st.standing = 1.0 + (standing - 1.0) * np.minimum(1.0, k_in / model.STANDING_PEOPLE)
+    st.standing[0] = 1.0
+    del echo, s_pair, k_pair, engaged, share
 
     _tick(st, 'people view')
     # people view: each pair's value split over its rows in proportion
@@ -988,6 +999,7 @@ def _compute_state(s: Scorer, g: _Struct, at: float) -> _State:
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = np.where(P > 0, pv / P, 0.0)
     r_people = model.snap(c * ratio[pid])
+    del ratio, pv
 
     _tick(st, 'days view (bursts)')
     # days view (bursts): the contributions of one target's UTC day count at most kappa:
