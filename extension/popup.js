@@ -190,6 +190,9 @@ function requestSites(hosts) {
   return chrome.permissions.request({ origins });
 }
 
+// The popup may not live to see the answer (Firefox closes it when its prompt opens): the worker
+// registers the site and starts its open tabs on permissions.onAdded by itself. What follows here
+// only reports, and forgets a stale "off" in the settings.
 async function turnOn(hosts, request) {
   $("site-msg").textContent = `Waiting for your browser's answer about ${hosts.join(", ")}…`;
   let granted = false;
