@@ -418,6 +418,15 @@ async function siteOn(host) {
   return siteState(st.host);
 }
 
+// A grant is the user turning those sites on: an "off" kept in the settings for them is stale.
+async function forgetOff(origins) {
+  const s = await settings();
+  const stale = Object.keys(s.sites).filter((h) => s.sites[h] === false && origins.some((o) => Sites.originCovers(o, h)));
+  if (!stale.length) return;
+  for (const h of stale) delete s.sites[h];
+  await chrome.storage.local.set({ settings: s });
+}
+
 // Off means the browser takes the permission back. A site covered by a broader grant (a
 // "*.example.com" pattern, or one granted from the browser's own settings) cannot lose its own
 // part of it: that one is remembered as off in the settings instead.
@@ -535,7 +544,11 @@ if (chrome.alarms) {
 
 if (chrome.permissions && chrome.permissions.onAdded) {
   chrome.permissions.onAdded.addListener((p) => {
-    syncScripts().then(() => activateTabs(p.origins || []), () => undefined).catch(() => undefined);
+    const origins = p.origins || [];
+    forgetOff(origins)
+      .then(() => syncScripts())
+      .then(() => activateTabs(origins))
+      .catch(() => undefined);
   });
   chrome.permissions.onRemoved.addListener((p) => {
     syncScripts().then(() => deactivateTabs(p.origins || []), () => undefined).catch(() => undefined);
