@@ -8,6 +8,7 @@ explains (a user's earlier answer, kept in the profile), and check that the clic
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -156,8 +157,10 @@ def test_disqus_in_an_iframe(extension_browsers, live_server):
         f.onload = done;
         document.body.append(f);
     })""")
-    page.wait_for_timeout(500)
-    assert frames_running(worker, "wordpress-post") == {"blog.example": True, "disqus.com": True}
+    deadline = time.monotonic() + 15
+    while frames_running(worker, "wordpress-post") != {"blog.example": True, "disqus.com": True}:
+        assert time.monotonic() < deadline, frames_running(worker, "wordpress-post")
+        time.sleep(0.2)
     press_toolbar_button(ctx, page)
     popup = open_popup(ctx)
     popup.wait_for_selector("#page-state:has-text('items captured')")
