@@ -399,6 +399,7 @@
   // person's latest record when its turn comes, so they all end up the same).
   const REPAINT_NOW = 40;
   const REPAINT_MS = 5;
+  const REPAINT_GAP_MS = 250;
   const repaints = new Set();
   let repaintScheduled = false;
 
@@ -435,8 +436,13 @@
       drainRepaints(REPAINT_MS);
       scheduleRepaints();
     });
-    if (typeof requestIdleCallback === "function") requestIdleCallback(run, { timeout: 200 });
-    else setTimeout(run, 16);
+    // While a reader scrolls, server answers arrive every few hundred milliseconds and each may
+    // rescore the same people again: waiting a little lets one repaint carry several changes
+    // (a badge waiting for its turn is painted once, with its person's latest score).
+    setTimeout(() => {
+      if (typeof requestIdleCallback === "function") requestIdleCallback(run, { timeout: 200 });
+      else run();
+    }, REPAINT_GAP_MS);
   }
 
   function changed(person) {
