@@ -944,10 +944,14 @@ def _compute_state(s: Scorer, g: _Struct, at: float) -> _State:
     # standing: weighted PageRank on the person-to-person pair graph. Each actor's mass goes out in
     # proportion to g(P); the share that reciprocity removes is not passed on but joins the
     # teleport, so a closed ring cannot keep recycling its own mass.
+    # The graph's weights leave selectivity out: an actor's busy day must not move standing
+    # between the people it engaged that day (selectivity weighs what the actions give, above).
     person_pair = pa != 0
-    out = np.bincount(pa[person_pair], weights=gP[person_pair], minlength=nid)
+    g0 = model.saturate(P0, cap)
+    out = np.bincount(pa[person_pair], weights=g0[person_pair], minlength=nid)
     with np.errstate(invalid="ignore", divide="ignore"):
-        share = np.where(person_pair & (out[pa] > 0), val / out[pa], 0.0)
+        share = np.where(person_pair & (out[pa] > 0), g0 * phi / out[pa], 0.0)
+    del g0
     m = g.csr_pairs
     if g.csr_indptr.shape[0] != nid + 1:
         g.csr_indptr = np.concatenate([g.csr_indptr, np.full(nid + 1 - g.csr_indptr.shape[0], g.csr_indptr[-1])])
