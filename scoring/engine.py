@@ -237,8 +237,11 @@ class Scorer:
         return gid[inv]
 
     def _site_array(self, sites: list) -> np.ndarray:
-        self._site_many(dict.fromkeys(sites))
-        return np.fromiter(map(self._sites.__getitem__, sites), dtype=np.int32, count=len(sites))
+        try:  # a handful of sites, nearly always known already: one pass
+            return np.fromiter(map(self._sites.__getitem__, sites), dtype=np.int32, count=len(sites))
+        except KeyError:
+            self._site_many(dict.fromkeys(sites))
+            return np.fromiter(map(self._sites.__getitem__, sites), dtype=np.int32, count=len(sites))
 
     def _name_rank(self) -> np.ndarray:
         """Each identity's position in name order (ties in a ranking go by name), kept until new
@@ -358,8 +361,11 @@ class Scorer:
         self._item.start[idx_arr] = offsets
         self._item.count[idx_arr] = counts
         self._item.author[idx_arr] = authors
-        for j in tops:
-            self._item_topics[int(idx_arr[j])] = tops[j]
+        if first_load:
+            self._item_topics.update(tops)  # batch positions are item indexes
+        else:
+            for j, found in zip(idx_arr[list(tops)].tolist(), tops.values()):
+                self._item_topics[j] = found
         if len(keys) < 10_000:
             touched.update(authors.tolist())
             touched.update(cols["target"].tolist())
