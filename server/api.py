@@ -271,25 +271,22 @@ def people():
     need_scores()
     s = services()
     with s.lock:
-        # Unfiltered, only the page's people need their full results built.
-        filtered = bool(q or site or topic)
-        ranking = s.scorer.ranking(limit=None if filtered else offset + limit + 1)
+        # Plain scores (the ranking's order) to filter and count; full results (breakdowns) are
+        # built for the page's people only, or for every match when a topic must be checked.
+        ranked = s.scorer.scores()
         names = s.store.names()
-    rows = []
-    for r in ranking:
-        ident = r["identity"]
-        if site and not ident.startswith(site + ":"):
-            continue
-        if q and q not in ident and q not in names.get(ident, "").lower():
-            continue
-        if topic and not _matches_topic(r, topic):
-            continue
-        rows.append(r)
-    page = rows[offset:offset + limit]
-    # Unfiltered, the count past this page is not computed: `total` is null and `more` says so.
-    more = len(rows) > offset + limit
-    total = len(rows) if filtered or not more else None
-    return {"total": total, "more": more, "offset": offset, "limit": limit,
+        ids = [i for i in ranked if (not site or i.startswith(site + ":"))
+               and (not q or q in i or q in names.get(i, "").lower())]
+        if topic:
+            got = s.scorer.results(ids)
+            rows = [got[i] for i in ids if i in got and _matches_topic(got[i], topic)]
+            total, page = len(rows), rows[offset:offset + limit]
+        else:
+            total = len(ids)
+            shown = ids[offset:offset + limit]
+            got = s.scorer.results(shown)
+            page = [got[i] for i in shown if i in got]
+    return {"total": total, "more": total > offset + limit, "offset": offset, "limit": limit,
             "people": [dict(summary(r, r["identity"]), name=names.get(r["identity"])) for r in page]}
 
 

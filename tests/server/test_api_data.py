@@ -387,3 +387,16 @@ def test_a_forgotten_person_stays_out_of_scores_through_others_mentions_and_a_re
         assert set(result["breakdown"]["by_person"]) == {"blog.example:dave"}
     finally:
         again.extensions["cloutlens"].store.close()
+
+
+def test_people_pages_without_building_every_result(filled, app, auth, monkeypatch):
+    scorer = app.extensions["cloutlens"].scorer
+    ranking = scorer.ranking()
+    built = []
+    real = scorer.results
+    monkeypatch.setattr(scorer, "ranking", lambda *a, **k: pytest.fail("full ranking built"))
+    monkeypatch.setattr(scorer, "results", lambda ids, *a, **k: built.append(list(ids)) or real(ids, *a, **k))
+    r = filled.get("/api/people?limit=2&offset=1", headers=auth).json
+    assert [p["identity"] for p in r["people"]] == [x["identity"] for x in ranking[1:3]]
+    assert r["total"] == len(ranking) and built == [[x["identity"] for x in ranking[1:3]]]
+    assert [p["score"] for p in r["people"]] == [x["score"] for x in ranking[1:3]]
