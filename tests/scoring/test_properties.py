@@ -76,11 +76,13 @@ def test_p01_range_and_positive_interaction_never_lowers(evts, actor, target, da
         assert after["score"] >= before["score"]
         assert after["points"] >= before["points"] - 1e-9
     else:
-        # An established actor's PageRank mass is split over everyone it engages, so a new
-        # interaction slightly lowers the standing of the actor's other addressees, and through
-        # them (if they engage the target too) a little of the target's score. Documented as the
-        # one known exception (docs/scoring.md, "Monotonicity"); seen up to ~2.6 points in tiny
-        # three-person cycles, where standing is all there is. Bounded here, not excluded.
+        # Not exact, and this bound is a weakened test on purpose: an established actor's
+        # PageRank mass is split over everyone it engages, so a new interaction lowers the
+        # standing of the actor's other addressees, and through them (if they engage the target
+        # too) a little of the target's score; a capped day can do the same. Property 1 is
+        # therefore not met for established actors (docs/scoring.md, "Monotonicity": why, and
+        # what was tried); seen up to 0.8 points in 3-4 person worlds, 2.6 before selectivity
+        # left the standing graph.
         assert after["points"] >= before["points"] - 5.0
         assert after["score"] >= before["score"] - 5
 
