@@ -84,6 +84,24 @@ def validate_capture(obj) -> dict:
 
 
 
+# An item of the offline / export form, which names its own site.
+_line = (jsonschema_rs.Draft202012Validator(dict(ITEM_SCHEMA, required=ITEM_SCHEMA["required"] + ["site"]))
+         if jsonschema_rs else None)
+
+
+def normalize_listed_item(raw, n: int) -> dict:
+    """One item of an export's `items` array, in the stored form; errors name `items[N].field`.
+    The compiled check first, as for captures; anything it refuses goes through normalize_line."""
+    from scoring.items import normalize_line
+    if _line is not None and isinstance(raw, dict) and _line.is_valid(raw):
+        return _normalize_valid(raw, raw["site"], n)
+    try:
+        return normalize_line(raw, n)
+    except ContractError as exc:
+        # normalize_line names lines (`line 3.author`); an export names array entries.
+        raise ContractError(exc.field.replace(f"line {n}", f"items[{n}]", 1), exc.message) from None
+
+
 def _normalize_valid(raw: dict, site: str, i: int) -> dict:
     """normalize_item for an item the schema already accepted: the same stored form, without
     walking the schema again (jsonschema's walk was a quarter of a capture's CPU time). A test

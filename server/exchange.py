@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import orjson
 
-from scoring.items import ContractError, normalize_line, parse_time
+from scoring.items import ContractError, parse_time
+
+from .contract import normalize_listed_item
 
 EXPORT_VERSION = 1
 IMPORT_MAX = 512 * 1024 * 1024  # a few years of browsing, about 400 bytes an item
@@ -74,12 +76,7 @@ def check_document(doc) -> tuple[list[tuple[dict, str]], dict, dict]:
             if not isinstance(seen, str) or len(seen) > 40:
                 raise ContractError(f"{field}.seen", "must be an ISO 8601 date-time")
             seen = parse_time(seen, f"{field}.seen")
-        try:
-            item = normalize_line(raw, n)
-        except ContractError as exc:
-            # normalize_line names lines (`line 3.author`); an export names array entries.
-            raise ContractError(exc.field.replace(f"line {n}", field, 1), exc.message) from None
-        out.append((item, seen))
+        out.append((normalize_listed_item(raw, n), seen))
     settings = doc.get("settings") or {}
     if not isinstance(settings, dict):
         raise ContractError("settings", "must be an object")

@@ -72,3 +72,36 @@ def test_invalid_captures_fail_the_same(mutate):
     mutate(bad)
     assert outcome(contract.validate_capture, bad) == outcome(slow, bad)
     assert outcome(slow, bad)[0] == "error"
+
+
+def _listed_slow(raw, n):
+    keep = contract._line
+    contract._line = None
+    try:
+        return contract.normalize_listed_item(raw, n)
+    finally:
+        contract._line = keep
+
+
+LISTED = [dict(it, site="blog.example") for it in EDGE["items"][:4]] + [
+    {"id": "x", "kind": "post", "author": {"handle": "A"}, "site": "news.example:8080", "mentions": ["B "]}]
+
+
+def test_export_items_come_out_the_same():
+    for n, raw in enumerate(LISTED):
+        assert contract.normalize_listed_item(copy.deepcopy(raw), n) == _listed_slow(copy.deepcopy(raw), n)
+
+
+@pytest.mark.parametrize("mutate", [
+    lambda it: it.pop("site"),
+    lambda it: it.update(site="Blog.Example"),
+    lambda it: it.update(site="not a site"),
+    lambda it: it.update(kind="tweet"),
+    lambda it: it["author"].update(handle=" "),
+    lambda it: it.update(at="soon"),
+    lambda it: it.update(parent=it["id"]),
+])
+def test_bad_export_items_fail_or_pass_the_same(mutate):
+    raw = copy.deepcopy(LISTED[1])
+    mutate(raw)
+    assert outcome(lambda r: contract.normalize_listed_item(r, 7), raw) == outcome(lambda r: _listed_slow(r, 7), raw)
