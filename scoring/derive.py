@@ -186,7 +186,7 @@ def derive_batch(scorer, keys: list, item_idx: np.ndarray, its: list | None = No
     units = np.minimum(model.REACTION_ITEM_CAP, model.REACTION_UNIT * np.log2(1.0 + totals[totals > 0]))
 
     t_item = epochs(ats)
-    sp_idx = np.unique(r_item)
+    sp_idx = r_item[np.concatenate(([True], r_item[1:] != r_item[:-1]))] if len(r_item) else r_item  # sorted
     comp_item = np.zeros(n)
     comp_item[sp_idx] = _sentiments(its, texts, sp_idx.tolist())
 

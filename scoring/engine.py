@@ -71,6 +71,13 @@ class _Rows:
         return start
 
 
+def _distinct(x: np.ndarray) -> np.ndarray:
+    """np.unique(x) by sorting: numpy's own np.unique without return_inverse takes a hash-table
+    path that is about ten times slower on a million integers."""
+    x = np.sort(x)
+    return x[np.concatenate(([True], x[1:] != x[:-1]))] if len(x) else x
+
+
 def _append(owner, name: str, values) -> None:
     """owner.name += values, amortised: the array is a view of a larger buffer, so an update that
     appends a few rows copies a few rows, not the million before them."""
@@ -372,9 +379,9 @@ class Scorer:
             if self._forgotten_ids:
                 self._forgotten_ids.difference_update(authors.tolist())  # captured again: back
         else:
-            touched.update(np.unique(authors).tolist())
-            touched.update(np.unique(cols["target"]).tolist())
-            self._forgotten_ids.difference_update(np.unique(authors).tolist())
+            touched.update(_distinct(authors).tolist())
+            touched.update(_distinct(cols["target"]).tolist())
+            self._forgotten_ids.difference_update(_distinct(authors).tolist())
         self._state = None
 
     def _kill(self, idx: int, touched) -> None:
@@ -892,7 +899,7 @@ def _weights(s: Scorer, g: _Struct, at: float) -> _Weights:
     _append(W, "w0sf", np.zeros(n - lo))
     old_w0sf_changed = W.w0sf[changed]
     W.w0sf[changed] = model.snap(W.w0[changed] * W.sf[changed])
-    groups = np.unique(g.ad_id[changed])
+    groups = _distinct(g.ad_id[changed])
     _append(W, "V", np.zeros(len(g.ad) - len(W.V)))
     rows = _rows_of_groups(g, groups)
     W.V[groups] = 0.0
