@@ -999,15 +999,21 @@ def _compute_state(s: Scorer, g: _Struct, at: float) -> _State:
     echo = np.where((prev >= 0) & person_pair, model.DAMPING * share[np.maximum(prev, 0)] * pr[pt], 0.0)
     s_pair = np.maximum((pr[pa] - echo) / base, 1.0)
     # distinct engagers of each actor, T itself left out for what A gives T (no echo here either)
+    # (which pairs are worth something changes rarely between two updates: kept until it does)
     engaged = person_pair & (val > 0)
-    k_in = np.bincount(pt[engaged], minlength=nid)
-    k_pair = k_in[pa] - ((prev >= 0) & engaged[np.maximum(prev, 0)])
-    s_pair = 1.0 + (s_pair - 1.0) * np.minimum(1.0, k_pair / model.STANDING_PEOPLE)
+    kc = getattr(g, "k_cache", None)
+    if kc is None or len(kc[0]) != len(engaged) or len(kc[1]) != nid or not np.array_equal(kc[0], engaged):
+        k_in = np.bincount(pt[engaged], minlength=nid)
+        k_pair = k_in[pa] - ((prev >= 0) & engaged[np.maximum(prev, 0)])
+        kc = g.k_cache = (engaged, k_in, np.minimum(1.0, k_pair / model.STANDING_PEOPLE))
+        del k_pair
+    k_in, k_scale = kc[1], kc[2]
+    s_pair = 1.0 + (s_pair - 1.0) * k_scale
     aw = np.where(person_pair, np.minimum(s_pair, model.STANDING_MAX) ** model.STANDING_GAMMA, 1.0)
     # what each identity lends, as shown in results: the same rule, nobody left out
     st.standing = 1.0 + (standing - 1.0) * np.minimum(1.0, k_in / model.STANDING_PEOPLE)
     st.standing[0] = 1.0
-    del echo, s_pair, k_pair, engaged, share
+    del echo, s_pair, engaged, share
 
     _tick(st, 'people view')
     # people view: each pair's value split over its rows in proportion
