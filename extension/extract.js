@@ -174,15 +174,27 @@
     return out.join("/");
   }
 
+  // The page's address split once: every relative link on the page resolves against it.
+  var lastBase = null;
+  var lastSplit = null;
+
   function resolveUrl(href, base) {
     if (href == null) return null;
-    var h = href.replace(/[\t\n\r]/g, "").replace(WS_EDGE, "");
+    var h = href;
+    // Most links have no white space to remove: one search instead of two replacements.
+    if (DIRTY.test(h) || h.charCodeAt(0) === 32 || h.charCodeAt(h.length - 1) === 32) {
+      h = h.replace(/[\t\n\r]/g, "").replace(WS_EDGE, "");
+    }
     if (!h) return null;
     var out;
     if (ABS_HTTP.test(h)) out = h;
     else if (SCHEME.test(h)) return null; // javascript:, data:, mailto: ... never a profile
     else {
-      var b = base ? splitUrl(base) : null;
+      if (base !== lastBase) {
+        lastBase = base;
+        lastSplit = base ? splitUrl(base) : null;
+      }
+      var b = lastSplit;
       if (!b) return null;
       if (h.slice(0, 2) === "//") out = b[0].split("//")[0] + h;
       else if (h[0] === "/") {
