@@ -1,10 +1,15 @@
 """Export everything as one JSON document, and import it back.
 
-    {"cloutlens_export": 1, "exported_at": "...", "settings": {...}, "links": {...}, "items": [...]}
+    {"cloutlens_export": 1, "exported_at": "...", "settings": {...}, "links": {...},
+     "own_identities": [...], "forgotten": [...], "items": [...]}
 
 Tokens and paired origins are never exported: a copy of the export must not let anyone talk to
 this server. Import checks the whole document before storing anything, then adds items in
 batches by (site, id), so importing the same file twice changes nothing.
+
+The people the user forgot travel with the export: an import forgets them here too (their items
+in this store go, others' mentions of them stop counting), so a move to another machine does not
+bring back someone the user asked to forget.
 
 Each stored item's `sentiment` (the VADER compound the server computed at capture) is left out of
 the export: it is derived from the text, an export stays in the capture contract's item form
@@ -35,7 +40,9 @@ def export_chunks(services):
         head = {"cloutlens_export": EXPORT_VERSION,
                 "exported_at": utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
                 "settings": store.get_config("settings") or {},
-                "links": store.get_config("links") or {}}
+                "links": store.get_config("links") or {},
+                "own_identities": store.get_config("own_identities") or [],
+                "forgotten": store.get_config("forgotten") or []}
     yield orjson.dumps(head)[:-1] + b', "items": ['
     first = True
     batch = []
@@ -51,14 +58,23 @@ def export_chunks(services):
     yield b"]}"
 
 
-def check_document(doc) -> tuple[list[tuple[dict, str]], dict, dict]:
-    """Validate a whole export. Returns ((item, seen) pairs, settings, links); raises ContractError."""
+def _identity_list(doc, name: str, check_identity) -> list[str]:
+    value = doc.get(name) or []
+    if not isinstance(value, list) or len(value) > 100_000:
+        raise ContractError(name, "must be an array of at most 100,000 identities")
+    return sorted({check_identity(v, f"{name}[{n}]") for n, v in enumerate(value)})
+
+
+def check_document(doc) -> tuple[list[tuple[dict, str]], dict, dict, list[str], list[str]]:
+    """Validate a whole export. Returns ((item, seen) pairs, settings, links, own identities,
+    forgotten identities); raises ContractError."""
     from .api import BadRequest, check_identity, validate_settings
     if not isinstance(doc, dict):
         raise ContractError("", "the body must be a JSON object")
     if doc.get("cloutlens_export") != EXPORT_VERSION:
         raise ContractError("cloutlens_export", f"must be {EXPORT_VERSION} (is this a Cloutlens export?)")
-    unknown = sorted(set(doc) - {"cloutlens_export", "exported_at", "settings", "links", "items"})
+    unknown = sorted(set(doc) - {"cloutlens_export", "exported_at", "settings", "links", "items",
+                                 "own_identities", "forgotten"})
     if unknown:
         raise ContractError(unknown[0][:40], "is not a field of an export")
     items = doc.get("items", [])
@@ -88,21 +104,29 @@ def check_document(doc) -> tuple[list[tuple[dict, str]], dict, dict]:
         clean_links = {}
         for alias, canonical in links.items():
             clean_links[check_identity(alias, "links")] = check_identity(canonical, f"links.{alias[:60]}")
+        own = _identity_list(doc, "own_identities", check_identity)
+        forgotten = _identity_list(doc, "forgotten", check_identity)
     except BadRequest as exc:
-        field = exc.field if exc.field.startswith("links") else f"settings.{exc.field}"
+        field = exc.field if exc.field.startswith(("links", "own_identities", "forgotten")) else f"settings.{exc.field}"
         raise ContractError(field, exc.message) from None
-    return out, settings, clean_links
+    return out, settings, clean_links, own, forgotten
 
 
 def import_document(services, doc) -> dict:
-    items, settings, links = check_document(doc)
+    items, settings, links, own, forgotten = check_document(doc)
     from .app import utcnow
     now = utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")
     totals = {"added": 0, "updated": 0, "unchanged": 0}
     store = services.store
     with services.lock:
+        # Forgotten first, so that the items added next never score them through mentions.
+        for identity in sorted(set(forgotten) - set(store.get_config("forgotten") or ())):
+            services.forget(identity)
         # Items keep the time they were first seen, so undated ones do not look new.
-        batch = [dict(item, seen=seen) if seen else item for item, seen in items]
+        # A file that forgot someone and still holds their items is taken at its word: forgotten.
+        gone = set(forgotten)
+        batch = [dict(item, seen=seen) if seen else item for item, seen in items
+                 if not gone or f"{item['site']}:{item['author']['handle']}" not in gone]
         for start in range(0, len(batch), IMPORT_BATCH):
             stored = store.add_items(batch[start:start + IMPORT_BATCH], now)
             for k in totals:
@@ -117,4 +141,6 @@ def import_document(services, doc) -> dict:
             merged_links = dict(store.get_config("links") or {})
             merged_links.update(links)
             services.set_links(merged_links)
-    return {"items": totals, "settings": sorted(settings), "links": len(links)}
+        if own:
+            store.set_config("own_identities", sorted(set(store.get_config("own_identities") or ()) | set(own)))
+    return {"items": totals, "settings": sorted(settings), "links": len(links), "forgotten": len(forgotten)}

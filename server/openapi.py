@@ -67,6 +67,9 @@ EXPORT = {
         "exported_at": {"type": "string"},
         "settings": SETTINGS,
         "links": {"type": "object", "additionalProperties": IDENTITY},
+        "own_identities": {"type": "array", "items": IDENTITY},
+        # People the user asked to forget: an import forgets them on the receiving side too.
+        "forgotten": {"type": "array", "maxItems": 100_000, "items": IDENTITY},
         "items": {"type": "array", "items": STORED_ITEM},
     },
 }

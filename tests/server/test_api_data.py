@@ -400,3 +400,44 @@ def test_people_pages_without_building_every_result(filled, app, auth, monkeypat
     assert [p["identity"] for p in r["people"]] == [x["identity"] for x in ranking[1:3]]
     assert r["total"] == len(ranking) and built == [[x["identity"] for x in ranking[1:3]]]
     assert [p["score"] for p in r["people"]] == [x["score"] for x in ranking[1:3]]
+
+
+def test_people_forgotten_and_own_identities_travel_with_the_export(filled, app, auth, tmp_path):
+    # bob is mentioned by anna's comment-3; forgetting him must hold on the other machine too.
+    assert filled.delete("/api/people/blog.example:bob", headers=auth).status_code == 200
+    store(app).set_config("own_identities", ["blog.example:martinwaxman"])
+    doc = json.loads(filled.get("/api/export", headers=auth).get_data())
+    assert doc["forgotten"] == ["blog.example:bob"]
+    assert doc["own_identities"] == ["blog.example:martinwaxman"]
+    # A file that forgot bob but still carries an item of his: forgotten wins.
+    doc["items"].append({"site": "blog.example", "id": "bob-again", "kind": "comment", "parent": "post-1",
+                         "author": {"handle": "bob"}, "text": "still here"})
+
+    from helpers import pair
+    from server.app import create_app
+    other = create_app({"DATA_DIR": str(tmp_path / "other"), "TESTING": True})
+    try:
+        c = other.test_client()
+        h = {"Authorization": f"Bearer {pair(c)}", "Origin": auth["Origin"]}
+        # bob already has items on this machine: the import forgets him here too.
+        c.post("/api/capture", json=capture([comment_item("mine-1", "bob", text="from this machine")]), headers=h)
+        r = c.post("/api/import", json=doc, headers=h)
+        assert r.status_code == 200, r.json
+        assert r.json["forgotten"] == 1
+        other_store = other.extensions["cloutlens"].store
+        assert other_store.items_by_author("blog.example:bob") == []
+        assert c.get("/api/scores?id=blog.example:bob", headers=h).json["scores"]["blog.example:bob"] is None
+        assert other_store.get_config("own_identities") == ["blog.example:martinwaxman"]
+        assert other_store.get_config("forgotten") == ["blog.example:bob"]
+    finally:
+        other.extensions["cloutlens"].store.close()
+
+
+@pytest.mark.parametrize("value,field", [("blog.example:bob", "forgotten"), (["nocolon"], "forgotten[0]")])
+def test_a_bad_forgotten_list_names_the_field_and_stores_nothing(filled, app, auth, value, field):
+    doc = json.loads(filled.get("/api/export", headers=auth).get_data())
+    doc["forgotten"] = value
+    before = store(app).count_items()
+    r = filled.post("/api/import", json=doc, headers=auth)
+    assert r.status_code == 400 and r.json["field"] == field, r.json
+    assert store(app).count_items() == before and not store(app).get_config("forgotten")
