@@ -96,6 +96,7 @@ def serve(data_dir, port, host, allow_exposed, demo=False):
     click.echo("             (Firefox: about:debugging > This Firefox > Load Temporary Add-on > manifest.json)")
     click.echo("  Pairing:   click the Cloutlens toolbar icon, 'Pair with server', then approve the code")
     click.echo(f"             at {url}pair")
+    click.echo("  Sites:     on a page with comments, click the toolbar icon and turn Cloutlens on there")
     if demo:
         click.echo(f"  Demo pages for the extension: http://localhost:{actual_port}/demo/")
     click.echo("Press Ctrl+C to stop.", err=False)
