@@ -30,6 +30,17 @@ def store(app):
     return app.extensions["cloutlens"].store
 
 
+@pytest.fixture
+def other_server(tmp_path, auth):
+    """A second, fresh server (another machine), paired: (app, client, headers)."""
+    from helpers import pair
+    from server.app import create_app
+    other = create_app({"DATA_DIR": str(tmp_path / "other"), "TESTING": True})
+    c = other.test_client()
+    yield other, c, {"Authorization": f"Bearer {pair(c)}", "Origin": auth["Origin"]}
+    store(other).close()
+
+
 def test_scores_by_post_for_a_long_list(filled, auth):
     ids = ["blog.example:anna", "Blog.Example:MartinWaxman"] + [f"blog.example:nobody{i}" for i in range(300)]
     r = filled.post("/api/scores", json={"ids": ids}, headers=auth)
@@ -158,7 +169,7 @@ def test_settings_round_trip_and_validation(client, app, auth):
     assert client.get("/api/settings", headers=auth).json == got
 
 
-def test_export_never_contains_tokens_and_imports_back_idempotently(filled, app, auth, token, tmp_path):
+def test_export_never_contains_tokens_and_imports_back_idempotently(filled, app, auth, token, other_server):
     filled.put("/api/settings", json={"horizon_days": 120}, headers=auth)
     filled.post("/api/links", json={"alias": "news.example:anna", "canonical": "blog.example:anna"}, headers=auth)
     r = filled.get("/api/export", headers=auth)
@@ -170,25 +181,18 @@ def test_export_never_contains_tokens_and_imports_back_idempotently(filled, app,
     assert doc["settings"]["horizon_days"] == 120 and doc["links"] == {"news.example:anna": "blog.example:anna"}
 
     # Into a fresh server: everything comes back, and a second import changes nothing.
-    from helpers import pair
-    from server.app import create_app
-    other = create_app({"DATA_DIR": str(tmp_path / "other"), "TESTING": True})
-    try:
-        c = other.test_client()
-        h = {"Authorization": f"Bearer {pair(c)}", "Origin": auth["Origin"]}
-        first = c.post("/api/import", json=doc, headers=h)
-        assert first.status_code == 200, first.json
-        assert first.json["items"] == {"added": 8, "updated": 0, "unchanged": 0}
-        second = c.post("/api/import", json=doc, headers=h).json
-        assert second["items"] == {"added": 0, "updated": 0, "unchanged": 8}
-        back = json.loads(c.get("/api/export", headers=h).get_data())
-        key = lambda d: (d["site"], d["id"])  # noqa: E731
-        assert sorted(back["items"], key=key) == sorted(doc["items"], key=key)
-        assert back["settings"] == doc["settings"] and back["links"] == doc["links"]
-        assert c.get("/api/scores?id=blog.example:martinwaxman", headers=h).json == \
-            filled.get("/api/scores?id=blog.example:martinwaxman", headers=auth).json
-    finally:
-        other.extensions["cloutlens"].store.close()
+    other, c, h = other_server
+    first = c.post("/api/import", json=doc, headers=h)
+    assert first.status_code == 200, first.json
+    assert first.json["items"] == {"added": 8, "updated": 0, "unchanged": 0}
+    second = c.post("/api/import", json=doc, headers=h).json
+    assert second["items"] == {"added": 0, "updated": 0, "unchanged": 8}
+    back = json.loads(c.get("/api/export", headers=h).get_data())
+    key = lambda d: (d["site"], d["id"])  # noqa: E731
+    assert sorted(back["items"], key=key) == sorted(doc["items"], key=key)
+    assert back["settings"] == doc["settings"] and back["links"] == doc["links"]
+    assert c.get("/api/scores?id=blog.example:martinwaxman", headers=h).json == \
+        filled.get("/api/scores?id=blog.example:martinwaxman", headers=auth).json
 
 
 @pytest.mark.parametrize("mutate,field", [
@@ -316,7 +320,7 @@ def test_people_filtered_by_topic(client, auth):
     assert client.get("/api/people?topic=knitting", headers=auth).json["total"] == 0
 
 
-def test_sentiment_is_stored_not_exported_and_never_taken_from_an_import(filled, app, auth, tmp_path):
+def test_sentiment_is_stored_not_exported_and_never_taken_from_an_import(filled, app, auth, other_server):
     from scoring.sentiment import compound
     hostile = "You are an idiot and this is garbage."
     r = filled.post("/api/capture", json=capture([comment_item("mean", "eve", text=hostile)]), headers=auth)
@@ -328,21 +332,14 @@ def test_sentiment_is_stored_not_exported_and_never_taken_from_an_import(filled,
     # A file claiming the hostile reply was warm: the value is recomputed from the text.
     for it in doc["items"]:
         it["sentiment"] = 1.0
-    from helpers import pair
-    from server.app import create_app
-    other = create_app({"DATA_DIR": str(tmp_path / "other"), "TESTING": True})
-    try:
-        c = other.test_client()
-        h = {"Authorization": f"Bearer {pair(c)}", "Origin": auth["Origin"]}
-        r = c.post("/api/import", json=doc, headers=h)
-        assert r.status_code == 200, r.json
-        for it in doc["items"]:
-            stored = other.extensions["cloutlens"].store.get_item(it["site"], it["id"])
-            assert stored["sentiment"] == compound(it.get("text", ""))
-        assert c.get("/api/scores?id=blog.example:martinwaxman", headers=h).json == \
-            filled.get("/api/scores?id=blog.example:martinwaxman", headers=auth).json
-    finally:
-        other.extensions["cloutlens"].store.close()
+    other, c, h = other_server
+    r = c.post("/api/import", json=doc, headers=h)
+    assert r.status_code == 200, r.json
+    for it in doc["items"]:
+        stored = other.extensions["cloutlens"].store.get_item(it["site"], it["id"])
+        assert stored["sentiment"] == compound(it.get("text", ""))
+    assert c.get("/api/scores?id=blog.example:martinwaxman", headers=h).json == \
+        filled.get("/api/scores?id=blog.example:martinwaxman", headers=auth).json
 
 
 def test_a_capture_cannot_send_a_sentiment(client, app, auth):
@@ -402,7 +399,7 @@ def test_people_pages_without_building_every_result(filled, app, auth, monkeypat
     assert [p["score"] for p in r["people"]] == [x["score"] for x in ranking[1:3]]
 
 
-def test_people_forgotten_and_own_identities_travel_with_the_export(filled, app, auth, tmp_path):
+def test_people_forgotten_and_own_identities_travel_with_the_export(filled, app, auth, other_server):
     # bob is mentioned by anna's comment-3; forgetting him must hold on the other machine too.
     assert filled.delete("/api/people/blog.example:bob", headers=auth).status_code == 200
     store(app).set_config("own_identities", ["blog.example:martinwaxman"])
@@ -413,24 +410,17 @@ def test_people_forgotten_and_own_identities_travel_with_the_export(filled, app,
     doc["items"].append({"site": "blog.example", "id": "bob-again", "kind": "comment", "parent": "post-1",
                          "author": {"handle": "bob"}, "text": "still here"})
 
-    from helpers import pair
-    from server.app import create_app
-    other = create_app({"DATA_DIR": str(tmp_path / "other"), "TESTING": True})
-    try:
-        c = other.test_client()
-        h = {"Authorization": f"Bearer {pair(c)}", "Origin": auth["Origin"]}
-        # bob already has items on this machine: the import forgets him here too.
-        c.post("/api/capture", json=capture([comment_item("mine-1", "bob", text="from this machine")]), headers=h)
-        r = c.post("/api/import", json=doc, headers=h)
-        assert r.status_code == 200, r.json
-        assert r.json["forgotten"] == 1
-        other_store = other.extensions["cloutlens"].store
-        assert other_store.items_by_author("blog.example:bob") == []
-        assert c.get("/api/scores?id=blog.example:bob", headers=h).json["scores"]["blog.example:bob"] is None
-        assert other_store.get_config("own_identities") == ["blog.example:martinwaxman"]
-        assert other_store.get_config("forgotten") == ["blog.example:bob"]
-    finally:
-        other.extensions["cloutlens"].store.close()
+    other, c, h = other_server
+    # bob already has items on this machine: the import forgets him here too.
+    c.post("/api/capture", json=capture([comment_item("mine-1", "bob", text="from this machine")]), headers=h)
+    r = c.post("/api/import", json=doc, headers=h)
+    assert r.status_code == 200, r.json
+    assert r.json["forgotten"] == 1
+    other_store = other.extensions["cloutlens"].store
+    assert other_store.items_by_author("blog.example:bob") == []
+    assert c.get("/api/scores?id=blog.example:bob", headers=h).json["scores"]["blog.example:bob"] is None
+    assert other_store.get_config("own_identities") == ["blog.example:martinwaxman"]
+    assert other_store.get_config("forgotten") == ["blog.example:bob"]
 
 
 @pytest.mark.parametrize("value,field", [("blog.example:bob", "forgotten"), (["nocolon"], "forgotten[0]")])
