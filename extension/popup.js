@@ -99,25 +99,53 @@ let currentEmbeds = [];
 
 // Comment services embedded in the page (Disqus) need a grant of their own. The top frame's
 // iframes are read with the access the page already gives (its grant, or the toolbar click).
-async function embedsOf(tab) {
+async function frameSources(tab) {
   try {
     const [r] = await chrome.scripting.executeScript({
       target: { tabId: tab.id },
       func: () => [...document.querySelectorAll("iframe[src]")].map((f) => f.src),
     });
-    return CloutlensSites.embedsIn(r && r.result);
+    return Array.isArray(r && r.result) ? r.result.filter((u) => typeof u === "string") : [];
   } catch (e) {
     return [];
   }
 }
 
+// An embedded comment frame's own report. Only the top page answers an unaddressed question,
+// so the frame is named by its address (without the query, which the frame may rewrite).
+async function frameState(tab, src) {
+  let part = "";
+  try {
+    const u = new URL(src);
+    part = u.host + u.pathname;
+  } catch (e) {
+    return null;
+  }
+  try {
+    return await chrome.tabs.sendMessage(tab.id, { type: "page-state", url: part, light: true });
+  } catch (e) {
+    return null;
+  }
+}
+
 async function showEmbeds(tab) {
   currentEmbeds = [];
-  const found = tab ? await embedsOf(tab) : [];
-  for (const host of found) {
+  const frames = [];
+  const srcs = tab ? await frameSources(tab) : [];
+  for (const host of CloutlensSites.embedsIn(srcs)) {
     const st = await ask({ type: "site-state", host });
-    if (!st.permitted && !String(st.reason || "").startsWith("excluded")) currentEmbeds.push(host);
+    if (!st.permitted) {
+      if (!String(st.reason || "").startsWith("excluded")) currentEmbeds.push(host);
+      continue;
+    }
+    // Turned on: say what the frame captured, since the page's own counts leave it out.
+    for (const src of srcs.filter((u) => CloutlensSites.embedsIn([u]).includes(host))) {
+      const fs = await frameState(tab, src);
+      if (fs && fs.enabled && fs.adapter) frames.push(`${host} comments in this page: ${describePage(fs)}`);
+    }
   }
+  $("frames-state").textContent = frames.join(" ");
+  $("frames-state").hidden = frames.length === 0;
   $("embed").hidden = currentEmbeds.length === 0;
   $("embed-button").textContent = `Turn on ${currentEmbeds.join(", ")} too (this page's comments come from there)`;
 }

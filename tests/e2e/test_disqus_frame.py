@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from ext_steps import pair_in_options, stored_items
+from ext_steps import open_popup, pair_in_options, press_toolbar_button, stored_items
 
 pytestmark = pytest.mark.browser
 
@@ -102,3 +102,21 @@ def test_disqus_thread_in_its_frame_is_captured_with_parents_and_badges(browser,
         }"""
     )
     assert top["frame"] is False and top["counts"]["badges"] == 0
+
+
+def test_the_popup_counts_what_the_disqus_frame_captured(browser, live_server):
+    ctx, worker = browser
+    ctx.route(re.compile(r"^https://disqus\.com/embed/comments/"),
+              lambda route: route.fulfill(status=200, content_type="text/html; charset=utf-8",
+                                          body=FRAME_PAGE.read_bytes()))
+    pair_in_options(ctx, live_server)
+    page = ctx.new_page()
+    page.goto(BLOG_URL)
+    frame_state(worker, ok=lambda s: s["counts"]["scored"] >= COMMENTS)
+    page.bring_to_front()
+    press_toolbar_button(ctx, page)
+    popup = open_popup(ctx)
+    # The blog page itself found no comments; the frame's own counts are shown beside it.
+    popup.wait_for_selector(f"#frames-state:has-text('disqus.com comments in this page: {COMMENTS} items captured')")
+    assert "No comments recognised on this page." in popup.locator("#page-state").text_content()
+    assert popup.locator("#embed").is_hidden()  # disqus.com is already on: nothing to offer
