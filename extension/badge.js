@@ -211,6 +211,7 @@
       this.person = person;
       this.identity = person.identity;
       this.pillKey = undefined;
+      this.near = false;
       this.cardVersion = -1;
       this.hideTimer = 0;
       this.host = document.createElement("span");
@@ -225,10 +226,13 @@
       listen();
       anchor.after(this.host);
       this.paint();
+      watch(this);
     }
 
     show() {
       clearTimeout(this.hideTimer);
+      // Focus can reach a badge before the observer has seen it come near (Tab scrolls to it).
+      this.paint();
       const card = this.ensureCard();
       if (card.hidden) {
         this.renderCard();
@@ -360,6 +364,7 @@
 
     remove() {
       clearTimeout(this.hideTimer);
+      unwatch(this);
       byHost.delete(this.host);
       this.host.remove();
     }
@@ -379,6 +384,7 @@
         background: getComputedStyle(this.pill).backgroundColor, color: getComputedStyle(this.pill).color,
         card: this.card.textContent, cardOpen: !this.card.hidden, theme: this.card.dataset.theme || null,
         sections, link: link ? link.href : null, connected: this.host.isConnected,
+        near: this.near, stale: this.pillKey !== pillKeyOf(this.person),
       };
     }
   }
@@ -394,55 +400,49 @@
     return person.state ? person.state.join("\n") : person.summary === null ? "none" : "pending";
   }
 
-  // People with many badges whose whole score changes would repaint them all in one task; beyond
-  // a few, the rest are repainted in idle slices of a few milliseconds each (each badge reads the
-  // person's latest record when its turn comes, so they all end up the same).
-  const REPAINT_NOW = 40;
-  const REPAINT_MS = 5;
-  const REPAINT_GAP_MS = 250;
-  const repaints = new Set();
-  let repaintScheduled = false;
+  // A person's score change repaints only their badges near the screen: a person can appear
+  // hundreds of times on a long thread and be rescored after every capture, and repainting all
+  // of them each time was most of the content script's cost. A badge farther away keeps its old
+  // pill (its label too) and is repainted when it comes near, from its person's record as it is
+  // then, so however many rescorings happened in between it is painted once. The margin is wider
+  // than a screen so that scrolling finds badges already current.
+  const NEAR_MARGIN = "1000px 0px";
+  let nearObserver = null;
+  let nearTried = false;
 
-  // The first REPAINT_NOW repaints of a task happen at once, whichever people they belong to: a
-  // server answer rescoring a hundred people must not repaint thousands of badges in one go.
-  let paintedNow = 0;
-  let paintReset = false;
-  function paintNow() {
-    if (!paintReset) {
-      paintReset = true;
-      queueMicrotask(() => {
-        paintedNow = 0;
-        paintReset = false;
-      });
-    }
-    return paintedNow++ < REPAINT_NOW;
-  }
-
-  function drainRepaints(ms) {
-    const t0 = performance.now();
-    let n = 0;
-    for (const b of repaints) {
-      repaints.delete(b);
-      b.paint();
-      if (++n % 16 === 0 && performance.now() - t0 >= ms) break;
+  function onNear(entries) {
+    for (const e of entries) {
+      const b = byHost.get(e.target);
+      if (!b) continue;
+      b.near = e.isIntersecting;
+      if (b.near) {
+        b.person.near.add(b);
+        b.paint();
+      } else b.person.near.delete(b);
     }
   }
 
-  function scheduleRepaints() {
-    if (repaintScheduled || !repaints.size) return;
-    repaintScheduled = true;
-    const run = settings.timer(function repaint() {
-      repaintScheduled = false;
-      drainRepaints(REPAINT_MS);
-      scheduleRepaints();
-    });
-    // While a reader scrolls, server answers arrive every few hundred milliseconds and each may
-    // rescore the same people again: waiting a little lets one repaint carry several changes
-    // (a badge waiting for its turn is painted once, with its person's latest score).
-    setTimeout(() => {
-      if (typeof requestIdleCallback === "function") requestIdleCallback(run, { timeout: 200 });
-      else run();
-    }, REPAINT_GAP_MS);
+  function watch(b) {
+    if (!nearTried) {
+      nearTried = true;
+      try {
+        nearObserver = new IntersectionObserver(settings.timer(onNear), { rootMargin: NEAR_MARGIN });
+      } catch (e) {
+        nearObserver = null;
+      }
+    }
+    // Without an observer every badge counts as near, and a change repaints them all.
+    if (nearObserver) nearObserver.observe(b.host);
+    else {
+      b.near = true;
+      b.person.near.add(b);
+    }
+  }
+
+  function unwatch(b) {
+    if (nearObserver) nearObserver.unobserve(b.host);
+    b.person.near.delete(b);
+    b.near = false;
   }
 
   function changed(person) {
@@ -451,11 +451,7 @@
     const key = pillKeyOf(person);
     if (key !== person.painted) {
       person.painted = key;
-      for (const b of person.badges) {
-        if (paintNow()) b.paint();
-        else repaints.add(b);
-      }
-      scheduleRepaints();
+      for (const b of person.near) b.paint();
     }
     for (const b of openBadges) if (b.person === person) b.renderCard();
   }
@@ -469,7 +465,7 @@
     attach(anchor, identity) {
       let person = people.get(identity);
       if (!person) {
-        person = { identity, summary: undefined, state: null, key: undefined, version: 0, badges: [] };
+        person = { identity, summary: undefined, state: null, key: undefined, version: 0, badges: [], near: new Set() };
         people.set(identity, person);
       }
       const b = new Badge(anchor, person);
@@ -514,13 +510,15 @@
     // Drops badges whose name left the page (single-page apps replace whole threads).
     prune() {
       for (const [id, person] of people) {
-        person.badges = person.badges.filter((b) => b.host.isConnected);
+        person.badges = person.badges.filter((b) => {
+          if (!b.host.isConnected) unwatch(b);
+          return b.host.isConnected;
+        });
         if (!person.badges.length) people.delete(id);
       }
       for (const b of openBadges) if (!b.host.isConnected) openBadges.delete(b);
     },
     removeAll() {
-      repaints.clear();
       for (const person of people.values()) for (const b of person.badges) b.remove();
       people.clear();
       openBadges.clear();
@@ -538,7 +536,6 @@
       return { people: people.size, badges, scored };
     },
     read() {
-      drainRepaints(Infinity);
       const out = [];
       for (const person of people.values()) for (const b of person.badges) out.push(b.read());
       return out;

@@ -99,6 +99,9 @@ def test_infinite_scroll_spa_navigation_and_no_reprocessing(browser, live_server
     # Single-page navigation: a new address and thread in the same document.
     page.evaluate("() => scrollTo(0, 0)")
     page.click("#next-thread")
+    # Clicking scrolled down to the link, and badges far from the screen are repainted only when
+    # they come near: the reader goes back up to the new post's byline.
+    page.evaluate("() => scrollTo(0, 0)")
     second = wait_state(worker, "thread=2", lambda s: any(b["identity"] == "blog.example:pete poster" and b["state"] == "scored"
                                                           for b in s["badges"]), what="second thread captured")
     assert all(b["connected"] for b in second["badges"]), "badges of the replaced thread are let go"
