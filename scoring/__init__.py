@@ -18,8 +18,10 @@ The interface (the server, the CLI, the tests and the benchmark all use exactly 
     s.remove_identity(identity) -> set[str]
         # forget: drops every item the identity authored and every interaction addressed to it
     s.set_settings(settings) -> None               # re-scores lazily on the next read
+    s.prepare(at=None) -> None                     # computes everything and builds the indexes
+                                                   # updates use (a long-running server, at start)
     s.result(identity, at=None) -> dict | None     # None if unknown; `at` a datetime or ISO string,
-                                                   # default now (UTC, rounded up to the minute)
+                                                   # default the end of the current UTC day
     s.results(identities, at=None) -> dict[str, dict]   # unknown ones omitted
     s.ranking(at=None, limit=None) -> list[dict]        # by score desc, ties by identity
     s.item_contributions(site, item_id, at=None) -> dict   # what one item gave, to whom

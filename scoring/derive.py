@@ -122,7 +122,8 @@ def _batch_parents(scorer, its, sites, site_ids, parents, is_comment, item_idx) 
 
 def derive_batch(scorer, keys: list, item_idx: np.ndarray, its: list | None = None):
     """Rows for the items `keys` (already stored in scorer._items). Returns (cols, rows per item,
-    author ids, {position in keys: topic tuple}); rows are grouped by item, in the order of `keys`."""
+    author ids, {position in keys: topic tuple}, positions of comments whose parent is not stored);
+    rows are grouped by item, in the order of `keys`."""
     items = scorer._items
     if its is None:
         its = list(map(items.__getitem__, keys))
@@ -143,11 +144,15 @@ def derive_batch(scorer, keys: list, item_idx: np.ndarray, its: list | None = No
     p_target = authors[pos[pi]]
     p_kind = is_comment[pos[pi]].astype(np.int8)  # COMMENT 0 (on a post), REPLY 1 (on a comment)
     out_parents = {}
+    orphans = []  # comments whose parent is not stored (yet): re-derived when it arrives
     if len(outside):
         o_i, o_names, o_kind = [], [], []
         for i in outside.tolist():
             parent = items.get((sites[i], parents[i])) if parents[i] else None
-            if parent is not None:
+            if parent is None:
+                if parents[i]:
+                    orphans.append(i)
+            else:
                 out_parents[i] = parent
                 o_i.append(i)
                 o_names.append(sites[i] + ":" + parent["author"]["handle"])
@@ -243,7 +248,7 @@ def derive_batch(scorer, keys: list, item_idx: np.ndarray, its: list | None = No
             if t is None:
                 t = as_tuple[pair] = tuple(sorted(pair[0] | pair[1]))
             tops[i] = t
-    return cols, counts, authors, tops
+    return cols, counts, authors, tops, orphans
 
 
 def _totals(reactions: list) -> np.ndarray:

@@ -44,8 +44,14 @@ RECIP_FREE = 1.0
 
 # Standing (property 4): weighted PageRank, relative to an identity nobody engaged with.
 DAMPING = 0.5
-PR_TOL = 1e-10
 PR_MAX_ITER = 500
+# Standing is solved until every node's residual is below STANDING_TOL, which bounds every
+# standing's relative error by the same amount (standing.py). An update passes a standing on to
+# the pair weights once it has moved by more than STANDING_STALE (relative) since it last was:
+# so an incremental update and a full recompute agree to about STANDING_STALE, and a capture's
+# update touches the few thousand identities whose standing moved that much, not all of them.
+STANDING_TOL = 1e-8
+STANDING_STALE = 1e-7
 STANDING_GAMMA = 2.0
 STANDING_MAX = 10.0
 # Standing lent by an identity that fewer than STANDING_PEOPLE distinct people engage is scaled

@@ -1,0 +1,199 @@
+"""Growable numpy columns, group ids and group member indexes: the storage the scorer computes on.
+
+Rows (interactions) and pairs are only ever appended (a replaced item tombstones its rows), so
+every index here is built once by sorting and then extended with what was appended since.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+# identity and item ids fit in 32 bits (keys built from them are computed in 64)
+ROW_COLS = (("actor", np.int32), ("target", np.int32), ("kind", np.int8), ("site", np.int32),
+            ("t", np.float64), ("comp", np.float64), ("amount", np.float64), ("item", np.int32),
+            ("valid", np.bool_))
+EMPTY = np.zeros(0, dtype=np.int64)
+
+
+class Rows:
+    """One row per (item, addressee) plus one audience row per item with reactions."""
+
+    def __init__(self, capacity: int = 1024):
+        self.n = 0
+        self.cap = capacity
+        for name, dt in ROW_COLS:
+            setattr(self, name, np.zeros(capacity, dtype=dt))
+
+    def append(self, cols: dict) -> int:
+        k = len(cols["actor"])
+        if self.n + k > self.cap:
+            new_cap = max(self.cap * 2, self.n + k)
+            for name, dt in ROW_COLS:
+                arr = np.zeros(new_cap, dtype=dt)
+                arr[: self.n] = getattr(self, name)[: self.n]
+                setattr(self, name, arr)
+            self.cap = new_cap
+        start = self.n
+        for name, dt in ROW_COLS:
+            getattr(self, name)[start: start + k] = cols[name]
+        self.n += k
+        return start
+
+
+class ItemCols:
+    """Per stored item, by item index: its first row, how many rows (0: none or killed) and its
+    author (-1 when the item is gone)."""
+
+    def __init__(self):
+        self.n = 0
+        self.start = np.zeros(0, dtype=np.int64)
+        self.count = np.zeros(0, dtype=np.int32)
+        self.author = np.zeros(0, dtype=np.int32)
+
+    def grow(self, k: int) -> None:
+        if self.n + k > len(self.start):
+            cap = max(self.n + k, 2 * len(self.start), 1024)
+            for name, fill in (("start", 0), ("count", 0), ("author", -1)):
+                old = getattr(self, name)
+                new = np.full(cap, fill, dtype=old.dtype)
+                new[: self.n] = old[: self.n]
+                setattr(self, name, new)
+        self.n += k
+
+
+def distinct(x: np.ndarray) -> np.ndarray:
+    """np.unique(x) by sorting: numpy's own np.unique without return_inverse takes a hash-table
+    path that is about ten times slower on a million integers."""
+    x = np.sort(x)
+    return x[np.concatenate(([True], x[1:] != x[:-1]))] if len(x) else x
+
+
+def append(owner, name: str, values) -> None:
+    """owner.name += values, amortised: the array is a view of a larger buffer, so an update that
+    appends a few entries copies a few entries, not the million before them."""
+    bufs = owner.__dict__.setdefault("_bufs", {})
+    cur = getattr(owner, name)
+    n, k = len(cur), len(values)
+    buf = bufs.get(name)
+    vdt = np.asarray(values).dtype
+    dtype = cur.dtype if vdt.kind == cur.dtype.kind else np.result_type(cur.dtype, vdt)
+    if buf is None or cur.base is not buf or len(buf) < n + k or buf.dtype != dtype:
+        buf = np.empty(max(n + k, 2 * n, 1024), dtype=dtype)
+        buf[:n] = cur
+        bufs[name] = buf
+    buf[n: n + k] = values
+    setattr(owner, name, buf[: n + k])
+
+
+def grow(owner, name: str, size: int, fill) -> None:
+    """Extend owner.name to size entries of fill (amortised like append)."""
+    cur = getattr(owner, name)
+    if len(cur) < size:
+        append(owner, name, np.full(size - len(cur), fill, dtype=cur.dtype))
+
+
+class Groups:
+    """Ids for int64 keys: a sorted main array (from np.unique) plus keys added since."""
+
+    def __init__(self, keys: np.ndarray):
+        self.main, inv = np.unique(keys, return_inverse=True)
+        self.inv = inv.astype(np.int32)
+        self.extra: dict[int, int] = {}
+        self.extra_keys: list[int] = []
+
+    def __len__(self):
+        return len(self.main) + len(self.extra_keys)
+
+    def ids(self, keys: np.ndarray) -> np.ndarray:
+        """Ids of keys, new keys getting new ids."""
+        out = self.lookup(keys)
+        for j in np.nonzero(out < 0)[0].tolist():
+            k = int(keys[j])
+            g = self.extra.get(k)
+            if g is None:
+                g = self.extra[k] = len(self.main) + len(self.extra_keys)
+                self.extra_keys.append(k)
+            out[j] = g
+        return out
+
+    def lookup(self, keys: np.ndarray) -> np.ndarray:
+        """Ids of keys, -1 for unknown ones."""
+        main = self.main
+        pos = np.searchsorted(main, keys)
+        posc = np.minimum(pos, max(len(main) - 1, 0))
+        found = (pos < len(main)) & (main[posc] == keys) if len(main) else np.zeros(len(keys), bool)
+        out = np.where(found, posc, -1).astype(np.int64)
+        if self.extra:
+            for j in np.nonzero(~found)[0].tolist():
+                out[j] = self.extra.get(int(keys[j]), -1)
+        return out
+
+    def keys(self) -> np.ndarray:
+        if not self.extra_keys:
+            return self.main
+        return np.concatenate([self.main, np.asarray(self.extra_keys, dtype=np.int64)])
+
+    def keys_from(self, first: int) -> np.ndarray:
+        """The keys of ids first, first + 1, ... (cheap when those are all recent)."""
+        if first < len(self.main):
+            return self.keys()[first:]
+        return np.asarray(self.extra_keys[first - len(self.main):], dtype=np.int64)
+
+
+def ranges(order: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """order[lo[0]:hi[0]] + order[lo[1]:hi[1]] + ..., without a Python loop."""
+    lens = hi - lo
+    total = int(lens.sum())
+    if total == 0:
+        return EMPTY
+    shift = np.repeat(lo - (np.cumsum(lens) - lens), lens)
+    return order[shift + np.arange(total)]
+
+
+class Members:
+    """The members (rows, pairs or days) of each group, as a sorted index: one stable argsort of
+    the members' group ids when built, then members appended since are merged in batches (a merge
+    is a copy, not a sort). Group ids of members never change: members are only appended."""
+
+    MERGE_AT = 4096  # members appended before they are merged into the sorted order
+
+    def __init__(self, gid: np.ndarray, ngroups: int):
+        self.order = np.argsort(gid, kind="stable").astype(np.int32)
+        self.bounds = np.searchsorted(gid[self.order], np.arange(ngroups + 1))
+        self.n = len(gid)
+        self._tail = None  # (members then, their group ids sorted, their indexes in that order)
+
+    def of(self, groups: np.ndarray, gid: np.ndarray, sort: bool = True) -> np.ndarray:
+        """Member indexes of the given distinct groups (sorted unless sort=False); gid is every
+        member's group id, including members appended since the index was built."""
+        if len(gid) - self.n > self.MERGE_AT:
+            self.merge(gid)
+        groups = np.asarray(groups, dtype=np.int64)
+        ng = len(self.bounds) - 1
+        old = groups[groups < ng]
+        out = ranges(self.order, self.bounds[old], self.bounds[old + 1])
+        if len(gid) > self.n:
+            if self._tail is None or self._tail[0] != len(gid):
+                t_gid = gid[self.n:]
+                t_order = np.argsort(t_gid, kind="stable")
+                self._tail = (len(gid), t_gid[t_order], t_order + self.n)
+            _, t_sorted, t_order = self._tail
+            tail = ranges(t_order, np.searchsorted(t_sorted, groups, "left"),
+                          np.searchsorted(t_sorted, groups, "right"))
+            if len(tail):
+                out = np.concatenate([out, tail])
+        return np.sort(out) if sort else out
+
+    def merge(self, gid: np.ndarray, ngroups: int = 0) -> None:
+        """Merge the members appended since into the sorted order (and make room for ngroups)."""
+        new = np.arange(self.n, len(gid))
+        g_new = gid[self.n:].astype(np.int64)
+        srt = np.argsort(g_new, kind="stable")
+        new, g_new = new[srt], g_new[srt]
+        ng = max(len(self.bounds) - 1, int(g_new[-1]) + 1 if len(g_new) else 0, ngroups)
+        if ng > len(self.bounds) - 1:
+            self.bounds = np.concatenate([self.bounds, np.full(ng - len(self.bounds) + 1, self.bounds[-1])])
+        # after each group's existing members, so every group stays in member order
+        self.order = np.insert(self.order, self.bounds[g_new + 1], new.astype(np.int32))
+        self.bounds = self.bounds + np.concatenate(([0], np.cumsum(np.bincount(g_new, minlength=ng))))
+        self.n = len(gid)
+        self._tail = None

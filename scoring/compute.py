@@ -1,0 +1,295 @@
+"""Everything that depends on standing, kept from one read to the next: pair values, standing,
+the people view, the days view and the raw score of every identity (docs/scoring.md, 2-4).
+
+A full pass computes it all with vector operations over every row and pair. After a capture an
+update follows what changed: the capture's rows change their actor-days' selectivity and their
+pairs' sums (weights.py); those pairs change their actors' shares of standing; standing changes
+are pushed out from there (standing.py) until every residual is below STANDING_TOL; pairs whose
+weight can have moved are re-weighed, and only their targets' rows and days are recomputed. The
+per-identity sums are snapped sums updated by differences, so they equal a full pass's bit for bit
+given the same standings; standings agree with a full pass to STANDING_TOL, and a standing is
+passed on to pair weights once it has moved by more than STANDING_STALE (relative) since it was
+last passed on, so the two differ by at most that much.
+"""
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from . import model
+from .columns import EMPTY, distinct, grow
+from .standing import push, solve
+
+_PAIR_F = ("gP", "g0", "phi", "val", "share", "aw", "pv")
+_NODE_F = (("out", 0.0), ("s", 1.0), ("r", 0.0), ("su", 1.0), ("raw_p", 0.0), ("raw", 0.0), ("points", 1.0))
+
+
+def _add(total: np.ndarray, idx: np.ndarray, delta) -> None:
+    np.add.at(total, idx, delta)
+
+
+def _cat(*parts) -> np.ndarray:
+    parts = [np.asarray(p, dtype=np.int64) for p in parts if len(p)]
+    return distinct(np.concatenate(parts)) if parts else EMPTY
+
+
+class Derived:
+    """Pair arrays gP, g0, phi, val, share, aw, pv, engaged; node arrays out, s (standing), r (its
+    residual), su (standing as pair weights last used it), k_in (distinct engagers), raw_p
+    (people view), raw, points, score; target-day arrays Y, ymax, dratio; row arrays r_people,
+    contrib."""
+
+    def __init__(self, scorer, g, W, warm: "Derived | None" = None):
+        self.horizon = scorer.horizon
+        nid, npairs, ntd = g.nid, len(g.pairs), len(g.td)
+        pa, pt = g.p_actor, g.p_target
+        self.person = pa != 0
+        self.cap = np.where(self.person, model.PAIR_CAP, model.AUDIENCE_CAP)
+        for name in _PAIR_F:
+            setattr(self, name, np.zeros(npairs))
+        self.engaged = np.zeros(npairs, dtype=bool)
+        every = slice(None)
+        self._gains(g, W, every)
+        self.out = np.bincount(pa, weights=np.where(self.person, self.g0, 0.0), minlength=nid)
+        self._shares(g, every)
+        s0 = None
+        if warm is not None and len(warm.s) <= nid:
+            s0 = np.ones(nid)
+            s0[: len(warm.s)] = warm.s
+        self.s, self.r, self.iterations = solve(self._matrix(g), s0)
+        self.su = self.s.copy()
+        self.k_in = np.bincount(pt[self.engaged], minlength=nid)
+        self._pair_weights(g, every)
+        self.raw_p = np.bincount(pt, weights=self.pv, minlength=nid)
+        self.r_people = model.snap(W.c * self._ratio(W, g.pair_id))
+        self.Y = np.bincount(g.td_id, weights=self.r_people, minlength=ntd)
+        self.ymax = np.zeros(ntd)
+        by_day = g.index("rows_by_day")
+        b = by_day.bounds
+        full = np.nonzero(b[:-1] < b[1:])[0]
+        if len(full):
+            self.ymax[full] = np.maximum.reduceat(self.r_people[by_day.order], b[full])
+        self.dratio = np.zeros(ntd)
+        self.dratio[:] = self._day_ratio(g, every)
+        self.contrib = model.snap(self.r_people * self.dratio[g.td_id])
+        self.raw = np.bincount(g.ct, weights=self.contrib, minlength=nid)
+        self.points = model.points(self.raw)
+        self.score = model.to_score(self.points)
+        self.pushed = self.stale = 0
+
+    # ------------------------------------------------------------ the formulas, on any subset
+
+    def _gains(self, g, W, p):
+        """Diminishing returns and reciprocity (section 2): what a pair is worth, before standing."""
+        cap = self.cap[p]
+        self.gP[p] = model.saturate(W.P[p], cap)
+        self.g0[p] = model.snap(model.saturate(W.P0[p], cap))
+        rev = g.p_rev[p]
+        person = self.person[p]
+        P_rev = np.where((rev >= 0) & person, W.P0[np.maximum(rev, 0)], 0.0)
+        self.phi[p] = model.RECIP_FREE / np.maximum(model.RECIP_FREE, P_rev)
+        self.val[p] = self.gP[p] * self.phi[p]
+        self.engaged[p] = person & (self.val[p] > 0)
+
+    def _shares(self, g, p):
+        """Each actor's standing goes out in proportion to g(P0); the part reciprocity removes is
+        not passed on (section 3). Needs the actors' `out` to be current."""
+        o = self.out[g.p_actor[p]]
+        ok = self.person[p] & (o > 0)
+        self.share[p] = np.where(ok, self.g0[p] * self.phi[p] / np.where(ok, o, 1.0), 0.0)
+
+    def _pair_weights(self, g, p):
+        """A's standing as it weighs what A gives T: without T's own echo, scaled by A's distinct
+        engagers (T left out), squared and capped (section 3)."""
+        pa, pt, rev = g.p_actor[p], g.p_target[p], g.p_rev[p]
+        person = self.person[p]
+        has_rev = (rev >= 0) & person
+        r0 = np.maximum(rev, 0)
+        echo = np.where(has_rev, model.DAMPING * self.share[r0] * self.su[pt], 0.0)
+        s_pair = np.maximum(self.su[pa] - echo, 1.0)
+        k_pair = self.k_in[pa] - (has_rev & self.engaged[r0])
+        s_pair = 1.0 + (s_pair - 1.0) * np.minimum(1.0, k_pair / model.STANDING_PEOPLE)
+        self.aw[p] = np.where(person, np.minimum(s_pair, model.STANDING_MAX) ** model.STANDING_GAMMA, 1.0)
+        self.pv[p] = model.snap(self.aw[p] * self.val[p])
+
+    def _ratio(self, W, pid):
+        """Each pair's weighted value per unit of its rows' contributions (its rows' share)."""
+        P = W.P[pid]
+        return np.divide(self.pv[pid], P, out=np.zeros(len(P)), where=P > 0)
+
+    def _day_ratio(self, g, d):
+        """Days view (section 4): a target's day counts at most kappa."""
+        H = self.horizon
+        usual = self.raw_p[g.td_target[d]] / (H * model.FLAT_FRACTION + H * (1 - model.FLAT_FRACTION) / 2)
+        kappa = np.maximum(model.DAY_CAP_FLOOR, model.DAY_CAP_MULT * usual)
+        Y = self.Y[d]
+        HY = np.minimum(Y, np.maximum(kappa, self.ymax[d]))
+        return np.divide(HY, Y, out=np.zeros(len(Y)), where=Y > 0)
+
+    def _matrix(self, g):
+        """M[target, actor] = share, at the CSR positions of the structure, plus the pairs added
+        since the structure was built."""
+        nid = g.nid
+        indptr = g.csr_indptr
+        if len(indptr) != nid + 1:
+            indptr = np.concatenate([indptr, np.full(nid + 1 - len(indptr), indptr[-1])])
+        mats = [sp.csr_matrix((self.share[g.csr_order], g.csr_indices, indptr), shape=(nid, nid))]
+        extra = np.arange(g.csr_pairs, len(g.pairs))
+        extra = extra[self.person[extra]]
+        if len(extra):
+            mats.append(sp.csr_matrix((self.share[extra], (g.p_target[extra], g.p_actor[extra])), shape=(nid, nid)))
+        return mats
+
+    # ------------------------------------------------------------ local update
+
+    def _grow(self, g, W):
+        nid, npairs, ntd, n = g.nid, len(g.pairs), len(g.td), g.n
+        old = len(self.gP)
+        if npairs > old:
+            person = g.p_actor[old:npairs] != 0
+            grow(self, "person", npairs, False)
+            self.person[old:] = person
+            grow(self, "cap", npairs, model.PAIR_CAP)
+            self.cap[old:] = np.where(person, model.PAIR_CAP, model.AUDIENCE_CAP)
+            for name in _PAIR_F:
+                grow(self, name, npairs, 0.0)
+            grow(self, "engaged", npairs, False)
+        for name, fill in _NODE_F:
+            grow(self, name, nid, fill)
+        grow(self, "k_in", nid, 0)
+        grow(self, "score", nid, 1)
+        for name in ("Y", "ymax", "dratio"):
+            grow(self, name, ntd, 0.0)
+        for name in ("r_people", "contrib"):
+            grow(self, name, n, 0.0)
+
+    def update(self, g, W) -> None:
+        """Follow the rows and pairs W's last update changed through to every raw score."""
+        self._grow(g, W)
+        Pc, Rc = W.pairs, W.rows
+        if not len(Pc) and not len(Rc):
+            return
+        pa, pt, prev = g.p_actor, g.p_target, g.p_rev
+        rev = prev[Pc]
+        P2 = _cat(Pc, rev[rev >= 0])  # a pair's reciprocity discount depends on its reverse's P0
+        engaged_before = self.engaged[P2].copy()
+        self._gains(g, W, P2)
+        flips = P2[self.engaged[P2] != engaged_before]
+
+        # shares: the actors of changed pairs re-split their standing over all their pairs
+        actors = distinct(pa[Pc])
+        actors = actors[actors != 0]
+        mine = g.members("pairs_by_actor", actors, sort=False)
+        self.out[actors] = 0.0
+        _add(self.out, pa[mine], self.g0[mine])
+        actors = _cat(actors, pa[P2])
+        actors = actors[actors != 0]
+        ps = g.members("pairs_by_actor", actors)
+        before = self.share[ps].copy()
+        self._shares(g, ps)
+        dsh = self.share[ps] - before
+        moved = dsh != 0
+        ps, dsh = ps[moved], dsh[moved]
+
+        # standing: the residual the new shares leave at the old standing, pushed out
+        _add(self.r, pt[ps], model.DAMPING * dsh * self.s[pa[ps]])
+
+        def out_pairs(nodes):
+            q = g.members("pairs_by_actor", nodes, sort=False)
+            return q, pa[q]
+
+        pushed = push(self.s, self.r, out_pairs, pt, self.share, pt[ps])
+        stale = pushed[np.abs(self.s[pushed] - self.su[pushed]) > model.STANDING_STALE * self.s[pushed]]
+        self.su[stale] = self.s[stale]
+        self.pushed, self.stale = len(pushed), len(stale)
+        if len(flips):
+            _add(self.k_in, pt[flips], np.where(self.engaged[flips], 1, -1))
+
+        # pair weights: what changed value, what an actor with a new standing or engager count
+        # gives, what a changed share echoes, what a target with a new standing echoes (A -> T
+        # has an echo only if T -> A exists: the reverses of T's own pairs)
+        rps = prev[ps]
+        mine = g.members("pairs_by_actor", _cat(stale, pt[flips]), sort=False)
+        back = prev[g.members("pairs_by_actor", stale, sort=False)]
+        pw = _cat(P2, rps[rps >= 0], mine, back[back >= 0])
+        before = self.pv[pw].copy()
+        self._pair_weights(g, pw)
+        dpv = self.pv[pw] - before
+        moved = dpv != 0
+        pw, dpv = pw[moved], dpv[moved]
+        _add(self.raw_p, pt[pw], dpv)
+        usual_moved = distinct(pt[pw])
+
+        # rows: the people view of every row whose pair's value or sum moved, then their days
+        rows = _cat(g.members("rows_by_pair", _cat(pw, Pc), sort=False), Rc)
+        before = self.r_people[rows].copy()
+        self.r_people[rows] = model.snap(W.c[rows] * self._ratio(W, g.pair_id[rows]))
+        _add(self.Y, g.td_id[rows], self.r_people[rows] - before)
+        days = distinct(g.td_id[rows])
+        in_days = g.members("rows_by_day", days, sort=False)
+        self.ymax[days] = 0.0
+        np.maximum.at(self.ymax, g.td_id[in_days], self.r_people[in_days])
+        # a new usual day moves the cap of those targets' days, but a day below DAY_CAP_FLOOR is
+        # never capped whatever the cap
+        heavy = g.members("days_by_target", usual_moved, sort=False)
+        days = _cat(days, heavy[self.Y[heavy] > model.DAY_CAP_FLOOR])
+        before = self.dratio[days].copy()
+        self.dratio[days] = self._day_ratio(g, days)
+        capped = days[self.dratio[days] != before]
+        rows = _cat(rows, g.members("rows_by_day", capped, sort=False))
+        before = self.contrib[rows].copy()
+        self.contrib[rows] = model.snap(self.r_people[rows] * self.dratio[g.td_id[rows]])
+        _add(self.raw, g.ct[rows], self.contrib[rows] - before)
+        targets = _cat(g.ct[rows], usual_moved)
+        self.points[targets] = model.points(self.raw[targets])
+        self.score[targets] = model.to_score(self.points[targets])
+
+    # ------------------------------------------------------------ what a read needs
+
+    def standing_shown(self, i):
+        """What an identity lends, as shown in results: the distinct-people rule, nobody left out."""
+        return 1.0 + (self.su[i] - 1.0) * np.minimum(1.0, self.k_in[i] / model.STANDING_PEOPLE)
+
+    def facts(self, g, W, targets: np.ndarray) -> dict:
+        """For sorted distinct targets: hostile count and weight, counted interactions, distinct
+        people and trend, each an array in the targets' order."""
+        k = len(targets)
+        rows = g.members("rows_by_target", targets)
+        pos = np.searchsorted(targets, g.ct[rows])
+        hk = W.hostile[rows] & W.keep[rows]
+        counted = W.person[rows] & (W.c[rows] > 0)
+        q = g.members("pairs_by_target", targets)
+        qpos = np.searchsorted(targets, g.p_target[q])
+        then = np.bincount(qpos, weights=self.aw[q] * model.saturate(W.P_then[q], self.cap[q]) * self.phi[q],
+                           minlength=k)
+        return {
+            "neg_count": np.bincount(pos[hk], minlength=k),
+            "neg_weight": np.bincount(pos[hk], weights=(W.w0[rows] * W.sel[rows])[hk], minlength=k),
+            "n_inter": np.bincount(pos[counted], minlength=k),
+            "n_people": np.bincount(qpos[self.person[q] & (W.P[q] > 0)], minlength=k),
+            "trend": model.points(self.raw_p[targets]) - model.points(then),
+        }
+
+    def topics(self, g, W, targets: np.ndarray) -> dict[int, dict[int, int]]:
+        """Topic scores of the targets: the people view restricted to each topic's rows, shown
+        with enough evidence (property 12)."""
+        e = g.members("topic_entries_by_target", distinct(targets))
+        if not len(e):
+            return {}
+        te_row = g.te_row[e]
+        counted = W.person[te_row] & (W.c[te_row] > 0)
+        tp, inv = np.unique(g.te_tp[e], return_inverse=True)
+        Pt = np.bincount(inv, weights=W.c[te_row] * counted, minlength=len(tp))
+        tpair = g.tp_pair[tp]
+        tval = self.aw[tpair] * model.saturate(Pt, model.PAIR_CAP) * self.phi[tpair]
+        key = g.tp_topic[tp] * g.nid + g.p_target[tpair]
+        keys, kinv = np.unique(key, return_inverse=True)
+        traw = np.bincount(kinv, weights=tval, minlength=len(keys))
+        tpeople = np.bincount(kinv, weights=(Pt > 0), minlength=len(keys))
+        tn = np.bincount(kinv[inv], weights=counted, minlength=len(keys))
+        ok = (tn >= model.TOPIC_MIN_INTERACTIONS) & (tpeople >= model.TOPIC_MIN_PEOPLE)
+        out: dict[int, dict[int, int]] = {}
+        for t, topic, sc in zip((keys % g.nid)[ok].tolist(), (keys // g.nid)[ok].tolist(),
+                                model.to_score(model.points(traw[ok])).tolist()):
+            out.setdefault(t, {})[topic] = sc
+        return out

@@ -1,0 +1,115 @@
+"""The weights that do not depend on standing, at one scoring time: per row kind, site, age,
+sentiment and selectivity; per pair the sums P (with selectivity), P0 (without) and P_then
+(as of TREND_DAYS ago). docs/scoring.md, section 2.
+
+Kept from one read to the next while the scoring time and settings stay the same: appended and
+tombstoned rows change only their actor-days' selectivity and their pairs' sums, which are
+updated by differences. Every summand is snapped to a 2**-32 grid, so the sums so updated are
+bit for bit what a full pass gives.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import model
+from .columns import EMPTY, append, distinct
+
+
+class Weights:
+    """Row arrays keep, hostile, person, w0, w_then, sf, vol, sel, c, c_then, w0sf; actor-day
+    volume V; pair sums P, P0, P_then. After an update, `rows` are the rows whose c changed and
+    `pairs` the pairs whose sums may have (None after a full pass: everything changed)."""
+
+    def __init__(self, scorer, g, at: float, sig):
+        self.sig = sig
+        n = g.n
+        site_w = _site_weights(scorer)
+        (self.keep, self.hostile, self.person, self.w0, self.w_then, self.sf,
+         self.vol) = _row_base(scorer, g, at, 0, n, site_w)
+        self.V = np.bincount(g.ad_id, weights=self.vol, minlength=len(g.ad))
+        self.sel = np.where(self.person, model.SELECT_K / (model.SELECT_K + self.V[g.ad_id]), 1.0)
+        self.c = model.snap(self.w0 * self.sf * self.sel)
+        self.c_then = model.snap(self.w_then * self.sf * self.sel)
+        self.w0sf = model.snap(self.w0 * self.sf)
+        npairs = len(g.pairs)
+        self.P = np.bincount(g.pair_id, weights=self.c, minlength=npairs)
+        self.P0 = np.bincount(g.pair_id, weights=self.w0sf, minlength=npairs)
+        self.P_then = np.bincount(g.pair_id, weights=self.c_then, minlength=npairs)
+        self.n = n
+        self.rows = self.pairs = None
+
+    def update(self, scorer, g, at: float, killed: np.ndarray) -> None:
+        """Take in the rows appended since (self.n .. g.n) and the rows tombstoned (killed)."""
+        lo, n = self.n, g.n
+        killed = killed[killed < lo]
+        if lo == n and not len(killed):
+            self.rows, self.pairs = EMPTY, EMPTY
+            return
+        parts = _row_base(scorer, g, at, lo, n, _site_weights(scorer))
+        for name, part in zip(("keep", "hostile", "person", "w0", "w_then", "sf", "vol"), parts):
+            append(self, name, part)
+        for name, fill in (("c", 0.0), ("c_then", 0.0), ("sel", 1.0), ("w0sf", 0.0)):
+            append(self, name, np.full(n - lo, fill))
+        if len(killed):
+            self.keep[killed] = False
+            for name in ("w0", "w_then", "vol"):
+                getattr(self, name)[killed] = 0.0
+        changed = np.concatenate([killed, np.arange(lo, n)])
+        old_w0sf = self.w0sf[changed]
+        self.w0sf[changed] = model.snap(self.w0[changed] * self.sf[changed])
+        # selectivity: every row of a person's actor-day that gained or lost a row is re-weighed
+        # (the audience's rows all have selectivity 1: only the changed ones move)
+        groups = distinct(g.ad_id[changed[self.person[changed]]])
+        append(self, "V", np.zeros(len(g.ad) - len(self.V)))
+        rows = distinct(np.concatenate([g.members("rows_by_actor_day", groups, sort=False), changed]))
+        self.V[groups] = 0.0
+        np.add.at(self.V, g.ad_id[rows], self.vol[rows])
+        sel = np.where(self.person[rows], model.SELECT_K / (model.SELECT_K + self.V[g.ad_id[rows]]), 1.0)
+        c_new = model.snap(self.w0[rows] * self.sf[rows] * sel)
+        ct_new = model.snap(self.w_then[rows] * self.sf[rows] * sel)
+        npairs = len(g.pairs)
+        for name in ("P", "P0", "P_then"):
+            append(self, name, np.zeros(npairs - len(getattr(self, name))))
+        pid = g.pair_id
+        _add_by_pair(self.P, pid[rows], c_new - self.c[rows])
+        _add_by_pair(self.P_then, pid[rows], ct_new - self.c_then[rows])
+        _add_by_pair(self.P0, pid[changed], self.w0sf[changed] - old_w0sf)
+        self.sel[rows], self.c[rows], self.c_then[rows] = sel, c_new, ct_new
+        self.n = n
+        self.rows = rows
+        self.pairs = distinct(pid[rows])
+
+
+def _add_by_pair(total: np.ndarray, pid: np.ndarray, delta: np.ndarray) -> None:
+    np.add.at(total, pid, delta)
+
+
+def signature(scorer, at: float):
+    """What a Weights depends on beyond the rows: when it changes, everything is recomputed."""
+    return (at, scorer.horizon, tuple(_site_weights(scorer).tolist()), frozenset(scorer._forgotten_ids))
+
+
+def _site_weights(scorer) -> np.ndarray:
+    return np.array([scorer.site_weights.get(name, 1.0) for name in scorer._site_names] or [1.0])
+
+
+def _row_base(s, g, at: float, lo: int, hi: int, site_w: np.ndarray):
+    R = s._rows
+    kind = R.kind[lo:hi]
+    t = R.t[lo:hi]
+    age = (at - np.where(np.isnan(t), at, t)) / model.DAY
+    sw = site_w[R.site[lo:hi]]
+    is_aud = kind == model.REACTION
+    ca, ct = g.ca[lo:hi], g.ct[lo:hi]
+    keep = R.valid[lo:hi] & (age >= 0) & (age < s.horizon) & (ca != ct) & (sw > 0)
+    if s._forgotten_ids:
+        gone = np.fromiter(s._forgotten_ids, dtype=np.int64)
+        keep &= ~np.isin(ct, gone) & ~np.isin(ca, gone)
+    comp = R.comp[lo:hi]
+    bw = np.where(is_aud, R.amount[lo:hi], model.KIND_WEIGHT[kind]) * sw
+    w0 = model.snap(bw * model.age_weight(age, s.horizon) * keep)
+    w_then = model.snap(bw * model.age_weight(age - model.TREND_DAYS, s.horizon) * keep)
+    sf = np.where(is_aud, 1.0, model.sentiment_factor(comp))
+    hostile = ~is_aud & (comp <= model.HOSTILE)
+    vol = np.where(is_aud | hostile, 0.0, w0)  # hostile actions are ignored, volume included
+    return keep, hostile, ~is_aud, w0, w_then, sf, vol
