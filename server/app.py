@@ -27,6 +27,7 @@ MAX_BODY = 2 * 1024 * 1024
 # How long a capture right after a start waits for the scorer before it is answered without
 # scores: the extension gives up on a request after 5 s (and then queues the capture).
 CAPTURE_WAITS_FOR_SCORES = 2.0
+SECONDS_A_DAY = 86400
 
 
 def default_data_dir() -> Path:
@@ -93,6 +94,7 @@ class Services:
         if background:
             threading.Thread(target=self._load_scorer, args=(items,), name="cloutlens-scoring",
                              daemon=True).start()
+            threading.Thread(target=self._roll_over_daily, name="cloutlens-new-day", daemon=True).start()
         else:
             self._load_scorer(items)
             if self.load_error is not None:
@@ -104,8 +106,9 @@ class Services:
             scorer = Scorer(settings=self.scorer_settings())
             scorer.add(self.for_scorer(items))
             del items
-            # The first full computation, here rather than in the first capture's answer.
-            scorer.scores()
+            # The first full computation and the indexes updates use, here rather than in the
+            # first capture's answer.
+            scorer.prepare()
             while True:
                 with self._pending_lock:
                     batch, self._pending = self._pending, []
@@ -123,6 +126,20 @@ class Services:
             # would scan all of it once, for nothing (items hold no cycles).
             gc.freeze()
             self._ready.set()
+
+    def _roll_over_daily(self):
+        while True:
+            time.sleep(SECONDS_A_DAY - time.time() % SECONDS_A_DAY + 1)
+            self.roll_over()
+
+    def roll_over(self):
+        """Scores are as of the end of the current UTC day (scoring.engine.parse_at), so the
+        first read of a new day re-weighs every row for the day's ageing (about a second at a
+        million rows). `serve` does it here, just after midnight UTC, rather than in the first
+        capture of the day."""
+        if self.wait_scores(timeout=0):
+            with self.lock:
+                self.scorer.prepare()
 
     @property
     def scores_ready(self) -> bool:

@@ -104,3 +104,16 @@ def test_status_does_not_compute_a_ranking(client, auth, monkeypatch):
     for name in ("ranking", "results", "result", "scores"):
         monkeypatch.setattr(scorer, name, lambda *a, **k: pytest.fail("status asked the scorer"))
     assert client.get("/api/status", headers=auth).json["scores"] == "ready"
+
+
+def test_the_new_day_is_computed_ahead_of_the_first_read(client, auth, monkeypatch):
+    """Scores are as of the end of the UTC day; roll_over (run by `serve` just after midnight)
+    re-weighs every row then, so the day's first capture or look-up does not."""
+    client.post("/api/capture", json=PAGE, headers=auth)
+    services = client.application.extensions["cloutlens"]
+    services.scorer.scores(at="2026-01-01T00:00:00Z")  # what was computed last: another day
+    services.roll_over()
+    monkeypatch.setattr("scoring.engine.Weights", lambda *a, **k: pytest.fail("a read re-weighed every row"))
+    r = client.get("/api/scores?id=blog.example:anna", headers=auth)
+    assert r.status_code == 200 and r.json["scores"]["blog.example:anna"]["score"] >= 1
+    assert client.post("/api/capture", json=LATER, headers=auth).status_code == 200
