@@ -22,7 +22,8 @@ The interface (the server, the CLI, the tests and the benchmark all use exactly 
                                                    # updates use (a long-running server, at start)
     s.result(identity, at=None) -> dict | None     # None if unknown; `at` a datetime or ISO string,
                                                    # default the end of the current UTC day
-    s.results(identities, at=None) -> dict[str, dict]   # unknown ones omitted
+    s.results(identities, at=None, people=None) -> dict[str, dict]   # unknown ones omitted;
+        # people=N: by_person only the top N, no by_item (a badge's needs, cheap for a hub)
     s.ranking(at=None, limit=None) -> list[dict]        # by score desc, ties by identity
     s.item_contributions(site, item_id, at=None) -> dict   # what one item gave, to whom
 

@@ -456,7 +456,7 @@ class Scorer:
     def result(self, identity: str, at=None) -> dict | None:
         return self.results([identity], at=at).get(identity)
 
-    def results(self, identities, at=None) -> dict[str, dict]:
+    def results(self, identities, at=None, people: int | None = None) -> dict[str, dict]:
         self._compute(parse_at(at))
         canon = self._struct.canon
         asked = {}
@@ -468,7 +468,7 @@ class Scorer:
             return {}
         ids = distinct(np.fromiter(asked.values(), dtype=np.int64, count=len(asked)))
         known = self._known_some(ids)
-        shown = self._explain(ids[known])
+        shown = self._explain(ids[known], people)
         return {ident: shown[c] for ident, c in asked.items() if c in shown}
 
     def ranking(self, at=None, limit=None) -> list[dict]:
@@ -479,8 +479,9 @@ class Scorer:
         shown = self._explain(np.sort(order))
         return [shown[i] for i in order.tolist()]
 
-    def _explain(self, ids: np.ndarray) -> dict[int, dict]:
-        """Results of sorted distinct canonical ids."""
+    def _explain(self, ids: np.ndarray, people: int | None = None) -> dict[int, dict]:
+        """Results of sorted distinct canonical ids. people=N keeps only the top N of by_person
+        and leaves by_item out (what a badge shows, cheap for someone engaged by thousands)."""
         if not len(ids):
             return {}
         g, W, D = self._struct, self._weights, self._derived
@@ -490,49 +491,34 @@ class Scorer:
         topic_names = self.topics.names
         rows = g.members("rows_by_target", ids)
         rows = rows[D.contrib[rows] > 0]
-        by_target: dict[int, list] = {}
+        pos = np.searchsorted(ids, g.ct[rows])
+        raw = D.raw[ids]
+        scale = np.divide(D.points[ids], raw, out=np.zeros(len(ids)), where=raw > 0)
+        share = D.contrib[rows] * scale[pos]
         R = self._rows
-        keys = self._item_keys
-        sites = self._site_names
-        for j, t, a, k, si, it in zip(rows.tolist(), g.ct[rows].tolist(), g.ca[rows].tolist(),
-                                      R.kind[rows].tolist(), R.site[rows].tolist(), R.item[rows].tolist()):
-            by_target.setdefault(t, []).append((j, a, k, si, it))
+        parts = {"by_person": _sums(pos, g.ca[rows], share, names.__getitem__, people),
+                 "by_kind": _sums(pos, R.kind[rows], share, model.KIND_NAMES.__getitem__),
+                 "by_site": _sums(pos, R.site[rows], share, self._site_names.__getitem__)}
+        if people is None:
+            keys = self._item_keys
+            parts["by_item"] = _sums(pos, R.item[rows], share, lambda i: "%s:%s" % keys[i])
         out = {}
-        for pos, i in enumerate(ids.tolist()):
-            raw = float(D.raw[i])
-            pts = float(D.points[i])
-            by_person: dict[str, float] = {}
-            by_kind: dict[str, float] = {}
-            by_site: dict[str, float] = {}
-            by_item: dict[str, float] = {}
-            if raw > 0:
-                scale = pts / raw
-                for j, a, k, si, it in by_target.get(i, ()):
-                    p = float(D.contrib[j]) * scale
-                    actor = names[a]
-                    kind = model.KIND_NAMES[k]
-                    site = sites[si]
-                    key = keys[it]
-                    item = f"{key[0]}:{key[1]}"
-                    by_person[actor] = by_person.get(actor, 0.0) + p
-                    by_kind[kind] = by_kind.get(kind, 0.0) + p
-                    by_site[site] = by_site.get(site, 0.0) + p
-                    by_item[item] = by_item.get(item, 0.0) + p
+        for k, i in enumerate(ids.tolist()):
+            r = float(raw[k])
             out[i] = {
                 "identity": names[i],
                 "score": int(D.score[i]),
-                "raw": round(raw, 9),
-                "points": round(pts, 4),
-                "trend": round(float(facts["trend"][pos]), 2),
-                "negative": {"count": int(facts["neg_count"][pos]), "weight": round(float(facts["neg_weight"][pos]), 4)},
-                "breakdown": {"by_person": _tidy(by_person), "by_kind": _tidy(by_kind),
-                              "by_site": _tidy(by_site), "by_item": _tidy(by_item)},
+                "raw": round(r, 9),
+                "points": round(float(D.points[i]), 4),
+                "trend": round(float(facts["trend"][k]), 2),
+                "negative": {"count": int(facts["neg_count"][k]), "weight": round(float(facts["neg_weight"][k]), 4)},
+                "breakdown": {name: part.get(k, {}) for name, part in parts.items()},
                 "topics": {topic_names[t]: sc for t, sc in sorted(topics.get(i, {}).items(),
                                                                    key=lambda kv: topic_names[kv[0]])},
-                "interactions": int(facts["n_inter"][pos]),
-                "people": int(facts["n_people"][pos]),
+                "interactions": int(facts["n_inter"][k]),
+                "people": int(facts["n_people"][k]),
                 "standing": round(float(D.standing_shown(i)), 4),
-                "view": "days" if raw < float(D.raw_p[i]) - 1e-12 else "people",
+                "view": "days" if r < float(D.raw_p[i]) - 1e-12 else "people",
             }
         return out
 
@@ -578,5 +564,20 @@ def _shapes_children(old: dict, new: dict) -> bool:
             or old.get("text") != new.get("text"))
 
 
-def _tidy(d):
-    return {k: round(v, 4) for k, v in sorted(d.items(), key=lambda kv: (-kv[1], kv[0]))}
+def _sums(pos: np.ndarray, key: np.ndarray, share: np.ndarray, name, top: int | None = None) -> dict[int, dict]:
+    """For each result position: {name(key): summed share}, largest first (ties by name), each
+    rounded to 4 decimals; top=N keeps the N largest."""
+    if not len(pos):
+        return {}
+    k = np.asarray(key, dtype=np.int64)
+    span = int(k.max()) + 1
+    groups, inv = np.unique(pos.astype(np.int64) * span + k, return_inverse=True)
+    total = np.bincount(inv, weights=share, minlength=len(groups))
+    g_pos, g_key = (groups // span).tolist(), (groups % span).tolist()
+    out: dict[int, dict] = {}
+    for p, kk, v in zip(g_pos, g_key, total.tolist()):
+        out.setdefault(p, []).append((name(kk), v))
+    for p, entries in out.items():
+        entries.sort(key=lambda kv: (-kv[1], kv[0]))
+        out[p] = {nm: round(v, 4) for nm, v in entries[:top]}
+    return out

@@ -11,7 +11,7 @@ from flask import Blueprint, Response, current_app, request
 
 from scoring.items import SITE_PATTERN, ContractError, author_identity, normalize_handle
 
-from .app import ScoringFailed
+from .app import BADGE_PEOPLE as TOP_PEOPLE, ScoringFailed
 from .contract import validate_capture
 from .security import bearer_token, error
 from .storage import StoreError, disk_full
@@ -19,7 +19,6 @@ from .storage import StoreError, disk_full
 api = Blueprint("api", __name__, url_prefix="/api")
 
 MAX_IDS = 500
-TOP_PEOPLE = 5
 PAGE_MAX = 200
 IDENTITY_MAX = 400
 SCORES_WAIT = 2.0  # seconds a request waits for the scorer's first load before answering 503
@@ -149,7 +148,7 @@ def scores_for(identities) -> dict:
     need_scores()
     s = services()
     with s.lock:
-        results = s.scorer.results(list(identities))
+        results = s.scorer.results(list(identities), people=TOP_PEOPLE)
     return {i: summary(results.get(i), i) for i in identities}
 
 

@@ -28,6 +28,7 @@ MAX_BODY = 2 * 1024 * 1024
 # scores: the extension gives up on a request after 5 s (and then queues the capture).
 CAPTURE_WAITS_FOR_SCORES = 2.0
 SECONDS_A_DAY = 86400
+BADGE_PEOPLE = 5  # the top engagers a capture's answer names per author (what a hovercard shows)
 
 
 def default_data_dir() -> Path:
@@ -208,7 +209,8 @@ class Services:
                             # One scoring pass answers the whole group (the scorer recomputes after
                             # an add), for the group's authors only.
                             authors = [sorted({author_identity(it) for it in e["items"]}) for e in group]
-                            scores = scorer.results(sorted({a for names in authors for a in names}))
+                            scores = scorer.results(sorted({a for names in authors for a in names}),
+                                                    people=BADGE_PEOPLE)
                             for r, names in zip(results, authors):
                                 r["scores"] = {a: scores.get(a) for a in names}
                 except Exception as exc:

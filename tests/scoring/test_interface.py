@@ -282,3 +282,20 @@ def test_empty_scorer_answers_everything():
     before = s.ranking(at=NOW)
     s.remove_identity("blog.example:nobody")
     assert s.ranking(at=NOW) == before
+
+
+def test_results_for_a_badge_keep_the_top_people_and_still_add_up():
+    w = World()
+    for k, who in enumerate(["a", "b", "c", "d", "e", "f", "g"]):
+        for _ in range(k + 1):
+            w.engage(who, "host", ago(1 + k))
+    s = Scorer()
+    s.add(w.items)
+    full = s.result(ident("host"), at=NOW)
+    badge = s.results([ident("host")], at=NOW, people=3)[ident("host")]
+    assert list(badge["breakdown"]["by_person"]) == list(full["breakdown"]["by_person"])[:3]
+    assert "by_item" not in badge["breakdown"] and len(full["breakdown"]["by_item"]) == 28
+    for part in ("by_kind", "by_site"):
+        assert badge["breakdown"][part] == full["breakdown"][part]
+        assert sum(badge["breakdown"][part].values()) == pytest.approx(badge["points"], abs=1e-3)
+    assert {k: v for k, v in badge.items() if k != "breakdown"} == {k: v for k, v in full.items() if k != "breakdown"}
