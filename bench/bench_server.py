@@ -37,18 +37,25 @@ WORDS = ("influence klout score blog comment reply great post thanks agree disag
          "marketing social network brand community trust").split()
 
 
-def page(no: int, rng: random.Random, start_day: int = 0) -> dict:
+# Pages are dated over the 85 days before today (page n on day n % 85), so that what is stored
+# is inside the scoring horizon and scored, as a real store of recent browsing would be.
+DAYS_BACK = 85
+FIRST_DAY = (int(time.time()) // 86400 - DAYS_BACK) * 86400
+
+
+def page(no: int, rng: random.Random) -> dict:
     """A capture of one page: a post and 199 comments, a third of them replies, some mentions."""
     site = SITES[no % len(SITES)]
-    day = start_day + no // 400
+    day = no % DAYS_BACK
     items = [{"id": f"p{no}", "kind": "post", "parent": None,
               "author": {"handle": f"u{rng.randrange(PEOPLE // 50)}", "name": "Author"},
-              "at": f"2024-01-01T00:00:00Z", "text": " ".join(rng.choices(WORDS, k=30))}]
+              "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(FIRST_DAY + day * 86400)),
+              "text": " ".join(rng.choices(WORDS, k=30))}]
     for c in range(1, PAGE_ITEMS):
         parent = f"p{no}" if c < 3 or rng.random() < 0.66 else f"p{no}c{rng.randrange(1, c)}"
         item = {"id": f"p{no}c{c}", "kind": "comment", "parent": parent,
                 "author": {"handle": f"u{int(rng.paretovariate(1.2) * 7) % PEOPLE}", "name": "Someone"},
-                "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(1704067200 + day * 86400 + c * 60)),
+                "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(FIRST_DAY + day * 86400 + c * 60)),
                 "text": " ".join(rng.choices(WORDS, k=rng.randrange(5, 40))),
                 "reactions": {"like": rng.randrange(20)}}
         if rng.random() < 0.1:
