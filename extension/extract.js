@@ -717,10 +717,98 @@
     return set;
   }
 
+  // Document order. compareDocumentPosition costs as much as the siblings it crawls past (to the
+  // first child, when asked in the unlucky direction), and a long thread's list holds thousands of
+  // comments while a sort asks it hundreds of times. Here each element's ancestors are listed once;
+  // where elements part ways, the branches they take are ordered by walking outwards from each of
+  // them at once until each has met its neighbour, so the walk covers about the stretch of the list
+  // the elements span, not the list. Elements outside the document (removed, or in a shadow tree)
+  // are left to compareDocumentPosition.
   function inDocumentOrder(set) {
     var out = Array.from(set);
-    out.sort(function (a, b) { return a === b ? 0 : a.compareDocumentPosition(b) & 4 ? -1 : 1; });
+    if (out.length < 2) return out;
+    var chains = new Map();
+    var rank = new Map(); // a branch -> its place among the branches of its parent
+    var byParent = new Map(); // parent -> its children that lead to chosen elements
+    var top = null;
+    for (var i = 0; i < out.length; i++) {
+      var chain = [];
+      for (var n = out[i]; n; n = n.parentElement) chain.push(n);
+      var root = chain[chain.length - 1];
+      if (top === null) top = root;
+      if (root !== top || !root.parentNode || root.parentNode.nodeType !== 9) {
+        out.sort(function (x, y) { return x === y ? 0 : x.compareDocumentPosition(y) & 4 ? -1 : 1; });
+        return out;
+      }
+      chain.reverse();
+      chains.set(out[i], chain);
+      for (var j = 1; j < chain.length; j++) {
+        if (rank.has(chain[j])) continue;
+        rank.set(chain[j], 0);
+        var kids = byParent.get(chain[j - 1]);
+        if (kids) kids.push(chain[j]);
+        else byParent.set(chain[j - 1], [chain[j]]);
+      }
+    }
+    byParent.forEach(function (kids) {
+      if (kids.length > 1) rankSiblings(kids, rank);
+    });
+    out.sort(function (x, y) {
+      if (x === y) return 0;
+      var cx = chains.get(x);
+      var cy = chains.get(y);
+      var d = 1;
+      while (d < cx.length && d < cy.length && cx[d] === cy[d]) d++;
+      // An ancestor comes before what it holds.
+      if (d === cx.length) return -1;
+      if (d === cy.length) return 1;
+      return rank.get(cx[d]) - rank.get(cy[d]);
+    });
     return out;
+  }
+
+  // Ranks siblings by walking from each of them, one step at a time in both directions, until
+  // every one knows the sibling of the set that comes next (k - 1 links make the whole order).
+  function rankSiblings(kids, rank) {
+    var k = kids.length;
+    var index = new Map();
+    for (var i = 0; i < k; i++) index.set(kids[i], i);
+    var next = new Array(k).fill(-1);
+    var prev = new Array(k).fill(-1);
+    var fwd = kids.map(function (c) { return c.nextElementSibling; });
+    var back = kids.map(function (c) { return c.previousElementSibling; });
+    var links = 0;
+    while (links < k - 1) {
+      var moved = false;
+      for (var m = 0; m < k && links < k - 1; m++) {
+        var f = fwd[m];
+        if (f !== null && next[m] < 0) {
+          moved = true;
+          var hit = index.get(f);
+          if (hit !== undefined) {
+            if (prev[hit] < 0) links++;
+            next[m] = hit;
+            prev[hit] = m;
+            fwd[m] = null;
+          } else fwd[m] = f.nextElementSibling;
+        }
+        var b = back[m];
+        if (b !== null && prev[m] < 0) {
+          moved = true;
+          var hb = index.get(b);
+          if (hb !== undefined) {
+            if (next[hb] < 0) links++;
+            prev[m] = hb;
+            next[hb] = m;
+            back[m] = null;
+          } else back[m] = b.previousElementSibling;
+        }
+      }
+      if (!moved) break;
+    }
+    var first = 0;
+    while (prev[first] >= 0) first = prev[first];
+    for (var r = 0, c = first; c >= 0 && r < k; r++, c = next[c]) rank.set(kids[c], r);
   }
 
   // The id a comment would get if it were extracted, without extracting it (a reply's parent, or
@@ -1068,7 +1156,8 @@
     pickAdapter: pickAdapter,
     extract: extract,
     // exposed for unit tests of the twin engines
-    _internal: { parseCount: parseCount, parseTime: parseTime, resolveUrl: resolveUrl, siteOf: siteOf, hash64: hash64, clean: clean },
+    _internal: { parseCount: parseCount, parseTime: parseTime, resolveUrl: resolveUrl, siteOf: siteOf, hash64: hash64, clean: clean,
+      inDocumentOrder: inDocumentOrder },
   };
   globalThis.CloutlensExtract = CloutlensExtract;
   if (typeof module !== "undefined") module.exports = CloutlensExtract;

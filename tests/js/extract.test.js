@@ -70,3 +70,66 @@ test("extract takes the address as a string or as {url, elements, cache}", () =>
   assert.strictEqual(c.page.url, url);
   assert.strictEqual(cache.page.postId, "url:/item?id=7");
 });
+
+// A tree with just what the ordering reads: element links, and compareDocumentPosition from the
+// order the elements were made in (every tree's pre-order) for the elements it leaves to the browser.
+const made = [];
+function tree(shape) {
+  const order = [];
+  const doc = { nodeType: 9 };
+  function make(parent, kids) {
+    const e = { nodeType: 1, parentElement: parent && parent.nodeType === 1 ? parent : null, parentNode: parent,
+      firstElementChild: null, nextElementSibling: null, previousElementSibling: null };
+    e.compareDocumentPosition = (o) => (made.indexOf(o) > made.indexOf(e) ? 4 : 2);
+    order.push(e);
+    made.push(e);
+    let prev = null;
+    for (const k of kids) {
+      const c = make(e, k);
+      if (prev) {
+        prev.nextElementSibling = c;
+        c.previousElementSibling = prev;
+      } else e.firstElementChild = c;
+      prev = c;
+    }
+    return e;
+  }
+  make(doc, shape);
+  return order;
+}
+
+function shuffled(xs, seed) {
+  const out = xs.slice();
+  let s = seed;
+  for (let i = out.length - 1; i > 0; i--) {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    const j = s % (i + 1);
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
+test("inDocumentOrder gives document order for elements in any order", () => {
+  const { inDocumentOrder } = require(FILE)._internal;
+  // html > body > a long list whose every seventh item holds replies, some with replies of their own
+  const list = [];
+  for (let i = 0; i < 400; i++) list.push(i % 7 ? [] : [[[], [[]], []]]);
+  const all = tree([[list]]);
+  for (const [seed, every] of [[1, 1], [7, 3], [42, 11], [5, 97]]) {
+    const chosen = all.filter((e, i) => i > 2 && i % every === 0);
+    assert.deepStrictEqual(inDocumentOrder(new Set(shuffled(chosen, seed))), chosen);
+  }
+  // an element and what it holds, the holder first; and one element alone
+  assert.deepStrictEqual(inDocumentOrder(new Set([all[9], all[3], all[8]])), [all[3], all[8], all[9]]);
+  assert.deepStrictEqual(inDocumentOrder(new Set([all[5]])), [all[5]]);
+});
+
+test("inDocumentOrder leaves elements outside the document to compareDocumentPosition", () => {
+  const { inDocumentOrder } = require(FILE)._internal;
+  const all = tree([[[[], [], []]]]);
+  const loose = tree([[], []]); // a subtree that is in no document
+  loose[0].parentNode = null;
+  const got = inDocumentOrder(new Set([all[5], loose[1], all[3]]));
+  assert.strictEqual(got.length, 3);
+  assert.deepStrictEqual(got.filter((e) => all.includes(e)), [all[3], all[5]]);
+});
