@@ -10,7 +10,6 @@
   // the pale ring keeps the pill visible on dark pages as well as light ones.
   const STYLE = `
     :host { all: initial; display: inline-block; vertical-align: baseline; margin-left: .35em; position: relative; }
-    .wrap { position: relative; display: inline-block; }
     .badge { display: inline-block; min-width: 1.6em; padding: 0 .35em; border-radius: .8em; font: 600 11px/1.6 system-ui, sans-serif;
              text-align: center; color: #fff; background: #4b5563; cursor: default; box-shadow: 0 0 0 1px #ffffffa0, 0 0 0 2px #0000002a; }
     .badge:focus-visible { outline: 2px solid #2563eb; outline-offset: 2px; }
@@ -146,22 +145,42 @@
   // Badges whose card is open, so a rescoring redraws the cards someone is reading.
   const openBadges = new Set();
 
-  // The pill and its wrapper, built once per badge style and cloned for each badge: one native
-  // call instead of a dozen element and attribute writes.
-  const templates = new Map();
-  function templateFor(style) {
-    let t = templates.get(style);
-    if (!t) {
-      t = el("span", undefined, "wrap");
-      const pill = el("span", "…", "badge");
-      pill.tabIndex = 0;
-      pill.setAttribute("role", "button");
-      pill.setAttribute("aria-expanded", "false");
-      pill.dataset.style = style;
-      t.append(pill);
-      templates.set(style, t);
+  // What a pill shows for a person: a score, or a state. `key` changes exactly when the pill
+  // must be repainted; the label is the only part that names the person.
+  function lookOf(person) {
+    const { summary, state, identity } = person;
+    if (summary) {
+      const score = Number(summary.score) || 0;
+      return { key: score, state: "scored", band: String(band(score)), text: String(score),
+        label: `Cloutlens score ${score} of 100 for ${identity}. Press Enter for details.` };
     }
-    return t;
+    const [name, label] = state || (summary === null
+      ? ["pending", `Cloutlens: no score yet for ${identity}`] : ["pending", "Cloutlens: scoring…"]);
+    return { key: `${name}\n${label}`, state: name, band: null,
+      text: name === "offline" || name === "queued" ? "–" : name === "unpaired" ? "?" : "…", label };
+  }
+
+  // Pills already painted, one per badge style and look (a score or a state: a few hundred at
+  // most, since labels are not part of it), cloned for each new badge: one native call, then its
+  // label, instead of a dozen element and attribute writes. Painted before the badge is in the
+  // page, the writes cost the browser no style invalidation each.
+  const templates = new Map();
+  function pillFor(style, look) {
+    const k = `${style}|${look.state}|${look.text}`;
+    let t = templates.get(k);
+    if (!t) {
+      t = el("span", look.text, "badge");
+      t.tabIndex = 0;
+      t.setAttribute("role", "button");
+      t.setAttribute("aria-expanded", "false");
+      t.setAttribute("data-style", style);
+      t.setAttribute("data-state", look.state);
+      if (look.band) t.setAttribute("data-band", look.band);
+      templates.set(k, t);
+    }
+    const pill = t.cloneNode(true);
+    pill.setAttribute("aria-label", look.label);
+    return pill;
   }
 
   // host element -> Badge. Events from inside a badge reach the window retargeted to its host, so
@@ -217,15 +236,15 @@
       this.host = document.createElement("span");
       this.root = this.host.attachShadow({ mode: "closed" });
       styleRoot(this.root);
-      this.wrap = templateFor(settings.style).cloneNode(true);
-      this.pill = this.wrap.firstChild;
+      const look = lookOf(person);
+      this.pillKey = look.key;
+      this.pill = pillFor(settings.style, look);
       // The card element itself is made on first open: most badges are never opened.
       this.card = null;
-      this.root.append(this.wrap);
+      this.root.append(this.pill);
       byHost.set(this.host, this);
       listen();
       anchor.after(this.host);
-      this.paint();
       watch(this);
     }
 
@@ -236,7 +255,7 @@
       const card = this.ensureCard();
       if (card.hidden) {
         this.renderCard();
-        card.dataset.theme = themeOf();
+        card.setAttribute("data-theme", themeOf());
         card.hidden = false;
         openBadges.add(this);
         this.pill.setAttribute("aria-expanded", "true");
@@ -269,28 +288,20 @@
       }
     }
 
-    // What the pill shows for the person now: a score, or a state with its label.
+    // Repaints the pill for the person now, if what it shows has changed.
     paint() {
-      const { summary, state } = this.person;
-      if (summary) {
-        const score = Number(summary.score) || 0;
-        if (this.pillKey === score) return;
-        this.pillKey = score;
-        this.pill.dataset.state = "scored";
-        this.pill.dataset.band = String(band(score));
-        this.pill.textContent = String(score);
-        this.pill.setAttribute("aria-label", `Cloutlens score ${score} of 100 for ${this.identity}. Press Enter for details.`);
-        return;
-      }
-      const [name, label] = state || (summary === null
-        ? ["pending", `Cloutlens: no score yet for ${this.identity}`] : ["pending", "Cloutlens: scoring…"]);
-      const key = `${name}\n${label}`;
-      if (this.pillKey === key) return;
-      this.pillKey = key;
-      this.pill.dataset.state = name;
-      delete this.pill.dataset.band;
-      this.pill.textContent = name === "offline" || name === "queued" ? "–" : name === "unpaired" ? "?" : "…";
-      this.pill.setAttribute("aria-label", label);
+      const { summary } = this.person;
+      // The common case, a score that has not changed, without building its look.
+      if (summary && this.pillKey === (Number(summary.score) || 0)) return;
+      const look = lookOf(this.person);
+      if (this.pillKey === look.key) return;
+      this.pillKey = look.key;
+      const pill = this.pill;
+      pill.setAttribute("data-state", look.state);
+      if (look.band) pill.setAttribute("data-band", look.band);
+      else pill.removeAttribute("data-band");
+      pill.firstChild.data = look.text; // the pill's one text node, made by pillFor()
+      pill.setAttribute("aria-label", look.label);
     }
 
     ensureCard() {
@@ -300,7 +311,7 @@
         this.card.hidden = true;
         this.card.setAttribute("role", "dialog");
         this.pill.setAttribute("aria-controls", this.card.id);
-        this.wrap.append(this.card);
+        this.root.append(this.card);
       }
       return this.card;
     }
@@ -396,8 +407,7 @@
   const hosts = new WeakSet();
 
   function pillKeyOf(person) {
-    if (person.summary) return Number(person.summary.score) || 0;
-    return person.state ? person.state.join("\n") : person.summary === null ? "none" : "pending";
+    return person.summary ? Number(person.summary.score) || 0 : lookOf(person).key;
   }
 
   // A person's score change repaints only their badges near the screen: a person can appear
@@ -445,6 +455,11 @@
     b.near = false;
   }
 
+  function hasOpenCard(person) {
+    for (const b of openBadges) if (b.person === person) return true;
+    return false;
+  }
+
   function changed(person) {
     person.version += 1;
     // Rescorings mostly move points, not the whole score: then no badge of this person changes.
@@ -465,7 +480,7 @@
     attach(anchor, identity) {
       let person = people.get(identity);
       if (!person) {
-        person = { identity, summary: undefined, state: null, key: undefined, version: 0, badges: [], near: new Set() };
+        person = { identity, summary: undefined, state: null, version: 0, badges: [], near: new Set() };
         people.set(identity, person);
       }
       const b = new Badge(anchor, person);
@@ -482,10 +497,11 @@
     update(identity, summary) {
       const person = people.get(identity);
       if (!person) return;
-      // The score refresh asks for everyone again; most answers have not changed.
-      const key = JSON.stringify(summary);
-      if (person.state === null && key === person.key) return;
-      person.key = key;
+      // The score refresh asks for everyone again, and most answers have not changed. Only an open
+      // card needs telling: redrawing it with the same content would take the focus off its link.
+      // Anything else is O(1) whether it changed or not, cheaper than comparing summaries.
+      if (person.state === null && person.summary && openBadges.size && hasOpenCard(person) &&
+          JSON.stringify(summary) === JSON.stringify(person.summary)) return;
       person.summary = summary;
       person.state = null;
       changed(person);
@@ -495,7 +511,6 @@
         const person = people.get(id);
         if (!person || person.summary) continue;
         person.state = [state, label];
-        person.key = undefined;
         changed(person);
       }
     },
@@ -503,18 +518,22 @@
       for (const person of people.values()) {
         person.summary = undefined;
         person.state = [state, label];
-        person.key = undefined;
         changed(person);
       }
     },
     // Drops badges whose name left the page (single-page apps replace whole threads).
     prune() {
+      // Runs after every burst of captures over every badge: compacted in place, no new lists.
       for (const [id, person] of people) {
-        person.badges = person.badges.filter((b) => {
-          if (!b.host.isConnected) unwatch(b);
-          return b.host.isConnected;
-        });
-        if (!person.badges.length) people.delete(id);
+        const list = person.badges;
+        let kept = 0;
+        for (let i = 0; i < list.length; i++) {
+          const b = list[i];
+          if (b.host.isConnected) list[kept++] = b;
+          else unwatch(b);
+        }
+        list.length = kept;
+        if (!kept) people.delete(id);
       }
       for (const b of openBadges) if (!b.host.isConnected) openBadges.delete(b);
     },
