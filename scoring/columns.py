@@ -26,17 +26,22 @@ class Rows:
     def append(self, cols: dict) -> int:
         k = len(cols["actor"])
         if self.n + k > self.cap:
-            new_cap = max(self.cap * 2, self.n + k)
-            for name, dt in ROW_COLS:
-                arr = np.zeros(new_cap, dtype=dt)
-                arr[: self.n] = getattr(self, name)[: self.n]
-                setattr(self, name, arr)
-            self.cap = new_cap
+            self.reserve(k)
         start = self.n
         for name, dt in ROW_COLS:
             getattr(self, name)[start: start + k] = cols[name]
         self.n += k
         return start
+
+
+    def reserve(self, k: int = 0) -> None:
+        """Room for k more rows and 1/8 headroom (memory is the limit, not copies)."""
+        new_cap = self.n + max(k, self.n // 8, 1024)
+        for name, dt in ROW_COLS:
+            arr = np.zeros(new_cap, dtype=dt)
+            arr[: self.n] = getattr(self, name)[: self.n]
+            setattr(self, name, arr)
+        self.cap = new_cap
 
 
 class ItemCols:
@@ -51,7 +56,7 @@ class ItemCols:
 
     def grow(self, k: int) -> None:
         if self.n + k > len(self.start):
-            cap = max(self.n + k, 2 * len(self.start), 1024)
+            cap = self.n + max(k, self.n // 8, 1024)
             for name, fill in (("start", 0), ("count", 0), ("author", -1)):
                 old = getattr(self, name)
                 new = np.full(cap, fill, dtype=old.dtype)
@@ -77,11 +82,19 @@ def append(owner, name: str, values) -> None:
     vdt = np.asarray(values).dtype
     dtype = cur.dtype if vdt.kind == cur.dtype.kind else np.result_type(cur.dtype, vdt)
     if buf is None or cur.base is not buf or len(buf) < n + k or buf.dtype != dtype:
-        buf = np.empty(max(n + k, 2 * n, 1024), dtype=dtype)
+        buf = np.empty(n + max(k, n // 8, 1024), dtype=dtype)  # 1/8 headroom: memory is the limit
         buf[:n] = cur
         bufs[name] = buf
     buf[n: n + k] = values
     setattr(owner, name, buf[: n + k])
+
+
+def reserve(owner, skip=()) -> None:
+    """Give every 1-D array of owner (but those in skip) room to grow, now rather than at the
+    first append (each is copied once: a second at a million rows, memory included)."""
+    for name, value in list(vars(owner).items()):
+        if isinstance(value, np.ndarray) and value.ndim == 1 and name not in skip:
+            append(owner, name, value[:0])
 
 
 def grow(owner, name: str, size: int, fill) -> None:

@@ -37,7 +37,7 @@ class Derived:
     """Pair arrays gP, g0, phi, val, share, aw, pv, engaged; node arrays out, s (standing), r (its
     residual), su (standing as pair weights last used it), k_in (distinct engagers), raw_p
     (people view), raw, points, score; target-day arrays Y, ymax, dratio; row arrays r_people,
-    contrib."""
+    contrib. ymax is kept for the days above DAY_CAP_FLOOR only (the only ones it can cap)."""
 
     def __init__(self, scorer, g, W, warm: "Derived | None" = None):
         self.horizon = scorer.horizon
@@ -226,8 +226,11 @@ class Derived:
         self.r_people[rows] = model.snap(W.c[rows] * self._ratio(W, g.pair_id[rows]))
         _add(self.Y, g.td_id[rows], self.r_people[rows] - before)
         days = distinct(g.td_id[rows])
-        in_days = g.members("rows_by_day", days, sort=False)
-        self.ymax[days] = 0.0
+        # a day's strongest row only matters once the day is above DAY_CAP_FLOOR (below it the
+        # day is never capped): ymax is kept for those days only
+        heavy = days[self.Y[days] > model.DAY_CAP_FLOOR]
+        in_days = g.members("rows_by_day", heavy, sort=False)
+        self.ymax[heavy] = 0.0
         np.maximum.at(self.ymax, g.td_id[in_days], self.r_people[in_days])
         # a new usual day moves the cap of those targets' days, but a day below DAY_CAP_FLOOR is
         # never capped whatever the cap

@@ -20,7 +20,7 @@ from operator import itemgetter
 import numpy as np
 
 from . import model
-from .columns import EMPTY, ItemCols, Rows, distinct
+from .columns import EMPTY, ItemCols, Rows, distinct, reserve
 from .compute import Derived
 from .derive import derive_batch
 from .interactions import AUDIENCE
@@ -404,6 +404,11 @@ class Scorer:
         for what in ("rows_by_actor_day", "rows_by_pair", "rows_by_day", "rows_by_target", "rows_by_actor",
                      "pairs_by_actor", "pairs_by_target", "days_by_target", "topic_entries_by_target"):
             g.index(what)
+        reserve(g, skip=("canon", "csr_order", "csr_indices", "csr_indptr"))
+        reserve(self._weights)
+        reserve(self._derived)
+        if self._rows.cap - self._rows.n < self._rows.n // 16:
+            self._rows.reserve()
 
     def _known_all(self) -> np.ndarray:
         """Identities with anything stored: authored an item, or took part in a counted row."""
@@ -423,14 +428,16 @@ class Scorer:
         if self._known is not None:
             return self._known[ids]
         g, W = self._struct, self._weights
-        known = np.zeros(len(ids), dtype=bool)
         aliases = np.nonzero(np.isin(g.canon, ids))[0] if self.links else ids
         authors = aliases[self._authored[aliases] > 0]
-        known |= np.isin(ids, g.canon[authors])
-        rows = g.members("rows_by_target", ids)
-        known |= np.isin(ids, g.ct[rows[W.keep[rows]]])
-        rows = g.members("rows_by_actor", ids)
-        known |= np.isin(ids, g.ca[rows[W.keep[rows] & W.person[rows]]])
+        known = np.isin(ids, g.canon[authors])  # nearly everyone asked about: no rows to look at
+        rest = ids[~known]
+        if len(rest):
+            rows = g.members("rows_by_target", rest)
+            found = g.ct[rows[W.keep[rows]]]
+            rows = g.members("rows_by_actor", rest)
+            found = np.concatenate([found, g.ca[rows[W.keep[rows] & W.person[rows]]]])
+            known[~known] = np.isin(rest, found)
         return known & (ids != 0)
 
     def _order(self) -> np.ndarray:
@@ -571,8 +578,26 @@ def _sums(pos: np.ndarray, key: np.ndarray, share: np.ndarray, name, top: int | 
         return {}
     k = np.asarray(key, dtype=np.int64)
     span = int(k.max()) + 1
-    groups, inv = np.unique(pos.astype(np.int64) * span + k, return_inverse=True)
-    total = np.bincount(inv, weights=share, minlength=len(groups))
+    code = pos.astype(np.int64) * span + k
+    if (int(pos.max()) + 1) * span <= 4 * len(code) + 4096:  # few kinds or sites: a dense count
+        total = np.bincount(code, weights=share)
+        groups = np.nonzero(np.bincount(code))[0]
+        total = total[groups]
+    else:
+        groups, inv = np.unique(code, return_inverse=True)
+        total = np.bincount(inv, weights=share, minlength=len(groups))
+    if top is not None and len(groups) > top:
+        # only the top entries of each result, ties at the last place kept so that names decide
+        # them exactly as a full listing would
+        gp = groups // span
+        order = np.lexsort((-total, gp))
+        start = np.searchsorted(gp[order], gp[order], "left")
+        rank = np.arange(len(order)) - start
+        last = np.full(int(gp.max()) + 1, -np.inf)
+        at_top = rank == top - 1
+        last[gp[order][at_top]] = total[order][at_top]
+        keep = total >= last[gp]
+        groups, total = groups[keep], total[keep]
     g_pos, g_key = (groups // span).tolist(), (groups % span).tolist()
     out: dict[int, dict] = {}
     for p, kk, v in zip(g_pos, g_key, total.tolist()):
