@@ -131,7 +131,12 @@ class Groups:
     def lookup(self, keys: np.ndarray) -> np.ndarray:
         """Ids of keys, -1 for unknown ones."""
         main = self.main
-        pos = np.searchsorted(main, keys)
+        if len(keys) > 100_000:  # many keys: look them up in sorted order (cache-friendly)
+            order = np.argsort(keys)
+            pos = np.empty(len(keys), dtype=np.int64)
+            pos[order] = np.searchsorted(main, keys[order])
+        else:
+            pos = np.searchsorted(main, keys)
         posc = np.minimum(pos, max(len(main) - 1, 0))
         found = (pos < len(main)) & (main[posc] == keys) if len(main) else np.zeros(len(keys), bool)
         out = np.where(found, posc, -1).astype(np.int64)

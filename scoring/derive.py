@@ -130,10 +130,8 @@ def derive_batch(scorer, keys: list, item_idx: np.ndarray, its: list | None = No
     n = len(its)
     kinds, parents, authors_d, ats, texts, mentions, reactions = _fields(its)
     sites = list(map(itemgetter(0), keys))
-    names = [s + ":" + h for s, h in zip(sites, map(_GET_HANDLE, authors_d))]
-    authors = scorer._intern_array(names)
-    del names
     site_ids = scorer._site_array(sites)
+    authors = scorer._intern_handles(site_ids, list(map(_GET_HANDLE, authors_d)))
 
     # parent rows: a comment on a known post or comment. Parents in this batch (all of them on a
     # first load) are found by position; others through the store.

@@ -144,6 +144,20 @@ class Scorer:
         gid = np.asarray(self._intern_many(list(map(names.__getitem__, uniq.tolist()))), dtype=np.int64)
         return gid[inv]
 
+    def _intern_handles(self, site_ids: np.ndarray, handles: list) -> np.ndarray:
+        """Ids of `site:handle` for many items without building a string per item: handles are
+        numbered by first appearance, (handle, site) pairs made dense by numpy, and only the
+        distinct pairs become names (new ones in order of first appearance)."""
+        if not handles:
+            return np.zeros(0, dtype=np.int64)
+        first_seen: dict = {}
+        first = np.fromiter(map(first_seen.setdefault, handles, itertools.count()), dtype=np.int64, count=len(handles))
+        nsite = max(len(self._site_names), 1)
+        uniq, inv = np.unique(first * nsite + site_ids, return_inverse=True)
+        sites = self._site_names
+        names = [sites[si] + ":" + handles[h] for h, si in zip((uniq // nsite).tolist(), (uniq % nsite).tolist())]
+        return np.asarray(self._intern_many(names), dtype=np.int64)[inv]
+
     def _site_array(self, sites: list) -> np.ndarray:
         try:  # a handful of sites, nearly always known already: one pass
             return np.fromiter(map(self._sites.__getitem__, sites), dtype=np.int32, count=len(sites))
@@ -450,7 +464,8 @@ class Scorer:
     def scores(self, at=None) -> dict[str, int]:
         """Every known identity's score, without the explanations (what the benchmark times)."""
         D = self._compute(parse_at(at))
-        return {self._names[i]: int(D.score[i]) for i in self._order().tolist()}
+        order = self._order()
+        return dict(zip(map(self._names.__getitem__, order.tolist()), D.score[order].tolist()))
 
     # ---------------------------------------------------------------- reads
 
