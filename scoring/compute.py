@@ -28,9 +28,19 @@ def _add(total: np.ndarray, idx: np.ndarray, delta) -> None:
     np.add.at(total, idx, delta)
 
 
-def _cat(*parts) -> np.ndarray:
+def _cat(*parts, size: int = 0) -> np.ndarray:
+    """The distinct values of all parts, sorted. With size (an upper bound of the values) and many
+    values, through a mask instead of a sort."""
     parts = [np.asarray(p, dtype=np.int64) for p in parts if len(p)]
-    return distinct(np.concatenate(parts)) if parts else EMPTY
+    if not parts:
+        return EMPTY
+    total = sum(map(len, parts))
+    if size and total * 8 > size:
+        mask = np.zeros(size, dtype=bool)
+        for p in parts:
+            mask[p] = True
+        return np.nonzero(mask)[0]
+    return distinct(np.concatenate(parts))
 
 
 class Derived:
@@ -221,11 +231,12 @@ class Derived:
         usual_moved = distinct(pt[pw])
 
         # rows: the people view of every row whose pair's value or sum moved, then their days
-        rows = _cat(g.members("rows_by_pair", _cat(pw, Pc), sort=False), Rc)
+        # (the rows of distinct pairs are distinct, and every row in Rc belongs to a pair in Pc)
+        rows = g.members("rows_by_pair", _cat(pw, Pc), sort=False)
         before = self.r_people[rows].copy()
         self.r_people[rows] = model.snap(W.c[rows] * self._ratio(W, g.pair_id[rows]))
         _add(self.Y, g.td_id[rows], self.r_people[rows] - before)
-        days = distinct(g.td_id[rows])
+        days = _cat(g.td_id[rows], size=len(g.td))
         # a day's strongest row only matters once the day is above DAY_CAP_FLOOR (below it the
         # day is never capped): ymax is kept for those days only
         heavy = days[self.Y[days] > model.DAY_CAP_FLOOR]
@@ -239,11 +250,12 @@ class Derived:
         before = self.dratio[days].copy()
         self.dratio[days] = self._day_ratio(g, days)
         capped = days[self.dratio[days] != before]
-        rows = _cat(rows, g.members("rows_by_day", capped, sort=False))
+        if len(capped):
+            rows = _cat(rows, g.members("rows_by_day", capped, sort=False), size=g.n)
         before = self.contrib[rows].copy()
         self.contrib[rows] = model.snap(self.r_people[rows] * self.dratio[g.td_id[rows]])
         _add(self.raw, g.ct[rows], self.contrib[rows] - before)
-        targets = _cat(g.ct[rows], usual_moved)
+        targets = _cat(g.ct[rows], usual_moved, size=g.nid)
         self.points[targets] = model.points(self.raw[targets])
         self.score[targets] = model.to_score(self.points[targets])
 
