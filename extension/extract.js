@@ -241,6 +241,7 @@
   }
 
   var TIME = /^([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[T ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:[.,][0-9]+)?)?)?[ ]?(Z|z|[+\-][0-9]{2}(?::?[0-9]{2})?)?/;
+  var EPOCH = /^[0-9]{9,14}$/; // seconds (9-11 digits) or milliseconds (12-14)
   var DAYS = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
   function pad(n, w) {
@@ -250,17 +251,32 @@
     return s;
   }
 
+  // The calendar fields by arithmetic (days to a civil date, after H. Hinnant), as a Date would
+  // give them: a Date and its six getters cost microseconds, and nearly every comment has a time.
   function fromEpoch(ms) {
-    var d = new Date(ms);
-    var y = d.getUTCFullYear();
+    var secs = Math.floor(ms / 1000);
+    var days = Math.floor(secs / 86400);
+    var rem = secs - days * 86400;
+    var z = days + 719468;
+    var era = Math.floor(z / 146097);
+    var doe = z - era * 146097;
+    var yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+    var doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+    var mp = Math.floor((5 * doy + 2) / 153);
+    var day = doy - Math.floor((153 * mp + 2) / 5) + 1;
+    var mon = mp < 10 ? mp + 3 : mp - 9;
+    var y = yoe + era * 400 + (mon <= 2 ? 1 : 0);
     if (!(y >= 1990 && y <= 2200)) return null;
-    return pad(y, 4) + "-" + pad(d.getUTCMonth() + 1, 2) + "-" + pad(d.getUTCDate(), 2) + "T" +
-      pad(d.getUTCHours(), 2) + ":" + pad(d.getUTCMinutes(), 2) + ":" + pad(d.getUTCSeconds(), 2) + "Z";
+    var hh = Math.floor(rem / 3600);
+    var mi = Math.floor((rem - hh * 3600) / 60);
+    return pad(y, 4) + "-" + pad(mon, 2) + "-" + pad(day, 2) + "T" + pad(hh, 2) + ":" + pad(mi, 2) + ":" +
+      pad(rem - hh * 3600 - mi * 60, 2) + "Z";
   }
 
   function parseTime(s) {
-    if (/^[0-9]{9,11}$/.test(s)) return fromEpoch(parseInt(s, 10) * 1000);
-    if (/^[0-9]{12,14}$/.test(s)) return fromEpoch(Math.floor(parseInt(s, 10) / 1000) * 1000);
+    if (EPOCH.test(s)) {
+      return s.length <= 11 ? fromEpoch(parseInt(s, 10) * 1000) : fromEpoch(Math.floor(parseInt(s, 10) / 1000) * 1000);
+    }
     var m = TIME.exec(s);
     if (!m) return null;
     var y = +m[1], mo = +m[2], d = +m[3];
@@ -336,7 +352,9 @@
     if (rule.num) x = parseCount(x);
     else if (rule.time) x = parseTime(x);
     else {
-      if (rule.text !== "block" || rule.re) x = clean(x);
+      // rawValue() gives attributes and text already clean: only what a rule made of them since
+      // (a resolved link, a regex group, a decoded part) or the page's address needs it again.
+      if ((rule.text !== "block" || rule.re) && (rule.url || rule.re || rule.decode || rule.page)) x = clean(x);
       if (!x) return null;
     }
     if (x === null) return null;
