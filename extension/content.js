@@ -51,6 +51,7 @@
   let lateObserver = null;
   let io = null;
   let watched = new WeakSet(); // elements already observed
+  let lists = new WeakSet(); // parents of comments already looked at
   let refreshTimer = 0;
 
   function pageKey() {
@@ -131,11 +132,12 @@
     // second, on thousands of comments) never wakes us.
     watch(el);
     const list = el.parentElement;
-    if (list) {
+    if (list && !lists.has(list)) {
+      // A comment's siblings share its list: the list, and what holds it, are looked at once.
+      lists.add(list);
       watch(list);
-      if (list.parentElement && list.parentElement !== document.documentElement && !list.closest(itemSelector)) {
-        watch(list.parentElement);
-      }
+      const up = list.parentElement;
+      if (up && up !== document.documentElement && !list.closest(itemSelector)) watch(up);
     }
   }
 
@@ -336,6 +338,9 @@
   const latest = new Map(); // identity -> the last summary the server gave on this page
   let drawScheduled = false;
 
+  let pendingDraw = null;
+  let watchingVisibility = false;
+
   function scheduleDraw() {
     if (drawScheduled || !toDraw.length) return;
     drawScheduled = true;
@@ -344,11 +349,20 @@
       if (done) return;
       done = true;
       drawScheduled = false;
+      pendingDraw = null;
       drawSome();
     };
-    requestAnimationFrame(run);
+    pendingDraw = run;
     // A hidden tab has no frames; its badges are still drawn, just not ahead of the visible ones.
-    setTimeout(run, 250);
+    if (document.visibilityState === "hidden") setTimeout(run, 250);
+    else requestAnimationFrame(run);
+    if (!watchingVisibility) {
+      watchingVisibility = true;
+      // A tab hidden while its frame was awaited would not get it until shown again.
+      document.addEventListener("visibilitychange", () => {
+        if (pendingDraw && document.visibilityState === "hidden") setTimeout(pendingDraw, 250);
+      });
+    }
   }
 
   const drawSome = timed(function draw() {
@@ -462,6 +476,7 @@
     latest.clear();
     processed = new WeakSet();
     watched = new WeakSet();
+    lists = new WeakSet();
     sent = new Set();
     pageCache = {};
     state.items = 0;
