@@ -45,19 +45,24 @@ class Rows:
 
 
 class ItemCols:
-    """Per stored item, by item index: its first row, how many rows (0: none or killed) and its
-    author (-1 when the item is gone)."""
+    """Per stored item, by item index: its first row, how many rows (0: none or killed), its
+    author (-1 when the item is gone), whether it is a comment, and its parent's item index (-1:
+    none stored). What a new item needs of its parent is read here, not from item dicts."""
+
+    _FILL = (("start", 0), ("count", 0), ("author", -1), ("kind", 0), ("parent", -1))
 
     def __init__(self):
         self.n = 0
         self.start = np.zeros(0, dtype=np.int64)
         self.count = np.zeros(0, dtype=np.int32)
         self.author = np.zeros(0, dtype=np.int32)
+        self.kind = np.zeros(0, dtype=np.int8)
+        self.parent = np.zeros(0, dtype=np.int32)
 
     def grow(self, k: int) -> None:
         if self.n + k > len(self.start):
             cap = self.n + max(k, self.n // 8, 1024)
-            for name, fill in (("start", 0), ("count", 0), ("author", -1)):
+            for name, fill in self._FILL:
                 old = getattr(self, name)
                 new = np.full(cap, fill, dtype=old.dtype)
                 new[: self.n] = old[: self.n]

@@ -120,13 +120,17 @@ def _batch_parents(scorer, its, sites, site_ids, parents, is_comment, item_idx) 
     return pos
 
 
-def derive_batch(scorer, keys: list, item_idx: np.ndarray, its: list | None = None):
-    """Rows for the items `keys` (already stored in scorer._items). Returns (cols, rows per item,
-    author ids, {position in keys: topic tuple}, positions of comments whose parent is not stored);
-    rows are grouped by item, in the order of `keys`."""
-    items = scorer._items
-    if its is None:
-        its = list(map(items.__getitem__, keys))
+class Batch:
+    """What derive_batch gives for a batch of items: `cols` (the rows, grouped by item in batch
+    order), `counts` (rows per item), `authors` (author ids), `topics` ({position: topic ids, own
+    and inherited}), `own` ({position: topics of its own text}), `parent` (item index of each
+    item's parent, -1 when it has none stored), `comment` (is it a comment) and `orphans`
+    (positions of comments whose parent is not stored yet)."""
+
+
+def derive_batch(scorer, keys: list, item_idx: np.ndarray, its: list) -> Batch:
+    """Rows for the items `its` (whose keys are `keys` and item indexes `item_idx`). Parents
+    outside the batch are read from the scorer's item columns, never from item dicts."""
     n = len(its)
     kinds, parents, authors_d, ats, texts, mentions, reactions = _fields(its)
     sites = list(map(itemgetter(0), keys))
@@ -134,31 +138,34 @@ def derive_batch(scorer, keys: list, item_idx: np.ndarray, its: list | None = No
     authors = scorer._intern_handles(site_ids, list(map(_GET_HANDLE, authors_d)))
 
     # parent rows: a comment on a known post or comment. Parents in this batch (all of them on a
-    # first load) are found by position; others through the store.
+    # first load) are found by position; others through the scorer's item index and columns.
     is_comment = np.fromiter(map("comment".__eq__, kinds), dtype=bool, count=n)
     pos = _batch_parents(scorer, its, sites, site_ids, parents, is_comment, item_idx)
+    parent_idx = np.where(pos >= 0, item_idx[np.maximum(pos, 0)], -1)
     outside = np.nonzero(is_comment & (pos < 0))[0]
     pi = np.nonzero(pos >= 0)[0]
     p_target = authors[pos[pi]]
     p_kind = is_comment[pos[pi]].astype(np.int8)  # COMMENT 0 (on a post), REPLY 1 (on a comment)
-    out_parents = {}
+    out_parents = {}  # position -> item index of a parent outside the batch
     orphans = []  # comments whose parent is not stored (yet): re-derived when it arrives
     if len(outside):
-        o_i, o_names, o_kind = [], [], []
+        get = scorer._item_idx.get
+        alive = scorer._item.author
+        o_i = []
         for i in outside.tolist():
-            parent = items.get((sites[i], parents[i])) if parents[i] else None
-            if parent is None:
+            p = get((sites[i], parents[i])) if parents[i] else None
+            if p is None or alive[p] < 0:
                 if parents[i]:
                     orphans.append(i)
             else:
-                out_parents[i] = parent
+                out_parents[i] = p
                 o_i.append(i)
-                o_names.append(sites[i] + ":" + parent["author"]["handle"])
-                o_kind.append(parent["kind"] != "post")
         if o_i:
+            o_idx = np.fromiter(map(out_parents.__getitem__, o_i), dtype=np.int64, count=len(o_i))
+            parent_idx[o_i] = o_idx
             pi = np.concatenate([pi, np.asarray(o_i, dtype=np.int64)])
-            p_target = np.concatenate([p_target, scorer._intern_array(o_names)])
-            p_kind = np.concatenate([p_kind, np.asarray(o_kind, dtype=np.int8)])
+            p_target = np.concatenate([p_target, scorer._item.author[o_idx].astype(np.int64)])
+            p_kind = np.concatenate([p_kind, scorer._item.kind[o_idx].astype(np.int8)])
 
     # mention rows
     m_at = [i for i, ms in enumerate(mentions) if ms]
@@ -234,8 +241,9 @@ def derive_batch(scorer, keys: list, item_idx: np.ndarray, its: list | None = No
             heirs = np.nonzero((pos >= 0) & on_topic[np.maximum(pos, 0)])[0]
             for i, p in zip(heirs.tolist(), pos[heirs].tolist()):
                 inherit[i] = own[p]
-        for i, parent in out_parents.items():
-            f = match(parent.get("text"))
+        own_of = scorer._own_topics
+        for i, p in out_parents.items():
+            f = own_of.get(p)
             if f:
                 inherit[i] = f
         empty = frozenset()
@@ -246,7 +254,10 @@ def derive_batch(scorer, keys: list, item_idx: np.ndarray, its: list | None = No
             if t is None:
                 t = as_tuple[pair] = tuple(sorted(pair[0] | pair[1]))
             tops[i] = t
-    return cols, counts, authors, tops, orphans
+    out = Batch()
+    out.cols, out.counts, out.authors, out.topics, out.own = cols, counts, authors, tops, own
+    out.parent, out.comment, out.orphans = parent_idx, is_comment, orphans
+    return out
 
 
 def _totals(reactions: list) -> np.ndarray:

@@ -62,15 +62,44 @@ def parse_at(at) -> float:
     return float(at)
 
 
+class ItemsInMemory:
+    """Where a Scorer keeps the items it was given when nothing else keeps them (the offline CLI,
+    tests): a dict by (site, id). A server passes its store instead (anything with get(key),
+    values() and dedupes=False: the store has already written the items it hands over, and
+    hands over only what changed)."""
+
+    dedupes = True
+
+    def __init__(self):
+        self._by_key: dict[tuple[str, str], dict] = {}
+
+    def get(self, key):
+        return self._by_key.get(key)
+
+    def values(self):
+        return self._by_key.values()
+
+    def put(self, changed: dict) -> None:
+        if self._by_key:
+            self._by_key.update(changed)
+        else:
+            self._by_key = changed  # the first load's dict is the store: no copy of a million entries
+
+    def drop(self, keys) -> None:
+        for key in keys:
+            self._by_key.pop(key, None)
+
+
 class Scorer:
-    def __init__(self, settings: dict | None = None):
-        self._items: dict[tuple[str, str], dict] = {}
+    def __init__(self, settings: dict | None = None, items=None):
+        self._source = items if items is not None else ItemsInMemory()
         self._item_idx: dict[tuple[str, str], int] = {}
         self._item_keys: list[tuple[str, str]] = []
         self._item = ItemCols()
-        self._item_topics: dict[int, tuple] = {}
-        self._children: dict[tuple[str, str], set] | None = None  # built on first need
+        self._item_topics: dict[int, tuple] = {}  # topics of an item's own text and its parent's
+        self._own_topics: dict[int, frozenset] = {}  # topics of an item's own text
         self._orphans: dict[tuple[str, str], set] = {}  # parent key -> comments waiting for it
+        self._orphan_of: dict[tuple[str, str], tuple[str, str]] = {}  # and back
         self._ids: dict[str, int] = {AUDIENCE: 0}
         self._names: list[str] = [AUDIENCE]
         self._rank = None
@@ -102,18 +131,33 @@ class Scorer:
         self._intern_many(sorted(set(self.links) | set(self.links.values())))
         if not hasattr(self, "topics") or old_topics != settings.get("topics"):
             self.topics = TopicIndex(settings.get("topics") or {})
-            self._item_topics = {}
-            for key, idx in self._item_idx.items():
-                item = self._items.get(key)
-                if item is not None:
-                    parent = self._items.get((key[0], item["parent"])) if item.get("parent") else None
-                    found = self.topics.item_topics(item, parent)
-                    if found:
-                        self._item_topics[idx] = found
+            self._rematch_topics()
             self._struct = None
         if old_links != self.links:
             self._struct = None
         self._dirty = True
+
+    def _rematch_topics(self) -> None:
+        """Every item's topics again, for new topic settings (reads every item's text)."""
+        own: dict[int, frozenset] = {}
+        idx_of = self._item_idx.get
+        for it in self._source.values():
+            idx = idx_of((it["site"], it["id"]))
+            if idx is not None and self._item.author[idx] >= 0:
+                found = self.topics.match(it.get("text"))
+                if found:
+                    own[idx] = found
+        self._own_topics = own
+        parent = self._item.parent
+        topics = {}
+        for idx in range(self._item.n):
+            if self._item.author[idx] < 0:
+                continue
+            p = int(parent[idx])
+            found = own.get(idx, frozenset()) | (own.get(p, frozenset()) if p >= 0 else frozenset())
+            if found:
+                topics[idx] = tuple(sorted(found))
+        self._item_topics = topics
 
     # ---------------------------------------------------------------- interning
 
@@ -187,71 +231,65 @@ class Scorer:
 
     # ---------------------------------------------------------------- updates
 
-    def _children_index(self) -> dict:
-        """Every item's children. Built only when an item changes in a way its children's rows
-        depend on (author, kind, text) or is removed: at a million items it takes seconds."""
-        if self._children is None:
-            ch: dict[tuple[str, str], set] = {}
-            for key, it in self._items.items():
-                if it.get("parent"):
-                    ch.setdefault((key[0], it["parent"]), set()).add(key)
-            self._children = ch
-        return self._children
+    def _children_of(self, idxs) -> list[tuple[str, str]]:
+        """Keys of the stored items whose parent is one of the item indexes idxs."""
+        n = self._item.n
+        if not len(idxs) or not n:
+            return []
+        kids = np.nonzero(np.isin(self._item.parent[:n], np.asarray(list(idxs), dtype=np.int64))
+                          & (self._item.author[:n] >= 0))[0]
+        return [self._item_keys[i] for i in kids.tolist()]
+
+    def _shapes_children(self, idx: int, key, item: dict) -> bool:
+        """Whether a changed item changes what its children derive: the author they address, the
+        kind (comment on a post, reply to a comment) and the topics their text inherits."""
+        if self._item.author[idx] < 0:
+            return False
+        author = self._ids.get(f"{key[0]}:{item['author']['handle']}")
+        return (author != int(self._item.author[idx]) or int(self._item.kind[idx]) != (item["kind"] == "comment")
+                or self.topics.match(item.get("text")) != self._own_topics.get(idx, frozenset()))
 
     def add(self, items) -> set[str]:
         with _no_gc():
             return self._add(items)
 
     def _add(self, items) -> set[str]:
-        store = self._items
-        was_empty = not store
-        if was_empty:
+        src = self._source
+        first_load = not self._item_idx
+        if first_load:
             items = items if isinstance(items, list) else list(items)
             changed = dict(zip(zip(map(_GET_SITE, items), map(_GET_ID, items)), items))
         else:
             changed: dict[tuple[str, str], dict] = {}
             for item in items:
                 key = (item["site"], item["id"])
-                if changed.get(key, store.get(key)) == item:
+                if src.dedupes and changed.get(key, src.get(key)) == item:
                     continue
                 changed[key] = item
         if not changed:
             return set()
         touched: set[int] = set()
         redo = list(changed)
-        if not was_empty:
+        if not first_load:
             seen = set(changed)
+            idx_of = self._item_idx.get
             for key, item in changed.items():
-                old = store.get(key)
-                kids = self._orphans.pop(key, ())  # comments that arrived before this item
-                if old is not None and _shapes_children(old, item):
-                    kids = self._children_index().get(key, ())
+                kids = set(self._orphans.pop(key, ()))  # comments that arrived before this item
+                idx = idx_of(key)
+                if idx is not None and self._shapes_children(idx, key, item):
+                    kids.update(self._children_of([idx]))
                 for child in sorted(kids):
                     if child not in seen:
                         seen.add(child)
                         redo.append(child)
-            ch = self._children
-            if ch is not None:
-                for key, item in changed.items():
-                    old = store.get(key)
-                    if old is not None and old.get("parent") and old.get("parent") != item.get("parent"):
-                        ch.get((key[0], old["parent"]), set()).discard(key)
-                    if item.get("parent"):
-                        ch.setdefault((key[0], item["parent"]), set()).add(key)
-            for key in redo:
-                old = store.get(key)
-                if old is not None and old.get("parent"):
-                    waiting = self._orphans.get((key[0], old["parent"]))
-                    if waiting is not None:
-                        waiting.discard(key)
-        if was_empty:
-            self._items = changed  # the first load's dict is the store: no copy of a million entries
-        else:
-            store.update(changed)
-        self._rederive(redo, touched)
+        if src.dedupes:
+            src.put(changed)
+        its = [changed.get(k) or src.get(k) for k in redo]
+        self._rederive(redo, its, touched)
         return {self._names[i] for i in touched if i != 0}
 
-    def _rederive(self, keys, touched) -> None:
+    def _rederive(self, keys, its, touched) -> None:
+        """Derive the items `its` (None: no longer stored) under `keys` again."""
         if not keys:
             return
         item_idx = self._item_idx
@@ -261,6 +299,7 @@ class Scorer:
             item_idx.update(zip(keys, range(len(keys))))
             self._item_keys.extend(keys)
             self._item.grow(len(keys))
+            idx_arr = np.arange(len(keys), dtype=np.int64)
         else:
             idxs = []
             for key in keys:
@@ -272,50 +311,52 @@ class Scorer:
                 else:
                     self._kill(idx, touched)
                 idxs.append(idx)
-        store = self._items
-        if first_load:
-            idx_arr = np.arange(len(keys), dtype=np.int64)
-        elif all(k in store for k in keys):
-            idx_arr = np.asarray(idxs, dtype=np.int64)
-        else:
-            live = [(k, i) for k, i in zip(keys, idxs) if k in store]
-            if not live:
+                waiting_for = self._orphan_of.pop(key, None)
+                if waiting_for is not None:
+                    self._orphans.get(waiting_for, set()).discard(key)
+            if any(it is None for it in its):
+                live = [(k, i, it) for k, i, it in zip(keys, idxs, its) if it is not None]
+                keys = [k for k, _, _ in live]
+                idxs = [i for _, i, _ in live]
+                its = [it for _, _, it in live]
+            if not keys:
                 self._dirty = True
                 return
-            keys = [k for k, _ in live]
-            idx_arr = np.asarray([i for _, i in live], dtype=np.int64)
-        its = None
-        if first_load and len(store) == len(keys):
-            its = list(store.values())  # the store is this batch, in this order
+            idx_arr = np.asarray(idxs, dtype=np.int64)
         if self._forgotten_ids:
             # someone forgotten who is captured again counts again, from this batch on: their
             # items' rows, and the rows of this batch's comments that answer them
-            back = {self._ids.get(f"{k[0]}:{store[k]['author']['handle']}") for k in keys}
+            back = {self._ids.get(f"{k[0]}:{it['author']['handle']}") for k, it in zip(keys, its)}
             self._forgotten_ids.difference_update(back)
-        cols, counts, authors, tops, orphans = derive_batch(self, keys, idx_arr, its)
-        for j in orphans:
+        b = derive_batch(self, keys, idx_arr, its)
+        for j in b.orphans:
             key = keys[j]
-            parent = (its[j] if its is not None else store[key])["parent"]
-            self._orphans.setdefault((key[0], parent), set()).add(key)
-        del its
-        start = self._rows.append(cols)
-        per_author = np.bincount(authors)
+            parent = (key[0], its[j]["parent"])
+            self._orphans.setdefault(parent, set()).add(key)
+            self._orphan_of[key] = parent
+        start = self._rows.append(b.cols)
+        per_author = np.bincount(b.authors)
         self._authored[: len(per_author)] += per_author
-        offsets = start + np.concatenate(([0], np.cumsum(counts)[:-1]))
+        offsets = start + np.concatenate(([0], np.cumsum(b.counts)[:-1]))
         self._item.start[idx_arr] = offsets
-        self._item.count[idx_arr] = counts
-        self._item.author[idx_arr] = authors
+        self._item.count[idx_arr] = b.counts
+        self._item.author[idx_arr] = b.authors
+        self._item.kind[idx_arr] = b.comment
+        self._item.parent[idx_arr] = b.parent
         if first_load:
-            self._item_topics.update(tops)  # batch positions are item indexes
+            self._item_topics.update(b.topics)  # batch positions are item indexes
+            self._own_topics.update(b.own)
         else:
-            for j, found in zip(idx_arr[list(tops)].tolist(), tops.values()):
+            for j, found in zip(idx_arr[list(b.topics)].tolist(), b.topics.values()):
                 self._item_topics[j] = found
+            for j, found in zip(idx_arr[list(b.own)].tolist(), b.own.values()):
+                self._own_topics[j] = found
         if len(keys) < 10_000:
-            touched.update(authors.tolist())
-            touched.update(cols["target"].tolist())
+            touched.update(b.authors.tolist())
+            touched.update(b.cols["target"].tolist())
         else:
-            touched.update(distinct(authors).tolist())
-            touched.update(distinct(cols["target"]).tolist())
+            touched.update(distinct(b.authors).tolist())
+            touched.update(distinct(b.cols["target"]).tolist())
         self._dirty = True
 
     def _kill(self, idx: int, touched) -> None:
@@ -325,6 +366,7 @@ class Scorer:
             touched.add(a)
             self._item.author[idx] = -1
         self._item_topics.pop(idx, None)
+        self._own_topics.pop(idx, None)
         cnt = int(self._item.count[idx])
         if cnt:
             s = int(self._item.start[idx])
@@ -339,27 +381,17 @@ class Scorer:
             identity = identity.lower()
             touched: set[int] = set()
             tid = self._ids.get(identity)
-            site, _, handle = identity.partition(":")
-            mine = [k for k, it in self._items.items() if k[0] == site and it["author"]["handle"] == handle]
-            ch = self._children_index()
-            redo = []
-            for key in mine:
-                it = self._items.pop(key)
-                if it.get("parent"):
-                    ch.get((key[0], it["parent"]), set()).discard(key)
-                    waiting = self._orphans.get((key[0], it["parent"]))
-                    if waiting is not None:
-                        waiting.discard(key)
-                redo.append(key)
-                redo.extend(sorted(ch.get(key, ())))  # their parent is gone: re-derive
+            mine = []
+            if tid is not None and self._item.n:
+                mine = np.nonzero(self._item.author[: self._item.n] == tid)[0].tolist()
+            keys = [self._item_keys[i] for i in mine]
+            kids = [k for k in self._children_of(mine) if k not in set(keys)]  # their parent is gone
+            if self._source.dedupes:
+                self._source.drop(keys)
             if tid is not None:
                 self._forgotten_ids.add(tid)
-            seen, order = set(), []
-            for k in redo:
-                if k not in seen:
-                    seen.add(k)
-                    order.append(k)
-            self._rederive(order, touched)
+            redo = keys + kids
+            self._rederive(redo, [None] * len(keys) + [self._source.get(k) for k in kids], touched)
             if tid is not None:
                 n = self._rows.n
                 R = self._rows
@@ -577,13 +609,6 @@ class Scorer:
                 out["to"][names[t]] = round(out["to"].get(names[t], 0.0) + p, 4)
         out["total"] = round(sum(x["points"] for x in out["rows"]), 4)
         return out
-
-
-def _shapes_children(old: dict, new: dict) -> bool:
-    """Whether a changed item changes what its children derive: the author they address, the
-    kind (comment on a post, reply to a comment) and the text their topics inherit."""
-    return (old["author"]["handle"] != new["author"]["handle"] or old["kind"] != new["kind"]
-            or old.get("text") != new.get("text"))
 
 
 def _sums(pos: np.ndarray, key: np.ndarray, share: np.ndarray, name, top: int | None = None) -> dict[int, dict]:

@@ -19,7 +19,8 @@ from scoring.items import normalize_item
 from synth import NOW, SITE, World, ago, community
 
 PEOPLE = [f"u{i}" for i in range(8)]
-TEXTS = ["Great post, thanks!", "Good point #python", "You are an idiot and this is garbage.", "ok"]
+TEXTS = ["Great post, thanks!", "Good point #python", "You are an idiot and this is garbage.", "ok",
+         "More on #python and #data"]
 REL = 4 * model.STANDING_STALE
 
 
@@ -51,6 +52,7 @@ ops = st.lists(st.one_of(
               st.sampled_from(TEXTS), st.integers(0, 40)),
     st.tuples(st.just("reply"), st.sampled_from(PEOPLE), st.integers(0, 50), st.floats(0.01, 20.0)),
     st.tuples(st.just("react"), st.integers(0, 50), st.integers(0, 500)),
+    st.tuples(st.just("edit"), st.integers(0, 50), st.sampled_from(TEXTS)),
     st.tuples(st.just("early-reply"), st.sampled_from(PEOPLE), st.sampled_from(PEOPLE), st.floats(0.01, 30.0)),
     st.tuples(st.just("forget"), st.sampled_from(PEOPLE)),
 ), min_size=1, max_size=14)
@@ -82,6 +84,14 @@ def test_local_updates_equal_a_full_recompute(seed, steps):
             _, k, likes = op
             old = comments[k % len(comments)]
             changed = dict(old, reactions={"like": likes} if likes else {})
+            w.items[w.items.index(old)] = changed
+            comments[k % len(comments)] = changed
+            new = [changed]
+        elif op[0] == "edit" and comments:
+            # an edited comment: its replies inherit the topics of its new text
+            _, k, text = op
+            old = comments[k % len(comments)]
+            changed = dict(old, text=text)
             w.items[w.items.index(old)] = changed
             comments[k % len(comments)] = changed
             new = [changed]
