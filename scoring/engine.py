@@ -20,7 +20,7 @@ from operator import itemgetter
 import numpy as np
 
 from . import model
-from .columns import EMPTY, ItemCols, Rows, distinct, reserve
+from .columns import EMPTY, ROW_COLS, ItemCols, Rows, distinct, reserve
 from .compute import Derived
 from .derive import derive_batch
 from .interactions import AUDIENCE
@@ -404,6 +404,46 @@ class Scorer:
             self._dirty = True
             touched.discard(0)
             return {self._names[i] for i in touched}
+
+    def dead_share(self) -> float:
+        """The share of rows that are tombstones (replaced or removed items)."""
+        n = self._rows.n
+        return float(n - np.count_nonzero(self._rows.valid[:n])) / n if n else 0.0
+
+    def compact(self) -> None:
+        """Drop tombstoned rows and gone items: memory, and nothing of a forgotten person left
+        behind. Everything is recomputed on the next read (seconds at a million rows)."""
+        R, it = self._rows, self._item
+        n, m = R.n, it.n
+        live_row = R.valid[:n].copy()
+        live_item = it.author[:m] >= 0
+        new_item = np.cumsum(live_item) - 1  # old item index -> new
+        rows = Rows(max(1024, int(live_row.sum())))
+        cols = {name: getattr(R, name)[:n][live_row] for name, _ in ROW_COLS}
+        cols["item"] = new_item[cols["item"]].astype(np.int32)
+        rows.append(cols)
+        items = ItemCols()
+        k = int(live_item.sum())
+        items.grow(k)
+        old_idx = np.nonzero(live_item)[0]
+        first = it.start[old_idx]
+        cnt = it.count[old_idx].astype(np.int64)
+        # an item's rows are contiguous; some of them may be dead (mentions of the forgotten)
+        valid_before = np.concatenate(([0], np.cumsum(live_row)))
+        items.count[:k] = valid_before[np.minimum(first + cnt, n)] - valid_before[np.minimum(first, n)]
+        items.start[:k] = np.where(cnt > 0, valid_before[np.minimum(first, n)], 0)
+        items.author[:k] = it.author[old_idx]
+        items.kind[:k] = it.kind[old_idx]
+        par = it.parent[old_idx].astype(np.int64)
+        items.parent[:k] = np.where(par >= 0, np.where(live_item[np.maximum(par, 0)], new_item[np.maximum(par, 0)], -1), -1)
+        keys = [self._item_keys[i] for i in old_idx.tolist()]
+        self._rows, self._item, self._item_keys = rows, items, keys
+        self._item_idx = dict(zip(keys, range(k)))
+        self._item_topics = {int(new_item[i]): t for i, t in self._item_topics.items() if live_item[i]}
+        self._own_topics = {int(new_item[i]): t for i, t in self._own_topics.items() if live_item[i]}
+        self._killed = []
+        self._struct = self._weights = self._derived = None
+        self._dirty = True
 
     # ---------------------------------------------------------------- compute
 

@@ -40,6 +40,7 @@ class Structure:
         self.td = Groups(tdk)
         self.td_id = self.td.inv
         del tdk
+        self.pairs.inv = self.ad.inv = self.td.inv = None  # held as pair_id, ad_id, td_id
         self._pair_arrays(0)
         self.td_target = self.td.keys() // DAYS
         self._csr()
@@ -118,6 +119,7 @@ class Structure:
             self.te_row, self.te_topic = e_row, e_topic
             self.tp = Groups(tp_key)
             self.te_tp = self.tp.inv
+            self.tp.inv = None
             keys = self.tp.keys()
             self.tp_topic = keys // _TOPIC_SLOT
             self.tp_pair = keys % _TOPIC_SLOT

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gc
+import os
 import secrets
 import threading
 import time
@@ -12,12 +13,12 @@ import platformdirs
 from flask import Flask
 from flask_cors import CORS
 
-from scoring import Scorer
+from scoring import Scorer, checkpoint
 from scoring.items import author_identity
 
 from .pairing import Pairing
 from .security import EXTENSION_ORIGIN, check_request, error, set_security_headers
-from .storage import Store
+from .storage import Store, atomic_write
 
 VERSION = "0.1.0"
 DEFAULT_PORT = 7317
@@ -28,6 +29,8 @@ MAX_BODY = 2 * 1024 * 1024
 # scores: the extension gives up on a request after 5 s (and then queues the capture).
 CAPTURE_WAITS_FOR_SCORES = 2.0
 SECONDS_A_DAY = 86400
+SCORER_CHECKPOINT = "checkpoints/scorer.npz"
+COMPACT_AT = 0.1  # the nightly computation drops tombstoned rows once they are a tenth of all
 BADGE_PEOPLE = 5  # the top engagers a capture's answer names per author (what a hovercard shows)
 
 
@@ -59,6 +62,25 @@ class _young_objects_kept:
             gc.enable()
 
 
+class _StoredItems:
+    """The scorer's view of stored items it was not handed (the children it re-derives when a
+    parent arrives late, every text when topics change): read from the store, with the mentions
+    of forgotten people left out as everywhere else the scorer is given items. The store has
+    already written, and hands the scorer only, what changed: no comparison needed here."""
+
+    dedupes = False
+
+    def __init__(self, services: "Services"):
+        self._services = services
+
+    def get(self, key):
+        doc = self._services.store.get_item(*key)
+        return self._services.for_scorer([doc])[0] if doc is not None else None
+
+    def values(self):
+        return self._services.for_scorer(list(self._services.store.iter_items()))
+
+
 class ScoringFailed(RuntimeError):
     """A capture was stored durably, then computing its scores failed."""
 
@@ -67,10 +89,13 @@ class Services:
     """What the views share. One lock orders store writes and scorer updates together, so the
     scores served always match what is on disk.
 
-    Start: the store opens (every file parsed and checked, so a damaged one still stops the start)
-    before the server listens; the scorer's first load and full computation may then run in the
-    background (`background=True`, what `cloutlens serve` does), so a large store answers status
-    and stores captures at once. Until that is done `scores_ready` is False and says so honestly:
+    Start: the store opens (its index from its checkpoint, every shard written since parsed and
+    checked, so a damaged one still stops the start) before the server listens; the scorer's
+    first load and full computation may then run in the background (`background=True`, what
+    `cloutlens serve` does), so a large store answers status and stores captures at once. The
+    scorer loads from its checkpoint (checkpoints/scorer.npz) when that still describes the
+    store, taking in the shards written since; otherwise from every stored item. It is saved
+    again once loaded that way, every night after the new day's computation, and at close. Until that is done `scores_ready` is False and says so honestly:
     /api/status reports "scores": "loading", score look-ups wait briefly and then answer 503
     "scoring", captures are stored (durably, as always) and answered without scores, and anything
     else that reads `scorer` waits for it. Items stored meanwhile are handed to the new scorer
@@ -90,23 +115,70 @@ class Services:
         self.load_error: BaseException | None = None
         self.load_seconds: float | None = None
         self._gone = frozenset(store.get_config("forgotten") or ())
-        # Taken now: the items the store parsed while opening, before any capture can change them.
-        items = store.all_items()
+        self.loaded_from: str | None = None
+        self._checkpoint_lock = threading.Lock()
         if background:
-            threading.Thread(target=self._load_scorer, args=(items,), name="cloutlens-scoring",
-                             daemon=True).start()
+            threading.Thread(target=self._load_scorer, name="cloutlens-scoring", daemon=True).start()
             threading.Thread(target=self._roll_over_daily, name="cloutlens-new-day", daemon=True).start()
         else:
-            self._load_scorer(items)
+            self._load_scorer()
             if self.load_error is not None:
                 raise self.load_error
 
-    def _load_scorer(self, items: list[dict]):
+    def _scorer_from_checkpoint(self) -> Scorer | None:
+        """The scorer saved beside the store, brought up to date with the shards written since;
+        None when there is none or it no longer describes the store (items were removed since, or
+        someone forgotten), and then the caller loads every item."""
+        try:
+            data = (self.store.data_dir / SCORER_CHECKPOINT).read_bytes()
+        except OSError:
+            return None
+        got = checkpoint.loads(data, settings=self.scorer_settings(), items=_StoredItems(self))
+        del data
+        if got is None:
+            return None
+        scorer, stamp = got
+        now = self.store.fingerprint()
+        if (not isinstance(stamp, dict) or stamp.get("removals") != now["removals"]
+                or stamp.get("forgotten") != sorted(self._gone)
+                or not set(stamp.get("shards") or {}) <= set(now["shards"])):
+            return None
+        changed = [int(no) for no, st in now["shards"].items() if stamp["shards"].get(no) != st]
+        if changed:
+            scorer.add(self.for_scorer(self.store.items_in_shards(changed)))
+        self.loaded_from = f"checkpoint ({len(changed)} of {len(now['shards'])} shards read again)"
+        return scorer
+
+    def save_checkpoint(self) -> bool:
+        """Save the scorer beside the store (derived data: a failure only costs the next start)."""
+        if not self.scores_ready:
+            return False
+        with self._checkpoint_lock, self.lock:
+            state = checkpoint.capture(self._scorer, dict(self.store.fingerprint(), forgotten=sorted(self._gone)))
+        with self._checkpoint_lock:  # one save at a time: the newest state is written last
+            try:
+                path = self.store.data_dir / SCORER_CHECKPOINT
+                path.parent.mkdir(exist_ok=True)
+                atomic_write(path, checkpoint.encode(state))
+                return True
+            except OSError:
+                return False
+
+    def close(self):
+        """Stop: save the scorer and the store's index for a quick next start, close the store."""
+        try:
+            self.save_checkpoint()
+        finally:
+            self.store.close()
+
+    def _load_scorer(self):
         t0 = time.perf_counter()
         try:
-            scorer = Scorer(settings=self.scorer_settings())
-            scorer.add(self.for_scorer(items))
-            del items
+            scorer = self._scorer_from_checkpoint()
+            if scorer is None:
+                self.loaded_from = "items"
+                scorer = Scorer(settings=self.scorer_settings(), items=_StoredItems(self))
+                scorer.add(self.for_scorer(self.store.all_items()))
             # The first full computation and the indexes updates use, here rather than in the
             # first capture's answer.
             scorer.prepare()
@@ -121,12 +193,15 @@ class Services:
             self.load_seconds = time.perf_counter() - t0
         except BaseException as exc:  # reported by status and by every read of the scorer
             self.load_error = exc
+            return
         finally:
             # What start loaded lives as long as the server: keep the collector from rescanning it
             # on every full collection (a pause that grows with the store). No collect() first: it
             # would scan all of it once, for nothing (items hold no cycles).
             gc.freeze()
             self._ready.set()
+        if not (self.loaded_from or "").startswith("checkpoint (0 "):
+            self.save_checkpoint()  # the next start, even after a crash, starts from here
 
     def _roll_over_daily(self):
         while True:
@@ -140,7 +215,10 @@ class Services:
         capture of the day."""
         if self.wait_scores(timeout=0):
             with self.lock:
+                if self.scorer.dead_share() > COMPACT_AT:
+                    self.scorer.compact()  # rows of replaced items pile up: drop them with the rest
                 self.scorer.prepare()
+            self.save_checkpoint()
 
     @property
     def scores_ready(self) -> bool:
@@ -263,7 +341,19 @@ class Services:
             if kept != links:
                 scorer.set_settings(self.scorer_settings())
             scorer.remove_identity(identity)
+            scorer.compact()  # not even tombstones of their rows stay
+            # the saved scorer still holds the person: gone now, saved again without them
+            try:
+                os.unlink(self.store.data_dir / SCORER_CHECKPOINT)
+            except FileNotFoundError:
+                pass
+        threading.Thread(target=self._recompute_and_save, name="cloutlens-checkpoint", daemon=True).start()
         return {"forgotten": identity, "items_removed": len(removed)}
+
+    def _recompute_and_save(self):
+        with self.lock:
+            self.scorer.prepare()
+        self.save_checkpoint()
 
     def delete_all(self) -> int:
         """Every item, snapshot, link, setting and forgotten identity in one durable change

@@ -2,12 +2,17 @@
 from __future__ import annotations
 
 import ipaddress
+import signal
 import sys
 from pathlib import Path
 
 import click
 
 from .app import DEFAULT_PORT, default_data_dir
+
+
+def _stop(*_):
+    raise KeyboardInterrupt
 
 EXTENSION_DIR = Path(__file__).resolve().parent.parent / "extension"
 
@@ -101,12 +106,16 @@ def serve(data_dir, port, host, allow_exposed, demo=False):
         click.echo(f"  Demo pages for the extension: http://localhost:{actual_port}/demo/")
     click.echo("Press Ctrl+C to stop.", err=False)
     sys.stdout.flush()
+    # A plain `kill` (and a service manager's stop) ends the server like Ctrl+C: the scorer and
+    # the index are saved for a quick next start.
+    signal.signal(signal.SIGTERM, _stop)
     try:
         server.run()
     except KeyboardInterrupt:
         pass
     finally:
-        app.extensions["cloutlens"].store.close()
+        click.echo("Saving the scores for a quick next start...")
+        app.extensions["cloutlens"].close()
 
 
 from scoring.cli_score import score_command  # noqa: E402  (the offline scorer; logic lives in scoring/)

@@ -39,6 +39,7 @@ import re
 import shutil
 import threading
 import time
+import zlib
 from collections import OrderedDict
 from pathlib import Path
 
@@ -49,6 +50,9 @@ from tinydb.storages import Storage
 from scoring.sentiment import compound
 
 SHARD_ITEMS = 5_000    # items per shard file: ~2 MB, rewritten whole in ~10-20 ms
+INDEX_CHECKPOINT = "checkpoints/store-index.json"
+INDEX_VERSION = 1
+_INDEX_TRAILER = b"\n#crc32 "  # then the CRC of the JSON before it, in hex
 CACHED_SHARDS = 6      # shards kept parsed in memory (the one being filled is one of them)
 HISTORY_FLUSH_SECONDS = 60
 CLEAR_JOURNAL = "clear.journal"
@@ -228,7 +232,7 @@ class Store:
             self._by_author: dict[str, list[str]] = {}
             self._names: dict[str, str] = {}  # identity -> display name, for search
             self._migrate_single_file()
-            self._build_index()
+            self._open_index()
             self._history_pending: dict[str, dict[str, int]] = {}
             self._history_flushed = time.monotonic()
         except BaseException:
@@ -260,6 +264,8 @@ class Store:
                 self.flush_history()
             except OSError:
                 pass  # snapshots are derived data; never block a shutdown on them
+            if not self._broken:
+                self.save_index()
             self._shards.clear()
             self._lock_file.close()
 
@@ -302,14 +308,117 @@ class Store:
                 out.append((int(m.group(1)), p))
         return sorted(out)
 
+    # -- the index: from its checkpoint where the shards have not changed since -----------
+
+    def shard_stamps(self) -> dict[str, list[int]]:
+        """What each shard file is now (size, modification time, inode): every write replaces a
+        shard by a rename, so any change to a shard changes its stamp."""
+        out = {}
+        for no, path in self.shard_paths():
+            st = path.stat()
+            out[str(no)] = [st.st_size, st.st_mtime_ns, st.st_ino]
+        return out
+
+    def fingerprint(self) -> dict:
+        """What the items on disk are, for derived data kept beside them (the scorer's
+        checkpoint): the shards' stamps and how many removals there have been."""
+        with self.lock:
+            return {"shards": self.shard_stamps(), "removals": int(self._config.get("removals") or 0)}
+
+    def save_index(self) -> None:
+        """Write the index's checkpoint, so the next start reads the shards written since
+        instead of all of them. Derived data: a failure to write it only costs the next start."""
+        with self.lock:
+            keys = list(self._loc)
+            locs = list(self._loc.values())
+            authors = [a for a, ks in self._by_author.items() if ks]
+            pos = {a: i for i, a in enumerate(authors)}
+            key_author = [0] * len(keys)
+            at = {k: i for i, k in enumerate(keys)}
+            for a in authors:
+                j = pos[a]
+                for k in self._by_author[a]:
+                    key_author[at[k]] = j
+            data = {"version": INDEX_VERSION, "shards": self.shard_stamps(),
+                    "sizes": {str(k): v for k, v in self._shard_sizes.items()},
+                    "keys": keys, "locs": locs, "key_author": key_author, "authors": authors,
+                    "author_names": [self._names.get(a, "") for a in authors]}
+            path = self.data_dir / INDEX_CHECKPOINT
+            body = orjson.dumps(data)
+            try:
+                path.parent.mkdir(exist_ok=True)
+                atomic_write(path, body + _INDEX_TRAILER + b"%08x" % zlib.crc32(body))
+            except OSError:
+                pass
+
+    def _open_index(self):
+        """The index from its checkpoint, with the shards that changed since (or have no
+        checkpoint) read again; every shard read when there is no usable checkpoint."""
+        saved = None
+        try:
+            raw = (self.data_dir / INDEX_CHECKPOINT).read_bytes()
+            body, _, crc = raw.rpartition(_INDEX_TRAILER)
+            if crc == b"%08x" % zlib.crc32(body):  # any damage: not used
+                saved = orjson.loads(body)
+            if not isinstance(saved, dict) or saved.get("version") != INDEX_VERSION:
+                saved = None
+        except (OSError, ValueError):
+            saved = None
+        if saved is None:
+            self._build_index()
+            return
+        try:
+            now = self.shard_stamps()
+            stale = {no for no in set(now) | set(saved["shards"]) if saved["shards"].get(no) != now.get(no)}
+            keys, locs, key_author = saved["keys"], saved["locs"], saved["key_author"]
+            authors, names = saved["authors"], saved["author_names"]
+            if not (len(keys) == len(locs) == len(key_author) and len(authors) == len(names)):
+                raise ValueError("lengths differ")
+        except (KeyError, TypeError, ValueError):
+            self._build_index()
+            return
+        self._warm = {}
+        self.sentiment_migrated = 0
+        with _gc_paused():
+            if stale:
+                bad = {int(no) for no in stale}
+                kept = [j for j, loc in enumerate(locs) if (loc >> _LOC_BITS) not in bad]
+                keys = [keys[j] for j in kept]
+                locs = [locs[j] for j in kept]
+                key_author = [key_author[j] for j in kept]
+            self._loc = dict(zip(keys, locs))
+            by_author: dict[str, list[str]] = {}
+            for k, a in zip(keys, key_author):
+                who = authors[a]
+                got = by_author.get(who)
+                if got is None:
+                    by_author[who] = [k]
+                else:
+                    got.append(k)
+            self._by_author = by_author
+            self._names = {a: n for a, n in zip(authors, names) if a in by_author}
+            self._shard_sizes = {int(no): n for no, n in saved["sizes"].items() if no not in stale}
+            for no, path in self.shard_paths():
+                if str(no) not in stale:
+                    continue
+                data = _read_json(path) or {}
+                table = data.get("items") or {}
+                self._shard_sizes[no] = len(table)
+                if self._index_docs(no, table.items()):
+                    self._migrate_sentiment(path, data, table)
+                self._warm[no] = list(table.values())
+        self.index_from_checkpoint = {"shards_read": len([no for no in stale if no in now]),
+                                      "shards": len(now)}
+
     def _build_index(self):
+        self.index_from_checkpoint = None
         self._loc.clear()
         self._by_author.clear()
         self._names.clear()
         self._shard_sizes.clear()
         # The parsed items are kept for the first all_items() (the scorer's load at start), so a
         # start parses each shard once; any write drops them.
-        self._warm = []
+        self._warm = {}
         self.sentiment_migrated = 0
         with _gc_paused():
             for no, path in self.shard_paths():
@@ -318,7 +427,7 @@ class Store:
                 self._shard_sizes[no] = len(table)
                 if self._index_docs(no, table.items()):
                     self._migrate_sentiment(path, data, table)
-                self._warm.append(list(table.values()))
+                self._warm[no] = list(table.values())
 
     def _migrate_sentiment(self, path: Path, data: dict, table: dict):
         """Items stored before the server kept each one's sentiment: compute it once and write the
@@ -606,30 +715,39 @@ class Store:
             self._names.pop(identity, None)
             for no, ids in by_shard.items():
                 self._shard_sizes[no] -= len(ids)
+            # derived data kept beside the items must not outlive them: the index's checkpoint
+            # goes now (close() writes it again), the scorer's is refused from now on
+            _unlink(self.data_dir / INDEX_CHECKPOINT)
+            self.set_config("removals", int(self._config.get("removals") or 0) + 1)
             return removed
 
+    def _shard_docs(self, no: int) -> list[dict]:
+        """The items of one shard: as parsed at start the first time (the start parsed it
+        anyway, and holds any sentiment it could not write back), else read again (copies of
+        what the cache holds, which later writes change)."""
+        warm = self._warm.pop(no, None) if self._warm else None
+        if warm is not None:
+            return warm
+        db = self._shards.get(no)
+        if db is not None:
+            return [dict(d) for d in (db.storage.read().get("items") or {}).values()]
+        return list(((_read_json(self.shard_dir / f"shard-{no:05d}.json") or {}).get("items") or {}).values())
+
     def iter_items(self):
-        """Every stored item, shard by shard (read from the files, not through the cache)."""
+        """Every stored item, shard by shard."""
         with self.lock:
-            warm, self._warm = self._warm, None
-            if warm is not None:
-                for docs in warm:
-                    yield from docs
-                return
             nos = [no for no, _ in self.shard_paths()]
         for no in nos:
             with self.lock:
-                db = self._shards.get(no)
-                table = (db.storage.read() if db else _read_json(self.shard_dir / f"shard-{no:05d}.json")
-                         or {}).get("items") or {}
-                docs = [dict(d) for d in table.values()] if db else list(table.values())
+                docs = self._shard_docs(no)
             yield from docs
 
-    def all_items(self) -> list[dict]:
+    def items_in_shards(self, shard_nos) -> list[dict]:
+        """Every item stored in the given shards."""
         with self.lock:
-            warm, self._warm = self._warm, None
-        if warm is not None:
-            return list(itertools.chain.from_iterable(warm))
+            return [d for no in sorted(shard_nos) for d in self._shard_docs(no)]
+
+    def all_items(self) -> list[dict]:
         with _gc_paused():
             return list(self.iter_items())
 
@@ -650,7 +768,7 @@ class Store:
             if self._broken:
                 raise StoreError(self._broken)
             count = len(self._loc)
-            plan = {"config": config or {}}
+            plan = {"config": dict(config or {}, removals=int(self._config.get("removals") or 0) + 1)}
             atomic_write(self.data_dir / CLEAR_JOURNAL, orjson.dumps(plan))
             try:
                 self._finish_clear(plan)
@@ -685,6 +803,7 @@ class Store:
         self._config = new
         for d in (self.shard_dir, self.history_dir):
             shutil.rmtree(d.with_name(f".{d.name}.cleared"), ignore_errors=True)
+        shutil.rmtree(self.data_dir / "checkpoints", ignore_errors=True)  # derived from what is gone
         _unlink(self.data_dir / CLEAR_JOURNAL)
         _fsync_dir(self.data_dir)
 

@@ -55,6 +55,7 @@ ops = st.lists(st.one_of(
     st.tuples(st.just("edit"), st.integers(0, 50), st.sampled_from(TEXTS)),
     st.tuples(st.just("early-reply"), st.sampled_from(PEOPLE), st.sampled_from(PEOPLE), st.floats(0.01, 30.0)),
     st.tuples(st.just("forget"), st.sampled_from(PEOPLE)),
+    st.tuples(st.just("compact")),
 ), min_size=1, max_size=14)
 
 
@@ -112,6 +113,8 @@ def test_local_updates_equal_a_full_recompute(seed, steps):
             inc.ranking(at=NOW)
             w.items.append(parent)
             new = [parent]
+        elif op[0] == "compact":
+            inc.compact()
         elif op[0] == "forget":
             who = f"{SITE}:{op[1]}"
             inc.remove_identity(who)

@@ -53,6 +53,8 @@ def test_status_and_captures_answer_while_scores_load_then_scores_include_them(t
     c2.post("/api/capture", json=PAGE, headers=auth2)
     second.extensions["cloutlens"].store.close()
 
+    # a start with no scorer checkpoint, so the scorer loads every stored item
+    (other / app_module.SCORER_CHECKPOINT).unlink()
     gated.clear()
     app_module.Scorer.loads = 0
     app = _app(other, background=True)

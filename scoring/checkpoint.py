@@ -1,0 +1,172 @@
+"""A Scorer's state in one file, so that a server starts from it instead of deriving a million
+items again (that takes seconds per hundred thousand items; loading this, a fraction of one).
+
+The file is derived data: the store stays the record. It holds the rows, the item columns and
+keys, the interned names, sites and topics, and the row groups with their member indexes (all as
+they were when saved), plus a `stamp` the caller chooses (a server: what its store looked like)
+so the caller can tell whether the file still describes its items. Nothing that depends on the
+scoring time is saved: the first read computes it.
+
+Format: a numpy .npz archive (no pickled objects: `allow_pickle=False` on load), the Python-level
+state as JSON in one of its arrays, then a CRC-32 of the whole archive, checked on load. A file
+that does not load or check out is reported as None, never half used.
+"""
+from __future__ import annotations
+
+import io
+import zlib
+
+import numpy as np
+import orjson
+
+from .columns import ROW_COLS, Groups, Members
+
+VERSION = 1
+_TRAILER = b"cloutlens-checkpoint-crc32"  # then the CRC of everything before it
+_ITEM_COLS = ("start", "count", "author", "kind", "parent")
+_STRUCT_ARRAYS = ("canon", "ca", "ct", "pair_id", "ad_id", "td_id", "p_actor", "p_target", "p_rev", "td_target",
+                  "csr_order", "csr_indices", "csr_indptr", "te_row", "te_topic", "te_tp", "tp_topic", "tp_pair")
+_GROUPS = ("pairs", "ad", "td", "tp")
+
+
+def dumps(scorer, stamp) -> bytes:
+    """The scorer's state as bytes (the caller writes them durably)."""
+    return encode(capture(scorer, stamp))
+
+
+def capture(scorer, stamp) -> dict:
+    """A copy of the scorer's state (the part a caller must take while nothing changes the
+    scorer; encode() can then run while it goes on)."""
+    s = scorer
+    arrays: dict[str, np.ndarray] = {}
+    R = s._rows
+    for name, _ in ROW_COLS:
+        arrays["row." + name] = getattr(R, name)[: R.n]
+    it = s._item
+    for name in _ITEM_COLS:
+        arrays["item." + name] = getattr(it, name)[: it.n]
+    arrays["authored"] = s._authored[: len(s._names)]
+    site_of = s._sites
+    arrays["key.site"] = np.fromiter((site_of[k[0]] for k in s._item_keys), dtype=np.int32, count=len(s._item_keys))
+    arrays["topics.idx"], arrays["topics.len"], arrays["topics.ids"] = _flatten(s._item_topics)
+    arrays["own.idx"], arrays["own.len"], arrays["own.ids"] = _flatten(s._own_topics)
+    meta = {
+        "version": VERSION, "stamp": stamp,
+        "names": s._names, "site_names": s._site_names, "key_ids": [k[1] for k in s._item_keys],
+        "forgotten": sorted(s._forgotten_ids), "topic_settings": s.settings.get("topics") or {},
+        "topic_names": s.topics.names,
+        "orphans": [[p[0], p[1], [c[1] for c in sorted(kids)]] for p, kids in s._orphans.items() if kids],
+        "struct": None,
+    }
+    g = s._struct
+    if g is not None and g.n == R.n and g.nid == len(s._names) and g.links == s.links:
+        meta["struct"] = {"n": g.n, "nid": g.nid, "links": g.links, "csr_pairs": g.csr_pairs,
+                          "extra": {name: getattr(g, name).extra_keys for name in _GROUPS},
+                          "indexes": {}}
+        for name in _STRUCT_ARRAYS:
+            arrays["struct." + name] = getattr(g, name)
+        for name in _GROUPS:
+            arrays[f"struct.{name}.main"] = getattr(g, name).main
+        for what, idx in g._index.items():
+            if idx.n == len(g._gid(what)[0]):  # only indexes with nothing left to merge
+                arrays[f"index.{what}.order"] = idx.order
+                arrays[f"index.{what}.bounds"] = idx.bounds
+                meta["struct"]["indexes"][what] = idx.n
+    arrays = {name: np.array(a, copy=True) for name, a in arrays.items()}
+    arrays["meta"] = np.frombuffer(orjson.dumps(meta), dtype=np.uint8)
+    return arrays
+
+
+def encode(arrays: dict) -> bytes:
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    body = buf.getvalue()
+    return body + _TRAILER + zlib.crc32(body).to_bytes(4, "little")
+
+
+def loads(data: bytes, settings: dict | None = None, items=None):
+    """(scorer, stamp) from dumps() output, or None if it does not load or check out. settings
+    are the scorer's settings now: topic settings other than the saved ones re-match every
+    item's topics (which reads every item from `items`); other links drop the saved groups."""
+    from .engine import Scorer
+    from .structure import Structure
+
+    body, tail = data[: -len(_TRAILER) - 4], data[-len(_TRAILER) - 4:]
+    if tail[: len(_TRAILER)] != _TRAILER or zlib.crc32(body).to_bytes(4, "little") != tail[len(_TRAILER):]:
+        return None
+    try:
+        z = np.load(io.BytesIO(body), allow_pickle=False)
+        arrays = {name: z[name] for name in z.files}
+        meta = orjson.loads(arrays["meta"].tobytes())
+        if meta.get("version") != VERSION:
+            return None
+    except Exception:  # a damaged or foreign file, whatever the damage: not used
+        return None
+
+    s = Scorer(settings=settings, items=items)
+    names = meta["names"]
+    s._names = names
+    s._ids = dict(zip(names, range(len(names))))
+    s._site_names = meta["site_names"]
+    s._sites = dict(zip(s._site_names, range(len(s._site_names))))
+    s._authored = np.zeros(len(names) + max(1024, len(names) // 8), dtype=np.int64)
+    s._authored[: len(names)] = arrays["authored"]
+    sites = s._site_names
+    s._item_keys = list(zip(map(sites.__getitem__, arrays["key.site"].tolist()), meta["key_ids"]))
+    s._item_idx = dict(zip(s._item_keys, range(len(s._item_keys))))
+    n_items = len(s._item_keys)
+    s._item.grow(n_items)
+    for name in _ITEM_COLS:
+        getattr(s._item, name)[:n_items] = arrays["item." + name]
+    rows = {name: arrays["row." + name] for name, _ in ROW_COLS}
+    s._rows.append(rows)
+    s._forgotten_ids = set(meta["forgotten"])
+    for site, parent, kids in meta["orphans"]:
+        key = (site, parent)
+        s._orphans[key] = {(site, c) for c in kids}
+        for c in kids:
+            s._orphan_of[(site, c)] = key
+    for name in meta["topic_names"]:
+        s.topics._intern(name)
+    s._item_topics = {i: tuple(t) for i, t in _unflatten(arrays["topics.idx"], arrays["topics.len"], arrays["topics.ids"])}
+    s._own_topics = {i: frozenset(t) for i, t in _unflatten(arrays["own.idx"], arrays["own.len"], arrays["own.ids"])}
+    s._intern_many(sorted(set(s.links) | set(s.links.values())))  # links made since the save
+    if ((settings or {}).get("topics") or {}) != meta["topic_settings"]:
+        s._rematch_topics()
+    st = meta["struct"]
+    if st is not None and st["links"] == s.links and st["n"] == s._rows.n and st["nid"] == len(names):
+        g = Structure.__new__(Structure)
+        g.n, g.nid, g.links, g.csr_pairs = st["n"], st["nid"], st["links"], st["csr_pairs"]
+        for name in _STRUCT_ARRAYS:
+            setattr(g, name, arrays["struct." + name])
+        for name in _GROUPS:
+            grp = Groups.__new__(Groups)
+            grp.main = arrays[f"struct.{name}.main"]
+            grp.inv = None
+            grp.extra_keys = list(st["extra"][name])
+            grp.extra = {k: len(grp.main) + j for j, k in enumerate(grp.extra_keys)}
+            setattr(g, name, grp)
+        g._index = {}
+        for what, n in st["indexes"].items():
+            idx = Members.__new__(Members)
+            idx.order, idx.bounds, idx.n, idx._tail = (arrays[f"index.{what}.order"], arrays[f"index.{what}.bounds"],
+                                                       n, None)
+            g._index[what] = idx
+        s._struct = g
+    s._dirty = True
+    return s, meta["stamp"]
+
+
+def _flatten(d: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    keys = sorted(d)
+    vals = [sorted(d[k]) for k in keys]
+    return (np.asarray(keys, dtype=np.int64), np.asarray([len(v) for v in vals], dtype=np.int64),
+            np.asarray([t for v in vals for t in v], dtype=np.int64))
+
+
+def _unflatten(idx: np.ndarray, lens: np.ndarray, ids: np.ndarray):
+    flat = ids.tolist()
+    pos = 0
+    for i, n in zip(idx.tolist(), lens.tolist()):
+        yield i, flat[pos: pos + n]
+        pos += n
