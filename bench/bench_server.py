@@ -6,7 +6,8 @@ Each size gets a fresh data dir filled by bulk import (the store's add_items in 
 `import` does), then timed captures of new 200-item pages through the whole request path
 (Flask app: checks, validation, durable write, scorer update, scores in the answer), and the
 app's cold start as `serve` does it: the time until it answers (store open + index) and until
-scores are ready (the scorer's load and first full computation). Figures go to docs/storage.md.
+scores are ready (the scorer's load and first full computation), then, after a clean stop (which
+writes the checkpoints), the same for the next start. Figures go to docs/storage.md.
 Bounded: one process, at most --captures requests per size. On a shared machine, compare the
 *_cpu_* figures (this process's CPU time) with the wall-clock ones to see the contention.
 """
@@ -141,9 +142,28 @@ def time_app(data_dir: Path, first_page: int, n: int) -> dict:
         t = time.perf_counter()
         client.post("/api/capture", data=body, headers={**headers, "Content-Type": "application/json"})
         lat_again.append((time.perf_counter() - t) * 1000)
-    services.store.close()
+    t = time.perf_counter()
+    services.close()  # as `serve` stops: the scorer and the index saved for the next start
+    closing = time.perf_counter() - t
+    del app, services, client
+    gc.collect()
+    # the next start, from those checkpoints
+    t0, c0 = time.perf_counter(), time.process_time()
+    app = create_app({"DATA_DIR": str(data_dir), "BACKGROUND_SCORING": True})
+    again_listening, again_listening_cpu = time.perf_counter() - t0, time.process_time() - c0
+    services = app.extensions["cloutlens"]
+    services.wait_scores()
+    again_ready, again_ready_cpu = time.perf_counter() - t0, time.process_time() - c0
+    loaded_from = services.loaded_from
+    services.close()
     return {"answers_after_s": round(listening, 2), "answers_after_cpu_s": round(listening_cpu, 2),
             "scores_ready_after_s": round(ready, 2), "scores_ready_after_cpu_s": round(ready_cpu, 2),
+            "close_with_checkpoints_s": round(closing, 2),
+            "restart_answers_after_s": round(again_listening, 2),
+            "restart_answers_after_cpu_s": round(again_listening_cpu, 2),
+            "restart_scores_ready_after_s": round(again_ready, 2),
+            "restart_scores_ready_after_cpu_s": round(again_ready_cpu, 2),
+            "restart_loaded_from": loaded_from,
             "capture_new_page_ms": {"p50": round(pct(lat, 50), 1), "p99": round(pct(lat, 99), 1)},
             "capture_new_page_cpu_ms": {"p50": round(pct(lat_cpu, 50), 1), "p99": round(pct(lat_cpu, 99), 1)},
             "capture_same_page_ms": {"p50": round(pct(lat_again, 50), 1), "p99": round(pct(lat_again, 99), 1)}}

@@ -131,7 +131,8 @@ class Scorer:
         self._intern_many(sorted(set(self.links) | set(self.links.values())))
         if not hasattr(self, "topics") or old_topics != settings.get("topics"):
             self.topics = TopicIndex(settings.get("topics") or {})
-            self._rematch_topics()
+            if self._item_idx:  # (a new scorer has nothing to match yet, wherever its items are)
+                self._rematch_topics()
             self._struct = None
         if old_links != self.links:
             self._struct = None

@@ -329,20 +329,10 @@ class Store:
         """Write the index's checkpoint, so the next start reads the shards written since
         instead of all of them. Derived data: a failure to write it only costs the next start."""
         with self.lock:
-            keys = list(self._loc)
-            locs = list(self._loc.values())
-            authors = [a for a, ks in self._by_author.items() if ks]
-            pos = {a: i for i, a in enumerate(authors)}
-            key_author = [0] * len(keys)
-            at = {k: i for i, k in enumerate(keys)}
-            for a in authors:
-                j = pos[a]
-                for k in self._by_author[a]:
-                    key_author[at[k]] = j
             data = {"version": INDEX_VERSION, "shards": self.shard_stamps(),
                     "sizes": {str(k): v for k, v in self._shard_sizes.items()},
-                    "keys": keys, "locs": locs, "key_author": key_author, "authors": authors,
-                    "author_names": [self._names.get(a, "") for a in authors]}
+                    "loc": self._loc, "by_author": {a: ks for a, ks in self._by_author.items() if ks},
+                    "names": self._names}
             path = self.data_dir / INDEX_CHECKPOINT
             body = orjson.dumps(data)
             try:
@@ -359,7 +349,9 @@ class Store:
             raw = (self.data_dir / INDEX_CHECKPOINT).read_bytes()
             body, _, crc = raw.rpartition(_INDEX_TRAILER)
             if crc == b"%08x" % zlib.crc32(body):  # any damage: not used
-                saved = orjson.loads(body)
+                with _gc_paused():
+                    saved = orjson.loads(body)
+            del raw, body
             if not isinstance(saved, dict) or saved.get("version") != INDEX_VERSION:
                 saved = None
         except (OSError, ValueError):
@@ -370,11 +362,11 @@ class Store:
         try:
             now = self.shard_stamps()
             stale = {no for no in set(now) | set(saved["shards"]) if saved["shards"].get(no) != now.get(no)}
-            keys, locs, key_author = saved["keys"], saved["locs"], saved["key_author"]
-            authors, names = saved["authors"], saved["author_names"]
-            if not (len(keys) == len(locs) == len(key_author) and len(authors) == len(names)):
-                raise ValueError("lengths differ")
-        except (KeyError, TypeError, ValueError):
+            loc, by_author, names = saved["loc"], saved["by_author"], saved["names"]
+            sizes = {int(no): n for no, n in saved["sizes"].items() if no not in stale}
+            if not (isinstance(loc, dict) and isinstance(by_author, dict) and isinstance(names, dict)):
+                raise ValueError("not an index")
+        except (KeyError, TypeError, ValueError, AttributeError):
             self._build_index()
             return
         self._warm = {}
@@ -382,22 +374,10 @@ class Store:
         with _gc_paused():
             if stale:
                 bad = {int(no) for no in stale}
-                kept = [j for j, loc in enumerate(locs) if (loc >> _LOC_BITS) not in bad]
-                keys = [keys[j] for j in kept]
-                locs = [locs[j] for j in kept]
-                key_author = [key_author[j] for j in kept]
-            self._loc = dict(zip(keys, locs))
-            by_author: dict[str, list[str]] = {}
-            for k, a in zip(keys, key_author):
-                who = authors[a]
-                got = by_author.get(who)
-                if got is None:
-                    by_author[who] = [k]
-                else:
-                    got.append(k)
-            self._by_author = by_author
-            self._names = {a: n for a, n in zip(authors, names) if a in by_author}
-            self._shard_sizes = {int(no): n for no, n in saved["sizes"].items() if no not in stale}
+                loc = {k: v for k, v in loc.items() if (v >> _LOC_BITS) not in bad}
+                by_author = {a: kept for a, ks in by_author.items() if (kept := [k for k in ks if k in loc])}
+                names = {a: n for a, n in names.items() if a in by_author}
+            self._loc, self._by_author, self._names, self._shard_sizes = loc, by_author, names, sizes
             for no, path in self.shard_paths():
                 if str(no) not in stale:
                     continue
