@@ -7,13 +7,14 @@ they were when saved), plus a `stamp` the caller chooses (a server: what its sto
 so the caller can tell whether the file still describes its items. Nothing that depends on the
 scoring time is saved: the first read computes it.
 
-Format: a numpy .npz archive (no pickled objects: `allow_pickle=False` on load), the Python-level
-state as JSON in one of its arrays, then a CRC-32 of the whole archive, checked on load. A file
+Format: the arrays' raw bytes after a JSON table of their names, dtypes and places (no pickled
+objects), the Python-level state as JSON in one of them, then a CRC-32 of the whole file,
+checked on load. Writing it is a few large writes that leave the interpreter free for the
+captures meanwhile; loading it maps the arrays onto the file's bytes without copying. A file
 that does not load or check out is reported as None, never half used.
 """
 from __future__ import annotations
 
-import io
 import zlib
 
 import numpy as np
@@ -22,7 +23,8 @@ import orjson
 from .columns import ROW_COLS, Groups, Members
 
 VERSION = 1
-_TRAILER = b"cloutlens-checkpoint-crc32"  # then the CRC of everything before it
+_MAGIC = b"CLOUTLENS-SCORER-CHECKPOINT\n"
+_TRAILER = b"crc32"  # then the CRC of everything before it
 _ITEM_COLS = ("start", "count", "author", "kind", "parent")
 _STRUCT_ARRAYS = ("canon", "ca", "ct", "pair_id", "ad_id", "td_id", "p_actor", "p_target", "p_rev", "td_target",
                   "csr_order", "csr_indices", "csr_indptr", "te_row", "te_topic", "te_tp", "tp_topic", "tp_pair")
@@ -30,8 +32,8 @@ _GROUPS = ("pairs", "ad", "td", "tp")
 
 
 def dumps(scorer, stamp) -> bytes:
-    """The scorer's state as bytes (the caller writes them durably)."""
-    return encode(capture(scorer, stamp))
+    """The scorer's state as bytes."""
+    return b"".join(encode(capture(scorer, stamp)))
 
 
 def capture(scorer, stamp) -> dict:
@@ -77,11 +79,28 @@ def capture(scorer, stamp) -> dict:
     return arrays
 
 
-def encode(arrays: dict) -> bytes:
-    buf = io.BytesIO()
-    np.savez(buf, **arrays)
-    body = buf.getvalue()
-    return body + _TRAILER + zlib.crc32(body).to_bytes(4, "little")
+def encode(arrays: dict) -> list:
+    """The file's contents as a list of buffers (written one after the other, no copy of the
+    arrays): magic, header length, JSON header (each array's name, dtype, length, offset), the
+    arrays' bytes (64-byte aligned), then a CRC-32 of everything before it."""
+    table, offset = [], 0
+    for name, a in arrays.items():
+        a = np.ascontiguousarray(a)
+        arrays[name] = a
+        table.append([name, a.dtype.str, len(a), offset])
+        offset += -(-a.nbytes // 64) * 64
+    header = orjson.dumps({"arrays": table})
+    start = len(_MAGIC) + 8 + len(header)
+    pad0 = -start % 64
+    parts = [_MAGIC, len(header).to_bytes(8, "little"), header, b"\0" * pad0]
+    for (name, _, _, _), a in zip(table, arrays.values()):
+        parts.append(memoryview(a).cast("B"))
+        parts.append(b"\0" * (-a.nbytes % 64))
+    crc = 0
+    for part in parts:
+        crc = zlib.crc32(part, crc)
+    parts.append(_TRAILER + crc.to_bytes(4, "little"))
+    return parts
 
 
 def loads(data: bytes, settings: dict | None = None, items=None):
@@ -91,12 +110,21 @@ def loads(data: bytes, settings: dict | None = None, items=None):
     from .engine import Scorer
     from .structure import Structure
 
-    body, tail = data[: -len(_TRAILER) - 4], data[-len(_TRAILER) - 4:]
+    body, tail = memoryview(data)[: -len(_TRAILER) - 4], bytes(data[-len(_TRAILER) - 4:])
     if tail[: len(_TRAILER)] != _TRAILER or zlib.crc32(body).to_bytes(4, "little") != tail[len(_TRAILER):]:
         return None
     try:
-        z = np.load(io.BytesIO(body), allow_pickle=False)
-        arrays = {name: z[name] for name in z.files}
+        if bytes(body[: len(_MAGIC)]) != _MAGIC:
+            return None
+        n = int.from_bytes(body[len(_MAGIC): len(_MAGIC) + 8], "little")
+        start = len(_MAGIC) + 8 + n
+        table = orjson.loads(bytes(body[len(_MAGIC) + 8: start]))["arrays"]
+        start += -start % 64
+        arrays = {}
+        for name, dtype, length, offset in table:
+            # views of the file's bytes, read-only: what the scorer changes in place it copies
+            # first (Rows.append, ItemCols.grow, and prepare()'s room for growth)
+            arrays[name] = np.frombuffer(body, dtype=np.dtype(dtype), count=length, offset=start + offset)
         meta = orjson.loads(arrays["meta"].tobytes())
         if meta.get("version") != VERSION:
             return None

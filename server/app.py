@@ -29,7 +29,7 @@ MAX_BODY = 2 * 1024 * 1024
 # scores: the extension gives up on a request after 5 s (and then queues the capture).
 CAPTURE_WAITS_FOR_SCORES = 2.0
 SECONDS_A_DAY = 86400
-SCORER_CHECKPOINT = "checkpoints/scorer.npz"
+SCORER_CHECKPOINT = "checkpoints/scorer.bin"
 COMPACT_AT = 0.1  # the nightly computation drops tombstoned rows once they are a tenth of all
 BADGE_PEOPLE = 5  # the top engagers a capture's answer names per author (what a hovercard shows)
 
@@ -93,7 +93,7 @@ class Services:
     checked, so a damaged one still stops the start) before the server listens; the scorer's
     first load and full computation may then run in the background (`background=True`, what
     `cloutlens serve` does), so a large store answers status and stores captures at once. The
-    scorer loads from its checkpoint (checkpoints/scorer.npz) when that still describes the
+    scorer loads from its checkpoint (checkpoints/scorer.bin) when that still describes the
     store, taking in the shards written since; otherwise from every stored item. It is saved
     again once loaded that way, every night after the new day's computation, and at close. Until that is done `scores_ready` is False and says so honestly:
     /api/status reports "scores": "loading", score look-ups wait briefly and then answer 503
@@ -154,7 +154,13 @@ class Services:
         if not self.scores_ready:
             return False
         with self._checkpoint_lock, self.lock:
-            state = checkpoint.capture(self._scorer, dict(self.store.fingerprint(), forgotten=sorted(self._gone)))
+            state = checkpoint.capture(self._scorer, self._checkpoint_stamp())
+        return self._write_checkpoint(state)
+
+    def _checkpoint_stamp(self) -> dict:
+        return dict(self.store.fingerprint(), forgotten=sorted(self._gone))
+
+    def _write_checkpoint(self, state) -> bool:
         with self._checkpoint_lock:  # one save at a time: the newest state is written last
             try:
                 path = self.store.data_dir / SCORER_CHECKPOINT
@@ -182,14 +188,24 @@ class Services:
             # The first full computation and the indexes updates use, here rather than in the
             # first capture's answer.
             scorer.prepare()
+            save = not (self.loaded_from or "").startswith("checkpoint (0 ")
+            state = None
             while True:
                 with self._pending_lock:
                     batch, self._pending = self._pending, []
-                    if not batch:
-                        self._pending = None
-                        self._scorer = scorer
-                        break
-                scorer.add(self.for_scorer(batch))
+                if batch:
+                    scorer.add(self.for_scorer(batch))
+                    continue
+                # Published with no capture between the store's state and the scorer's: a
+                # capture writes the store under self.lock before it queues its items here.
+                with self.lock, self._pending_lock:
+                    if self._pending:
+                        continue
+                    if save:  # taken now, written after the scores are served
+                        state = checkpoint.capture(scorer, self._checkpoint_stamp())
+                    self._pending = None
+                    self._scorer = scorer
+                    break
             self.load_seconds = time.perf_counter() - t0
         except BaseException as exc:  # reported by status and by every read of the scorer
             self.load_error = exc
@@ -200,8 +216,8 @@ class Services:
             # would scan all of it once, for nothing (items hold no cycles).
             gc.freeze()
             self._ready.set()
-        if not (self.loaded_from or "").startswith("checkpoint (0 "):
-            self.save_checkpoint()  # the next start, even after a crash, starts from here
+        if state is not None:
+            self._write_checkpoint(state)  # the next start, even after a crash, starts from here
 
     def _roll_over_daily(self):
         while True:

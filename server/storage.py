@@ -51,6 +51,7 @@ from scoring.sentiment import compound
 
 SHARD_ITEMS = 5_000    # items per shard file: ~2 MB, rewritten whole in ~10-20 ms
 INDEX_CHECKPOINT = "checkpoints/store-index.json"
+SYNC_EVERY = 16 << 20  # bytes of a large write (a checkpoint) between two flushes to disk
 INDEX_VERSION = 1
 _INDEX_TRAILER = b"\n#crc32 "  # then the CRC of the JSON before it, in hex
 CACHED_SHARDS = 6      # shards kept parsed in memory (the one being filled is one of them)
@@ -72,13 +73,26 @@ def _fsync_dir(path: Path):
         os.close(dir_fd)
 
 
-def _write_temp(path: Path, payload: bytes) -> Path:
-    """Write payload next to path, fsynced, and return the temp file's path (not yet renamed)."""
+def _write_temp(path: Path, payload) -> Path:
+    """Write payload (bytes, or a list of buffers written one after the other) next to path,
+    fsynced, and return the temp file's path (not yet renamed)."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{time.monotonic_ns()}.tmp")
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
+            if isinstance(payload, (bytes, bytearray, memoryview)):
+                fh.write(payload)
+            else:
+                # A large file written in pieces, each flushed to disk before the next: the
+                # captures' own fsyncs meanwhile then wait for one piece, not for hundreds of MB.
+                pending = 0
+                for part in payload:
+                    fh.write(part)
+                    pending += len(part) if not isinstance(part, memoryview) else part.nbytes
+                    if pending >= SYNC_EVERY:
+                        fh.flush()
+                        os.fdatasync(fh.fileno())
+                        pending = 0
             fh.flush()
             os.fsync(fh.fileno())
     except BaseException:
@@ -94,7 +108,7 @@ def _unlink(path: Path):
         pass
 
 
-def atomic_write(path: Path, payload: bytes):
+def atomic_write(path: Path, payload):
     tmp = _write_temp(path, payload)
     try:
         os.replace(tmp, path)
