@@ -18,7 +18,7 @@ from scoring.items import author_identity
 
 from .pairing import Pairing
 from .security import EXTENSION_ORIGIN, check_request, error, set_security_headers
-from .storage import Store, atomic_write
+from .storage import SCORER_CHECKPOINT, Store, atomic_write
 
 VERSION = "0.1.0"
 DEFAULT_PORT = 7317
@@ -29,7 +29,6 @@ MAX_BODY = 2 * 1024 * 1024
 # scores: the extension gives up on a request after 5 s (and then queues the capture).
 CAPTURE_WAITS_FOR_SCORES = 2.0
 SECONDS_A_DAY = 86400
-SCORER_CHECKPOINT = "checkpoints/scorer.bin"
 COMPACT_AT = 0.1  # the nightly computation drops tombstoned rows once they are a tenth of all
 BADGE_PEOPLE = 5  # the top engagers a capture's answer names per author (what a hovercard shows)
 

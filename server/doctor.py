@@ -16,6 +16,8 @@ from pathlib import Path
 
 import orjson
 
+from .storage import SCORER_CHECKPOINT, read_index_checkpoint, shard_stamps
+
 LOW_SPACE = 200 * 1024 * 1024
 
 
@@ -129,6 +131,19 @@ def check_store(data_dir: Path) -> tuple[list[Check], dict]:
                          "delete them once the data is restored"))
     if (data_dir / "items.json").exists():
         out.append(Check("ok", "an old single-file store will be moved into shards at the next start"))
+    if shard_dir.is_dir():
+        saved = read_index_checkpoint(data_dir)
+        if saved is None:
+            out.append(Check("ok", "no usable index checkpoint: the next start reads every shard",
+                             "stop the server with Ctrl+C or SIGTERM (not kill -9) to write one"))
+        else:
+            now = shard_stamps(shard_dir)
+            stale = sum(saved["shards"].get(no) != st for no, st in now.items())
+            out.append(Check("ok", f"index checkpoint: the next start reads {stale} of {len(now)} shards"))
+    scorer = data_dir / SCORER_CHECKPOINT
+    if scorer.exists():
+        out.append(Check("ok", f"scorer checkpoint of {scorer.stat().st_size // (1024 * 1024)} MB: the next start "
+                               "loads it, unless items were removed since it was written"))
     return out, config
 
 

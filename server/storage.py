@@ -51,6 +51,7 @@ from scoring.sentiment import compound
 
 SHARD_ITEMS = 5_000    # items per shard file: ~2 MB, rewritten whole in ~10-20 ms
 INDEX_CHECKPOINT = "checkpoints/store-index.json"
+SCORER_CHECKPOINT = "checkpoints/scorer.bin"  # written by the server (app.py), kept with the data
 SYNC_EVERY = 16 << 20  # bytes of a large write (a checkpoint) between two flushes to disk
 INDEX_VERSION = 1
 _INDEX_TRAILER = b"\n#crc32 "  # then the CRC of the JSON before it, in hex
@@ -143,6 +144,32 @@ def _read_json(path: Path):
             "from a backup or an export, or move the damaged file away to start without it. "
             "`cloutlens doctor` checks every file."
         ) from None
+
+
+def shard_stamps(shard_dir: Path) -> dict[str, list[int]]:
+    """What each shard file is now (size, modification time, inode): every write replaces a
+    shard by a rename, so any change to a shard changes its stamp."""
+    out = {}
+    for path in shard_dir.iterdir():
+        m = _SHARD_NAME.match(path.name)
+        if m:
+            st = path.stat()
+            out[str(int(m.group(1)))] = [st.st_size, st.st_mtime_ns, st.st_ino]
+    return out
+
+
+def read_index_checkpoint(data_dir: Path) -> dict | None:
+    """The index's checkpoint, or None when there is none or it is damaged (it is never trusted
+    then: the start reads every shard)."""
+    try:
+        raw = (data_dir / INDEX_CHECKPOINT).read_bytes()
+        body, _, crc = raw.rpartition(_INDEX_TRAILER)
+        if crc != b"%08x" % zlib.crc32(body):
+            return None
+        saved = orjson.loads(body)
+    except (OSError, ValueError):
+        return None
+    return saved if isinstance(saved, dict) and saved.get("version") == INDEX_VERSION else None
 
 
 class MemoryBackedStorage(Storage):
@@ -325,13 +352,7 @@ class Store:
     # -- the index: from its checkpoint where the shards have not changed since -----------
 
     def shard_stamps(self) -> dict[str, list[int]]:
-        """What each shard file is now (size, modification time, inode): every write replaces a
-        shard by a rename, so any change to a shard changes its stamp."""
-        out = {}
-        for no, path in self.shard_paths():
-            st = path.stat()
-            out[str(no)] = [st.st_size, st.st_mtime_ns, st.st_ino]
-        return out
+        return shard_stamps(self.shard_dir)
 
     def fingerprint(self) -> dict:
         """What the items on disk are, for derived data kept beside them (the scorer's
@@ -358,18 +379,8 @@ class Store:
     def _open_index(self):
         """The index from its checkpoint, with the shards that changed since (or have no
         checkpoint) read again; every shard read when there is no usable checkpoint."""
-        saved = None
-        try:
-            raw = (self.data_dir / INDEX_CHECKPOINT).read_bytes()
-            body, _, crc = raw.rpartition(_INDEX_TRAILER)
-            if crc == b"%08x" % zlib.crc32(body):  # any damage: not used
-                with _gc_paused():
-                    saved = orjson.loads(body)
-            del raw, body
-            if not isinstance(saved, dict) or saved.get("version") != INDEX_VERSION:
-                saved = None
-        except (OSError, ValueError):
-            saved = None
+        with _gc_paused():
+            saved = read_index_checkpoint(self.data_dir)
         if saved is None:
             self._build_index()
             return

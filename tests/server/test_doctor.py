@@ -38,6 +38,12 @@ def test_paired_store_with_items_is_reported(tmp_path):
     r = doctor(data, free_port())
     assert r.exit_code == 0, r.output
     assert "3 items in 1 shard files" in r.output and "1 paired client(s)" in r.output
+    assert "index checkpoint: the next start reads 0 of 1 shards" in r.output
+    store = Store(data)
+    store.add_items(items(5, prefix="more"), SEEN)  # then the process dies: no new checkpoint
+    store._lock_file.close()
+    r = doctor(data, free_port())
+    assert "index checkpoint: the next start reads 1 of 1 shards" in r.output
 
 
 def test_damaged_shard_fails_with_a_fix_and_is_left_alone(tmp_path):
