@@ -377,7 +377,7 @@ class Services:
             self.wait_scores()
             removed = self.store.clear({"settings": {}, "links": {}, "own_identities": [], "forgotten": []})
             self._gone = frozenset()
-            self._scorer = Scorer(settings=self.scorer_settings())
+            self._scorer = Scorer(settings=self.scorer_settings(), items=_StoredItems(self))
         return removed
 
     def for_scorer(self, items: list[dict]) -> list[dict]:
