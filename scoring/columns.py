@@ -206,6 +206,27 @@ class Members:
                 out = np.concatenate([out, tail])
         return np.sort(out) if sort else out
 
+    def of_each(self, groups: np.ndarray, gid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(members, position in groups of each member's group) for distinct groups, in no
+        particular order: no sort, no search for the group of each member."""
+        if len(gid) - self.n > self.MERGE_AT:
+            self.merge(gid)
+        groups = np.asarray(groups, dtype=np.int64)
+        ng = len(self.bounds) - 1
+        at = np.nonzero(groups < ng)[0]
+        old = groups[at]
+        lo, hi = self.bounds[old], self.bounds[old + 1]
+        out = ranges(self.order, lo, hi)
+        where = np.repeat(at, hi - lo)
+        if len(gid) > self.n:
+            tail = self.n + np.nonzero(np.isin(gid[self.n:], groups))[0]
+            if len(tail):
+                order = np.argsort(groups)
+                tail_at = order[np.searchsorted(groups[order], gid[tail])]
+                out = np.concatenate([out, tail])
+                where = np.concatenate([where, tail_at])
+        return out, where
+
     def merge(self, gid: np.ndarray, ngroups: int = 0) -> None:
         """Merge the members appended since into the sorted order (and make room for ngroups)."""
         new = np.arange(self.n, len(gid))

@@ -83,6 +83,7 @@ class Derived:
         self.dratio[:] = self._day_ratio(g, every)
         self.contrib = model.snap(self.r_people * self.dratio[g.td_id])
         self.raw = np.bincount(g.ct, weights=self.contrib, minlength=nid)
+        self.mark = np.zeros(g.n, dtype=bool)
         self.points = model.points(self.raw)
         self.score = model.to_score(self.points)
         self.pushed = self.stale = 0
@@ -172,6 +173,7 @@ class Derived:
             grow(self, name, ntd, 0.0)
         for name in ("r_people", "contrib"):
             grow(self, name, n, 0.0)
+        grow(self, "mark", n, False)
 
     def update(self, g, W) -> None:
         """Follow the rows and pairs W's last update changed through to every raw score."""
@@ -251,7 +253,11 @@ class Derived:
         self.dratio[days] = self._day_ratio(g, days)
         capped = days[self.dratio[days] != before]
         if len(capped):
-            rows = _cat(rows, g.members("rows_by_day", capped, sort=False), size=g.n)
+            more = g.members("rows_by_day", capped, sort=False)
+            self.mark[rows] = True  # a scratch mask: the rows already taken, cleared at once
+            more = more[~self.mark[more]]
+            self.mark[rows] = False
+            rows = np.concatenate([rows, more])
         before = self.contrib[rows].copy()
         self.contrib[rows] = model.snap(self.r_people[rows] * self.dratio[g.td_id[rows]])
         _add(self.raw, g.ct[rows], self.contrib[rows] - before)
@@ -265,16 +271,13 @@ class Derived:
         """What an identity lends, as shown in results: the distinct-people rule, nobody left out."""
         return 1.0 + (self.su[i] - 1.0) * np.minimum(1.0, self.k_in[i] / model.STANDING_PEOPLE)
 
-    def facts(self, g, W, targets: np.ndarray) -> dict:
-        """For sorted distinct targets: hostile count and weight, counted interactions, distinct
-        people and trend, each an array in the targets' order."""
+    def facts(self, g, W, targets: np.ndarray, rows: np.ndarray, pos: np.ndarray) -> dict:
+        """For distinct targets, given their rows and each row's target position: hostile count
+        and weight, counted interactions, distinct people and trend, in the targets' order."""
         k = len(targets)
-        rows = g.members("rows_by_target", targets)
-        pos = np.searchsorted(targets, g.ct[rows])
         hk = W.hostile[rows] & W.keep[rows]
         counted = W.person[rows] & (W.c[rows] > 0)
-        q = g.members("pairs_by_target", targets)
-        qpos = np.searchsorted(targets, g.p_target[q])
+        q, qpos = g.members_of_each("pairs_by_target", targets)
         then = np.bincount(qpos, weights=self.aw[q] * model.saturate(W.P_then[q], self.cap[q]) * self.phi[q],
                            minlength=k)
         return {

@@ -580,13 +580,13 @@ class Scorer:
         if not len(ids):
             return {}
         g, W, D = self._struct, self._weights, self._derived
-        facts = D.facts(g, W, ids)
+        rows, pos = g.members_of_each("rows_by_target", ids)
+        facts = D.facts(g, W, ids, rows, pos)
         topics = D.topics(g, W, ids)
         names = self._names
         topic_names = self.topics.names
-        rows = g.members("rows_by_target", ids)
-        rows = rows[D.contrib[rows] > 0]
-        pos = np.searchsorted(ids, g.ct[rows])
+        counts = D.contrib[rows] > 0
+        rows, pos = rows[counts], pos[counts]
         raw = D.raw[ids]
         scale = np.divide(D.points[ids], raw, out=np.zeros(len(ids)), where=raw > 0)
         share = D.contrib[rows] * scale[pos]

@@ -145,6 +145,14 @@ class Structure:
             idx = self._index[what] = Members(gid, ngroups)
         return idx.of(groups, gid, sort)
 
+    def members_of_each(self, what: str, groups: np.ndarray):
+        """(members, position in groups of each one's group): see Members.of_each."""
+        gid, ngroups = self._gid(what)
+        idx = self._index.get(what)
+        if idx is None:
+            idx = self._index[what] = Members(gid, ngroups)
+        return idx.of_each(groups, gid)
+
     def index(self, what: str) -> Members:
         """The member index itself, with every member merged into its sorted order."""
         gid, ngroups = self._gid(what)
