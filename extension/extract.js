@@ -374,10 +374,14 @@
       // in it; asked once per item instead of once per field.
       if (env.leafCtx !== ctx) {
         env.leafCtx = ctx;
-        try {
-          env.leaf = ctx.querySelector(env.scope) === null;
-        } catch (e) {
-          env.leaf = false;
+        var known = env.leafs === null ? undefined : env.leafs.get(ctx);
+        if (known !== undefined) env.leaf = known;
+        else {
+          try {
+            env.leaf = ctx.querySelector(env.scope) === null;
+          } catch (e) {
+            env.leaf = false;
+          }
         }
       }
       if (env.leaf) return true;
@@ -484,15 +488,19 @@
     if (rule.page) return ctx;
     if (!rule.sel) return ctx === env.doc ? null : ctx;
     var base = rule.doc ? env.doc : ctx;
-    var memo = env.memo;
-    if (memo.ctx !== base) {
-      memo.clear();
-      memo.ctx = base;
-    }
-    var first = memo.get(rule.sel);
-    if (first === undefined) {
-      first = base.querySelector(rule.sel);
-      memo.set(rule.sel, first);
+    var first;
+    if (env.shared && !env.shared.has(rule.sel)) first = base.querySelector(rule.sel);
+    else {
+      var memo = env.memo;
+      if (memo.ctx !== base) {
+        memo.clear();
+        memo.ctx = base;
+      }
+      first = memo.get(rule.sel);
+      if (first === undefined) {
+        first = base.querySelector(rule.sel);
+        memo.set(rule.sel, first);
+      }
     }
     if (!first) return null;
     if (isOwned(first, ctx, env, rule)) return first;
@@ -714,11 +722,43 @@
     return t ? cap(textOf(t, null, false), TITLE_MAX) : "";
   }
 
+  // Selectors more than one rule of the adapter reads (a name, handle and link from one element):
+  // only their first match is worth remembering per item. Once per adapter.
+  var sharedSels = new WeakMap();
+  function sharedOf(adapter) {
+    var shared = sharedSels.get(adapter);
+    if (shared === undefined) {
+      var seen = new Set();
+      shared = new Set();
+      (function walk(o) {
+        if (Array.isArray(o)) o.forEach(walk);
+        else if (o && typeof o === "object") {
+          Object.keys(o).forEach(function (k) {
+            var v = o[k];
+            if ((k === "sel" || k === "badge") && typeof v === "string") {
+              if (seen.has(v)) shared.add(v);
+              seen.add(v);
+            } else walk(v);
+          });
+        }
+      })(adapter);
+      sharedSels.set(adapter, shared);
+    }
+    return shared;
+  }
+
+  // Once per adapter: a live page calls extract() for every slice.
+  var scopes = new WeakMap();
   function scopeOf(adapter) {
-    var parts = [];
-    if (adapter.post && adapter.post.root) parts.push(adapter.post.root);
-    asList(adapter.items).forEach(function (s) { if (s.select) parts.push(s.select); });
-    return parts.join(", ");
+    var scope = scopes.get(adapter);
+    if (scope === undefined) {
+      var parts = [];
+      if (adapter.post && adapter.post.root) parts.push(adapter.post.root);
+      asList(adapter.items).forEach(function (s) { if (s.select) parts.push(s.select); });
+      scope = parts.join(", ");
+      scopes.set(adapter, scope);
+    }
+    return scope;
   }
 
   function postIdFromUrl(u) {
@@ -902,7 +942,8 @@
     var chosen = opts.elements ? sameSet(opts.elements) : null;
     var cache = opts.cache && typeof opts.cache === "object" ? opts.cache : null;
     var scope = scopeOf(adapter);
-    var env = { doc: doc, url: null, scope: scope, memo: new Map(), nested: true, byName: [], leafCtx: null, leaf: false };
+    var env = { doc: doc, url: null, scope: scope, memo: new Map(), nested: true, byName: [], leafCtx: null, leaf: false,
+      shared: sharedOf(adapter), leafs: null };
     env.memo.ctx = null;
 
     var pl = cache && cache.page;
@@ -926,9 +967,14 @@
           // Nesting that matters to this call: around or inside the chosen comments, or the post.
           var nested = postRoot !== null && (postRoot.querySelector(scope) !== null ||
             (postRoot.parentElement !== null && postRoot.parentElement.closest(scope) !== null));
+          env.leafs = new Map(); // what this check learns, isOwned() need not ask again
           for (var n = 0; n < ordered.length && !nested; n++) {
             var up = ordered[n].parentElement;
-            nested = (up !== null && up.closest(scope) !== null) || ordered[n].querySelector(scope) !== null;
+            nested = up !== null && up.closest(scope) !== null;
+            if (!nested) {
+              nested = ordered[n].querySelector(scope) !== null;
+              env.leafs.set(ordered[n], !nested);
+            }
           }
           env.nested = nested;
         }

@@ -192,7 +192,12 @@ if (missing && process.env.CI) {
       }));
     } finally {
       await browser.close();
+      // SIGTERM is a clean stop: the server writes its checkpoints before it exits, so the data
+      // dir is removed only once it has.
+      const exited = server.proc.exitCode !== null ? Promise.resolve()
+        : new Promise((resolve) => server.proc.once("exit", resolve));
       server.proc.kill();
+      await exited;
       pages.close();
       fs.rmSync(tmp, { recursive: true, force: true });
     }
