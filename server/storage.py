@@ -404,14 +404,8 @@ class Store:
                 names = {a: n for a, n in names.items() if a in by_author}
             self._loc, self._by_author, self._names, self._shard_sizes = loc, by_author, names, sizes
             for no, path in self.shard_paths():
-                if str(no) not in stale:
-                    continue
-                data = _read_json(path) or {}
-                table = data.get("items") or {}
-                self._shard_sizes[no] = len(table)
-                if self._index_docs(no, table.items()):
-                    self._migrate_sentiment(path, data, table)
-                self._warm[no] = list(table.values())
+                if str(no) in stale:
+                    self._read_shard(no, path)
         self.index_from_checkpoint = {"shards_read": len([no for no in stale if no in now]),
                                       "shards": len(now)}
 
@@ -427,12 +421,15 @@ class Store:
         self.sentiment_migrated = 0
         with _gc_paused():
             for no, path in self.shard_paths():
-                data = _read_json(path) or {}
-                table = data.get("items") or {}
-                self._shard_sizes[no] = len(table)
-                if self._index_docs(no, table.items()):
-                    self._migrate_sentiment(path, data, table)
-                self._warm[no] = list(table.values())
+                self._read_shard(no, path)
+
+    def _read_shard(self, no: int, path: Path):
+        data = _read_json(path) or {}
+        table = data.get("items") or {}
+        self._shard_sizes[no] = len(table)
+        if self._index_docs(no, table.items()):
+            self._migrate_sentiment(path, data, table)
+        self._warm[no] = list(table.values())
 
     def _migrate_sentiment(self, path: Path, data: dict, table: dict):
         """Items stored before the server kept each one's sentiment: compute it once and write the

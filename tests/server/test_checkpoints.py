@@ -34,6 +34,15 @@ def start(path):
     return app, client, services
 
 
+def captured(path, pages):
+    """A server started on path that has captured pages 0..pages-1 (each answered 200)."""
+    app, client, services = start(path)
+    auth = {"Authorization": f"Bearer {pair(client)}", "Origin": EXT_ORIGIN}
+    for n in range(pages):
+        assert client.post("/api/capture", json=page(n), headers=auth).status_code == 200
+    return client, services, auth
+
+
 def everyone(services):
     return [(r["identity"], r["score"], r["raw"], r["topics"]) for r in services.scorer.ranking()]
 
@@ -54,10 +63,7 @@ def reference(tmp_path, path):
 
 def test_a_clean_stop_starts_again_from_the_checkpoints(tmp_path):
     data = tmp_path / "data"
-    app, client, services = start(data)
-    auth = {"Authorization": f"Bearer {pair(client)}", "Origin": EXT_ORIGIN}
-    for n in range(5):
-        assert client.post("/api/capture", json=page(n), headers=auth).status_code == 200
+    client, services, auth = captured(data, 5)
     before = everyone(services)
     services.close()
     app, client, services = start(data)
@@ -75,10 +81,7 @@ def test_a_clean_stop_starts_again_from_the_checkpoints(tmp_path):
 
 def test_after_a_crash_the_shards_written_since_are_read_again(tmp_path):
     data = tmp_path / "data"
-    app, client, services = start(data)
-    auth = {"Authorization": f"Bearer {pair(client)}", "Origin": EXT_ORIGIN}
-    for n in range(3):
-        client.post("/api/capture", json=page(n), headers=auth)
+    client, services, auth = captured(data, 3)
     services.close()
     app, client, services = start(data)
     for n in range(3, 6):  # captured, then the process dies: no checkpoint of these
@@ -98,10 +101,7 @@ def test_after_a_crash_the_shards_written_since_are_read_again(tmp_path):
 
 def test_a_forgotten_person_is_in_no_checkpoint_and_a_start_after_it_is_right(tmp_path):
     data = tmp_path / "data"
-    app, client, services = start(data)
-    auth = {"Authorization": f"Bearer {pair(client)}", "Origin": EXT_ORIGIN}
-    for n in range(3):
-        client.post("/api/capture", json=page(n), headers=auth)
+    client, services, auth = captured(data, 3)
     services.close()
     app, client, services = start(data)
     assert services.loaded_from.startswith("checkpoint")
@@ -129,10 +129,7 @@ def test_a_forgotten_person_is_in_no_checkpoint_and_a_start_after_it_is_right(tm
 
 def test_damaged_checkpoints_are_ignored_not_trusted(tmp_path):
     data = tmp_path / "data"
-    app, client, services = start(data)
-    auth = {"Authorization": f"Bearer {pair(client)}", "Origin": EXT_ORIGIN}
-    for n in range(3):
-        client.post("/api/capture", json=page(n), headers=auth)
+    client, services, auth = captured(data, 3)
     before = everyone(services)
     services.close()
     for name in (INDEX_CHECKPOINT, app_module.SCORER_CHECKPOINT):
