@@ -114,10 +114,9 @@ def time_store_captures(data_dir: Path, first_page: int, n: int) -> dict:
             "store_same_page_ms": {"p50": round(pct(lat_same, 50), 2), "p99": round(pct(lat_same, 99), 2)}}
 
 
-def time_app(data_dir: Path, first_page: int, n: int) -> dict:
-    """The app as `cloutlens serve` starts it (scorer loading in the background): time until it
-    answers (store open), time until scores are ready, then captures with scores in the answer."""
-    from helpers import EXT_ORIGIN, pair
+def timed_start(data_dir: Path):
+    """The app as `serve` starts it, with the wall and CPU seconds until it answers and until its
+    scores are ready."""
     from server.app import create_app
     gc.collect()
     t0, c0 = time.perf_counter(), time.process_time()
@@ -126,6 +125,14 @@ def time_app(data_dir: Path, first_page: int, n: int) -> dict:
     services = app.extensions["cloutlens"]
     services.wait_scores()
     ready, ready_cpu = time.perf_counter() - t0, time.process_time() - c0
+    return app, services, (listening, listening_cpu, ready, ready_cpu)
+
+
+def time_app(data_dir: Path, first_page: int, n: int) -> dict:
+    """The app as `cloutlens serve` starts it (scorer loading in the background): time until it
+    answers (store open), time until scores are ready, then captures with scores in the answer."""
+    from helpers import EXT_ORIGIN, pair
+    app, services, (listening, listening_cpu, ready, ready_cpu) = timed_start(data_dir)
     client = app.test_client()
     token = pair(client)
     headers = {"Authorization": f"Bearer {token}", "Origin": EXT_ORIGIN}
@@ -146,14 +153,8 @@ def time_app(data_dir: Path, first_page: int, n: int) -> dict:
     services.close()  # as `serve` stops: the scorer and the index saved for the next start
     closing = time.perf_counter() - t
     del app, services, client
-    gc.collect()
     # the next start, from those checkpoints
-    t0, c0 = time.perf_counter(), time.process_time()
-    app = create_app({"DATA_DIR": str(data_dir), "BACKGROUND_SCORING": True})
-    again_listening, again_listening_cpu = time.perf_counter() - t0, time.process_time() - c0
-    services = app.extensions["cloutlens"]
-    services.wait_scores()
-    again_ready, again_ready_cpu = time.perf_counter() - t0, time.process_time() - c0
+    app, services, (again_listening, again_listening_cpu, again_ready, again_ready_cpu) = timed_start(data_dir)
     loaded_from = services.loaded_from
     services.close()
     return {"answers_after_s": round(listening, 2), "answers_after_cpu_s": round(listening_cpu, 2),
