@@ -46,8 +46,10 @@ def _cat(*parts, size: int = 0) -> np.ndarray:
 class Derived:
     """Pair arrays gP, g0, phi, val, share, aw, pv, engaged; node arrays out, s (standing), r (its
     residual), su (standing as pair weights last used it), k_in (distinct engagers), raw_p
-    (people view), raw, points, score; target-day arrays Y, ymax, dratio; row arrays r_people,
-    contrib. ymax is kept for the days above DAY_CAP_FLOOR only (the only ones it can cap)."""
+    (people view), raw, points, score; target-day arrays B (what the day alone adds), bmax,
+    dratio (the share of B over the cap); row arrays r_people, r_burst (the row's part of B),
+    b_pd (its pair-day's part of B), contrib. bmax is kept for the days above DAY_CAP_FLOOR only
+    (the only ones it can cap)."""
 
     def __init__(self, scorer, g, W, warm: "Derived | None" = None):
         self.horizon = scorer.horizon
@@ -72,16 +74,17 @@ class Derived:
         self._pair_weights(g, every)
         self.raw_p = np.bincount(pt, weights=self.pv, minlength=nid)
         self.r_people = model.snap(W.c * self._ratio(W, g.pair_id))
-        self.Y = np.bincount(g.td_id, weights=self.r_people, minlength=ntd)
-        self.ymax = np.zeros(ntd)
+        self.r_burst, self.b_pd = self._alone(g, W, np.arange(g.n))
+        self.B = np.bincount(g.td_id, weights=self.r_burst, minlength=ntd)
+        self.bmax = np.zeros(ntd)
         by_day = g.index("rows_by_day")
         b = by_day.bounds
         full = np.nonzero(b[:-1] < b[1:])[0]
         if len(full):
-            self.ymax[full] = np.maximum.reduceat(self.r_people[by_day.order], b[full])
+            self.bmax[full] = np.maximum.reduceat(self.b_pd[by_day.order], b[full])
         self.dratio = np.zeros(ntd)
         self.dratio[:] = self._day_ratio(g, every)
-        self.contrib = model.snap(self.r_people * self.dratio[g.td_id])
+        self.contrib = self._contrib(g, slice(None))
         self.raw = np.bincount(g.ct, weights=self.contrib, minlength=nid)
         self.mark = np.zeros(g.n, dtype=bool)
         self.points = model.points(self.raw)
@@ -128,14 +131,39 @@ class Derived:
         P = W.P[pid]
         return np.divide(self.pv[pid], P, out=np.zeros(len(P)), where=P > 0)
 
+    def _alone(self, g, W, rows):
+        """What each row's day alone adds to its pair (section 4), for rows that are all the rows
+        of their pairs: b = aw * phi * (g(P) - g(P - c_pd)), c_pd being the pair's sum on that
+        day, split over the pair-day's rows in proportion to c. Returns (the row's part, its
+        pair-day's b). A row added to a pair raises its own day's b by exactly what it adds to the
+        pair's value and lowers the pair's other days' b (g is concave): so capping days on b
+        can never make a positive interaction lower its target's score."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if not len(rows):
+            return np.zeros(0), np.zeros(0)
+        pid = g.pair_id[rows]
+        c = W.c[rows]
+        _, inv = np.unique(pid * np.int64(max(len(g.td), 1)) + g.td_id[rows], return_inverse=True)
+        cpd = np.bincount(inv, weights=c)[inv]
+        cap, P, gP = self.cap[pid], W.P[pid], self.gP[pid]
+        # g(P) - g(P - c) = cap * exp(-P/cap) * expm1(c/cap): no cancellation when c << P
+        alone = cap * np.exp(-P / cap) * np.expm1(np.minimum(cpd, P) / cap)
+        unit = np.divide(self.pv[pid], gP, out=np.zeros(len(rows)), where=gP > 0)
+        b_pd = model.snap(unit * alone)
+        part = model.snap(np.divide(b_pd * c, cpd, out=np.zeros(len(rows)), where=cpd > 0))
+        return np.minimum(part, self.r_people[rows]), b_pd
+
     def _day_ratio(self, g, d):
-        """Days view (section 4): a target's day counts at most kappa."""
+        """Days view (section 4): what a target's day alone adds counts at most kappa; the share
+        of it over kappa is taken off that day's rows."""
         H = self.horizon
         usual = self.raw_p[g.td_target[d]] / (H * model.FLAT_FRACTION + H * (1 - model.FLAT_FRACTION) / 2)
-        kappa = np.maximum(model.DAY_CAP_FLOOR, model.DAY_CAP_MULT * usual)
-        Y = self.Y[d]
-        HY = np.minimum(Y, np.maximum(kappa, self.ymax[d]))
-        return np.divide(HY, Y, out=np.zeros(len(Y)), where=Y > 0)
+        kappa = np.maximum(np.maximum(model.DAY_CAP_FLOOR, model.DAY_CAP_MULT * usual), self.bmax[d])
+        B = self.B[d]
+        return np.divide(np.maximum(B - kappa, 0.0), B, out=np.zeros(len(B)), where=B > 0)
+
+    def _contrib(self, g, rows):
+        return model.snap(self.r_people[rows] - self.r_burst[rows] * self.dratio[g.td_id[rows]])
 
     def _matrix(self, g):
         """M[target, actor] = share, at the CSR positions of the structure, plus the pairs added
@@ -169,9 +197,9 @@ class Derived:
             grow(self, name, nid, fill)
         grow(self, "k_in", nid, 0)
         grow(self, "score", nid, 1)
-        for name in ("Y", "ymax", "dratio"):
+        for name in ("B", "bmax", "dratio"):
             grow(self, name, ntd, 0.0)
-        for name in ("r_people", "contrib"):
+        for name in ("r_people", "r_burst", "b_pd", "contrib"):
             grow(self, name, n, 0.0)
         grow(self, "mark", n, False)
 
@@ -235,20 +263,21 @@ class Derived:
         # rows: the people view of every row whose pair's value or sum moved, then their days
         # (the rows of distinct pairs are distinct, and every row in Rc belongs to a pair in Pc)
         rows = g.members("rows_by_pair", _cat(pw, Pc), sort=False)
-        before = self.r_people[rows].copy()
         self.r_people[rows] = model.snap(W.c[rows] * self._ratio(W, g.pair_id[rows]))
-        _add(self.Y, g.td_id[rows], self.r_people[rows] - before)
+        before = self.r_burst[rows].copy()
+        self.r_burst[rows], self.b_pd[rows] = self._alone(g, W, rows)
+        _add(self.B, g.td_id[rows], self.r_burst[rows] - before)
         days = _cat(g.td_id[rows], size=len(g.td))
-        # a day's strongest row only matters once the day is above DAY_CAP_FLOOR (below it the
-        # day is never capped): ymax is kept for those days only
-        heavy = days[self.Y[days] > model.DAY_CAP_FLOOR]
+        # a day's strongest pair-day only matters once the day is above DAY_CAP_FLOOR (below it
+        # the day is never capped): bmax is kept for those days only
+        heavy = days[self.B[days] > model.DAY_CAP_FLOOR]
         in_days = g.members("rows_by_day", heavy, sort=False)
-        self.ymax[heavy] = 0.0
-        np.maximum.at(self.ymax, g.td_id[in_days], self.r_people[in_days])
+        self.bmax[heavy] = 0.0
+        np.maximum.at(self.bmax, g.td_id[in_days], self.b_pd[in_days])
         # a new usual day moves the cap of those targets' days, but a day below DAY_CAP_FLOOR is
         # never capped whatever the cap
         heavy = g.members("days_by_target", usual_moved, sort=False)
-        days = _cat(days, heavy[self.Y[heavy] > model.DAY_CAP_FLOOR])
+        days = _cat(days, heavy[self.B[heavy] > model.DAY_CAP_FLOOR])
         before = self.dratio[days].copy()
         self.dratio[days] = self._day_ratio(g, days)
         capped = days[self.dratio[days] != before]
@@ -259,7 +288,7 @@ class Derived:
             self.mark[rows] = False
             rows = np.concatenate([rows, more])
         before = self.contrib[rows].copy()
-        self.contrib[rows] = model.snap(self.r_people[rows] * self.dratio[g.td_id[rows]])
+        self.contrib[rows] = self._contrib(g, rows)
         _add(self.raw, g.ct[rows], self.contrib[rows] - before)
         targets = _cat(g.ct[rows], usual_moved, size=g.nid)
         self.points[targets] = model.points(self.raw[targets])
