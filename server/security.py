@@ -77,6 +77,11 @@ def check_request():
     elif request.method in UNSAFE_METHODS and request.headers.get("Sec-Fetch-Site") in ("cross-site", "same-site"):
         # A browser that sends no Origin still says where the request came from.
         return error(403, "bad_origin", "cross-site requests are not accepted")
+    elif request.headers.get("Sec-Fetch-Site") in ("cross-site", "same-site") and not top_level_navigation():
+        # Another site's page can still load our pages as images, prefetches or frames and tell a
+        # 200 from a 404 (is this person in the store?) without reading them. Only the user's own
+        # navigation (a link from a hovercard to the dashboard) may come from another site.
+        return error(403, "bad_origin", "other sites may only link to this server, not load from it")
 
     if request.method == "OPTIONS":
         return None  # the CORS preflight; flask-cors answers it
@@ -95,6 +100,11 @@ def check_request():
                          "Authorization")
         g.client_origin = token_origin
     return None
+
+
+def top_level_navigation() -> bool:
+    return (request.headers.get("Sec-Fetch-Mode") == "navigate"
+            and request.headers.get("Sec-Fetch-Dest") == "document")
 
 
 def bearer_token() -> str | None:

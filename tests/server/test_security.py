@@ -178,6 +178,29 @@ def test_cross_site_write_without_origin_is_refused(client, app, auth):
     assert stored(app) == 0
 
 
+# What a page of another site sends when it loads a URL as a prefetch, an image or a frame, and
+# when the user follows a link (a hovercard's "open on your dashboard").
+PREFETCH = {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "no-cors", "Sec-Fetch-Dest": "empty"}
+IMAGE = {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "no-cors", "Sec-Fetch-Dest": "image"}
+FRAME = {"Sec-Fetch-Site": "same-site", "Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "iframe"}
+LINK = {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document"}
+
+
+def test_another_site_cannot_tell_who_is_stored_by_loading_our_pages(client, app, auth):
+    assert client.post("/api/capture", json=GOOD, headers=auth).status_code == 200
+    known, unknown = "/people/blog.example:anna", "/people/blog.example:nobody-here"
+    assert client.get(known).status_code == 200 and client.get(unknown).status_code == 404
+    for headers in (PREFETCH, IMAGE, FRAME):
+        answers = {client.get(path, headers=headers).status_code for path in (known, unknown)}
+        assert answers == {403}, headers
+        assert client.get("/api/status", headers=headers).status_code == 403
+    # the user's own click from another site still opens the page
+    assert client.get(known, headers=LINK).status_code == 200
+    # the paired extension's requests carry its origin and are not affected
+    r = client.get("/api/scores?id=blog.example:anna", headers={**auth, **PREFETCH})
+    assert r.status_code == 200 and r.json["scores"]["blog.example:anna"]["score"] >= 1
+
+
 def test_serve_refuses_a_non_loopback_host_without_the_explicit_option(tmp_path):
     from click.testing import CliRunner
 
