@@ -9,17 +9,16 @@ from __future__ import annotations
 
 from datetime import datetime
 from itertools import compress, repeat
-from operator import eq, itemgetter, methodcaller
+from operator import contains, itemgetter, methodcaller
 
 import numpy as np
 
 from . import model
 from .sentiment import compound, item_sentiment
 
-JOIN_MIN = 50_000  # batches at least this big find parents by a hash join (tests lower it)
+JOIN_MIN = 10_000  # batches at least this big find items by id in numpy (tests lower it)
 _FIELDS = ("kind", "parent", "author", "at", "text", "mentions", "reactions")
 _GET_HANDLE = itemgetter("handle")
-_GET_ID = itemgetter("id")
 _GET_SENTIMENT = methodcaller("get", "sentiment")
 
 
@@ -87,37 +86,111 @@ def _sentiments(its: list, texts: list, idx: list) -> list:
     return [item_sentiment(its[i]) for i in idx]
 
 
-def _batch_parents(scorer, its, sites, site_ids, parents, is_comment, item_idx) -> np.ndarray:
-    """Position in this batch of each comment's parent, -1 when it is not in the batch."""
-    n = len(its)
-    pos = np.full(n, -1, dtype=np.int64)
-    if n < JOIN_MIN:
-        # few items: the store's index, then the batch position of what it names
-        glob = np.fromiter(map(scorer._item_idx.get, zip(sites, parents), repeat(-1)), dtype=np.int64, count=n)
-        cand = np.nonzero(is_comment & (glob >= 0))[0]
-        srt = np.argsort(item_idx, kind="stable")
-        at = np.minimum(np.searchsorted(item_idx[srt], glob[cand]), n - 1)
-        hit = item_idx[srt][at] == glob[cand]
-        pos[cand[hit]] = srt[at[hit]]
-        return pos
-    # many items: a join on (site, string hash) in numpy, each match confirmed by comparing the
-    # ids themselves (a hash collision only sends that comment to the store look-up). Random
-    # look-ups in a dict of a million tuple keys cost several times this.
-    ids = list(map(_GET_ID, its))
-    mix = site_ids.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
-    h_id = np.fromiter(map(hash, ids), dtype=np.int64, count=n).view(np.uint64) ^ mix
-    cand = np.nonzero(is_comment)[0]
-    c_par = [parents[i] for i in cand.tolist()]
-    h_par = np.fromiter(map(hash, c_par), dtype=np.int64, count=len(c_par)).view(np.uint64) ^ mix[cand]
-    srt = np.argsort(h_id, kind="stable")
-    at = np.minimum(np.searchsorted(h_id[srt], h_par), n - 1)
-    j = srt[at]
-    hit = (h_id[j] == h_par) & (site_ids[j] == site_ids[cand])
-    hj = j[hit]
-    same = np.fromiter(map(eq, map(ids.__getitem__, hj.tolist()), compress(c_par, hit.tolist())),
-                       dtype=bool, count=len(hj)) if len(hj) else np.zeros(0, dtype=bool)
-    pos[cand[hit][same]] = hj[same]
-    return pos
+class Ids:
+    """The ids of a batch's items with their sites: finds an item of the batch by (site, id).
+
+    A batch of JOIN_MIN items or more holds each id as a row of 64-bit words (the string's own
+    characters, zero padded) with a hash of the row mixed with the site, sorted: finding a million
+    parents is a sort and a search in numpy, and each match is confirmed by comparing every word,
+    so it is exact. A dict of a million (site, id) keys and a million look-ups in it cost more
+    (each chases pointers to strings scattered in memory). Ids that do not fit (not strings, a
+    NUL, longer than MAX_CHARS characters) and small batches go through a dict."""
+
+    MAX_CHARS = 64
+
+    def __init__(self, sites: list, ids: list, site_ids: np.ndarray):
+        self.sites, self.ids, self.site_ids = sites, ids, site_ids
+        self.rows = None
+        self._dict = None
+        if len(ids) >= JOIN_MIN:
+            self.rows, self.dtype, _ = _words(ids)
+        if self.rows is not None:
+            self.hash = _fold(self.rows, site_ids)
+            self.order = np.argsort(self.hash)
+            self.sorted = self.hash[self.order]
+
+    def repeated(self) -> bool:
+        """Whether some (site, id) appears more than once."""
+        if self.rows is None:
+            return len(self._by_key()) < len(self.ids)
+        same = np.nonzero(self.sorted[1:] == self.sorted[:-1])[0]
+        a, b = self.order[same], self.order[same + 1]
+        equal = (self.site_ids[a] == self.site_ids[b]) & (self.rows[a] == self.rows[b]).all(axis=1)
+        if equal.any():
+            return True
+        # ids that share a hash without being equal: then the copies of an id need not be
+        # neighbours in hash order, so the dict decides
+        return bool(len(equal)) and len(self._by_key()) < len(self.ids)
+
+    def find(self, keys: list, key_sites: np.ndarray) -> np.ndarray:
+        """Position of each (key_sites[j], keys[j]) in the batch, -1 where it is not there."""
+        if not keys:
+            return np.zeros(0, dtype=np.int64)
+        found = self._find_rows(keys, key_sites) if self.rows is not None else None
+        if found is None:
+            where = self._by_key()
+            found = np.fromiter(map(where.get, zip(key_sites.tolist(), keys), repeat(-1)),
+                                dtype=np.int64, count=len(keys))
+        return found
+
+    def _by_key(self) -> dict:
+        if self._dict is None:
+            self._dict = dict(zip(zip(self.site_ids.tolist(), self.ids), range(len(self.ids))))
+        return self._dict
+
+    def _find_rows(self, keys: list, key_sites: np.ndarray):
+        rows, _, fits = _words(keys, self.dtype)
+        if rows is None:
+            return None  # a key with a NUL or in a script none of the ids uses: the dict decides
+        h = _fold(rows, key_sites)
+        q = np.argsort(h)  # searched in sorted order: searches in random order miss the cache
+        at = np.empty(len(h), dtype=np.int64)
+        at[q] = np.searchsorted(self.sorted, h[q])
+        at = np.minimum(at, len(self.sorted) - 1)
+        j = self.order[at]
+        hit = (self.sorted[at] == h) & fits
+        same = hit & (self.site_ids[j] == key_sites) & (self.rows[j] == rows).all(axis=1)
+        if np.any(hit & ~same):
+            return None  # two different keys with one hash: the dict decides
+        return np.where(same, j, -1)
+
+
+def _words(strings: list, dtype: str | None = None):
+    """(each string as a row of 64-bit words, their numpy string type, whether each fits) or
+    Nones when they cannot be held so. With dtype (the ids' type), a string longer than it holds
+    cannot be an id: it does not fit, and its row is left empty."""
+    try:
+        joined = "".join(strings)
+    except TypeError:
+        return None, None, None
+    if "\x00" in joined:
+        return None, None, None  # zero padding would make "a" and "a\x00" one row
+    longest = max(map(len, strings))
+    if dtype is None:
+        if longest > Ids.MAX_CHARS:
+            return None, None, None
+        if joined.isascii():
+            dtype = f"S{max(8, -(-longest // 8) * 8)}"
+        else:
+            dtype = f"U{max(2, -(-longest // 2) * 2)}"
+    elif dtype[0] == "S" and not joined.isascii():
+        return None, None, None
+    size = int(dtype[1:])
+    fits = np.ones(len(strings), dtype=bool)
+    if longest > size:
+        fits = np.fromiter(map(size.__ge__, map(len, strings)), dtype=bool, count=len(strings))
+        strings = [x if len(x) <= size else "" for x in strings]
+    arr = np.array(strings, dtype=dtype)
+    return arr.view(np.uint64).reshape(len(strings), -1), dtype, fits
+
+
+def _fold(rows: np.ndarray, site_ids: np.ndarray) -> np.ndarray:
+    """A 64-bit hash of each row of words and its site (a multiply-xorshift mix per word)."""
+    h = site_ids.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    for k in range(rows.shape[1]):
+        h = (h ^ rows[:, k]) * np.uint64(0xBF58476D1CE4E5B9)
+        h ^= h >> np.uint64(31)
+    return h
 
 
 class Batch:
@@ -128,35 +201,39 @@ class Batch:
     (positions of comments whose parent is not stored yet)."""
 
 
-def derive_batch(scorer, keys: list, item_idx: np.ndarray, its: list) -> Batch:
-    """Rows for the items `its` (whose keys are `keys` and item indexes `item_idx`). Parents
-    outside the batch are read from the scorer's item columns, never from item dicts."""
+def derive_batch(scorer, ids: Ids, item_idx: np.ndarray, its: list, alone: bool = False) -> Batch:
+    """Rows for the items `its` (their ids and sites in `ids`, their item indexes `item_idx`).
+    Parents outside the batch are read from the scorer's item columns, never from item dicts;
+    `alone`: nothing else is stored (a first load), so a parent not in the batch is not stored."""
     n = len(its)
     kinds, parents, authors_d, ats, texts, mentions, reactions = _fields(its)
-    sites = list(map(itemgetter(0), keys))
-    site_ids = scorer._site_array(sites)
+    site_ids = ids.site_ids
     authors = scorer._intern_handles(site_ids, list(map(_GET_HANDLE, authors_d)))
 
     # parent rows: a comment on a known post or comment. Parents in this batch (all of them on a
     # first load) are found by position; others through the scorer's item index and columns.
     is_comment = np.fromiter(map("comment".__eq__, kinds), dtype=bool, count=n)
-    pos = _batch_parents(scorer, its, sites, site_ids, parents, is_comment, item_idx)
+    has_parent = np.zeros(n, dtype=bool)
+    has_parent[list(compress(range(n), parents))] = True
+    cand = np.nonzero(is_comment & has_parent)[0]
+    pos = np.full(n, -1, dtype=np.int64)
+    pos[cand] = ids.find(list(map(parents.__getitem__, cand.tolist())), site_ids[cand])
     parent_idx = np.where(pos >= 0, item_idx[np.maximum(pos, 0)], -1)
-    outside = np.nonzero(is_comment & (pos < 0))[0]
+    outside = cand[pos[cand] < 0]
     pi = np.nonzero(pos >= 0)[0]
     p_target = authors[pos[pi]]
     p_kind = is_comment[pos[pi]].astype(np.int8)  # COMMENT 0 (on a post), REPLY 1 (on a comment)
     out_parents = {}  # position -> item index of a parent outside the batch
-    orphans = []  # comments whose parent is not stored (yet): re-derived when it arrives
-    if len(outside):
+    orphans = outside.tolist() if alone else []  # comments whose parent is not stored (yet)
+    sites = ids.sites
+    if len(outside) and not alone:
         get = scorer._item_idx.get
         alive = scorer._item.author
         o_i = []
         for i in outside.tolist():
-            p = get((sites[i], parents[i])) if parents[i] else None
+            p = get((sites[i], parents[i]))
             if p is None or alive[p] < 0:
-                if parents[i]:
-                    orphans.append(i)
+                orphans.append(i)
             else:
                 out_parents[i] = p
                 o_i.append(i)
@@ -168,96 +245,112 @@ def derive_batch(scorer, keys: list, item_idx: np.ndarray, its: list) -> Batch:
             p_kind = np.concatenate([p_kind, scorer._item.kind[o_idx].astype(np.int8)])
 
     # mention rows
-    m_at = [i for i, ms in enumerate(mentions) if ms]
+    m_at = list(compress(range(n), mentions))
     m_names = [sites[i] + ":" + m for i in m_at for m in mentions[i]]
     m_item = np.repeat(np.asarray(m_at, dtype=np.int64),
                        np.fromiter(map(len, map(mentions.__getitem__, m_at)), dtype=np.int64, count=len(m_at)))
     m_target = scorer._intern_array(m_names)
 
-    r_item = np.concatenate([pi, np.asarray(m_item, dtype=np.int64)])
+    r_item = np.concatenate([pi, m_item])
     r_target = np.concatenate([p_target, m_target])
     r_kind = np.concatenate([p_kind, np.full(len(m_item), model.MENTION, dtype=np.int8)])
-    r_actor = authors[r_item]
-    ok = r_actor != r_target
+    ok = authors[r_item] != r_target
     if scorer._forgotten_ids:
         ok &= ~np.isin(r_target, np.fromiter(scorer._forgotten_ids, dtype=np.int64))
-    r_item, r_target, r_kind, r_actor = r_item[ok], r_target[ok], r_kind[ok], r_actor[ok]
-    # one row per (item, addressee), the strongest kind (lowest code) winning
-    order = np.lexsort((r_kind, r_target, r_item))
-    r_item, r_target, r_kind, r_actor = r_item[order], r_target[order], r_kind[order], r_actor[order]
-    first = np.ones(len(r_item), dtype=bool)
-    first[1:] = (r_item[1:] != r_item[:-1]) | (r_target[1:] != r_target[:-1])
-    r_item, r_target, r_kind, r_actor = r_item[first], r_target[first], r_kind[first], r_actor[first]
+    r_item, r_target, r_kind = r_item[ok], r_target[ok], r_kind[ok]
 
     # reactions: one audience row per item with any
-    a_list = [i for i, r in enumerate(reactions) if r]
-    totals = _totals([reactions[i] for i in a_list])
+    a_list = list(compress(range(n), reactions))
+    totals = _totals(list(map(reactions.__getitem__, a_list)))
     a_item = np.asarray(a_list, dtype=np.int64)[totals > 0]
-    units = np.minimum(model.REACTION_ITEM_CAP, model.REACTION_UNIT * np.log2(1.0 + totals[totals > 0]))
+    units = np.zeros(n)
+    units[a_item] = np.minimum(model.REACTION_ITEM_CAP, model.REACTION_UNIT * np.log2(1.0 + totals[totals > 0]))
+
+    # Every row in one sort of one int64 key: by item, then addressee (the audience row last),
+    # then kind, so the first row of each (item, addressee) is its strongest kind and the only
+    # one kept. (Items and identities both stay far below 2**29: the key cannot overflow.)
+    nid = len(scorer._names)
+    slot = nid + 1
+    key = np.sort(np.concatenate([(r_item * slot + r_target) * 4 + r_kind,
+                                  (a_item * slot + nid) * 4 + model.REACTION]))
+    pair = key >> 2
+    key = key[np.concatenate(([True], pair[1:] != pair[:-1]))] if len(key) else key
+    pair = key >> 2
+    it_sorted = pair // slot
+    kind = (key & 3).astype(np.int8)
+    is_aud = kind == model.REACTION
+    who = authors[it_sorted]
 
     t_item = epochs(ats)
-    sp_idx = r_item[np.concatenate(([True], r_item[1:] != r_item[:-1]))] if len(r_item) else r_item  # sorted
+    person_items = it_sorted[~is_aud]
+    sp_idx = person_items[np.concatenate(([True], person_items[1:] != person_items[:-1]))] \
+        if len(person_items) else person_items
     comp_item = np.zeros(n)
     comp_item[sp_idx] = _sentiments(its, texts, sp_idx.tolist())
 
-    all_item = np.concatenate([r_item, a_item])
-    order = np.argsort(all_item, kind="stable")
-    n_person = len(r_item)
-    is_aud = order >= n_person
     cols = {
-        "actor": np.concatenate([r_actor, np.zeros(len(a_item), dtype=np.int64)])[order],
-        "target": np.concatenate([r_target, authors[a_item]])[order],
-        "kind": np.concatenate([r_kind, np.full(len(a_item), model.REACTION, dtype=np.int8)])[order],
-        "amount": np.concatenate([np.zeros(n_person), units])[order],
+        "actor": np.where(is_aud, 0, who),
+        "target": np.where(is_aud, who, pair % slot),
+        "kind": kind,
+        "amount": np.where(is_aud, units[it_sorted], 0.0),
+        "site": site_ids[it_sorted],
+        "t": t_item[it_sorted],
+        "comp": np.where(is_aud, 0.0, comp_item[it_sorted]),
+        "item": item_idx[it_sorted],
+        "valid": np.ones(len(key), dtype=bool),
     }
-    it_sorted = all_item[order]
-    cols["site"] = site_ids[it_sorted]
-    cols["t"] = t_item[it_sorted]
-    cols["comp"] = np.where(is_aud, 0.0, comp_item[it_sorted])
-    cols["item"] = item_idx[it_sorted]
-    cols["valid"] = np.ones(len(order), dtype=bool)
     counts = np.bincount(it_sorted, minlength=n)
-
-    # topics: an item's own text, plus its parent's. With no user topics only hashtags can match,
-    # and a text without '#' has none: most texts are skipped without a call.
-    match = scorer.topics.match
-    if scorer.topics.has_keywords:
-        memo = dict.fromkeys(texts)
-        for t in memo:
-            memo[t] = match(t)
-        own = {i: f for i, f in enumerate(map(memo.__getitem__, texts)) if f}
-    else:
-        tagged = [i for i, t in enumerate(texts) if t and "#" in t]
-        memo = dict.fromkeys(map(texts.__getitem__, tagged))
-        for t in memo:
-            memo[t] = match(t)
-        own = {i: f for i, f in zip(tagged, map(memo.__getitem__, map(texts.__getitem__, tagged))) if f}
-    tops = {}
-    if own or out_parents:
-        inherit = {}
-        if own:
-            on_topic = np.zeros(n, dtype=bool)
-            on_topic[list(own)] = True
-            heirs = np.nonzero((pos >= 0) & on_topic[np.maximum(pos, 0)])[0]
-            for i, p in zip(heirs.tolist(), pos[heirs].tolist()):
-                inherit[i] = own[p]
-        own_of = scorer._own_topics
-        for i, p in out_parents.items():
-            f = own_of.get(p)
-            if f:
-                inherit[i] = f
-        empty = frozenset()
-        as_tuple: dict = {}  # few distinct topic sets: sort each once
-        for i in sorted(set(own) | set(inherit)):
-            pair = (own.get(i, empty), inherit.get(i, empty))
-            t = as_tuple.get(pair)
-            if t is None:
-                t = as_tuple[pair] = tuple(sorted(pair[0] | pair[1]))
-            tops[i] = t
+    own, tops = _topics(scorer, texts, pos, out_parents)
     out = Batch()
     out.cols, out.counts, out.authors, out.topics, out.own = cols, counts, authors, tops, own
     out.parent, out.comment, out.orphans = parent_idx, is_comment, orphans
     return out
+
+
+def _topics(scorer, texts: list, pos: np.ndarray, out_parents: dict):
+    """({position: topics of its own text}, {position: sorted topic ids, own and its parent's})
+    for a batch. Topic sets are few and shared: each distinct set gets a code once, and the
+    per-item work is numpy over the codes. With no user topics only hashtags can match, and a
+    text without '#' has none: most texts are never matched."""
+    n = len(texts)
+    match = scorer.topics.match
+    if scorer.topics.has_keywords:
+        at, some = range(n), texts
+    else:
+        try:
+            at = list(compress(range(n), map(contains, texts, repeat("#"))))
+        except TypeError:  # a text that is not a string (only from producers that skip the contract)
+            at = [i for i, t in enumerate(texts) if isinstance(t, str) and "#" in t]
+        some = list(map(texts.__getitem__, at))
+    sets = [frozenset()]
+    code_of = {sets[0]: 0}
+
+    def code(found) -> int:
+        c = code_of.get(found)
+        if c is None:
+            c = code_of[found] = len(sets)
+            sets.append(found)
+        return c
+
+    memo = dict.fromkeys(some)
+    for t in memo:
+        memo[t] = code(match(t))
+    own_code = np.zeros(n, dtype=np.int64)
+    own_code[at] = np.fromiter(map(memo.__getitem__, some), dtype=np.int64, count=len(some))
+    on = np.nonzero(own_code)[0]
+    own = dict(zip(on.tolist(), map(sets.__getitem__, own_code[on].tolist())))
+    heir = np.where(pos >= 0, own_code[np.maximum(pos, 0)], 0)
+    own_of = scorer._own_topics
+    for i, p in out_parents.items():
+        found = own_of.get(p)
+        if found:
+            heir[i] = code(found)
+    both = own_code * len(sets) + heir
+    on = np.nonzero(both)[0]
+    combos, which = np.unique(both[on], return_inverse=True)
+    k = len(sets)
+    as_tuple = [tuple(sorted(sets[c // k] | sets[c % k])) for c in combos.tolist()]
+    return own, dict(zip(on.tolist(), map(as_tuple.__getitem__, which.tolist())))
 
 
 def _totals(reactions: list) -> np.ndarray:

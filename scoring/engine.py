@@ -22,7 +22,7 @@ import numpy as np
 from . import model
 from .columns import EMPTY, ROW_COLS, ItemCols, Rows, distinct, reserve
 from .compute import Derived
-from .derive import derive_batch
+from .derive import Ids, derive_batch
 from .interactions import AUDIENCE
 from .structure import structure
 from .topics import TopicIndex
@@ -72,29 +72,39 @@ class ItemsInMemory:
 
     def __init__(self):
         self._by_key: dict[tuple[str, str], dict] = {}
+        self._loaded: list | None = None
+
+    def load(self, items: list) -> None:
+        """The first load's items (distinct keys), made a dict only when something asks for one:
+        an offline scoring never does, and a dict of a million keys is a quarter of a second."""
+        self._loaded = list(items)
+
+    def _dict(self) -> dict:
+        if self._loaded is not None:
+            items, self._loaded = self._loaded, None
+            self._by_key = dict(zip(zip(map(_GET_SITE, items), map(_GET_ID, items)), items))
+        return self._by_key
 
     def get(self, key):
-        return self._by_key.get(key)
+        return self._dict().get(key)
 
     def values(self):
-        return self._by_key.values()
+        return self._dict().values()
 
     def put(self, changed: dict) -> None:
-        if self._by_key:
-            self._by_key.update(changed)
-        else:
-            self._by_key = changed  # the first load's dict is the store: no copy of a million entries
+        self._dict().update(changed)
 
     def drop(self, keys) -> None:
+        by_key = self._dict()
         for key in keys:
-            self._by_key.pop(key, None)
+            by_key.pop(key, None)
 
 
 class Scorer:
     def __init__(self, settings: dict | None = None, items=None):
         self._source = items if items is not None else ItemsInMemory()
-        self._item_idx: dict[tuple[str, str], int] = {}
         self._item_keys: list[tuple[str, str]] = []
+        self._item_idx = {}
         self._item = ItemCols()
         self._item_topics: dict[int, tuple] = {}  # topics of an item's own text and its parent's
         self._own_topics: dict[int, frozenset] = {}  # topics of an item's own text
@@ -131,7 +141,7 @@ class Scorer:
         self._intern_many(sorted(set(self.links) | set(self.links.values())))
         if not hasattr(self, "topics") or old_topics != settings.get("topics"):
             self.topics = TopicIndex(settings.get("topics") or {})
-            if self._item_idx:  # (a new scorer has nothing to match yet, wherever its items are)
+            if self._item_keys:  # (a new scorer has nothing to match yet, wherever its items are)
                 self._rematch_topics()
             self._struct = None
         if old_links != self.links:
@@ -159,6 +169,18 @@ class Scorer:
             if found:
                 topics[idx] = tuple(sorted(found))
         self._item_topics = topics
+
+    @property
+    def _item_idx(self) -> dict[tuple[str, str], int]:
+        """(site, id) -> item index. A first load leaves it to be built when first asked for: the
+        offline scorer never needs it, a server's prepare() builds it before any capture."""
+        if self._idx is None:
+            self._idx = dict(zip(self._item_keys, range(len(self._item_keys))))
+        return self._idx
+
+    @_item_idx.setter
+    def _item_idx(self, value: dict) -> None:
+        self._idx = value
 
     # ---------------------------------------------------------------- interning
 
@@ -255,53 +277,73 @@ class Scorer:
             return self._add(items)
 
     def _add(self, items) -> set[str]:
+        if not self._item_keys:
+            return self._load(items)
         src = self._source
-        first_load = not self._item_idx
-        if first_load:
-            items = items if isinstance(items, list) else list(items)
-            changed = dict(zip(zip(map(_GET_SITE, items), map(_GET_ID, items)), items))
-        else:
-            changed: dict[tuple[str, str], dict] = {}
-            for item in items:
-                key = (item["site"], item["id"])
-                if src.dedupes and changed.get(key, src.get(key)) == item:
-                    continue
-                changed[key] = item
+        changed: dict[tuple[str, str], dict] = {}
+        for item in items:
+            key = (item["site"], item["id"])
+            if src.dedupes and changed.get(key, src.get(key)) == item:
+                continue
+            changed[key] = item
         if not changed:
             return set()
         touched: set[int] = set()
         redo = list(changed)
-        if not first_load:
-            seen = set(changed)
-            idx_of = self._item_idx.get
-            for key, item in changed.items():
-                kids = set(self._orphans.pop(key, ()))  # comments that arrived before this item
-                idx = idx_of(key)
-                if idx is not None and self._shapes_children(idx, key, item):
-                    kids.update(self._children_of([idx]))
-                for child in sorted(kids):
-                    if child not in seen:
-                        seen.add(child)
-                        redo.append(child)
+        seen = set(changed)
+        idx_of = self._item_idx.get
+        for key, item in changed.items():
+            kids = set(self._orphans.pop(key, ()))  # comments that arrived before this item
+            idx = idx_of(key)
+            if idx is not None and self._shapes_children(idx, key, item):
+                kids.update(self._children_of([idx]))
+            for child in sorted(kids):
+                if child not in seen:
+                    seen.add(child)
+                    redo.append(child)
         if src.dedupes:
             src.put(changed)
         its = [changed.get(k) or src.get(k) for k in redo]
         self._rederive(redo, its, touched)
-        return {self._names[i] for i in touched if i != 0}
+        return self._touched_names(touched)
 
-    def _rederive(self, keys, its, touched) -> None:
-        """Derive the items `its` (None: no longer stored) under `keys` again."""
+    def _load(self, items) -> set[str]:
+        """The first add: every item is new, so none is compared with a stored one."""
+        items = items if isinstance(items, list) else list(items)
+        if not items:
+            return set()
+        sites, ids = list(map(_GET_SITE, items)), list(map(_GET_ID, items))
+        found = Ids(sites, ids, self._site_array(sites))
+        if found.repeated():
+            # an item given more than once: the last copy counts, in the place of the first
+            changed = dict(zip(zip(sites, ids), items))
+            items = list(changed.values())
+            sites, ids = list(map(itemgetter(0), changed)), list(map(itemgetter(1), changed))
+            found = Ids(sites, ids, self._site_array(sites))
+        if self._source.dedupes:
+            self._source.load(items)
+        touched: set[int] = set()
+        self._rederive(list(zip(sites, ids)), items, touched, found)
+        return self._touched_names(touched)
+
+    def _touched_names(self, touched: set[int]) -> set[str]:
+        touched.discard(0)
+        return set(map(self._names.__getitem__, touched))
+
+    def _rederive(self, keys, its, touched, found: Ids | None = None) -> None:
+        """Derive the items `its` (None: no longer stored) under `keys` again; `found`: their
+        Ids when the caller has them."""
         if not keys:
             return
-        item_idx = self._item_idx
-        first_load = not item_idx
+        first_load = not self._item_keys
         if first_load:
-            # first load: every key is new
-            item_idx.update(zip(keys, range(len(keys))))
-            self._item_keys.extend(keys)
+            # first load: every key is new, and the item index waits until it is asked for
+            self._item_keys = keys
+            self._idx = None
             self._item.grow(len(keys))
             idx_arr = np.arange(len(keys), dtype=np.int64)
         else:
+            item_idx = self._item_idx
             idxs = []
             for key in keys:
                 idx = item_idx.get(key)
@@ -329,7 +371,10 @@ class Scorer:
             # items' rows, and the rows of this batch's comments that answer them
             back = {self._ids.get(f"{k[0]}:{it['author']['handle']}") for k, it in zip(keys, its)}
             self._forgotten_ids.difference_update(back)
-        b = derive_batch(self, keys, idx_arr, its)
+        if found is None:
+            sites = list(map(itemgetter(0), keys))
+            found = Ids(sites, list(map(itemgetter(1), keys)), self._site_array(sites))
+        b = derive_batch(self, found, idx_arr, its, alone=first_load)
         for j in b.orphans:
             key = keys[j]
             parent = (key[0], its[j]["parent"])
@@ -487,6 +532,7 @@ class Scorer:
         """Compute everything and build the indexes an update after a capture uses (a second or
         two at a million rows), so that the first capture does not pay for them."""
         self._compute(parse_at(at))
+        self._item_idx  # a first load left it unbuilt: a capture looks its parent up there
         g = self._struct
         for what in ("rows_by_actor_day", "rows_by_pair", "rows_by_day", "rows_by_target", "rows_by_actor",
                      "pairs_by_actor", "pairs_by_target", "days_by_target", "topic_entries_by_target"):

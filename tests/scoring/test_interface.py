@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 from hypothesis import given, settings
@@ -140,8 +141,13 @@ def test_stored_sentiment_is_used_and_clamped():
     assert s2.result(ident("target"), at=NOW)["negative"] == r["negative"]
 
 
-def test_big_batch_parent_join_agrees_with_the_store_lookup(monkeypatch):
-    from scoring import derive
+ODD_IDS = ["x" * 9, "\u00fc-post", "p\u00e9", "p\u00e9\u2603", "y" * 60]
+
+
+def _id_world(odd_ids) -> list[dict]:
+    """Ids that stress finding parents by id: other sites' copies of an id, ids of many lengths,
+    non-ASCII ids, a parent id that is a prefix of a stored one or one character longer, missing
+    parents, and an item captured twice."""
     w = World()
     for i in range(30):
         post = w.post(f"a{i % 7}", ago(20 + i))
@@ -151,11 +157,44 @@ def test_big_batch_parent_join_agrees_with_the_store_lookup(monkeypatch):
         w.comment(f"d{i}", post, ago(2), "same id on another site", site="other.example")
     # a comment on another site whose parent id exists only on the first site: not its parent
     w.comment("e", post, ago(1), "cross-site", site="third.example")
-    small = score_items(w.items, at=NOW)
-    monkeypatch.setattr(derive, "JOIN_MIN", 0)
-    big = score_items(w.items, at=NOW)
-    assert big == small
-    assert any(r["interactions"] for r in big)
+    for i, pid in enumerate(odd_ids):
+        w.items.append(normalize_item({"id": pid, "kind": "post", "author": {"handle": f"long{i}"},
+                                       "at": "2026-11-01T00:00:00Z", "text": "a post"}, SITE))
+        for j, parent in enumerate([pid, pid + "z", pid[:-1], "x" * 8]):
+            w.items.append(normalize_item({"id": f"{pid}-r{j}", "kind": "comment", "parent": parent,
+                                           "author": {"handle": f"fan{j}"}, "at": "2026-11-02T00:00:00Z",
+                                           "text": "reply"}, SITE))
+    w.items.append(dict(w.items[3], reactions={"like": 4}))  # captured again, changed
+    return w.items
+
+
+@pytest.mark.parametrize("join_min, weak_hash", [(0, False), (0, True), (10**9, False)])
+@pytest.mark.parametrize("odd_ids", [ODD_IDS, ODD_IDS + ["z" * 70], ODD_IDS + ["n\x00"]],
+                         ids=["short", "long", "nul"])
+def test_parents_found_in_a_batch_agree_with_the_store_lookup(monkeypatch, join_min, weak_hash, odd_ids):
+    """A first load finds parents inside the batch (as words in numpy from JOIN_MIN items on, or
+    through a dict: small batches, ids longer than the words hold, a NUL, a hash shared by two
+    different ids); adding the items one at a time finds them in the store instead."""
+    from scoring import derive
+    items = _id_world(odd_ids)
+    monkeypatch.setattr(derive, "JOIN_MIN", join_min)
+    if weak_hash:  # every id shares its hash with others: matches must be confirmed word by word
+        monkeypatch.setattr(derive, "_fold", lambda rows, sites: rows[:, 0] & np.uint64(3))
+    batch = Scorer()
+    batch.add(items)
+    one_by_one = Scorer()
+    for it in reversed(items[:-1]):  # children before their parents: orphans, adopted later
+        one_by_one.add([it])
+    one_by_one.add(items[-1:])  # and the second copy last, as in the batch
+    one_by_one._struct = one_by_one._weights = one_by_one._derived = None  # a full pass, not updates
+    one_by_one._dirty = True
+    assert batch.ranking(at=NOW) == one_by_one.ranking(at=NOW)
+    assert len(batch._item_keys) == len(items) - 1
+    assert batch.item_contributions(SITE, items[3]["id"], at=NOW)["to"]  # the second copy counts
+    counted = {it["id"] for it in items if "-r" in it["id"]
+               and batch.item_contributions(SITE, it["id"], at=NOW)["to"]}
+    # each post's own reply, and the one whose parent is another odd id ("p\u00e9")
+    assert counted == {f"{pid}-r0" for pid in odd_ids} | {"p\u00e9\u2603-r2"}
 
 
 def test_clients_cannot_send_sentiment():
