@@ -527,9 +527,16 @@ async function handle(msg, sender) {
       return removeOrigin(String(msg.origin || ""));
     case "flush":
       return { sent: await flush(), queue: Queue.summary(await loadQueue()) };
-    case "unpair":
+    case "unpair": {
+      // The server stops accepting the token first; offline, the local copy still goes, and the
+      // user can revoke it on the dashboard's pairing page.
+      let revoked = false;
+      try {
+        revoked = Boolean((await call("/api/pair", { method: "DELETE" })).revoked);
+      } catch (e) { /* offline or already unknown to the server */ }
       await chrome.storage.local.remove(["token", "pairing"]);
-      return { ok: true };
+      return { ok: true, revoked };
+    }
   }
   throw new Error(`unknown message ${msg && msg.type}`);
 }

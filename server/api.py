@@ -194,6 +194,15 @@ def pair_request():
     return {"request": req.id, "code": req.code, "approve_url": request.host_url + "pair"}, 201
 
 
+@api.delete("/pair")
+def pair_revoke():
+    """The paired client gives its token up: the server stops accepting it at once."""
+    from .security import bearer_token
+    if not services().pairing.revoke_token(bearer_token()):
+        return error(401, "unauthorized", "no valid bearer token to revoke", "Authorization")
+    return {"revoked": True}
+
+
 @api.post("/pair/<request_id>")
 def pair_poll(request_id):
     # A POST, because browsers stamp Origin on every POST but not on an extension's GETs, and the

@@ -344,26 +344,41 @@ class Services:
         captured again later count again (the scorer's rule), mentions of them by others never do.
         The items are removed before the list is written: a crash between the two leaves the
         person visible through mentions, and forgetting them again finishes the job."""
+        return {"forgotten": identity, "items_removed": self.forget_many([identity])}
+
+    def forget_many(self, identities) -> int:
+        """forget() for many people at once (an import's list): one compaction, one checkpoint.
+        Returns the number of items removed."""
+        identities = sorted(set(identities))
+        if not identities:
+            return 0
+        removed = 0
         with self.lock:
-            removed = self.store.remove_author(identity)
+            for identity in identities:
+                removed += len(self.store.remove_author(identity))
+            gone_now = set(identities)
             links = self.store.get_config("links") or {}
-            kept = {a: c for a, c in links.items() if identity not in (a, c)}
-            gone = sorted(self._gone | {identity})
-            self.store.set_configs({"links": kept, "forgotten": gone})
+            kept = {a: c for a, c in links.items() if a not in gone_now and c not in gone_now}
+            own = self.store.get_config("own_identities") or []
+            gone = sorted(self._gone | gone_now)
+            self.store.set_configs({"links": kept, "forgotten": gone,
+                                    "own_identities": [i for i in own if i not in gone_now]})
             self._gone = frozenset(gone)
-            self.store.forget_history(identity)
+            for identity in identities:
+                self.store.forget_history(identity)
             scorer = self.scorer
             if kept != links:
                 scorer.set_settings(self.scorer_settings())
-            scorer.remove_identity(identity)
+            for identity in identities:
+                scorer.remove_identity(identity)
             scorer.compact()  # not even tombstones of their rows stay
-            # the saved scorer still holds the person: gone now, saved again without them
+            # the saved scorer still holds them: gone now, saved again without them
             try:
                 os.unlink(self.store.data_dir / SCORER_CHECKPOINT)
             except FileNotFoundError:
                 pass
         threading.Thread(target=self._recompute_and_save, name="cloutlens-checkpoint", daemon=True).start()
-        return {"forgotten": identity, "items_removed": len(removed)}
+        return removed
 
     def _recompute_and_save(self):
         with self.lock:

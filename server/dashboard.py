@@ -322,9 +322,6 @@ def forget():
             flash("Nobody by that identity is stored.", "error")
             return _back_to_data()
         done = s.forget(identity)
-        own = data.own_identities(s.store)
-        if identity in own:
-            s.store.set_config("own_identities", [i for i in own if i != identity])
         data.invalidate()
     flash(f"Forgot {identity}: {done['items_removed']} item(s) deleted, with their links and history.")
     return _back_to_data()
@@ -392,6 +389,15 @@ def pair_decide(request_id):
     approve = request.form.get("decision") == "approve"
     if services().pairing.decide(request_id, approve) is None:
         abort(404)
+    return redirect(url_for("dashboard.pair"), code=303)
+
+
+@dashboard.post("/pair/revoke/<client_id>")
+def pair_revoke(client_id):
+    check_csrf()
+    if not services().pairing.revoke(client_id):
+        abort(404)
+    flash("Pairing revoked: that client's token no longer works.")
     return redirect(url_for("dashboard.pair"), code=303)
 
 

@@ -112,6 +112,22 @@ def check_document(doc) -> tuple[list[tuple[dict, str]], dict, dict, list[str], 
     return out, settings, clean_links, own, forgotten
 
 
+def merged_links(current: dict, incoming: dict, forgotten) -> dict:
+    """The links after an import: the file's over the current ones, none naming a forgotten
+    person. Raises ContractError unless the result keeps the rules of POST /api/links (each alias
+    points at a canonical identity that is no alias itself; nobody is linked to themselves), so
+    that a crafted file cannot make a loop of links the dashboard would follow forever."""
+    gone = set(forgotten)
+    links = {a: c for a, c in {**current, **incoming}.items() if a not in gone and c not in gone}
+    for alias, canonical in sorted(links.items()):
+        field = f"links.{alias[:60]}"
+        if alias == canonical:
+            raise ContractError(field, "links an identity to itself")
+        if canonical in links:
+            raise ContractError(field, f"points at {canonical[:60]}, which is itself linked to {links[canonical][:60]}")
+    return links
+
+
 def import_document(services, doc) -> dict:
     items, settings, links, own, forgotten = check_document(doc)
     from .app import utcnow
@@ -119,9 +135,10 @@ def import_document(services, doc) -> dict:
     totals = {"added": 0, "updated": 0, "unchanged": 0}
     store = services.store
     with services.lock:
+        all_gone = set(forgotten) | set(store.get_config("forgotten") or ())
+        new_links = merged_links(store.get_config("links") or {}, links, all_gone) if links else None
         # Forgotten first, so that the items added next never score them through mentions.
-        for identity in sorted(set(forgotten) - set(store.get_config("forgotten") or ())):
-            services.forget(identity)
+        services.forget_many(set(forgotten) - set(store.get_config("forgotten") or ()))
         # Items keep the time they were first seen, so undated ones do not look new.
         # A file that forgot someone and still holds their items is taken at its word: forgotten.
         gone = set(forgotten)
@@ -137,10 +154,8 @@ def import_document(services, doc) -> dict:
             merged = dict(store.get_config("settings") or {})
             merged.update(settings)
             services.set_settings(merged)
-        if links:
-            merged_links = dict(store.get_config("links") or {})
-            merged_links.update(links)
-            services.set_links(merged_links)
+        if new_links is not None:
+            services.set_links(new_links)
         if own:
             store.set_config("own_identities", sorted(set(store.get_config("own_identities") or ()) | set(own)))
     return {"items": totals, "settings": sorted(settings), "links": len(links), "forgotten": len(forgotten)}

@@ -145,7 +145,9 @@ def document(server_url: str = "http://127.0.0.1:7317") -> dict:
             "/api/pair": {"post": _op("Ask to pair; the user approves the code on the dashboard",
                                       {"201": _json(obj)}, body={"type": "object", "properties": {
                                           "client": {"type": "string", "maxLength": 80}}},
-                                      auth=False, errors=(400, 403, 413, 415))},
+                                      auth=False, errors=(400, 403, 413, 415)),
+                         "delete": _op("Revoke the calling client's own token (its pairing ends)",
+                                       {"200": _json(obj)}, errors=(401, 403))},
             "/api/pair/{request_id}": {"post": _op("Poll a pairing request; the token comes once",
                                                   {"200": _json(obj)},
                                                   params=[_path("request_id", {"type": "string", "maxLength": 64})],

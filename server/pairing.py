@@ -18,7 +18,8 @@ import time
 from dataclasses import dataclass, field
 
 REQUEST_TTL = 600  # seconds a pairing request waits for the user
-MAX_PENDING = 20   # a flood of requests must not bury the real one
+MAX_PENDING = 20   # a flood of requests must not bury the real one ...
+PER_ORIGIN = 3     # ... so one origin can hold only a few of them, and it loses its own oldest
 
 
 def _hash(token: str) -> str:
@@ -57,14 +58,22 @@ class Pairing:
     def request(self, origin: str, client: str) -> PairRequest:
         with self._lock:
             self._expire()
-            if len(self._pending) >= MAX_PENDING:
-                oldest = min(self._pending.values(), key=lambda r: r.created)
+            mine = [r for r in self._pending.values() if r.origin == origin]
+            if len(mine) >= PER_ORIGIN or len(self._pending) >= MAX_PENDING:
+                # the oldest request of the origin holding the most: never another origin's only one
+                counts: dict[str, int] = {}
+                for r in self._pending.values():
+                    counts[r.origin] = counts.get(r.origin, 0) + 1
+                crowd = origin if mine and len(mine) >= PER_ORIGIN else max(counts, key=counts.get)
+                oldest = min((r for r in self._pending.values() if r.origin == crowd), key=lambda r: r.created)
                 del self._pending[oldest.id]
             req = PairRequest(
                 id=secrets.token_urlsafe(16),
                 code=f"{secrets.randbelow(1000):03d}-{secrets.randbelow(1000):03d}",
                 origin=origin,
-                client=client[:80],
+                # shown in the terminal and on /pair: no control characters (escape sequences
+                # could rewrite what the terminal shows next to the code)
+                client="".join(ch for ch in client if ch.isprintable())[:80],
                 created=time.time(),
             )
             self._pending[req.id] = req
@@ -127,6 +136,19 @@ class Pairing:
 
     def clients(self) -> list[dict]:
         return [dict(info, id=digest[:12]) for digest, info in self.store.get_config("clients", {}).items()]
+
+    def revoke_token(self, token: str | None) -> bool:
+        """A client ends its own pairing (the extension's "Forget the pairing")."""
+        if not token:
+            return False
+        wanted = _hash(token)
+        clients = dict(self.store.get_config("clients", {}))
+        gone = [d for d in clients if hmac.compare_digest(d, wanted)]
+        for d in gone:
+            del clients[d]
+        if gone:
+            self.store.set_config("clients", clients)
+        return bool(gone)
 
     def revoke(self, client_id: str) -> bool:
         clients = dict(self.store.get_config("clients", {}))

@@ -202,6 +202,9 @@ def test_export_never_contains_tokens_and_imports_back_idempotently(filled, app,
     (lambda d: d["items"][0].update(seen="yesterday"), "items[0].seen"),
     (lambda d: d.update(settings={"horizon_days": 1}), "settings.horizon_days"),
     (lambda d: d.update(links={"nocolon": "a.example:b"}), "links"),
+    (lambda d: d.update(links={"blog.example:anna": "blog.example:bob", "blog.example:bob": "blog.example:anna"}),
+     "links.blog.example:anna"),
+    (lambda d: d.update(links={"blog.example:carol": "blog.example:carol"}), "links.blog.example:carol"),
     (lambda d: d.update(tokens={}), "tokens"),
 ])
 def test_bad_import_names_the_field_and_stores_nothing(filled, app, auth, mutate, field):
@@ -431,3 +434,35 @@ def test_a_bad_forgotten_list_names_the_field_and_stores_nothing(filled, app, au
     r = filled.post("/api/import", json=doc, headers=auth)
     assert r.status_code == 400 and r.json["field"] == field, r.json
     assert store(app).count_items() == before and not store(app).get_config("forgotten")
+
+
+def test_an_import_cannot_chain_onto_the_links_already_here(filled, app, auth):
+    assert filled.post("/api/links", json={"alias": "news.example:anna", "canonical": "blog.example:anna"},
+                       headers=auth).status_code == 201
+    doc = json.loads(filled.get("/api/export", headers=auth).get_data())
+    doc["links"] = {"blog.example:anna": "blog.example:bob"}  # anna is already someone's canonical
+    r = filled.post("/api/import", json=doc, headers=auth)
+    assert r.status_code == 400 and r.json["field"] == "links.news.example:anna", r.json
+    assert store(app).get_config("links") == {"news.example:anna": "blog.example:anna"}
+    assert filled.get("/people/blog.example:anna").status_code == 200
+
+
+def test_forgetting_through_the_api_drops_the_person_from_own_identities(filled, app, auth):
+    store(app).set_config("own_identities", ["blog.example:anna", "blog.example:martinwaxman"])
+    assert filled.delete("/api/people/blog.example:anna", headers=auth).status_code == 200
+    assert store(app).get_config("own_identities") == ["blog.example:martinwaxman"]
+
+
+def test_an_import_forgets_many_people_in_one_pass(filled, app, auth, monkeypatch):
+    services = app.extensions["cloutlens"]
+    passes = []
+    monkeypatch.setattr(services, "_recompute_and_save", lambda: passes.append(1))
+    doc = json.loads(filled.get("/api/export", headers=auth).get_data())
+    doc["forgotten"] = ["blog.example:anna", "blog.example:bob", "blog.example:carol"] + [
+        f"blog.example:ghost{n}" for n in range(50)]
+    r = filled.post("/api/import", json=doc, headers=auth)
+    assert r.status_code == 200, r.json
+    assert len(passes) == 1
+    for who in ("anna", "bob", "carol"):
+        assert store(app).items_by_author(f"blog.example:{who}") == []
+    assert len(store(app).get_config("forgotten")) == 53

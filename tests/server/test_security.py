@@ -130,6 +130,50 @@ def test_dashboard_approval_needs_csrf_and_same_origin(client, app):
     assert client.post(f"/api/pair/{rid}", json={}, headers={"Origin": EXT_ORIGIN}).json["status"] == "approved"
 
 
+def test_a_paired_client_can_be_revoked_by_itself_or_on_the_dashboard(client, app, auth, token):
+    from helpers import pair
+    from server.dashboard import csrf_token
+    assert client.get("/api/status", headers=auth).status_code == 200
+    assert client.get("/api/people", headers=auth).status_code == 200
+    # the extension's "Unpair": its own token, refused from then on
+    assert client.delete("/api/pair", headers=auth).json == {"revoked": True}
+    assert client.get("/api/people", headers=auth).status_code == 401
+    assert client.delete("/api/pair", headers=auth).status_code == 401
+    # the dashboard's Revoke button: needs the CSRF token and the dashboard's own origin
+    second = pair(client)
+    headers = {"Authorization": f"Bearer {second}", "Origin": EXT_ORIGIN}
+    assert client.get("/api/people", headers=headers).status_code == 200
+    (entry,) = app.extensions["cloutlens"].pairing.clients()
+    assert b"Revoke" in client.get("/pair").data
+    url = f"/pair/revoke/{entry['id']}"
+    assert client.post(url, data={}, headers={"Origin": "http://localhost"}).status_code == 400
+    assert client.post(url, data={}, headers={"Origin": "https://evil.example"}).status_code == 403
+    assert client.get("/api/people", headers=headers).status_code == 200
+    with app.test_request_context():
+        tok = csrf_token()
+    assert client.post(url, data={"csrf": tok}, headers={"Origin": "http://localhost"}).status_code == 303
+    assert client.get("/api/people", headers=headers).status_code == 401
+    assert app.extensions["cloutlens"].pairing.clients() == []
+
+
+def test_pairing_requests_from_one_origin_cannot_crowd_out_the_extension(client, app):
+    real = client.post("/api/pair", json={"client": "Cloutlens"}, headers={"Origin": EXT_ORIGIN}).json
+    flood = "chrome-extension://" + "d" * 32
+    for n in range(50):
+        assert client.post("/api/pair", json={"client": f"spam {n}"}, headers={"Origin": flood}).status_code == 201
+    pending = app.extensions["cloutlens"].pairing.pending()
+    assert real["request"] in {r.id for r in pending}
+    assert sum(r.origin == flood for r in pending) <= 3
+
+
+def test_a_pairing_client_name_cannot_carry_terminal_control_codes(client, app):
+    sneaky = "Cloutlens\x1b[2K\rcode 123-456 \x07ok"
+    client.post("/api/pair", json={"client": sneaky}, headers={"Origin": EXT_ORIGIN})
+    (req,) = app.extensions["cloutlens"].pairing.pending()
+    assert req.client == "Cloutlens[2Kcode 123-456 ok"
+    assert all(ch.isprintable() for ch in req.client)
+
+
 def test_cors_headers_name_the_exact_extension_origin(client, auth):
     r = client.get("/api/status", headers=auth)
     assert r.headers["Access-Control-Allow-Origin"] == EXT_ORIGIN
