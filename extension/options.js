@@ -167,8 +167,10 @@ $("pair-button").addEventListener("click", async () => {
 });
 
 $("unpair").addEventListener("click", async () => {
-  await ask({ type: "unpair" });
-  $("server-msg").textContent = "Token forgotten. Pair again to see scores.";
+  const r = await ask({ type: "unpair" });
+  $("server-msg").textContent = r.revoked
+    ? "Unpaired: the server no longer accepts the token. Pair again to see scores."
+    : "Token deleted here; the server could not be reached: revoke it on its pairing page.";
   showPairState(await ask({ type: "status" }));
 });
 
