@@ -121,14 +121,16 @@ def summary(result: dict | None, identity: str) -> dict | None:
         return None
     b = result["breakdown"]
     top = sorted(b["by_person"].items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_PEOPLE]
+    names = services().store.names()  # display names, as last captured: a card reads better by name
     return {
         "identity": identity,
+        "name": names.get(identity),
         "score": result["score"],
         "trend": result["trend"],
         "negative": result["negative"],
         "interactions": result.get("interactions", 0),
         "people": result.get("people", 0),
-        "top": [{"identity": who, "points": pts} for who, pts in top],
+        "top": [{"identity": who, "name": names.get(who), "points": pts} for who, pts in top],
         "by_kind": b["by_kind"],
         "by_site": b["by_site"],
         "topics": result["topics"],
@@ -295,7 +297,7 @@ def people():
             got = s.scorer.results(shown)
             page = [got[i] for i in shown if i in got]
     return {"total": total, "more": total > offset + limit, "offset": offset, "limit": limit,
-            "people": [dict(summary(r, r["identity"]), name=names.get(r["identity"])) for r in page]}
+            "people": [summary(r, r["identity"]) for r in page]}
 
 
 @api.get("/people/<path:identity>")

@@ -28,7 +28,8 @@ ERROR = {
 SUMMARY = {
     "type": ["object", "null"],
     "properties": {
-        "identity": {"type": "string"}, "score": {"type": "integer", "minimum": 1, "maximum": 100},
+        "identity": {"type": "string"}, "name": {"type": ["string", "null"]},
+        "score": {"type": "integer", "minimum": 1, "maximum": 100},
         "trend": {"type": "number"}, "negative": {"type": "object"},
         "interactions": {"type": "integer"}, "people": {"type": "integer"},
         "top": {"type": "array"}, "by_kind": {"type": "object"}, "by_site": {"type": "object"},

@@ -466,3 +466,13 @@ def test_an_import_forgets_many_people_in_one_pass(filled, app, auth, monkeypatc
     for who in ("anna", "bob", "carol"):
         assert store(app).items_by_author(f"blog.example:{who}") == []
     assert len(store(app).get_config("forgotten")) == 53
+
+
+def test_a_badge_summary_names_the_person_and_the_people_behind_the_score(filled, auth):
+    s = filled.get("/api/scores?id=blog.example:martinwaxman", headers=auth).json["scores"]["blog.example:martinwaxman"]
+    assert s["name"] == "Martin Waxman"
+    top = {t["identity"]: t["name"] for t in s["top"]}
+    assert top["blog.example:anna"] == "Anna" and top["blog.example:bob"] == "Bob"
+    # the people list carries the same summaries
+    people = filled.get("/api/people?limit=200", headers=auth).json["people"]
+    assert {p["identity"]: p["name"] for p in people}["news.example:anna"] == "Anna Rydne"
