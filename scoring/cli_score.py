@@ -16,15 +16,18 @@ from .items import ContractError, normalize_line
 def read_jsonl(stream) -> tuple[list[dict], list[str]]:
     items, errors = [], []
     for lineno, line in enumerate(stream, 1):
-        if isinstance(line, bytes):
-            line = line.decode("utf-8", errors="replace")
-        if not line.strip():
-            continue
         try:
-            raw = orjson.loads(line)
-        except orjson.JSONDecodeError as e:
-            errors.append(f"line {lineno}: not valid JSON ({str(e).split(':')[0]})")
-            continue
+            raw = orjson.loads(line)  # bytes as read: valid UTF-8 decodes the same either way
+        except orjson.JSONDecodeError:
+            if isinstance(line, bytes):
+                line = line.decode("utf-8", errors="replace")
+            if not line.strip():
+                continue
+            try:
+                raw = orjson.loads(line)
+            except orjson.JSONDecodeError as e:
+                errors.append(f"line {lineno}: not valid JSON ({str(e).split(':')[0]})")
+                continue
         try:
             items.append(normalize_line(raw, lineno))
         except ContractError as e:

@@ -16,7 +16,7 @@ from scoring import Scorer, score_items
 from scoring.items import ContractError, normalize_item
 from scoring.sentiment import compound, item_sentiment, vader_compound
 
-from synth import NOW, SITE, World, ago, iso
+from synth import NOW, SITE, World, ago, community, iso
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -204,6 +204,89 @@ def test_clients_cannot_send_sentiment():
     assert "sentiment" in str(e.value)
     del raw["sentiment"]
     assert "sentiment" not in normalize_item(raw, SITE)
+
+
+def _near_valid_items():
+    """A valid item with one field (or one author field, reaction or mention) set to each value at
+    or just past a limit of the contract, or of another type, or left out."""
+    texts = ["", "a", "a" * 32, "a" * 33, "a" * 40, "a" * 41, "a" * 100, "a" * 101, "a" * 200, "a" * 201,
+             "a" * 256, "a" * 257, "a" * 260, "a" * 261, "a" * 2048, "a" * 2049, "a" * 4000, "a" * 4001,
+             "news.ycombinator.com", "News.Example", "x.example:8080", "x.example\n", "-x.example", "post"]
+    values = [None, True, False, -1, 0, 3, 10**9, 10**9 + 1, 2.0, [], ["a"], {}, {"like": 1}] + texts
+    base = {"id": "c1", "kind": "comment", "parent": "p1", "author": {"handle": "ann", "name": "Ann", "url": None},
+            "at": "2026-11-01T00:00:00Z", "text": "hi", "url": None, "reactions": {"like": 2},
+            "mentions": ["bob"], "site": "blog.example"}
+
+    def copy():
+        return {k: (dict(x) if isinstance(x, dict) else list(x) if isinstance(x, list) else x)
+                for k, x in base.items()}
+
+    for key in list(base) + ["extra"]:
+        raw = copy()
+        raw.pop(key, None)
+        yield raw
+        for v in values:
+            raw = copy()
+            raw[key] = v
+            yield raw
+    for v in values:
+        for key in ("handle", "name", "url", "x"):
+            raw = copy()
+            raw["author"][key] = v
+            yield raw
+        raw = copy()
+        raw["mentions"].append(v)
+        yield raw
+        raw = copy()
+        raw["reactions"]["like"] = v
+        yield raw
+        if isinstance(v, str):
+            raw = copy()
+            raw["reactions"][v] = 1
+            yield raw
+    raw = copy()
+    raw["reactions"] = {f"r{i}": 1 for i in range(21)}
+    yield raw
+    raw = copy()
+    raw["mentions"] = [f"m{i}" for i in range(51)]
+    yield raw
+
+
+def test_the_quick_contract_check_never_passes_what_the_schema_refuses():
+    from scoring.items import _item_validator, plainly_valid
+
+    passed = 0
+    for raw in _near_valid_items():
+        if plainly_valid(raw):
+            passed += 1
+            assert not list(_item_validator.iter_errors(raw)), raw
+    assert passed > 100  # and it does pass the valid ones
+
+
+def test_the_quick_contract_check_passes_items_as_captured():
+    from scoring.items import plainly_valid
+
+    w = World()
+    community(w, people=20, interactions=50)
+    w.comment("a", None, ago(1), "hi @b", mentions=["b"], reactions={"like": 3, "heart": 0})
+    raws = [{k: v for k, v in it.items() if k != "site"} for it in w.items]
+    assert all(map(plainly_valid, raws))
+    assert not plainly_valid(dict(raws[0], reactions={"like": True}))  # a bool is no count
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.datetimes(min_value=__import__("datetime").datetime(1980, 1, 1),
+                    max_value=__import__("datetime").datetime(2300, 12, 31)))
+def test_canonical_times_are_kept_as_they_are(dt):
+    from scoring.items import parse_time
+
+    text = dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    try:
+        got = parse_time(text, "at")
+    except ContractError as e:
+        assert not 1990 <= dt.year <= 2200 and "out of range" in str(e)
+        return
+    assert got == text == parse_time(text.replace("Z", "+00:00"), "at")  # the long way round
 
 
 # ------------------------------------------------------------------------------- CLI
