@@ -8,7 +8,7 @@ loops run only over the items that need them (mentions, reactions, hashtags, uns
 from __future__ import annotations
 
 from datetime import datetime
-from itertools import compress, repeat
+from itertools import chain, compress, repeat
 from operator import contains, itemgetter, methodcaller
 
 import numpy as np
@@ -354,17 +354,20 @@ def _topics(scorer, texts: list, pos: np.ndarray, out_parents: dict):
 
 
 def _totals(reactions: list) -> np.ndarray:
-    """Sum of each reactions dict's positive integer counts; sum() and min() run in C when every
-    count is a valid integer, which the contract guarantees for stored items."""
-    vals = list(map(methodcaller("values"), reactions))
+    """Sum of each reactions dict's positive integer counts. Every count of every dict goes into
+    one numpy array and is summed per dict there, when all are integers in the contract's range
+    (as stored items' are); anything else is summed dict by dict."""
     try:
-        sums = list(map(sum, vals))
-        valid = set(map(type, sums)) <= {int} and min(map(min, vals), default=0) >= 0
-    except TypeError:
-        valid = False
-    if not valid:
-        sums = list(map(_total, reactions))
-    return np.array(sums, dtype=np.float64)
+        flat = list(chain.from_iterable(map(dict.values, reactions)))
+        if set(map(type, flat)) <= {int, bool}:
+            vals = np.array(flat, dtype=np.int64)
+            if not len(vals) or (vals.min() >= 0 and vals.max() <= 1 << 40):
+                per = np.fromiter(map(len, reactions), dtype=np.int64, count=len(reactions))
+                return np.bincount(np.repeat(np.arange(len(reactions)), per), weights=vals,
+                                   minlength=len(reactions)).astype(np.float64)
+    except (TypeError, OverflowError):
+        pass
+    return np.array(list(map(_total, reactions)), dtype=np.float64)
 
 
 def _total(reactions) -> int:
