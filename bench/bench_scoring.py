@@ -11,6 +11,9 @@ For each size, in a fresh subprocess (so peak memory is that size's own):
   the same tight tolerance (L1 change < 1e-10; networkx's own default stops early on large
   graphs), networkx's graph build included, in the same run.
 Items are synthetic (bench/synthetic.py): power-law degrees, 100k identities at 1M interactions.
+With --parsed they are handed over as a server's store hands them: each with its stored
+`sentiment`, and parsed from JSON (every string its own object, every author its own dict),
+where the synthetic items share their author dicts and most strings.
 """
 from __future__ import annotations
 
@@ -44,7 +47,19 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def one_size(n: int, identities: int, with_nx: bool) -> dict:
+def parsed_items(items: list) -> list:
+    """The items as a store parsed from its JSON files hands them over, with their sentiment."""
+    import orjson
+
+    from scoring.sentiment import compound
+
+    memo = {t: compound(t) for t in {it["text"] for it in items}}
+    blob = orjson.dumps([dict(it, sentiment=memo[it["text"]]) for it in items])
+    del items
+    return orjson.loads(blob)
+
+
+def one_size(n: int, identities: int, with_nx: bool, parsed: bool = False) -> dict:
     import numpy as np
     import scipy.sparse as sp
 
@@ -54,9 +69,12 @@ def one_size(n: int, identities: int, with_nx: bool) -> dict:
     from synthetic import make_items
 
     items = make_items(n, identities)
+    if parsed:
+        items = parsed_items(items)
     gc.collect()
     base_rss = rss_mb()
-    out = {"interactions_target": n, "identities": identities, "items": len(items)}
+    out = {"interactions_target": n, "identities": identities, "items": len(items),
+           "items_form": "parsed" if parsed else "synthetic"}
 
     w, c = time.perf_counter(), time.process_time()
     s = Scorer()
@@ -186,15 +204,17 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="10000,100000,1000000")
     ap.add_argument("--no-networkx", action="store_true")
+    ap.add_argument("--parsed", action="store_true", help="items parsed from JSON, with a stored sentiment")
     ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.one:
         n = args.one
-        print(json.dumps(one_size(n, max(1000, n // 10), not args.no_networkx)))
+        print(json.dumps(one_size(n, max(1000, n // 10), not args.no_networkx, args.parsed)))
         return
     results = []
     for n in [int(x) for x in args.sizes.split(",")]:
-        cmd = [sys.executable, __file__, "--one", str(n)] + (["--no-networkx"] if args.no_networkx else [])
+        cmd = [sys.executable, __file__, "--one", str(n)] + (["--no-networkx"] if args.no_networkx else []) \
+            + (["--parsed"] if args.parsed else [])
         proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode != 0:
             print(proc.stderr, file=sys.stderr)
