@@ -79,6 +79,9 @@ class ItemsInMemory:
         an offline scoring never does, and a dict of a million keys is a quarter of a second."""
         self._loaded = list(items)
 
+    def prepare(self) -> None:
+        self._dict()
+
     def _dict(self) -> dict:
         if self._loaded is not None:
             items, self._loaded = self._loaded, None
@@ -533,6 +536,8 @@ class Scorer:
         two at a million rows), so that the first capture does not pay for them."""
         self._compute(parse_at(at))
         self._item_idx  # a first load left it unbuilt: a capture looks its parent up there
+        if isinstance(self._source, ItemsInMemory):
+            self._source.prepare()  # and the items by key, which a capture is compared with
         g = self._struct
         for what in ("rows_by_actor_day", "rows_by_pair", "rows_by_day", "rows_by_target", "rows_by_actor",
                      "pairs_by_actor", "pairs_by_target", "days_by_target", "topic_entries_by_target"):
