@@ -7,7 +7,10 @@ Each size gets a fresh data dir filled by bulk import (the store's add_items in 
 (Flask app: checks, validation, durable write, scorer update, scores in the answer), and the
 app's cold start as `serve` does it: the time until it answers (store open + index) and until
 scores are ready (the scorer's load and first full computation), then, after a clean stop (which
-writes the checkpoints), the same for the next start. Figures go to docs/storage.md.
+writes the checkpoints), the same for the next start. Captures are timed once the start's own work
+is done (a scorer loaded from items is saved after its scores are served: `start_saved_after_s`).
+First, the sentiment evaluator's time a comment against vaderSentiment's. Figures go to
+docs/storage.md.
 Bounded: one process, at most --captures requests per size. On a shared machine, compare the
 *_cpu_* figures (this process's CPU time) with the wall-clock ones to see the contention.
 """
@@ -22,6 +25,7 @@ import shutil
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -115,8 +119,9 @@ def time_store_captures(data_dir: Path, first_page: int, n: int) -> dict:
 
 
 def timed_start(data_dir: Path):
-    """The app as `serve` starts it, with the wall and CPU seconds until it answers and until its
-    scores are ready."""
+    """The app as `serve` starts it, with the wall and CPU seconds until it answers, until its
+    scores are ready, and until the start's work is done (a scorer loaded from items, or from an
+    outdated checkpoint, is saved after its scores are served)."""
     from server.app import create_app
     gc.collect()
     t0, c0 = time.perf_counter(), time.process_time()
@@ -125,14 +130,20 @@ def timed_start(data_dir: Path):
     services = app.extensions["cloutlens"]
     services.wait_scores()
     ready, ready_cpu = time.perf_counter() - t0, time.process_time() - c0
-    return app, services, (listening, listening_cpu, ready, ready_cpu)
+    # Captures are timed once that save is done: it is once per first start (its encoding holds the
+    # interpreter, its writes share the disk), and captures meanwhile would time it, not a capture.
+    for thread in threading.enumerate():
+        if thread.name == "cloutlens-scoring":
+            thread.join()
+    settled = time.perf_counter() - t0
+    return app, services, (listening, listening_cpu, ready, ready_cpu, settled)
 
 
 def time_app(data_dir: Path, first_page: int, n: int) -> dict:
     """The app as `cloutlens serve` starts it (scorer loading in the background): time until it
     answers (store open), time until scores are ready, then captures with scores in the answer."""
     from helpers import EXT_ORIGIN, pair
-    app, services, (listening, listening_cpu, ready, ready_cpu) = timed_start(data_dir)
+    app, services, (listening, listening_cpu, ready, ready_cpu, settled) = timed_start(data_dir)
     client = app.test_client()
     token = pair(client)
     headers = {"Authorization": f"Bearer {token}", "Origin": EXT_ORIGIN}
@@ -154,11 +165,12 @@ def time_app(data_dir: Path, first_page: int, n: int) -> dict:
     closing = time.perf_counter() - t
     del app, services, client
     # the next start, from those checkpoints
-    app, services, (again_listening, again_listening_cpu, again_ready, again_ready_cpu) = timed_start(data_dir)
+    app, services, (again_listening, again_listening_cpu, again_ready, again_ready_cpu, _) = timed_start(data_dir)
     loaded_from = services.loaded_from
     services.close()
     return {"answers_after_s": round(listening, 2), "answers_after_cpu_s": round(listening_cpu, 2),
             "scores_ready_after_s": round(ready, 2), "scores_ready_after_cpu_s": round(ready_cpu, 2),
+            "start_saved_after_s": round(settled, 2),
             "close_with_checkpoints_s": round(closing, 2),
             "restart_answers_after_s": round(again_listening, 2),
             "restart_answers_after_cpu_s": round(again_listening_cpu, 2),
@@ -168,6 +180,28 @@ def time_app(data_dir: Path, first_page: int, n: int) -> dict:
             "capture_new_page_ms": {"p50": round(pct(lat, 50), 1), "p99": round(pct(lat, 99), 1)},
             "capture_new_page_cpu_ms": {"p50": round(pct(lat_cpu, 50), 1), "p99": round(pct(lat_cpu, 99), 1)},
             "capture_same_page_ms": {"p50": round(pct(lat_again, 50), 1), "p99": round(pct(lat_again, 99), 1)}}
+
+
+def time_sentiment(n_pages: int = 10) -> dict:
+    """Microseconds a comment, over the bench's comment texts: the store's evaluator
+    (scoring.sentiment.compound, its cache emptied first) and vaderSentiment's own, best of 3."""
+    from scoring import sentiment
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+    rng = random.Random("sentiment")
+    texts = [it["text"] for no in range(n_pages) for it in page(no, rng)["items"][1:]]
+    analyzer = SentimentIntensityAnalyzer()
+
+    def best(f):
+        runs = []
+        for _ in range(3):
+            sentiment._cache.clear()
+            t = time.perf_counter()
+            for text in texts:
+                f(text)
+            runs.append((time.perf_counter() - t) / len(texts) * 1e6)
+        return round(min(runs), 1)
+    return {"comments": len(texts), "store_us": best(sentiment.compound),
+            "vadersentiment_us": best(lambda t: analyzer.polarity_scores(t)["compound"])}
 
 
 def fresh_copy(src: Path, dst: Path):
@@ -186,7 +220,8 @@ def main():
     ap.add_argument("--app-only", action="store_true", help="skip the store-level timings")
     ap.add_argument("--keep", type=Path, help="keep the filled data dirs under this dir and reuse them")
     args = ap.parse_args()
-    results = {}
+    results = {"sentiment_per_comment": time_sentiment()}
+    print(json.dumps(results), flush=True)
     for size in (int(s) for s in args.sizes.split(",")):
         base = args.keep or Path(tempfile.mkdtemp(prefix="cloutlens-bench-"))
         data_dir = base / f"data-{size}"
