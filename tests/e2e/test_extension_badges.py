@@ -58,7 +58,7 @@ def test_hovercard_shows_the_servers_explanation(browser, live_server):
         assert b["band"] == band(s["score"])
         assert f"Cloutlens score {s['score']} of 100 for {b['identity']}" in b["label"]
         sec = b["sections"]
-        assert sec.get("Top people", []) == [f"{t['identity']}: {fmt(t['points'])} points" for t in s["top"]]
+        assert sec.get("Top people", []) == [f"{t['name'] or t['identity']}: {fmt(t['points'])} points" for t in s["top"]]
         for kind in s["by_kind"]:
             assert kind in sec["By kind"][0]
         for site in s["by_site"]:
