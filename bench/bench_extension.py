@@ -15,6 +15,13 @@ What it measures, in a real Chromium with the unpacked extension, paired with a 
   inside the page's tasks), and whether the task would still exceed 50 ms without it.
 
     python bench/bench_extension.py [--comments 5000] [--step 100] [--runs 3] [--skip-page-only] [--json]
+        [--extension DIR] [--profile FILE]
+
+--extension runs another version of the extension (a git worktree's `extension/`) under the same
+server and page, so old and new code can be compared run for run. --profile writes a V8 CPU
+profile of the page's renderer (the content script's world included) for each run, and prints
+where the content script's samples fall, by function; the sampler slows everything, so a profiled
+run's timings are not figures.
 """
 from __future__ import annotations
 
@@ -83,19 +90,23 @@ class Trace:
             # The content script's files only: the trace covers the whole browser, and the
             # background worker and the options page run extension code on threads of their own.
             if CONTENT_FILES.match(data.get("url") or ""):
-                calls.append(((e["pid"], e["tid"]), e["ts"], e.get("dur", 0), e.get("tdur", e.get("dur", 0))))
+                calls.append(((e["pid"], e["tid"]), e["ts"], e.get("dur", 0), e.get("tdur", e.get("dur", 0)),
+                              data.get("functionName") or e["name"]))
         # Only outermost calls count: a callback's FunctionCall sits inside its TimerFire.
         calls.sort(key=lambda c: (c[0], c[1], -c[2]))
         wall = cpu = top = top_cpu = 0.0
         end = {}
         outer = []
-        for thread, ts, dur, tdur in calls:
+        by_name = {}
+        for thread, ts, dur, tdur, name in calls:
             if ts < end.get(thread, -1):
                 continue
             end[thread] = ts + dur
             outer.append((thread, ts, dur))
             wall += dur / 1000
             cpu += tdur / 1000
+            # content.js names each callback's wrapper after the callback (timed()).
+            by_name[name] = by_name.get(name, 0) + tdur / 1000
             top = max(top, dur / 1000)
             # A task's wall time on a loaded machine includes the time it waited for a core.
             top_cpu = max(top_cpu, tdur / 1000)
@@ -110,11 +121,49 @@ class Trace:
         for ts, dur in tasks:
             shares.append(sum(min(ts + dur, cts + cdur) - max(ts, cts) for _, cts, cdur in outer
                               if cts < ts + dur and cts + cdur > ts) / 1000)
-        return {"wall_ms": round(wall, 1), "cpu_ms": round(cpu, 1), "max_wall_ms": round(top, 1), "max_cpu_ms": round(top_cpu, 1),
+        return {"by_name": {k: round(v, 1) for k, v in sorted(by_name.items(), key=lambda kv: -kv[1])},
+                "wall_ms": round(wall, 1), "cpu_ms": round(cpu, 1), "max_wall_ms": round(top, 1), "max_cpu_ms": round(top_cpu, 1),
                 "longtasks": len(tasks), "longtask_max_ms": round(max((d for _, d in tasks), default=0) / 1000, 1),
                 "longtasks_with_content": sum(1 for x in shares if x > 0),
                 "content_ms_in_longtasks_max": round(max(shares, default=0), 1),
                 "longtasks_over_50_without_content": sum(1 for (t, d), x in zip(tasks, shares) if d / 1000 - x > 50)}
+
+
+def print_profile(prof: dict, path: Path, top: int = 30):
+    """The content script's share of a CPU profile: the samples whose stack has a frame of its
+    files, by function, inclusive (every content-script function on the stack, once) and self
+    (the frame that was running, of any file: a call into the DOM is where a content-script
+    function's time often goes)."""
+    nodes = {n["id"]: n for n in prof["nodes"]}
+    parent = {}
+    for n in prof["nodes"]:
+        for c in n.get("children", []):
+            parent[c] = n["id"]
+
+    def name(n):
+        f = n["callFrame"]
+        return f"{f['functionName'] or '(anonymous)'} {f['url'].rsplit('/', 1)[-1]}:{f['lineNumber'] + 1}"
+
+    inclusive, own, total = {}, {}, 0.0
+    deltas = prof.get("timeDeltas", [])
+    for i, sid in enumerate(prof.get("samples", [])):
+        dt = (deltas[i + 1] if i + 1 < len(deltas) else 0) / 1000
+        stack, nid = [], sid
+        while nid is not None:
+            stack.append(nodes[nid])
+            nid = parent.get(nid)
+        ours = {name(n) for n in stack if CONTENT_FILES.match(n["callFrame"]["url"])}
+        if not ours:
+            continue
+        total += dt
+        for k in ours:
+            inclusive[k] = inclusive.get(k, 0) + dt
+        own[name(stack[0])] = own.get(name(stack[0]), 0) + dt
+    print(f"profile {path}: {total:.0f} ms of samples in the content script's calls")
+    for title, table in (("inclusive", inclusive), ("self", own)):
+        print(f"  by function, {title}:")
+        for k, v in sorted(table.items(), key=lambda kv: -kv[1])[:top]:
+            print(f"    {v:7.1f} ms  {k}")
 
 
 class Server:
@@ -185,11 +234,12 @@ def content_state(worker, part):
     return None
 
 
-def run(p, pages_port, comments: int, step: int, excluded: bool) -> dict:
+def run(p, pages_port, comments: int, step: int, excluded: bool, extension: Path = EXTENSION,
+        profile: Path | None = None) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix="cloutlens-bench-"))
     server = Server(tmp / "data")
     ext = tmp / "extension"
-    shutil.copytree(EXTENSION, ext)
+    shutil.copytree(extension, ext)
 
     def launch():
         return p.chromium.launch_persistent_context(
@@ -230,7 +280,12 @@ def run(p, pages_port, comments: int, step: int, excluded: bool) -> dict:
             opts.close()
         page = ctx.new_page()
         page.add_init_script(LONGTASKS)
-        trace = Trace(ctx.new_cdp_session(page))
+        cdp = ctx.new_cdp_session(page)
+        trace = Trace(cdp)
+        if profile:
+            cdp.send("Profiler.enable")
+            cdp.send("Profiler.setSamplingInterval", {"interval": 200})
+            cdp.send("Profiler.start")
         t0 = time.monotonic()
         page.goto(f"http://blog.example/extension-infinite.html?total={comments}&step={step}")
         scroll_through(page, comments)
@@ -246,6 +301,10 @@ def run(p, pages_port, comments: int, step: int, excluded: bool) -> dict:
         s = content_state(worker, "extension-infinite")
         wall = time.monotonic() - t0
         longtasks = page.evaluate("() => window.__longtasks")
+        if profile:
+            prof = cdp.send("Profiler.stop")["profile"]
+            profile.write_text(json.dumps(prof))
+            print_profile(prof, profile)
         cpu = trace.stop()
         return {
             "excluded": excluded,
@@ -265,6 +324,7 @@ def run(p, pages_port, comments: int, step: int, excluded: bool) -> dict:
             "trace_content_wall_ms": cpu["wall_ms"],
             "trace_content_cpu_ms": cpu["cpu_ms"],
             "trace_content_cpu_ms_per_1000": round(cpu["cpu_ms"] / (comments / 1000), 1),
+            "trace_cpu_by_callback": cpu["by_name"],
             "trace_longest_content_task_ms": cpu["max_wall_ms"],
             "trace_longest_content_task_cpu_ms": cpu["max_cpu_ms"],
             "trace_longtasks": cpu["longtasks"],
@@ -289,18 +349,25 @@ def main():
     ap.add_argument("--runs", type=int, default=3, help="runs with Cloutlens on; medians are reported")
     ap.add_argument("--skip-page-only", action="store_true", help="no run with the site excluded")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--extension", type=Path, default=EXTENSION, help="the extension directory to run (default: this checkout's)")
+    ap.add_argument("--profile", type=Path, help="write a CPU profile of each run to FILE (FILE.1, FILE.2, ...)")
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
     httpd = page_server()
     with sync_playwright() as p:
-        runs = [run(p, httpd.server_address[1], args.comments, args.step, excluded=False) for _ in range(args.runs)]
-        off = None if args.skip_page_only else run(p, httpd.server_address[1], args.comments, args.step, excluded=True)
+        runs = [run(p, httpd.server_address[1], args.comments, args.step, excluded=False, extension=args.extension.resolve(),
+                    profile=args.profile and args.profile.with_name(f"{args.profile.name}.{i + 1}"))
+                for i in range(args.runs)]
+        off = None if args.skip_page_only else run(p, httpd.server_address[1], args.comments, args.step, excluded=True,
+                                                       extension=args.extension.resolve())
     httpd.shutdown()
     # One run on a shared 2-core machine says little: medians of the figures that matter, and
     # every run's value beside them.
     on = dict(runs[len(runs) // 2])
     for k, v in runs[0].items():
-        if isinstance(v, (int, float)) and not isinstance(v, bool):
+        if isinstance(v, dict) and len(runs) > 1:
+            on[k + "_runs"] = [r[k] for r in runs]
+        elif isinstance(v, (int, float)) and not isinstance(v, bool):
             vals = [r[k] for r in runs]
             on[k] = statistics.median(vals)
             if len(runs) > 1:
@@ -308,7 +375,7 @@ def main():
     if args.json:
         print(json.dumps({"on": on, "page_only": off}, indent=2))
         return
-    print(f"{args.comments} comments, {args.step} per load, Chromium headless")
+    print(f"{args.comments} comments, {args.step} per load, Chromium headless, extension {args.extension.resolve()}")
     for label, r in (("Cloutlens on (medians)", on), ("site excluded (page only)", off)):
         if r is None:
             continue
