@@ -229,16 +229,16 @@
     constructor(anchor, person) {
       this.person = person;
       this.identity = person.identity;
-      this.pillKey = undefined;
       this.near = false;
       this.cardVersion = -1;
       this.hideTimer = 0;
       this.host = document.createElement("span");
       this.root = this.host.attachShadow({ mode: "closed" });
       styleRoot(this.root);
-      const look = lookOf(person);
-      this.pillKey = look.key;
-      this.pill = pillFor(settings.style, look);
+      // What the pill shows: its person's look when it was painted, a shared object that is
+      // replaced only when the pill must change.
+      this.look = person.look;
+      this.pill = pillFor(settings.style, this.look);
       // The card element itself is made on first open: most badges are never opened.
       this.card = null;
       this.root.append(this.pill);
@@ -290,17 +290,19 @@
 
     // Repaints the pill for the person now, if what it shows has changed.
     paint() {
-      const { summary } = this.person;
-      // The common case, a score that has not changed, without building its look.
-      if (summary && this.pillKey === (Number(summary.score) || 0)) return;
-      const look = lookOf(this.person);
-      if (this.pillKey === look.key) return;
-      this.pillKey = look.key;
+      const look = this.person.look;
+      const was = this.look;
+      if (look === was) return;
+      this.look = look;
+      // Only what differs is written: most repaints move a score within its band, and every
+      // write costs a call into the DOM (and, for the attributes the sheet selects on, a style check).
       const pill = this.pill;
-      pill.setAttribute("data-state", look.state);
-      if (look.band) pill.setAttribute("data-band", look.band);
-      else pill.removeAttribute("data-band");
-      pill.firstChild.data = look.text; // the pill's one text node, made by pillFor()
+      if (look.state !== was.state) pill.setAttribute("data-state", look.state);
+      if (look.band !== was.band) {
+        if (look.band) pill.setAttribute("data-band", look.band);
+        else pill.removeAttribute("data-band");
+      }
+      if (look.text !== was.text) pill.firstChild.data = look.text; // the pill's one text node, made by pillFor()
       pill.setAttribute("aria-label", look.label);
     }
 
@@ -395,13 +397,14 @@
         background: getComputedStyle(this.pill).backgroundColor, color: getComputedStyle(this.pill).color,
         card: this.card.textContent, cardOpen: !this.card.hidden, theme: this.card.dataset.theme || null,
         sections, link: link ? link.href : null, connected: this.host.isConnected,
-        near: this.near, stale: this.pillKey !== pillKeyOf(this.person),
+        near: this.near, stale: this.look !== this.person.look,
       };
     }
   }
 
-  // identity -> person {identity, summary, state, version, badges}: one annotation per person,
-  // however often they appear.
+  // identity -> person {identity, summary, state, version, look, badges, near}: one annotation per
+  // person, however often they appear. `look` is what their pills show, made once per change of
+  // pill (not per badge: a person can have hundreds).
   const people = new Map();
   // The hosts we inserted, so the content script's observers can ignore their own writes.
   const hosts = new WeakSet();
@@ -464,8 +467,8 @@
     person.version += 1;
     // Rescorings mostly move points, not the whole score: then no badge of this person changes.
     const key = pillKeyOf(person);
-    if (key !== person.painted) {
-      person.painted = key;
+    if (key !== person.look.key) {
+      person.look = lookOf(person);
       for (const b of person.near) b.paint();
     }
     for (const b of openBadges) if (b.person === person) b.renderCard();
@@ -477,10 +480,13 @@
       if (style !== undefined) settings.style = style;
       if (timer !== undefined) settings.timer = timer;
     },
-    attach(anchor, identity) {
+    // summary (optional): the score of a person not seen before, so that their first badge is
+    // drawn with it rather than drawn pending and repainted.
+    attach(anchor, identity, summary) {
       let person = people.get(identity);
       if (!person) {
-        person = { identity, summary: undefined, state: null, version: 0, badges: [], near: new Set() };
+        person = { identity, summary, state: null, version: 0, look: null, badges: [], near: new Set() };
+        person.look = lookOf(person);
         people.set(identity, person);
       }
       const b = new Badge(anchor, person);
@@ -490,9 +496,6 @@
     },
     isOurs(node) {
       return hosts.has(node);
-    },
-    has(identity) {
-      return people.has(identity);
     },
     update(identity, summary) {
       const person = people.get(identity);
@@ -544,6 +547,9 @@
     },
     identities() {
       return [...people.keys()];
+    },
+    peopleCount() {
+      return people.size;
     },
     counts() {
       let badges = 0;

@@ -4,11 +4,13 @@ what the content script did (each comment handled once, off-screen comments left
 captures batched) and by what the real server stored (every comment, with the right parent)."""
 from __future__ import annotations
 
+import json
 import time
+import urllib.request
 
 import pytest
 
-from ext_steps import pair_in_options, stored_items, wait_state
+from ext_steps import api_scores, pair_in_options, stored_items, token_of, wait_state
 
 pytestmark = pytest.mark.browser
 
@@ -109,3 +111,64 @@ def test_infinite_scroll_spa_navigation_and_no_reprocessing(browser, live_server
     assert stored["post-8002"]["author"]["handle"] == "pete poster"
     new = [i for i in page_tree(page) if i in stored]
     assert new and all(stored[i]["parent"] == p for i, p in page_tree(page).items() if i in stored)
+
+
+def post_capture(live_server, token: str, capture: dict) -> dict:
+    req = urllib.request.Request(f"{live_server.url}/api/capture", data=json.dumps(capture).encode(), method="POST",
+                                 headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return json.load(r)
+
+
+def test_rescoring_repaints_badges_near_the_screen_and_the_others_when_they_come_near(browser, live_server):
+    """A rescoring repaints a person's badges near the screen at once; a badge far down the page
+    keeps its old pill until the reader reaches it, then shows the new score."""
+    ctx, worker = browser
+    pair_in_options(ctx, live_server)
+    page = ctx.new_page()
+    total = 200
+    page.goto(f"http://blog.example/extension-infinite.html?total={total}&step={total}")
+    # Down to the end and back a screen at a time: every comment comes near, gets its badge, and
+    # passes near again once scored.
+    for step in (600, -600):
+        for _ in range(400):
+            page.mouse.wheel(0, step)
+            page.wait_for_timeout(30)
+            if page.evaluate("() => scrollY + innerHeight >= document.body.scrollHeight - 2" if step > 0 else "() => scrollY === 0"):
+                break
+        time.sleep(1.0)
+    wait_state(worker, "extension-infinite", lambda s: s["items"] == total + 1 and len(s["badges"]) == total + 1
+               and all(b["state"] == "scored" for b in s["badges"]), timeout=45, what="every badge scored")
+    time.sleep(2.5)  # the score refresh after the last capture has run
+
+    # "Person 0" wrote comments 0 (at the top), 97 and 194 (far below): thirty newcomers answer
+    # the first one, which raises their score.
+    who = "blog.example:person 0"
+    token = token_of(worker)
+    before = api_scores(live_server, token, [who])[who]["score"]
+    post = wait_state(worker, "extension-infinite", lambda s: True)["url"]
+    post_capture(live_server, token, {"v": 1, "page": {"url": post, "title": "An endless thread", "site": "blog.example"},
+                                      "items": [{"id": f"comment-9{i:05d}", "kind": "comment", "parent": "comment-100000",
+                                                 "author": {"handle": f"Newcomer {i}", "name": f"Newcomer {i}"},
+                                                 "text": "Thanks, this helped a lot.", "at": "2026-11-20T10:00:00Z"}
+                                                for i in range(30)]})
+    after = api_scores(live_server, token, [who])[who]["score"]
+    assert after != before, "the extra replies should move the score"
+    # The page asks the server for everyone's scores again (what it does once queued captures
+    # are in).
+    worker.evaluate("""async () => { for (const t of await chrome.tabs.query({})) {
+        try { await chrome.tabs.sendMessage(t.id, {type: "server-back"}); } catch (e) { /* not ours */ } } }""")
+    s = wait_state(worker, "extension-infinite", lambda s: any(b["identity"] == who and b["text"] == str(after)
+                                                               for b in s["badges"]), what="the badge at the top repainted")
+    mine = [b for b in s["badges"] if b["identity"] == who]
+    assert len(mine) == 3
+    near = [b for b in mine if b["near"]]
+    assert [b["text"] for b in near] == [str(after)], "only the badge near the screen is repainted at once"
+    assert all(b["stale"] and b["text"] != str(after) for b in mine if not b["near"])
+
+    # The reader reaches the other two: each is repainted as it comes near.
+    for n in (97, 194):
+        page.evaluate(f"() => document.getElementById('comment-{100000 + n}').scrollIntoView()")
+        wait_state(worker, "extension-infinite", lambda s: sum(b["identity"] == who and b["text"] == str(after) and not b["stale"]
+                                                               for b in s["badges"]) >= (2 if n == 97 else 3),
+                   what=f"the badge of comment {n} repainted")
