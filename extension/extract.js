@@ -603,7 +603,8 @@
       if (any) item.reactions = reactions;
     }
     if (spec.mentions) {
-      var seen = {};
+      // A Set, not {}: a handle named "constructor" or "__proto__" is a key like any other.
+      var seen = new Set();
       var ms = [];
       var raw = [];
       var mrules = asList(spec.mentions);
@@ -618,8 +619,8 @@
       for (var i = 0; i < raw.length && ms.length < MENTIONS_MAX; i++) {
         var h = cap(raw[i].replace(/^@/, ""), HANDLE_MAX);
         var key = h.toLowerCase();
-        if (h && !seen[key]) {
-          seen[key] = 1;
+        if (h && !seen.has(key)) {
+          seen.add(key);
           ms.push(h);
         }
       }
@@ -673,8 +674,8 @@
       var item = pending[p][0];
       var vals = pending[p][1];
       var ms = item.mentions ? item.mentions.slice() : [];
-      var seen = {};
-      for (var m = 0; m < ms.length; m++) seen[ms[m].toLowerCase()] = 1;
+      var seen = new Set();
+      for (var m = 0; m < ms.length; m++) seen.add(ms[m].toLowerCase());
       for (var v = 0; v < vals.length && ms.length < MENTIONS_MAX; v++) {
         var k = nameKey(vals[v].replace(/^@/, ""));
         var h = index.get(k);
@@ -692,8 +693,8 @@
           }
           if (found !== null) h = found;
         }
-        if (h !== undefined && !seen[h.toLowerCase()]) {
-          seen[h.toLowerCase()] = 1;
+        if (h !== undefined && !seen.has(h.toLowerCase())) {
+          seen.add(h.toLowerCase());
           ms.push(h);
         }
       }
