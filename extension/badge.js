@@ -1,16 +1,24 @@
 // Badges: one annotation per person, drawn next to every place their name appears, each with a
 // hovercard that explains the score.
-// Each badge lives in a closed shadow root, so page scripts can neither read the user's scores nor
-// restyle them, and everything in it is built with textContent: names are attacker controlled.
+// Each badge lives in a closed shadow root, so page scripts can neither reach the user's scores nor
+// restyle them. A closed root is not enough on its own: window.find, a selection moved into the
+// host and the text it copies all reach text nodes inside it. So no text node holds anything shown:
+// every text is an attribute drawn as CSS generated content (`data-t`), which none of them see,
+// and the badges react to the user's own input only (a page can dispatch mouseover on a host).
+// Names are attacker controlled: they are only ever attribute values, never parsed.
 // Nothing about a person is written to the host element the page can see.
 "use strict";
 
 (function () {
   // Five bands on a log-scaled score. Each background keeps white text above 4.5:1 contrast, and
-  // the pale ring keeps the pill visible on dark pages as well as light ones.
+  // the pale ring keeps the pill visible on dark pages as well as light ones. Every pill is as
+  // wide as "100" whatever it shows: the page can measure the host, and a width would tell it
+  // how many digits the score has.
   const STYLE = `
     :host { all: initial; display: inline-block; vertical-align: baseline; margin-left: .35em; position: relative; }
-    .badge { display: inline-block; min-width: 1.6em; padding: 0 .35em; border-radius: .8em; font: 600 11px/1.6 system-ui, sans-serif;
+    [data-t]::before { content: attr(data-t); }
+    .badge { display: inline-block; box-sizing: border-box; width: 2.6em; padding: 0; overflow: hidden; white-space: nowrap;
+             border-radius: .8em; font: 600 11px/1.6 system-ui, sans-serif; font-variant-numeric: tabular-nums;
              text-align: center; color: #fff; background: #4b5563; cursor: default; box-shadow: 0 0 0 1px #ffffffa0, 0 0 0 2px #0000002a; }
     .badge:focus-visible { outline: 2px solid #2563eb; outline-offset: 2px; }
     .badge[data-band="1"] { background: #4b5563; }
@@ -27,6 +35,7 @@
     .card[data-theme="dark"] { color: #f3f4f6; background: #1f2937; border-color: #4b5563; }
     .card[hidden] { display: none; }
     .card h3 { margin: 0 0 .2em; font-size: 13px; }
+    .card .who { margin: -.2em 0 .3em; font-size: 11px; opacity: .75; overflow-wrap: anywhere; }
     .card h4 { margin: .5em 0 .1em; font-size: 11px; text-transform: uppercase; letter-spacing: .04em; opacity: .75; }
     .card p { margin: .15em 0; }
     .card ul { margin: .1em 0; padding-left: 1.1em; }
@@ -43,11 +52,19 @@
     return 1;
   }
 
+  // `text` is shown as generated content (the sheet's [data-t]::before), never as a text node.
   function el(tag, text, cls) {
     const e = document.createElement(tag);
-    if (text !== undefined) e.textContent = text;
+    if (text !== undefined) e.setAttribute("data-t", text);
     if (cls) e.className = cls;
     return e;
+  }
+
+  // What an element shows, as textContent would give it if the texts were text nodes.
+  function shown(node) {
+    let out = node.getAttribute("data-t") || "";
+    for (const e of node.querySelectorAll("[data-t]")) out += e.getAttribute("data-t");
+    return out;
   }
 
   function num(v) {
@@ -122,7 +139,9 @@
         sharedSheet = null;
       }
     }
-    root.appendChild(el("style", STYLE));
+    const style = document.createElement("style");
+    style.textContent = STYLE;
+    root.appendChild(style);
   }
 
   // timer wraps callbacks this file schedules itself, so the content script's accounting of its
@@ -190,7 +209,10 @@
   const byHost = new WeakMap();
   let listening = false;
 
+  // Only the user's own input counts: a page can dispatch mouseover, focusin or keydown on any
+  // host to open its card (isTrusted is false for those, and the page cannot forge it).
   function badgeOf(ev) {
+    if (!ev.isTrusted) return undefined;
     return ev.target && ev.target.nodeType === 1 ? byHost.get(ev.target) : undefined;
   }
 
@@ -302,7 +324,7 @@
         if (look.band) pill.setAttribute("data-band", look.band);
         else pill.removeAttribute("data-band");
       }
-      if (look.text !== was.text) pill.firstChild.data = look.text; // the pill's one text node, made by pillFor()
+      if (look.text !== was.text) pill.setAttribute("data-t", look.text);
       pill.setAttribute("aria-label", look.label);
     }
 
@@ -329,10 +351,14 @@
       } else {
         this.card.replaceChildren(el("h3", this.identity), el("p", this.pill.getAttribute("aria-label")));
       }
+      // Screen readers read generated content too; the dialog's name says what it is about.
+      this.card.setAttribute("aria-label", shown(this.card.firstChild));
     }
 
     cardFor(summary, score, trend) {
-      const parts = [el("h3", `${this.identity}: ${score} of 100`)];
+      const name = typeof summary.name === "string" && summary.name.trim() ? summary.name.trim() : null;
+      const parts = [el("h3", `${name || this.identity}: ${score} of 100`)];
+      if (name) parts.push(el("p", this.identity, "who"));
       parts.push(el("p", `Trend ${trend} · ${summary.interactions || 0} interactions from ${summary.people || 0} people`));
 
       const top = pairs(summary.top);
@@ -382,20 +408,23 @@
       this.host.remove();
     }
 
+    // For the page-state message (tests): what the badge shows, read from what it draws.
     read() {
       this.renderCard();
       const sections = {};
       let current = "";
-      for (const node of this.card.querySelectorAll("h3, h4, p, li")) {
-        if (node.tagName === "H4") current = node.textContent;
-        else if (node.tagName !== "H3") (sections[current] = sections[current] || []).push(node.textContent);
+      for (const node of this.card.querySelectorAll("h4, p:not(.who), li")) {
+        if (node.tagName === "H4") current = shown(node);
+        else (sections[current] = sections[current] || []).push(shown(node));
       }
       const link = this.card.querySelector("a");
+      const who = this.card.querySelector(".who");
       return {
-        identity: this.identity, text: this.pill.textContent, label: this.pill.getAttribute("aria-label"),
+        identity: this.identity, text: shown(this.pill), label: this.pill.getAttribute("aria-label"),
+        title: shown(this.card.firstChild), who: who ? shown(who) : null,
         state: this.pill.dataset.state, band: this.pill.dataset.band || null, style: this.pill.dataset.style,
         background: getComputedStyle(this.pill).backgroundColor, color: getComputedStyle(this.pill).color,
-        card: this.card.textContent, cardOpen: !this.card.hidden, theme: this.card.dataset.theme || null,
+        card: shown(this.card), cardOpen: !this.card.hidden, theme: this.card.dataset.theme || null,
         sections, link: link ? link.href : null, connected: this.host.isConnected,
         near: this.near, stale: this.look !== this.person.look,
       };

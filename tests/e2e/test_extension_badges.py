@@ -55,6 +55,9 @@ def test_hovercard_shows_the_servers_explanation(browser, live_server):
     for b in badges:
         s = api[b["identity"]]
         assert b["text"] == str(s["score"])
+        # Titled by the person's name with their identity beneath, or by the identity alone.
+        assert b["title"] == f"{s['name'] or b['identity']}: {s['score']} of 100"
+        assert b["who"] == (b["identity"] if s["name"] else None)
         assert b["band"] == band(s["score"])
         assert f"Cloutlens score {s['score']} of 100 for {b['identity']}" in b["label"]
         sec = b["sections"]
@@ -72,6 +75,7 @@ def test_hovercard_shows_the_servers_explanation(browser, live_server):
     # The hostile reply to Bob is shown apart, not as influence; Eve's thread has people behind it.
     assert negative_count(api["blog.example:bob builder"]["negative"]) >= 1
     assert api["blog.example:eve early"]["top"], "Eve got replies: her card names the people"
+    assert all(api[b["identity"]]["name"] for b in badges), "every name on this page is known to the server"
 
     # One annotation per person: every badge of one person says the same.
     by_person: dict[str, set] = {}
@@ -90,6 +94,23 @@ def test_hovercard_shows_the_servers_explanation(browser, live_server):
     card = [x for x in opened["badges"] if x["cardOpen"]]
     assert [c["identity"] for c in card] == ["blog.example:bob builder"]
     assert card[0]["theme"] == "light"
+    assert card[0]["title"] == f"Bob Builder: {api['blog.example:bob builder']['score']} of 100"
+
+    # Its texts are CSS generated content, which assistive technology reads as it reads text: the
+    # browser's accessibility tree has the dialog, named by its title, and every line of it.
+    cdp = ctx.new_cdp_session(page)
+    try:
+        nodes = cdp.send("Accessibility.getFullAXTree")["nodes"]
+    finally:
+        cdp.detach()
+    named = [(n.get("role", {}).get("value"), n.get("name", {}).get("value")) for n in nodes if not n.get("ignored")]
+    assert ("dialog", card[0]["title"]) in named
+    assert not [b["label"] for b in badges if ("button", b["label"]) not in named], "every pill keeps its label"
+    # (casefolded: the section heads are drawn upper case, and the tree gives them as drawn)
+    texts = {name.casefold() for role, name in named if role == "StaticText"}
+    lines = [card[0]["title"], card[0]["who"], *[x for v in card[0]["sections"].values() for x in v],
+             *[head for head in card[0]["sections"] if head]]
+    assert not [x for x in lines if x.casefold() not in texts], (lines, sorted(texts))
 
 
 def test_card_stays_open_while_the_pointer_is_on_it_and_closes_when_it_leaves(browser, live_server):
@@ -135,6 +156,91 @@ def test_keyboard_focus_opens_the_card_and_escape_closes_it(browser, live_server
     wait_state(worker, "extension-thread", lambda s: not any(b["cardOpen"] for b in s["badges"]), what="card closed")
 
 
+# What a page's own script can try, in the page's world, to read the badges and their cards:
+# synthetic input on every badge host (to open its card), window.find for each string the
+# extension shows, select-all, the selection extended from each host across what follows it,
+# innerText and textContent. It reads everything twice, with the badge hosts in place and with each
+# swapped for an empty span of the page's own (synchronously: nothing of the extension runs in
+# between), so that what the page's own text holds cancels out and only the badges' part can
+# differ (a selection's reach excepted: see below). `control` is the same find on a closed root of the page's own holding a text node: it
+# must be found, or the browser's find would prove nothing.
+PAGE_READS = """async ([secrets, hostSelector]) => {
+    const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+    const hosts = [...document.querySelectorAll(hostSelector)];
+    const sel = getSelection();
+    const read = (places) => {
+        const found = secrets.filter((s) => { sel.removeAllRanges(); return window.find(s, false, false, true); });
+        sel.removeAllRanges();
+        sel.selectAllChildren(document.body);
+        const all = sel.toString();
+        sel.removeAllRanges();
+        document.execCommand("selectAll");
+        const selectAll = sel.toString();
+        const after = places.map((h) => {
+            sel.removeAllRanges();
+            const r = document.createRange();
+            r.setStartBefore(h);
+            sel.addRange(r);
+            // One step forward puts the caret inside the first text the host holds, if any.
+            sel.modify("move", "forward", "character");
+            for (let i = 0; i < 3; i++) sel.modify("extend", "forward", "line");
+            return sel.toString();
+        });
+        sel.removeAllRanges();
+        return {found, all, selectAll, after, innerText: document.body.innerText, textContent: document.body.textContent};
+    };
+    for (const h of hosts) {
+        h.dispatchEvent(new MouseEvent("mouseover", {bubbles: true, composed: true}));
+        h.dispatchEvent(new FocusEvent("focusin", {bubbles: true, composed: true}));
+        h.dispatchEvent(new FocusEvent("focus", {composed: true}));
+        for (const key of ["Enter", " "]) h.dispatchEvent(new KeyboardEvent("keydown", {key, bubbles: true, composed: true}));
+        h.dispatchEvent(new MouseEvent("click", {bubbles: true, composed: true}));
+    }
+    await sleep(300);
+    const withBadges = read(hosts);
+    const stand = hosts.map(() => document.createElement("span"));
+    hosts.forEach((h, i) => h.replaceWith(stand[i]));
+    const without = read(stand);
+    stand.forEach((s, i) => s.replaceWith(hosts[i]));
+    const probe = document.body.appendChild(document.createElement("span"));
+    probe.attachShadow({mode: "closed"}).append("control-3b1f of 100");
+    sel.removeAllRanges();
+    const control = window.find("control-3b1f", false, false, true);
+    probe.remove();
+    sel.removeAllRanges();
+    return {hosts: hosts.length, withBadges, without, control};
+}"""
+
+
+def secrets_of(badges: list[dict]) -> list[str]:
+    """Every string the extension shows in these badges and their cards, as the extension reads
+    them from its side."""
+    out = {" of 100", "Top people", "Negative engagement", "Open on your dashboard"}
+    for b in badges:
+        out.add(b["label"])
+        out.add(b["text"])
+        out.update(line for lines in b["sections"].values() for line in lines)
+        out.update(b["sections"])
+    return sorted(s for s in out if s)
+
+
+def page_reads_nothing(page, badges: list[dict], host_selector=".fn + span"):
+    """Runs PAGE_READS in the page and asserts the badges added nothing it could read."""
+    secrets = secrets_of(badges)
+    seen = page.evaluate(PAGE_READS, [secrets, host_selector])
+    assert seen["hosts"] == len(badges), "every badge host was probed"
+    assert seen["control"], "window.find reaches text nodes in a closed root: the probe can see a leak"
+    got, base = seen["withBadges"], seen["without"]
+    assert not [s for s in got["found"] if s not in base["found"]], "window.find found a badge's text"
+    for way in ("all", "selectAll", "innerText", "textContent"):
+        assert got[way] == base[way], f"{way} reads a badge's text"
+    # A host stops a selection (moved or extended from before it) where an empty span does not, so
+    # these are compared by what they hold: nothing of the badges' that the page's own text lacks.
+    for mine, theirs in zip(got["after"], base["after"]):
+        assert not [s for s in secrets if s in mine and s not in theirs], f"a selection across a badge reads {mine!r}"
+    return seen
+
+
 def test_a_page_script_reads_no_scores(browser, live_server):
     ctx, worker = browser
     pair_in_options(ctx, live_server)
@@ -142,6 +248,7 @@ def test_a_page_script_reads_no_scores(browser, live_server):
     page.goto(THREAD_URL)
     state = wait_state(worker, "extension-thread", scored(NAMES))
     scores = {b["text"] for b in state["badges"]}
+    assert scores and all(s.isdigit() for s in scores)
     seen = page.evaluate(
         """() => {
             const hosts = [...document.querySelectorAll('.fn')].map(fn => fn.nextElementSibling);
@@ -155,7 +262,7 @@ def test_a_page_script_reads_no_scores(browser, live_server):
                 attrs: hosts.reduce((n, h) => n + h.attributes.length, 0),
                 snooped: window.__snooped.length,
                 reopen,
-                textUnchanged: document.body.innerText === window.__textAtLoad,
+                widths: [...new Set(hosts.map(h => h.getBoundingClientRect().width))],
                 runtime: Boolean(window.chrome && window.chrome.runtime && window.chrome.runtime.id),
             };
         }"""
@@ -165,6 +272,16 @@ def test_a_page_script_reads_no_scores(browser, live_server):
     assert seen["snooped"] == 0
     assert seen["roots"] == 0 and seen["reopen"] == 0, "roots exist and are closed"
     assert seen["text"] == "" and seen["attrs"] == 0, "nothing about the person on the host element"
-    assert seen["textUnchanged"], "the page's visible text does not include any score"
+    assert len(seen["widths"]) == 1, "every pill is as wide as every other, whatever its score"
     assert not seen["runtime"], "the page has no channel to the extension"
-    assert scores and all(s.isdigit() for s in scores)
+
+    # Synthetic input opens no card, and nothing the badges show is readable by the page.
+    page_reads_nothing(page, state["badges"])
+    after = wait_state(worker, "extension-thread", lambda s: True)
+    assert not any(b["cardOpen"] for b in after["badges"]), "a page's synthetic events opened a card"
+
+    # The user's own hover opens a card; the page still reads none of it.
+    page.locator("#div-comment-201 .fn + span").hover()
+    opened = wait_state(worker, "extension-thread", lambda s: any(b["cardOpen"] for b in s["badges"]), what="card open")
+    assert [b["identity"] for b in opened["badges"] if b["cardOpen"]] == ["blog.example:bob builder"]
+    page_reads_nothing(page, opened["badges"])

@@ -8,6 +8,7 @@ import time
 import pytest
 
 from ext_steps import ext_url, set_server, states, stored_items
+from test_extension_badges import page_reads_nothing
 from server.app import CHROME_EXTENSION_ID
 
 pytestmark = pytest.mark.browser
@@ -73,7 +74,7 @@ def test_capture_score_and_badges_end_to_end(browser, live_server):
 
     # Hostile names and text stayed text: nothing ran.
     assert page.evaluate("window.__pwned") is None
-    # The page sees the badge hosts but none of their content.
+    # The page sees the badge hosts but none of their content, whatever it tries.
     seen_by_page = page.evaluate(
         """() => [...document.querySelectorAll('.fn')].map(fn => {
               const host = fn.nextElementSibling;
@@ -81,6 +82,7 @@ def test_capture_score_and_badges_end_to_end(browser, live_server):
            })"""
     )
     assert all(s != "none" and s["root"] is None and s["text"] == "" for s in seen_by_page)
+    page_reads_nothing(page, badges)
 
     # The items are in the TinyDB file, durably, with the hostile name stored as text.
     stored = stored_items(live_server.data_dir)

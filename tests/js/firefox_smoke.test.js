@@ -172,6 +172,27 @@ if (missing && process.env.CI) {
       assert.ok(state.badges.every((b) => /^\d+$/.test(b.text) && b.label.startsWith("Cloutlens score ")));
       assert.ok(state.badges.some((b) => b.identity === "blog.example:bob builder"));
       assert.equal(await page.evaluate(() => window.__snooped.length), 0, "the page saw no badge root");
+      // The page's own script tries what a hostile one would: synthetic hovers and focus on every
+      // badge host to open the cards, then window.find for what the pills and cards show. It finds
+      // nothing, though Firefox's find does reach a text node in a closed root (the control).
+      const secrets = [" of 100", ...state.badges.flatMap((b) => [b.text, b.title, b.label])];
+      const tried = await page.evaluate(async (want) => {
+        for (const h of document.querySelectorAll(".fn + span")) {
+          h.dispatchEvent(new MouseEvent("mouseover", { bubbles: true, composed: true }));
+          h.dispatchEvent(new FocusEvent("focusin", { bubbles: true, composed: true }));
+        }
+        await new Promise((r) => setTimeout(r, 300));
+        const find = (s) => { getSelection().removeAllRanges(); return window.find(s, false, false, true); };
+        const found = want.filter(find);
+        const probe = document.body.appendChild(document.createElement("span"));
+        probe.attachShadow({ mode: "closed" }).append("control-3b1f");
+        const control = find("control-3b1f");
+        probe.remove();
+        return { found, control };
+      }, secrets);
+      assert.ok(tried.control, "window.find reaches text in a closed root: the check can see a leak");
+      assert.deepEqual(tried.found, [], "the page found a badge's text");
+      assert.ok(!(await pageState(false)).badges.some((b) => b.cardOpen), "a page's synthetic events opened a card");
 
       const status = await (await fetch(`${server.url}/api/status`)).json();
       assert.equal(status.items, 8, "the server stored the captured items");
