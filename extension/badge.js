@@ -17,7 +17,7 @@
   const STYLE = `
     :host { all: initial; display: inline-block; vertical-align: baseline; margin-left: .35em; position: relative; }
     [data-t]::before { content: attr(data-t); }
-    .badge { display: inline-block; box-sizing: border-box; width: 2.6em; padding: 0; overflow: hidden; white-space: nowrap;
+    .badge { display: inline-block; box-sizing: border-box; width: 2.6em; padding: 0; white-space: nowrap;
              border-radius: .8em; font: 600 11px/1.6 system-ui, sans-serif; font-variant-numeric: tabular-nums;
              text-align: center; color: #fff; background: #4b5563; cursor: default; box-shadow: 0 0 0 1px #ffffffa0, 0 0 0 2px #0000002a; }
     .badge:focus-visible { outline: 2px solid #2563eb; outline-offset: 2px; }
