@@ -3,6 +3,18 @@
 // browser's permission prompt is opened from here, because it needs the user's click.
 "use strict";
 
+// A field the user is in, or typed in and has not saved, keeps what they typed: the page's own
+// load, and the refresh after every change, would otherwise overwrite it (a fill racing the load
+// once left two addresses in the server field, and an exclude list typed early was saved empty).
+const edited = new Set();
+for (const id of ["server", "exclude", "view-only", "badge-style"]) $(id).addEventListener("input", () => edited.add($(id)));
+
+function showValue(el, value) {
+  if (el === document.activeElement || edited.has(el)) return;
+  if (el.type === "checkbox") el.checked = value;
+  else el.value = value;
+}
+
 function showSettings(s) {
   const list = $("sites-off");
   const off = Object.keys(s.sites).filter((h) => s.sites[h] === false).sort();
@@ -24,9 +36,9 @@ function showSettings(s) {
     list.append(li);
   }
   $("sites-none").hidden = off.length > 0;
-  $("exclude").value = s.exclude.join("\n");
-  $("view-only").checked = s.viewOnly;
-  $("badge-style").value = s.badgeStyle;
+  showValue($("exclude"), s.exclude.join("\n"));
+  showValue($("view-only"), s.viewOnly);
+  showValue($("badge-style"), s.badgeStyle);
 }
 
 let granted = [];
@@ -134,8 +146,7 @@ async function pollPairing() {
 
 async function load() {
   const s = await ask({ type: "status" });
-  // Do not overwrite an address the user started typing while this loaded.
-  if (!$("server").value) $("server").value = s.server;
+  showValue($("server"), s.server);
   showPairState(s);
   if (s.pairing && !s.paired) {
     showCode(s.pairing);
@@ -149,6 +160,7 @@ $("server-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
   try {
     const r = await ask({ type: "set-server", server: $("server").value });
+    edited.delete($("server"));
     $("server-msg").textContent = `Saved: ${r.server}`;
     showPairState(await ask({ type: "status" }));
   } catch (e) {
@@ -178,6 +190,7 @@ $("exclude-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
   try {
     const s = await ask({ type: "set-settings", change: { exclude: $("exclude").value } });
+    edited.delete($("exclude"));
     await loadSites();
     $("exclude-msg").textContent = s.exclude.length ? `Saved: ${s.exclude.join(", ")}` : "Saved: nothing excluded.";
   } catch (e) {
@@ -187,11 +200,13 @@ $("exclude-form").addEventListener("submit", async (ev) => {
 
 $("view-only").addEventListener("change", async () => {
   const s = await ask({ type: "set-settings", change: { viewOnly: $("view-only").checked } });
+  edited.delete($("view-only"));
   $("behaviour-msg").textContent = s.viewOnly ? "Saved: view-only (applies to pages you open or reload)." : "Saved: capturing.";
 });
 
 $("badge-style").addEventListener("change", async () => {
   const s = await ask({ type: "set-settings", change: { badgeStyle: $("badge-style").value } });
+  edited.delete($("badge-style"));
   $("behaviour-msg").textContent = `Saved: ${s.badgeStyle} badges.`;
 });
 

@@ -4,6 +4,8 @@ back), the exclude list, view-only mode and the badge style, each checked by wha
 script then does and what the server stores."""
 from __future__ import annotations
 
+import socket
+
 import pytest
 
 from ext_steps import (THREAD_URL, WP_URL, ext_url, no_content_script, pair_in_options, press_toolbar_button,
@@ -109,6 +111,36 @@ def test_exclude_list_keeps_cloutlens_off_a_site(browser, live_server):
     popup.wait_for_selector("#site-toggle-text:has-text('exclude list')")
     assert popup.locator("#site-toggle").is_disabled()
     assert stored_items(live_server.data_dir) == []
+
+
+def test_options_keep_what_the_user_set_while_the_page_was_loading(browser, live_server):
+    """The options page fills its fields once the worker answers, which waits on the server;
+    whatever the user typed, ticked or chose meanwhile stays and is what gets saved."""
+    ctx, worker = browser
+    # A server that accepts the connection and never answers: the page's load takes the worker's
+    # whole request timeout, long enough to do everything below before it ends.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        worker.evaluate("url => chrome.storage.local.set({server: url})", f"http://127.0.0.1:{silent.getsockname()[1]}")
+        opts = ctx.new_page()
+        opts.goto(ext_url("options.html"))
+        opts.fill("#exclude", "news.example")
+        opts.fill("#server", live_server.url)
+        opts.check("#view-only")
+        opts.wait_for_selector("#behaviour-msg:has-text('view-only')")
+        opts.wait_for_selector("#pair-state:has-text('not running')", timeout=15000)
+    assert opts.input_value("#exclude") == "news.example"
+    assert opts.input_value("#server") == live_server.url
+    assert opts.is_checked("#view-only")
+    opts.click("#exclude-form button[type=submit]")
+    opts.wait_for_selector("#exclude-msg:text-is('Saved: news.example')")
+    opts.click("#server-form button[type=submit]")
+    opts.wait_for_selector(f"#server-msg:text-is('Saved: {live_server.url}')")
+    opts.wait_for_selector("#pair-state:text-is('Not paired.')")
+    saved = worker.evaluate("() => chrome.storage.local.get(null)")
+    assert saved["server"] == live_server.url
+    assert saved["settings"]["exclude"] == ["news.example"] and saved["settings"]["viewOnly"] is True
 
 
 def test_view_only_shows_badges_and_stores_nothing(browser, live_server):
