@@ -10,7 +10,8 @@ scoring time is saved: the first read computes it.
 Format: the arrays' raw bytes after a JSON table of their names, dtypes and places (no pickled
 objects), the Python-level state as JSON in one of them, then a CRC-32 of the whole file,
 checked on load. Writing it is a few large writes that leave the interpreter free for the
-captures meanwhile; loading it maps the arrays onto the file's bytes without copying. A file
+captures meanwhile; loading it maps the arrays onto the file's bytes, and copies only those the
+scorer keeps as they are (the file's bytes are then let go). A file
 that does not load or check out is reported as None, never half used.
 """
 from __future__ import annotations
@@ -29,6 +30,7 @@ _ITEM_COLS = ("start", "count", "author", "kind", "parent")
 _STRUCT_ARRAYS = ("canon", "ca", "ct", "pair_id", "ad_id", "td_id", "p_actor", "p_target", "p_rev", "td_target",
                   "csr_order", "csr_indices", "csr_indptr", "te_row", "te_topic", "te_tp", "tp_topic", "tp_pair")
 _GROUPS = ("pairs", "ad", "td", "tp")
+_KEPT_AS_LOADED = ("canon", "csr_order", "csr_indices", "csr_indptr")  # what prepare() does not copy
 
 
 def dumps(scorer, stamp) -> bytes:
@@ -165,11 +167,15 @@ def loads(data: bytes, settings: dict | None = None, items=None):
     if st is not None and st["links"] == s.links and st["n"] == s._rows.n and st["nid"] == len(names):
         g = Structure.__new__(Structure)
         g.n, g.nid, g.links, g.csr_pairs = st["n"], st["nid"], st["links"], st["csr_pairs"]
+        # Arrays kept as they are loaded are copied out of the file's bytes: a view of them would
+        # keep the whole file (400 MB at 1M) alive for as long as the server runs. The struct's
+        # other arrays are copied with room to grow by Scorer.prepare() (columns.reserve).
         for name in _STRUCT_ARRAYS:
-            setattr(g, name, arrays["struct." + name])
+            a = arrays["struct." + name]
+            setattr(g, name, a.copy() if name in _KEPT_AS_LOADED else a)
         for name in _GROUPS:
             grp = Groups.__new__(Groups)
-            grp.main = arrays[f"struct.{name}.main"]
+            grp.main = arrays[f"struct.{name}.main"].copy()
             grp.inv = None
             grp.extra_keys = list(st["extra"][name])
             grp.extra = {k: len(grp.main) + j for j, k in enumerate(grp.extra_keys)}
@@ -177,8 +183,8 @@ def loads(data: bytes, settings: dict | None = None, items=None):
         g._index = {}
         for what, n in st["indexes"].items():
             idx = Members.__new__(Members)
-            idx.order, idx.bounds, idx.n, idx._tail = (arrays[f"index.{what}.order"], arrays[f"index.{what}.bounds"],
-                                                       n, None)
+            idx.order, idx.bounds, idx.n, idx._tail = (arrays[f"index.{what}.order"].copy(),
+                                                       arrays[f"index.{what}.bounds"].copy(), n, None)
             g._index[what] = idx
         s._struct = g
     s._dirty = True
