@@ -18,7 +18,7 @@ from scoring.items import author_identity
 
 from .pairing import Pairing
 from .security import EXTENSION_ORIGIN, check_request, error, set_security_headers
-from .storage import SCORER_CHECKPOINT, Store, atomic_write
+from .storage import SCORER_CHECKPOINT, Store, atomic_write, release_free_memory
 
 VERSION = "0.1.0"
 DEFAULT_PORT = 7317
@@ -214,9 +214,12 @@ class Services:
             # on every full collection (a pause that grows with the store). No collect() first: it
             # would scan all of it once, for nothing (items hold no cycles).
             gc.freeze()
+            release_free_memory()
             self._ready.set()
         if state is not None:
             self._write_checkpoint(state)  # the next start, even after a crash, starts from here
+            del state
+            release_free_memory()
 
     def _roll_over_daily(self):
         while True:

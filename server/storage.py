@@ -17,8 +17,10 @@ added here after validation, only for new or edited texts: VADER is the costlies
 and the scorer reads the stored value instead of re-running it on every item at every start.
 Items stored before the field get it at the first start, shard by shard, written back atomically.
 
-Memory: only an index `(site, id) -> (shard, doc id)` and each author's keys are kept, rebuilt at
-start; shard contents are loaded when a write or a look-up needs them, a few at a time.
+Memory: only an index `(site, id) -> (shard, doc id)` (a KeyIndex: the keys as one byte string
+and numpy arrays, not a dict of a million strings) and each author's item locations (arrays of
+int64) are kept, from a checkpoint or rebuilt at start; shard contents are loaded when a write or
+a look-up needs them, a few at a time.
 One lock serialises all access; TinyDB is not thread-safe.
 
 Files in the data dir:
@@ -40,21 +42,28 @@ import shutil
 import threading
 import time
 import zlib
+from array import array
 from collections import OrderedDict
 from pathlib import Path
 
+import numpy as np
 import orjson
 from tinydb import TinyDB
 from tinydb.storages import Storage
 
 from scoring.sentiment import compound
 
+from .keyindex import KeyIndex
+
 SHARD_ITEMS = 5_000    # items per shard file: ~2 MB, rewritten whole in ~10-20 ms
-INDEX_CHECKPOINT = "checkpoints/store-index.json"
+INDEX_CHECKPOINT = "checkpoints/store-index.bin"
+INDEX_CHECKPOINT_V1 = "checkpoints/store-index.json"  # the JSON form before it: still read, then replaced
 SCORER_CHECKPOINT = "checkpoints/scorer.bin"  # written by the server (app.py), kept with the data
 SYNC_EVERY = 16 << 20  # bytes of a large write (a checkpoint) between two flushes to disk
-INDEX_VERSION = 1
-_INDEX_TRAILER = b"\n#crc32 "  # then the CRC of the JSON before it, in hex
+INDEX_VERSION = 2
+_INDEX_MAGIC = b"CLOUTLENS-STORE-INDEX\n"
+_INDEX_CRC = b"crc32"  # then the CRC-32 of everything before it, 4 bytes
+_INDEX_TRAILER = b"\n#crc32 "  # version 1: then the CRC of the JSON before it, in hex
 CACHED_SHARDS = 6      # shards kept parsed in memory (the one being filled is one of them)
 HISTORY_FLUSH_SECONDS = 60
 CLEAR_JOURNAL = "clear.journal"
@@ -158,18 +167,81 @@ def shard_stamps(shard_dir: Path) -> dict[str, list[int]]:
     return out
 
 
-def read_index_checkpoint(data_dir: Path) -> dict | None:
-    """The index's checkpoint, or None when there is none or it is damaged (it is never trusted
-    then: the start reads every shard)."""
-    try:
-        raw = (data_dir / INDEX_CHECKPOINT).read_bytes()
-        body, _, crc = raw.rpartition(_INDEX_TRAILER)
-        if crc != b"%08x" % zlib.crc32(body):
-            return None
-        saved = orjson.loads(body)
-    except (OSError, ValueError):
+def encode_index(meta: dict, arrays: dict) -> list:
+    """The index checkpoint's bytes, as buffers written one after the other: magic, header length,
+    a JSON header (meta, and each array's name, dtype, length and offset), the arrays' raw bytes,
+    then a CRC-32 of everything before it."""
+    table, offset = [], 0
+    for name, a in arrays.items():
+        table.append([name, a.dtype.str, len(a), offset])
+        offset += a.nbytes
+    header = orjson.dumps(dict(meta, arrays=table))
+    parts = [_INDEX_MAGIC, len(header).to_bytes(8, "little"), header]
+    parts.extend(memoryview(np.ascontiguousarray(a)).cast("B") for a in arrays.values())
+    crc = 0
+    for part in parts:
+        crc = zlib.crc32(part, crc)
+    parts.append(_INDEX_CRC + crc.to_bytes(4, "little"))
+    return parts
+
+
+def _decode_index(raw: bytes) -> dict | None:
+    """encode_index's meta with `loc` (a KeyIndex) and `by_author` ({identity: locations}), or None."""
+    body, tail = memoryview(raw)[: -len(_INDEX_CRC) - 4], raw[-len(_INDEX_CRC) - 4:]
+    if tail[: len(_INDEX_CRC)] != _INDEX_CRC or zlib.crc32(body).to_bytes(4, "little") != tail[len(_INDEX_CRC):]:
         return None
-    return saved if isinstance(saved, dict) and saved.get("version") == INDEX_VERSION else None
+    if bytes(body[: len(_INDEX_MAGIC)]) != _INDEX_MAGIC:
+        return None
+    n = int.from_bytes(body[len(_INDEX_MAGIC): len(_INDEX_MAGIC) + 8], "little")
+    start = len(_INDEX_MAGIC) + 8 + n
+    meta = orjson.loads(bytes(body[len(_INDEX_MAGIC) + 8: start]))
+    if not isinstance(meta, dict) or meta.get("version") != INDEX_VERSION:
+        return None
+    arrays = {name: np.frombuffer(body, dtype=np.dtype(dtype), count=length, offset=start + offset)
+              for name, dtype, length, offset in meta.pop("arrays")}
+    meta["loc"] = KeyIndex.from_state({k[4:]: a for k, a in arrays.items() if k.startswith("key.")})
+    counts, flat = arrays["author.count"], arrays["author.locs"]
+    authors = meta.pop("authors")
+    if len(authors) != len(counts) or int(counts.sum()) != len(flat) or (counts < 0).any():
+        return None
+    ends = np.cumsum(counts).tolist()
+    meta["by_author"] = {a: array("q", flat[e - c: e].tobytes())
+                         for a, c, e in zip(authors, counts.tolist(), ends)}
+    return meta
+
+
+def _decode_index_v1(raw: bytes) -> dict | None:
+    """The JSON checkpoint of the versions before (keys by author), in the form above."""
+    body, _, crc = raw.rpartition(_INDEX_TRAILER)
+    if crc != b"%08x" % zlib.crc32(body):
+        return None
+    saved = orjson.loads(body)
+    if not isinstance(saved, dict) or saved.get("version") != 1:
+        return None
+    loc, by_author = saved["loc"], saved["by_author"]
+    where = loc.get
+    saved["by_author"] = {a: kept for a, ks in by_author.items()
+                          if (kept := array("q", [v for v in map(where, ks) if v is not None]))}
+    saved["loc"] = KeyIndex(loc)
+    return saved
+
+
+def read_index_checkpoint(data_dir: Path) -> dict | None:
+    """The index's checkpoint ({shards, sizes, names, loc, by_author}), or None when there is none
+    or it is damaged (it is never trusted then: the start reads every shard)."""
+    for name, decode in ((INDEX_CHECKPOINT, _decode_index), (INDEX_CHECKPOINT_V1, _decode_index_v1)):
+        try:
+            raw = (data_dir / name).read_bytes()
+        except OSError:
+            continue
+        try:
+            saved = decode(raw)
+            if saved is not None and not all(isinstance(saved.get(k), dict) for k in ("shards", "sizes", "names")):
+                saved = None
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError):
+            saved = None
+        return saved
+    return None
 
 
 class MemoryBackedStorage(Storage):
@@ -268,9 +340,9 @@ class Store:
                 self._finish_clear(clearing)  # a delete-all was interrupted: it was decided, finish it
             self._shards: OrderedDict[int, TinyDB] = OrderedDict()
             self._shard_sizes: dict[int, int] = {}
-            self._loc: dict[str, int] = {}
+            self._loc: KeyIndex = KeyIndex()      # item key -> (shard << _LOC_BITS) | doc id
             self._fp: dict[str, int] = {}
-            self._by_author: dict[str, list[str]] = {}
+            self._by_author: dict[str, array] = {}  # identity -> the locations of their items
             self._names: dict[str, str] = {}  # identity -> display name, for search
             self._migrate_single_file()
             self._open_index()
@@ -364,15 +436,22 @@ class Store:
         """Write the index's checkpoint, so the next start reads the shards written since
         instead of all of them. Derived data: a failure to write it only costs the next start."""
         with self.lock:
-            data = {"version": INDEX_VERSION, "shards": self.shard_stamps(),
+            authors = [a for a, locs in self._by_author.items() if locs]
+            flat = array("q")
+            for a in authors:
+                flat.extend(self._by_author[a])
+            arrays = {"key." + k: a for k, a in self._loc.state().items()}
+            arrays["author.count"] = np.fromiter(map(len, map(self._by_author.__getitem__, authors)),
+                                                 dtype=np.int64, count=len(authors))
+            arrays["author.locs"] = np.frombuffer(flat, dtype=np.int64)
+            meta = {"version": INDEX_VERSION, "shards": self.shard_stamps(),
                     "sizes": {str(k): v for k, v in self._shard_sizes.items()},
-                    "loc": self._loc, "by_author": {a: ks for a, ks in self._by_author.items() if ks},
-                    "names": self._names}
+                    "names": self._names, "authors": authors}
             path = self.data_dir / INDEX_CHECKPOINT
-            body = orjson.dumps(data)
             try:
                 path.parent.mkdir(exist_ok=True)
-                atomic_write(path, body + _INDEX_TRAILER + b"%08x" % zlib.crc32(body))
+                atomic_write(path, encode_index(meta, arrays))
+                _unlink(self.data_dir / INDEX_CHECKPOINT_V1)
             except OSError:
                 pass
 
@@ -389,8 +468,6 @@ class Store:
             stale = {no for no in set(now) | set(saved["shards"]) if saved["shards"].get(no) != now.get(no)}
             loc, by_author, names = saved["loc"], saved["by_author"], saved["names"]
             sizes = {int(no): n for no, n in saved["sizes"].items() if no not in stale}
-            if not (isinstance(loc, dict) and isinstance(by_author, dict) and isinstance(names, dict)):
-                raise ValueError("not an index")
         except (KeyError, TypeError, ValueError, AttributeError):
             self._build_index()
             return
@@ -399,8 +476,10 @@ class Store:
         with _gc_paused():
             if stale:
                 bad = {int(no) for no in stale}
-                loc = {k: v for k, v in loc.items() if (v >> _LOC_BITS) not in bad}
-                by_author = {a: kept for a, ks in by_author.items() if (kept := [k for k in ks if k in loc])}
+                every = loc.locs()
+                loc.drop_locs(every[np.isin(every >> _LOC_BITS, list(bad))])
+                by_author = {a: kept for a, locs in by_author.items()
+                             if (kept := array("q", [v for v in locs if (v >> _LOC_BITS) not in bad]))}
                 names = {a: n for a, n in names.items() if a in by_author}
             self._loc, self._by_author, self._names, self._shard_sizes = loc, by_author, names, sizes
             for no, path in self.shard_paths():
@@ -411,7 +490,8 @@ class Store:
 
     def _build_index(self):
         self.index_from_checkpoint = None
-        self._loc.clear()
+        # A dict while a million keys go in one by one, then made compact once.
+        self._loc = {}
         self._by_author.clear()
         self._names.clear()
         self._shard_sizes.clear()
@@ -422,6 +502,7 @@ class Store:
         with _gc_paused():
             for no, path in self.shard_paths():
                 self._read_shard(no, path)
+            self._loc = KeyIndex(self._loc)
 
     def _read_shard(self, no: int, path: Path):
         data = _read_json(path) or {}
@@ -461,16 +542,16 @@ class Store:
             if type(s) is not float or not -1.0 <= s <= 1.0:
                 lacking = True
             site = doc["site"]
-            key = site + "\x1f" + doc["id"]
-            loc[key] = base | int(doc_id)
+            at = base | int(doc_id)
+            loc[site + "\x1f" + doc["id"]] = at
             author = doc["author"]
             who = site + ":" + author["handle"]
             names[who] = author["name"]
-            keys = by_author.get(who)
-            if keys is None:
-                by_author[who] = [key]
+            locs = by_author.get(who)
+            if locs is None:
+                by_author[who] = array("q", (at,))
             else:
-                keys.append(key)
+                locs.append(at)
         return lacking
 
     # -- shards ------------------------------------------------------------------
@@ -560,7 +641,7 @@ class Store:
             key = _key(doc["site"], doc["id"])
             self._loc[key] = loc
             who = f"{doc['site']}:{doc['author']['handle']}"
-            self._by_author.setdefault(who, []).append(key)
+            self._by_author.setdefault(who, array("q")).append(loc)
             self._names[who] = doc["author"]["name"]
 
     def _doc_at(self, loc: int) -> dict | None:
@@ -648,16 +729,16 @@ class Store:
             for no in by_shard:
                 self._shards.pop(no, None)
             raise
-        for key, (_, doc, fp) in updates.items():
+        for key, (loc, doc, fp) in updates.items():
             self._fp[key] = fp
             who = f"{doc['site']}:{doc['author']['handle']}"
             self._names[who] = doc["author"]["name"]
             before = stored_author[key]
             if before != who:
-                self._by_author[before].remove(key)
+                self._by_author[before].remove(loc)
                 if not self._by_author[before]:
                     del self._by_author[before]
-                self._by_author.setdefault(who, []).append(key)
+                self._by_author.setdefault(who, array("q")).append(loc)
 
     def get_item(self, site: str, item_id: str) -> dict | None:
         with self.lock:
@@ -670,8 +751,8 @@ class Store:
     def items_by_author(self, identity: str) -> list[dict]:
         with self.lock:
             out = []
-            for key in self._by_author.get(identity, ()):
-                doc = self._doc_at(self._loc[key])
+            for loc in self._by_author.get(identity, ()):
+                doc = self._doc_at(loc)
                 if doc is not None:
                     out.append(dict(doc))
             return out
@@ -691,13 +772,12 @@ class Store:
     def remove_author(self, identity: str) -> list[dict]:
         """Delete every item the identity authored, durably. Returns the removed items."""
         with self.lock:
-            keys = self._by_author.get(identity) or []
-            if not keys:
+            locs = self._by_author.get(identity)
+            if not locs:
                 return []
             self._warm = None
             by_shard: dict[int, list[int]] = {}
-            for key in keys:
-                loc = self._loc[key]
+            for loc in locs:
                 by_shard.setdefault(loc >> _LOC_BITS, []).append(loc & ((1 << _LOC_BITS) - 1))
             removed = []
             try:
@@ -710,7 +790,8 @@ class Store:
                 for no in by_shard:
                     self._shards.pop(no, None)
                 raise
-            for key in keys:
+            for doc in removed:
+                key = _key(doc["site"], doc["id"])
                 self._loc.pop(key, None)
                 self._fp.pop(key, None)
             del self._by_author[identity]
@@ -720,6 +801,7 @@ class Store:
             # derived data kept beside the items must not outlive them: the index's checkpoint
             # goes now (close() writes it again), the scorer's is refused from now on
             _unlink(self.data_dir / INDEX_CHECKPOINT)
+            _unlink(self.data_dir / INDEX_CHECKPOINT_V1)
             self.set_config("removals", int(self._config.get("removals") or 0) + 1)
             return removed
 
@@ -882,6 +964,26 @@ class Store:
             new.update(values)
             atomic_write(self._config_path, orjson.dumps({"config": {"1": new}}))
             self._config = new
+
+
+def _libc_trim():
+    try:
+        import ctypes
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc: nothing to call, the allocator keeps its own
+        return None
+
+
+_malloc_trim = _libc_trim()
+
+
+def release_free_memory() -> None:
+    """Hand the memory a start freed back to the OS. A start parses and copies hundreds of MB that
+    are freed once it is done; glibc keeps freed heap pages (and, after large arrays were freed,
+    serves arrays of up to 32 MB from the heap too) until told otherwise, so a server left running
+    would hold its start's peak for good."""
+    if _malloc_trim is not None:
+        _malloc_trim(0)
 
 
 class _gc_paused:

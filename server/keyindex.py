@@ -1,0 +1,187 @@
+"""A map from item keys (`site\x1fid` strings) to locations (ints), for a million keys in a
+third of a dict's memory, and saved and loaded as arrays.
+
+A dict of a million keys holds a million string objects, a million int objects and the table:
+about 140 MB, plus the keys' second copies wherever else they are kept, and a checkpoint of it is
+a million keys parsed one by one. Here the keys are one UTF-8 byte string, and numpy arrays hold
+each key's 64-bit hash (sorted), its place in those bytes and its location: ~50 bytes a key.
+Look-ups are exact: a key is found by its hash, then compared byte for byte (keys whose hashes are
+equal are simply the next entries). Keys added since the arrays were built go to a plain dict,
+folded into the arrays once it grows large (one sort of the hashes, no work per key already
+there); a removed key's entry is marked gone (-1) until the arrays are next compacted.
+
+The hash is BLAKE2b of the key's bytes (8 bytes), not Python's hash() (which differs from one
+process to the next), so saved arrays are used as they are.
+"""
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+
+_GONE = -1
+_EMPTY_I64 = np.zeros(0, dtype=np.int64)
+_STATE = ("hash", "start", "len", "loc")
+
+
+def _hash(raw: bytes) -> int:
+    return int.from_bytes(hashlib.blake2b(raw, digest_size=8).digest(), "little", signed=True)
+
+
+def _raw(key: str) -> bytes:
+    return key.encode("utf-8", "surrogatepass")
+
+
+class KeyIndex:
+    """key (str) -> location (int >= 0). The subset of a dict's interface the store uses."""
+
+    FOLD_AT = 1 << 16  # keys added since the last build before they are folded into the arrays
+
+    def __init__(self, mapping: dict | None = None):
+        self._blob = b""
+        self._hash = self._start = self._len = self._loc = _EMPTY_I64
+        self._recent: dict[str, int] = {}
+        self._live = 0  # live entries in the arrays
+        if mapping:
+            self._build(list(mapping), np.fromiter(mapping.values(), dtype=np.int64, count=len(mapping)))
+
+    def _build(self, keys: list[str], locs: np.ndarray) -> None:
+        """The arrays from the live entries they hold and keys (new to them) with their locs."""
+        raws = list(map(_raw, keys))
+        lens = np.fromiter(map(len, raws), dtype=np.int64, count=len(raws))
+        hashes = np.fromiter(map(_hash, raws), dtype=np.int64, count=len(raws))
+        starts = len(self._blob) + np.concatenate(([0], np.cumsum(lens)[:-1])) if len(raws) else _EMPTY_I64
+        live = self._loc >= 0
+        h = np.concatenate([self._hash[live], hashes])
+        order = np.argsort(h, kind="stable")
+        self._hash = h[order]
+        self._start = np.concatenate([self._start[live], starts])[order]
+        self._len = np.concatenate([self._len[live], lens])[order]
+        self._loc = np.concatenate([self._loc[live], locs])[order]
+        self._blob = self._blob + b"".join(raws)
+        self._live = len(self._loc)
+
+    def _fold(self) -> None:
+        recent, self._recent = self._recent, {}
+        self._build(list(recent), np.fromiter(recent.values(), dtype=np.int64, count=len(recent)))
+
+    def _find(self, key: str) -> int:
+        """The position of key's live entry in the arrays, or -1."""
+        if not len(self._hash):
+            return -1
+        raw = _raw(key)
+        h = _hash(raw)
+        hashes = self._hash
+        i = int(np.searchsorted(hashes, h))
+        while i < len(hashes) and hashes[i] == h:
+            if self._loc[i] >= 0:
+                s = int(self._start[i])
+                if self._len[i] == len(raw) and self._blob[s: s + len(raw)] == raw:
+                    return i
+            i += 1
+        return -1
+    def get(self, key: str, default=None):
+        loc = self._recent.get(key)
+        if loc is not None:
+            return loc
+        i = self._find(key)
+        return int(self._loc[i]) if i >= 0 else default
+
+    def __getitem__(self, key: str) -> int:
+        loc = self.get(key)
+        if loc is None:
+            raise KeyError(key)
+        return loc
+
+    def __contains__(self, key: str) -> bool:
+        return self.get(key) is not None
+
+    def __setitem__(self, key: str, loc: int) -> None:
+        if key not in self._recent:
+            i = self._find(key)
+            if i >= 0:
+                self._loc[i] = loc
+                return
+        self._recent[key] = loc
+        if len(self._recent) >= self.FOLD_AT:
+            self._fold()
+
+    def pop(self, key: str, default=None):
+        loc = self._recent.pop(key, None)
+        if loc is not None:
+            return loc
+        i = self._find(key)
+        if i < 0:
+            return default
+        loc = int(self._loc[i])
+        self._loc[i] = _GONE
+        self._live -= 1
+        return loc
+
+    def __len__(self) -> int:
+        return self._live + len(self._recent)
+
+    def clear(self) -> None:
+        self.__init__()
+
+    def items(self):
+        """(key, loc) of every key, those in the arrays in the order of their hashes."""
+        blob = self._blob.decode("utf-8", "surrogatepass") if self._blob.isascii() else None
+        for s, n, loc in zip(self._start.tolist(), self._len.tolist(), self._loc.tolist()):
+            if loc >= 0:
+                yield (blob[s: s + n] if blob is not None
+                       else self._blob[s: s + n].decode("utf-8", "surrogatepass")), loc
+        yield from self._recent.items()
+
+    def locs(self) -> np.ndarray:
+        """Every key's location, in no particular order."""
+        return np.concatenate([self._loc[self._loc >= 0],
+                               np.fromiter(self._recent.values(), dtype=np.int64, count=len(self._recent))])
+
+    def drop_locs(self, gone) -> None:
+        """Forget every key whose location is in the array gone."""
+        hit = np.isin(self._loc, gone) & (self._loc >= 0)
+        self._loc[hit] = _GONE
+        self._live -= int(hit.sum())
+        gone_set = set(np.asarray(gone).tolist())
+        self._recent = {k: v for k, v in self._recent.items() if v not in gone_set}
+
+    def state(self) -> dict[str, np.ndarray]:
+        """The arrays to save (see from_state): every key folded in, removed keys' bytes left out
+        (also here in memory), so nothing of a removed key is written anywhere."""
+        self._fold()
+        live = self._loc >= 0
+        if not live.all() or len(self._blob) != int(self._len.sum()):
+            lens, starts = self._len[live], self._start[live]
+            new_start = np.concatenate(([0], np.cumsum(lens)[:-1])) if len(lens) else _EMPTY_I64
+            total = int(lens.sum())
+            take = np.repeat(starts - new_start, lens) + np.arange(total)
+            self._blob = np.frombuffer(self._blob, dtype=np.uint8)[take].tobytes()
+            self._hash, self._len, self._loc, self._start = self._hash[live], lens, self._loc[live], new_start
+        out = {name: getattr(self, "_" + name) for name in _STATE}
+        out["blob"] = np.frombuffer(self._blob, dtype=np.uint8)
+        return out
+
+    @classmethod
+    def from_state(cls, arrays: dict) -> "KeyIndex":
+        """An index from state()'s arrays (copied: the caller's buffer is not kept). ValueError
+        when they do not fit together."""
+        index = cls()
+        cols = [np.array(arrays[name], dtype=np.int64) for name in _STATE]
+        blob = bytes(np.asarray(arrays["blob"], dtype=np.uint8))
+        n = len(cols[0])
+        if any(len(c) != n for c in cols) or (n and (
+                (cols[1] < 0).any() or (cols[2] < 0).any() or int((cols[1] + cols[2]).max()) > len(blob)
+                or (cols[0][1:] < cols[0][:-1]).any() or (cols[3] < 0).any())):
+            raise ValueError("not a key index")
+        index._hash, index._start, index._len, index._loc = cols
+        index._blob = blob
+        index._live = n
+        return index
+
+    def to_dict(self) -> dict[str, int]:
+        return dict(self.items())
+
+    def nbytes(self) -> int:
+        """What the arrays and bytes hold (the recent keys' dict not counted)."""
+        return len(self._blob) + sum(a.nbytes for a in (self._hash, self._start, self._len, self._loc))
