@@ -60,7 +60,7 @@ INDEX_CHECKPOINT = "checkpoints/store-index.bin"
 INDEX_CHECKPOINT_V1 = "checkpoints/store-index.json"  # the JSON form before it: still read, then replaced
 SCORER_CHECKPOINT = "checkpoints/scorer.bin"  # written by the server (app.py), kept with the data
 SYNC_EVERY = 16 << 20  # bytes of a large write (a checkpoint) between two flushes to disk
-INDEX_VERSION = 2
+INDEX_VERSION = 3  # 2 hashed keys with BLAKE2b (written by fbf4a46 only): refused
 _INDEX_MAGIC = b"CLOUTLENS-STORE-INDEX\n"
 _INDEX_CRC = b"crc32"  # then the CRC-32 of everything before it, 4 bytes
 _INDEX_TRAILER = b"\n#crc32 "  # version 1: then the CRC of the JSON before it, in hex
@@ -481,10 +481,13 @@ class Store:
                 by_author = {a: kept for a, locs in by_author.items()
                              if (kept := array("q", [v for v in locs if (v >> _LOC_BITS) not in bad]))}
                 names = {a: n for a, n in names.items() if a in by_author}
-            self._loc, self._by_author, self._names, self._shard_sizes = loc, by_author, names, sizes
+            # The stale shards' keys were dropped above: theirs go in as new keys, in one build.
+            self._loc, self._by_author, self._names, self._shard_sizes = {}, by_author, names, sizes
             for no, path in self.shard_paths():
                 if str(no) in stale:
                     self._read_shard(no, path)
+            loc.add_new(self._loc)
+            self._loc = loc
         self.index_from_checkpoint = {"shards_read": len([no for no in stale if no in now]),
                                       "shards": len(now)}
 
