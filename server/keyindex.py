@@ -91,6 +91,31 @@ class KeyIndex:
         i = self._find(key)
         return int(self._loc[i]) if i >= 0 else default
 
+    def get_many(self, keys: list[str]) -> list:
+        """get() of many keys (a capture's), with one search of the arrays for all of them."""
+        out = list(map(self._recent.get, keys))
+        rest = [j for j, v in enumerate(out) if v is None]
+        if not rest or not len(self._hash):
+            return out
+        raws = [_raw(keys[j]) for j in rest]
+        hs = np.fromiter(map(_hash, raws), dtype=np.int64, count=len(raws))
+        pos = np.searchsorted(self._hash, hs).tolist()
+        hashes, n = self._hash, len(self._hash)
+        for j, raw, h, i in zip(rest, raws, hs.tolist(), pos):
+            while i < n and hashes[i] == h:  # nearly always a new key: no entry has its hash
+                s = int(self._start[i])
+                if self._loc[i] >= 0 and self._len[i] == len(raw) and self._blob[s: s + len(raw)] == raw:
+                    out[j] = int(self._loc[i])
+                    break
+                i += 1
+        return out
+
+    def put_new(self, key: str, loc: int) -> None:
+        """index[key] = loc for a key the caller knows is not in the index (no search)."""
+        self._recent[key] = loc
+        if len(self._recent) >= self.FOLD_AT:
+            self._fold()
+
     def __getitem__(self, key: str) -> int:
         loc = self.get(key)
         if loc is None:

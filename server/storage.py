@@ -640,9 +640,10 @@ class Store:
         return out
 
     def _index_docs_locs(self, located):
+        """Index newly inserted docs (new keys: add_batches found none of them stored)."""
         for loc, doc in located:
             key = _key(doc["site"], doc["id"])
-            self._loc[key] = loc
+            self._loc.put_new(key, loc)
             who = f"{doc['site']}:{doc['author']['handle']}"
             self._by_author.setdefault(who, array("q")).append(loc)
             self._names[who] = doc["author"]["name"]
@@ -672,10 +673,16 @@ class Store:
             stored_author: dict[str, str] = {}
             confirmed: dict[str, int] = {}    # fingerprints learnt, kept once the write succeeded
             results = []
-            for items, seen in batches:
+            # Every key looked up at once (the index's search is per call): nothing is written
+            # to the index before the loop ends.
+            keyed = [[_key(it["site"], it["id"]) for it in items] for items, _ in batches]
+            found = self._loc.get_many([k for keys in keyed for k in keys])
+            at_pos = 0
+            for (items, seen), keys in zip(batches, keyed):
                 added, changed = [], []
-                for item in items:
-                    key = _key(item["site"], item["id"])
+                for item, key in zip(items, keys):
+                    loc = found[at_pos]
+                    at_pos += 1
                     if key in new_at:  # new in this group, captured again (two tabs, two clients)
                         old = new_docs[new_at[key]]
                         at = item["at"] or old["at"]
@@ -684,7 +691,6 @@ class Store:
                             new_docs[new_at[key]] = doc
                             changed.append(doc)
                         continue
-                    loc = self._loc.get(key)
                     if loc is None:
                         first_seen = item.get("seen") or seen  # an import brings its own
                         doc = _with_sentiment(dict(item, at=item["at"] or first_seen, seen=first_seen))

@@ -35,6 +35,9 @@ def replay(index: KeyIndex, rng: random.Random, steps: int, keys: list[str]) -> 
             ref[key] = loc
         elif op < 0.65:
             assert index.pop(key, "none") == ref.pop(key, "none")
+        elif op < 0.8:
+            some = rng.sample(keys, 20)
+            assert index.get_many(some) == [ref.get(k) for k in some]
         else:
             assert index.get(key) == ref.get(key)
             assert (key in index) == (key in ref)
