@@ -142,6 +142,11 @@ class Services:
                 or stamp.get("forgotten") != sorted(self._gone)
                 or not set(stamp.get("shards") or {}) <= set(now["shards"])):
             return None
+        if stamp["shards"] and all(now["shards"][no] != st for no, st in stamp["shards"].items()):
+            # Not one shard as the checkpoint saw it: a copied or restored data dir (a copy
+            # changes every stamp). Giving every item to the scorer again would cost more than a
+            # load from items and leave a tombstone for each of its rows.
+            return None
         changed = [int(no) for no, st in now["shards"].items() if stamp["shards"].get(no) != st]
         if changed:
             scorer.add(self.for_scorer(self.store.items_in_shards(changed)))
@@ -184,6 +189,8 @@ class Services:
                 self.loaded_from = "items"
                 scorer = Scorer(settings=self.scorer_settings(), items=_StoredItems(self))
                 scorer.add(self.for_scorer(self.store.all_items()))
+            elif scorer.dead_share() > COMPACT_AT:
+                scorer.compact()  # the shards read again replaced their items' rows
             # The first full computation and the indexes updates use, here rather than in the
             # first capture's answer.
             scorer.prepare()

@@ -95,6 +95,27 @@ def test_after_a_crash_the_shards_written_since_are_read_again(tmp_path):
         ref = reference(tmp_path, data)
         assert everyone(services) == ref[0]
         assert services.store.count_items() == ref[1] and sorted(services.store.authors()) == ref[2]
+        # the items read again replaced their rows; the tombstones went before the scores did
+        assert services.scorer.dead_share() <= app_module.COMPACT_AT
+    finally:
+        services.close()
+
+
+def test_a_copied_data_dir_starts_from_its_items(tmp_path):
+    """A copy (a backup restored, a new disk) changes every shard's stamp: its checkpoint would
+    have every item given again, each row twice, so the start loads from the items instead."""
+    import shutil
+    data = tmp_path / "data"
+    client, services, auth = captured(data, 5)
+    before = everyone(services)
+    services.close()
+    copy = tmp_path / "copy"
+    shutil.copytree(data, copy, ignore=shutil.ignore_patterns(".lock"))
+    app, client, services = start(copy)
+    try:
+        assert services.loaded_from == "items"
+        assert services.scorer.dead_share() == 0
+        assert everyone(services) == before
     finally:
         services.close()
 
