@@ -45,11 +45,12 @@ class KeyIndex:
         self._recent: dict[str, int] = {}
         self._live = 0  # live entries in the arrays
         if mapping:
-            self._build(list(mapping), np.fromiter(mapping.values(), dtype=np.int64, count=len(mapping)))
+            self._build(mapping)
 
-    def _build(self, keys: list[str], locs: np.ndarray) -> None:
-        """The arrays from the live entries they hold and keys (new to them) with their locs."""
-        raws = list(map(_raw, keys))
+    def _build(self, mapping: dict[str, int]) -> None:
+        """The arrays from the live entries they hold and mapping's keys (new to them)."""
+        raws = list(map(_raw, mapping))
+        locs = np.fromiter(mapping.values(), dtype=np.int64, count=len(mapping))
         lens = np.fromiter(map(len, raws), dtype=np.int64, count=len(raws))
         hashes = np.fromiter(map(_hash, raws), dtype=np.int64, count=len(raws))
         starts = len(self._blob) + np.concatenate(([0], np.cumsum(lens)[:-1])) if len(raws) else _EMPTY_I64
@@ -61,13 +62,23 @@ class KeyIndex:
         self._hash = np.insert(self._hash[live], at, hashes[order])
         self._start = np.insert(self._start[live], at, starts[order])
         self._len = np.insert(self._len[live], at, lens[order])
-        self._loc = np.insert(self._loc[live], at, np.asarray(locs, dtype=np.int64)[order])
+        self._loc = np.insert(self._loc[live], at, locs[order])
         self._blob = self._blob + b"".join(raws)
         self._live = len(self._loc)
 
     def _fold(self) -> None:
         recent, self._recent = self._recent, {}
-        self._build(list(recent), np.fromiter(recent.values(), dtype=np.int64, count=len(recent)))
+        self._build(recent)
+
+    def _scan(self, i: int, raw: bytes, h: int) -> int:
+        """From position i (the first entry with hash h), the position of raw's live entry, or -1."""
+        hashes, n = self._hash, len(self._hash)
+        while i < n and hashes[i] == h:  # nearly always at most one entry: keys rarely share a hash
+            s = int(self._start[i])
+            if self._loc[i] >= 0 and self._len[i] == len(raw) and self._blob[s: s + len(raw)] == raw:
+                return i
+            i += 1
+        return -1
 
     def _find(self, key: str) -> int:
         """The position of key's live entry in the arrays, or -1."""
@@ -75,15 +86,8 @@ class KeyIndex:
             return -1
         raw = _raw(key)
         h = _hash(raw)
-        hashes = self._hash
-        i = int(np.searchsorted(hashes, h))
-        while i < len(hashes) and hashes[i] == h:
-            if self._loc[i] >= 0:
-                s = int(self._start[i])
-                if self._len[i] == len(raw) and self._blob[s: s + len(raw)] == raw:
-                    return i
-            i += 1
-        return -1
+        return self._scan(int(np.searchsorted(self._hash, h)), raw, h)
+
     def get(self, key: str, default=None):
         loc = self._recent.get(key)
         if loc is not None:
@@ -100,14 +104,10 @@ class KeyIndex:
         raws = [_raw(keys[j]) for j in rest]
         hs = np.fromiter(map(_hash, raws), dtype=np.int64, count=len(raws))
         pos = np.searchsorted(self._hash, hs).tolist()
-        hashes, n = self._hash, len(self._hash)
         for j, raw, h, i in zip(rest, raws, hs.tolist(), pos):
-            while i < n and hashes[i] == h:  # nearly always a new key: no entry has its hash
-                s = int(self._start[i])
-                if self._loc[i] >= 0 and self._len[i] == len(raw) and self._blob[s: s + len(raw)] == raw:
-                    out[j] = int(self._loc[i])
-                    break
-                i += 1
+            i = self._scan(i, raw, h)
+            if i >= 0:
+                out[j] = int(self._loc[i])
         return out
 
     def put_new(self, key: str, loc: int) -> None:
@@ -131,9 +131,7 @@ class KeyIndex:
             if i >= 0:
                 self._loc[i] = loc
                 return
-        self._recent[key] = loc
-        if len(self._recent) >= self.FOLD_AT:
-            self._fold()
+        self.put_new(key, loc)
 
     def pop(self, key: str, default=None):
         loc = self._recent.pop(key, None)
@@ -172,7 +170,7 @@ class KeyIndex:
         shards read again: one sort instead of one look-up and fold per key)."""
         self._fold()
         if mapping:
-            self._build(list(mapping), np.fromiter(mapping.values(), dtype=np.int64, count=len(mapping)))
+            self._build(mapping)
 
     def drop_locs(self, gone) -> None:
         """Forget every key whose location is in the array gone."""
