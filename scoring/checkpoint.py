@@ -22,6 +22,7 @@ import numpy as np
 import orjson
 
 from .columns import ROW_COLS, Groups, Members
+from .keyindex import KeyIndex
 
 VERSION = 1
 _MAGIC = b"CLOUTLENS-SCORER-CHECKPOINT\n"
@@ -54,6 +55,8 @@ def capture(scorer, stamp) -> dict:
     arrays["key.site"] = np.fromiter((site_of[k[0]] for k in s._item_keys), dtype=np.int32, count=len(s._item_keys))
     arrays["topics.idx"], arrays["topics.len"], arrays["topics.ids"] = _flatten(s._item_topics)
     arrays["own.idx"], arrays["own.len"], arrays["own.ids"] = _flatten(s._own_topics)
+    if s._idx is not None:  # a server's (prepare() built it): its next start need not build it again
+        arrays.update(("keyindex." + k, a) for k, a in s._idx.state().items())
     meta = {
         "version": VERSION, "stamp": stamp,
         "names": s._names, "site_names": s._site_names, "key_ids": [k[1] for k in s._item_keys],
@@ -143,7 +146,16 @@ def loads(data: bytes, settings: dict | None = None, items=None):
     s._authored[: len(names)] = arrays["authored"]
     sites = s._site_names
     s._item_keys = list(zip(map(sites.__getitem__, arrays["key.site"].tolist()), meta["key_ids"]))
-    s._item_idx = dict(zip(s._item_keys, range(len(s._item_keys))))
+    s._idx = None  # built when first asked for, unless saved
+    if "keyindex.hash" in arrays:
+        try:
+            index = KeyIndex.from_state({k[len("keyindex."):]: a for k, a in arrays.items()
+                                         if k.startswith("keyindex.")})
+        except (KeyError, ValueError):
+            return None
+        if len(index) != len(s._item_keys):
+            return None
+        s._idx = index
     n_items = len(s._item_keys)
     s._item.grow(n_items)
     for name in _ITEM_COLS:

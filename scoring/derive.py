@@ -14,6 +14,7 @@ from operator import contains, itemgetter, methodcaller
 import numpy as np
 
 from . import model
+from .keyindex import item_key
 from .sentiment import compound, item_sentiment
 
 JOIN_MIN = 10_000  # batches at least this big find items by id in numpy (tests lower it)
@@ -227,11 +228,11 @@ def derive_batch(scorer, ids: Ids, item_idx: np.ndarray, its: list, alone: bool 
     orphans = outside.tolist() if alone else []  # comments whose parent is not stored (yet)
     sites = ids.sites
     if len(outside) and not alone:
-        get = scorer._item_idx.get
         alive = scorer._item.author
         o_i = []
-        for i in outside.tolist():
-            p = get((sites[i], parents[i]))
+        outside = outside.tolist()
+        found = scorer._item_idx.get_many([item_key(sites[i], parents[i]) for i in outside])
+        for i, p in zip(outside, found):
             if p is None or alive[p] < 0:
                 orphans.append(i)
             else:

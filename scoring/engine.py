@@ -24,6 +24,7 @@ from .columns import EMPTY, ROW_COLS, ItemCols, Rows, distinct, reserve
 from .compute import Derived
 from .derive import Ids, derive_batch
 from .interactions import AUDIENCE
+from .keyindex import KeyIndex, item_key
 from .structure import structure
 from .topics import TopicIndex
 from .weights import Weights, signature
@@ -107,7 +108,7 @@ class Scorer:
     def __init__(self, settings: dict | None = None, items=None):
         self._source = items if items is not None else ItemsInMemory()
         self._item_keys: list[tuple[str, str]] = []
-        self._item_idx = {}
+        self._idx: KeyIndex | None = KeyIndex()
         self._item = ItemCols()
         self._item_topics: dict[int, tuple] = {}  # topics of an item's own text and its parent's
         self._own_topics: dict[int, frozenset] = {}  # topics of an item's own text
@@ -154,9 +155,9 @@ class Scorer:
     def _rematch_topics(self) -> None:
         """Every item's topics again, for new topic settings (reads every item's text)."""
         own: dict[int, frozenset] = {}
-        idx_of = self._item_idx.get
-        for it in self._source.values():
-            idx = idx_of((it["site"], it["id"]))
+        items = list(self._source.values())
+        idxs = self._item_idx.get_many([item_key(it["site"], it["id"]) for it in items])
+        for it, idx in zip(items, idxs):
             if idx is not None and self._item.author[idx] >= 0:
                 found = self.topics.match(it.get("text"))
                 if found:
@@ -174,16 +175,21 @@ class Scorer:
         self._item_topics = topics
 
     @property
-    def _item_idx(self) -> dict[tuple[str, str], int]:
-        """(site, id) -> item index. A first load leaves it to be built when first asked for: the
-        offline scorer never needs it, a server's prepare() builds it before any capture."""
+    def _item_idx(self) -> KeyIndex:
+        """item_key(site, id) -> item index. A first load leaves it to be built when first asked
+        for: the offline scorer never needs it, a server's prepare() builds it before any capture.
+        Not a dict of (site, id) tuples: besides its size, such a dict is untracked by the cyclic
+        collector until a capture adds a new tuple key, and from then on every full collection
+        walks its million entries (about 0.1 s, in the middle of a capture)."""
         if self._idx is None:
-            self._idx = dict(zip(self._item_keys, range(len(self._item_keys))))
+            self._idx = KeyIndex.numbered([item_key(site, id_) for site, id_ in self._item_keys])
         return self._idx
 
-    @_item_idx.setter
-    def _item_idx(self, value: dict) -> None:
-        self._idx = value
+    def large_dicts(self) -> tuple[dict, ...]:
+        """The dicts that grow with the store and that Python's cyclic collector untracks while
+        they hold only strings, numbers and tuples of them (one new tuple tracks them again):
+        for a caller that keeps what the scorer holds out of the collector's way."""
+        return self._item_topics, self._orphan_of
 
     # ---------------------------------------------------------------- interning
 
@@ -294,10 +300,9 @@ class Scorer:
         touched: set[int] = set()
         redo = list(changed)
         seen = set(changed)
-        idx_of = self._item_idx.get
-        for key, item in changed.items():
+        idxs = self._item_idx.get_many([item_key(site, id_) for site, id_ in changed])
+        for (key, item), idx in zip(changed.items(), idxs):
             kids = set(self._orphans.pop(key, ()))  # comments that arrived before this item
-            idx = idx_of(key)
             if idx is not None and self._shapes_children(idx, key, item):
                 kids.update(self._children_of([idx]))
             for child in sorted(kids):
@@ -348,10 +353,10 @@ class Scorer:
         else:
             item_idx = self._item_idx
             idxs = []
-            for key in keys:
-                idx = item_idx.get(key)
+            for key, idx in zip(keys, item_idx.get_many([item_key(site, id_) for site, id_ in keys])):
                 if idx is None:
-                    idx = item_idx[key] = len(self._item_keys)
+                    idx = len(self._item_keys)
+                    item_idx.put_new(item_key(*key), idx)
                     self._item_keys.append(key)
                     self._item.grow(1)
                 else:
@@ -487,7 +492,7 @@ class Scorer:
         items.parent[:k] = np.where(par >= 0, np.where(live_item[np.maximum(par, 0)], new_item[np.maximum(par, 0)], -1), -1)
         keys = [self._item_keys[i] for i in old_idx.tolist()]
         self._rows, self._item, self._item_keys = rows, items, keys
-        self._item_idx = dict(zip(keys, range(k)))
+        self._idx = None  # built again when next asked for (prepare() does)
         self._item_topics = {int(new_item[i]): t for i, t in self._item_topics.items() if live_item[i]}
         self._own_topics = {int(new_item[i]): t for i, t in self._own_topics.items() if live_item[i]}
         self._killed = []
@@ -673,7 +678,7 @@ class Scorer:
         W = self._weights
         g = self._struct
         key = (site.lower(), item_id)
-        idx = self._item_idx.get(key)
+        idx = self._item_idx.get(item_key(*key))
         rows = []
         if idx is not None and self._item.count[idx]:
             s = int(self._item.start[idx])

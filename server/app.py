@@ -6,6 +6,7 @@ import os
 import secrets
 import threading
 import time
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -41,24 +42,47 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-class _young_objects_kept:
-    """The first capture after a start makes the scorer build lookup structures over every stored
-    item (at 1M, ~600k small containers); left to the collector, the next two young collections
-    traverse all of them (0.37 s and 0.25 s measured at 1M) in the middle of captures. When a
-    scoring pass leaves that many new objects, they are frozen out of the collector's sight like
-    what the start loaded. Small cycles created in the same pass would then never be collected;
-    it happens about once per start."""
+class _Collector:
+    """Keeps what the server holds for the whole store out of the cyclic collector's way, by
+    freezing it (gc.freeze, like what the start loaded): a full collection comes every few dozen
+    captures, and one that walks a million entries is a 0.1 s pause in the middle of a capture
+    (four of 88-145 ms in 300 captures at 1M, before this). At the end of the scorer's work for a
+    capture, it freezes when one of these brought such objects into the collector's sight:
+    - many new objects at once (the first capture after a start builds lookups over every item:
+      ~600k small containers at 1M, then 0.37 s and 0.25 s of young collections);
+    - one of the scorer's large dicts that the collector had untracked (it held only strings,
+      numbers and tuples of them) and that one new entry tracked again (`Scorer.large_dicts`);
+    - the captured items themselves, piling up in the store's shards: every EVERY items;
+    - a rebuild (compaction, new settings, a forget): `always=True`.
+    A freeze also freezes the small cycles alive at that moment (a request's own), which would
+    then never be collected: sweep() collects everything once a day, then freezes again."""
     LARGE = 100_000
+    EVERY = 4_000
 
-    def __enter__(self):
-        self.was = gc.isenabled()
+    def __init__(self):
+        self.stored = 0
+
+    @contextmanager
+    def kept(self, scorer: Scorer, stored: int = 0, always: bool = False):
+        was = gc.isenabled()
         gc.disable()
+        untracked = [d for d in scorer.large_dicts() if not gc.is_tracked(d)]
+        try:
+            yield
+        finally:
+            self.stored += stored
+            if (always or self.stored >= self.EVERY or gc.get_count()[0] > self.LARGE
+                    or any(map(gc.is_tracked, untracked))):
+                gc.freeze()
+                self.stored = 0
+            if was:
+                gc.enable()
 
-    def __exit__(self, *exc):
-        if gc.get_count()[0] > self.LARGE:
-            gc.freeze()
-        if self.was:
-            gc.enable()
+    def sweep(self):
+        gc.unfreeze()
+        gc.collect()
+        gc.freeze()
+        self.stored = 0
 
 
 class _StoredItems:
@@ -104,6 +128,7 @@ class Services:
     def __init__(self, store: Store, announce=None, background: bool = False):
         self.store = store
         self.lock = threading.RLock()
+        self.collector = _Collector()
         self._queue_lock = threading.Lock()
         self._queue: list[dict] = []
         self.pairing = Pairing(store, announce)
@@ -240,9 +265,11 @@ class Services:
         capture of the day."""
         if self.wait_scores(timeout=0):
             with self.lock:
-                if self.scorer.dead_share() > COMPACT_AT:
-                    self.scorer.compact()  # rows of replaced items pile up: drop them with the rest
-                self.scorer.prepare()
+                with self.collector.kept(self.scorer, always=True):
+                    if self.scorer.dead_share() > COMPACT_AT:
+                        self.scorer.compact()  # rows of replaced items pile up: drop them with the rest
+                    self.scorer.prepare()
+                self.collector.sweep()  # the day's frozen cycles collected (a second at 1M, at night)
             self.save_checkpoint()
 
     @property
@@ -305,8 +332,8 @@ class Services:
                         for r in results:
                             r["scores"], r["scoring"] = {}, True
                     else:
-                        with _young_objects_kept():
-                            scorer = self.scorer
+                        scorer = self.scorer
+                        with self.collector.kept(scorer, stored=len(changed)):
                             if changed:
                                 scorer.add(self.for_scorer(changed))
                             # One scoring pass answers the whole group (the scorer recomputes after
@@ -336,12 +363,12 @@ class Services:
             self.store.record_scores(utcnow().strftime("%Y-%m-%d"), scores)
 
     def set_settings(self, settings: dict):
-        with self.lock:
+        with self.lock, self.collector.kept(self.scorer, always=True):
             self.store.set_config("settings", settings)
             self.scorer.set_settings(self.scorer_settings())
 
     def set_links(self, links: dict):
-        with self.lock:
+        with self.lock, self.collector.kept(self.scorer, always=True):
             self.store.set_config("links", links)
             self.scorer.set_settings(self.scorer_settings())
 
@@ -377,11 +404,12 @@ class Services:
             for identity in identities:
                 self.store.forget_history(identity)
             scorer = self.scorer
-            if kept != links:
-                scorer.set_settings(self.scorer_settings())
-            for identity in identities:
-                scorer.remove_identity(identity)
-            scorer.compact()  # not even tombstones of their rows stay
+            with self.collector.kept(scorer, always=True):
+                if kept != links:
+                    scorer.set_settings(self.scorer_settings())
+                for identity in identities:
+                    scorer.remove_identity(identity)
+                scorer.compact()  # not even tombstones of their rows stay
             # the saved scorer still holds them: gone now, saved again without them
             try:
                 os.unlink(self.store.data_dir / SCORER_CHECKPOINT)
@@ -391,7 +419,7 @@ class Services:
         return removed
 
     def _recompute_and_save(self):
-        with self.lock:
+        with self.lock, self.collector.kept(self.scorer, always=True):
             self.scorer.prepare()
         self.save_checkpoint()
 

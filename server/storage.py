@@ -51,9 +51,8 @@ import orjson
 from tinydb import TinyDB
 from tinydb.storages import Storage
 
+from scoring.keyindex import KeyIndex, item_key
 from scoring.sentiment import compound
-
-from .keyindex import KeyIndex
 
 SHARD_ITEMS = 5_000    # items per shard file: ~2 MB, rewritten whole in ~10-20 ms
 INDEX_CHECKPOINT = "checkpoints/store-index.bin"
@@ -274,10 +273,6 @@ class MemoryBackedStorage(Storage):
 
 def _open_db(path: Path) -> TinyDB:
     return TinyDB(path, storage=MemoryBackedStorage)
-
-
-def _key(site: str, item_id: str) -> str:
-    return f"{site}\x1f{item_id}"
 
 
 def _fingerprint(item: dict) -> int:
@@ -546,7 +541,7 @@ class Store:
                 lacking = True
             site = doc["site"]
             at = base | int(doc_id)
-            loc[site + "\x1f" + doc["id"]] = at
+            loc[item_key(site, doc["id"])] = at
             author = doc["author"]
             who = site + ":" + author["handle"]
             names[who] = author["name"]
@@ -642,7 +637,7 @@ class Store:
     def _index_docs_locs(self, located):
         """Index newly inserted docs (new keys: add_batches found none of them stored)."""
         for loc, doc in located:
-            key = _key(doc["site"], doc["id"])
+            key = item_key(doc["site"], doc["id"])
             self._loc.put_new(key, loc)
             who = f"{doc['site']}:{doc['author']['handle']}"
             self._by_author.setdefault(who, array("q")).append(loc)
@@ -675,7 +670,7 @@ class Store:
             results = []
             # Every key looked up at once (the index's search is per call): nothing is written
             # to the index before the loop ends.
-            keyed = [[_key(it["site"], it["id"]) for it in items] for items, _ in batches]
+            keyed = [[item_key(it["site"], it["id"]) for it in items] for items, _ in batches]
             found = self._loc.get_many([k for keys in keyed for k in keys])
             at_pos = 0
             for (items, seen), keys in zip(batches, keyed):
@@ -727,7 +722,7 @@ class Store:
         try:
             for no, docs in by_shard.items():
                 self._shard(no).table("items").update(
-                    lambda d, docs=docs: _replace(d, docs[_key(d["site"], d["id"])]),
+                    lambda d, docs=docs: _replace(d, docs[item_key(d["site"], d["id"])]),
                     doc_ids=[updates[k][0] & ((1 << _LOC_BITS) - 1) for k in docs])
             if new_docs:
                 # Commits the updated shards along with the new items: one all-or-none change.
@@ -751,7 +746,7 @@ class Store:
 
     def get_item(self, site: str, item_id: str) -> dict | None:
         with self.lock:
-            loc = self._loc.get(_key(site, item_id))
+            loc = self._loc.get(item_key(site, item_id))
             if loc is None:
                 return None
             doc = self._doc_at(loc)
@@ -800,7 +795,7 @@ class Store:
                     self._shards.pop(no, None)
                 raise
             for doc in removed:
-                key = _key(doc["site"], doc["id"])
+                key = item_key(doc["site"], doc["id"])
                 self._loc.pop(key, None)
                 self._fp.pop(key, None)
             del self._by_author[identity]

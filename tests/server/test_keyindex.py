@@ -11,10 +11,10 @@ import zlib
 import orjson
 import pytest
 
-import server.keyindex as keyindex
+import scoring.keyindex as keyindex
 import server.storage as storage
 from server.contract import validate_capture
-from server.keyindex import KeyIndex
+from scoring.keyindex import KeyIndex
 from server.storage import INDEX_CHECKPOINT, Store
 from helpers import capture, comment_item, post_item
 

@@ -30,6 +30,11 @@ def _hash(raw: bytes) -> int:
     return zlib.crc32(raw) | len(raw) << 32
 
 
+def item_key(site: str, item_id: str) -> str:
+    """An item's key: its site cannot hold the separator, so no two (site, id) share a key."""
+    return f"{site}\x1f{item_id}"
+
+
 def _raw(key: str) -> bytes:
     return key.encode("utf-8", "surrogatepass")
 
@@ -45,12 +50,21 @@ class KeyIndex:
         self._recent: dict[str, int] = {}
         self._live = 0  # live entries in the arrays
         if mapping:
-            self._build(mapping)
+            self._build(mapping, mapping.values())
 
-    def _build(self, mapping: dict[str, int]) -> None:
-        """The arrays from the live entries they hold and mapping's keys (new to them)."""
-        raws = list(map(_raw, mapping))
-        locs = np.fromiter(mapping.values(), dtype=np.int64, count=len(mapping))
+    @classmethod
+    def numbered(cls, keys) -> "KeyIndex":
+        """keys[i] -> i, for distinct keys (no dict of them built on the way)."""
+        index = cls()
+        keys = keys if isinstance(keys, list) else list(keys)
+        if keys:
+            index._build(keys, range(len(keys)))
+        return index
+
+    def _build(self, keys, locs) -> None:
+        """The arrays from the live entries they hold and keys (new to them) at locs."""
+        raws = list(map(_raw, keys))
+        locs = np.fromiter(locs, dtype=np.int64, count=len(raws))
         lens = np.fromiter(map(len, raws), dtype=np.int64, count=len(raws))
         hashes = np.fromiter(map(_hash, raws), dtype=np.int64, count=len(raws))
         starts = len(self._blob) + np.concatenate(([0], np.cumsum(lens)[:-1])) if len(raws) else _EMPTY_I64
@@ -67,8 +81,10 @@ class KeyIndex:
         self._live = len(self._loc)
 
     def _fold(self) -> None:
+        if not self._recent:
+            return
         recent, self._recent = self._recent, {}
-        self._build(recent)
+        self._build(recent, recent.values())
 
     def _scan(self, i: int, raw: bytes, h: int) -> int:
         """From position i (the first entry with hash h), the position of raw's live entry, or -1."""
@@ -170,7 +186,7 @@ class KeyIndex:
         shards read again: one sort instead of one look-up and fold per key)."""
         self._fold()
         if mapping:
-            self._build(mapping)
+            self._build(mapping, mapping.values())
 
     def drop_locs(self, gone) -> None:
         """Forget every key whose location is in the array gone."""
