@@ -8,6 +8,7 @@ import json
 import random
 import zlib
 
+import numpy as np
 import orjson
 import pytest
 
@@ -50,6 +51,7 @@ def replay(index: KeyIndex, rng: random.Random, steps: int, keys: list[str]) -> 
 def test_the_index_answers_as_a_dict_would(monkeypatch, collide):
     if collide:  # most keys share a hash with others: every match must be confirmed byte for byte
         monkeypatch.setattr(keyindex, "_hash", lambda raw: len(raw) % 7)
+        monkeypatch.setattr(keyindex, "_hashes", lambda raws, lens: lens % 7)
     monkeypatch.setattr(KeyIndex, "FOLD_AT", 50)  # keys added later are folded in again and again
     rng = random.Random(5)
     keys = ODD + [f"s{rng.randrange(5)}.example\x1fp{i}c{rng.randrange(30)}" for i in range(600)]
@@ -183,3 +185,9 @@ def test_a_checkpoint_of_the_versions_before_is_read_and_replaced(tmp_path, smal
     answers(store, tmp_path)
     store.close()
     assert (tmp_path / INDEX_CHECKPOINT).exists() and not (tmp_path / storage.INDEX_CHECKPOINT_V1).exists()
+
+
+def test_a_build_hashes_keys_as_a_look_up_does():
+    raws = [keyindex._raw(k) for k in ODD + ["s.example\x1fp1", "é\x1f\ud800", ""]]
+    lens = np.fromiter(map(len, raws), dtype=np.int64)
+    assert keyindex._hashes(raws, lens).tolist() == [keyindex._hash(r) for r in raws]
