@@ -541,7 +541,7 @@ class Store:
                 lacking = True
             site = doc["site"]
             at = base | int(doc_id)
-            loc[item_key(site, doc["id"])] = at
+            loc[site + "\x1f" + doc["id"]] = at  # item_key(), inlined
             author = doc["author"]
             who = site + ":" + author["handle"]
             names[who] = author["name"]
