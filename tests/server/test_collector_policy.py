@@ -10,6 +10,7 @@ orphans); a capture that adds one new tuple to such a dict tracks it again, what
 from __future__ import annotations
 
 import gc
+import weakref
 
 from helpers import EXT_ORIGIN, capture, pair
 from server.app import create_app
@@ -65,6 +66,20 @@ def test_captures_and_settings_leave_no_store_sized_container_to_the_collector(t
         r = client.post("/api/capture", json=page(2000, parent_of_first="missing-x"), headers=headers)
         assert r.status_code == 200
         assert large_tracked() == [], "after a capture with the new settings"
+
+        # A freeze also froze whatever cycle was alive then; the daily roll-over collects them.
+        class Cycle:
+            pass
+        cycle = Cycle()
+        cycle.me = cycle
+        gone = weakref.ref(cycle)
+        gc.freeze()
+        del cycle
+        gc.collect()
+        assert gone() is not None  # frozen: out of every collection's reach
+        services.roll_over()
+        assert gone() is None
+        assert large_tracked() == [], "after the roll-over"
     finally:
         services.store.close()
         gc.unfreeze()
