@@ -4,6 +4,7 @@ from __future__ import annotations
 import ipaddress
 import signal
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -138,6 +139,41 @@ from .importer import extract_command, import_command  # noqa: E402  (logic in s
 
 main.add_command(extract_command)
 main.add_command(import_command)
+
+
+@main.command()
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="The data dir (default: the user data dir).")
+@click.option("--revoke", "revoke_id", metavar="ID", default=None,
+              help="Unpair the client with this id (as listed): its token stops working at once.")
+def clients(data_dir, revoke_id):
+    """List the paired clients (browser extensions), or unpair one with --revoke ID."""
+    from .pairing import Pairing
+    from .storage import Store, StoreError
+
+    data_dir = data_dir or default_data_dir()
+    if not (data_dir / "items").is_dir():
+        raise click.ClickException(f"no Cloutlens data in {data_dir} (see `cloutlens doctor`)")
+    try:
+        store = Store(data_dir)
+    except StoreError as exc:  # the running server holds the data dir: its /pair page revokes
+        raise click.ClickException(f"{exc}; or unpair on the dashboard's /pair page")
+    try:
+        pairing = Pairing(store)
+        if revoke_id is not None:
+            if not pairing.revoke(revoke_id):
+                raise click.ClickException(f"no paired client has the id {revoke_id!r} "
+                                           "(the 12-character ids `cloutlens clients` lists)")
+            click.echo(f"unpaired {revoke_id}: that extension must pair again to send captures")
+            return
+        listed = sorted(pairing.clients(), key=lambda c: c.get("created") or 0)
+        if not listed:
+            click.echo("no paired clients")
+        for c in listed:
+            when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(c["created"])) if c.get("created") else "?"
+            click.echo(f"{c['id']}  paired {when}  {c.get('client') or '?'}  {c.get('origin') or '?'}")
+    finally:
+        store.close()
 
 
 @main.command()
