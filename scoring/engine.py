@@ -155,13 +155,14 @@ class Scorer:
     def _rematch_topics(self) -> None:
         """Every item's topics again, for new topic settings (reads every item's text)."""
         own: dict[int, frozenset] = {}
-        items = list(self._source.values())
-        idxs = self._item_idx.get_many([item_key(it["site"], it["id"]) for it in items])
-        for it, idx in zip(items, idxs):
-            if idx is not None and self._item.author[idx] >= 0:
-                found = self.topics.match(it.get("text"))
-                if found:
-                    own[idx] = found
+        stored = iter(self._source.values())
+        while items := list(itertools.islice(stored, 50_000)):  # a server's million never held at once
+            idxs = self._item_idx.get_many([item_key(it["site"], it["id"]) for it in items])
+            for it, idx in zip(items, idxs):
+                if idx is not None and self._item.author[idx] >= 0:
+                    found = self.topics.match(it.get("text"))
+                    if found:
+                        own[idx] = found
         self._own_topics = own
         parent = self._item.parent
         topics = {}
