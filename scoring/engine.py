@@ -23,6 +23,7 @@ from . import model
 from .columns import EMPTY, ROW_COLS, ItemCols, Rows, distinct, reserve
 from .compute import Derived
 from .derive import Ids, derive_batch
+from .fields import Reader, read_items
 from .interactions import AUDIENCE
 from .structure import structure
 from .topics import TopicIndex
@@ -101,6 +102,17 @@ class ItemsInMemory:
         by_key = self._dict()
         for key in keys:
             by_key.pop(key, None)
+
+
+class NotKept:
+    """The source of a scorer loaded by load_stream: the items were not kept."""
+
+    dedupes = False
+
+    def _gone(self, *args):
+        raise RuntimeError("this scorer was loaded by load_stream and keeps no items: it cannot take changes")
+
+    get = values = put = drop = _gone
 
 
 class Scorer:
@@ -201,31 +213,26 @@ class Scorer:
             self._authored = grown
         return out
 
-    def _intern_array(self, names: list) -> np.ndarray:
-        """Ids of many names with one dict operation per name, at C speed: each name maps to the
-        position of its first appearance, numpy makes those dense, and only the distinct names
-        meet the scorer's table (new ones in order of first appearance, so ids never depend on
-        hashing)."""
-        if not names:
+    def _intern_codes(self, codes: np.ndarray, name_of: dict) -> np.ndarray:
+        """Ids of names numbered by first appearance (fields.Reader): only the distinct names
+        meet the scorer's table, new ones in order of first appearance, so ids never depend on
+        hashing or on how a batch was read."""
+        if not len(codes):
             return np.zeros(0, dtype=np.int64)
-        first_seen: dict = {}
-        first = np.fromiter(map(first_seen.setdefault, names, itertools.count()), dtype=np.int64, count=len(names))
-        uniq, inv = np.unique(first, return_inverse=True)
-        gid = np.asarray(self._intern_many(list(map(names.__getitem__, uniq.tolist()))), dtype=np.int64)
+        uniq, inv = np.unique(codes, return_inverse=True)
+        gid = np.asarray(self._intern_many(list(map(name_of.__getitem__, uniq.tolist()))), dtype=np.int64)
         return gid[inv]
 
-    def _intern_handles(self, site_ids: np.ndarray, handles: list) -> np.ndarray:
+    def _intern_handles(self, site_ids: np.ndarray, codes: np.ndarray, handle_of: dict) -> np.ndarray:
         """Ids of `site:handle` for many items without building a string per item: handles are
-        numbered by first appearance, (handle, site) pairs made dense by numpy, and only the
-        distinct pairs become names (new ones in order of first appearance)."""
-        if not handles:
+        numbered by first appearance (fields.Reader), (handle, site) pairs made dense by numpy,
+        and only the distinct pairs become names (new ones in order of first appearance)."""
+        if not len(codes):
             return np.zeros(0, dtype=np.int64)
-        first_seen: dict = {}
-        first = np.fromiter(map(first_seen.setdefault, handles, itertools.count()), dtype=np.int64, count=len(handles))
         nsite = max(len(self._site_names), 1)
-        uniq, inv = np.unique(first * nsite + site_ids, return_inverse=True)
+        uniq, inv = np.unique(codes * nsite + site_ids, return_inverse=True)
         sites = self._site_names
-        names = [sites[si] + ":" + handles[h] for h, si in zip((uniq // nsite).tolist(), (uniq % nsite).tolist())]
+        names = [sites[si] + ":" + handle_of[h] for h, si in zip((uniq // nsite).tolist(), (uniq % nsite).tolist())]
         return np.asarray(self._intern_many(names), dtype=np.int64)[inv]
 
     def _site_array(self, sites: list) -> np.ndarray:
@@ -276,6 +283,8 @@ class Scorer:
                 or self.topics.match(item.get("text")) != self._own_topics.get(idx, frozenset()))
 
     def add(self, items) -> set[str]:
+        if isinstance(self._source, NotKept):
+            self._source._gone()
         with _no_gc():
             return self._add(items)
 
@@ -315,27 +324,57 @@ class Scorer:
         items = items if isinstance(items, list) else list(items)
         if not items:
             return set()
-        sites, ids = list(map(_GET_SITE, items)), list(map(_GET_ID, items))
-        found = Ids(sites, ids, self._site_array(sites))
+        reader = Reader(self)
+        reader.read(items)
+        f = reader.fields()
+        found = Ids(f.sites, f.ids, f.site_ids)
         if found.repeated():
             # an item given more than once: the last copy counts, in the place of the first
-            changed = dict(zip(zip(sites, ids), items))
-            items = list(changed.values())
-            sites, ids = list(map(itemgetter(0), changed)), list(map(itemgetter(1), changed))
-            found = Ids(sites, ids, self._site_array(sites))
+            last = dict(zip(zip(f.sites, f.ids), range(len(f))))
+            take = list(last.values())
+            items = list(map(items.__getitem__, take))
+            f = f.take(take)
+            found = Ids(f.sites, f.ids, f.site_ids)
         if self._source.dedupes:
             self._source.load(items)
+        del items
+        return self._load_fields(f, found)
+
+    def load_stream(self, batches) -> set[str]:
+        """A first load from an iterable of item batches (lists of stored-form items), each
+        batch's dicts free to go once read: what `add` of all of them at once would give, without
+        holding them. The items are not kept, so this scorer can score and explain but not take
+        changes to them (add, remove_identity or new topics raise): the offline scorer's load."""
+        if self._item_keys:
+            raise RuntimeError("load_stream is a first load: this scorer already holds items")
+        with _no_gc():
+            reader = Reader(self)
+            for batch in batches:
+                reader.read(batch)
+            f = reader.fields()
+            if not len(f):
+                return set()
+            self._source = NotKept()
+            found = Ids(f.sites, f.ids, f.site_ids)
+            if found.repeated():
+                take = list(dict(zip(zip(f.sites, f.ids), range(len(f)))).values())
+                f = f.take(take)
+                found = Ids(f.sites, f.ids, f.site_ids)
+            return self._load_fields(f, found)
+
+    def _load_fields(self, f, found: Ids) -> set[str]:
         touched: set[int] = set()
-        self._rederive(list(zip(sites, ids)), items, touched, found)
+        self._rederive(list(zip(f.sites, f.ids)), None, touched, found, f)
         return self._touched_names(touched)
 
     def _touched_names(self, touched: set[int]) -> set[str]:
         touched.discard(0)
         return set(map(self._names.__getitem__, touched))
 
-    def _rederive(self, keys, its, touched, found: Ids | None = None) -> None:
-        """Derive the items `its` (None: no longer stored) under `keys` again; `found`: their
-        Ids when the caller has them."""
+    def _rederive(self, keys, its, touched, found: Ids | None = None, fields=None) -> None:
+        """Derive the items `its` (None: no longer stored) under `keys` again; `found` and
+        `fields`: their Ids and Fields when the caller has them (a first load, whose items are
+        all stored: then `its` is not needed)."""
         if not keys:
             return
         first_load = not self._item_keys
@@ -369,18 +408,18 @@ class Scorer:
                 self._dirty = True
                 return
             idx_arr = np.asarray(idxs, dtype=np.int64)
+        f = fields if fields is not None else read_items(self, its)
         if self._forgotten_ids:
             # someone forgotten who is captured again counts again, from this batch on: their
             # items' rows, and the rows of this batch's comments that answer them
-            back = {self._ids.get(f"{k[0]}:{it['author']['handle']}") for k, it in zip(keys, its)}
+            back = {self._ids.get(f"{k[0]}:{f.handle(j)}") for j, k in enumerate(keys)}
             self._forgotten_ids.difference_update(back)
         if found is None:
-            sites = list(map(itemgetter(0), keys))
-            found = Ids(sites, list(map(itemgetter(1), keys)), self._site_array(sites))
-        b = derive_batch(self, found, idx_arr, its, alone=first_load)
+            found = Ids(f.sites, f.ids, f.site_ids)
+        b = derive_batch(self, found, idx_arr, f, alone=first_load)
         for j in b.orphans:
             key = keys[j]
-            parent = (key[0], its[j]["parent"])
+            parent = (key[0], f.parents[j])
             self._orphans.setdefault(parent, set()).add(key)
             self._orphan_of[key] = parent
         start = self._rows.append(b.cols)
@@ -426,6 +465,8 @@ class Scorer:
         self._dirty = True
 
     def remove_identity(self, identity: str) -> set[str]:
+        if isinstance(self._source, NotKept):
+            self._source._gone()
         with _no_gc():
             identity = identity.lower()
             touched: set[int] = set()

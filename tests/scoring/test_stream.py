@@ -1,0 +1,113 @@
+"""Loading a batch in chunks (the offline `cloutlens score` streams its file so) gives exactly what
+one load of the whole batch gives: the same identities, rows, scores and explanations."""
+from __future__ import annotations
+
+import io
+import json
+import random
+
+import orjson
+import pytest
+
+from scoring import Scorer, score_items
+from scoring.cli_score import score_stream
+
+from synth import NOW, SITE, World, ago, community
+
+OTHER = "news.example"
+
+
+def _world() -> list[dict]:
+    """A community on two sites with what chunk borders can split: replies whose parent comes
+    later in the file (the file is shuffled), mentions (some of people known only by them), one
+    handle on both sites, reactions, hashtags on posts that replies inherit, self-replies, items
+    captured twice (the same, and changed: more reactions, another text, another author), and
+    comments whose parent is never captured."""
+    w = World()
+    community(w, people=60, interactions=500, seed=3)
+    community(w, people=30, interactions=200, seed=4, prefix="q")
+    rng = random.Random(5)
+    for i in range(40):
+        site = SITE if i % 2 else OTHER
+        post = w.post(f"p{i % 13:04d}", ago(30 + i % 40), text=f"About #topic{i % 4} and more", site=site,
+                      reactions={"like": i % 7})
+        c = w.comment(f"q{i % 11:04d}", post, ago(1 + i % 50), "Great #topic0 point", site=site,
+                      mentions=[f"p{(i * 7) % 60:04d}", f"mentioned-only-{i % 5}"], reactions={"up": i})
+        w.comment(f"p{i % 13:04d}", c, ago(0.5 + i % 30), "You are an idiot and wrong." if i % 9 == 0 else "thanks",
+                  site=site)
+        w.comment(f"q{i % 11:04d}", c, ago(2), "me again", site=site)  # a reply to one's own comment
+        w.comment(f"r{i}", f"never-captured-{i}", ago(3), "orphan for good", site=site)
+    items = w.items
+    rng.shuffle(items)
+    again = [dict(it) for it in rng.sample(items, 30)]  # captured again, the same
+    changed = []
+    for k, it in enumerate(rng.sample(items, 30)):
+        if k % 3 == 0:
+            changed.append(dict(it, reactions={"like": 40 + k}))
+        elif k % 3 == 1:
+            changed.append(dict(it, text="now about #other things"))
+        else:
+            changed.append(dict(it, author={"handle": f"impostor{k}", "name": "x", "url": None}))
+    out = items + again + changed
+    rng.shuffle(out)
+    return out
+
+
+def _ranking_json(ranking) -> str:
+    return json.dumps(ranking, sort_keys=True)
+
+
+@pytest.mark.parametrize("join_min", [0, 10**9])
+def test_chunked_load_equals_one_batch(monkeypatch, join_min):
+    from scoring import derive
+    monkeypatch.setattr(derive, "JOIN_MIN", join_min)  # parents found as words in numpy, or by a dict
+    items = _world()
+    settings = {"topics": {"greatness": ["great"]}}
+    whole = Scorer(settings=settings)
+    whole.add(items)
+    want = _ranking_json(whole.ranking(at=NOW))
+    assert '"#topic0"' in want and '"greatness"' in want and "mentioned-only-1" in want
+    for size in (1, 7, 100, len(items)):
+        s = Scorer(settings=settings)
+        s.load_stream(items[i: i + size] for i in range(0, len(items), size))
+        assert _ranking_json(s.ranking(at=NOW)) == want, size
+        assert s._names == whole._names  # identities numbered alike, however the batch was cut
+        assert s.item_contributions(SITE, items[0]["id"], at=NOW) == whole.item_contributions(
+            SITE, items[0]["id"], at=NOW)
+
+
+def test_successive_adds_equal_one_batch():
+    """What a server does with captures over time: adds of batches (replies before their parents,
+    copies of items already stored) end where one batch ends."""
+    items = _world()
+    want = _ranking_json(score_items(items, at=NOW))
+    for size in (13, 200):
+        s = Scorer()
+        for i in range(0, len(items), size):
+            s.add(items[i: i + size])
+        assert _ranking_json(s.ranking(at=NOW)) == want, size
+
+
+def test_a_streamed_scorer_refuses_changes():
+    items = _world()
+    s = Scorer()
+    s.load_stream([items[:50], items[50:]])
+    with pytest.raises(RuntimeError):
+        s.add([dict(items[0], reactions={"like": 99})])
+    with pytest.raises(RuntimeError):
+        s.load_stream([items])  # a first load only
+
+
+def test_score_stream_reads_in_chunks_with_line_numbers():
+    items = _world()[:300]
+    lines = [orjson.dumps(dict(it)) for it in items]
+    lines.insert(5, b"{not json")
+    lines.insert(120, orjson.dumps({"site": SITE, "id": "x", "kind": "comment", "author": {"name": "no handle"}}))
+    lines.insert(250, b"")
+    lines.insert(251, orjson.dumps({"id": "nosite", "kind": "post", "author": {"handle": "x"}}))
+    blob = b"\n".join(lines) + b"\n"
+    want = _ranking_json(score_items(items, at=NOW))
+    for chunk in (1, 16, 1000):
+        ranking, errors = score_stream(io.BytesIO(blob), NOW, chunk=chunk)
+        assert _ranking_json(ranking) == want
+        assert [e.split(":")[0] for e in errors] == ["line 6", "line 121.author", "line 252.site"]
