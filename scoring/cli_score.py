@@ -15,6 +15,7 @@ from . import Scorer
 from .items import ContractError, normalize_line
 
 CHUNK = 50_000  # items read before their columns are taken and their dicts let go
+BLOCK = 10_000  # results explained and written at a time
 
 
 def read_chunks(stream, errors: list, chunk: int = CHUNK):
@@ -45,11 +46,17 @@ def read_chunks(stream, errors: list, chunk: int = CHUNK):
         yield items
 
 
-def score_stream(stream, at=None, settings: dict | None = None, chunk: int = CHUNK) -> tuple[list[dict], list[str]]:
-    """(the ranking of a JSON Lines stream's items, the errors), reading it a chunk at a time."""
+def load(stream, settings: dict | None = None, chunk: int = CHUNK) -> tuple[Scorer, list[str]]:
+    """A scorer loaded from a JSON Lines stream a chunk at a time, and the errors."""
     errors: list[str] = []
     s = Scorer(settings=settings)
     s.load_stream(read_chunks(stream, errors, chunk))
+    return s, errors
+
+
+def score_stream(stream, at=None, settings: dict | None = None, chunk: int = CHUNK) -> tuple[list[dict], list[str]]:
+    """(the ranking of a JSON Lines stream's items, the errors), reading it a chunk at a time."""
+    s, errors = load(stream, settings, chunk)
     return s.ranking(at=at), errors
 
 
@@ -60,28 +67,44 @@ def parse_when(text: str | None) -> datetime | None:
     return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
 
 
-def format_table(results: list[dict], limit: int | None = None) -> str:
-    rows = results if limit is None else results[:limit]
-    width = max([len("identity")] + [len(r["identity"]) for r in rows])
+def _table_line(r: dict, width: int) -> str:
+    topics = ", ".join(f"{k} {v}" for k, v in sorted(r["topics"].items(), key=lambda kv: (-kv[1], kv[0]))[:3])
+    return (f"{r['identity']:<{width}}  {r['score']:>5}  {r['trend']:>+5.1f}  "
+            f"{r['negative']['count']:>8}  {r['people']:>6}  {r['interactions']:>12}  {topics}")
+
+
+def _table_head(width: int) -> str:
     head = f"{'identity':<{width}}  score  trend  negative  people  interactions  top topics"
-    lines = [head, "-" * len(head)]
-    for r in rows:
-        topics = ", ".join(f"{k} {v}" for k, v in sorted(r["topics"].items(), key=lambda kv: (-kv[1], kv[0]))[:3])
-        lines.append(f"{r['identity']:<{width}}  {r['score']:>5}  {r['trend']:>+5.1f}  "
-                     f"{r['negative']['count']:>8}  {r['people']:>6}  {r['interactions']:>12}  {topics}")
-    return "\n".join(lines)
+    return head + "\n" + "-" * len(head)
+
+
+def output(s: Scorer, at, as_json: bool, block: int = BLOCK):
+    """The ranking as pieces of text, each block of results explained and formatted only when
+    asked for: every identity's explanation at once takes more memory than the scorer."""
+    if as_json:
+        # the pieces of json.dumps(ranking) exactly: "[" + ", ".join(each result) + "]"
+        yield "["
+        sep = ""
+        for part in s.ranking_blocks(at=at, block=block):
+            yield sep + ", ".join([json.dumps(r, ensure_ascii=False) for r in part])
+            sep = ", "
+        yield "]"
+        return
+    width = max([len("identity")] + list(map(len, s.scores(at=at))))
+    yield _table_head(width)
+    for part in s.ranking_blocks(at=at, block=block):
+        yield "".join(["\n" + _table_line(r, width) for r in part])
 
 
 def run(path_or_stream, at: str | None, as_json: bool, settings: dict | None = None):
-    """Returns (output text, error lines)."""
+    """(an iterator over the output's pieces of text, error lines): the file is read and scored
+    before it returns, the results are explained as the pieces are taken."""
     if hasattr(path_or_stream, "read"):
-        results, errors = score_stream(path_or_stream, parse_when(at), settings)
+        s, errors = load(path_or_stream, settings)
     else:
         with open(path_or_stream, "rb") as fh:
-            results, errors = score_stream(fh, parse_when(at), settings)
-    if as_json:
-        return json.dumps(results, ensure_ascii=False, indent=None), errors
-    return format_table(results), errors
+            s, errors = load(fh, settings)
+    return output(s, parse_when(at), as_json), errors
 
 
 def make_command():
@@ -105,7 +128,9 @@ def make_command():
             out, errors = run(file, at, as_json)
         for e in errors:
             click.echo(f"skipped {e}", err=True)
-        click.echo(out)
+        for piece in out:
+            click.echo(piece, nl=False)
+        click.echo("")
 
     return score
 

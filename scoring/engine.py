@@ -666,6 +666,15 @@ class Scorer:
         shown = self._explain(np.sort(order))
         return [shown[i] for i in order.tolist()]
 
+    def ranking_blocks(self, at=None, block: int = 10_000):
+        """ranking() a block of results at a time (each block explained when it is asked for)."""
+        self._compute(parse_at(at))
+        order = self._order()
+        for i in range(0, len(order), block):
+            part = order[i: i + block]
+            shown = self._explain(np.sort(part))
+            yield [shown[j] for j in part.tolist()]
+
     def _explain(self, ids: np.ndarray, people: int | None = None) -> dict[int, dict]:
         """Results of sorted distinct canonical ids. people=N keeps only the top N of by_person
         and leaves by_item out (what a badge shows, cheap for someone engaged by thousands)."""

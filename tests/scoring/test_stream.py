@@ -10,7 +10,7 @@ import orjson
 import pytest
 
 from scoring import Scorer, score_items
-from scoring.cli_score import score_stream
+from scoring.cli_score import load, output, score_stream
 
 from synth import NOW, SITE, World, ago, community
 
@@ -111,3 +111,19 @@ def test_score_stream_reads_in_chunks_with_line_numbers():
         ranking, errors = score_stream(io.BytesIO(blob), NOW, chunk=chunk)
         assert _ranking_json(ranking) == want
         assert [e.split(":")[0] for e in errors] == ["line 6", "line 121.author", "line 252.site"]
+
+
+def test_output_is_explained_a_block_at_a_time_and_equals_the_whole_ranking():
+    items = _world()
+    blob = b"".join(orjson.dumps(it) + b"\n" for it in items)
+    ranking = score_items(items, at=NOW)
+    s, _ = load(io.BytesIO(blob), chunk=50)
+    assert [r for part in s.ranking_blocks(at=NOW, block=7) for r in part] == ranking
+    for block in (1, 7, 10_000):
+        assert "".join(output(s, NOW, True, block)) == json.dumps(ranking, ensure_ascii=False)
+        table = "".join(output(s, NOW, False, block)).splitlines()
+        assert len(table) == 2 + len(ranking) and table[0].split() == [
+            "identity", "score", "trend", "negative", "people", "interactions", "top", "topics"]
+        width = max(len(r["identity"]) for r in ranking)
+        assert [line[:width].rstrip() for line in table[2:]] == [r["identity"] for r in ranking]
+        assert [int(line[width:].split()[0]) for line in table[2:]] == [r["score"] for r in ranking]
