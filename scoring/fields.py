@@ -24,6 +24,7 @@ from .sentiment import compound, item_sentiment
 
 _FIELDS = ("site", "id", "kind", "parent", "author", "at", "text", "mentions", "reactions")
 _GET_HANDLE = itemgetter("handle")
+_SLICE = 1 << 16
 _GET_SENTIMENT = methodcaller("get", "sentiment")
 
 
@@ -105,7 +106,7 @@ class Reader:
 
     def _read(self, its: list) -> Fields:
         n = len(its)
-        sites, ids, kinds, parents, authors_d, ats, texts, mentions, reactions = _columns(its)
+        (sites, ids, kinds, parents, authors_d, ats, texts, mentions, reactions), stored = _columns(its)
         f = Fields()
         f.sites, f.ids, f.parents = sites, ids, parents
         f.site_ids = self.scorer._site_array(sites)
@@ -137,7 +138,7 @@ class Reader:
         speaks = f.comment & f.has_parent
         speaks[m_at] = True
         idx = np.nonzero(speaks)[0].tolist()
-        f.comp[idx] = _sentiments(its, texts, idx)
+        f.comp[idx] = _sentiments(its, stored, texts, idx)
 
         f.tcode = self._topic_codes(texts)
         self.n += n
@@ -179,14 +180,31 @@ def read_items(scorer, its: list) -> Fields:
     return r.fields()
 
 
-def _columns(its: list) -> list:
-    """The columns of _FIELDS. The stored form always has every key; other producers may not."""
+def _columns(its: list):
+    """The columns of _FIELDS, and the stored sentiments (None when no item has one). Each dict
+    is read once for all its fields (a million dicts do not fit in any cache: reading them a
+    field at a time missed it nine times per item), a slice of items at a time so that the tuples
+    read are never many. A slice whose items have no sentiment key is read again for it."""
+    get_all, get = itemgetter(*_FIELDS, "sentiment"), itemgetter(*_FIELDS)
+    cols = [[] for _ in range(len(_FIELDS) + 1)]
+    some = False
     try:
-        # a column at a time: one list per field, no million intermediate tuples
-        return [list(map(itemgetter(f), its)) for f in _FIELDS]
-    except KeyError:
-        out = list(zip(*([it.get(f) for f in _FIELDS] for it in its)))
-        return [list(c) for c in out] if out else [[] for _ in _FIELDS]
+        for lo in range(0, len(its), _SLICE):
+            part = its[lo: lo + _SLICE]
+            try:
+                got = zip(*map(get_all, part))
+                some = True
+            except KeyError:
+                got = chain(zip(*map(get, part)), [list(map(_GET_SENTIMENT, part))])
+            for col, values in zip(cols, got):
+                col.extend(values)
+    except KeyError:  # the stored form always has every key; other producers may not
+        fields = _FIELDS + ("sentiment",)
+        cols = [list(c) for c in zip(*([it.get(f) for f in fields] for it in its))] or [[] for _ in fields]
+    stored = cols.pop()
+    if not some and not any(v is not None for v in stored):
+        stored = None
+    return cols, stored
 
 
 def epochs(ats) -> np.ndarray:
@@ -224,10 +242,10 @@ def _canonical_epochs(texts: list):
     return secs.astype(np.int64).astype(np.float64)
 
 
-def _sentiments(its: list, texts: list, idx: list) -> list:
+def _sentiments(its: list, stored: list | None, texts: list, idx: list) -> list:
     """Compound of the items at idx: the stored value when the server put one there, else VADER
-    once per distinct text."""
-    stored = list(map(_GET_SENTIMENT, map(its.__getitem__, idx)))
+    once per distinct text. `stored`: every item's stored value, None when none has one."""
+    stored = [None] * len(idx) if stored is None else list(map(stored.__getitem__, idx))
     kinds = set(map(type, stored))
     if kinds <= {type(None)}:
         sp_texts = list(map(texts.__getitem__, idx))
