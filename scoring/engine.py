@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gc
 import itertools
+from itertools import repeat
 import math
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -680,6 +681,10 @@ class Scorer:
         and leaves by_item out (what a badge shows, cheap for someone engaged by thousands)."""
         if not len(ids):
             return {}
+        with _no_gc():  # a ranking builds millions of small dicts (a third of its time in the GC)
+            return self._explain_ids(ids, people)
+
+    def _explain_ids(self, ids: np.ndarray, people: int | None) -> dict[int, dict]:
         g, W, D = self._struct, self._weights, self._derived
         rows, pos = g.members_of_each("rows_by_target", ids)
         facts = D.facts(g, W, ids, rows, pos)
@@ -698,23 +703,29 @@ class Scorer:
         if people is None:
             keys = self._item_keys
             parts["by_item"] = _sums(pos, R.item[rows], share, lambda i: "%s:%s" % keys[i])
+        parts = list(parts.items())
         out = {}
-        for k, i in enumerate(ids.tolist()):
-            r = float(raw[k])
+        # every number taken out of numpy as a list at once (a numpy scalar costs as much as a dict)
+        for k, (i, r, score, pts, trend, ncount, nweight, inter, ppl, standing, raw_p) in enumerate(zip(
+                ids.tolist(), *(np.asarray(x, dtype=dt).tolist() for x, dt in (
+                    (raw, float), (D.score[ids], int), (D.points[ids], float), (facts["trend"], float),
+                    (facts["neg_count"], int), (facts["neg_weight"], float), (facts["n_inter"], int),
+                    (facts["n_people"], int), (D.standing_shown(ids), float), (D.raw_p[ids], float))))):
+            mine = topics.get(i)
             out[i] = {
                 "identity": names[i],
-                "score": int(D.score[i]),
+                "score": score,
                 "raw": round(r, 9),
-                "points": round(float(D.points[i]), 4),
-                "trend": round(float(facts["trend"][k]), 2),
-                "negative": {"count": int(facts["neg_count"][k]), "weight": round(float(facts["neg_weight"][k]), 4)},
-                "breakdown": {name: part.get(k, {}) for name, part in parts.items()},
-                "topics": {topic_names[t]: sc for t, sc in sorted(topics.get(i, {}).items(),
-                                                                   key=lambda kv: topic_names[kv[0]])},
-                "interactions": int(facts["n_inter"][k]),
-                "people": int(facts["n_people"][k]),
-                "standing": round(float(D.standing_shown(i)), 4),
-                "view": "days" if r < float(D.raw_p[i]) - 1e-12 else "people",
+                "points": round(pts, 4),
+                "trend": round(trend, 2),
+                "negative": {"count": ncount, "weight": round(nweight, 4)},
+                "breakdown": {name: part.get(k, {}) for name, part in parts},
+                "topics": {topic_names[t]: sc for t, sc in sorted(mine.items(), key=lambda kv: topic_names[kv[0]])}
+                if mine else {},
+                "interactions": inter,
+                "people": ppl,
+                "standing": round(standing, 4),
+                "view": "days" if r < raw_p - 1e-12 else "people",
             }
         return out
 
@@ -755,7 +766,8 @@ class Scorer:
 
 def _sums(pos: np.ndarray, key: np.ndarray, share: np.ndarray, name, top: int | None = None) -> dict[int, dict]:
     """For each result position: {name(key): summed share}, largest first (ties by name), each
-    rounded to 4 decimals; top=N keeps the N largest."""
+    rounded to 4 decimals; top=N keeps the N largest. Ordered by numpy; only the names of entries
+    with equal sums are compared in Python (a ranking's explanations hold millions of entries)."""
     if not len(pos):
         return {}
     k = np.asarray(key, dtype=np.int64)
@@ -768,23 +780,33 @@ def _sums(pos: np.ndarray, key: np.ndarray, share: np.ndarray, name, top: int | 
     else:
         groups, inv = np.unique(code, return_inverse=True)
         total = np.bincount(inv, weights=share, minlength=len(groups))
-    if top is not None and len(groups) > top:
+    gp = groups // span
+    order = np.lexsort((-total, gp))
+    gp, total, keys = gp[order], total[order], (groups % span)[order]
+    starts = np.flatnonzero(np.concatenate(([True], gp[1:] != gp[:-1])))
+    if top is not None and len(gp) > top:
         # only the top entries of each result, ties at the last place kept so that names decide
         # them exactly as a full listing would
-        gp = groups // span
-        order = np.lexsort((-total, gp))
-        start = np.searchsorted(gp[order], gp[order], "left")
-        rank = np.arange(len(order)) - start
-        last = np.full(int(gp.max()) + 1, -np.inf)
-        at_top = rank == top - 1
-        last[gp[order][at_top]] = total[order][at_top]
-        keep = total >= last[gp]
-        groups, total = groups[keep], total[keep]
-    g_pos, g_key = (groups // span).tolist(), (groups % span).tolist()
+        sizes = np.diff(np.append(starts, len(gp)))
+        rank = np.arange(len(gp)) - np.repeat(starts, sizes)
+        last = np.repeat(np.where(sizes >= top, total[np.minimum(starts + top - 1, len(gp) - 1)], -np.inf), sizes)
+        keep = (rank < top) | (total == last)
+        gp, total, keys = gp[keep], total[keep], keys[keep]
+        starts = np.flatnonzero(np.concatenate(([True], gp[1:] != gp[:-1])))
+    names = list(map(name, keys.tolist()))
+    same = (gp[1:] == gp[:-1]) & (total[1:] == total[:-1])
+    if same.any():
+        # runs of equal sums in one result: their order is their names'
+        at = np.flatnonzero(same)
+        run_start = at[np.concatenate(([True], at[1:] != at[:-1] + 1))]
+        run_end = at[np.concatenate((at[1:] != at[:-1] + 1, [True]))] + 2
+        for lo, hi in zip(run_start.tolist(), run_end.tolist()):
+            names[lo:hi] = sorted(names[lo:hi])
+    values = list(map(round, total.tolist(), repeat(4)))
+    bounds = np.append(starts, len(gp)).tolist()
     out: dict[int, dict] = {}
-    for p, kk, v in zip(g_pos, g_key, total.tolist()):
-        out.setdefault(p, []).append((name(kk), v))
-    for p, entries in out.items():
-        entries.sort(key=lambda kv: (-kv[1], kv[0]))
-        out[p] = {nm: round(v, 4) for nm, v in entries[:top]}
+    for p, lo, hi in zip(gp[starts].tolist(), bounds[:-1], bounds[1:]):
+        if top is not None:
+            hi = min(hi, lo + top)
+        out[p] = dict(zip(names[lo:hi], values[lo:hi]))
     return out
