@@ -127,3 +127,52 @@ def test_output_is_explained_a_block_at_a_time_and_equals_the_whole_ranking():
         width = max(len(r["identity"]) for r in ranking)
         assert [line[:width].rstrip() for line in table[2:]] == [r["identity"] for r in ranking]
         assert [int(line[width:].split()[0]) for line in table[2:]] == [r["score"] for r in ranking]
+
+
+def _file_with_errors(tmp_path, items):
+    lines = [orjson.dumps(dict(it)) for it in items]
+    lines.insert(3, b"{not json")
+    lines.insert(len(lines) // 2 + 7, orjson.dumps({"site": SITE, "id": "x", "kind": "comment",
+                                                      "author": {"name": "no handle"}}))
+    lines.insert(len(lines) - 5, b"")
+    lines.insert(len(lines) - 4, orjson.dumps({"id": "nosite", "kind": "post", "author": {"handle": "x"}}))
+    path = tmp_path / "items.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    return path
+
+
+@pytest.mark.parametrize("child_fails", [False, True])
+def test_a_file_read_on_two_cores_gives_what_one_reader_gives(tmp_path, monkeypatch, child_fails):
+    from scoring import forked_read
+    from scoring.cli_score import load_file
+
+    items = _world()
+    path = _file_with_errors(tmp_path, items)
+    with open(path, "rb") as fh:
+        one, want_errors = load(fh, chunk=40)
+    want = _ranking_json(one.ranking(at=NOW))
+    monkeypatch.setattr(forked_read, "SPLIT_MIN", 0)
+    if child_fails:  # the child dies: this process reads the child's part itself
+        monkeypatch.setattr(forked_read, "_with_sentiment", lambda items: 1 / 0)
+    handed = []
+    real = forked_read.SplitRead._handed_over
+    monkeypatch.setattr(forked_read.SplitRead, "_handed_over",
+                        lambda self: handed.append(1) or real(self))
+    for share in (0.0, 0.3, 0.5, 0.97):
+        monkeypatch.setattr(forked_read, "FIRST_SHARE", share)
+        s, errors = load_file(str(path), chunk=40)
+        assert _ranking_json(s.ranking(at=NOW)) == want, share
+        assert errors == want_errors
+    assert len(handed) == (0 if child_fails else 4)  # the child's items were used, or it failed
+    assert len(want_errors) == 3 and want_errors[0].startswith("line 4:")
+
+
+def test_line_starts_for_the_split():
+    from scoring.forked_read import _line_start, lines_before
+
+    blob = b"ab\n\ncdef\ng\n"
+    starts = [0, 3, 4, 9, 11]
+    fh = io.BytesIO(blob)
+    for offset in range(len(blob) + 1):
+        assert _line_start(fh, offset) == min(s for s in starts if s >= offset)
+    assert [lines_before(fh, s) for s in starts] == [0, 1, 2, 3, 4]
