@@ -6,17 +6,21 @@ items of the whole file are never in memory at once (a million of them take 1.5 
 """
 from __future__ import annotations
 
+import codecs
 import json
+import os
 from datetime import datetime, timezone
 
 import orjson
 
 from . import Scorer
+from .forked import Forked
 from .forked_read import SplitRead
 from .items import ContractError, normalize_line
 
 CHUNK = 50_000  # items read before their columns are taken and their dicts let go
 BLOCK = 10_000  # results explained and written at a time
+FORK_RESULTS = 40_000  # from this many results on, a forked child explains the second half
 
 
 def read_chunks(stream, errors: list, chunk: int = CHUNK, first_line: int = 1):
@@ -90,20 +94,40 @@ def _table_head(width: int) -> str:
 
 def output(s: Scorer, at, as_json: bool, block: int = BLOCK):
     """The ranking as pieces of text, each block of results explained and formatted only when
-    asked for: every identity's explanation at once takes more memory than the scorer."""
+    asked for: every identity's explanation at once takes more memory than the scorer. With many
+    results, a forked child explains and formats the second half meanwhile (forked.py)."""
+    order = s.ranking_order(at)
+    parts = [order[i: i + block] for i in range(0, len(order), block)]
     if as_json:
         # the pieces of json.dumps(ranking) exactly: "[" + ", ".join(each result) + "]"
-        yield "["
-        sep = ""
-        for part in s.ranking_blocks(at=at, block=block):
-            yield sep + json.dumps(part, ensure_ascii=False)[1:-1]
-            sep = ", "
-        yield "]"
-        return
-    width = max([len("identity")] + list(map(len, s.scores(at=at))))
-    yield _table_head(width)
-    for part in s.ranking_blocks(at=at, block=block):
-        yield "".join(["\n" + _table_line(r, width) for r in part])
+        def piece(k: int) -> str:
+            return (", " if k else "") + json.dumps(s.explain_ranked(parts[k]), ensure_ascii=False)[1:-1]
+        head, tail = "[", "]"
+    else:
+        width = max([len("identity")] + list(map(len, map(s._names.__getitem__, order.tolist()))))
+
+        def piece(k: int) -> str:
+            return "".join(["\n" + _table_line(r, width) for r in s.explain_ranked(parts[k])])
+        head, tail = _table_head(width), ""
+    yield head
+    half = len(parts) // 2 if len(order) >= FORK_RESULTS and hasattr(os, "fork") else len(parts)
+    if half == len(parts):
+        yield from map(piece, range(len(parts)))
+    else:
+        def second_half(out) -> None:
+            for k in range(half, len(parts)):
+                out.write(piece(k).encode("utf-8"))
+
+        with Forked(second_half) as child:
+            yield from map(piece, range(half))
+            made = child.result()
+            if made is None:  # the child failed: this process makes its half
+                yield from map(piece, range(half, len(parts)))
+            else:
+                decode = codecs.getincrementaldecoder("utf-8")().decode
+                while data := made.read(1 << 20):
+                    yield decode(data)
+    yield tail
 
 
 def run(path_or_stream, at: str | None, as_json: bool, settings: dict | None = None):

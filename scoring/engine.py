@@ -669,12 +669,19 @@ class Scorer:
 
     def ranking_blocks(self, at=None, block: int = 10_000):
         """ranking() a block of results at a time (each block explained when it is asked for)."""
-        self._compute(parse_at(at))
-        order = self._order()
+        order = self.ranking_order(at)
         for i in range(0, len(order), block):
-            part = order[i: i + block]
-            shown = self._explain(np.sort(part))
-            yield [shown[j] for j in part.tolist()]
+            yield self.explain_ranked(order[i: i + block])
+
+    def ranking_order(self, at=None) -> np.ndarray:
+        """The ids of ranking(), in its order (explain_ranked turns any part of it into results)."""
+        self._compute(parse_at(at))
+        return self._order()
+
+    def explain_ranked(self, ids: np.ndarray) -> list[dict]:
+        """Results of distinct ids from ranking_order(), in their order."""
+        shown = self._explain(np.sort(ids))
+        return [shown[j] for j in ids.tolist()]
 
     def _explain(self, ids: np.ndarray, people: int | None = None) -> dict[int, dict]:
         """Results of sorted distinct canonical ids. people=N keeps only the top N of by_person

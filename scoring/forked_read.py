@@ -6,17 +6,17 @@ distinct text: on a million lines that is most of an offline scoring, and it nee
 any other line. Everything that does (numbering identities, sites and topics in order of first
 appearance, finding parents) stays in this process, which takes the child's items after its own,
 in file order: the scorer sees exactly the items, in exactly the order, that one reader would
-give it. The child hands its items over as JSON in a temporary file (a pipe would stall it while
-this process is busy), with the sentiment stored in each item that can address someone, as a
-server stores it. If the child fails, this process reads the second part itself.
+give it. The child hands its items over as JSON (forked.py), with the sentiment stored in each
+item that can address someone, as a server stores it. If the child fails, this process reads
+the second part itself.
 """
 from __future__ import annotations
 
 import os
-import tempfile
 
 import orjson
 
+from .forked import Forked
 from .sentiment import compound
 
 SPLIT_MIN = 8 << 20  # smaller files are read in one process (a fork and a hand-over cost more)
@@ -68,46 +68,35 @@ class SplitRead:
 
     def __init__(self, path: str, read_chunks, errors: list, chunk: int):
         self.path, self.read_chunks, self.errors, self.chunk = path, read_chunks, errors, chunk
-        self.pid = None
+        self.child = None
 
     def __enter__(self):
         self.fh = open(self.path, "rb")
         size = os.fstat(self.fh.fileno()).st_size
         self.mid = _line_start(self.fh, int(size * FIRST_SHARE)) if size >= SPLIT_MIN else size
-        self.out = tempfile.TemporaryFile()
         if self.mid < size:
-            self.pid = os.fork()
-            if self.pid == 0:
-                self._child()  # never returns
+            self.child = Forked(self._read_second_part)
         return self
 
     def __exit__(self, *exc):
-        if self.pid is not None:
-            try:
-                os.kill(self.pid, 9)
-                os.waitpid(self.pid, 0)
-            except (ProcessLookupError, ChildProcessError):
-                pass
+        if self.child is not None:
+            self.child.__exit__(*exc)
         self.fh.close()
-        self.out.close()
 
     def batches(self):
         self.fh.seek(0)
         yield from self.read_chunks(_lines_until(self.fh, self.mid), self.errors, self.chunk)
-        if self.pid is None:
+        if self.child is None:
             return
-        _, status = os.waitpid(self.pid, 0)
-        self.pid = None
-        if os.waitstatus_to_exitcode(status) == 0:
-            yield from self._handed_over()
+        out = self.child.result()
+        if out is not None:
+            yield from self._handed_over(out)
             return
         first = lines_before(self.fh, self.mid) + 1  # the child failed: read its part here
         self.fh.seek(self.mid)
         yield from self.read_chunks(self.fh, self.errors, self.chunk, first)
 
-    def _handed_over(self):
-        out = self.out
-        out.seek(0)
+    def _handed_over(self, out):
         while True:
             head = out.read(9)
             kind, size = head[:1], int.from_bytes(head[1:], "little")
@@ -117,20 +106,13 @@ class SplitRead:
                 return
             yield orjson.loads(body)
 
-    def _child(self) -> None:
-        code = 1
-        try:
-            out = self.out
-            with open(self.path, "rb") as fh:  # its own offset: the parent's file object shares one
-                first = lines_before(fh, self.mid) + 1
-                fh.seek(self.mid)
-                errors: list[str] = []
-                for items in self.read_chunks(fh, errors, self.chunk, first):
-                    blob = orjson.dumps(_with_sentiment(items))
-                    out.write(b"I" + len(blob).to_bytes(8, "little") + blob)
-            blob = orjson.dumps(errors)
-            out.write(b"E" + len(blob).to_bytes(8, "little") + blob)
-            out.flush()
-            code = 0
-        finally:
-            os._exit(code)
+    def _read_second_part(self, out) -> None:
+        with open(self.path, "rb") as fh:  # its own offset: the parent's file object shares one
+            first = lines_before(fh, self.mid) + 1
+            fh.seek(self.mid)
+            errors: list[str] = []
+            for items in self.read_chunks(fh, errors, self.chunk, first):
+                blob = orjson.dumps(_with_sentiment(items))
+                out.write(b"I" + len(blob).to_bytes(8, "little") + blob)
+        blob = orjson.dumps(errors)
+        out.write(b"E" + len(blob).to_bytes(8, "little") + blob)

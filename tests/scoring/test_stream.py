@@ -113,7 +113,23 @@ def test_score_stream_reads_in_chunks_with_line_numbers():
         assert [e.split(":")[0] for e in errors] == ["line 6", "line 121.author", "line 252.site"]
 
 
-def test_output_is_explained_a_block_at_a_time_and_equals_the_whole_ranking():
+@pytest.mark.parametrize("child", ["none", "forked", "fails"])
+def test_output_is_explained_a_block_at_a_time_and_equals_the_whole_ranking(monkeypatch, child):
+    from scoring import cli_score
+    from scoring.forked import Forked
+
+    if child != "none":  # a forked child explains the second half (or fails, and it is done here)
+        monkeypatch.setattr(cli_score, "FORK_RESULTS", 0)
+    made = []
+
+    class Recorded(Forked):
+        def result(self):
+            made.append(super().result() is not None)
+            return self.out if made[-1] else None
+
+    monkeypatch.setattr(cli_score, "Forked", Recorded)
+    if child == "fails":
+        monkeypatch.setattr(cli_score, "Forked", lambda work: Recorded(lambda out: 1 / 0))
     items = _world()
     blob = b"".join(orjson.dumps(it) + b"\n" for it in items)
     ranking = score_items(items, at=NOW)
@@ -127,6 +143,8 @@ def test_output_is_explained_a_block_at_a_time_and_equals_the_whole_ranking():
         width = max(len(r["identity"]) for r in ranking)
         assert [line[:width].rstrip() for line in table[2:]] == [r["identity"] for r in ranking]
         assert [int(line[width:].split()[0]) for line in table[2:]] == [r["score"] for r in ranking]
+    # the child's halves were used (JSON and table, three block sizes), or it failed every time
+    assert made == {"none": [], "forked": [True] * 6, "fails": [False] * 6}[child]
 
 
 def _file_with_errors(tmp_path, items):
@@ -157,7 +175,7 @@ def test_a_file_read_on_two_cores_gives_what_one_reader_gives(tmp_path, monkeypa
     handed = []
     real = forked_read.SplitRead._handed_over
     monkeypatch.setattr(forked_read.SplitRead, "_handed_over",
-                        lambda self: handed.append(1) or real(self))
+                        lambda self, out: handed.append(1) or real(self, out))
     for share in (0.0, 0.3, 0.5, 0.97):
         monkeypatch.setattr(forked_read, "FIRST_SHARE", share)
         s, errors = load_file(str(path), chunk=40)
