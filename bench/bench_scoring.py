@@ -14,6 +14,15 @@ Items are synthetic (bench/synthetic.py): power-law degrees, 100k identities at 
 With --parsed they are handed over as a server's store hands them: each with its stored
 `sentiment`, and parsed from JSON (every string its own object, every author its own dict),
 where the synthetic items share their author dicts and most strings.
+
+With --from-file the same items are written as a JSON Lines file (the offline contract, one item
+per line with its site) and `cloutlens score FILE --json` is timed end to end in a fresh process:
+wall, CPU (user + system) and peak RSS (the child's VmHWM), interpreter start and output included.
+--distinct-texts gives every item its own text (real captures), so VADER runs once per item.
+
+Every run records a machine reference (a fixed pure-Python loop and a fixed numpy sort), since
+this shared machine's speed varies by a factor of two or more from one day to the next: compare
+figures from different runs through it, or better, alternate the runs being compared.
 """
 from __future__ import annotations
 
@@ -62,6 +71,29 @@ def reset_peak() -> None:
         pass
 
 
+def machine_reference() -> dict:
+    """Seconds for fixed work: a pure-Python loop (dict and attribute traffic like the per-item
+    code) and a numpy sort of 4M floats. Best of three: the least disturbed run."""
+    import numpy as np
+
+    def py_loop():
+        d = {}
+        for i in range(1_000_000):
+            d[i & 4095] = d.get(i & 4095, 0) + i
+        return d
+
+    x = np.random.default_rng(0).random(4_000_000)
+    py, npy = [], []
+    for _ in range(3):
+        w = time.perf_counter()
+        py_loop()
+        py.append(time.perf_counter() - w)
+        w = time.perf_counter()
+        np.sort(x)
+        npy.append(time.perf_counter() - w)
+    return {"ref_python_loop_s": round(min(py), 4), "ref_numpy_sort_s": round(min(npy), 4)}
+
+
 def parsed_items(items: list) -> list:
     """The items as a store parsed from its JSON files hands them over, with their sentiment."""
     import orjson
@@ -83,6 +115,7 @@ def one_size(n: int, identities: int, with_nx: bool, parsed: bool = False) -> di
     from scoring.standing import pagerank
     from synthetic import make_items
 
+    out_ref = machine_reference()
     items = make_items(n, identities)
     if parsed:
         items = parsed_items(items)
@@ -90,7 +123,7 @@ def one_size(n: int, identities: int, with_nx: bool, parsed: bool = False) -> di
     reset_peak()
     base_rss = rss_mb()
     out = {"interactions_target": n, "identities": identities, "items": len(items),
-           "items_form": "parsed" if parsed else "synthetic"}
+           "items_form": "parsed" if parsed else "synthetic", **out_ref}
 
     w, c = time.perf_counter(), time.process_time()
     s = Scorer()
@@ -216,13 +249,68 @@ def one_size(n: int, identities: int, with_nx: bool, parsed: bool = False) -> di
     return out
 
 
+def write_jsonl(path: str, n: int, identities: int, distinct_texts: bool) -> int:
+    """The synthetic items as the offline JSON Lines form; returns the number of lines."""
+    import orjson
+
+    from synthetic import make_items
+
+    items = make_items(n, identities)
+    with open(path, "wb") as fh:
+        for k, it in enumerate(items):
+            if distinct_texts:
+                it = dict(it, text=f"{it['text']} ({k})")
+            fh.write(orjson.dumps(it) + b"\n")
+    return len(items)
+
+
+def from_file(n: int, identities: int, distinct_texts: bool, keep: str | None = None) -> dict:
+    """`cloutlens score FILE --json` end to end in a fresh process (the file written first)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = keep or os.path.join(tmp, "items.jsonl")
+        if not (keep and os.path.exists(keep)):
+            lines = write_jsonl(path, n, identities, distinct_texts)
+        else:
+            with open(path, "rb") as fh:
+                lines = sum(1 for _ in fh)
+        out = {"interactions_target": n, "identities": identities, "lines": lines,
+               "file_mb": round(os.path.getsize(path) / 2**20, 1), "distinct_texts": distinct_texts,
+               **machine_reference()}
+        cmd = [sys.executable, "-m", "server.cli", "score", path, "--at", "2026-11-22T00:00:00Z", "--json"]
+        with open(os.devnull, "wb") as sink:
+            w = time.perf_counter()
+            proc = subprocess.Popen(cmd, cwd=ROOT, stdout=sink, stderr=subprocess.PIPE)
+            _, status, usage = os.wait4(proc.pid, 0)
+            wall = time.perf_counter() - w
+        err = proc.stderr.read().decode()
+        proc.stderr.close()
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            raise SystemExit(f"score failed ({proc.returncode}): {err[-2000:]}")
+        out["score_wall_s"] = round(wall, 3)
+        out["score_cpu_s"] = round(usage.ru_utime + usage.ru_stime, 3)
+        out["score_peak_rss_mb"] = round(usage.ru_maxrss / 1024, 1)  # the child's VmHWM
+        out["skipped_lines"] = err.count("skipped ")
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="10000,100000,1000000")
     ap.add_argument("--no-networkx", action="store_true")
     ap.add_argument("--parsed", action="store_true", help="items parsed from JSON, with a stored sentiment")
+    ap.add_argument("--from-file", action="store_true",
+                    help="time `cloutlens score FILE.jsonl --json` end to end on the items written as JSON Lines")
+    ap.add_argument("--distinct-texts", action="store_true", help="with --from-file: every item its own text")
+    ap.add_argument("--keep-file", metavar="PATH", help="with --from-file: write the file here once and reuse it")
     ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.from_file:
+        for n in [int(x) for x in args.sizes.split(",")]:
+            print(json.dumps(from_file(n, max(1000, n // 10), args.distinct_texts, args.keep_file)), flush=True)
+        return
     if args.one:
         n = args.one
         print(json.dumps(one_size(n, max(1000, n // 10), not args.no_networkx, args.parsed)))

@@ -15,6 +15,10 @@ The interface (the server, the CLI, the tests and the benchmark all use exactly 
         # is undated and counts as happening at the scoring time. Returns the identities whose
         # scores changed directly (authors and addressees of the items added or re-derived);
         # through standing, other scores may move by small amounts.
+    s.load_stream(batches) -> set[str]
+        # a first load from an iterable of item lists, each list's dicts free to go once read:
+        # exactly what add() of all of them gives; the items are not kept, so the scorer then
+        # refuses add and remove_identity (the offline `cloutlens score` streams a file so)
     s.remove_identity(identity) -> set[str]
         # forget: drops every item the identity authored and every interaction addressed to it
     s.set_settings(settings) -> None               # re-scores lazily on the next read
@@ -25,6 +29,9 @@ The interface (the server, the CLI, the tests and the benchmark all use exactly 
     s.results(identities, at=None, people=None) -> dict[str, dict]   # unknown ones omitted;
         # people=N: by_person only the top N, no by_item (a badge's needs, cheap for a hub)
     s.ranking(at=None, limit=None) -> list[dict]        # by score desc, ties by identity
+    s.ranking_order(at=None) -> ndarray                 # the ids of ranking(), in its order, and
+    s.explain_ranked(ids) -> list[dict]                 # the results of any part of it (so a
+    s.ranking_blocks(at=None, block=10_000)             # ranking can be explained a block at a time)
     s.item_contributions(site, item_id, at=None) -> dict   # what one item gave, to whom
 
     score_items(items, at=None, settings=None) -> list[dict]   # a full recompute, sorted like ranking

@@ -1,21 +1,32 @@
 """`cloutlens score FILE.jsonl`: read items one per line, score them with no server or database.
 
 Bad lines are reported (line number and the field at fault) and skipped; the rest still scores.
+The file is read, checked and turned into columns a chunk of CHUNK items at a time, so the parsed
+items of the whole file are never in memory at once (a million of them take 1.5 GB).
 """
 from __future__ import annotations
 
+import codecs
 import json
+import os
 from datetime import datetime, timezone
 
 import orjson
 
-from . import score_items
+from . import Scorer
+from .forked import Forked
+from .forked_read import SplitRead
 from .items import ContractError, normalize_line
 
+CHUNK = 50_000  # items read before their columns are taken and their dicts let go
+BLOCK = 10_000  # results explained and written at a time
+FORK_RESULTS = 40_000  # from this many results on, a forked child explains the second half
 
-def read_jsonl(stream) -> tuple[list[dict], list[str]]:
-    items, errors = [], []
-    for lineno, line in enumerate(stream, 1):
+
+def read_chunks(stream, errors: list, chunk: int = CHUNK, first_line: int = 1):
+    """Lists of at most `chunk` stored-form items, in file order; bad lines go to `errors`."""
+    items = []
+    for lineno, line in enumerate(stream, first_line):
         try:
             raw = orjson.loads(line)  # bytes as read: valid UTF-8 decodes the same either way
         except orjson.JSONDecodeError:
@@ -32,7 +43,35 @@ def read_jsonl(stream) -> tuple[list[dict], list[str]]:
             items.append(normalize_line(raw, lineno))
         except ContractError as e:
             errors.append(str(e))
-    return items, errors
+            continue
+        if len(items) >= chunk:
+            yield items
+            items = []
+    if items:
+        yield items
+
+
+def load(stream, settings: dict | None = None, chunk: int = CHUNK) -> tuple[Scorer, list[str]]:
+    """A scorer loaded from a JSON Lines stream a chunk at a time, and the errors."""
+    errors: list[str] = []
+    s = Scorer(settings=settings)
+    s.load_stream(read_chunks(stream, errors, chunk))
+    return s, errors
+
+
+def load_file(path: str, settings: dict | None = None, chunk: int = CHUNK) -> tuple[Scorer, list[str]]:
+    """load() of a file, a large one read on two cores (forked_read)."""
+    errors: list[str] = []
+    s = Scorer(settings=settings)
+    with SplitRead(path, read_chunks, errors, chunk) as split:
+        s.load_stream(split.batches())
+    return s, errors
+
+
+def score_stream(stream, at=None, settings: dict | None = None, chunk: int = CHUNK) -> tuple[list[dict], list[str]]:
+    """(the ranking of a JSON Lines stream's items, the errors), reading it a chunk at a time."""
+    s, errors = load(stream, settings, chunk)
+    return s.ranking(at=at), errors
 
 
 def parse_when(text: str | None) -> datetime | None:
@@ -42,29 +81,63 @@ def parse_when(text: str | None) -> datetime | None:
     return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
 
 
-def format_table(results: list[dict], limit: int | None = None) -> str:
-    rows = results if limit is None else results[:limit]
-    width = max([len("identity")] + [len(r["identity"]) for r in rows])
+def _table_line(r: dict, width: int) -> str:
+    topics = ", ".join(f"{k} {v}" for k, v in sorted(r["topics"].items(), key=lambda kv: (-kv[1], kv[0]))[:3])
+    return (f"{r['identity']:<{width}}  {r['score']:>5}  {r['trend']:>+5.1f}  "
+            f"{r['negative']['count']:>8}  {r['people']:>6}  {r['interactions']:>12}  {topics}")
+
+
+def _table_head(width: int) -> str:
     head = f"{'identity':<{width}}  score  trend  negative  people  interactions  top topics"
-    lines = [head, "-" * len(head)]
-    for r in rows:
-        topics = ", ".join(f"{k} {v}" for k, v in sorted(r["topics"].items(), key=lambda kv: (-kv[1], kv[0]))[:3])
-        lines.append(f"{r['identity']:<{width}}  {r['score']:>5}  {r['trend']:>+5.1f}  "
-                     f"{r['negative']['count']:>8}  {r['people']:>6}  {r['interactions']:>12}  {topics}")
-    return "\n".join(lines)
+    return head + "\n" + "-" * len(head)
+
+
+def output(s: Scorer, at, as_json: bool, block: int = BLOCK):
+    """The ranking as pieces of text, each block of results explained and formatted only when
+    asked for: every identity's explanation at once takes more memory than the scorer. With many
+    results, a forked child explains and formats the second half meanwhile (forked.py)."""
+    order = s.ranking_order(at)
+    parts = [order[i: i + block] for i in range(0, len(order), block)]
+    if as_json:
+        # the pieces of json.dumps(ranking) exactly: "[" + ", ".join(each result) + "]"
+        def piece(k: int) -> str:
+            return (", " if k else "") + json.dumps(s.explain_ranked(parts[k]), ensure_ascii=False)[1:-1]
+        head, tail = "[", "]"
+    else:
+        width = max([len("identity")] + list(map(len, map(s._names.__getitem__, order.tolist()))))
+
+        def piece(k: int) -> str:
+            return "".join(["\n" + _table_line(r, width) for r in s.explain_ranked(parts[k])])
+        head, tail = _table_head(width), ""
+    yield head
+    half = len(parts) // 2 if len(order) >= FORK_RESULTS and hasattr(os, "fork") else len(parts)
+    if half == len(parts):
+        yield from map(piece, range(len(parts)))
+    else:
+        def second_half(out) -> None:
+            for k in range(half, len(parts)):
+                out.write(piece(k).encode("utf-8"))
+
+        with Forked(second_half) as child:
+            yield from map(piece, range(half))
+            made = child.result()
+            if made is None:  # the child failed: this process makes its half
+                yield from map(piece, range(half, len(parts)))
+            else:
+                decode = codecs.getincrementaldecoder("utf-8")().decode
+                while data := made.read(1 << 20):
+                    yield decode(data)
+    yield tail
 
 
 def run(path_or_stream, at: str | None, as_json: bool, settings: dict | None = None):
-    """Returns (output text, error lines)."""
+    """(an iterator over the output's pieces of text, error lines): the file is read and scored
+    before it returns, the results are explained as the pieces are taken."""
     if hasattr(path_or_stream, "read"):
-        items, errors = read_jsonl(path_or_stream)
+        s, errors = load(path_or_stream, settings)
     else:
-        with open(path_or_stream, "rb") as fh:
-            items, errors = read_jsonl(fh)
-    results = score_items(items, at=parse_when(at), settings=settings)
-    if as_json:
-        return json.dumps(results, ensure_ascii=False, indent=None), errors
-    return format_table(results), errors
+        s, errors = load_file(path_or_stream, settings)
+    return output(s, parse_when(at), as_json), errors
 
 
 def make_command():
@@ -88,7 +161,9 @@ def make_command():
             out, errors = run(file, at, as_json)
         for e in errors:
             click.echo(f"skipped {e}", err=True)
-        click.echo(out)
+        for piece in out:
+            click.echo(piece, nl=False)
+        click.echo("")
 
     return score
 

@@ -179,8 +179,11 @@ class Members:
 
     MERGE_AT = 4096  # members appended before they are merged into the sorted order
 
-    def __init__(self, gid: np.ndarray, ngroups: int):
-        self.order = np.argsort(gid, kind="stable").astype(np.int32)
+    def __init__(self, gid: np.ndarray, ngroups: int, order: np.ndarray | None = None):
+        """order: the members already sorted by group (in any order within a group)."""
+        if order is None:
+            order = np.argsort(gid, kind="stable")
+        self.order = order.astype(np.int32)
         self.bounds = np.searchsorted(gid[self.order], np.arange(ngroups + 1))
         self.n = len(gid)
         self._tail = None  # (members then, their group ids sorted, their indexes in that order)

@@ -74,7 +74,7 @@ class Derived:
         self._pair_weights(g, every)
         self.raw_p = np.bincount(pt, weights=self.pv, minlength=nid)
         self.r_people = model.snap(W.c * self._ratio(W, g.pair_id))
-        self.r_burst, self.b_pd = self._alone(g, W, np.arange(g.n))
+        self.r_burst, self.b_pd = self._alone(g, W, np.arange(g.n), g.pair_days())
         self.B = np.bincount(g.td_id, weights=self.r_burst, minlength=ntd)
         self.bmax = np.zeros(ntd)
         by_day = g.index("rows_by_day")
@@ -131,20 +131,23 @@ class Derived:
         P = W.P[pid]
         return np.divide(self.pv[pid], P, out=np.zeros(len(P)), where=P > 0)
 
-    def _alone(self, g, W, rows):
+    def _alone(self, g, W, rows, pair_day: np.ndarray | None = None):
         """What each row's day alone adds to its pair (section 4), for rows that are all the rows
         of their pairs: b = aw * phi * (g(P) - g(P - c_pd)), c_pd being the pair's sum on that
         day, split over the pair-day's rows in proportion to c. Returns (the row's part, its
-        pair-day's b). A row added to a pair raises its own day's b by exactly what it adds to the
-        pair's value and lowers the pair's other days' b (g is concave): so capping days on b
-        can never make a positive interaction lower its target's score."""
+        pair-day's b; pair_day: the rows' pair-day groups when the caller has them). A row added
+        to a pair raises its own day's b by exactly what it adds to the pair's value and lowers
+        the pair's other days' b (g is concave): so capping days on b can never make a positive
+        interaction lower its target's score."""
         rows = np.asarray(rows, dtype=np.int64)
         if not len(rows):
             return np.zeros(0), np.zeros(0)
         pid = g.pair_id[rows]
         c = W.c[rows]
-        _, inv = np.unique(pid * np.int64(max(len(g.td), 1)) + g.td_id[rows], return_inverse=True)
-        cpd = np.bincount(inv, weights=c)[inv]
+        inv = pair_day
+        if inv is None:
+            _, inv = np.unique(pid * np.int64(max(len(g.td), 1)) + g.td_id[rows], return_inverse=True)
+        cpd = np.bincount(inv, weights=c)[inv]  # c is snapped: the sums are exact in any order
         cap, P, gP = self.cap[pid], W.P[pid], self.gP[pid]
         # g(P) - g(P - c) = cap * exp(-P/cap) * expm1(c/cap): no cancellation when c << P
         alone = cap * np.exp(-P / cap) * np.expm1(np.minimum(cpd, P) / cap)

@@ -1,90 +1,19 @@
-"""Batch derivation of interaction rows from stored items (the rules are in interactions.py).
+"""Batch derivation of interaction rows from items' fields (the rules are in interactions.py).
 
-A million items go through here on a full rescore. CPython pays for every bytecode run per item,
-so each item is touched by C-level iteration only (itemgetter, map, zip, dict look-ups through
-bound methods) to pull its fields into columns once; everything after that is numpy. Python-level
-loops run only over the items that need them (mentions, reactions, hashtags, unseen texts).
+A million items go through here on a full rescore. Their fields were read out of their dicts
+once (fields.py); here everything is numpy over those columns: finding parents, interning
+identities, building and ordering the rows, inheriting topics.
 """
 from __future__ import annotations
 
-from datetime import datetime
-from itertools import chain, compress, repeat
-from operator import contains, itemgetter, methodcaller
+from itertools import repeat
 
 import numpy as np
 
 from . import model
 from .keyindex import item_key
-from .sentiment import compound, item_sentiment
 
 JOIN_MIN = 10_000  # batches at least this big find items by id in numpy (tests lower it)
-_FIELDS = ("kind", "parent", "author", "at", "text", "mentions", "reactions")
-_GET_HANDLE = itemgetter("handle")
-_GET_SENTIMENT = methodcaller("get", "sentiment")
-
-
-def _fields(its: list) -> list:
-    """The columns of _FIELDS. The stored form always has every key; other producers may not."""
-    try:
-        # a column at a time: one list per field, no million intermediate tuples
-        return [list(map(itemgetter(f), its)) for f in _FIELDS]
-    except KeyError:
-        return list(zip(*([it.get(f) for f in _FIELDS] for it in its)))
-
-
-def epochs(ats) -> np.ndarray:
-    """ISO `...Z` strings (or None) to epoch seconds (NaN for undated)."""
-    ats = list(ats)
-    out = np.full(len(ats), np.nan)
-    dated = [i for i, a in enumerate(ats) if a] if None in ats or "" in ats else None
-    texts = ats if dated is None else [ats[i] for i in dated]
-    if not texts:
-        return out
-    fast = _canonical_epochs(texts)
-    if fast is None:
-        fast = [datetime.fromisoformat(a.replace("Z", "+00:00")).timestamp() for a in texts]
-    if dated is None:
-        out[:] = fast
-    else:
-        out[dated] = fast
-    return out
-
-
-def _canonical_epochs(texts: list):
-    """The stored form is always `YYYY-MM-DDTHH:MM:SSZ` (items.parse_time): numpy's own ISO reader
-    takes the first 19 characters in C. None if any text has another form."""
-    try:
-        raw = np.array(texts, dtype="S21")  # one byte more than the form, to catch longer texts
-    except (UnicodeEncodeError, ValueError):
-        return None
-    b = raw.view(np.uint8).reshape(len(texts), 21)
-    if not (np.all(b[:, 19] == ord("Z")) and np.all(b[:, 20] == 0) and np.all(b[:, 10] == ord("T"))):
-        return None
-    try:
-        secs = np.ascontiguousarray(b[:, :19]).view("S19").ravel().astype("datetime64[s]")
-    except ValueError:
-        return None
-    return secs.astype(np.int64).astype(np.float64)
-
-
-def _sentiments(its: list, texts: list, idx: list) -> list:
-    """Compound of the items at idx: the stored value when the server put one there, else VADER
-    once per distinct text."""
-    stored = list(map(_GET_SENTIMENT, map(its.__getitem__, idx)))
-    kinds = set(map(type, stored))
-    if kinds <= {type(None)}:
-        sp_texts = list(map(texts.__getitem__, idx))
-        memo = dict.fromkeys(sp_texts)
-        for t in memo:
-            memo[t] = compound(t)
-        return list(map(memo.__getitem__, sp_texts))
-    if kinds <= {float}:
-        vals = np.clip(np.array(stored, dtype=np.float64), -1.0, 1.0)
-        bad = np.nonzero(~np.isfinite(vals))[0]
-        for j in bad.tolist():
-            vals[j] = compound(texts[idx[j]])
-        return vals
-    return [item_sentiment(its[i]) for i in idx]
 
 
 class Ids:
@@ -202,21 +131,20 @@ class Batch:
     (positions of comments whose parent is not stored yet)."""
 
 
-def derive_batch(scorer, ids: Ids, item_idx: np.ndarray, its: list, alone: bool = False) -> Batch:
-    """Rows for the items `its` (their ids and sites in `ids`, their item indexes `item_idx`).
-    Parents outside the batch are read from the scorer's item columns, never from item dicts;
-    `alone`: nothing else is stored (a first load), so a parent not in the batch is not stored."""
-    n = len(its)
-    kinds, parents, authors_d, ats, texts, mentions, reactions = _fields(its)
+def derive_batch(scorer, ids: Ids, item_idx: np.ndarray, f, alone: bool = False) -> Batch:
+    """Rows for the items whose Fields are `f` (their ids and sites in `ids`, their item indexes
+    `item_idx`). Parents outside the batch are read from the scorer's item columns, never from
+    item dicts; `alone`: nothing else is stored (a first load), so a parent not in the batch is
+    not stored."""
+    n = len(f)
+    parents = f.parents
     site_ids = ids.site_ids
-    authors = scorer._intern_handles(site_ids, list(map(_GET_HANDLE, authors_d)))
+    authors = scorer._intern_handles(site_ids, f.hcode, f.handle_of)
 
     # parent rows: a comment on a known post or comment. Parents in this batch (all of them on a
     # first load) are found by position; others through the scorer's item index and columns.
-    is_comment = np.fromiter(map("comment".__eq__, kinds), dtype=bool, count=n)
-    has_parent = np.zeros(n, dtype=bool)
-    has_parent[list(compress(range(n), parents))] = True
-    cand = np.nonzero(is_comment & has_parent)[0]
+    is_comment = f.comment
+    cand = np.nonzero(is_comment & f.has_parent)[0]
     pos = np.full(n, -1, dtype=np.int64)
     pos[cand] = ids.find(list(map(parents.__getitem__, cand.tolist())), site_ids[cand])
     parent_idx = np.where(pos >= 0, item_idx[np.maximum(pos, 0)], -1)
@@ -246,11 +174,8 @@ def derive_batch(scorer, ids: Ids, item_idx: np.ndarray, its: list, alone: bool 
             p_kind = np.concatenate([p_kind, scorer._item.kind[o_idx].astype(np.int8)])
 
     # mention rows
-    m_at = list(compress(range(n), mentions))
-    m_names = [sites[i] + ":" + m for i in m_at for m in mentions[i]]
-    m_item = np.repeat(np.asarray(m_at, dtype=np.int64),
-                       np.fromiter(map(len, map(mentions.__getitem__, m_at)), dtype=np.int64, count=len(m_at)))
-    m_target = scorer._intern_array(m_names)
+    m_item = np.repeat(np.arange(n, dtype=np.int64), f.m_count)
+    m_target = scorer._intern_codes(f.m_code, f.mention_of)
 
     r_item = np.concatenate([pi, m_item])
     r_target = np.concatenate([p_target, m_target])
@@ -261,11 +186,8 @@ def derive_batch(scorer, ids: Ids, item_idx: np.ndarray, its: list, alone: bool 
     r_item, r_target, r_kind = r_item[ok], r_target[ok], r_kind[ok]
 
     # reactions: one audience row per item with any
-    a_list = list(compress(range(n), reactions))
-    totals = _totals(list(map(reactions.__getitem__, a_list)))
-    a_item = np.asarray(a_list, dtype=np.int64)[totals > 0]
-    units = np.zeros(n)
-    units[a_item] = np.minimum(model.REACTION_ITEM_CAP, model.REACTION_UNIT * np.log2(1.0 + totals[totals > 0]))
+    units = f.units
+    a_item = np.nonzero(units > 0)[0]
 
     # Every row in one sort of one int64 key: by item, then addressee (the audience row last),
     # then kind, so the first row of each (item, addressee) is its strongest kind and the only
@@ -282,13 +204,7 @@ def derive_batch(scorer, ids: Ids, item_idx: np.ndarray, its: list, alone: bool 
     is_aud = kind == model.REACTION
     who = authors[it_sorted]
 
-    t_item = epochs(ats)
-    person_items = it_sorted[~is_aud]
-    sp_idx = person_items[np.concatenate(([True], person_items[1:] != person_items[:-1]))] \
-        if len(person_items) else person_items
-    comp_item = np.zeros(n)
-    comp_item[sp_idx] = _sentiments(its, texts, sp_idx.tolist())
-
+    t_item, comp_item = f.t, f.comp
     cols = {
         "actor": np.where(is_aud, 0, who),
         "target": np.where(is_aud, who, pair % slot),
@@ -301,30 +217,17 @@ def derive_batch(scorer, ids: Ids, item_idx: np.ndarray, its: list, alone: bool 
         "valid": np.ones(len(key), dtype=bool),
     }
     counts = np.bincount(it_sorted, minlength=n)
-    own, tops = _topics(scorer, texts, pos, out_parents)
+    own, tops = _topics(scorer, f, pos, out_parents)
     out = Batch()
     out.cols, out.counts, out.authors, out.topics, out.own = cols, counts, authors, tops, own
     out.parent, out.comment, out.orphans = parent_idx, is_comment, orphans
     return out
 
 
-def _topics(scorer, texts: list, pos: np.ndarray, out_parents: dict):
+def _topics(scorer, f, pos: np.ndarray, out_parents: dict):
     """({position: topics of its own text}, {position: sorted topic ids, own and its parent's})
-    for a batch. Topic sets are few and shared: each distinct set gets a code once, and the
-    per-item work is numpy over the codes. With no user topics only hashtags can match, and a
-    text without '#' has none: most texts are never matched."""
-    n = len(texts)
-    match = scorer.topics.match
-    if scorer.topics.has_keywords:
-        at, some = range(n), texts
-    else:
-        try:
-            at = list(compress(range(n), map(contains, texts, repeat("#"))))
-        except TypeError:  # a text that is not a string (only from producers that skip the contract)
-            at = [i for i, t in enumerate(texts) if isinstance(t, str) and "#" in t]
-        some = list(map(texts.__getitem__, at))
-    sets = [frozenset()]
-    code_of = {sets[0]: 0}
+    for a batch, from each item's topic-set code (the per-item work is numpy over the codes)."""
+    sets, code_of = f.tsets, f.code_of
 
     def code(found) -> int:
         c = code_of.get(found)
@@ -333,11 +236,7 @@ def _topics(scorer, texts: list, pos: np.ndarray, out_parents: dict):
             sets.append(found)
         return c
 
-    memo = dict.fromkeys(some)
-    for t in memo:
-        memo[t] = code(match(t))
-    own_code = np.zeros(n, dtype=np.int64)
-    own_code[at] = np.fromiter(map(memo.__getitem__, some), dtype=np.int64, count=len(some))
+    own_code = f.tcode
     on = np.nonzero(own_code)[0]
     own = dict(zip(on.tolist(), map(sets.__getitem__, own_code[on].tolist())))
     heir = np.where(pos >= 0, own_code[np.maximum(pos, 0)], 0)
@@ -352,26 +251,3 @@ def _topics(scorer, texts: list, pos: np.ndarray, out_parents: dict):
     k = len(sets)
     as_tuple = [tuple(sorted(sets[c // k] | sets[c % k])) for c in combos.tolist()]
     return own, dict(zip(on.tolist(), map(as_tuple.__getitem__, which.tolist())))
-
-
-def _totals(reactions: list) -> np.ndarray:
-    """Sum of each reactions dict's positive integer counts. Every count of every dict goes into
-    one numpy array and is summed per dict there, when all are integers in the contract's range
-    (as stored items' are); anything else is summed dict by dict."""
-    try:
-        flat = list(chain.from_iterable(map(dict.values, reactions)))
-        if set(map(type, flat)) <= {int, bool}:
-            vals = np.array(flat, dtype=np.int64)
-            if not len(vals) or (vals.min() >= 0 and vals.max() <= 1 << 40):
-                per = np.fromiter(map(len, reactions), dtype=np.int64, count=len(reactions))
-                return np.bincount(np.repeat(np.arange(len(reactions)), per), weights=vals,
-                                   minlength=len(reactions)).astype(np.float64)
-    except (TypeError, OverflowError):
-        pass
-    return np.array(list(map(_total, reactions)), dtype=np.float64)
-
-
-def _total(reactions) -> int:
-    if not reactions:
-        return 0
-    return sum(v for v in reactions.values() if isinstance(v, int) and v > 0)

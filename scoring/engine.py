@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gc
 import itertools
+from itertools import repeat
 import math
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -23,6 +24,7 @@ from . import model
 from .columns import EMPTY, ROW_COLS, ItemCols, Rows, distinct, reserve
 from .compute import Derived
 from .derive import Ids, derive_batch
+from .fields import Reader, read_items
 from .interactions import AUDIENCE
 from .keyindex import KeyIndex, item_key
 from .structure import structure
@@ -102,6 +104,17 @@ class ItemsInMemory:
         by_key = self._dict()
         for key in keys:
             by_key.pop(key, None)
+
+
+class NotKept:
+    """The source of a scorer loaded by load_stream: the items were not kept."""
+
+    dedupes = False
+
+    def _gone(self, *args):
+        raise RuntimeError("this scorer was loaded by load_stream and keeps no items: it cannot take changes")
+
+    get = values = put = drop = _gone
 
 
 class Scorer:
@@ -208,31 +221,26 @@ class Scorer:
             self._authored = grown
         return out
 
-    def _intern_array(self, names: list) -> np.ndarray:
-        """Ids of many names with one dict operation per name, at C speed: each name maps to the
-        position of its first appearance, numpy makes those dense, and only the distinct names
-        meet the scorer's table (new ones in order of first appearance, so ids never depend on
-        hashing)."""
-        if not names:
+    def _intern_codes(self, codes: np.ndarray, name_of: dict) -> np.ndarray:
+        """Ids of names numbered by first appearance (fields.Reader): only the distinct names
+        meet the scorer's table, new ones in order of first appearance, so ids never depend on
+        hashing or on how a batch was read."""
+        if not len(codes):
             return np.zeros(0, dtype=np.int64)
-        first_seen: dict = {}
-        first = np.fromiter(map(first_seen.setdefault, names, itertools.count()), dtype=np.int64, count=len(names))
-        uniq, inv = np.unique(first, return_inverse=True)
-        gid = np.asarray(self._intern_many(list(map(names.__getitem__, uniq.tolist()))), dtype=np.int64)
+        uniq, inv = np.unique(codes, return_inverse=True)
+        gid = np.asarray(self._intern_many(list(map(name_of.__getitem__, uniq.tolist()))), dtype=np.int64)
         return gid[inv]
 
-    def _intern_handles(self, site_ids: np.ndarray, handles: list) -> np.ndarray:
+    def _intern_handles(self, site_ids: np.ndarray, codes: np.ndarray, handle_of: dict) -> np.ndarray:
         """Ids of `site:handle` for many items without building a string per item: handles are
-        numbered by first appearance, (handle, site) pairs made dense by numpy, and only the
-        distinct pairs become names (new ones in order of first appearance)."""
-        if not handles:
+        numbered by first appearance (fields.Reader), (handle, site) pairs made dense by numpy,
+        and only the distinct pairs become names (new ones in order of first appearance)."""
+        if not len(codes):
             return np.zeros(0, dtype=np.int64)
-        first_seen: dict = {}
-        first = np.fromiter(map(first_seen.setdefault, handles, itertools.count()), dtype=np.int64, count=len(handles))
         nsite = max(len(self._site_names), 1)
-        uniq, inv = np.unique(first * nsite + site_ids, return_inverse=True)
+        uniq, inv = np.unique(codes * nsite + site_ids, return_inverse=True)
         sites = self._site_names
-        names = [sites[si] + ":" + handles[h] for h, si in zip((uniq // nsite).tolist(), (uniq % nsite).tolist())]
+        names = [sites[si] + ":" + handle_of[h] for h, si in zip((uniq // nsite).tolist(), (uniq % nsite).tolist())]
         return np.asarray(self._intern_many(names), dtype=np.int64)[inv]
 
     def _site_array(self, sites: list) -> np.ndarray:
@@ -283,6 +291,8 @@ class Scorer:
                 or self.topics.match(item.get("text")) != self._own_topics.get(idx, frozenset()))
 
     def add(self, items) -> set[str]:
+        if isinstance(self._source, NotKept):
+            self._source._gone()
         with _no_gc():
             return self._add(items)
 
@@ -321,27 +331,57 @@ class Scorer:
         items = items if isinstance(items, list) else list(items)
         if not items:
             return set()
-        sites, ids = list(map(_GET_SITE, items)), list(map(_GET_ID, items))
-        found = Ids(sites, ids, self._site_array(sites))
+        reader = Reader(self)
+        reader.read(items)
+        f = reader.fields()
+        found = Ids(f.sites, f.ids, f.site_ids)
         if found.repeated():
             # an item given more than once: the last copy counts, in the place of the first
-            changed = dict(zip(zip(sites, ids), items))
-            items = list(changed.values())
-            sites, ids = list(map(itemgetter(0), changed)), list(map(itemgetter(1), changed))
-            found = Ids(sites, ids, self._site_array(sites))
+            last = dict(zip(zip(f.sites, f.ids), range(len(f))))
+            take = list(last.values())
+            items = list(map(items.__getitem__, take))
+            f = f.take(take)
+            found = Ids(f.sites, f.ids, f.site_ids)
         if self._source.dedupes:
             self._source.load(items)
+        del items
+        return self._load_fields(f, found)
+
+    def load_stream(self, batches) -> set[str]:
+        """A first load from an iterable of item batches (lists of stored-form items), each
+        batch's dicts free to go once read: what `add` of all of them at once would give, without
+        holding them. The items are not kept, so this scorer can score and explain but not take
+        changes to them (add, remove_identity or new topics raise): the offline scorer's load."""
+        if self._item_keys:
+            raise RuntimeError("load_stream is a first load: this scorer already holds items")
+        with _no_gc():
+            reader = Reader(self)
+            for batch in batches:
+                reader.read(batch)
+            f = reader.fields()
+            if not len(f):
+                return set()
+            self._source = NotKept()
+            found = Ids(f.sites, f.ids, f.site_ids)
+            if found.repeated():
+                take = list(dict(zip(zip(f.sites, f.ids), range(len(f)))).values())
+                f = f.take(take)
+                found = Ids(f.sites, f.ids, f.site_ids)
+            return self._load_fields(f, found)
+
+    def _load_fields(self, f, found: Ids) -> set[str]:
         touched: set[int] = set()
-        self._rederive(list(zip(sites, ids)), items, touched, found)
+        self._rederive(list(zip(f.sites, f.ids)), None, touched, found, f)
         return self._touched_names(touched)
 
     def _touched_names(self, touched: set[int]) -> set[str]:
         touched.discard(0)
         return set(map(self._names.__getitem__, touched))
 
-    def _rederive(self, keys, its, touched, found: Ids | None = None) -> None:
-        """Derive the items `its` (None: no longer stored) under `keys` again; `found`: their
-        Ids when the caller has them."""
+    def _rederive(self, keys, its, touched, found: Ids | None = None, fields=None) -> None:
+        """Derive the items `its` (None: no longer stored) under `keys` again; `found` and
+        `fields`: their Ids and Fields when the caller has them (a first load, whose items are
+        all stored: then `its` is not needed)."""
         if not keys:
             return
         first_load = not self._item_keys
@@ -375,18 +415,18 @@ class Scorer:
                 self._dirty = True
                 return
             idx_arr = np.asarray(idxs, dtype=np.int64)
+        f = fields if fields is not None else read_items(self, its)
         if self._forgotten_ids:
             # someone forgotten who is captured again counts again, from this batch on: their
             # items' rows, and the rows of this batch's comments that answer them
-            back = {self._ids.get(f"{k[0]}:{it['author']['handle']}") for k, it in zip(keys, its)}
+            back = {self._ids.get(f"{k[0]}:{f.handle(j)}") for j, k in enumerate(keys)}
             self._forgotten_ids.difference_update(back)
         if found is None:
-            sites = list(map(itemgetter(0), keys))
-            found = Ids(sites, list(map(itemgetter(1), keys)), self._site_array(sites))
-        b = derive_batch(self, found, idx_arr, its, alone=first_load)
+            found = Ids(f.sites, f.ids, f.site_ids)
+        b = derive_batch(self, found, idx_arr, f, alone=first_load)
         for j in b.orphans:
             key = keys[j]
-            parent = (key[0], its[j]["parent"])
+            parent = (key[0], f.parents[j])
             self._orphans.setdefault(parent, set()).add(key)
             self._orphan_of[key] = parent
         start = self._rows.append(b.cols)
@@ -432,6 +472,8 @@ class Scorer:
         self._dirty = True
 
     def remove_identity(self, identity: str) -> set[str]:
+        if isinstance(self._source, NotKept):
+            self._source._gone()
         with _no_gc():
             identity = identity.lower()
             touched: set[int] = set()
@@ -631,11 +673,31 @@ class Scorer:
         shown = self._explain(np.sort(order))
         return [shown[i] for i in order.tolist()]
 
+    def ranking_blocks(self, at=None, block: int = 10_000):
+        """ranking() a block of results at a time (each block explained when it is asked for)."""
+        order = self.ranking_order(at)
+        for i in range(0, len(order), block):
+            yield self.explain_ranked(order[i: i + block])
+
+    def ranking_order(self, at=None) -> np.ndarray:
+        """The ids of ranking(), in its order (explain_ranked turns any part of it into results)."""
+        self._compute(parse_at(at))
+        return self._order()
+
+    def explain_ranked(self, ids: np.ndarray) -> list[dict]:
+        """Results of distinct ids from ranking_order(), in their order."""
+        shown = self._explain(np.sort(ids))
+        return [shown[j] for j in ids.tolist()]
+
     def _explain(self, ids: np.ndarray, people: int | None = None) -> dict[int, dict]:
         """Results of sorted distinct canonical ids. people=N keeps only the top N of by_person
         and leaves by_item out (what a badge shows, cheap for someone engaged by thousands)."""
         if not len(ids):
             return {}
+        with _no_gc():  # a ranking builds millions of small dicts (a third of its time in the GC)
+            return self._explain_ids(ids, people)
+
+    def _explain_ids(self, ids: np.ndarray, people: int | None) -> dict[int, dict]:
         g, W, D = self._struct, self._weights, self._derived
         rows, pos = g.members_of_each("rows_by_target", ids)
         facts = D.facts(g, W, ids, rows, pos)
@@ -654,23 +716,29 @@ class Scorer:
         if people is None:
             keys = self._item_keys
             parts["by_item"] = _sums(pos, R.item[rows], share, lambda i: "%s:%s" % keys[i])
+        parts = list(parts.items())
         out = {}
-        for k, i in enumerate(ids.tolist()):
-            r = float(raw[k])
+        # every number taken out of numpy as a list at once (a numpy scalar costs as much as a dict)
+        for k, (i, r, score, pts, trend, ncount, nweight, inter, ppl, standing, raw_p) in enumerate(zip(
+                ids.tolist(), *(np.asarray(x, dtype=dt).tolist() for x, dt in (
+                    (raw, float), (D.score[ids], int), (D.points[ids], float), (facts["trend"], float),
+                    (facts["neg_count"], int), (facts["neg_weight"], float), (facts["n_inter"], int),
+                    (facts["n_people"], int), (D.standing_shown(ids), float), (D.raw_p[ids], float))))):
+            mine = topics.get(i)
             out[i] = {
                 "identity": names[i],
-                "score": int(D.score[i]),
+                "score": score,
                 "raw": round(r, 9),
-                "points": round(float(D.points[i]), 4),
-                "trend": round(float(facts["trend"][k]), 2),
-                "negative": {"count": int(facts["neg_count"][k]), "weight": round(float(facts["neg_weight"][k]), 4)},
-                "breakdown": {name: part.get(k, {}) for name, part in parts.items()},
-                "topics": {topic_names[t]: sc for t, sc in sorted(topics.get(i, {}).items(),
-                                                                   key=lambda kv: topic_names[kv[0]])},
-                "interactions": int(facts["n_inter"][k]),
-                "people": int(facts["n_people"][k]),
-                "standing": round(float(D.standing_shown(i)), 4),
-                "view": "days" if r < float(D.raw_p[i]) - 1e-12 else "people",
+                "points": round(pts, 4),
+                "trend": round(trend, 2),
+                "negative": {"count": ncount, "weight": round(nweight, 4)},
+                "breakdown": {name: part.get(k, {}) for name, part in parts},
+                "topics": {topic_names[t]: sc for t, sc in sorted(mine.items(), key=lambda kv: topic_names[kv[0]])}
+                if mine else {},
+                "interactions": inter,
+                "people": ppl,
+                "standing": round(standing, 4),
+                "view": "days" if r < raw_p - 1e-12 else "people",
             }
         return out
 
@@ -711,7 +779,8 @@ class Scorer:
 
 def _sums(pos: np.ndarray, key: np.ndarray, share: np.ndarray, name, top: int | None = None) -> dict[int, dict]:
     """For each result position: {name(key): summed share}, largest first (ties by name), each
-    rounded to 4 decimals; top=N keeps the N largest."""
+    rounded to 4 decimals; top=N keeps the N largest. Ordered by numpy; only the names of entries
+    with equal sums are compared in Python (a ranking's explanations hold millions of entries)."""
     if not len(pos):
         return {}
     k = np.asarray(key, dtype=np.int64)
@@ -724,23 +793,33 @@ def _sums(pos: np.ndarray, key: np.ndarray, share: np.ndarray, name, top: int | 
     else:
         groups, inv = np.unique(code, return_inverse=True)
         total = np.bincount(inv, weights=share, minlength=len(groups))
-    if top is not None and len(groups) > top:
+    gp = groups // span
+    order = np.lexsort((-total, gp))
+    gp, total, keys = gp[order], total[order], (groups % span)[order]
+    starts = np.flatnonzero(np.concatenate(([True], gp[1:] != gp[:-1])))
+    if top is not None and len(gp) > top:
         # only the top entries of each result, ties at the last place kept so that names decide
         # them exactly as a full listing would
-        gp = groups // span
-        order = np.lexsort((-total, gp))
-        start = np.searchsorted(gp[order], gp[order], "left")
-        rank = np.arange(len(order)) - start
-        last = np.full(int(gp.max()) + 1, -np.inf)
-        at_top = rank == top - 1
-        last[gp[order][at_top]] = total[order][at_top]
-        keep = total >= last[gp]
-        groups, total = groups[keep], total[keep]
-    g_pos, g_key = (groups // span).tolist(), (groups % span).tolist()
+        sizes = np.diff(np.append(starts, len(gp)))
+        rank = np.arange(len(gp)) - np.repeat(starts, sizes)
+        last = np.repeat(np.where(sizes >= top, total[np.minimum(starts + top - 1, len(gp) - 1)], -np.inf), sizes)
+        keep = (rank < top) | (total == last)
+        gp, total, keys = gp[keep], total[keep], keys[keep]
+        starts = np.flatnonzero(np.concatenate(([True], gp[1:] != gp[:-1])))
+    names = list(map(name, keys.tolist()))
+    same = (gp[1:] == gp[:-1]) & (total[1:] == total[:-1])
+    if same.any():
+        # runs of equal sums in one result: their order is their names'
+        at = np.flatnonzero(same)
+        run_start = at[np.concatenate(([True], at[1:] != at[:-1] + 1))]
+        run_end = at[np.concatenate((at[1:] != at[:-1] + 1, [True]))] + 2
+        for lo, hi in zip(run_start.tolist(), run_end.tolist()):
+            names[lo:hi] = sorted(names[lo:hi])
+    values = list(map(round, total.tolist(), repeat(4)))
+    bounds = np.append(starts, len(gp)).tolist()
     out: dict[int, dict] = {}
-    for p, kk, v in zip(g_pos, g_key, total.tolist()):
-        out.setdefault(p, []).append((name(kk), v))
-    for p, entries in out.items():
-        entries.sort(key=lambda kv: (-kv[1], kv[0]))
-        out[p] = {nm: round(v, 4) for nm, v in entries[:top]}
+    for p, lo, hi in zip(gp[starts].tolist(), bounds[:-1], bounds[1:]):
+        if top is not None:
+            hi = min(hi, lo + top)
+        out[p] = dict(zip(names[lo:hi], values[lo:hi]))
     return out

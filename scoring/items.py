@@ -194,10 +194,27 @@ def parse_time(value: str, field: str) -> str:
 
 
 _HANDLE_SPACE = re.compile(r"\s+")
+_KIND = {k: k for k in KINDS}
+# Normalized handles and sites by what was given, so that a file's million items share one string
+# per person and per site: the scorer hashes and compares each of them per item, and a string
+# already seen is found at once. Bounded, like the sentiment cache.
+_HANDLES: dict[str, str] = {}
+_SITES: dict[str, str] = {}
+_MEMO_MAX = 200_000
+
+
+def _memo(memo: dict, key: str, value: str) -> str:
+    if len(memo) >= _MEMO_MAX:
+        memo.clear()
+    memo[key] = value
+    return value
 
 
 def normalize_handle(handle: str) -> str:
-    return _HANDLE_SPACE.sub(" ", handle.strip()).lower()
+    out = _HANDLES.get(handle)
+    if out is None:
+        out = _memo(_HANDLES, handle, _HANDLE_SPACE.sub(" ", handle.strip()).lower())
+    return out
 
 
 def normalize_item(raw: dict, site: str, prefix: str = "") -> dict:
@@ -211,7 +228,7 @@ def normalize_item(raw: dict, site: str, prefix: str = "") -> dict:
     item = {
         "site": site,
         "id": raw["id"],
-        "kind": raw["kind"],
+        "kind": _KIND[raw["kind"]],
         "parent": raw.get("parent"),
         "author": {
             "handle": handle,
@@ -239,9 +256,12 @@ def normalize_line(raw, lineno: int) -> dict:
     if "site" not in raw:
         raise ContractError(f"{prefix}.site", "is missing (each line names its site)")
     site = raw["site"]
-    if not isinstance(site, str) or not re.match(SITE_PATTERN, site.lower()):
-        raise ContractError(f"{prefix}.site", "must be a host name such as news.ycombinator.com")
-    return normalize_item(raw, site.lower(), prefix)
+    known = _SITES.get(site) if isinstance(site, str) else None
+    if known is None:
+        if not isinstance(site, str) or not re.match(SITE_PATTERN, site.lower()):
+            raise ContractError(f"{prefix}.site", "must be a host name such as news.ycombinator.com")
+        known = _memo(_SITES, site, site.lower())
+    return normalize_item(raw, known, prefix)
 
 
 def identity(site: str, handle: str) -> str:

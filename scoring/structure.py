@@ -145,6 +145,18 @@ class Structure:
             idx = self._index[what] = Members(gid, ngroups)
         return idx.of(groups, gid, sort)
 
+    def pair_days(self) -> np.ndarray:
+        """The pair-day group of every row (numbered in order of target-day, then pair). The
+        same sort orders rows by target-day: it becomes the rows_by_day index if there is none."""
+        key = self.td_id.astype(np.int64) * max(len(self.pairs), 1) + self.pair_id
+        order = np.argsort(key, kind="stable")
+        key = key[order]
+        inv = np.empty(len(key), dtype=np.int64)
+        inv[order] = np.cumsum(np.concatenate(([True], key[1:] != key[:-1]))) - 1 if len(key) else key
+        if "rows_by_day" not in self._index:
+            self._index["rows_by_day"] = Members(self.td_id, len(self.td), order)
+        return inv
+
     def members_of_each(self, what: str, groups: np.ndarray):
         """(members, position in groups of each one's group): see Members.of_each."""
         gid, ngroups = self._gid(what)

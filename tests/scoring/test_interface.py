@@ -380,7 +380,7 @@ def test_default_now_counts_a_capture_from_a_second_ago():
 def test_fast_timestamp_reader_agrees_with_fromisoformat(dts):
     from datetime import timezone
 
-    from scoring.derive import epochs
+    from scoring.fields import epochs
 
     texts = [d.replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ") for d in dts]
     want = [d.replace(microsecond=0, tzinfo=timezone.utc).timestamp() for d in dts]

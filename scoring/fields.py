@@ -1,0 +1,285 @@
+"""What derivation needs of each item, read out of its dict once, as columns (derive.py joins them).
+
+A batch can be read in chunks (the offline scorer streams a file this way): each chunk's dicts can
+go once read, and the chunks' columns put together equal the columns of the whole batch read at
+once. Names are numbered by their first appearance in the whole stream, exactly as one read
+would number them, so the identities a batch creates, and their order, do not depend on how it
+was cut.
+
+CPython pays for every bytecode run per item, so each item is touched by C-level iteration only
+(itemgetter, map, zip, dict look-ups through bound methods); Python-level loops run only over the
+items that need them (mentions, reactions, hashtags, unseen texts).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from itertools import chain, compress, count, repeat
+from operator import contains, itemgetter, methodcaller
+
+import numpy as np
+
+from . import model
+from .columns import ranges
+from .sentiment import compound, item_sentiment
+
+_FIELDS = ("site", "id", "kind", "parent", "author", "at", "text", "mentions", "reactions")
+_GET_HANDLE = itemgetter("handle")
+_SLICE = 1 << 16
+_GET_SENTIMENT = methodcaller("get", "sentiment")
+
+
+class Fields:
+    """Per item, by position: `sites`, `ids`, `parents` (lists of str, a parent None when it has
+    none), `site_ids`, `comment`, `has_parent`, `t` (epoch seconds, NaN undated), `comp` (sentiment, set for the
+    items that can address a person: comments with a parent, items with mentions), `units` (its
+    reactions' weight, 0 for none), `hcode` (its author's handle, numbered by first appearance),
+    `tcode` (the code of its own text's topic set), `m_count` (mentions); and flat `m_code` (each
+    mention's `site:handle`, numbered by first appearance). `handle_of`, `mention_of` and `tsets`
+    turn the numbers back into handles, names and topic sets."""
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def handle(self, j: int) -> str:
+        return self.handle_of[int(self.hcode[j])]
+
+    def take(self, pos: list) -> "Fields":
+        """The items at pos, in that order, numbered again by first appearance among them."""
+        f = Fields()
+        p = np.asarray(pos, dtype=np.int64)
+        for name in ("sites", "ids", "parents"):
+            setattr(f, name, list(map(getattr(self, name).__getitem__, pos)))
+        for name in ("site_ids", "comment", "has_parent", "t", "comp", "units", "tcode", "m_count"):
+            setattr(f, name, getattr(self, name)[p])
+        f.tsets, f.code_of = self.tsets, self.code_of
+        f.hcode, f.handle_of = _renumber(self.hcode[p], self.handle_of)
+        ends = np.cumsum(self.m_count)
+        flat = ranges(np.arange(len(self.m_code)), (ends - self.m_count)[p], ends[p])
+        f.m_code, f.mention_of = _renumber(self.m_code[flat], self.mention_of)
+        return f
+
+
+def _renumber(codes: np.ndarray, name_of: dict):
+    """Codes as positions of first appearance in `codes`, and their names."""
+    if not len(codes):
+        return codes, {}
+    uniq, first = np.unique(codes, return_index=True)
+    new = np.empty(int(uniq[-1]) + 1, dtype=np.int64)
+    new[uniq] = first
+    return new[codes], dict(zip(first.tolist(), map(name_of.__getitem__, uniq.tolist())))
+
+
+class Reader:
+    """Reads batches of stored-form items into Fields for one scorer (its sites and topics), one
+    chunk after another; fields() puts the chunks together."""
+
+    def __init__(self, scorer):
+        self.scorer = scorer
+        self.parts: list[Fields] = []
+        self.n = self.nm = 0
+        self.handle_first: dict[str, int] = {}
+        self.mention_first: dict[str, int] = {}
+        self.tsets = [frozenset()]
+        self.code_of = {self.tsets[0]: 0}
+
+    def read(self, its: list) -> None:
+        self.parts.append(self._read(its))
+
+    def fields(self) -> Fields:
+        if not self.parts:
+            self.read([])
+        parts = self.parts
+        if len(parts) == 1:
+            f = parts[0]
+        else:
+            f = Fields()
+            for name in ("sites", "ids", "parents"):
+                setattr(f, name, list(chain.from_iterable(getattr(p, name) for p in parts)))
+            for name in ("site_ids", "comment", "has_parent", "t", "comp", "units", "tcode", "m_count", "hcode",
+                         "m_code"):
+                setattr(f, name, np.concatenate([getattr(p, name) for p in parts]))
+        self.parts = []
+        f.handle_of = dict(zip(self.handle_first.values(), self.handle_first))
+        f.mention_of = dict(zip(self.mention_first.values(), self.mention_first))
+        f.tsets, f.code_of = self.tsets, self.code_of
+        return f
+
+    def _read(self, its: list) -> Fields:
+        n = len(its)
+        (sites, ids, kinds, parents, authors_d, ats, texts, mentions, reactions), stored = _columns(its)
+        f = Fields()
+        f.sites, f.ids, f.parents = sites, ids, parents
+        f.site_ids = self.scorer._site_array(sites)
+        f.comment = np.fromiter(map("comment".__eq__, kinds), dtype=bool, count=n)
+        f.hcode = np.fromiter(map(self.handle_first.setdefault, map(_GET_HANDLE, authors_d), count(self.n)),
+                              dtype=np.int64, count=n)
+        f.t = epochs(ats)
+
+        m_at = list(compress(range(n), mentions))
+        f.m_count = np.zeros(n, dtype=np.int64)
+        f.m_count[m_at] = np.fromiter(map(len, map(mentions.__getitem__, m_at)), dtype=np.int64, count=len(m_at))
+        names = [sites[i] + ":" + m for i in m_at for m in mentions[i]]
+        f.m_code = np.fromiter(map(self.mention_first.setdefault, names, count(self.nm)), dtype=np.int64,
+                               count=len(names))
+
+        a_list = list(compress(range(n), reactions))
+        totals = _totals(list(map(reactions.__getitem__, a_list)))
+        f.units = np.zeros(n)
+        some = totals > 0
+        f.units[np.asarray(a_list, dtype=np.int64)[some]] = np.minimum(
+            model.REACTION_ITEM_CAP, model.REACTION_UNIT * np.log2(1.0 + totals[some]))
+
+        # the sentiment of every item that may address a person (a comment with a parent, an item
+        # with mentions): more than end up with a row to a person, but known before the parents
+        # are found, which may be in a later chunk
+        f.has_parent = np.zeros(n, dtype=bool)
+        f.has_parent[list(compress(range(n), parents))] = True
+        f.comp = np.zeros(n)
+        speaks = f.comment & f.has_parent
+        speaks[m_at] = True
+        idx = np.nonzero(speaks)[0].tolist()
+        f.comp[idx] = _sentiments(its, stored, texts, idx)
+
+        f.tcode = self._topic_codes(texts)
+        self.n += n
+        self.nm += len(names)
+        return f
+
+    def code(self, found: frozenset) -> int:
+        c = self.code_of.get(found)
+        if c is None:
+            c = self.code_of[found] = len(self.tsets)
+            self.tsets.append(found)
+        return c
+
+    def _topic_codes(self, texts: list) -> np.ndarray:
+        """The code of each text's topic set. Sets are few and shared: each distinct set gets a
+        code once. With no user topics only hashtags can match, and a text without '#' has none:
+        most texts are never matched."""
+        n = len(texts)
+        topics = self.scorer.topics
+        if topics.has_keywords:
+            at, some = range(n), texts
+        else:
+            try:
+                at = list(compress(range(n), map(contains, texts, repeat("#"))))
+            except TypeError:  # a text that is not a string (only from producers that skip the contract)
+                at = [i for i, t in enumerate(texts) if isinstance(t, str) and "#" in t]
+            some = list(map(texts.__getitem__, at))
+        memo = dict.fromkeys(some)
+        for t in memo:
+            memo[t] = self.code(topics.match(t))
+        out = np.zeros(n, dtype=np.int64)
+        out[at] = np.fromiter(map(memo.__getitem__, some), dtype=np.int64, count=len(some))
+        return out
+
+
+def read_items(scorer, its: list) -> Fields:
+    r = Reader(scorer)
+    r.read(its)
+    return r.fields()
+
+
+def _columns(its: list):
+    """The columns of _FIELDS, and the stored sentiments (None when no item has one). Each dict
+    is read once for all its fields (a million dicts do not fit in any cache: reading them a
+    field at a time missed it nine times per item), a slice of items at a time so that the tuples
+    read are never many. A slice whose items have no sentiment key is read again for it."""
+    get_all, get = itemgetter(*_FIELDS, "sentiment"), itemgetter(*_FIELDS)
+    cols = [[] for _ in range(len(_FIELDS) + 1)]
+    some = False
+    try:
+        for lo in range(0, len(its), _SLICE):
+            part = its[lo: lo + _SLICE]
+            try:
+                got = zip(*map(get_all, part))
+                some = True
+            except KeyError:
+                got = chain(zip(*map(get, part)), [list(map(_GET_SENTIMENT, part))])
+            for col, values in zip(cols, got):
+                col.extend(values)
+    except KeyError:  # the stored form always has every key; other producers may not
+        fields = _FIELDS + ("sentiment",)
+        cols = [list(c) for c in zip(*([it.get(f) for f in fields] for it in its))] or [[] for _ in fields]
+    stored = cols.pop()
+    if not some and not any(v is not None for v in stored):
+        stored = None
+    return cols, stored
+
+
+def epochs(ats) -> np.ndarray:
+    """ISO `...Z` strings (or None) to epoch seconds (NaN for undated)."""
+    ats = list(ats)
+    out = np.full(len(ats), np.nan)
+    dated = [i for i, a in enumerate(ats) if a] if None in ats or "" in ats else None
+    texts = ats if dated is None else [ats[i] for i in dated]
+    if not texts:
+        return out
+    fast = _canonical_epochs(texts)
+    if fast is None:
+        fast = [datetime.fromisoformat(a.replace("Z", "+00:00")).timestamp() for a in texts]
+    if dated is None:
+        out[:] = fast
+    else:
+        out[dated] = fast
+    return out
+
+
+def _canonical_epochs(texts: list):
+    """The stored form is always `YYYY-MM-DDTHH:MM:SSZ` (items.parse_time): numpy's own ISO reader
+    takes the first 19 characters in C. None if any text has another form."""
+    try:
+        raw = np.array(texts, dtype="S21")  # one byte more than the form, to catch longer texts
+    except (UnicodeEncodeError, ValueError):
+        return None
+    b = raw.view(np.uint8).reshape(len(texts), 21)
+    if not (np.all(b[:, 19] == ord("Z")) and np.all(b[:, 20] == 0) and np.all(b[:, 10] == ord("T"))):
+        return None
+    try:
+        secs = np.ascontiguousarray(b[:, :19]).view("S19").ravel().astype("datetime64[s]")
+    except ValueError:
+        return None
+    return secs.astype(np.int64).astype(np.float64)
+
+
+def _sentiments(its: list, stored: list | None, texts: list, idx: list) -> list:
+    """Compound of the items at idx: the stored value when the server put one there, else VADER
+    once per distinct text. `stored`: every item's stored value, None when none has one."""
+    stored = [None] * len(idx) if stored is None else list(map(stored.__getitem__, idx))
+    kinds = set(map(type, stored))
+    if kinds <= {type(None)}:
+        sp_texts = list(map(texts.__getitem__, idx))
+        memo = dict.fromkeys(sp_texts)
+        for t in memo:
+            memo[t] = compound(t)
+        return list(map(memo.__getitem__, sp_texts))
+    if kinds <= {float}:
+        vals = np.clip(np.array(stored, dtype=np.float64), -1.0, 1.0)
+        bad = np.nonzero(~np.isfinite(vals))[0]
+        for j in bad.tolist():
+            vals[j] = compound(texts[idx[j]])
+        return vals
+    return [item_sentiment(its[i]) for i in idx]
+
+
+def _totals(reactions: list) -> np.ndarray:
+    """Sum of each reactions dict's positive integer counts. Every count of every dict goes into
+    one numpy array and is summed per dict there, when all are integers in the contract's range
+    (as stored items' are); anything else is summed dict by dict."""
+    try:
+        flat = list(chain.from_iterable(map(dict.values, reactions)))
+        if set(map(type, flat)) <= {int, bool}:
+            vals = np.array(flat, dtype=np.int64)
+            if not len(vals) or (vals.min() >= 0 and vals.max() <= 1 << 40):
+                per = np.fromiter(map(len, reactions), dtype=np.int64, count=len(reactions))
+                return np.bincount(np.repeat(np.arange(len(reactions)), per), weights=vals,
+                                   minlength=len(reactions)).astype(np.float64)
+    except (TypeError, OverflowError):
+        pass
+    return np.array(list(map(_total, reactions)), dtype=np.float64)
+
+
+def _total(reactions) -> int:
+    if not reactions:
+        return 0
+    return sum(v for v in reactions.values() if isinstance(v, int) and v > 0)
