@@ -73,7 +73,8 @@ class SplitRead:
     def __enter__(self):
         self.fh = open(self.path, "rb")
         size = os.fstat(self.fh.fileno()).st_size
-        self.mid = _line_start(self.fh, int(size * FIRST_SHARE)) if size >= SPLIT_MIN else size
+        split = size >= SPLIT_MIN and hasattr(os, "fork")  # (no fork on Windows: one reader)
+        self.mid = _line_start(self.fh, int(size * FIRST_SHARE)) if split else size
         if self.mid < size:
             self.child = Forked(self._read_second_part)
         return self
