@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import gc
 import itertools
-from itertools import repeat
 import math
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -337,8 +336,7 @@ class Scorer:
         found = Ids(f.sites, f.ids, f.site_ids)
         if found.repeated():
             # an item given more than once: the last copy counts, in the place of the first
-            last = dict(zip(zip(f.sites, f.ids), range(len(f))))
-            take = list(last.values())
+            take = f.last_copies()
             items = list(map(items.__getitem__, take))
             f = f.take(take)
             found = Ids(f.sites, f.ids, f.site_ids)
@@ -364,8 +362,7 @@ class Scorer:
             self._source = NotKept()
             found = Ids(f.sites, f.ids, f.site_ids)
             if found.repeated():
-                take = list(dict(zip(zip(f.sites, f.ids), range(len(f)))).values())
-                f = f.take(take)
+                f = f.take(f.last_copies())
                 found = Ids(f.sites, f.ids, f.site_ids)
             return self._load_fields(f, found)
 
@@ -815,7 +812,7 @@ def _sums(pos: np.ndarray, key: np.ndarray, share: np.ndarray, name, top: int | 
         run_end = at[np.concatenate((at[1:] != at[:-1] + 1, [True]))] + 2
         for lo, hi in zip(run_start.tolist(), run_end.tolist()):
             names[lo:hi] = sorted(names[lo:hi])
-    values = list(map(round, total.tolist(), repeat(4)))
+    values = list(map(round, total.tolist(), itertools.repeat(4)))
     bounds = np.append(starts, len(gp)).tolist()
     out: dict[int, dict] = {}
     for p, lo, hi in zip(gp[starts].tolist(), bounds[:-1], bounds[1:]):

@@ -43,6 +43,11 @@ class Fields:
     def handle(self, j: int) -> str:
         return self.handle_of[int(self.hcode[j])]
 
+    def last_copies(self) -> list[int]:
+        """For an item given more than once, the position of its last copy, in the place of its
+        first; every other item's own position."""
+        return list(dict(zip(zip(self.sites, self.ids), range(len(self)))).values())
+
     def take(self, pos: list) -> "Fields":
         """The items at pos, in that order, numbered again by first appearance among them."""
         f = Fields()

@@ -265,7 +265,7 @@ class Services:
         capture of the day."""
         if self.wait_scores(timeout=0):
             with self.lock:
-                with self.collector.kept(self.scorer, always=True):
+                with self.collector.kept(self.scorer):  # sweep() below freezes it all anyway
                     if self.scorer.dead_share() > COMPACT_AT:
                         self.scorer.compact()  # rows of replaced items pile up: drop them with the rest
                     self.scorer.prepare()
