@@ -17,8 +17,9 @@ The interface (the server, the CLI, the tests and the benchmark all use exactly 
         # through standing, other scores may move by small amounts.
     s.load_stream(batches) -> set[str]
         # a first load from an iterable of item lists, each list's dicts free to go once read:
-        # exactly what add() of all of them gives; the items are not kept, so the scorer then
-        # refuses add and remove_identity (the offline `cloutlens score` streams a file so)
+        # exactly what add() of all of them gives. A scorer given a store (items=) goes on as
+        # after add() (a server's first start streams its shards so); one without keeps no
+        # items, and then refuses add and remove_identity (`cloutlens score` streams a file so)
     s.remove_identity(identity) -> set[str]
         # forget: drops every item the identity authored and every interaction addressed to it
     s.set_settings(settings) -> None               # re-scores lazily on the next read

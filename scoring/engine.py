@@ -348,8 +348,9 @@ class Scorer:
     def load_stream(self, batches) -> set[str]:
         """A first load from an iterable of item batches (lists of stored-form items), each
         batch's dicts free to go once read: what `add` of all of them at once would give, without
-        holding them. The items are not kept, so this scorer can score and explain but not take
-        changes to them (add, remove_identity or new topics raise): the offline scorer's load."""
+        holding them. A scorer given a store (`items=`) goes on taking changes, the store holding
+        the items; one that keeps its own does not keep these, so it can score and explain but
+        not take changes (add, remove_identity or new topics raise): the offline scorer's load."""
         if self._item_keys:
             raise RuntimeError("load_stream is a first load: this scorer already holds items")
         with _no_gc():
@@ -359,7 +360,8 @@ class Scorer:
             f = reader.fields()
             if not len(f):
                 return set()
-            self._source = NotKept()
+            if self._source.dedupes:
+                self._source = NotKept()
             found = Ids(f.sites, f.ids, f.site_ids)
             if found.repeated():
                 f = f.take(f.last_copies())

@@ -213,7 +213,8 @@ class Services:
             if scorer is None:
                 self.loaded_from = "items"
                 scorer = Scorer(settings=self.scorer_settings(), items=_StoredItems(self))
-                scorer.add(self.for_scorer(self.store.all_items()))
+                # shard by shard: each shard's dicts go once read, before the rows are derived
+                scorer.load_stream(self.for_scorer(docs) for docs in self.store.iter_shards())
             elif scorer.dead_share() > COMPACT_AT:
                 scorer.compact()  # the shards read again replaced their items' rows
             # The first full computation and the indexes updates use, here rather than in the

@@ -493,8 +493,9 @@ class Store:
         self._by_author.clear()
         self._names.clear()
         self._shard_sizes.clear()
-        # The parsed items are kept for the first all_items() (the scorer's load at start), so a
-        # start parses each shard once; any write drops them.
+        # The parsed items are kept for the first read of each shard (the scorer's load at
+        # start, which lets each go once read), so a start parses each shard once; any write
+        # drops them.
         self._warm = {}
         self.sentiment_migrated = 0
         with _gc_paused():
@@ -823,12 +824,17 @@ class Store:
 
     def iter_items(self):
         """Every stored item, shard by shard."""
+        for docs in self.iter_shards():
+            yield from docs
+
+    def iter_shards(self):
+        """Every stored item, a list per shard (each read under the lock, not held between)."""
         with self.lock:
             nos = [no for no, _ in self.shard_paths()]
         for no in nos:
             with self.lock:
                 docs = self._shard_docs(no)
-            yield from docs
+            yield docs
 
     def items_in_shards(self, shard_nos) -> list[dict]:
         """Every item stored in the given shards."""

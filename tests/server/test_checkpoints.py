@@ -120,6 +120,34 @@ def test_a_copied_data_dir_starts_from_its_items(tmp_path):
         services.close()
 
 
+def test_a_first_start_streams_the_shards_and_then_takes_changes(tmp_path):
+    """A start with no checkpoint gives the scorer the shards one at a time (each shard's dicts
+    go once read): it must give what one add of every stored item gives, and then take captures
+    that change items of early shards (whose items only the store holds) and a forget."""
+    import shutil
+    from scoring import Scorer
+    data = tmp_path / "data"
+    client, services, auth = captured(data, 5)
+    services.close()
+    shutil.rmtree(data / "checkpoints")
+    app, client, services = start(data)
+    try:
+        assert services.loaded_from == "items" and services.store.shard_count() > 3
+        whole = Scorer(settings=services.scorer_settings())
+        whole.add(services.store.all_items())
+        assert everyone(services) == [(r["identity"], r["score"], r["raw"], r["topics"]) for r in whole.ranking()]
+        edited = page(0)
+        edited["items"][2]["text"] = "No longer about python"
+        edited["items"].append(comment_item("late", "erin", parent="c0-0", text="Late #python reply"))
+        assert client.post("/api/capture", json=edited, headers=auth).status_code == 200
+        assert client.delete("/api/people/blog.example:carol", headers=auth).status_code == 200
+        after = everyone(services)
+    finally:
+        services.close()
+    assert "blog.example:erin" in {r[0] for r in after} and "blog.example:carol" not in {r[0] for r in after}
+    assert after == reference(tmp_path, data)[0]
+
+
 def test_a_forgotten_person_is_in_no_checkpoint_and_a_start_after_it_is_right(tmp_path):
     data = tmp_path / "data"
     client, services, auth = captured(data, 3)
