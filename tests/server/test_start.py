@@ -22,11 +22,18 @@ def gated(monkeypatch):
     class SlowScorer(app_module.Scorer):
         loads = 0
 
-        def add(self, items):
+        def _first_waits(self):
             SlowScorer.loads += 1
             if SlowScorer.loads == 1:
                 assert gate.wait(30)
+
+        def add(self, items):
+            self._first_waits()
             return super().add(items)
+
+        def load_stream(self, batches):  # a start with no checkpoint
+            self._first_waits()
+            return super().load_stream(batches)
     monkeypatch.setattr(app_module, "Scorer", SlowScorer)
     return gate
 
@@ -85,7 +92,7 @@ def test_status_and_captures_answer_while_scores_load_then_scores_include_them(t
 
 def test_a_failed_load_is_reported_not_hidden(tmp_path, monkeypatch):
     class Broken(app_module.Scorer):
-        def add(self, items):
+        def load_stream(self, batches):
             raise MemoryError("simulated")
     monkeypatch.setattr(app_module, "Scorer", Broken)
     app = _app(tmp_path, background=True)

@@ -10,6 +10,7 @@ import orjson
 import pytest
 
 import server.storage as storage
+from scoring import score_items
 from server.contract import validate_capture
 from server.storage import Store, StoreError
 from helpers import capture, comment_item, post_item
@@ -456,6 +457,7 @@ def test_items_stored_without_sentiment_get_it_once_at_start(tmp_path, small_sha
 def test_a_failed_migration_write_still_starts_and_leaves_the_shard_as_it_was(tmp_path, monkeypatch):
     store = Store(tmp_path)
     store.add_items(items(2), SEEN)
+    n = store.count_items()
     store.close()
     _strip_sentiment(tmp_path)
     before = {p.name: p.read_bytes() for p in (tmp_path / "items").glob("shard-*.json")}
@@ -464,12 +466,14 @@ def test_a_failed_migration_write_still_starts_and_leaves_the_shard_as_it_was(tm
         raise OSError(errno.ENOSPC, "No space left on device")
     monkeypatch.setattr(storage, "atomic_write", full)
     store = Store(tmp_path)
-    assert all(isinstance(d["sentiment"], float) for d in store.all_items())
+    assert store.sentiment_migrated == 0 and store.count_items() == n
+    unmigrated = score_items(store.all_items(), at=SEEN)  # the scorer computes what is missing
     store.close()
     assert {p.name: p.read_bytes() for p in (tmp_path / "items").glob("shard-*.json")} == before
     monkeypatch.undo()
     again = Store(tmp_path)  # the next start finishes the job
-    assert again.sentiment_migrated == 3
+    assert again.sentiment_migrated == n
+    assert score_items(again.all_items(), at=SEEN) == unmigrated
     again.close()
 
 
