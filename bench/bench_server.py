@@ -9,10 +9,12 @@ app's cold start as `serve` does it: the time until it answers (store open + ind
 scores are ready (the scorer's load and first full computation), then, after a clean stop (which
 writes the checkpoints), the same for the next start. Captures are timed once the start's own work
 is done (a scorer loaded from items is saved after its scores are served: `start_saved_after_s`).
-First, the sentiment evaluator's time a comment against vaderSentiment's. Figures go to
-docs/storage.md.
-Bounded: one process, at most --captures requests per size. On a shared machine, compare the
-*_cpu_* figures (this process's CPU time) with the wall-clock ones to see the contention.
+Then a first start again, in a fresh process with no checkpoint at all, for its peak RSS
+(`first_start_fresh_process`). First, the sentiment evaluator's time a comment against
+vaderSentiment's. Figures go to docs/storage.md.
+Bounded: one process (and a short-lived one per size for the first start's peak), at most
+--captures requests per size. On a shared machine, compare the *_cpu_* figures (this process's
+CPU time) with the wall-clock ones to see the contention.
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ import os
 import random
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -182,6 +185,24 @@ def time_app(data_dir: Path, first_page: int, n: int) -> dict:
             "capture_same_page_ms": {"p50": round(pct(lat_again, 50), 1), "p99": round(pct(lat_again, 99), 1)}}
 
 
+def first_start_peak(data_dir: Path) -> dict:
+    """A first start (no checkpoint at all) in a fresh process: seconds until scores are ready
+    and the process's peak RSS (VmHWM), the start's memory high-water mark."""
+    shutil.rmtree(data_dir / "checkpoints", ignore_errors=True)
+    out = subprocess.run([sys.executable, __file__, "--one-start", str(data_dir)], check=True,
+                         capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def _one_start(data_dir: Path) -> None:
+    _, services, (_, _, ready, _, settled) = timed_start(data_dir)
+    with open("/proc/self/status") as fh:
+        hwm = next(int(line.split()[1]) // 1024 for line in fh if line.startswith("VmHWM"))
+    print(json.dumps({"loaded_from": services.loaded_from, "scores_ready_after_s": round(ready, 2),
+                      "start_saved_after_s": round(settled, 2), "peak_rss_mb": hwm}))
+    services.close()
+
+
 def time_sentiment(n_pages: int = 10) -> dict:
     """Microseconds a comment, over the bench's comment texts: the store's evaluator
     (scoring.sentiment.compound, its cache emptied first) and vaderSentiment's own, best of 3."""
@@ -219,7 +240,10 @@ def main():
     ap.add_argument("--store-only", action="store_true", help="skip the app (no scorer)")
     ap.add_argument("--app-only", action="store_true", help="skip the store-level timings")
     ap.add_argument("--keep", type=Path, help="keep the filled data dirs under this dir and reuse them")
+    ap.add_argument("--one-start", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.one_start:
+        return _one_start(args.one_start)
     results = {"sentiment_per_comment": time_sentiment()}
     print(json.dumps(results), flush=True)
     for size in (int(s) for s in args.sizes.split(",")):
@@ -242,6 +266,8 @@ def main():
             # A fresh copy: the store-level captures above must not count as stored items here.
             fresh_copy(data_dir, work)
             res.update(time_app(work, filled["next_page"], args.captures))
+            fresh_copy(data_dir, work)
+            res["first_start_fresh_process"] = first_start_peak(work)
         shutil.rmtree(work, ignore_errors=True)
         if not args.keep:
             shutil.rmtree(base, ignore_errors=True)
