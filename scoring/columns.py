@@ -175,7 +175,8 @@ def ranges(order: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
 class Members:
     """The members (rows, pairs or days) of each group, as a sorted index: one stable argsort of
     the members' group ids when built, then members appended since are merged in batches (a merge
-    is a copy, not a sort). Group ids of members never change: members are only appended."""
+    is a copy, not a sort; its owner decides when). Group ids of members never change: members
+    are only appended."""
 
     MERGE_AT = 4096  # members appended before they are merged into the sorted order
 
@@ -191,8 +192,6 @@ class Members:
     def of(self, groups: np.ndarray, gid: np.ndarray, sort: bool = True) -> np.ndarray:
         """Member indexes of the given distinct groups (sorted unless sort=False); gid is every
         member's group id, including members appended since the index was built."""
-        if len(gid) - self.n > self.MERGE_AT:
-            self.merge(gid)
         groups = np.asarray(groups, dtype=np.int64)
         ng = len(self.bounds) - 1
         old = groups[groups < ng]
@@ -212,8 +211,6 @@ class Members:
     def of_each(self, groups: np.ndarray, gid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(members, position in groups of each member's group) for distinct groups, in no
         particular order: no sort, no search for the group of each member."""
-        if len(gid) - self.n > self.MERGE_AT:
-            self.merge(gid)
         groups = np.asarray(groups, dtype=np.int64)
         ng = len(self.bounds) - 1
         at = np.nonzero(groups < ng)[0]

@@ -22,6 +22,8 @@ class Structure:
     """Group ids of every row, the pairs' actors, targets and reverse pairs, and (built on first
     use) the member indexes."""
 
+    _merges_left = 1  # index merges this update may still do (_kept_index)
+
     def __init__(self, scorer):
         R = scorer._rows
         n = R.n
@@ -69,6 +71,7 @@ class Structure:
             append(self, "td_target", self.td.keys_from(ntd) // DAYS)
         self.n = hi
         self._topics(scorer, lo, hi, fresh=False)
+        self._merges_left = 1
 
     def _pair_arrays(self, first_new: int) -> None:
         """Actor, target and reverse pair of every pair; only pairs from first_new on are new."""
@@ -139,11 +142,25 @@ class Structure:
         """Sorted indexes of the members of `groups`, for `what` one of
         rows_by_pair, rows_by_target, rows_by_actor, rows_by_actor_day, rows_by_day (target-days),
         pairs_by_actor, pairs_by_target, days_by_target, topic_entries_by_target."""
+        idx, gid = self._kept_index(what)
+        return idx.of(groups, gid, sort)
+
+    def _kept_index(self, what: str) -> tuple[Members, np.ndarray]:
+        """The index of `what` for a look-up, its appended members merged in when they are many.
+        A merge copies the whole index (3-7 ms at a million rows), and the row indexes, which grow
+        together, all came due in the same capture: every tenth capture at 1M paid ~22 ms more. So
+        an update merges one index at most (another only once its tail is twice MERGE_AT), and
+        the merges spread over successive captures."""
         gid, ngroups = self._gid(what)
         idx = self._index.get(what)
         if idx is None:
             idx = self._index[what] = Members(gid, ngroups)
-        return idx.of(groups, gid, sort)
+        else:
+            tail = len(gid) - idx.n
+            if tail > Members.MERGE_AT and (self._merges_left > 0 or tail > 2 * Members.MERGE_AT):
+                self._merges_left -= 1
+                idx.merge(gid)
+        return idx, gid
 
     def pair_days(self) -> np.ndarray:
         """The pair-day group of every row (numbered in order of target-day, then pair). The
@@ -159,10 +176,7 @@ class Structure:
 
     def members_of_each(self, what: str, groups: np.ndarray):
         """(members, position in groups of each one's group): see Members.of_each."""
-        gid, ngroups = self._gid(what)
-        idx = self._index.get(what)
-        if idx is None:
-            idx = self._index[what] = Members(gid, ngroups)
+        idx, gid = self._kept_index(what)
         return idx.of_each(groups, gid)
 
     def index(self, what: str) -> Members:

@@ -148,3 +148,36 @@ def test_a_large_world_updated_capture_by_capture_matches_a_full_recompute():
 
 def _iso(dt):
     return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_an_update_merges_one_index_at_most(monkeypatch):
+    """A merge copies a whole index; the row indexes grow together and came due in the same
+    update. One merge per update (another only once its tail is twice MERGE_AT) spreads them
+    out; the results stay those of a full recompute."""
+    monkeypatch.setattr(Members, "MERGE_AT", 40)
+    tails = []
+    real = Members.merge
+
+    def spy(self, gid, ngroups=0):
+        tails.append(len(gid) - self.n)
+        return real(self, gid, ngroups)
+    monkeypatch.setattr(Members, "merge", spy)
+    w = World()
+    names = community(w, people=60, interactions=600, seed=5)
+    inc = Scorer()
+    inc.add(w.items)
+    inc.ranking(at=NOW)
+    per_update = []
+    for k in range(40):
+        del tails[:]
+        before = len(w.items)
+        for j in range(6):
+            w.engage(names[(7 * k + j) % 60], names[(13 * k + 3 * j + 1) % 60], ago(0.5 + k), TEXTS[(k + j) % len(TEXTS)])
+        inc.add(w.items[before:])
+        inc.scores(at=NOW)
+        per_update.append(list(tails))
+    assert sum(map(len, per_update)) >= 10  # the indexes do fill up and merge
+    for merged in per_update:
+        assert len([t for t in merged if t <= 2 * Members.MERGE_AT]) <= 1, per_update
+    assert any(len(m) == 1 for m in per_update) and max(map(len, per_update)) < 4
+    assert_same(inc, w.items, [])
