@@ -54,7 +54,7 @@ from tinydb.storages import Storage
 from scoring.keyindex import KeyIndex, item_key
 from scoring.sentiment import compound
 
-SHARD_ITEMS = 5_000    # items per shard file: ~2 MB, rewritten whole in ~10-20 ms
+SHARD_ITEMS = 2_000    # items per shard file: ~0.8 MB, rewritten whole by a capture (docs/storage.md)
 INDEX_CHECKPOINT = "checkpoints/store-index.bin"
 INDEX_CHECKPOINT_V1 = "checkpoints/store-index.json"  # the JSON form before it: still read, then replaced
 SCORER_CHECKPOINT = "checkpoints/scorer.bin"  # written by the server (app.py), kept with the data
@@ -63,7 +63,7 @@ INDEX_VERSION = 3  # 2 hashed keys with BLAKE2b (written by fbf4a46 only): refus
 _INDEX_MAGIC = b"CLOUTLENS-STORE-INDEX\n"
 _INDEX_CRC = b"crc32"  # then the CRC-32 of everything before it, 4 bytes
 _INDEX_TRAILER = b"\n#crc32 "  # version 1: then the CRC of the JSON before it, in hex
-CACHED_SHARDS = 6      # shards kept parsed in memory (the one being filled is one of them)
+CACHED_SHARDS = 12     # shards kept parsed in memory (the one being filled is one of them)
 HISTORY_FLUSH_SECONDS = 60
 CLEAR_JOURNAL = "clear.journal"
 _SHARD_NAME = re.compile(r"^shard-(\d{5})\.json$")
