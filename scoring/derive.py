@@ -11,6 +11,7 @@ from itertools import repeat
 import numpy as np
 
 from . import model
+from .fields import topic_set_code
 from .keyindex import item_key
 
 JOIN_MIN = 10_000  # batches at least this big find items by id in numpy (tests lower it)
@@ -228,14 +229,6 @@ def _topics(scorer, f, pos: np.ndarray, out_parents: dict):
     """({position: topics of its own text}, {position: sorted topic ids, own and its parent's})
     for a batch, from each item's topic-set code (the per-item work is numpy over the codes)."""
     sets, code_of = f.tsets, f.code_of
-
-    def code(found) -> int:
-        c = code_of.get(found)
-        if c is None:
-            c = code_of[found] = len(sets)
-            sets.append(found)
-        return c
-
     own_code = f.tcode
     on = np.nonzero(own_code)[0]
     own = dict(zip(on.tolist(), map(sets.__getitem__, own_code[on].tolist())))
@@ -244,7 +237,7 @@ def _topics(scorer, f, pos: np.ndarray, out_parents: dict):
     for i, p in out_parents.items():
         found = own_of.get(p)
         if found:
-            heir[i] = code(found)
+            heir[i] = topic_set_code(sets, code_of, found)
     both = own_code * len(sets) + heir
     on = np.nonzero(both)[0]
     combos, which = np.unique(both[on], return_inverse=True)

@@ -150,13 +150,6 @@ class Reader:
         self.nm += len(names)
         return f
 
-    def code(self, found: frozenset) -> int:
-        c = self.code_of.get(found)
-        if c is None:
-            c = self.code_of[found] = len(self.tsets)
-            self.tsets.append(found)
-        return c
-
     def _topic_codes(self, texts: list) -> np.ndarray:
         """The code of each text's topic set. Sets are few and shared: each distinct set gets a
         code once. With no user topics only hashtags can match, and a text without '#' has none:
@@ -173,10 +166,19 @@ class Reader:
             some = list(map(texts.__getitem__, at))
         memo = dict.fromkeys(some)
         for t in memo:
-            memo[t] = self.code(topics.match(t))
+            memo[t] = topic_set_code(self.tsets, self.code_of, topics.match(t))
         out = np.zeros(n, dtype=np.int64)
         out[at] = np.fromiter(map(memo.__getitem__, some), dtype=np.int64, count=len(some))
         return out
+
+
+def topic_set_code(tsets: list, code_of: dict, found: frozenset) -> int:
+    """The code of a topic set among `tsets` (code_of: its inverse), a new one for a new set."""
+    c = code_of.get(found)
+    if c is None:
+        c = code_of[found] = len(tsets)
+        tsets.append(found)
+    return c
 
 
 def read_items(scorer, its: list) -> Fields:
