@@ -149,17 +149,18 @@ main.add_command(import_command)
 def clients(data_dir, revoke_id):
     """List the paired clients (browser extensions), or unpair one with --revoke ID."""
     from .pairing import Pairing
-    from .storage import Store, StoreError
+    from .storage import ConfigFile, StoreError, claim_data_dir
 
     data_dir = data_dir or default_data_dir()
     if not (data_dir / "items").is_dir():
         raise click.ClickException(f"no Cloutlens data in {data_dir} (see `cloutlens doctor`)")
     try:
-        store = Store(data_dir)
+        # the config alone: opening the store would index every item (seconds at a million)
+        lock = claim_data_dir(data_dir)
     except StoreError as exc:  # the running server holds the data dir: its /pair page revokes
         raise click.ClickException(f"{exc}; or unpair on the dashboard's /pair page")
     try:
-        pairing = Pairing(store)
+        pairing = Pairing(ConfigFile(data_dir / "config.json"))
         if revoke_id is not None:
             if not pairing.revoke(revoke_id):
                 raise click.ClickException(f"no paired client has the id {revoke_id!r} "
@@ -173,7 +174,7 @@ def clients(data_dir, revoke_id):
             when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(c["created"])) if c.get("created") else "?"
             click.echo(f"{c['id']}  paired {when}  {c.get('client') or '?'}  {c.get('origin') or '?'}")
     finally:
-        store.close()
+        lock.close()
 
 
 @main.command()

@@ -43,6 +43,7 @@ class PairRequest:
 
 class Pairing:
     def __init__(self, store, announce=None):
+        """store: where the config lives (get_config, set_config): a Store, or its ConfigFile alone."""
         self.store = store
         self.announce = announce or (lambda req: None)
         self._pending: dict[str, PairRequest] = {}

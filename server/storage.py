@@ -305,6 +305,47 @@ def _with_sentiment(doc: dict, old: dict | None = None) -> dict:
     return doc
 
 
+def claim_data_dir(data_dir: Path):
+    """The data dir's lock file, held open: one process at a time, since two caching the same
+    TinyDB files would overwrite each other's writes. Raises StoreError when another holds it."""
+    try:
+        lock_file = open(data_dir / ".lock", "a+")
+    except OSError as exc:
+        raise StoreError(f"cannot open {data_dir / '.lock'}: {exc.strerror}") from None
+    try:
+        fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock_file.close()
+        raise StoreError(
+            f"the data dir {data_dir} is in use by another cloutlens process "
+            "(a running `cloutlens serve`?); stop it first"
+        ) from None
+    return lock_file
+
+
+class ConfigFile:
+    """config.json: client token hashes, paired origins, settings, links, in TinyDB's file layout
+    (table "config", document 1), written whole and atomically on each change. Opened alone (with
+    the data dir claimed) by commands that need no items, such as `cloutlens clients`."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.values = ((_read_json(path) or {}).get("config") or {}).get("1") or {}
+
+    def get_config(self, key: str, default=None):
+        return self.values.get(key, default)
+
+    def set_config(self, key: str, value) -> None:
+        self.set_configs({key: value})
+
+    def set_configs(self, values: dict) -> None:
+        """Several settings in one durable write; memory changes only once the disk has."""
+        new = dict(self.values)
+        new.update(values)
+        atomic_write(self.path, orjson.dumps({"config": {"1": new}}))
+        self.values = new
+
+
 class Store:
     def __init__(self, data_dir: str | os.PathLike):
         self.data_dir = Path(data_dir)
@@ -317,7 +358,7 @@ class Store:
                              "permissions, or pick another with --data-dir)")
         self.lock = threading.RLock()
         self._broken: str | None = None
-        self._claim()
+        self._lock_file = claim_data_dir(self.data_dir)
         try:
             self.shard_dir = self.data_dir / "items"
             self.history_dir = self.data_dir / "history"
@@ -327,9 +368,7 @@ class Store:
                 except OSError as exc:
                     raise StoreError(f"cannot create {d}: {exc.strerror}") from None
             self._recover()
-            self._config_path = self.data_dir / "config.json"
-            # TinyDB's file layout (table "config", document 1), written whole on each change.
-            self._config = ((_read_json(self._config_path) or {}).get("config") or {}).get("1") or {}
+            self.config = ConfigFile(self.data_dir / "config.json")
             clearing = _read_json(self.data_dir / CLEAR_JOURNAL)
             if clearing is not None:
                 self._finish_clear(clearing)  # a delete-all was interrupted: it was decided, finish it
@@ -346,21 +385,6 @@ class Store:
         except BaseException:
             self._lock_file.close()
             raise
-
-    def _claim(self):
-        # Two processes caching the same TinyDB files would overwrite each other's writes.
-        try:
-            self._lock_file = open(self.data_dir / ".lock", "a+")
-        except OSError as exc:
-            raise StoreError(f"cannot open {self.data_dir / '.lock'}: {exc.strerror}") from None
-        try:
-            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self._lock_file.close()
-            raise StoreError(
-                f"the data dir {self.data_dir} is in use by another cloutlens process "
-                "(a running `cloutlens serve`?); stop it first"
-            ) from None
 
     @property
     def items_path(self) -> Path:
@@ -425,7 +449,7 @@ class Store:
         """What the items on disk are, for derived data kept beside them (the scorer's
         checkpoint): the shards' stamps and how many removals there have been."""
         with self.lock:
-            return {"shards": self.shard_stamps(), "removals": int(self._config.get("removals") or 0)}
+            return {"shards": self.shard_stamps(), "removals": int(self.config.get_config("removals") or 0)}
 
     def save_index(self) -> None:
         """Write the index's checkpoint, so the next start reads the shards written since
@@ -803,7 +827,7 @@ class Store:
             # goes now (close() writes it again), the scorer's is refused from now on
             _unlink(self.data_dir / INDEX_CHECKPOINT)
             _unlink(self.data_dir / INDEX_CHECKPOINT_V1)
-            self.set_config("removals", int(self._config.get("removals") or 0) + 1)
+            self.set_config("removals", int(self.config.get_config("removals") or 0) + 1)
             return removed
 
     def _shard_docs(self, no: int) -> list[dict]:
@@ -854,7 +878,7 @@ class Store:
             if self._broken:
                 raise StoreError(self._broken)
             count = len(self._loc)
-            plan = {"config": dict(config or {}, removals=int(self._config.get("removals") or 0) + 1)}
+            plan = {"config": dict(config or {}, removals=int(self.config.get_config("removals") or 0) + 1)}
             atomic_write(self.data_dir / CLEAR_JOURNAL, orjson.dumps(plan))
             try:
                 self._finish_clear(plan)
@@ -882,10 +906,7 @@ class Store:
                 os.replace(d, old)
             d.mkdir(exist_ok=True)
         _fsync_dir(self.data_dir)
-        new = dict(self._config)
-        new.update(plan.get("config") or {})
-        atomic_write(self._config_path, orjson.dumps({"config": {"1": new}}))
-        self._config = new
+        self.config.set_configs(plan.get("config") or {})
         for d in (self.shard_dir, self.history_dir):
             shutil.rmtree(d.with_name(f".{d.name}.cleared"), ignore_errors=True)
         shutil.rmtree(self.data_dir / "checkpoints", ignore_errors=True)  # derived from what is gone
@@ -953,18 +974,14 @@ class Store:
 
     def get_config(self, key: str, default=None):
         with self.lock:
-            return self._config.get(key, default)
+            return self.config.get_config(key, default)
 
     def set_config(self, key: str, value) -> None:
         self.set_configs({key: value})
 
     def set_configs(self, values: dict) -> None:
-        """Several settings in one durable write; memory changes only once the disk has."""
         with self.lock:
-            new = dict(self._config)
-            new.update(values)
-            atomic_write(self._config_path, orjson.dumps({"config": {"1": new}}))
-            self._config = new
+            self.config.set_configs(values)
 
 
 def _libc_trim():

@@ -62,3 +62,17 @@ def test_clear_errors_for_an_unknown_id_a_missing_data_dir_and_a_running_server(
         assert "/pair page" in run.output
     finally:
         held.close()
+
+
+def test_clients_reads_the_config_alone(tmp_path):
+    """Pairing needs no items: the command neither indexes the shards (seconds at a million) nor
+    writes the index checkpoint a store's close leaves, and works beside a damaged shard."""
+    data = tmp_path / "data"
+    paired(data, "laptop")
+    shard = data / "items" / "shard-00000.json"
+    shard.write_bytes(b'{"items": {"1": {"id": ')  # cut short: a store would refuse to open
+    checkpoint = data / "checkpoints" / "store-index.bin"
+    checkpoint.unlink()
+    run = CliRunner().invoke(main, ["clients", "--data-dir", str(data)])
+    assert run.exit_code == 0 and "laptop" in run.output, run.output
+    assert shard.read_bytes() == b'{"items": {"1": {"id": ' and not checkpoint.exists()
