@@ -118,19 +118,28 @@ class Groups:
         self.extra: dict[int, int] = {}
         self.extra_keys: list[int] = []
 
+    @classmethod
+    def of_sorted(cls, keys: np.ndarray) -> tuple["Groups", np.ndarray]:
+        """Groups of keys that are already sorted, and the id of each key (no second sort)."""
+        first = np.concatenate(([True], keys[1:] != keys[:-1])) if len(keys) else np.zeros(0, dtype=bool)
+        groups = cls.__new__(cls)
+        groups.main, groups.inv, groups.extra, groups.extra_keys = keys[first], None, {}, []
+        return groups, np.cumsum(first) - 1
+
     def __len__(self):
         return len(self.main) + len(self.extra_keys)
 
     def ids(self, keys: np.ndarray) -> np.ndarray:
         """Ids of keys, new keys getting new ids."""
         out = self.lookup(keys)
-        for j in np.nonzero(out < 0)[0].tolist():
-            k = int(keys[j])
-            g = self.extra.get(k)
-            if g is None:
-                g = self.extra[k] = len(self.main) + len(self.extra_keys)
-                self.extra_keys.append(k)
-            out[j] = g
+        miss = np.nonzero(out < 0)[0]
+        if len(miss):
+            new, inv = np.unique(keys[miss], return_inverse=True)
+            first = len(self)
+            out[miss] = first + inv
+            new = new.tolist()
+            self.extra.update(zip(new, range(first, first + len(new))))
+            self.extra_keys.extend(new)
         return out
 
     def lookup(self, keys: np.ndarray) -> np.ndarray:
@@ -146,8 +155,9 @@ class Groups:
         found = (pos < len(main)) & (main[posc] == keys) if len(main) else np.zeros(len(keys), bool)
         out = np.where(found, posc, -1).astype(np.int64)
         if self.extra:
-            for j in np.nonzero(~found)[0].tolist():
-                out[j] = self.extra.get(int(keys[j]), -1)
+            miss = np.nonzero(~found)[0]
+            get = self.extra.get
+            out[miss] = [get(k, -1) for k in keys[miss].tolist()]
         return out
 
     def keys(self) -> np.ndarray:

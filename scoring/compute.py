@@ -87,6 +87,7 @@ class Derived:
         self.contrib = self._contrib(g, slice(None))
         self.raw = np.bincount(g.ct, weights=self.contrib, minlength=nid)
         self.mark = np.zeros(g.n, dtype=bool)
+        self.pd_sum = np.zeros(len(g.pd))
         self.points = model.points(self.raw)
         self.score = model.to_score(self.points)
         self.pushed = self.stale = 0
@@ -144,10 +145,15 @@ class Derived:
             return np.zeros(0), np.zeros(0)
         pid = g.pair_id[rows]
         c = W.c[rows]
-        inv = pair_day
-        if inv is None:
-            _, inv = np.unique(pid * np.int64(max(len(g.td), 1)) + g.td_id[rows], return_inverse=True)
-        cpd = np.bincount(inv, weights=c)[inv]  # c is snapped: the sums are exact in any order
+        # c is snapped: the pair-day sums are exact in any order
+        if pair_day is not None:
+            cpd = np.bincount(pair_day, weights=c)[pair_day]
+        else:  # a few rows: summed by their kept pair-day ids in a scratch array, cleared after
+            pd = g.pair_days()[rows]
+            grow(self, "pd_sum", len(g.pd), 0.0)
+            np.add.at(self.pd_sum, pd, c)
+            cpd = self.pd_sum[pd]
+            self.pd_sum[pd] = 0.0
         cap, P, gP = self.cap[pid], W.P[pid], self.gP[pid]
         # g(P) - g(P - c) = cap * exp(-P/cap) * expm1(c/cap): no cancellation when c << P
         alone = cap * np.exp(-P / cap) * np.expm1(np.minimum(cpd, P) / cap)

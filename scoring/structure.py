@@ -23,6 +23,7 @@ class Structure:
     use) the member indexes."""
 
     _merges_left = 1  # index merges this update may still do (_kept_index)
+    pd = None  # the pair-day groups, once pair_days() has built them
 
     def __init__(self, scorer):
         R = scorer._rows
@@ -65,6 +66,8 @@ class Structure:
         append(self, "pair_id", self.pairs.ids(pk))
         append(self, "ad_id", self.ad.ids(adk))
         append(self, "td_id", self.td.ids(tdk))
+        if self.pd is not None:
+            append(self, "pd_id", self.pd.ids(self.td_id[lo:hi].astype(np.int64) * KEY + self.pair_id[lo:hi]))
         if len(self.pairs) > npairs:
             self._pair_arrays(npairs)
         if len(self.td) > ntd:
@@ -163,16 +166,19 @@ class Structure:
         return idx, gid
 
     def pair_days(self) -> np.ndarray:
-        """The pair-day group of every row (numbered in order of target-day, then pair). The
-        same sort orders rows by target-day: it becomes the rows_by_day index if there is none."""
-        key = self.td_id.astype(np.int64) * max(len(self.pairs), 1) + self.pair_id
-        order = np.argsort(key, kind="stable")
-        key = key[order]
-        inv = np.empty(len(key), dtype=np.int64)
-        inv[order] = np.cumsum(np.concatenate(([True], key[1:] != key[:-1]))) - 1 if len(key) else key
-        if "rows_by_day" not in self._index:
-            self._index["rows_by_day"] = Members(self.td_id, len(self.td), order)
-        return inv
+        """The pair-day id of every row (numbered in order of target-day, then pair). Built by the
+        first full pass and kept from then on (extend() gives appended rows theirs), so that an
+        update sums its rows' pair-days by id instead of sorting them again. The same sort orders
+        rows by target-day: it becomes the rows_by_day index if there is none."""
+        if self.pd is None:
+            key = self.td_id.astype(np.int64) * KEY + self.pair_id
+            order = np.argsort(key, kind="stable")
+            self.pd, ids = Groups.of_sorted(key[order])
+            self.pd_id = np.empty(len(key), dtype=np.int32)
+            self.pd_id[order] = ids
+            if "rows_by_day" not in self._index:
+                self._index["rows_by_day"] = Members(self.td_id, len(self.td), order)
+        return self.pd_id
 
     def members_of_each(self, what: str, groups: np.ndarray):
         """(members, position in groups of each one's group): see Members.of_each."""
