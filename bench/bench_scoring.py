@@ -40,6 +40,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 
+from machine import machine_reference  # noqa: E402
+
 AT = 1_795_305_600.0  # 2026-11-22T00:00:00Z
 TOL = 1e-10
 
@@ -69,29 +71,6 @@ def reset_peak() -> None:
             fh.write("5")
     except OSError:
         pass
-
-
-def machine_reference() -> dict:
-    """Seconds for fixed work: a pure-Python loop (dict and attribute traffic like the per-item
-    code) and a numpy sort of 4M floats. Best of three: the least disturbed run."""
-    import numpy as np
-
-    def py_loop():
-        d = {}
-        for i in range(1_000_000):
-            d[i & 4095] = d.get(i & 4095, 0) + i
-        return d
-
-    x = np.random.default_rng(0).random(4_000_000)
-    py, npy = [], []
-    for _ in range(3):
-        w = time.perf_counter()
-        py_loop()
-        py.append(time.perf_counter() - w)
-        w = time.perf_counter()
-        np.sort(x)
-        npy.append(time.perf_counter() - w)
-    return {"ref_python_loop_s": round(min(py), 4), "ref_numpy_sort_s": round(min(npy), 4)}
 
 
 def parsed_items(items: list) -> list:

@@ -35,6 +35,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
+from machine import machine_reference  # noqa: E402
 from server.contract import validate_capture  # noqa: E402
 from server.storage import Store  # noqa: E402
 
@@ -244,7 +245,7 @@ def main():
     args = ap.parse_args()
     if args.one_start:
         return _one_start(args.one_start)
-    results = {"sentiment_per_comment": time_sentiment()}
+    results = {"machine": machine_reference(), "sentiment_per_comment": time_sentiment()}
     print(json.dumps(results), flush=True)
     for size in (int(s) for s in args.sizes.split(",")):
         base = args.keep or Path(tempfile.mkdtemp(prefix="cloutlens-bench-"))
