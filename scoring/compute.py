@@ -17,7 +17,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import model
-from .columns import EMPTY, distinct, grow
+from .columns import EMPTY, distinct, grow, index64
 from .standing import push, solve
 
 _PAIR_F = ("gP", "g0", "phi", "val", "share", "aw", "pv")
@@ -25,7 +25,8 @@ _NODE_F = (("out", 0.0), ("s", 1.0), ("r", 0.0), ("su", 1.0), ("raw_p", 0.0), ("
 
 
 def _add(total: np.ndarray, idx: np.ndarray, delta) -> None:
-    np.add.at(total, idx, delta)
+    np.add.at(total, index64(idx), delta)
+
 
 
 def _cat(*parts, size: int = 0) -> np.ndarray:
@@ -143,13 +144,13 @@ class Derived:
         rows = np.asarray(rows, dtype=np.int64)
         if not len(rows):
             return np.zeros(0), np.zeros(0)
-        pid = g.pair_id[rows]
+        pid = index64(g.pair_id[rows])
         c = W.c[rows]
         # c is snapped: the pair-day sums are exact in any order
         if pair_day is not None:
             cpd = np.bincount(pair_day, weights=c)[pair_day]
         else:  # a few rows: summed by their kept pair-day ids in a scratch array, cleared after
-            pd = g.pair_days()[rows]
+            pd = index64(g.pair_days()[rows])
             grow(self, "pd_sum", len(g.pd), 0.0)
             np.add.at(self.pd_sum, pd, c)
             cpd = self.pd_sum[pd]
@@ -172,7 +173,7 @@ class Derived:
         return np.divide(np.maximum(B - kappa, 0.0), B, out=np.zeros(len(B)), where=B > 0)
 
     def _contrib(self, g, rows):
-        return model.snap(self.r_people[rows] - self.r_burst[rows] * self.dratio[g.td_id[rows]])
+        return model.snap(self.r_people[rows] - self.r_burst[rows] * self.dratio[index64(g.td_id[rows])])
 
     def _matrix(self, g):
         """M[target, actor] = share, at the CSR positions of the structure, plus the pairs added
@@ -272,17 +273,18 @@ class Derived:
         # rows: the people view of every row whose pair's value or sum moved, then their days
         # (the rows of distinct pairs are distinct, and every row in Rc belongs to a pair in Pc)
         rows = g.members("rows_by_pair", _cat(pw, Pc), sort=False)
-        self.r_people[rows] = model.snap(W.c[rows] * self._ratio(W, g.pair_id[rows]))
+        self.r_people[rows] = model.snap(W.c[rows] * self._ratio(W, index64(g.pair_id[rows])))
         before = self.r_burst[rows].copy()
         self.r_burst[rows], self.b_pd[rows] = self._alone(g, W, rows)
-        _add(self.B, g.td_id[rows], self.r_burst[rows] - before)
-        days = _cat(g.td_id[rows], size=len(g.td))
+        r_td = index64(g.td_id[rows])
+        _add(self.B, r_td, self.r_burst[rows] - before)
+        days = _cat(r_td, size=len(g.td))
         # a day's strongest pair-day only matters once the day is above DAY_CAP_FLOOR (below it
         # the day is never capped): bmax is kept for those days only
         heavy = days[self.B[days] > model.DAY_CAP_FLOOR]
         in_days = g.members("rows_by_day", heavy, sort=False)
         self.bmax[heavy] = 0.0
-        np.maximum.at(self.bmax, g.td_id[in_days], self.b_pd[in_days])
+        np.maximum.at(self.bmax, index64(g.td_id[in_days]), self.b_pd[in_days])
         # a new usual day moves the cap of those targets' days, but a day below DAY_CAP_FLOOR is
         # never capped whatever the cap
         heavy = g.members("days_by_target", usual_moved, sort=False)
@@ -298,8 +300,9 @@ class Derived:
             rows = np.concatenate([rows, more])
         before = self.contrib[rows].copy()
         self.contrib[rows] = self._contrib(g, rows)
-        _add(self.raw, g.ct[rows], self.contrib[rows] - before)
-        targets = _cat(g.ct[rows], usual_moved, size=g.nid)
+        r_ct = index64(g.ct[rows])
+        _add(self.raw, r_ct, self.contrib[rows] - before)
+        targets = _cat(r_ct, usual_moved, size=g.nid)
         self.points[targets] = model.points(self.raw[targets])
         self.score[targets] = model.to_score(self.points[targets])
 
