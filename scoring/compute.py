@@ -317,13 +317,14 @@ class Derived:
         and weight, counted interactions, distinct people and trend, in the targets' order."""
         k = len(targets)
         hk = W.hostile[rows] & W.keep[rows]
+        hostile = rows[hk]
         counted = W.person[rows] & (W.c[rows] > 0)
         q, qpos = g.members_of_each("pairs_by_target", targets)
         then = np.bincount(qpos, weights=self.aw[q] * model.saturate(W.P_then[q], self.cap[q]) * self.phi[q],
                            minlength=k)
         return {
             "neg_count": np.bincount(pos[hk], minlength=k),
-            "neg_weight": np.bincount(pos[hk], weights=(W.w0[rows] * W.sel[rows])[hk], minlength=k),
+            "neg_weight": np.bincount(pos[hk], weights=W.w0[hostile] * W.sel[hostile], minlength=k),
             "n_inter": np.bincount(pos[counted], minlength=k),
             "n_people": np.bincount(qpos[self.person[q] & (W.P[q] > 0)], minlength=k),
             "trend": model.points(self.raw_p[targets]) - model.points(then),

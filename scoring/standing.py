@@ -75,22 +75,20 @@ def push(s: np.ndarray, r: np.ndarray, out_pairs, p_target: np.ndarray, share: n
 
     out_pairs(nodes) gives the pairs whose actor is one of nodes (sorted distinct nodes)."""
     pushed = []
-    cand = distinct(start)
-    while len(cand):
-        act = cand[np.abs(r[cand]) >= tol]
-        if not len(act):
-            break
-        ra = r[act].copy()
+    pushing = np.zeros(len(s))  # what each node of this round pushes, by node: no search per pair
+    act = distinct(start)
+    act = act[np.abs(r[act]) >= tol]
+    while len(act):
+        ra = r[act]
         s[act] += ra
+        pushing[act] = ra
         r[act] = 0.0
         pushed.append(act)
         q, q_actor = out_pairs(act)
-        w = damping * share[q] * ra[np.searchsorted(act, q_actor)]
+        w = damping * share[q] * pushing[q_actor]
         tgt = p_target[q]
         nz = w != 0
         tgt, w = tgt[nz], w[nz]
-        if not len(tgt):
-            break
         np.add.at(r, tgt, w)
-        cand = distinct(tgt)
+        act = distinct(tgt[np.abs(r[tgt]) >= tol])
     return distinct(np.concatenate(pushed)) if pushed else EMPTY
