@@ -8,6 +8,7 @@ tolerance (model.STANDING_STALE, twice over for the square in a pair's weight).
 """
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -181,3 +182,29 @@ def test_an_update_merges_one_index_at_most(monkeypatch):
         assert len([t for t in merged if t <= 2 * Members.MERGE_AT]) <= 1, per_update
     assert any(len(m) == 1 for m in per_update) and max(map(len, per_update)) < 4
     assert_same(inc, w.items, [])
+
+
+def test_bursts_captured_in_parts_match_a_full_recompute():
+    """The days view through the local path: rows of one pair on one day arrive in several
+    captures, and several in one capture, on days heavy enough to be capped. Each row's pair-day
+    sum must gather every row of its pair-day, old and new (the update sums them by kept pair-day
+    ids)."""
+    w = World()
+    names = community(w, people=80, interactions=500, seed=3)
+    inc = Scorer()
+    inc.add(w.items)
+    inc.ranking(at=NOW)
+    star = names[0]
+    fans = names[1:25]
+    for day in (2.2, 9.4):
+        for part in range(3):
+            before = len(w.items)
+            for j, fan in enumerate(fans):
+                for k in range(2):  # two rows of one pair-day in this capture
+                    w.engage(fan, star, ago(day + 0.01 * (part * 2 + k) + 0.001 * j), TEXTS[(j + k) % 2])
+            inc.add(w.items[before:])
+            inc.scores(at=NOW)
+            assert_same(inc, w.items, [])
+    D, g = inc._derived, inc._struct
+    star_days = np.nonzero(g.td_target == inc._ids[f"{SITE}:{star}"])[0]
+    assert (D.dratio[star_days] > 0).any()  # the bursts were capped: the days view was in play
