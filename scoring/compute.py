@@ -28,7 +28,6 @@ def _add(total: np.ndarray, idx: np.ndarray, delta) -> None:
     np.add.at(total, index64(idx), delta)
 
 
-
 def _cat(*parts, size: int = 0) -> np.ndarray:
     """The distinct values of all parts, sorted. With size (an upper bound of the values) and many
     values, through a mask instead of a sort."""
