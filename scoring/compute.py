@@ -20,7 +20,7 @@ from . import model
 from .columns import EMPTY, distinct, grow, index64
 from .standing import push, solve
 
-_PAIR_F = ("gP", "g0", "phi", "val", "share", "aw", "pv")
+_PAIR_F = ("gP", "g0", "phi", "val", "share", "aw", "pv", "pc")
 _NODE_F = (("out", 0.0), ("s", 1.0), ("r", 0.0), ("su", 1.0), ("raw_p", 0.0), ("raw", 0.0), ("points", 1.0))
 
 
@@ -86,6 +86,7 @@ class Derived:
         self.dratio[:] = self._day_ratio(g, every)
         self.contrib = self._contrib(g, slice(None))
         self.raw = np.bincount(g.ct, weights=self.contrib, minlength=nid)
+        self.pc = np.bincount(g.pair_id, weights=self.contrib, minlength=npairs)
         self.mark = np.zeros(g.n, dtype=bool)
         self.pd_sum = np.zeros(len(g.pd))
         self.points = model.points(self.raw)
@@ -300,7 +301,9 @@ class Derived:
         before = self.contrib[rows].copy()
         self.contrib[rows] = self._contrib(g, rows)
         r_ct = index64(g.ct[rows])
-        _add(self.raw, r_ct, self.contrib[rows] - before)
+        dc = self.contrib[rows] - before
+        _add(self.raw, r_ct, dc)
+        _add(self.pc, g.pair_id[rows], dc)
         targets = _cat(r_ct, usual_moved, size=g.nid)
         self.points[targets] = model.points(self.raw[targets])
         self.score[targets] = model.to_score(self.points[targets])
@@ -311,14 +314,15 @@ class Derived:
         """What an identity lends, as shown in results: the distinct-people rule, nobody left out."""
         return 1.0 + (self.su[i] - 1.0) * np.minimum(1.0, self.k_in[i] / model.STANDING_PEOPLE)
 
-    def facts(self, g, W, targets: np.ndarray, rows: np.ndarray, pos: np.ndarray) -> dict:
-        """For distinct targets, given their rows and each row's target position: hostile count
-        and weight, counted interactions, distinct people and trend, in the targets' order."""
+    def facts(self, g, W, targets: np.ndarray, rows: np.ndarray, pos: np.ndarray, q: np.ndarray,
+              qpos: np.ndarray) -> dict:
+        """For distinct targets, given their rows and pairs with each one's target position:
+        hostile count and weight, counted interactions, distinct people and trend, in the
+        targets' order."""
         k = len(targets)
         hk = W.hostile[rows] & W.keep[rows]
         hostile = rows[hk]
         counted = W.person[rows] & (W.c[rows] > 0)
-        q, qpos = g.members_of_each("pairs_by_target", targets)
         then = np.bincount(qpos, weights=self.aw[q] * model.saturate(W.P_then[q], self.cap[q]) * self.phi[q],
                            minlength=k)
         return {

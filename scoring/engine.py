@@ -699,7 +699,8 @@ class Scorer:
     def _explain_ids(self, ids: np.ndarray, people: int | None) -> dict[int, dict]:
         g, W, D = self._struct, self._weights, self._derived
         rows, pos = g.members_of_each("rows_by_target", ids)
-        facts = D.facts(g, W, ids, rows, pos)
+        q, qpos = g.members_of_each("pairs_by_target", ids)
+        facts = D.facts(g, W, ids, rows, pos, q, qpos)
         topics = D.topics(g, W, ids)
         names = self._names
         topic_names = self.topics.names
@@ -708,8 +709,12 @@ class Scorer:
         raw = D.raw[ids]
         scale = np.divide(D.points[ids], raw, out=np.zeros(len(ids)), where=raw > 0)
         share = D.contrib[rows] * scale[pos]
+        # by person from the pairs' sums (one pair per person and target): a hub's pairs are
+        # several times fewer than its rows
+        counts = D.pc[q] > 0
+        q, qpos = q[counts], qpos[counts]
         R = self._rows
-        parts = {"by_person": _sums(pos, g.ca[rows], share, names.__getitem__, people),
+        parts = {"by_person": _sums(qpos, g.p_actor[q], D.pc[q] * scale[qpos], names.__getitem__, people),
                  "by_kind": _sums(pos, R.kind[rows], share, model.KIND_NAMES.__getitem__),
                  "by_site": _sums(pos, R.site[rows], share, self._site_names.__getitem__)}
         if people is None:
