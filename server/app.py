@@ -19,7 +19,7 @@ from scoring.items import author_identity
 
 from .pairing import Pairing
 from .security import EXTENSION_ORIGIN, check_request, error, set_security_headers
-from .storage import SCORER_CHECKPOINT, Store, atomic_write, release_free_memory
+from .storage import HISTORY_FLUSH_SECONDS, SCORER_CHECKPOINT, Store, atomic_write, release_free_memory
 
 VERSION = "0.1.0"
 DEFAULT_PORT = 7317
@@ -144,6 +144,7 @@ class Services:
         if background:
             threading.Thread(target=self._load_scorer, name="cloutlens-scoring", daemon=True).start()
             threading.Thread(target=self._roll_over_daily, name="cloutlens-new-day", daemon=True).start()
+            threading.Thread(target=self._flush_history_often, name="cloutlens-history", daemon=True).start()
         else:
             self._load_scorer()
             if self.load_error is not None:
@@ -253,6 +254,16 @@ class Services:
             self._write_checkpoint(state)  # the next start, even after a crash, starts from here
             del state
             release_free_memory()
+
+    def _flush_history_often(self):
+        """The day's score snapshots to disk once a minute, here rather than in a capture's answer.
+        A failed flush keeps them for the next one (and close() flushes once more)."""
+        while True:
+            time.sleep(HISTORY_FLUSH_SECONDS)
+            try:
+                self.store.flush_history()
+            except Exception:  # a full disk, or a damaged day file (kept and refused): try again later
+                pass
 
     def _roll_over_daily(self):
         while True:

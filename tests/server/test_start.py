@@ -126,3 +126,28 @@ def test_the_new_day_is_computed_ahead_of_the_first_read(client, auth, monkeypat
     r = client.get("/api/scores?id=blog.example:anna", headers=auth)
     assert r.status_code == 200 and r.json["scores"]["blog.example:anna"]["score"] >= 1
     assert client.post("/api/capture", json=LATER, headers=auth).status_code == 200
+
+
+def test_a_served_store_writes_the_days_snapshots_from_its_own_thread(tmp_path, monkeypatch):
+    """A capture's answer only records the scores it shows; the server's history thread writes
+    them (here every 0.05 s instead of every minute)."""
+    monkeypatch.setattr(app_module, "HISTORY_FLUSH_SECONDS", 0.05)
+    app = _app(tmp_path, background=True)
+    try:
+        services = app.extensions["cloutlens"]
+        services.wait_scores(10)
+        c = app.test_client()
+        auth = {"Authorization": f"Bearer {pair(c)}", "Origin": EXT_ORIGIN}
+        flushes = []
+        real = services.store.flush_history
+        monkeypatch.setattr(services.store, "flush_history", lambda: flushes.append(threading.current_thread().name) or real())
+        assert c.post("/api/capture", json=PAGE, headers=auth).status_code == 200
+        for _ in range(200):
+            if list((tmp_path / "history").glob("????-??-??.json")):
+                break
+            threading.Event().wait(0.02)
+        days = list((tmp_path / "history").glob("????-??-??.json"))
+        assert len(days) == 1 and "blog.example:anna" in days[0].read_text()
+        assert flushes and set(flushes) == {"cloutlens-history"}  # never the request's thread
+    finally:
+        app.extensions["cloutlens"].store.close()

@@ -284,6 +284,34 @@ def test_daily_snapshots_are_kept_per_identity(tmp_path):
     again.close()
 
 
+def test_snapshots_are_written_a_day_a_file_by_flush_only_and_month_files_still_count(tmp_path):
+    (tmp_path / "history").mkdir()
+    # the layout before day files: a month a file
+    (tmp_path / "history" / "2026-10.json").write_bytes(orjson.dumps(
+        {"2026-10-30": {"blog.example:anna": 18, "blog.example:bob": 9}}))
+    store = Store(tmp_path)
+    store.record_scores("2026-10-31", {"blog.example:anna": 20})
+    store.record_scores("2026-11-01", {"blog.example:anna": 22, "blog.example:bob": 12})
+    assert sorted(p.name for p in (tmp_path / "history").iterdir()) == ["2026-10.json"]  # not in a capture
+    store.flush_history()
+    assert sorted(p.name for p in (tmp_path / "history").iterdir()) == ["2026-10-31.json", "2026-10.json",
+                                                                        "2026-11-01.json"]
+    assert orjson.loads((tmp_path / "history" / "2026-11-01.json").read_bytes()) == \
+        {"blog.example:anna": 22, "blog.example:bob": 12}
+    store.record_scores("2026-11-01", {"blog.example:anna": 23})
+    store.flush_history()  # only the day with news is rewritten, and keeps the rest of the day
+    assert orjson.loads((tmp_path / "history" / "2026-11-01.json").read_bytes()) == \
+        {"blog.example:anna": 23, "blog.example:bob": 12}
+    assert store.history("blog.example:anna") == [{"day": "2026-10-30", "score": 18},
+                                                  {"day": "2026-10-31", "score": 20},
+                                                  {"day": "2026-11-01", "score": 23}]
+    store.forget_history("blog.example:anna")
+    assert store.history("blog.example:anna") == []
+    assert store.history("blog.example:bob") == [{"day": "2026-10-30", "score": 9}, {"day": "2026-11-01", "score": 12}]
+    assert b"anna" not in b"".join(p.read_bytes() for p in (tmp_path / "history").iterdir())
+    store.close()
+
+
 def test_unusable_data_dir_is_a_clear_error(tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory")
