@@ -67,7 +67,7 @@ class Structure:
         append(self, "ad_id", self.ad.ids(adk))
         append(self, "td_id", self.td.ids(tdk))
         if self.pd is not None:
-            append(self, "pd_id", self.pd.ids(self.td_id[lo:hi].astype(np.int64) * KEY + self.pair_id[lo:hi]))
+            append(self, "pd_id", self.pd.ids(_pair_day_keys(self.td_id[lo:hi], self.pair_id[lo:hi])))
         if len(self.pairs) > npairs:
             self._pair_arrays(npairs)
         if len(self.td) > ntd:
@@ -171,7 +171,7 @@ class Structure:
         update sums its rows' pair-days by id instead of sorting them again. The same sort orders
         rows by target-day: it becomes the rows_by_day index if there is none."""
         if self.pd is None:
-            key = self.td_id.astype(np.int64) * KEY + self.pair_id
+            key = _pair_day_keys(self.td_id, self.pair_id)
             order = np.argsort(key, kind="stable")
             self.pd, ids = Groups.of_sorted(key[order])
             self.pd_id = np.empty(len(key), dtype=np.int32)
@@ -226,6 +226,11 @@ def structure(scorer, old: Structure | None) -> Structure:
         return Structure(scorer)
     old.extend(scorer)
     return old
+
+
+def _pair_day_keys(td_id, pair_id):
+    """Pair-day keys ordered by target-day, then pair (pair ids stay below KEY)."""
+    return td_id.astype(np.int64) * KEY + pair_id
 
 
 def _row_keys(canon, R, lo, hi):
