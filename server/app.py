@@ -19,7 +19,7 @@ from scoring.items import author_identity
 
 from .pairing import Pairing
 from .security import EXTENSION_ORIGIN, check_request, error, set_security_headers
-from .storage import HISTORY_FLUSH_SECONDS, SCORER_CHECKPOINT, Store, atomic_write, release_free_memory
+from .storage import HISTORY_FLUSH_SECONDS, SCORER_CHECKPOINT, Store, atomic_write, log, release_free_memory
 
 VERSION = "0.1.0"
 DEFAULT_PORT = 7317
@@ -257,13 +257,19 @@ class Services:
 
     def _flush_history_often(self):
         """The day's score snapshots to disk once a minute, here rather than in a capture's answer.
-        A failed flush keeps them for the next one (and close() flushes once more)."""
+        A failed flush keeps them for the next one (and close() flushes once more), and says so
+        once until one succeeds."""
+        failed = None
         while True:
             time.sleep(HISTORY_FLUSH_SECONDS)
             try:
                 self.store.flush_history()
-            except Exception:  # a full disk, or a damaged day file (kept and refused): try again later
-                pass
+            except Exception as exc:  # a full disk: the scores stay in memory for the next try
+                if str(exc) != failed:
+                    log.warning("score history not written, will try again: %s", exc)
+                failed = str(exc)
+            else:
+                failed = None
 
     def _roll_over_daily(self):
         while True:

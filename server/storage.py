@@ -25,7 +25,7 @@ One lock serialises all access; TinyDB is not thread-safe.
 
 Files in the data dir:
   items/shard-NNNNN.json   one TinyDB document per captured item
-  history/YYYY-MM.json     daily score snapshots (derived data: the dashboard's charts)
+  history/YYYY-MM-DD.json  a day's score snapshots (derived data: the dashboard's charts)
   config.json              tokens (hashed), paired origins, settings, links
   commit.journal           only between the writes and the renames of a multi-shard change
 """
@@ -36,6 +36,7 @@ import fcntl
 import gc
 import hashlib
 import itertools
+import logging
 import os
 import re
 import shutil
@@ -70,6 +71,9 @@ _MONTH_FILES = "????-??.json"   # before day files: history/2026-11.json, {day: 
 CLEAR_JOURNAL = "clear.journal"
 _SHARD_NAME = re.compile(r"^shard-(\d{5})\.json$")
 _LOC_BITS = 24         # doc ids within a shard stay far below 2**24
+
+
+log = logging.getLogger("cloutlens")
 
 
 class StoreError(RuntimeError):
@@ -154,6 +158,44 @@ def _read_json(path: Path):
             "from a backup or an export, or move the damaged file away to start without it. "
             "`cloutlens doctor` checks every file."
         ) from None
+
+
+def _read_history(path: Path) -> dict:
+    """A history file's contents, {} for a missing one. History is derived data (a chart's
+    points), so a damaged file does not stop anything as a damaged shard does: it is moved aside
+    once, with a warning, and its day starts again empty."""
+    try:
+        return _read_json(path) or {}
+    except StoreError:
+        pass  # _read_json kept a copy: the damaged file itself can go
+    _unlink(path)
+    log.warning("history file %s was damaged: set aside (a .damaged copy is beside it), its day starts again",
+                path)
+    return {}
+
+
+def _score_in_day_file(path: Path, key: bytes):
+    """The score stored under `key` (an identity as orjson writes it, then ':') in a day file,
+    found in its bytes: in orjson's compact {str: int}, a '"' after '{' or ',' starts a key, and
+    a key cannot end inside the identity's first character, which is never ':'. None when the
+    identity is not there; a value that is not a whole number parses the file (and a damaged one
+    is set aside)."""
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return None
+    at = raw.find(key)
+    while at > 0 and raw[at - 1] not in b"{,":
+        at = raw.find(key, at + 1)
+    if at <= 0:
+        return None
+    start = at + len(key)
+    end = start
+    while end < len(raw) and raw[end] in b"-0123456789":
+        end += 1
+    if end > start and end < len(raw) and raw[end] in b",}":
+        return int(raw[start:end])
+    return _read_history(path).get(orjson.loads(key[:-1]))  # not orjson's {str: int}: parsed
 
 
 def shard_stamps(shard_dir: Path) -> dict[str, list[int]]:
@@ -932,7 +974,7 @@ class Store:
             try:
                 for day, scores in pending.items():
                     path = self.history_dir / f"{day}.json"
-                    data = _read_json(path) or {}
+                    data = _read_history(path)
                     data.update(scores)
                     atomic_write(path, orjson.dumps(data))
             except BaseException:
@@ -944,15 +986,18 @@ class Store:
                 raise
 
     def history(self, identity: str, days: int = 365) -> list[dict]:
-        """[{day, score}] oldest first, from the snapshots on disk and those not yet written."""
+        """[{day, score}] oldest first, from the snapshots on disk and those not yet written.
+        A day file holds everyone shown that day (a year of 5,000 a day is 66 MB): each is
+        searched for the identity's key, not parsed (0.33 s -> 0.03 s for that year)."""
+        key = orjson.dumps(identity) + b":"
         with self.lock:
             out: dict[str, int] = {}
             for path in sorted(self.history_dir.glob(_MONTH_FILES))[-(days // 28 + 2):]:
-                for day, scores in (_read_json(path) or {}).items():
-                    if identity in scores:
+                for day, scores in _read_history(path).items():
+                    if isinstance(scores, dict) and identity in scores:
                         out[day] = scores[identity]
             for path in sorted(self.history_dir.glob(_DAY_FILES))[-days:]:
-                score = (_read_json(path) or {}).get(identity)
+                score = _score_in_day_file(path, key)
                 if score is not None:
                     out[path.stem] = score
             for day, scores in self._history_pending.items():
@@ -961,17 +1006,20 @@ class Store:
             return [{"day": d, "score": out[d]} for d in sorted(out)[-days:]]
 
     def forget_history(self, identity: str):
+        key = orjson.dumps(identity) + b":"
         with self.lock:
             for scores in self._history_pending.values():
                 scores.pop(identity, None)
             for path in sorted(self.history_dir.glob(_MONTH_FILES)):
-                data = _read_json(path) or {}
-                if any(identity in s for s in data.values()):
+                data = _read_history(path)
+                if any(isinstance(s, dict) and identity in s for s in data.values()):
                     for s in data.values():
                         s.pop(identity, None)
                     atomic_write(path, orjson.dumps(data))
             for path in sorted(self.history_dir.glob(_DAY_FILES)):
-                data = _read_json(path) or {}
+                if _score_in_day_file(path, key) is None:
+                    continue
+                data = _read_history(path)
                 if data.pop(identity, None) is not None:
                     atomic_write(path, orjson.dumps(data))
 

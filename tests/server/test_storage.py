@@ -8,6 +8,8 @@ import os
 
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import server.storage as storage
 from scoring import score_items
@@ -309,6 +311,39 @@ def test_snapshots_are_written_a_day_a_file_by_flush_only_and_month_files_still_
     assert store.history("blog.example:anna") == []
     assert store.history("blog.example:bob") == [{"day": "2026-10-30", "score": 9}, {"day": "2026-11-01", "score": 12}]
     assert b"anna" not in b"".join(p.read_bytes() for p in (tmp_path / "history").iterdir())
+    store.close()
+
+
+# identities with the characters that could fool a search of a day file's bytes: quotes,
+# backslashes, commas, braces, colons, digits, non-ASCII; and one inside another
+_ident = st.text(alphabet='ab:",\\{}1-é\u2028', min_size=1, max_size=8).map(lambda h: "s:" + h)
+
+
+@settings(max_examples=300, deadline=None)
+@given(day=st.dictionaries(_ident, st.integers(1, 100), max_size=8), asked=st.lists(_ident, max_size=4))
+def test_a_day_file_searched_for_a_key_gives_what_parsing_it_gives(tmp_path_factory, day, asked):
+    # keys that hold an asked identity whole after a quote (written '\\"'): not that identity
+    day.update({'s:"' + a: 7 for a in asked})
+    path = tmp_path_factory.mktemp("h") / "2026-11-01.json"
+    path.write_bytes(orjson.dumps(day))
+    for identity in list(day) + asked + ["x" + k for k in day] + [k + "x" for k in day]:
+        assert storage._score_in_day_file(path, orjson.dumps(identity) + b":") == day.get(identity)
+
+
+def test_a_damaged_history_file_is_set_aside_once_and_the_rest_still_shows(tmp_path, caplog):
+    store = Store(tmp_path)
+    store.record_scores("2026-10-31", {"blog.example:anna": 20})
+    store.record_scores("2026-11-01", {"blog.example:anna": 22})
+    store.flush_history()
+    (tmp_path / "history" / "2026-10-31.json").write_bytes(b'{"blog.example:anna":2')  # cut short
+    assert store.history("blog.example:anna") == [{"day": "2026-11-01", "score": 22}]
+    store.record_scores("2026-10-31", {"blog.example:bob": 5})
+    store.flush_history()  # the day starts again: a chart loses a point, nothing stops
+    assert store.history("blog.example:bob") == [{"day": "2026-10-31", "score": 5}]
+    assert store.history("blog.example:anna") == [{"day": "2026-11-01", "score": 22}]
+    kept = [p.name for p in (tmp_path / "history").iterdir() if ".damaged-" in p.name]
+    assert len(kept) == 1 and kept[0].startswith("2026-10-31.json.damaged-")
+    assert "2026-10-31.json was damaged" in caplog.text
     store.close()
 
 
