@@ -358,11 +358,16 @@
       if (!x) return null;
     }
     if (x === null) return null;
-    if (rule.fmt) {
-      var xs = String(x);
-      x = rule.fmt.replace("{}", function () { return xs; });
-    }
-    return x;
+    return rule.fmt ? formatted(rule.fmt, x, env) : x;
+  }
+
+  // An adapter's "fmt": "{}" is the value, "{post}" the page's post id (for ids a page numbers
+  // on its own, such as a blog theme's "comment-1" on every post). One pass, so a value that
+  // holds "{post}" stays as it is; a function, so "$&" in page text is not a pattern.
+  var FMT_SLOT = /\{post\}|\{\}/g;
+  function formatted(fmt, x, env) {
+    var xs = String(x);
+    return fmt.replace(FMT_SLOT, function (slot) { return slot === "{}" ? xs : env.postId || ""; });
   }
 
   function isOwned(el, ctx, env, rule) {
@@ -473,11 +478,7 @@
         if (rule.text !== "block" || rule.re) x = clean(x);
         if (!x) continue;
       }
-      if (rule.fmt) {
-        var xs = String(x);
-        // a function replacement, so "$&" in page text is not a replacement pattern
-        x = rule.fmt.replace("{}", function () { return xs; });
-      }
+      if (rule.fmt) x = formatted(rule.fmt, x, env);
       out.push(x);
     }
     return out;
@@ -627,10 +628,16 @@
       if (ms.length) item.mentions = ms;
     }
     var idv = val(ctx, spec.id, env);
-    item.id = idv ? cap(String(idv), ID_MAX) : "h-" + hash64(handle + "\n" + item.text);
+    item.id = idv ? cap(String(idv), ID_MAX) : hashedId(env, handle, item.text);
     var badge = author.badge ? one(ctx, { sel: author.badge }, env) : null;
     var el = (badge && badge.el) || (nameR && nameR.el) || (handleR && handleR.el) || null;
     return { item: item, el: el };
+  }
+
+  // An item with no id of its own: one made of its post, author and text, so the same words by
+  // the same person under another post ("Thanks!") are another item.
+  function hashedId(env, handle, text) {
+    return "h-" + hash64((env.postId || "") + "\n" + handle + "\n" + text);
   }
 
   // ---- mentions by display name (Stack Exchange's "@TonyM", a blog reply's "@Bebs")
@@ -903,6 +910,7 @@
     var postCtx = postRoot || doc;
     var postId = val(postCtx, post.id, env);
     postId = postId ? cap(String(postId), ID_MAX) : postIdFromUrl(pu);
+    env.postId = postId;
     var built = null;
     if (post.author) {
       built = buildItem(postCtx, post, env, "post");
@@ -953,6 +961,7 @@
       if (cache) cache.page = pl;
     }
     env.url = pl.pu;
+    env.postId = pl.postId;
     env.byName = pl.postByName.slice();
     var postRoot = pl.postRoot;
     var postId = pl.postId;
@@ -1156,7 +1165,9 @@
           if (iurl) item.url = iurl;
           var likes = o.upvoteCount;
           if (typeof likes === "number" && likes >= 0 && likes <= 1e9 && Math.floor(likes) === likes) item.reactions = { like: likes };
-          item.id = idSrc ? cap("ld:" + idSrc, ID_MAX) : "h-" + hash64(item.author.handle + "\n" + text);
+          // an @id that is not a web address ("#c1", "_:b0") names the comment within this page only
+          if (idSrc && !ABS_HTTP.test(idSrc)) idSrc = (postId || "") + "#" + idSrc;
+          item.id = idSrc ? cap("ld:" + idSrc, ID_MAX) : hashedId(env, item.author.handle, text);
           add({ item: item, el: null });
           here = item.id;
         }

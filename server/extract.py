@@ -729,9 +729,25 @@ def _finish(raw: str, rule, env) -> list:
                 continue
         fmt = rule.get("fmt")
         if fmt:
-            x = fmt.replace("{}", str(x), 1)
+            x = _formatted(fmt, x, env)
         out.append(x)
     return out
+
+
+_FMT_SLOT = re.compile(r"\{post\}|\{\}")
+
+
+def _formatted(fmt: str, x, env) -> str:
+    """An adapter's "fmt": "{}" is the value, "{post}" the page's post id (for ids a page numbers
+    on its own, such as a blog theme's "comment-1" on every post), in one pass."""
+    xs = str(x)
+    return _FMT_SLOT.sub(lambda m: xs if m.group() == "{}" else env.get("post_id") or "", fmt)
+
+
+def _hashed_id(env, handle: str, text: str) -> str:
+    """An item with no id of its own: one made of its post, author and text, so the same words by
+    the same person under another post ("Thanks!") are another item."""
+    return "h-" + hash64((env.get("post_id") or "") + "\n" + handle + "\n" + text)
 
 
 def _one(ctx, rules, env):
@@ -824,7 +840,7 @@ def _build_item(ctx, spec, env, kind):
         if ms:
             item["mentions"] = ms
     idv = _val(ctx, spec.get("id"), env)
-    item["id"] = str(idv)[:ID_MAX] if idv else "h-" + hash64(handle + "\n" + item["text"])
+    item["id"] = str(idv)[:ID_MAX] if idv else _hashed_id(env, handle, item["text"])
     badge = _one(ctx, {"sel": author["badge"]}, env) if author.get("badge") else None
     el = (badge and badge[1]) or (name_r and name_r[1]) or (handle_r and handle_r[1]) or None
     return item, el
@@ -985,6 +1001,7 @@ def extract(doc, adapter: dict, url=None):
     post_ctx = post_root if post_root is not None else doc
     post_id = _val(post_ctx, post.get("id"), env)
     post_id = str(post_id)[:ID_MAX] if post_id else _post_id_from_url(pu)
+    env["post_id"] = post_id
     if post.get("author"):
         bp = _build_item(post_ctx, post, env, "post")
         if bp:
@@ -1132,8 +1149,10 @@ def _json_ld(doc, env, post_id, add):
                 if isinstance(likes, (int, float)) and not isinstance(likes, bool) and 0 <= likes <= 1e9 \
                         and float(likes).is_integer():
                     item["reactions"] = {"like": int(likes)}
-                item["id"] = ("ld:" + id_src)[:ID_MAX] if id_src else "h-" + hash64(
-                    item["author"]["handle"] + "\n" + text)
+                # an @id that is not a web address ("#c1", "_:b0") names the comment within this page only
+                if id_src and not _ABS_HTTP.match(id_src):
+                    id_src = (post_id or "") + "#" + id_src
+                item["id"] = ("ld:" + id_src)[:ID_MAX] if id_src else _hashed_id(env, item["author"]["handle"], text)
                 add((item, None))
                 here = item["id"]
         for key, v in o.items():

@@ -175,7 +175,7 @@ def test_cli_extract_and_import(tmp_path):
     assert res.exit_code == 0
     assert "adapter: generic (picked by its markup" in res.stderr
     assert "4 items (1 post, 3 comments) by 3 people" in res.stdout
-    assert "\n  wm-1201  [comment]  Inès Duarte" in res.stdout  # replies indented under the post
+    assert "\n  url:/2025/03/bikeshedding-ssg/#wm-1201  [comment]  Inès Duarte" in res.stdout  # under the post
 
     data = tmp_path / "data"
     args = [str(FIXTURES / "reddit-old.html"), str(FIXTURES / "disqus.html"), "--data-dir", str(data)]
@@ -187,3 +187,36 @@ def test_cli_extract_and_import(tmp_path):
     res = runner.invoke(import_command, args + ["--json"])
     summary = json.loads(res.stdout)
     assert summary["added"] == 0 and summary["items"] == 5
+
+
+def _blog_post(n: int, commenter: str, comment_text: str) -> str:
+    # what many blog themes print: the same element id on the first comment of every post
+    return f"""<!doctype html><html><head><link rel="canonical" href="https://myblog.example/post-{n}"></head>
+<body><article itemscope itemtype="https://schema.org/BlogPosting">
+<h1 itemprop="headline">Post {n}</h1><span itemprop="author">Owner</span>
+<div id="comment-1" itemscope itemtype="https://schema.org/Comment">
+<span itemprop="author">{commenter}</span><p itemprop="text">{comment_text}</p></div>
+<div itemscope itemtype="https://schema.org/Comment"><span itemprop="author">Fan</span><p itemprop="text">Thanks!</p></div>
+</article></body></html>"""
+
+
+def test_comments_a_page_numbers_on_its_own_stay_apart_across_posts(tmp_path):
+    """Two posts of one blog, each with an element `comment-1` and a "Thanks!" by the same person:
+    four comments, none replacing another (ids are unique by site, not by page)."""
+    pages = []
+    for n, who in ((1, "Commenter One"), (2, "Commenter Two")):
+        pages.append(tmp_path / f"post-{n}.html")
+        pages[-1].write_text(_blog_post(n, who, f"A thought on post {n}"))
+    data = tmp_path / "data"
+    res = CliRunner().invoke(import_command, [*map(str, pages), "--data-dir", str(data), "--json"])
+    assert res.exit_code == 0, res.output
+    summary = json.loads(res.stdout)
+    assert summary["items"] == 6 and summary["added"] == 6 and summary["updated"] == 0
+    store = Store(data)
+    try:
+        comments = [d for d in store.all_items() if d["kind"] == "comment"]
+    finally:
+        store.close()
+    assert sorted((d["parent"], d["author"]["handle"], d["text"]) for d in comments) == [
+        ("url:/post-1", "commenter one", "A thought on post 1"), ("url:/post-1", "fan", "Thanks!"),
+        ("url:/post-2", "commenter two", "A thought on post 2"), ("url:/post-2", "fan", "Thanks!")]
