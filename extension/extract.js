@@ -215,7 +215,7 @@
 
   function hostOf(u) {
     var m = /^https?:\/\/(?:[^\/?#@]*@)?(\[[^\]]*\]|[^\/?#:]*)/i.exec(u || "");
-    return m ? m[1].toLowerCase() : "";
+    return m ? m[1].toLowerCase().replace(/\.+$/, "") : ""; // "example.com." is example.com
   }
 
   function siteOf(u) {

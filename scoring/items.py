@@ -87,8 +87,7 @@ def _describe(error) -> str:
     """A short message that never echoes the (possibly huge, possibly hostile) value."""
     v, arg = error.validator, error.validator_value
     if v == "required":
-        missing = [k for k in arg if k not in (error.instance or {})]
-        return f"is missing required field {missing[0]!r}" if missing else "is missing a field"
+        return "is missing a field"
     if v == "additionalProperties":
         extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
         return f"has unknown field {extra[0][:40]!r}" if extra else "has an unknown field"
@@ -125,6 +124,11 @@ def first_error(validator, instance, prefix: str) -> ContractError | None:
     path = list(e.path)
     if e.validator == "propertyNames":
         return ContractError(field_path(prefix, path), "has an invalid key")
+    if e.validator == "required" and isinstance(e.instance, dict):
+        # the field is the one that is missing, so that a client can point at it
+        missing = [k for k in e.validator_value if k not in e.instance]
+        if missing:
+            return ContractError(field_path(prefix, path + [missing[0]]), "is required")
     return ContractError(field_path(prefix, path), _describe(e))
 
 

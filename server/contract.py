@@ -5,6 +5,7 @@ envelope, and checks the whole capture before anything is stored.
 """
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 import jsonschema_rs
@@ -46,11 +47,23 @@ _whole = jsonschema_rs.Draft202012Validator(
 
 
 def site_of(url: str) -> str:
+    """The site a page's address names: its host, lower case, without `www.` or the trailing dot
+    of a fully qualified name, non-ASCII names in their ASCII (IDNA) form as browsers give them.
+    A host that is no site name (an IP v6 address, `ex_ample.com`, `a%40b.com`) is refused:
+    identities stored under it could never be looked up, forgotten or imported again."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ContractError("page.url", "must be an http(s) URL")
-    host = parts.hostname.lower()
-    return host.removeprefix("www.")
+    host = parts.hostname.lower().rstrip(".")
+    if not host.isascii():
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            raise ContractError("page.url", "must have a valid host name") from None
+    site = host.removeprefix("www.")
+    if not re.fullmatch(SITE_PATTERN, site):
+        raise ContractError("page.url", "must have a host name of letters, digits, dots and dashes")
+    return site
 
 
 def validate_capture(obj) -> dict:

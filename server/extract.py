@@ -523,7 +523,7 @@ def resolve_url(href, base):
 
 def host_of(u) -> str:
     m = _HOST.match(u or "")
-    return m.group(1).lower() if m else ""
+    return m.group(1).lower().rstrip(".") if m else ""  # "example.com." is example.com
 
 
 def site_of(u) -> str:

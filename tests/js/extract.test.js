@@ -52,6 +52,9 @@ test("helpers: counts, times and unsafe links", () => {
   assert.strictEqual(I.parseTime("2023-02-29"), null);
   assert.strictEqual(I.resolveUrl("javascript:alert(1)", "https://a.example/"), null);
   assert.strictEqual(I.resolveUrl("/u/x", "https://a.example/p/q"), "https://a.example/u/x");
+  // the site the server stores under: no www., no trailing dot of a fully qualified name
+  assert.strictEqual(I.siteOf("https://www.News.YCombinator.com./item?id=1"), "news.ycombinator.com");
+  assert.strictEqual(I.siteOf("https://user@blog.example:8080/p"), "blog.example");
 });
 
 test("extract takes the address as a string or as {url, elements, cache}", () => {

@@ -78,7 +78,7 @@ def _broken(mutate):
 
 BAD = [
     (lambda c: c.update(v=2), "v"),
-    (lambda c: c.pop("page"), ""),
+    (lambda c: c.pop("page"), "page"),
     (lambda c: c["page"].update(url="javascript:alert(1)"), "page.url"),
     (lambda c: c["page"].update(site="news.ycombinator.com"), "page.site"),
     (lambda c: c.update(items=[]), "items"),

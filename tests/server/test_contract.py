@@ -112,3 +112,38 @@ def test_bad_export_items_fail_or_pass_the_same(mutate):
     raw = copy.deepcopy(LISTED[1])
     mutate(raw)
     assert outcome(lambda r: contract.normalize_listed_item(r, 7), raw) == outcome(lambda r: _listed_slow(r, 7), raw)
+
+
+@pytest.mark.parametrize("url,site", [
+    ("https://news.ycombinator.com./item?id=1", "news.ycombinator.com"),  # a fully qualified name
+    ("https://WWW.Blog.Example/p", "blog.example"),
+    ("https://bücher.example/p", "xn--bcher-kva.example"),  # as a browser's address bar gives it
+    ("http://localhost:8080/p", "localhost"),
+])
+def test_the_site_a_page_address_names_is_one_every_endpoint_accepts(url, site):
+    got = contract.validate_capture(capture([post_item()], url=url))
+    assert got["page"]["site"] == site and got["items"][0]["site"] == site
+
+
+@pytest.mark.parametrize("url", ["http://ex_ample.com/p", "http://[::1]:8080/p", "http://a%40b.com/p",
+                                 "http://-dash.example/p", "http://.../p"])
+def test_a_page_address_whose_host_is_no_site_name_is_refused(url):
+    # stored, its people could never be looked up, forgotten or imported back (site:handle)
+    with pytest.raises(ContractError) as exc:
+        contract.validate_capture(capture([post_item()], url=url))
+    assert exc.value.field == "page.url"
+
+
+@pytest.mark.parametrize("drop,field", [
+    (lambda c: c.pop("v"), "v"),
+    (lambda c: c["page"].pop("url"), "page.url"),
+    (lambda c: c["items"][1].pop("author"), "items[1].author"),
+    (lambda c: c["items"][1]["author"].pop("handle"), "items[1].author.handle"),
+])
+def test_a_missing_field_is_named_itself(drop, field):
+    c = copy.deepcopy(EDGE)
+    drop(c)
+    for check in (contract.validate_capture, slow):
+        with pytest.raises(ContractError) as exc:
+            check(copy.deepcopy(c))
+        assert (exc.value.field, exc.value.message) == (field, "is required")
