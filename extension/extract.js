@@ -972,7 +972,12 @@
       try {
         // Depth-numbered threads read comments outside the chosen ones: the page-wide answer.
         var readsOthers = chosen && specs.some(function (sp) { return sp.parent && sp.parent.by === "depth"; });
-        if (!chosen || readsOthers) env.nested = doc.querySelector(":is(" + scope + ") :is(" + scope + ")") !== null;
+        if (readsOthers && cache) {
+          // the same answer for every slice of a page (a whole-document query, per slice, made a
+          // long thread's cost grow with the square of its length)
+          if (pl.nestedAll === undefined) pl.nestedAll = doc.querySelector(":is(" + scope + ") :is(" + scope + ")") !== null;
+          env.nested = pl.nestedAll;
+        } else if (!chosen || readsOthers) env.nested = doc.querySelector(":is(" + scope + ") :is(" + scope + ")") !== null;
         else {
           // Nesting that matters to this call: around or inside the chosen comments, or the post.
           var nested = postRoot !== null && (postRoot.querySelector(scope) !== null ||
@@ -1021,21 +1026,46 @@
         for (var c = 0; c < ordered.length; c++) if (ordered[c].matches(spec.select)) els.push(ordered[c]);
         if (p.by === "depth" && els.length) {
           left = els.length;
+          var firstChosen = els[0];
           els = doc.querySelectorAll(spec.select);
         }
       }
       var stack = [];
-      for (var i = 0; i < els.length && left !== 0; i++) {
+      var i = 0;
+      // A slice of a depth-numbered thread needs the rows before it for their depth and id. Kept
+      // per page: each row's (depth, id) and the stack of open ancestors after it, so a slice
+      // starts where the row before it left off instead of walking the thread from its top (a
+      // 2,000-comment thread was read from its first row by each of its hundreds of slices).
+      var rowMemo = null;
+      var stackMemo = null;
+      if (p.by === "depth" && cache) {
+        rowMemo = pl.rows || (pl.rows = new WeakMap());
+        stackMemo = pl.stacks || (pl.stacks = new WeakMap());
+        if (left > 0) {
+          var at = Array.prototype.indexOf.call(els, firstChosen);
+          var before = at > 0 ? stackMemo.get(els[at - 1]) : null;
+          if (before) {
+            stack = before.slice();
+            i = at;
+          }
+        }
+      }
+      for (; i < els.length && left !== 0; i++) {
         var el = els[i];
         if (left > 0) {
           if (!chosen.has(el)) {
-            var pid = idOnly(el, spec, env);
-            if (pid) {
-              var pd = val(el, p.depth, env);
-              pd = typeof pd === "number" ? pd : 0;
-              while (stack.length && stack[stack.length - 1][0] >= pd) stack.pop();
-              stack.push([pd, pid]);
+            var row = rowMemo && rowMemo.get(el);
+            if (!row) {
+              var pid = idOnly(el, spec, env);
+              var pd = pid ? val(el, p.depth, env) : 0;
+              row = [typeof pd === "number" ? pd : 0, pid];
+              if (rowMemo) rowMemo.set(el, row);
             }
+            if (row[1]) {
+              while (stack.length && stack[stack.length - 1][0] >= row[0]) stack.pop();
+              stack.push(row);
+            }
+            if (stackMemo) stackMemo.set(el, stack.slice());
             continue;
           }
           left--;
@@ -1049,14 +1079,19 @@
             elId.set(el, cap(String(ghost), ID_MAX));
             if (p.by === "depth") {
               var gd = val(el, p.depth, env);
-              gd = typeof gd === "number" ? gd : 0;
-              while (stack.length && stack[stack.length - 1][0] >= gd) stack.pop();
-              stack.push([gd, cap(String(ghost), ID_MAX)]);
+              var grow = [typeof gd === "number" ? gd : 0, cap(String(ghost), ID_MAX)];
+              if (rowMemo) rowMemo.set(el, grow);
+              while (stack.length && stack[stack.length - 1][0] >= grow[0]) stack.pop();
+              stack.push(grow);
             }
           }
+          if (stackMemo) stackMemo.set(el, stack.slice());
           continue;
         }
-        if (!add(built)) continue;
+        if (!add(built)) {
+          if (stackMemo) stackMemo.set(el, stack.slice());
+          continue;
+        }
         var it = built.item;
         elId.set(el, it.id);
         if (p.by === "depth") {
@@ -1064,7 +1099,10 @@
           var d = typeof dv === "number" ? dv : 0;
           while (stack.length && stack[stack.length - 1][0] >= d) stack.pop();
           it.parent = stack.length ? stack[stack.length - 1][1] : postId;
-          stack.push([d, it.id]);
+          var drow = [d, it.id];
+          if (rowMemo) rowMemo.set(el, drow);
+          stack.push(drow);
+          if (stackMemo) stackMemo.set(el, stack.slice());
         } else if (p.by === "ref") {
           var ref = val(el, p.ref, env);
           it.parent = ref ? cap(String(ref), ID_MAX) : postId;
