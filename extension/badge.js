@@ -161,6 +161,8 @@
     }
   }
 
+  const NO_SPAN_CHILD = new Set(["UL", "OL", "MENU", "DL", "TABLE", "THEAD", "TBODY", "TFOOT", "TR", "SELECT"]);
+
   // Badges whose card is open, so a rescoring redraws the cards someone is reading.
   const openBadges = new Set();
 
@@ -231,7 +233,7 @@
     }, opts);
     window.addEventListener("focusin", (ev) => {
       const b = badgeOf(ev);
-      if (b) b.show();
+      if (b && !b.returning) b.show();
     }, opts);
     window.addEventListener("focusout", (ev) => {
       const b = badgeOf(ev);
@@ -254,6 +256,7 @@
       this.near = false;
       this.cardVersion = -1;
       this.hideTimer = 0;
+      this.returning = false;
       this.host = document.createElement("span");
       this.root = this.host.attachShadow({ mode: "closed" });
       styleRoot(this.root);
@@ -266,7 +269,11 @@
       this.root.append(this.pill);
       byHost.set(this.host, this);
       listen();
-      anchor.after(this.host);
+      // Beside the name, unless the name is itself a list item or a table cell's row part: a
+      // span there would be an invalid child that the browser lays out on a line of its own.
+      const parent = anchor.parentElement;
+      if (parent && NO_SPAN_CHILD.has(parent.tagName)) anchor.append(this.host);
+      else anchor.after(this.host);
       watch(this);
     }
 
@@ -302,11 +309,18 @@
       if (ev.key === "Escape") {
         const inCard = this.card && this.card.contains(inside);
         this.hide();
-        if (inCard) this.pill.focus();
+        if (inCard) {
+          // focus goes back to the pill without opening the card again (focus events are synchronous)
+          this.returning = true;
+          this.pill.focus();
+          this.returning = false;
+        }
       } else if (inside === this.pill && (ev.key === "Enter" || ev.key === " ")) {
+        // Focus has already opened the card: Enter, as the label says, takes the reader into
+        // it (closing it there hid the details from whoever followed the label)
         ev.preventDefault();
-        if (!this.card || this.card.hidden) this.show();
-        else this.hide();
+        this.show();
+        this.card.focus();
       }
     }
 
@@ -334,6 +348,7 @@
         this.card.id = `card-${++serial}`;
         this.card.hidden = true;
         this.card.setAttribute("role", "dialog");
+        this.card.tabIndex = -1; // Enter on the pill moves focus here
         this.pill.setAttribute("aria-controls", this.card.id);
         this.root.append(this.card);
       }
@@ -424,7 +439,8 @@
         title: shown(this.card.firstChild), who: who ? shown(who) : null,
         state: this.pill.dataset.state, band: this.pill.dataset.band || null, style: this.pill.dataset.style,
         background: getComputedStyle(this.pill).backgroundColor, color: getComputedStyle(this.pill).color,
-        card: shown(this.card), cardOpen: !this.card.hidden, theme: this.card.dataset.theme || null,
+        card: shown(this.card), cardOpen: !this.card.hidden, cardFocused: this.root.activeElement === this.card,
+        theme: this.card.dataset.theme || null,
         sections, link: link ? link.href : null, connected: this.host.isConnected,
         near: this.near, stale: this.look !== this.person.look,
       };

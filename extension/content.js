@@ -266,10 +266,12 @@
     scheduleSlice();
   });
 
+  // what shows nothing (zero-width spaces and joiners, direction marks, soft hyphens): as the server
+  const INVISIBLE = /[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g;
   function identityGuess(site, handle) {
     // The server's normalisation (scoring/items.py normalize_handle), used only when the server
     // cannot be asked: offline badges and view-only mode.
-    return `${String(site).toLowerCase()}:${String(handle).trim().replace(/\s+/g, " ").toLowerCase()}`;
+    return `${String(site).toLowerCase()}:${String(handle).replace(INVISIBLE, "").trim().replace(/\s+/g, " ").toLowerCase()}`;
   }
 
   // One extraction call: its new items and the names still without a badge go into `out`, which

@@ -153,6 +153,11 @@ def parse_time(value: str, field: str) -> str:
 
 
 _HANDLE_SPACE = re.compile(r"\s+")
+# Characters that show nothing (zero-width spaces and joiners, direction marks and overrides, soft
+# hyphens): "Zé\u200bro" and "Zéro" look the same, so they must be the same person, not an
+# impostor beside them. Removed from handles only; texts and display names keep them (emoji
+# sequences are joined with U+200D). extension/content.js identityGuess() removes the same set.
+_INVISIBLE = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 _KIND = {k: k for k in KINDS}
 # Normalized handles and sites by what was given, so that a file's million items share one string
 # per person and per site: the scorer hashes and compares each of them per item, and a string
@@ -172,7 +177,7 @@ def _memo(memo: dict, key: str, value: str) -> str:
 def normalize_handle(handle: str) -> str:
     out = _HANDLES.get(handle)
     if out is None:
-        out = _memo(_HANDLES, handle, _HANDLE_SPACE.sub(" ", handle.strip()).lower())
+        out = _memo(_HANDLES, handle, _HANDLE_SPACE.sub(" ", _INVISIBLE.sub("", handle).strip()).lower())
     return out
 
 
@@ -199,7 +204,7 @@ def normalize_item(raw: dict, site: str, prefix: str = "", checked: bool = False
         "text": raw.get("text", ""),
         "url": raw.get("url"),
         "reactions": dict(raw.get("reactions") or {}),
-        "mentions": sorted({normalize_handle(m) for m in raw.get("mentions", []) if m.strip()}),
+        "mentions": sorted({h for h in map(normalize_handle, raw.get("mentions", [])) if h}),
     }
     if item["kind"] == "post" and item["parent"]:
         raise ContractError(field_path(prefix, ["parent"]), "must be null for a post")

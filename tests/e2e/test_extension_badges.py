@@ -151,7 +151,12 @@ def test_keyboard_focus_opens_the_card_and_escape_closes_it(browser, live_server
     opened = [b for b in s["badges"] if b["cardOpen"]]
     assert len(opened) == 1
     assert opened[0]["theme"] == "dark", "a dark page gets a dark card"
-    assert opened[0]["label"].startswith("Cloutlens score ")
+    assert opened[0]["label"].startswith("Cloutlens score ") and opened[0]["label"].endswith("Press Enter for details.")
+    page.keyboard.press("Enter")  # as the label says: the card stays open and focus goes into it
+    page.wait_for_timeout(300)
+    s = wait_state(worker, "extension-thread", lambda s: True)
+    assert [b["identity"] for b in s["badges"] if b["cardOpen"]] == [opened[0]["identity"]]
+    assert [b["identity"] for b in s["badges"] if b.get("cardFocused")] == [opened[0]["identity"]]
     page.keyboard.press("Escape")
     wait_state(worker, "extension-thread", lambda s: not any(b["cardOpen"] for b in s["badges"]), what="card closed")
 

@@ -147,3 +147,16 @@ def test_a_missing_field_is_named_itself(drop, field):
         with pytest.raises(ContractError) as exc:
             check(copy.deepcopy(c))
         assert (exc.value.field, exc.value.message) == (field, "is required")
+
+
+def test_handles_that_look_the_same_are_the_same_person():
+    # zero-width characters, direction marks and soft hyphens show nothing: an impostor who adds
+    # them to a name is the person they imitate, not a second identity that looks the same
+    looks = ["Zé\u200bro\u200dWidth", "Zéro\u200dWidth", "\u202eZéroWidth", "Zéro\u00adWidth\ufeff"]
+    items = [comment_item(f"c{i}", h, mentions=[h, "\u200b\u200c"]) for i, h in enumerate(looks)]
+    got = contract.validate_capture(capture([post_item()] + items))["items"][1:]
+    assert {it["author"]["handle"] for it in got} == {"zérowidth"}
+    assert all(it["mentions"] == ["zérowidth"] for it in got)  # an invisible-only mention is dropped
+    with pytest.raises(ContractError) as exc:
+        contract.validate_capture(capture([post_item(), comment_item("c9", "\u200b\u200d")]))
+    assert exc.value.field == "items[1].author.handle"
