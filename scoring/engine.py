@@ -781,9 +781,24 @@ class Scorer:
         return out
 
 
+def _apportioned(total: np.ndarray, gp: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Each result's entries rounded to 4 decimals so that they still add up to its sum rounded
+    (largest remainders): rounded one by one, 60,000 items of 0.00133 points showed 0.0013 each
+    and summed to 78.00 of 79.56 points. Entries are in decreasing order within each result
+    (gp: its result, starts: where each result begins), and stay so."""
+    units = total * 1e4
+    fl = np.floor(units)
+    sizes = np.diff(np.append(starts, len(gp)))
+    need = np.clip(np.rint(np.add.reduceat(units, starts)) - np.add.reduceat(fl, starts), 0, sizes)
+    by_rem = np.lexsort((np.arange(len(gp)), fl - units, gp))
+    rank = np.empty(len(gp), dtype=np.int64)
+    rank[by_rem] = np.arange(len(gp)) - np.repeat(starts, sizes)
+    return (fl + (rank < np.repeat(need, sizes))) / 1e4
+
+
 def _sums(pos: np.ndarray, key: np.ndarray, share: np.ndarray, name, top: int | None = None) -> dict[int, dict]:
-    """For each result position: {name(key): summed share}, largest first (ties by name), each
-    rounded to 4 decimals; top=N keeps the N largest. Ordered by numpy; only the names of entries
+    """For each result position: {name(key): summed share}, largest first (ties by name), rounded
+    to 4 decimals so that they add up (_apportioned); top=N keeps the N largest, each rounded. Ordered by numpy; only the names of entries
     with equal sums are compared in Python (a ranking's explanations hold millions of entries)."""
     if not len(pos):
         return {}
@@ -819,7 +834,8 @@ def _sums(pos: np.ndarray, key: np.ndarray, share: np.ndarray, name, top: int | 
         run_end = at[np.concatenate((at[1:] != at[:-1] + 1, [True]))] + 2
         for lo, hi in zip(run_start.tolist(), run_end.tolist()):
             names[lo:hi] = sorted(names[lo:hi])
-    values = list(map(round, total.tolist(), itertools.repeat(4)))
+    values = (_apportioned(total, gp, starts) if top is None else total).tolist()
+    values = list(map(round, values, itertools.repeat(4)))
     bounds = np.append(starts, len(gp)).tolist()
     out: dict[int, dict] = {}
     for p, lo, hi in zip(gp[starts].tolist(), bounds[:-1], bounds[1:]):

@@ -321,13 +321,30 @@ def test_p11_explainable(evts):
         for part in ("by_person", "by_kind", "by_site", "by_item"):
             total = sum(r["breakdown"][part].values())
             if r["raw"] > 0:
-                assert total == pytest.approx(r["points"], abs=0.01)
+                assert total == pytest.approx(r["points"], abs=1e-9)  # both rounded to 4 decimals
                 assert abs(total - r["score"]) <= 0.5 + 0.01
             else:
                 assert total == 0 and r["score"] == 1
         # every stored item shows what it gave; those amounts add up to the score too
         if r["raw"] > 0:
             assert per_item_to.get(r["identity"], 0.0) == pytest.approx(r["points"], abs=0.02)
+
+
+def test_p11_a_large_accounts_many_small_contributions_still_add_up():
+    # 3,000 people comment once each on 50 posts: each item's share rounds to a few units of the
+    # fourth decimal, and rounding each one alone lost a point and more of the score
+    w = World()
+    posts = [w.post("star", ago(40 - i % 30), f"post {i}") for i in range(50)]
+    for k in range(3000):
+        w.comment(f"fan{k}", posts[k % 50], ago(1 + k % 28), "Thanks, this helped")
+    s = Scorer()
+    s.add(w.items)
+    r = s.result("blog.example:star", at=NOW)
+    assert len(r["breakdown"]["by_item"]) == 3000 and len(r["breakdown"]["by_person"]) == 3000
+    for part in ("by_person", "by_kind", "by_site", "by_item"):
+        assert sum(r["breakdown"][part].values()) == pytest.approx(r["points"], abs=1e-9), part
+    shown = list(r["breakdown"]["by_item"].values())
+    assert shown == sorted(shown, reverse=True)  # still largest first
 
 
 # 12 -----------------------------------------------------------------------------------------

@@ -110,7 +110,7 @@ def test_score_stream_reads_in_chunks_with_line_numbers():
     for chunk in (1, 16, 1000):
         ranking, errors = score_stream(io.BytesIO(blob), NOW, chunk=chunk)
         assert _ranking_json(ranking) == want
-        assert [e.split(":")[0] for e in errors] == ["line 6", "line 121.author", "line 252.site"]
+        assert [e.split(":")[0] for e in errors] == ["line 6", "line 121.author.handle", "line 252.site"]
 
 
 @pytest.mark.parametrize("child", ["none", "forked", "fails"])
