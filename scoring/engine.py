@@ -335,8 +335,8 @@ class Scorer:
         f = reader.fields()
         found = Ids(f.sites, f.ids, f.site_ids)
         if found.repeated():
-            # an item given more than once: the last copy counts, in the place of the first
-            take = f.last_copies()
+            # an item given more than once: one copy counts, chosen by what it holds
+            take = f.chosen_copies()
             items = list(map(items.__getitem__, take))
             f = f.take(take)
             found = Ids(f.sites, f.ids, f.site_ids)
@@ -364,7 +364,7 @@ class Scorer:
                 self._source = NotKept()
             found = Ids(f.sites, f.ids, f.site_ids)
             if found.repeated():
-                f = f.take(f.last_copies())
+                f = f.take(f.chosen_copies())
                 found = Ids(f.sites, f.ids, f.site_ids)
             return self._load_fields(f, found)
 

@@ -43,10 +43,31 @@ class Fields:
     def handle(self, j: int) -> str:
         return self.handle_of[int(self.hcode[j])]
 
-    def last_copies(self) -> list[int]:
-        """For an item given more than once, the position of its last copy, in the place of its
-        first; every other item's own position."""
-        return list(dict(zip(zip(self.sites, self.ids), range(len(self)))).values())
+    def chosen_copies(self) -> list[int]:
+        """For an item given more than once in a batch, the position of one copy, in the place of
+        its first: the one that holds the most (reactions, then the latest date, then everything
+        else that scores), not the last one given, so that a shuffled batch scores the same
+        (property 13; copies captured at different times hold different counts). Copies equal in
+        all of that score the same, whichever is taken. Every other item's own position."""
+        keys = list(zip(self.sites, self.ids))
+        place = dict(zip(keys, range(len(keys))))
+        if len(place) == len(keys):
+            return list(place.values())
+        seen: set = set()
+        repeated = {k for k in keys if k in seen or seen.add(k)}
+        copies: dict = {}
+        for j in compress(range(len(keys)), map(repeated.__contains__, keys)):
+            copies.setdefault(keys[j], []).append(j)
+        for key, js in copies.items():
+            place[key] = max(js, key=self._copy_rank)
+        return list(place.values())
+
+    def _copy_rank(self, j: int) -> tuple:
+        t = float(self.t[j])
+        end = int(np.sum(self.m_count[: j + 1]))
+        mentions = sorted(map(self.mention_of.__getitem__, self.m_code[end - int(self.m_count[j]): end].tolist()))
+        return (float(self.units[j]), -np.inf if np.isnan(t) else t, float(self.comp[j]), bool(self.comment[j]),
+                self.parents[j] or "", self.handle(j), sorted(self.tsets[int(self.tcode[j])]), mentions)
 
     def take(self, pos: list) -> "Fields":
         """The items at pos, in that order, numbered again by first appearance among them."""

@@ -400,6 +400,32 @@ def test_p13_order_free_and_incremental_equals_full(evts, rnd, chunks):
             assert a["breakdown"][part] == pytest.approx(b["breakdown"][part], abs=2e-3)
 
 
+@HYP
+@given(events, st.randoms(use_true_random=False), st.lists(st.tuples(
+    st.integers(0, 10_000), st.integers(0, 500), st.sampled_from(["Great, thanks!", "Awful. Just awful, I hate it.",
+                                                                   "more on #python", "@u2 see this"]),
+    st.integers(0, 40)), min_size=1, max_size=6))
+def test_p13_copies_of_an_item_that_differ_are_order_free_too(evts, rnd, edits):
+    # the same comment captured at different times (more likes, an edited text, another date),
+    # given in one batch in any order: one copy counts, chosen by what it holds, not by its place
+    w = build(evts)
+    comments = [it for it in w.items if it["kind"] == "comment"]
+    if not comments:
+        return
+    items = list(w.items)
+    for pick, likes, text, days in edits:
+        copy = dict(comments[pick % len(comments)], text=text, reactions={"like": likes}, at=iso(ago(1 + days)),
+                    mentions=["u2"] if "@u2" in text else [])
+        items.append(copy)
+    first = [(x["identity"], x["score"], x["raw"], x["topics"]) for x in score_items(items, at=NOW)]
+    for _ in range(3):
+        rnd.shuffle(items)
+        assert [(x["identity"], x["score"], x["raw"], x["topics"]) for x in score_items(items, at=NOW)] == first
+        s = Scorer({})
+        s.load_stream(items[i:i + 7] for i in range(0, len(items), 7))  # the offline reader's way
+        assert [(x["identity"], x["score"], x["raw"], x["topics"]) for x in s.ranking(at=NOW)] == first
+
+
 # 14 -----------------------------------------------------------------------------------------
 
 def test_p14_fresh_a_capture_shows_at_once():
