@@ -29,7 +29,8 @@
     .badge[data-state="offline"], .badge[data-state="unpaired"], .badge[data-state="pending"], .badge[data-state="queued"] {
              background: #f3f4f6; color: #374151; box-shadow: 0 0 0 1px #6b7280; }
     .badge[data-style="dot"] { min-width: 0; width: .8em; height: .8em; padding: 0; font-size: 0; line-height: 0; vertical-align: middle; }
-    .card { position: absolute; z-index: 2147483647; top: 1.9em; left: 0; width: 19em; max-width: 80vw; padding: .6em .75em;
+    .card { position: fixed; z-index: 2147483647; inset: auto; margin: 0; top: 0; left: 0; width: 19em; max-width: 80vw;
+            max-height: 80vh; overflow: auto; padding: .6em .75em; overflow-wrap: anywhere;
             border-radius: 8px; font: 12px/1.45 system-ui, sans-serif; text-align: left; white-space: normal;
             color: #111827; background: #fff; box-shadow: 0 4px 18px #0005; border: 1px solid #d1d5db; }
     .card[data-theme="dark"] { color: #f3f4f6; background: #1f2937; border-color: #4b5563; }
@@ -243,6 +244,10 @@
       const b = badgeOf(ev);
       if (b) b.key(ev);
     }, opts);
+    // an open card is placed in the window: it follows its pill when the page or a box scrolls
+    const follow = () => { for (const b of openBadges) b.place(); };
+    window.addEventListener("scroll", follow, { capture: true, passive: true });
+    window.addEventListener("resize", follow, { passive: true });
   }
 
   // A badge draws its person: {identity, summary, state, version}. Updating a person is O(1)
@@ -286,14 +291,36 @@
         this.renderCard();
         card.setAttribute("data-theme", themeOf());
         card.hidden = false;
+        // In the top layer where the browser has it, so no ancestor's overflow, transform or
+        // stacking clips the card; placed by the pill in either case (place()).
+        if (card.showPopover) {
+          card.popover = "manual";
+          card.showPopover();
+        }
         openBadges.add(this);
         this.pill.setAttribute("aria-expanded", "true");
       }
+      this.place();
+    }
+
+    // Below the pill, or above it where the card would leave the window; never off its sides.
+    place() {
+      if (!this.card || this.card.hidden) return;
+      const r = this.pill.getBoundingClientRect();
+      const h = this.card.offsetHeight;
+      const w = this.card.offsetWidth;
+      const below = r.bottom + 6;
+      const top = below + h <= innerHeight || r.top - 6 - h < 0 ? below : r.top - 6 - h;
+      this.card.style.top = `${Math.round(top)}px`;
+      this.card.style.left = `${Math.round(Math.max(4, Math.min(r.left, innerWidth - w - 4)))}px`;
     }
 
     hide() {
       clearTimeout(this.hideTimer);
-      if (this.card) this.card.hidden = true;
+      if (this.card) {
+        if (this.card.hidePopover && this.card.matches(":popover-open")) this.card.hidePopover();
+        this.card.hidden = true;
+      }
       openBadges.delete(this);
       this.pill.setAttribute("aria-expanded", "false");
     }
@@ -368,6 +395,7 @@
       }
       // Screen readers read generated content too; the dialog's name says what it is about.
       this.card.setAttribute("aria-label", shown(this.card.firstChild));
+      this.place(); // a card drawn again may be taller
     }
 
     cardFor(summary, score, trend) {

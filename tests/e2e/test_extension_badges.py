@@ -134,6 +134,27 @@ def test_card_stays_open_while_the_pointer_is_on_it_and_closes_when_it_leaves(br
     wait_state(worker, "extension-thread", lambda s: not any(b["cardOpen"] for b in s["badges"]), what="card closed")
 
 
+def test_the_card_shows_whole_inside_a_box_that_clips_its_content(browser, live_server):
+    """A theme's `overflow: hidden` around the name clipped the card to the name's line; the card
+    is in the top layer and placed in the window, so the page's box cuts nothing."""
+    ctx, worker = browser
+    pair_in_options(ctx, live_server)
+    page = ctx.new_page()
+    page.goto(THREAD_URL)
+    wait_state(worker, "extension-thread", scored(NAMES))
+    badge = "#div-comment-201 .fn + span"
+    page.evaluate("""(sel) => { const box = document.querySelector(sel).parentElement;
+        box.style.overflow = "hidden"; box.style.height = "1.8em"; }""", badge)
+    host = page.locator(badge).bounding_box()
+    page.mouse.move(host["x"] + host["width"] / 2, host["y"] + host["height"] / 2)
+    wait_state(worker, "extension-thread", lambda s: any(x["cardOpen"] for x in s["badges"]))
+    page.wait_for_timeout(100)
+    # points well inside the card, below the clipping box: the badge's own element is on top
+    hits = page.evaluate("""([sel, pts]) => pts.map(([x, y]) => document.elementFromPoint(x, y) === document.querySelector(sel))""",
+                         [badge, [[host["x"] + 20, host["y"] + host["height"] + 40], [host["x"] + 60, host["y"] + host["height"] + 90]]])
+    assert hits == [True, True]
+
+
 def test_keyboard_focus_opens_the_card_and_escape_closes_it(browser, live_server):
     ctx, worker = browser
     pair_in_options(ctx, live_server)
