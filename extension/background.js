@@ -128,6 +128,8 @@ async function pairPoll() {
   if (r.status === "approved" && r.token) {
     await chrome.storage.local.set({ token: r.token });
     await chrome.storage.local.remove("pairing");
+    // what was captured before pairing goes in now, and open pages ask for their scores
+    flush().catch(() => undefined).finally(() => tellTabs({ type: "server-back" }));
     return { status: "paired" };
   }
   if (r.status === "denied") await chrome.storage.local.remove("pairing");
@@ -205,12 +207,14 @@ async function capture(cap) {
     kickFlush();
     return r;
   } catch (e) {
-    if (e.kind !== "offline") throw e;
+    // Down, or not paired yet: the capture waits in the queue, sent once the server answers
+    // (pairing flushes it), instead of being lost with the page.
+    if (e.kind !== "offline" && e.kind !== "unpaired") throw e;
     const q = await withQueue((old) => {
       const state = Queue.enqueue(old, cap);
       return { state, result: Queue.summary(state) };
     });
-    return { queued: true, queue: q, error: e.message };
+    return { queued: true, unpaired: e.kind === "unpaired", queue: q, error: e.message };
   }
 }
 

@@ -335,8 +335,13 @@
     }
     if (result.queued) {
       state.queued = result.queue.captures;
-      Badges.setState(identitiesFor(anchors, capture.page.site), "offline",
-        `Cloutlens: the local server is not running; ${result.queue.items} captured items wait in the queue`);
+      if (result.unpaired) {
+        Badges.setState(identitiesFor(anchors, capture.page.site), "unpaired",
+          `Cloutlens: pair the extension with your server (toolbar icon); ${result.queue.items} captured items wait until then`);
+      } else {
+        Badges.setState(identitiesFor(anchors, capture.page.site), "offline",
+          `Cloutlens: the local server is not running; ${result.queue.items} captured items wait in the queue`);
+      }
       return;
     }
     state.error = null;

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from ext_steps import ext_url, set_server, states, stored_items
+from ext_steps import ext_url, pair_in_options, set_server, states, stored_items
 from test_extension_badges import page_reads_nothing
 from server.app import CHROME_EXTENSION_ID
 
@@ -122,10 +122,15 @@ def test_badges_say_plainly_when_the_server_is_down(browser, live_server):
     assert all("not running" in b["label"] for b in badges)
 
 
-def test_unpaired_extension_gets_no_scores(browser, live_server):
+def test_unpaired_extension_gets_no_scores_and_its_captures_wait_for_pairing(browser, live_server):
     ctx, worker = browser
     set_server(ctx, live_server.url)
     page = ctx.new_page()
     page.goto(POST_URL)
     badges = wait_for_all(worker, "unpaired")
     assert stored_items(live_server.data_dir) == []
+    assert "wait until then" in badges[0]["label"]
+    # pairing sends what the page captured, and the open page gets its scores without a reload
+    pair_in_options(ctx, live_server)
+    wait_for_all(worker, "scored", timeout=30)
+    assert len(stored_items(live_server.data_dir)) > 0
