@@ -58,13 +58,13 @@ class Fields:
         copies: dict = {}
         for j in compress(range(len(keys)), map(repeated.__contains__, keys)):
             copies.setdefault(keys[j], []).append(j)
+        ends = np.cumsum(self.m_count).tolist()
         for key, js in copies.items():
-            place[key] = max(js, key=self._copy_rank)
+            place[key] = max(js, key=lambda j: self._copy_rank(j, ends[j]))
         return list(place.values())
 
-    def _copy_rank(self, j: int) -> tuple:
+    def _copy_rank(self, j: int, end: int) -> tuple:
         t = float(self.t[j])
-        end = int(np.sum(self.m_count[: j + 1]))
         mentions = sorted(map(self.mention_of.__getitem__, self.m_code[end - int(self.m_count[j]): end].tolist()))
         return (float(self.units[j]), -np.inf if np.isnan(t) else t, float(self.comp[j]), bool(self.comment[j]),
                 self.parents[j] or "", self.handle(j), sorted(self.tsets[int(self.tcode[j])]), mentions)
