@@ -627,11 +627,15 @@
     counts() {
       let badges = 0;
       let scored = 0;
+      let scoredPeople = 0;
       for (const person of people.values()) {
         badges += person.badges.length;
-        if (person.summary) scored += person.badges.length;
+        if (person.summary) {
+          scored += person.badges.length;
+          scoredPeople += 1;
+        }
       }
-      return { people: people.size, badges, scored };
+      return { people: people.size, badges, scored, scoredPeople };
     },
     read() {
       const out = [];

@@ -86,7 +86,9 @@ function describePage(page) {
   if (!page.adapter) return "No comments recognised on this page.";
   const parts = [];
   parts.push(page.capture ? `${page.items} items captured` : "View-only: nothing captured");
-  parts.push(`${page.people} people scored`);
+  // people whose badge shows a score, not those still waiting ("…", "–" or "?")
+  const scored = page.counts ? page.counts.scoredPeople : page.people;
+  parts.push(`${scored} of ${page.people} people scored`);
   let s = `${parts.join("; ")} (${page.adapter} adapter).`;
   if (page.queued) s += ` ${page.queued} captures wait for the server.`;
   if (page.error) s += ` Problem: ${page.error}`;
@@ -186,6 +188,10 @@ async function refresh() {
   $("queue-state").textContent = `${q.items} captured items wait to be sent` + (q.dropped ? `; ${q.dropped} older items were dropped (the queue is full)` : "") + ".";
   if (!s.reachable) {
     state.textContent = `The Cloutlens server is not running at ${s.server}.`;
+    // the command that starts it where the extension looks for it
+    let port = "";
+    try { port = new URL(s.server).port; } catch (e) { /* the address is checked when saved */ }
+    $("serve-command").textContent = port && port !== "7317" ? `cloutlens serve --port ${port}` : "cloutlens serve";
     $("server-help").hidden = false;
     $("pairing").hidden = true;
   } else {

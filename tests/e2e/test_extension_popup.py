@@ -27,7 +27,9 @@ def test_popup_says_how_to_start_a_server_that_is_down(browser, live_server):
     popup = open_popup(ctx)
     popup.wait_for_selector("#server-state:has-text('not running')")
     assert popup.locator("#server-help").is_visible()
-    assert "cloutlens serve" in popup.locator("#server-help").text_content()
+    port = live_server.url.rsplit(":", 1)[1]
+    # the command that starts a server where the extension looks for it, on this test's port
+    assert f"cloutlens serve --port {port}" in popup.locator("#server-help").text_content()
     assert not popup.locator("#pairing").is_visible()
 
 
@@ -48,7 +50,7 @@ def test_popup_offers_pairing_until_paired_then_reports_this_page(browser, live_
     assert not popup.locator("#pairing").is_visible()
     text = popup.wait_for_selector("#page-state:has-text('items captured')").text_content()
     people = len({b["identity"] for b in wait_state(worker, "wordpress-post", scored(6))["badges"]})
-    assert text.startswith(f"6 items captured; {people} people scored (wordpress adapter).")
+    assert text.startswith(f"6 items captured; {people} of {people} people scored (wordpress adapter).")
     assert popup.locator("#site-toggle").is_checked()
     assert "blog.example" in popup.locator("#site-toggle-text").text_content()
 
