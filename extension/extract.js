@@ -1042,11 +1042,14 @@
         rowMemo = pl.rows || (pl.rows = new WeakMap());
         stackMemo = pl.stacks || (pl.stacks = new WeakMap());
         if (left > 0) {
-          var at = Array.prototype.indexOf.call(els, firstChosen);
-          var before = at > 0 ? stackMemo.get(els[at - 1]) : null;
-          if (before) {
-            stack = before.slice();
-            i = at;
+          // from the nearest row above already walked: rows a fast scroll skipped are walked once
+          for (var at = Array.prototype.indexOf.call(els, firstChosen) - 1; at >= 0; at--) {
+            var before = stackMemo.get(els[at]);
+            if (before) {
+              stack = before.slice();
+              i = at + 1;
+              break;
+            }
           }
         }
       }
