@@ -87,8 +87,7 @@ function describePage(page) {
   const parts = [];
   parts.push(page.capture ? `${page.items} items captured` : "View-only: nothing captured");
   // people whose badge shows a score, not those still waiting ("…", "–" or "?")
-  const scored = page.counts ? page.counts.scoredPeople : page.people;
-  parts.push(`${scored} of ${page.people} people scored`);
+  parts.push(`${page.counts.scoredPeople} of ${page.people} people scored`);
   let s = `${parts.join("; ")} (${page.adapter} adapter).`;
   if (page.queued) s += ` ${page.queued} captures wait for the server.`;
   if (page.error) s += ` Problem: ${page.error}`;

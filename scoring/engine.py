@@ -798,8 +798,9 @@ def _apportioned(total: np.ndarray, gp: np.ndarray, starts: np.ndarray) -> np.nd
 
 def _sums(pos: np.ndarray, key: np.ndarray, share: np.ndarray, name, top: int | None = None) -> dict[int, dict]:
     """For each result position: {name(key): summed share}, largest first (ties by name), rounded
-    to 4 decimals so that they add up (_apportioned); top=N keeps the N largest, each rounded. Ordered by numpy; only the names of entries
-    with equal sums are compared in Python (a ranking's explanations hold millions of entries)."""
+    to 4 decimals so that they add up (_apportioned); top=N keeps the N largest, each rounded.
+    Ordered by numpy; only the names of entries with equal sums are compared in Python (a
+    ranking's explanations hold millions of entries)."""
     if not len(pos):
         return {}
     k = np.asarray(key, dtype=np.int64)

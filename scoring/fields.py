@@ -53,14 +53,13 @@ class Fields:
         place = dict(zip(keys, range(len(keys))))
         if len(place) == len(keys):
             return list(place.values())
-        seen: set = set()
-        repeated = {k for k in keys if k in seen or seen.add(k)}
         copies: dict = {}
-        for j in compress(range(len(keys)), map(repeated.__contains__, keys)):
-            copies.setdefault(keys[j], []).append(j)
+        for j, key in enumerate(keys):
+            copies.setdefault(key, []).append(j)
         ends = np.cumsum(self.m_count).tolist()
         for key, js in copies.items():
-            place[key] = max(js, key=lambda j: self._copy_rank(j, ends[j]))
+            if len(js) > 1:
+                place[key] = max(js, key=lambda j: self._copy_rank(j, ends[j]))
         return list(place.values())
 
     def _copy_rank(self, j: int, end: int) -> tuple:
