@@ -105,7 +105,7 @@ class Derived:
         P_rev = np.where((rev >= 0) & person, W.P0[np.maximum(rev, 0)], 0.0)
         self.phi[p] = model.RECIP_FREE / np.maximum(model.RECIP_FREE, P_rev)
         self.val[p] = self.gP[p] * self.phi[p]
-        self.engaged[p] = person & (self.val[p] > 0)
+        self.engaged[p] = person & (self.g0[p] > 0)  # standing's view: it outlasts the score's
 
     def _shares(self, g, p):
         """Each actor's standing goes out in proportion to g(P0); the part reciprocity removes is
@@ -166,8 +166,7 @@ class Derived:
     def _day_ratio(self, g, d):
         """Days view (section 4): what a target's day alone adds counts at most kappa; the share
         of it over kappa is taken off that day's rows."""
-        H = self.horizon
-        usual = self.raw_p[g.td_target[d]] / (H * model.FLAT_FRACTION + H * (1 - model.FLAT_FRACTION) / 2)
+        usual = self.raw_p[g.td_target[d]] / model.effective_days(self.horizon)
         kappa = np.maximum(np.maximum(model.DAY_CAP_FLOOR, model.DAY_CAP_MULT * usual), self.bmax[d])
         B = self.B[d]
         return np.divide(np.maximum(B - kappa, 0.0), B, out=np.zeros(len(B)), where=B > 0)

@@ -16,7 +16,7 @@ from .columns import EMPTY, append, distinct
 
 
 class Weights:
-    """Row arrays keep, hostile, person, w0, w_then, sf, vol, sel, c, c_then, w0sf; actor-day
+    """Row arrays keep, hostile, person, w0, w_then, wg, sf, vol, sel, c, c_then, wgsf; actor-day
     volume V; pair sums P, P0, P_then. After an update, `rows` are the rows whose c changed and
     `pairs` the pairs whose sums may have (None after a full pass: everything changed)."""
 
@@ -24,16 +24,16 @@ class Weights:
         self.sig = sig
         n = g.n
         site_w = _site_weights(scorer)
-        (self.keep, self.hostile, self.person, self.w0, self.w_then, self.sf,
+        (self.keep, self.hostile, self.person, self.w0, self.w_then, self.wg, self.sf,
          self.vol) = _row_base(scorer, g, at, 0, n, site_w)
         self.V = np.bincount(g.ad_id, weights=self.vol, minlength=len(g.ad))
         self.sel = np.where(self.person, model.SELECT_K / (model.SELECT_K + self.V[g.ad_id]), 1.0)
         self.c = model.snap(self.w0 * self.sf * self.sel)
         self.c_then = model.snap(self.w_then * self.sf * self.sel)
-        self.w0sf = model.snap(self.w0 * self.sf)
+        self.wgsf = model.snap(self.wg * self.sf)
         npairs = len(g.pairs)
         self.P = np.bincount(g.pair_id, weights=self.c, minlength=npairs)
-        self.P0 = np.bincount(g.pair_id, weights=self.w0sf, minlength=npairs)
+        self.P0 = np.bincount(g.pair_id, weights=self.wgsf, minlength=npairs)
         self.P_then = np.bincount(g.pair_id, weights=self.c_then, minlength=npairs)
         self.n = n
         self.rows = self.pairs = None
@@ -46,17 +46,17 @@ class Weights:
             self.rows, self.pairs = EMPTY, EMPTY
             return
         parts = _row_base(scorer, g, at, lo, n, _site_weights(scorer))
-        for name, part in zip(("keep", "hostile", "person", "w0", "w_then", "sf", "vol"), parts):
+        for name, part in zip(("keep", "hostile", "person", "w0", "w_then", "wg", "sf", "vol"), parts):
             append(self, name, part)
-        for name, fill in (("c", 0.0), ("c_then", 0.0), ("sel", 1.0), ("w0sf", 0.0)):
+        for name, fill in (("c", 0.0), ("c_then", 0.0), ("sel", 1.0), ("wgsf", 0.0)):
             append(self, name, np.full(n - lo, fill))
         if len(killed):
             self.keep[killed] = False
-            for name in ("w0", "w_then", "vol"):
+            for name in ("w0", "w_then", "wg", "vol"):
                 getattr(self, name)[killed] = 0.0
         changed = np.concatenate([killed, np.arange(lo, n)])
-        old_w0sf = self.w0sf[changed]
-        self.w0sf[changed] = model.snap(self.w0[changed] * self.sf[changed])
+        old_wgsf = self.wgsf[changed]
+        self.wgsf[changed] = model.snap(self.wg[changed] * self.sf[changed])
         # selectivity: every row of a person's actor-day that gained or lost a row is re-weighed
         # (the audience's rows all have selectivity 1: only the changed ones move)
         groups = distinct(g.ad_id[changed[self.person[changed]]])
@@ -73,7 +73,7 @@ class Weights:
         pid = g.pair_id
         _add_by_pair(self.P, pid[rows], c_new - self.c[rows])
         _add_by_pair(self.P_then, pid[rows], ct_new - self.c_then[rows])
-        _add_by_pair(self.P0, pid[changed], self.w0sf[changed] - old_w0sf)
+        _add_by_pair(self.P0, pid[changed], self.wgsf[changed] - old_wgsf)
         self.sel[rows], self.c[rows], self.c_then[rows] = sel, c_new, ct_new
         self.n = n
         self.rows = rows
@@ -101,7 +101,9 @@ def _row_base(s, g, at: float, lo: int, hi: int, site_w: np.ndarray):
     sw = site_w[R.site[lo:hi]]
     is_aud = kind == model.REACTION
     ca, ct = g.ca[lo:hi], g.ct[lo:hi]
-    keep = R.valid[lo:hi] & (age >= 0) & (age < s.horizon) & (ca != ct) & (sw > 0)
+    # kept while standing still counts it; scores stop counting it sooner (w0 is 0 past their limit)
+    keep = R.valid[lo:hi] & (age >= 0) & (age < model.age_limit(s.horizon * model.STANDING_AGE_MULT))
+    keep &= (ca != ct) & (sw > 0)
     if s._forgotten_ids:
         gone = np.fromiter(s._forgotten_ids, dtype=np.int64)
         keep &= ~np.isin(ct, gone) & ~np.isin(ca, gone)
@@ -109,7 +111,8 @@ def _row_base(s, g, at: float, lo: int, hi: int, site_w: np.ndarray):
     bw = np.where(is_aud, R.amount[lo:hi], model.KIND_WEIGHT[kind]) * sw
     w0 = model.snap(bw * model.age_weight(age, s.horizon) * keep)
     w_then = model.snap(bw * model.age_weight(age - model.TREND_DAYS, s.horizon) * keep)
+    wg = model.snap(bw * model.age_weight(age, s.horizon * model.STANDING_AGE_MULT) * keep)
     sf = np.where(is_aud, 1.0, model.sentiment_factor(comp))
     hostile = ~is_aud & (comp <= model.HOSTILE)
     vol = np.where(is_aud | hostile, 0.0, w0)  # hostile actions are ignored, volume included
-    return keep, hostile, ~is_aud, w0, w_then, sf, vol
+    return keep, hostile, ~is_aud, w0, w_then, wg, sf, vol

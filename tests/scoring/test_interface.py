@@ -351,8 +351,11 @@ def test_cli_at_makes_results_reproducible_and_input_order_free(tmp_path):
     r1 = CliRunner().invoke(main, ["score", str(f1)] + args).output
     r2 = CliRunner().invoke(main, ["score", str(f2)] + args).output
     assert r1 == r2
+    first = json.loads(r1)[0]
     later = CliRunner().invoke(main, ["score", str(f1), "--at", "2027-06-01T00:00:00Z", "--json"]).output
-    assert json.loads(later)[0]["score"] == 1  # everything is past the 90-day horizon
+    assert 1 < json.loads(later)[0]["score"] < first["score"]  # six months older, still counted
+    gone = CliRunner().invoke(main, ["score", str(f1), "--at", "2030-01-01T00:00:00Z", "--json"]).output
+    assert json.loads(gone)[0]["score"] == 1  # past the age limit (1,066 days at a 90-day horizon)
 
 
 def test_cli_real_subprocess(tmp_path):

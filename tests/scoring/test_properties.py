@@ -229,6 +229,67 @@ def test_p07_absence_is_gentle(per_day):
     assert abs(now - month) <= 5
 
 
+# Histories of any shape: engagement bunched in stretches anywhere in the last 400 days, between a
+# few people who also engage each other (so standings can shift as the stretches age).
+stretches = st.lists(st.tuples(st.sampled_from(PEOPLE), st.sampled_from(PEOPLE), st.floats(0.0, 400.0),
+                               st.integers(1, 12), st.floats(0.1, 8.0)), min_size=1, max_size=12)
+
+
+@HYP
+@given(stretches)
+def test_p07_absence_is_gentle_for_every_history_and_everyone(evts):
+    w = World()
+    for a, t, centre, n, spread in evts:
+        for i in range(n):
+            w.engage(a, t, ago(0.01 + centre + spread * i / n))
+    s = Scorer()
+    s.add(w.items)
+    now = {r["identity"]: r["points"] for r in s.ranking(at=NOW)}
+    for days, most in ((7, 0.999), (30, 5.0)):
+        later = {r["identity"]: r["points"] for r in s.ranking(at=NOW + timedelta(days=days))}
+        assert later.keys() == now.keys()
+        for who, p in now.items():
+            assert abs(later[who] - p) <= most, (who, days)
+
+
+@pytest.mark.parametrize("seed", range(200, 230))
+def test_p07_standings_do_not_swing_while_everyone_is_silent(seed):
+    """Random worlds of bunched histories inside a community. When standing aged as fast as
+    scores, seed 220 moved a person 1.38 points in a silent week: their one engager gained
+    standing as its engagers' older engagements of others faded (STANDING_AGE_MULT)."""
+    rng = random.Random(seed)
+    w = World()
+    people = [f"u{i}" for i in range(rng.randint(3, 12))]
+    for _ in range(rng.randint(5, 200)):
+        a, t = rng.sample(people, 2)
+        centre = rng.choice([rng.uniform(0, 400), rng.uniform(40, 100)])
+        w.engage(a, t, ago(max(0.01, centre + rng.uniform(-4, 4))))
+    if rng.random() < 0.5:
+        community(w, people=50, interactions=rng.randint(50, 400), days=rng.uniform(10, 300), seed=seed, prefix="c")
+    s = Scorer()
+    s.add(w.items)
+    now = {r["identity"]: r["points"] for r in s.ranking(at=NOW)}
+    week = {r["identity"]: r["points"] for r in s.ranking(at=NOW + timedelta(days=7))}
+    assert max(abs(week[k] - p) for k, p in now.items()) < 1
+
+
+@HYP
+@given(st.lists(st.tuples(st.integers(0, 40), st.floats(0.0, 400.0), st.integers(1, 30)), min_size=1, max_size=10))
+def test_p07_a_silent_score_falls_no_faster_than_the_documented_rate(evts):
+    """With engagers nobody engages (no standing can move) the fall is the age weight's alone:
+    at most K_POINTS / horizon points a day (section 2), however the history is bunched."""
+    w = World()
+    for who, centre, n in evts:
+        for i in range(n):
+            w.engage(f"reader{who}", "t", ago(0.01 + centre + i / n))
+    s = Scorer()
+    s.add(w.items)
+    now = s.result(ident("t"), at=NOW)["points"]
+    for days in (1, 7, 30, 90):
+        later = s.result(ident("t"), at=NOW + timedelta(days=days))["points"]
+        assert 0 <= now - later <= model.K_POINTS * days / model.HORIZON_DAYS + 1e-9
+
+
 # 8 ------------------------------------------------------------------------------------------
 
 @HYP
