@@ -70,10 +70,12 @@ STANDING_MAX = 10.0
 # influential (a chain or cycle of sockpuppets each engaged by the previous one; rule 9).
 STANDING_PEOPLE = 3
 
-# Bursts (property 6): a target's day counts at most DAY_CAP_MULT times its usual day, and the
-# cap is never below DAY_CAP_FLOOR (a hard cap, like Stack Exchange's 200 a day).
-DAY_CAP_MULT = 3.0
-DAY_CAP_FLOOR = 3.0
+# Bursts (property 6): what a target's day alone adds counts at most DAY_CAP_MULT times its usual
+# day, measured over the days the target has been around (FirstSeen), and never less than its
+# strongest pair that day (one reply is never a burst) or DAY_CAP_FLOOR (a day that adds less than
+# one newcomer's reply is never capped; below it an update need not look at a day at all).
+DAY_CAP_MULT = 10.0
+DAY_CAP_FLOOR = 0.5
 
 # Trend: change of the burst-undamped score over this many days.
 TREND_DAYS = 7.0
@@ -94,9 +96,12 @@ def age_limit(horizon: float) -> float:
     return horizon * (FLAT_FRACTION + math.log(1.0 / AGE_FLOOR))
 
 
-def effective_days(horizon: float) -> float:
-    """The integral of age_weight: how many days of full weight a steady history adds up to."""
-    return horizon * (FLAT_FRACTION + 1.0 - AGE_FLOOR)
+def effective_days(horizon: float, span=np.inf):
+    """The integral of age_weight over the last `span` days (at least one, at most the age limit):
+    how many days of full weight a steady history of that length adds up to."""
+    flat = horizon * FLAT_FRACTION
+    x = np.clip(span, 1.0, age_limit(horizon))
+    return np.minimum(x, flat) - horizon * np.expm1(-np.maximum(x - flat, 0.0) / horizon)
 
 
 def age_weight(age_days: np.ndarray, horizon: float) -> np.ndarray:

@@ -10,7 +10,7 @@ for every in (2, 3, 5, 9, 15, 30):
     burst = max(1, round(50 * usual))    # 50 times the usual day
     before = res(w.items, "quiet")
     for i in range(burst):
-        w.engage(f"friend{i}", "quiet", ago(1 + i / 500), "Happy birthday!")
+        w.engage(f"friend{i}", "quiet", ago(1.5 + i / 500), "Happy birthday!")  # one UTC day
     after = res(w.items, "quiet")
     print(f"usual {usual:.3f}/day ({len(days)} in 89 d), burst {burst} replies in a day: "
           f"points {before['points']:.2f} -> {after['points']:.2f} (+{after['points']-before['points']:.2f}), "

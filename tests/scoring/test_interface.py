@@ -85,7 +85,7 @@ def test_settings_links_topics_and_ranking_order():
     w = World()
     for i in range(4):
         w.engage(f"p{i}", "alias", ago(i + 1))
-    w.engage("x", "canon", ago(2), site="news.ycombinator.com")
+    w.engage("x", "canon", ago(6), site="news.ycombinator.com")  # a day of its own: no burst
     s = Scorer()
     s.add(w.items)
     a = s.result(ident("alias"), at=NOW)["raw"]
