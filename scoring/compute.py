@@ -20,7 +20,7 @@ from . import model
 from .columns import EMPTY, distinct, grow, index64
 from .standing import push, solve
 
-_PAIR_F = ("gP", "g0", "phi", "val", "share", "aw", "pv", "pc")
+_PAIR_F = ("gP", "g0", "phi", "val", "share", "aw", "ceil", "pv", "pc")
 _NODE_F = (("out", 0.0), ("s", 1.0), ("r", 0.0), ("su", 1.0), ("raw_p", 0.0), ("raw", 0.0), ("points", 1.0),
            ("first", np.inf))
 
@@ -61,7 +61,7 @@ def _canonical_first(g, first: np.ndarray, cs: np.ndarray | None = None) -> np.n
 
 
 class Derived:
-    """Pair arrays gP, g0, phi, val, share, aw, pv, engaged; node arrays out, s (standing), r (its
+    """Pair arrays gP, g0, phi, val, share, aw, ceil, pv, engaged; node arrays out, s (standing), r (its
     residual), su (standing as pair weights last used it), k_in (distinct engagers), raw_p
     (people view), raw, points, score; target-day arrays B (what the day alone adds), bmax,
     dratio (the share of B over the cap); row arrays r_people, r_burst (the row's part of B),
@@ -136,7 +136,8 @@ class Derived:
 
     def _pair_weights(self, g, p):
         """A's standing as it weighs what A gives T: without T's own echo, scaled by A's distinct
-        engagers (T left out), squared and capped (section 3)."""
+        engagers (T left out), squared and capped (section 3); and the ceiling on what the pair
+        is worth when A lends no standing (section 2)."""
         pa, pt, rev = g.p_actor[p], g.p_target[p], g.p_rev[p]
         person = self.person[p]
         has_rev = (rev >= 0) & person
@@ -146,7 +147,8 @@ class Derived:
         k_pair = self.k_in[pa] - (has_rev & self.engaged[r0])
         s_pair = 1.0 + (s_pair - 1.0) * np.minimum(1.0, k_pair / model.STANDING_PEOPLE)
         self.aw[p] = np.where(person, np.minimum(s_pair, model.STANDING_MAX) ** model.STANDING_GAMMA, 1.0)
-        self.pv[p] = model.snap(self.aw[p] * self.val[p])
+        self.ceil[p] = np.where(person, model.pair_ceiling(s_pair), np.inf)
+        self.pv[p] = model.snap(self.aw[p] * np.minimum(self.gP[p], self.ceil[p]) * self.phi[p])
 
     def _ratio(self, W, pid):
         """Each pair's weighted value per unit of its rows' contributions (its rows' share)."""
@@ -175,10 +177,13 @@ class Derived:
             np.add.at(self.pd_sum, pd, c)
             cpd = self.pd_sum[pd]
             self.pd_sum[pd] = 0.0
-        cap, P, gP = self.cap[pid], W.P[pid], self.gP[pid]
+        cap, P, gP, top = self.cap[pid], W.P[pid], self.gP[pid], self.ceil[pid]
         # g(P) - g(P - c) = cap * exp(-P/cap) * expm1(c/cap): no cancellation when c << P
         alone = cap * np.exp(-P / cap) * np.expm1(np.minimum(cpd, P) / cap)
-        unit = np.divide(self.pv[pid], gP, out=np.zeros(len(rows)), where=gP > 0)
+        # under a ceiling the pair's value is min(g, top): what the day adds is what it adds below it
+        alone = np.where(gP <= top, alone, np.maximum(top - (gP - alone), 0.0))
+        worth = np.minimum(gP, top)
+        unit = np.divide(self.pv[pid], worth, out=np.zeros(len(rows)), where=worth > 0)
         b_pd = model.snap(unit * alone)
         part = model.snap(np.divide(b_pd * c, cpd, out=np.zeros(len(rows)), where=cpd > 0))
         return np.minimum(part, self.r_people[rows]), b_pd
@@ -349,8 +354,8 @@ class Derived:
         hk = W.hostile[rows] & W.keep[rows]
         hostile = rows[hk]
         counted = W.person[rows] & (W.c[rows] > 0)
-        then = np.bincount(qpos, weights=self.aw[q] * model.saturate(W.P_then[q], self.cap[q]) * self.phi[q],
-                           minlength=k)
+        then_worth = np.minimum(model.saturate(W.P_then[q], self.cap[q]), self.ceil[q])
+        then = np.bincount(qpos, weights=self.aw[q] * then_worth * self.phi[q], minlength=k)
         return {
             "neg_count": np.bincount(pos[hk], minlength=k),
             "neg_weight": np.bincount(pos[hk], weights=W.w0[hostile] * W.sel[hostile], minlength=k),
@@ -370,7 +375,7 @@ class Derived:
         tp, inv = np.unique(g.te_tp[e], return_inverse=True)
         Pt = np.bincount(inv, weights=W.c[te_row] * counted, minlength=len(tp))
         tpair = g.tp_pair[tp]
-        tval = self.aw[tpair] * model.saturate(Pt, model.PAIR_CAP) * self.phi[tpair]
+        tval = self.aw[tpair] * np.minimum(model.saturate(Pt, model.PAIR_CAP), self.ceil[tpair]) * self.phi[tpair]
         key = g.tp_topic[tp] * g.nid + g.p_target[tpair]
         keys, kinv = np.unique(key, return_inverse=True)
         traw = np.bincount(kinv, weights=tval, minlength=len(keys))

@@ -46,6 +46,12 @@ SELECT_K = 5.0
 # C*(1-exp(-P/C)); the audience (reactions) is one pseudo-actor with its own cap.
 PAIR_CAP = 1.25
 AUDIENCE_CAP = 2.0
+# ... and what it gives at most when A lends no standing (nobody but T engages A, or only T's own
+# echo): about one reply, however often repeated. Nine accounts that engage only one other, a
+# thousand times, then give it 9 * 0.55 raw (29 points), not 9 * 1.25 (37): property 9's star.
+# The ceiling rises to PAIR_CAP as A's lent standing rises to 1 + CEILING_STANDING.
+PAIR_CEILING = 0.55
+CEILING_STANDING = 0.5
 REACTION_UNIT = 0.2        # per doubling of an item's reaction count ...
 REACTION_ITEM_CAP = 1.0    # ... and never more than one reply's worth per item
 
@@ -108,6 +114,12 @@ def age_weight(age_days: np.ndarray, horizon: float) -> np.ndarray:
     w = np.exp(-np.maximum(age_days - horizon * FLAT_FRACTION, 0.0) / horizon)
     w[(age_days < 0) | (age_days >= age_limit(horizon))] = 0.0
     return w
+
+
+def pair_ceiling(lent: np.ndarray) -> np.ndarray:
+    """The most a person's pair can be worth, given the standing its actor lends it."""
+    rise = np.clip((lent - 1.0) / CEILING_STANDING, 0.0, 1.0)
+    return PAIR_CEILING + (PAIR_CAP - PAIR_CEILING) * rise
 
 
 def sentiment_factor(comp: np.ndarray) -> np.ndarray:

@@ -144,18 +144,28 @@ def test_p03_distinct_people_count_more_and_one_source_is_capped():
         w.engage("superfan", "one", ago(1 + i * 0.5))
     many, one = score_of(w.items, "many"), score_of(w.items, "one")
     assert many["score"] > one["score"]
-    # one source: each further reply adds less, and the total stops growing
-    pts, gains = [], []
-    for n in (1, 2, 4, 8, 16, 32, 64, 128):
-        w = World()
-        for i in range(n):
-            w.engage("src", "dst", ago(0.5 + 80.0 * i / n))
-        pts.append(score_of(w.items, "dst")["points"])
-    gains = np.diff(pts)
-    assert all(g >= -1e-9 for g in gains)
-    assert gains[-1] < gains[0] / 4          # diminishing
-    cap = model.PAIR_CAP  # with standing 1, no pair is worth more than its cap
-    assert pts[-1] <= float(model.points(cap)) + 1e-3  # results round points to 4 places
+    # one source: each further reply adds less, and the total stops growing; a source that lends
+    # no standing stops at about one reply (the ceiling), one with standing at the pair cap
+    for known in (False, True):
+        pts, lent = [], 1.0
+        for n in (1, 2, 4, 8, 16, 32, 64, 128):
+            w = World()
+            if known:  # five people engage the source: it lends standing
+                for i in range(5):
+                    w.engage(f"reader{i}", "src", ago(3 + i))
+            for i in range(n):
+                w.engage("src", "dst", ago(0.5 + 80.0 * i / n))
+            pts.append(score_of(w.items, "dst")["points"])
+            lent = score_of(w.items, "src")["standing"]
+        gains = np.diff(pts)
+        assert all(g >= -1e-9 for g in gains)
+        cap = model.PAIR_CAP if known else model.PAIR_CEILING
+        assert pts[-1] <= float(model.points(cap * lent ** model.STANDING_GAMMA)) + 1e-3  # points: 4 places
+        if known:
+            assert lent >= 1 + model.CEILING_STANDING
+            assert gains[-1] < gains[0] / 4          # diminishing
+        else:
+            assert pts[0] > 1 and max(gains) < 1e-3  # the first reply counts, repeats add nothing
 
 
 # 4 ------------------------------------------------------------------------------------------
@@ -245,7 +255,8 @@ def test_p06_a_newcomers_first_days_are_nobodys_burst(days_ago):
         w.comment(f"reader{i}", post, ago(days_ago - 0.5 + i / 1000))
     r = score_of(w.items, "newcomer")
     assert r["view"] == "people"  # no day was capped
-    assert r["raw"] == pytest.approx(30 * model.saturate(model.SELECT_K / (model.SELECT_K + 1), model.PAIR_CAP))
+    one = min(model.saturate(model.SELECT_K / (model.SELECT_K + 1), model.PAIR_CAP), model.PAIR_CEILING)
+    assert r["raw"] == pytest.approx(30 * one)
 
 
 # 7 ------------------------------------------------------------------------------------------
@@ -346,7 +357,8 @@ def test_p08_hostility_is_not_influence(evts, target, hostile):
 
 # 9 ------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("spread_days,shape", [(60, "mesh"), (2, "mesh"), (60, "cycle"), (55, "liked 4-cycles")])
+@pytest.mark.parametrize("spread_days,shape", [(60, "mesh"), (2, "mesh"), (60, "cycle"), (55, "liked 4-cycles"),
+                                               (60, "star"), (60, "star+thanks"), (60, "two hubs")])
 def test_p09_rings_do_not_pay(spread_days, shape):
     w = World()
     community(w, people=600, interactions=1500, seed=9)
@@ -357,6 +369,12 @@ def test_p09_rings_do_not_pay(spread_days, shape):
             a, b = rng.sample(ring, 2)
         elif shape == "cycle":  # each engages only the next: no reciprocity to catch
             a, b = ring[k % 10], ring[(k + 1) % 10]
+        elif shape == "star":  # nine engage only the tenth, who engages nobody (audit, 6 December)
+            a, b = ring[1 + k % 9], ring[0]
+        elif shape == "star+thanks":  # ... who thanks each of them once
+            a, b = (ring[0], ring[1 + k]) if k < 9 else (ring[1 + k % 9], ring[0])
+        elif shape == "two hubs":  # eight engage the other two in turn
+            a, b = ring[2 + k % 8], ring[k // 8 % 2]
         else:  # two 4-cycles and a pair, each comment liked 20-60 times (the demo's ring)
             groups = [ring[0:4], ring[4:8], ring[8:10]]
             g = groups[k % 3]
