@@ -48,9 +48,10 @@ PAIR_CAP = 1.25
 AUDIENCE_CAP = 2.0
 # ... and what it gives at most when A lends no standing (nobody but T engages A, or only T's own
 # echo): about one reply, however often repeated. Nine accounts that engage only one other, a
-# thousand times, then give it 9 * 0.55 raw (29 points), not 9 * 1.25 (37): property 9's star.
+# thousand times, then give it 9 * 0.5 raw (29 points), not 9 * 1.25 (37): property 9's star.
+# It also sets what a newcomer's reply is worth beside a known person's (property 4).
 # The ceiling rises to PAIR_CAP as A's lent standing rises to 1 + CEILING_STANDING.
-PAIR_CEILING = 0.55
+PAIR_CEILING = 0.5
 CEILING_STANDING = 0.5
 REACTION_UNIT = 0.2        # per doubling of an item's reaction count ...
 REACTION_ITEM_CAP = 1.0    # ... and never more than one reply's worth per item
@@ -92,7 +93,7 @@ TOPIC_MIN_PEOPLE = 2
 
 # The fixed logarithmic map (property 2): raw R10 is 10 points; every RATIO_PER_10 times more raw is
 # 10 more points. Below R10 the map is a straight line from 1 (raw 0) to 10.
-R10 = 0.6
+R10 = 0.55
 RATIO_PER_10 = 3.0
 K_POINTS = 10.0 / math.log(RATIO_PER_10)
 

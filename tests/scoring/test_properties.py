@@ -170,9 +170,12 @@ def test_p03_distinct_people_count_more_and_one_source_is_capped():
 
 # 4 ------------------------------------------------------------------------------------------
 
-def test_p04_reply_from_top_decile_counts_five_times_one_from_no_history():
+@pytest.mark.parametrize("people,interactions,seed", [
+    (1000, 2500, 4), (1000, 2500, 5), (1000, 2500, 7), (1000, 1500, 4), (1000, 5000, 4), (300, 2500, 4),
+    (1000, 10000, 4)])  # the test's world, then the audit's (6 December 2026): other seeds and densities
+def test_p04_reply_from_top_decile_counts_five_times_one_from_no_history(people, interactions, seed):
     w = World()
-    names = community(w, people=1000, interactions=2500, seed=4)
+    names = community(w, people=people, interactions=interactions, seed=seed)
     s = Scorer()
     s.add(w.items)
     res = s.results([ident(n) for n in names], at=NOW)
