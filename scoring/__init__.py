@@ -7,7 +7,7 @@ The interface (the server, the CLI, the tests and the benchmark all use exactly 
     # settings, all optional:
     #   {"site_weights": {"news.ycombinator.com": 1.0, ...},   # default 1.0 per site; 0 ignores a site
     #    "topics": {"python": ["python", "django"], ...},      # user topics by keywords (hashtags are automatic)
-    #    "horizon_days": 90,
+    #    "horizon_days": 90,                                  # age decay: flat for a third, then e^-1 per horizon
     #    "links": {"site:alias": "site:canonical", ...}}       # user-made links across sites, never guessed
     s.add(items) -> set[str]
         # items in the stored form of scoring.items.normalize_item. Upsert by (site, id): an
