@@ -317,9 +317,11 @@ class Derived:
         self.bmax[heavy] = 0.0
         np.maximum.at(self.bmax, index64(g.td_id[in_days]), self.b_pd[in_days])
         # a new usual day moves the cap of those targets' days, but a day below DAY_CAP_FLOOR is
-        # never capped whatever the cap
+        # never capped whatever the cap, nor is a day whose strongest pair is all it adds (kappa is
+        # never below that pair's b): most days of a sparse graph have one pair
         heavy = g.members("days_by_target", usual_moved, sort=False)
-        days = _cat(days, heavy[self.B[heavy] > model.DAY_CAP_FLOOR])
+        B = self.B[heavy]
+        days = _cat(days, heavy[(B > model.DAY_CAP_FLOOR) & (B > self.bmax[heavy])])
         before = self.dratio[days].copy()
         self.dratio[days] = self._day_ratio(g, days)
         capped = days[self.dratio[days] != before]
