@@ -24,10 +24,10 @@ import orjson
 from .columns import ROW_COLS, Groups, Members
 from .keyindex import KeyIndex
 
-VERSION = 2  # 2: item times (FirstSeen)
+VERSION = 1
 _MAGIC = b"CLOUTLENS-SCORER-CHECKPOINT\n"
 _TRAILER = b"crc32"  # then the CRC of everything before it
-_ITEM_COLS = ("start", "count", "author", "kind", "parent", "t")
+_ITEM_COLS = ("start", "count", "author", "kind", "parent")
 _STRUCT_ARRAYS = ("canon", "ca", "ct", "pair_id", "ad_id", "td_id", "p_actor", "p_target", "p_rev", "td_target",
                   "csr_order", "csr_indices", "csr_indptr", "te_row", "te_topic", "te_tp", "tp_topic", "tp_pair")
 _GROUPS = ("pairs", "ad", "td", "tp")
@@ -160,7 +160,6 @@ def loads(data: bytes, settings: dict | None = None, items=None):
     s._item.grow(n_items)
     for name in _ITEM_COLS:
         getattr(s._item, name)[:n_items] = arrays["item." + name]
-    s._first.rebuild(s._item.author[:n_items], s._item.t[:n_items], len(s._authored))
     rows = {name: arrays["row." + name] for name, _ in ROW_COLS}
     s._rows.append(rows)
     s._forgotten_ids = set(meta["forgotten"])

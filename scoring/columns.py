@@ -46,10 +46,10 @@ class Rows:
 
 class ItemCols:
     """Per stored item, by item index: its first row, how many rows (0: none or killed), its
-    author (-1 when the item is gone), whether it is a comment, its parent's item index (-1:
-    none stored) and its time. What a new item needs of its parent is read here, not from item dicts."""
+    author (-1 when the item is gone), whether it is a comment, and its parent's item index (-1:
+    none stored). What a new item needs of its parent is read here, not from item dicts."""
 
-    _FILL = (("start", 0), ("count", 0), ("author", -1), ("kind", 0), ("parent", -1), ("t", np.nan))
+    _FILL = (("start", 0), ("count", 0), ("author", -1), ("kind", 0), ("parent", -1))
 
     def __init__(self):
         self.n = 0
@@ -58,7 +58,6 @@ class ItemCols:
         self.author = np.zeros(0, dtype=np.int32)
         self.kind = np.zeros(0, dtype=np.int8)
         self.parent = np.zeros(0, dtype=np.int32)
-        self.t = np.zeros(0)  # when it was written (epoch seconds, NaN undated)
 
     def grow(self, k: int) -> None:
         if self.n + k > len(self.start):

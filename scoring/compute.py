@@ -21,8 +21,7 @@ from .columns import EMPTY, distinct, grow, index64
 from .standing import push, solve
 
 _PAIR_F = ("gP", "g0", "phi", "val", "share", "aw", "ceil", "pv", "pc")
-_NODE_F = (("out", 0.0), ("s", 1.0), ("r", 0.0), ("su", 1.0), ("raw_p", 0.0), ("raw", 0.0), ("points", 1.0),
-           ("first", np.inf))
+_NODE_F = (("out", 0.0), ("s", 1.0), ("r", 0.0), ("su", 1.0), ("raw_p", 0.0), ("raw", 0.0), ("points", 1.0))
 
 
 def _add(total: np.ndarray, idx: np.ndarray, delta) -> None:
@@ -44,22 +43,6 @@ def _cat(*parts, size: int = 0) -> np.ndarray:
     return distinct(np.concatenate(parts))
 
 
-def _canonical_first(g, first: np.ndarray, cs: np.ndarray | None = None) -> np.ndarray:
-    """When each canonical identity (or each of cs) was first seen: the earliest of its linked
-    identities' earliest items (FirstSeen)."""
-    if not g.links:
-        return first[: g.nid].copy() if cs is None else first[cs]
-    canon = g.canon[: g.nid]
-    if cs is None:
-        out = np.full(g.nid, np.inf)
-        np.minimum.at(out, canon, first[: g.nid])
-        return out
-    mine = np.nonzero(np.isin(canon, cs))[0]
-    out = np.full(len(cs), np.inf)
-    np.minimum.at(out, np.searchsorted(cs, canon[mine]), first[mine])
-    return out
-
-
 class Derived:
     """Pair arrays gP, g0, phi, val, share, aw, ceil, pv, engaged; node arrays out, s (standing), r (its
     residual), su (standing as pair weights last used it), k_in (distinct engagers), raw_p
@@ -70,9 +53,6 @@ class Derived:
 
     def __init__(self, scorer, g, W, warm: "Derived | None" = None):
         self.horizon = scorer.horizon
-        self.at = W.at
-        self.seen = scorer._first
-        self.first = _canonical_first(g, self.seen.first)
         nid, npairs, ntd = g.nid, len(g.pairs), len(g.td)
         pa, pt = g.p_actor, g.p_target
         self.person = pa != 0
@@ -130,9 +110,8 @@ class Derived:
     def _shares(self, g, p):
         """Each actor's standing goes out in proportion to g(P0); the part reciprocity removes is
         not passed on (section 3). Needs the actors' `out` to be current."""
-        o = self.out[g.p_actor[p]]
-        ok = self.person[p] & (o > 0)
-        self.share[p] = np.where(ok, self.g0[p] * self.phi[p] / np.where(ok, o, 1.0), 0.0)
+        o = np.maximum(self.out[g.p_actor[p]], model.OUT_MIN)
+        self.share[p] = np.where(self.person[p], self.g0[p] * self.phi[p] / o, 0.0)
 
     def _pair_weights(self, g, p):
         """A's standing as it weighs what A gives T: without T's own echo, scaled by A's distinct
@@ -190,10 +169,8 @@ class Derived:
 
     def _day_ratio(self, g, d):
         """Days view (section 4): what a target's day alone adds counts at most kappa; the share
-        of it over kappa is taken off that day's rows. A usual day is measured over the days the
-        target has been around, so a newcomer's first days are nobody's burst."""
-        t = g.td_target[d]
-        usual = self.raw_p[t] / model.effective_days(self.horizon, (self.at - self.first[t]) / model.DAY)
+        of it over kappa is taken off that day's rows."""
+        usual = self.raw_p[g.td_target[d]] / model.effective_days(self.horizon)
         kappa = np.maximum(np.maximum(model.DAY_CAP_FLOOR, model.DAY_CAP_MULT * usual), self.bmax[d])
         B = self.B[d]
         return np.divide(np.maximum(B - kappa, 0.0), B, out=np.zeros(len(B)), where=B > 0)
@@ -239,16 +216,11 @@ class Derived:
             grow(self, name, n, 0.0)
         grow(self, "mark", n, False)
 
-    def update(self, g, W, first_moved: np.ndarray = EMPTY) -> None:
-        """Follow the rows and pairs W's last update changed through to every raw score, and the
-        new earliest items of first_moved (identities) through to their days' caps."""
+    def update(self, g, W) -> None:
+        """Follow the rows and pairs W's last update changed through to every raw score."""
         self._grow(g, W)
         Pc, Rc = W.pairs, W.rows
-        around = EMPTY
-        if len(first_moved):
-            around = distinct(g.canon[first_moved])
-            self.first[around] = _canonical_first(g, self.seen.first, around)
-        if not len(Pc) and not len(Rc) and not len(around):
+        if not len(Pc) and not len(Rc):
             return
         pa, pt, prev = g.p_actor, g.p_target, g.p_rev
         rev = prev[Pc]
@@ -299,7 +271,7 @@ class Derived:
         moved = dpv != 0
         pw, dpv = pw[moved], dpv[moved]
         _add(self.raw_p, pt[pw], dpv)
-        usual_moved = _cat(pt[pw], around, size=g.nid)
+        usual_moved = distinct(pt[pw])
 
         # rows: the people view of every row whose pair's value or sum moved, then their days
         # (the rows of distinct pairs are distinct, and every row in Rc belongs to a pair in Pc)

@@ -52,7 +52,7 @@ AUDIENCE_CAP = 2.0
 # It also sets what a newcomer's reply is worth beside a known person's (property 4).
 # The ceiling rises to PAIR_CAP as A's lent standing rises to 1 + CEILING_STANDING.
 PAIR_CEILING = 0.5
-CEILING_STANDING = 0.5
+CEILING_STANDING = 1.0
 REACTION_UNIT = 0.2        # per doubling of an item's reaction count ...
 REACTION_ITEM_CAP = 1.0    # ... and never more than one reply's worth per item
 
@@ -71,6 +71,10 @@ PR_MAX_ITER = 500
 STANDING_TOL = 1e-8
 STANDING_STALE = 1e-7
 STANDING_GAMMA = 2.0
+# An actor passes its standing on in proportion to its pairs' weights over their sum, but over no
+# less than OUT_MIN (about one reply's worth): one faint engagement, years old, does not carry an
+# actor's whole standing, and a light actor's next engagement does not take it from the others.
+OUT_MIN = 0.5
 STANDING_MAX = 10.0
 # Standing lent by an identity that fewer than STANDING_PEOPLE distinct people engage is scaled
 # down in proportion: one account's say-so, however often repeated, does not make anyone
@@ -78,11 +82,10 @@ STANDING_MAX = 10.0
 STANDING_PEOPLE = 3
 
 # Bursts (property 6): what a target's day alone adds counts at most DAY_CAP_MULT times its usual
-# day, measured over the days the target has been around (FirstSeen), and never less than its
-# strongest pair that day (one reply is never a burst) or DAY_CAP_FLOOR (a day that adds less than
-# one newcomer's reply is never capped; below it an update need not look at a day at all).
+# day, and never less than its strongest pair that day (one reply is never a burst) or
+# DAY_CAP_FLOOR (a hard floor, like Stack Exchange's 200 a day: what a newcomer's first day may add).
 DAY_CAP_MULT = 10.0
-DAY_CAP_FLOOR = 0.5
+DAY_CAP_FLOOR = 3.0
 
 # Trend: change of the burst-undamped score over this many days.
 TREND_DAYS = 7.0
@@ -103,12 +106,9 @@ def age_limit(horizon: float) -> float:
     return horizon * (FLAT_FRACTION + math.log(1.0 / AGE_FLOOR))
 
 
-def effective_days(horizon: float, span=np.inf):
-    """The integral of age_weight over the last `span` days (at least one, at most the age limit):
-    how many days of full weight a steady history of that length adds up to."""
-    flat = horizon * FLAT_FRACTION
-    x = np.clip(span, 1.0, age_limit(horizon))
-    return np.minimum(x, flat) - horizon * np.expm1(-np.maximum(x - flat, 0.0) / horizon)
+def effective_days(horizon: float) -> float:
+    """The integral of age_weight: how many days of full weight a steady history adds up to."""
+    return horizon * (FLAT_FRACTION + 1.0 - AGE_FLOOR)
 
 
 def age_weight(age_days: np.ndarray, horizon: float) -> np.ndarray:

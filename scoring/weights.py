@@ -22,7 +22,6 @@ class Weights:
 
     def __init__(self, scorer, g, at: float, sig):
         self.sig = sig
-        self.at = at
         n = g.n
         site_w = _site_weights(scorer)
         (self.keep, self.hostile, self.person, self.w0, self.w_then, self.wg, self.sf,
