@@ -325,7 +325,7 @@ class Derived:
         hostile count and weight, counted interactions, distinct people and trend, in the
         targets' order."""
         k = len(targets)
-        hk = W.hostile[rows] & W.keep[rows]
+        hk = W.hostile[rows] & (W.w0[rows] > 0)  # within the scores' age limit
         hostile = rows[hk]
         counted = W.person[rows] & (W.c[rows] > 0)
         then_worth = np.minimum(model.saturate(W.P_then[q], self.cap[q]), self.ceil[q])

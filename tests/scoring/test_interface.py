@@ -445,3 +445,21 @@ def test_view_says_days_only_when_a_day_was_capped():
         capped = bool((D.dratio[g.td_target == s._ids[ident("t")]] > 0).any())
         assert capped == bool(k % 2)
         assert r["view"] == ("days" if capped else "people")
+
+
+def test_rows_past_the_scores_age_limit_count_for_standing_only():
+    """A reply five years old is past the scores' age limit (1,066 days at a 90-day horizon) but
+    within standing's (six times longer): it adds no points, no negative count, and says why."""
+    w = World()
+    old = w.engage("fan", "t", ago(5 * 365))
+    rude = w.engage("troll", "t", ago(5 * 365), "You are an idiot and this is garbage.")
+    w.engage("reader", "t", ago(3))
+    s = Scorer()
+    s.add(w.items)
+    r = s.result(ident("t"), at=NOW)
+    assert r["negative"]["count"] == 0
+    assert set(r["breakdown"]["by_person"]) == {ident("reader")}
+    for cid in (old, rude):
+        rows = s.item_contributions(SITE, cid, at=NOW)["rows"]
+        assert rows and all(not x["counted"] and x["why"].startswith("not counted: outside the horizon") for x in rows)
+    assert s._derived.g0[s._struct.p_actor == s._ids[ident("fan")]].sum() > 0  # standing still has it
