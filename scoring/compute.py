@@ -8,7 +8,7 @@ are pushed out from there (standing.py) until every residual is below STANDING_T
 weight can have moved are re-weighed, and only their targets' rows and days are recomputed. The
 per-identity sums are snapped sums updated by differences, so they equal a full pass's bit for bit
 given the same standings; standings agree with a full pass to STANDING_TOL, and a standing is
-passed on to pair weights once it has moved by more than STANDING_STALE (relative) since it was
+passed on to pair weights once it has moved by more than STANDING_STALE (absolute) since it was
 last passed on, so the two differ by at most that much.
 """
 from __future__ import annotations
@@ -110,8 +110,9 @@ class Derived:
     def _shares(self, g, p):
         """Each actor's standing goes out in proportion to g(P0); the part reciprocity removes is
         not passed on (section 3). Needs the actors' `out` to be current."""
-        o = np.maximum(self.out[g.p_actor[p]], model.OUT_MIN)
-        self.share[p] = np.where(self.person[p], self.g0[p] * self.phi[p] / o, 0.0)
+        o = self.out[g.p_actor[p]]
+        ok = self.person[p] & (o > 0)
+        self.share[p] = np.where(ok, self.g0[p] * self.phi[p] / np.where(ok, o, 1.0), 0.0)
 
     def _pair_weights(self, g, p):
         """A's standing as it weighs what A gives T: without T's own echo, scaled by A's distinct
@@ -252,7 +253,9 @@ class Derived:
             return q, pa[q]
 
         pushed = push(self.s, self.r, out_pairs, pt, self.share, pt[ps])
-        stale = pushed[np.abs(self.s[pushed] - self.su[pushed]) > model.STANDING_STALE * self.s[pushed]]
+        # absolute, not relative: the echo subtracts one large standing from another, so a relative
+        # threshold let a lent standing near 1 drift by STANDING_STALE times a standing of 1,000
+        stale = pushed[np.abs(self.s[pushed] - self.su[pushed]) > model.STANDING_STALE]
         self.su[stale] = self.s[stale]
         self.pushed, self.stale = len(pushed), len(stale)
         if len(flips):

@@ -65,16 +65,12 @@ DAMPING = 0.5
 PR_MAX_ITER = 500
 # Standing is solved until every node's residual is below STANDING_TOL, which bounds every
 # standing's relative error by the same amount (standing.py). An update passes a standing on to
-# the pair weights once it has moved by more than STANDING_STALE (relative) since it last was:
+# the pair weights once it has moved by more than STANDING_STALE (absolute) since it last was:
 # so an incremental update and a full recompute agree to about STANDING_STALE, and a capture's
 # update touches the few thousand identities whose standing moved that much, not all of them.
 STANDING_TOL = 1e-8
 STANDING_STALE = 1e-7
 STANDING_GAMMA = 2.0
-# An actor passes its standing on in proportion to its pairs' weights over their sum, but over no
-# less than OUT_MIN (about one reply's worth): one faint engagement, years old, does not carry an
-# actor's whole standing, and a light actor's next engagement does not take it from the others.
-OUT_MIN = 0.5
 STANDING_MAX = 10.0
 # Standing lent by an identity that fewer than STANDING_PEOPLE distinct people engage is scaled
 # down in proportion: one account's say-so, however often repeated, does not make anyone

@@ -1,7 +1,7 @@
 # Property 1 through standing (second audit, 6 December 2026): X's only engagement is one reply to
 # Y, `old` days ago; Y (engaged by X and two busy accounts) has replied to T twenty times. X then
-# replies to T once. Before OUT_MIN, X passed all its standing along the faint old reply and the
-# new one took half of it from Y: T lost up to 8.5 points (-3.5 without the pair ceiling).
+# replies to T once. X passes all its standing along the faint old reply and the new one takes
+# half of it from Y: T lost up to 8.5 points with the ceiling's first rise, 5.9 now, 3.5 without it.
 from common import *
 for old in (0, 300, 1000, 2000):
     w = World()

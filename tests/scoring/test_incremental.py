@@ -210,3 +210,37 @@ def test_bursts_captured_in_parts_match_a_full_recompute():
     star_days = np.nonzero(g.td_target == inc._ids[f"{SITE}:{star}"])[0]
     assert (D.dratio[star_days] > 0).any()  # the bursts were capped: the days view was in play
 
+
+
+def test_a_large_standing_does_not_let_a_small_lent_one_drift():
+    """The echo subtracts one standing from another: y lends t about 1.4 = s_y - d * share * s_t,
+    with s_y near 180 and s_t near 1,000 (t's engagements are all older than the scores' age
+    limit, so they count for standing only). Captures that each move s_y by a fraction of
+    STANDING_STALE: with a relative threshold, y's stale standing was off by 1e-7 * 180, all of
+    it in what y lends, and t's raw drifted to 17 times the tolerance (a third audit, 6 December)."""
+    w = World()
+    for i in range(300):
+        for j in range(4):
+            w.engage(f"fan{i}", "t", ago(1100 + 3 * j + i * 0.1))
+    for i in range(40):
+        for j in range(3):
+            w.engage("b0", f"k{i}", ago(10 + 7 * j + i * 0.01))
+    w.engage("t", "y", ago(2))
+    for d in (3, 5, 8):
+        w.engage("y", "t", ago(d))
+    for j in range(3):
+        w.engage(f"b{j}", "y", ago(4))
+        for i in range(3):
+            w.engage(f"b{j}", f"o{j}{i}", ago(5 + i))
+    inc = Scorer()
+    inc.add(w.items)
+    inc.ranking(at=NOW)
+    for k in range(12):
+        before = len(w.items)
+        w.engage("b0", f"z{k}", ago(3000 + 150 * k))  # faint: standing's age weight about 1e-3 .. 1e-4
+        inc.add(w.items[before:])
+        inc.ranking(at=NOW)
+        full = Scorer()
+        full.add(w.items)
+        a, b = inc.result(f"{SITE}:t", at=NOW)["raw"], full.result(f"{SITE}:t", at=NOW)["raw"]
+        assert a == pytest.approx(b, rel=REL)
