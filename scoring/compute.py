@@ -130,6 +130,11 @@ class Derived:
         self.ceil[p] = np.where(person, model.pair_ceiling(s_pair), np.inf)
         self.pv[p] = model.snap(self.aw[p] * np.minimum(self.gP[p], self.ceil[p]) * self.phi[p])
 
+    def _worth(self, p, P):
+        """What pairs p would be worth with sums P instead of their own (the trend's sums of a week
+        ago, a topic's share): the pair curve, the ceiling, reciprocity and standing as they are."""
+        return self.aw[p] * np.minimum(model.saturate(P, self.cap[p]), self.ceil[p]) * self.phi[p]
+
     def _ratio(self, W, pid):
         """Each pair's weighted value per unit of its rows' contributions (its rows' share)."""
         P = W.P[pid]
@@ -331,8 +336,7 @@ class Derived:
         hk = W.hostile[rows] & (W.w0[rows] > 0)  # within the scores' age limit
         hostile = rows[hk]
         counted = W.person[rows] & (W.c[rows] > 0)
-        then_worth = np.minimum(model.saturate(W.P_then[q], self.cap[q]), self.ceil[q])
-        then = np.bincount(qpos, weights=self.aw[q] * then_worth * self.phi[q], minlength=k)
+        then = np.bincount(qpos, weights=self._worth(q, W.P_then[q]), minlength=k)
         return {
             "neg_count": np.bincount(pos[hk], minlength=k),
             "neg_weight": np.bincount(pos[hk], weights=W.w0[hostile] * W.sel[hostile], minlength=k),
@@ -352,7 +356,7 @@ class Derived:
         tp, inv = np.unique(g.te_tp[e], return_inverse=True)
         Pt = np.bincount(inv, weights=W.c[te_row] * counted, minlength=len(tp))
         tpair = g.tp_pair[tp]
-        tval = self.aw[tpair] * np.minimum(model.saturate(Pt, model.PAIR_CAP), self.ceil[tpair]) * self.phi[tpair]
+        tval = self._worth(tpair, Pt)
         key = g.tp_topic[tp] * g.nid + g.p_target[tpair]
         keys, kinv = np.unique(key, return_inverse=True)
         traw = np.bincount(kinv, weights=tval, minlength=len(keys))
