@@ -398,8 +398,14 @@ class Services:
         left out of what the scorer is given, now and at every later start. Items by the person
         captured again later count again (the scorer's rule), mentions of them by others never do.
         The items are removed before the list is written: a crash between the two leaves the
-        person visible through mentions, and forgetting them again finishes the job."""
-        return {"forgotten": identity, "items_removed": self.forget_many([identity])}
+        person visible through mentions, and forgetting them again finishes the job.
+
+        Identities the user linked are one person (the dashboard shows their items together):
+        forgetting any of them forgets all of them, or the others would stay with what they wrote."""
+        links = self.store.get_config("links") or {}
+        canon = links.get(identity, identity)
+        group = sorted({identity, canon} | {a for a, c in links.items() if c == canon})
+        return {"forgotten": identity, "identities": group, "items_removed": self.forget_many(group)}
 
     def forget_many(self, identities) -> int:
         """forget() for many people at once (an import's list): one compaction, one checkpoint.

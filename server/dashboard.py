@@ -323,7 +323,9 @@ def forget():
             return _back_to_data()
         done = s.forget(identity)
         data.invalidate()
-    flash(f"Forgot {identity}: {done['items_removed']} item(s) deleted, with their links and history.")
+    also = [i for i in done["identities"] if i != identity]
+    with_them = f" and the identities linked to them ({', '.join(also)})" if also else ""
+    flash(f"Forgot {identity}{with_them}: {done['items_removed']} item(s) deleted, with their links and history.")
     return _back_to_data()
 
 

@@ -242,6 +242,19 @@ def test_forget_a_person(seeded):
     assert "Forgot blog.example:bob: 2 item(s)" in seeded.get("/data").get_data(as_text=True)
 
 
+def test_forgetting_a_linked_person_forgets_every_identity_and_says_so(seeded):
+    s = services(seeded)
+    seeded.post("/data/link", data={"csrf": token(seeded), "canonical": "blog.example:anna",
+                                    "alias": "news.example:anna rydne"})
+    page = seeded.get(person_path("blog.example:anna")).get_data(as_text=True)
+    assert "under every identity linked here (blog.example:anna, news.example:anna rydne)" in page
+    r = seeded.post("/data/forget", data={"csrf": token(seeded), "identity": "blog.example:anna", "sure": "yes"})
+    assert r.status_code == 303
+    assert s.store.items_by_author("blog.example:anna") == s.store.items_by_author("news.example:anna rydne") == []
+    assert "Forgot blog.example:anna and the identities linked to them (news.example:anna rydne)" in \
+        seeded.get("/data").get_data(as_text=True)
+
+
 def test_export_then_delete_all_then_import_restores_everything(seeded):
     s = services(seeded)
     seeded.post("/data/link", data={"csrf": token(seeded), "canonical": "blog.example:anna",

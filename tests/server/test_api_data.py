@@ -112,7 +112,8 @@ def test_forget_removes_every_item_and_the_score(filled, app, auth):
     before = store(app).count_items()
     assert len(store(app).items_by_author("blog.example:anna")) == 2
     r = filled.delete("/api/people/blog.example:anna", headers=auth)
-    assert r.status_code == 200 and r.json == {"forgotten": "blog.example:anna", "items_removed": 2}
+    assert r.status_code == 200
+    assert r.json == {"forgotten": "blog.example:anna", "identities": ["blog.example:anna"], "items_removed": 2}
     assert store(app).count_items() == before - 2
     assert store(app).items_by_author("blog.example:anna") == []
     assert filled.get("/api/scores?id=blog.example:anna", headers=auth).json["scores"]["blog.example:anna"] is None
@@ -125,6 +126,21 @@ def test_forget_removes_every_item_and_the_score(filled, app, auth):
     assert not any('"anna"' in p.read_text() and "blog.example" in p.read_text()
                    and any(d["author"]["handle"] == "anna" and d["site"] == "blog.example"
                            for d in json.loads(p.read_text())["items"].values()) for p in shards)
+
+
+def test_forgetting_one_of_linked_identities_forgets_the_whole_person(filled, app, auth):
+    """The dashboard shows linked identities as one person, their items together: forgetting it
+    by any of its identities must not leave the others behind with what they wrote."""
+    r = filled.post("/api/links", json={"alias": "news.example:anna", "canonical": "blog.example:anna"}, headers=auth)
+    assert r.status_code == 201
+    assert store(app).items_by_author("news.example:anna") and store(app).items_by_author("blog.example:anna")
+    r = filled.delete("/api/people/news.example:anna", headers=auth)  # by the alias
+    assert r.status_code == 200
+    assert r.json["identities"] == ["blog.example:anna", "news.example:anna"] and r.json["items_removed"] == 3
+    for who in ("blog.example:anna", "news.example:anna"):
+        assert store(app).items_by_author(who) == []
+        assert filled.get(f"/api/people/{who}", headers=auth).status_code == 404
+    assert filled.get("/api/links", headers=auth).json["links"] == {}
 
 
 def test_link_and_unlink(filled, app, auth):
