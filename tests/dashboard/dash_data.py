@@ -5,6 +5,7 @@ from helpers import capture, comment_item, post_item
 
 HOSTILE_NAME = "<img src=x onerror=alert(1)>"
 HOSTILE_TEXT = "<script>alert(2)</script> and <b>bold</b>"
+LONG_NAME = "W" * 90  # one word as wide as three screens: it must wrap, not widen the page
 HOSTILE_REPLY = "This is awful, the worst and most stupid post. I hate it, terrible garbage."
 
 

@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 import pytest
 
-from dash_data import HOSTILE_NAME, HOSTILE_TEXT
+from dash_data import HOSTILE_NAME, HOSTILE_TEXT, LONG_NAME
 from dash_server import DemoServer, write_data
 from e2e.conftest import CHROMIUM, require_chromium
 from pixels import Pixels
@@ -116,6 +116,25 @@ def test_a_hostile_name_shows_as_text_and_runs_nothing(server, page):
         page.goto(server.url + path)
         assert page.locator("img").count() == 0 and page.locator("main script, main b").count() == 0
     assert page.dialogs == [] and page.problems == []
+
+
+def test_pages_fit_the_window_on_a_desktop_and_a_phone_with_a_long_name(server, page):
+    """A captured name can be one long word, and a phone is 390 px wide: the page never scrolls
+    sideways; a table too wide for the window scrolls inside its own box."""
+    long_id = f"blog.example:{LONG_NAME.lower()}"
+    paths = ["/", "/people", "/people?q=wwww", person_url(server, long_id)[len(server.url):],
+             person_url(server, MAYA)[len(server.url):], "/data", "/settings"]
+    for width, height in ((1280, 800), (390, 844)):
+        page.set_viewport_size({"width": width, "height": height})
+        for path in paths:
+            assert page.goto(server.url + path).status == 200, path
+            over = page.evaluate("""() => ({page: document.documentElement.scrollWidth - innerWidth,
+                main: document.querySelector('main').getBoundingClientRect().right - innerWidth})""")
+            assert over["page"] <= 0 and over["main"] <= 0.5, (width, path, over)
+            if SHOTS:
+                shot(page, f"fit-{width}-{path.strip('/').replace('/', '_')[:40] or 'overview'}", full_page=True)
+    page.goto(server.url + paths[3])
+    assert page.locator("#person-name").inner_text() == LONG_NAME  # shown whole, only wrapped
 
 
 def test_forms_work(server, page):
