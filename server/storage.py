@@ -319,6 +319,27 @@ def _open_db(path: Path) -> TinyDB:
     return TinyDB(path, storage=MemoryBackedStorage)
 
 
+def _dated_by_thread(items: list[dict]) -> dict[int, str]:
+    """Dates for a capture's undated replies, by position: the date of the nearest dated item
+    above each one in the same capture. Many blog themes print a comment's date only as text no
+    adapter reads; dated by their first capture, a 2020 thread opened today would be a burst of
+    new engagement (a "+41" trend). A reply is never older than what it answers, and most
+    comments come within days of it. Nothing dated above: the caller's first-seen time."""
+    if all(it["at"] for it in items):
+        return {}
+    by_key = {(it["site"], it["id"]): it for it in items}
+    out = {}
+    for n, it in enumerate(items):
+        if it["at"]:
+            continue
+        up, hops = by_key.get((it["site"], it.get("parent"))), 0
+        while up is not None and not up["at"] and hops < len(items):  # hops: a parent cycle ends
+            up, hops = by_key.get((up["site"], up.get("parent"))), hops + 1
+        if up is not None and up["at"]:
+            out[n] = up["at"]
+    return out
+
+
 def _fingerprint(item: dict) -> int:
     """A hint that a re-captured item is unchanged, so a revisited page costs no shard load."""
     raw = orjson.dumps([item.get(f) for f in _COMPARED] + [item.get("at")])
@@ -741,7 +762,8 @@ class Store:
             at_pos = 0
             for (items, seen), keys in zip(batches, keyed):
                 added, changed = [], []
-                for item, key in zip(items, keys):
+                by_thread = _dated_by_thread(items)
+                for n, (item, key) in enumerate(zip(items, keys)):
                     loc = found[at_pos]
                     at_pos += 1
                     if key in new_at:  # new in this group, captured again (two tabs, two clients)
@@ -754,7 +776,8 @@ class Store:
                         continue
                     if loc is None:
                         first_seen = item.get("seen") or seen  # an import brings its own
-                        doc = _with_sentiment(dict(item, at=item["at"] or first_seen, seen=first_seen))
+                        at = item["at"] or by_thread.get(n) or first_seen
+                        doc = _with_sentiment(dict(item, at=at, seen=first_seen))
                         new_at[key] = len(new_docs)
                         new_docs.append(doc)
                         added.append(doc)

@@ -69,6 +69,25 @@ def test_undated_items_take_first_seen_time_and_keep_it(tmp_path):
     again.close()
 
 
+def test_undated_replies_take_the_date_of_what_they_answer_in_the_same_capture(tmp_path):
+    """A 2020 thread whose comments print their dates only as text, opened today: its replies
+    are dated by the nearest dated item above them, not all today (a burst that never was)."""
+    store = Store(tmp_path)
+    thread = [post_item(at="2020-04-12T15:45:01Z"), comment_item("c1", "ann", at=None),
+              comment_item("c2", "bob", parent="c1", at=None), comment_item("c3", "cat", parent="c2"),
+              comment_item("c4", "dan", parent="c3", at=None), comment_item("c5", "eve", parent="gone", at=None)]
+    stored = store.add_items(validate_capture(capture(thread))["items"], SEEN)["items"]
+    at = {d["id"]: d["at"] for d in stored}
+    assert at == {"post-1": "2020-04-12T15:45:01Z", "c1": "2020-04-12T15:45:01Z", "c2": "2020-04-12T15:45:01Z",
+                  "c3": "2026-11-20T09:14:00Z", "c4": "2026-11-20T09:14:00Z", "c5": SEEN}
+    assert {d["seen"] for d in stored} == {SEEN}
+    # A reply that appears later, its thread not in the capture: it is new since, first seen now.
+    later = store.add_items(validate_capture(capture([comment_item("c6", "fay", parent="c1", at=None)]))["items"],
+                            "2026-11-25T08:00:00Z")["items"]
+    assert later[0]["at"] == "2026-11-25T08:00:00Z"
+    store.close()
+
+
 def test_changed_item_is_updated_in_place_across_restarts(tmp_path):
     store = Store(tmp_path)
     store.add_items(items(2), SEEN)
