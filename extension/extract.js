@@ -296,6 +296,79 @@
     return fromEpoch(Date.UTC(y, mo - 1, d, hh, mi, ss) - off * 60000);
   }
 
+  // Dates as blog themes print them ("14/04/2020 at 3:00 pm", "8. April 2019 @ 11:38"), for comments
+  // with no machine-readable date: the site's local time read as UTC. server/extract.py
+  // parse_date_text is the same function (and says why): change both together.
+  var MONTHS = {};
+  [
+    "january jan januar janv janvier enero ene gennaio gen janeiro januari",
+    "february feb februar fevr fev fevrier febrero febbraio fevereiro februari",
+    "march mar marz maerz mrz mars marzo marco maart mrt",
+    "april apr avril avr abril abr aprile",
+    "may mai mayo maggio mag maio mei",
+    "june jun juni juin junio giugno giu junho",
+    "july jul juli juil juillet julio luglio lug julho",
+    "august aug aout agosto augustus",
+    "september sep sept septembre septiembre setiembre settembre setembro",
+    "october oct oktober okt octobre octubre ottobre ott outubro",
+    "november nov novembre noviembre novembro",
+    "december dec dezember dez decembre diciembre dic dicembre dezembro"
+  ].forEach(function (names, n) {
+    names.split(" ").forEach(function (w) { MONTHS[w] = n + 1; });
+  });
+  var CLOCK = /(^|[^0-9])([0-9]{1,2})(?::|h)([0-9]{2})(?::([0-9]{2}))?(?:[ ]*([ap])\.?[ ]?m(?![a-z]))?/;
+  var NUM_DATE = /(^|[^0-9])([0-9]{1,4})([.\/-])([0-9]{1,2})\3([0-9]{2,4})(?![0-9])/;
+  var TOKEN = /[a-z]+|[0-9]+/g;
+  var MARKS = /[\u0300-\u036f]/g;
+
+  function parseDateText(s) {
+    if (typeof s !== "string" || !s || s.length > 80) return null;
+    var t = s.toLowerCase().normalize("NFD").replace(MARKS, "").replace(/\u00a0/g, " ");
+    var hh = 0, mi = 0, ss = 0, y, mo, d;
+    var m = CLOCK.exec(t);
+    if (m) {
+      hh = +m[2]; mi = +m[3]; ss = m[4] ? +m[4] : 0;
+      if (m[5]) {
+        if (hh < 1 || hh > 12) return null;
+        hh = hh % 12 + (m[5] === "p" ? 12 : 0);
+      }
+      if (hh > 23 || mi > 59 || ss > 59) return null;
+      t = t.slice(0, m.index) + m[1] + " " + t.slice(m.index + m[0].length);
+    }
+    m = NUM_DATE.exec(t);
+    if (m) {
+      var a = m[2], b = +m[4], c = m[5];
+      if (a.length === 4) {
+        y = +a; mo = b; d = +c;
+      } else if (c.length === 3) {
+        return null;
+      } else {
+        y = +c + (c.length === 4 ? 0 : +c >= 70 ? 1900 : 2000);
+        a = +a;
+        if (m[3] === "." || a > 12) { d = a; mo = b; }
+        else if (b > 12 || a === b) { mo = a; d = b; }
+        else return null;
+      }
+    } else {
+      mo = y = d = null;
+      var toks = t.match(TOKEN) || [];
+      for (var i = 0; i < toks.length; i++) {
+        var tok = toks[i];
+        if (tok[0] > "9") {
+          if (mo === null && Object.prototype.hasOwnProperty.call(MONTHS, tok)) mo = MONTHS[tok];
+        } else if (tok.length === 4) {
+          if (y === null) y = +tok;
+        } else if (tok.length <= 2 && d === null) {
+          d = +tok;
+        }
+      }
+      if (mo === null || y === null || d === null) return null;
+    }
+    if (!(y >= 1990 && y <= 2200 && mo >= 1 && mo <= 12 && d >= 1 && d <= DAYS[mo - 1])) return null;
+    if (mo === 2 && d === 29 && !(y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0))) return null;
+    return pad(y, 4) + "-" + pad(mo, 2) + "-" + pad(d, 2) + "T" + pad(hh, 2) + ":" + pad(mi, 2) + ":" + pad(ss, 2) + "Z";
+  }
+
   // ---- stable ids for items that have none (some microformats / JSON-LD comments):
   // two FNV-1a passes over UTF-16 code units, hex; Python hashes the same code units.
   function hash64(s) {
@@ -351,6 +424,7 @@
     }
     if (rule.num) x = parseCount(x);
     else if (rule.time) x = parseTime(x);
+    else if (rule.dateText) x = parseDateText(x);
     else {
       // rawValue() gives attributes and text already clean: only what a rule made of them since
       // (a resolved link, a regex group, a decoded part) or the page's address needs it again.
@@ -472,6 +546,9 @@
         if (x === null) continue;
       } else if (rule.time) {
         x = parseTime(x);
+        if (x === null) continue;
+      } else if (rule.dateText) {
+        x = parseDateText(x);
         if (x === null) continue;
       } else if (typeof x === "string") {
         // block text is already clean line by line; cleaning again would join its lines
@@ -1273,7 +1350,7 @@
     pickAdapter: pickAdapter,
     extract: extract,
     // exposed for unit tests of the twin engines
-    _internal: { parseCount: parseCount, parseTime: parseTime, resolveUrl: resolveUrl, siteOf: siteOf, hash64: hash64, clean: clean,
+    _internal: { parseCount: parseCount, parseTime: parseTime, parseDateText: parseDateText, resolveUrl: resolveUrl, siteOf: siteOf, hash64: hash64, clean: clean,
       inDocumentOrder: inDocumentOrder },
   };
   globalThis.CloutlensExtract = CloutlensExtract;

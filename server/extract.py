@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import unicodedata
 from bisect import bisect_left, bisect_right
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
@@ -600,6 +601,81 @@ def parse_time(s: str):
     return _fmt_time(dt)
 
 
+# Dates as blog themes print them ("14/04/2020 at 3:00 pm", "8. April 2019 @ 11:38", "Juli 30,
+# 2013 um 2:33 pm"), for comments that carry no machine-readable date: the site's local time, read
+# as UTC (the page does not say its zone). A day and month in digits that could be either way round
+# ("04/05/2020" with slashes) give nothing; with dots they are day first. Month names in English,
+# German, French, Spanish, Italian, Portuguese and Dutch, without the short forms that are English
+# words ("out", "set", "ago"). extract.js parseDateText is the same function: change both together.
+_MONTHS = {word: n + 1 for n, names in enumerate((
+        "january jan januar janv janvier enero ene gennaio gen janeiro januari",
+        "february feb februar fevr fev fevrier febrero febbraio fevereiro februari",
+        "march mar marz maerz mrz mars marzo marco maart mrt",
+        "april apr avril avr abril abr aprile",
+        "may mai mayo maggio mag maio mei",
+        "june jun juni juin junio giugno giu junho",
+        "july jul juli juil juillet julio luglio lug julho",
+        "august aug aout agosto augustus",
+        "september sep sept septembre septiembre setiembre settembre setembro",
+        "october oct oktober okt octobre octubre ottobre ott outubro",
+        "november nov novembre noviembre novembro",
+        "december dec dezember dez decembre diciembre dic dicembre dezembro")) for word in names.split()}
+_CLOCK = re.compile(r"(^|[^0-9])([0-9]{1,2})(?::|h)([0-9]{2})(?::([0-9]{2}))?(?:[ ]*([ap])\.?[ ]?m(?![a-z]))?")
+_NUM_DATE = re.compile(r"(^|[^0-9])([0-9]{1,4})([./-])([0-9]{1,2})\3([0-9]{2,4})(?![0-9])")
+_TOKEN = re.compile(r"[a-z]+|[0-9]+")
+_MARKS = re.compile("[\u0300-\u036f]")
+
+
+def parse_date_text(s: str):
+    if not isinstance(s, str) or not s or len(s) > 80:
+        return None
+    t = _MARKS.sub("", unicodedata.normalize("NFD", s.lower())).replace("\u00a0", " ")
+    hh = mi = ss = 0
+    m = _CLOCK.search(t)
+    if m:
+        hh, mi, ss = int(m.group(2)), int(m.group(3)), int(m.group(4) or 0)
+        if m.group(5):
+            if not 1 <= hh <= 12:
+                return None
+            hh = hh % 12 + (12 if m.group(5) == "p" else 0)
+        if hh > 23 or mi > 59 or ss > 59:
+            return None
+        t = t[:m.start()] + m.group(1) + " " + t[m.end():]
+    m = _NUM_DATE.search(t)
+    if m:
+        a, b, c = m.group(2), int(m.group(4)), m.group(5)
+        if len(a) == 4:
+            y, mo, d = int(a), b, int(c)
+        elif len(c) == 3:
+            return None
+        else:
+            y = int(c) + (0 if len(c) == 4 else 1900 if int(c) >= 70 else 2000)
+            a = int(a)
+            if m.group(3) == "." or a > 12:
+                d, mo = a, b
+            elif b > 12 or a == b:
+                mo, d = a, b
+            else:
+                return None
+    else:
+        mo = y = d = None
+        for tok in _TOKEN.findall(t):
+            if tok[0] > "9":
+                if mo is None and tok in _MONTHS:
+                    mo = _MONTHS[tok]
+            elif len(tok) == 4:
+                y = y if y is not None else int(tok)
+            elif len(tok) <= 2 and d is None:
+                d = int(tok)
+        if mo is None or y is None or d is None:
+            return None
+    if not (1990 <= y <= 2200 and 1 <= mo <= 12 and 1 <= d <= _DAYS[mo - 1]):
+        return None
+    if mo == 2 and d == 29 and not (y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)):
+        return None
+    return "%04d-%02d-%02dT%02d:%02d:%02dZ" % (y, mo, d, hh, mi, ss)
+
+
 def hash64(s: str) -> str:
     """Two FNV-1a passes over UTF-16 code units: the same id as extract.js gives."""
     a, b = 0x811C9DC5, 0x01000193 ^ 0x5BD1E995
@@ -719,6 +795,10 @@ def _finish(raw: str, rule, env) -> list:
                 continue
         elif rule.get("time"):
             x = parse_time(x)
+            if x is None:
+                continue
+        elif rule.get("dateText"):
+            x = parse_date_text(x)
             if x is None:
                 continue
         elif isinstance(x, str):

@@ -12,7 +12,7 @@ from bs4 import BeautifulSoup
 
 from adapter_support import CORPUS, EXTRACT_JS, FIXTURES, fixture_html, read_page
 from server import extract as engine
-from server.extract import (clean, extract_html, hash64, load_adapters, parse_count, parse_html, parse_time,
+from server.extract import (clean, extract_html, hash64, load_adapters, parse_count, parse_date_text, parse_html, parse_time,
                             pick_adapter, resolve_url, same_tree, site_of)
 
 COUNTS = [
@@ -49,6 +49,18 @@ URLS = [
     ("relative/only", None, None), ("https://ok.example/\n\tpath", None, "https://ok.example/path"),
     ("", BASE, None),
 ]
+# Dates as blog themes print them: the corpus's three forms, other languages, and what must give
+# nothing (either way round, impossible, relative, no year, a reply link's text).
+DATE_TEXTS = [
+    ("14/04/2020 at 3:00 pm", "2020-04-14T15:00:00Z"), ("8. April 2019 @ 11:38", "2019-04-08T11:38:00Z"),
+    ("Juli 30, 2013 um 2:33 pm", "2013-07-30T14:33:00Z"), ("04.05.2020 14:07", "2020-05-04T14:07:00Z"),
+    ("12 d\u00e9cembre 2021 \u00e0 15h30", "2021-12-12T15:30:00Z"), ("March 3rd, 2021 at 12:05 am", "2021-03-03T00:05:00Z"),
+    ("12. M\u00e4rz 2022", "2022-03-12T00:00:00Z"), ("2019/04/08", "2019-04-08T00:00:00Z"),
+    ("8 de abril de 2019 a las 9:05", "2019-04-08T09:05:00Z"), ("11/25/2021 12:00 PM", "2021-11-25T12:00:00Z"),
+    ("5 ao\u00fbt 2020", "2020-08-05T00:00:00Z"), ("01.02.99", "1999-02-01T00:00:00Z"), ("1.2.03", "2003-02-01T00:00:00Z"), ("04/05/2020", None), ("29/02/2021", None),
+    ("13/13/2020", None), ("3 days ago", None), ("April 8", None), ("Antworten", None), ("", None),
+    ("25:00 1 May 2020", None), ("1 May 2020 13:00 pm", None), ("x" * 81, None),
+]
 SITES = [("https://www.Reddit.com/r/x", "reddit.com"), ("http://127.0.0.1:5000/x", "127.0.0.1"),
          ("https://user@news.ycombinator.com/item", "news.ycombinator.com"), ("file:///x.html", ""), (None, "")]
 CLEANS = ["\u202eevil\u202c  name", " a\u00a0\u00a0b\u2003c \n", "tab\there", "\x1b[31mred\x1b[0m", "\ufeffbom"]
@@ -58,6 +70,7 @@ HASHES = ["", "Mallory\nhello", "Inès 😀 \U0001F600 ünïcode", "x" * 500]
 def test_python_helpers():
     assert [parse_count(s) for s, _ in COUNTS] == [n for _, n in COUNTS]
     assert [parse_time(s) for s, _ in TIMES] == [t for _, t in TIMES]
+    assert [parse_date_text(s) for s, _ in DATE_TEXTS] == [t for _, t in DATE_TEXTS]
     assert [resolve_url(h, b) for h, b, _ in URLS] == [u for *_, u in URLS]
     assert [site_of(u) for u, _ in SITES] == [s for _, s in SITES]
     assert [clean(s) for s in CLEANS] == ["evil name", "a b c", "tab here", "[31mred[0m", "bom"]
@@ -67,7 +80,7 @@ def test_python_helpers():
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
 def test_js_helpers_match_python():
     table = {
-        "counts": [s for s, _ in COUNTS], "times": [s for s, _ in TIMES],
+        "counts": [s for s, _ in COUNTS], "times": [s for s, _ in TIMES], "dates": [s for s, _ in DATE_TEXTS],
         "urls": [[h, b] for h, b, _ in URLS], "sites": [u for u, _ in SITES],
         "cleans": CLEANS, "hashes": HASHES,
     }
@@ -76,7 +89,7 @@ const E = require(process.argv[1]);
 const t = JSON.parse(require("fs").readFileSync(0, "utf8"));
 const I = E._internal;
 console.log(JSON.stringify({
-  counts: t.counts.map(I.parseCount), times: t.times.map(I.parseTime),
+  counts: t.counts.map(I.parseCount), times: t.times.map(I.parseTime), dates: t.dates.map(I.parseDateText),
   urls: t.urls.map(([h, b]) => I.resolveUrl(h, b)), sites: t.sites.map(I.siteOf),
   cleans: t.cleans.map(I.clean), hashes: t.hashes.map(I.hash64),
 }));
@@ -86,6 +99,7 @@ console.log(JSON.stringify({
     js = json.loads(out.stdout)
     assert js["counts"] == [parse_count(s) for s in table["counts"]]
     assert js["times"] == [parse_time(s) for s in table["times"]]
+    assert js["dates"] == [parse_date_text(s) for s in table["dates"]]
     assert js["urls"] == [resolve_url(h, b) for h, b in table["urls"]]
     assert js["sites"] == [site_of(u) for u in table["sites"]]
     assert js["cleans"] == [clean(s) for s in CLEANS]
