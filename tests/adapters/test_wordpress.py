@@ -15,6 +15,7 @@ from scoring.items import ITEM_SCHEMA
 from server.contract import validate_capture
 from server.extract import extract_html
 
+from bs4 import BeautifulSoup
 from jsonschema import Draft202012Validator
 
 _validator = Draft202012Validator(ITEM_SCHEMA)
@@ -111,6 +112,24 @@ def test_time_zone_converted_to_utc():
     by_id = {i["id"]: i for i in capture["items"]}
     # <time datetime="2020-10-22T17:17:43+08:00">
     assert by_id["comment-67526"]["at"] == "2020-10-22T09:17:43Z"
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize("page,comment,printed,at", [
+    ("flawlessfood-olive.html", "comment-1167", "14/04/2020 at 3:00 pm", "2020-04-14T15:00:00Z"),
+    ("spektrum-engelbart.html", "comment-2772", "8. April 2019 @ 11:38", "2019-04-08T11:38:00Z"),
+    ("muffinrezept-grundrezept.html", "comment-143", "Juli 30, 2013 um 2:33 pm", "2013-07-30T14:33:00Z"),
+])
+def test_dates_printed_only_as_text_are_read(page, comment, printed, at):
+    """Three of the corpus's themes print a comment's date only as text (no datetime attribute):
+    undated, those comments were stored as new whenever the page was first opened."""
+    html = corpus_html(f"wordpress/{page}")
+    shown = BeautifulSoup(html, "html.parser").select_one(f"#{comment}, #li-{comment}")
+    assert printed in " ".join(shown.get_text().split()) and "datetime" not in str(shown.select_one("time") or "")
+    capture, _ = extract_html(html)
+    assert {i["id"]: i for i in capture["items"]}[comment]["at"] == at
+    comments = [i for i in capture["items"] if i["kind"] == "comment"]
+    assert sum(1 for i in comments if i.get("at")) >= 0.9 * len(comments)
 
 
 @pytest.mark.corpus
