@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import gc
 import os
-import secrets
 import threading
 import time
 from contextlib import contextmanager
@@ -11,15 +10,16 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import platformdirs
-from flask import Flask
+from flask import Flask, render_template, request
 from flask_cors import CORS
+from werkzeug.exceptions import BadRequest as BadRequestError, NotFound
 
 from scoring import Scorer, checkpoint
 from scoring.items import author_identity
 
 from .pairing import Pairing
 from .security import EXTENSION_ORIGIN, check_request, error, set_security_headers
-from .storage import HISTORY_FLUSH_SECONDS, SCORER_CHECKPOINT, Store, atomic_write, log, release_free_memory
+from .storage import HISTORY_FLUSH_SECONDS, SCORER_CHECKPOINT, Store, StoreError, atomic_write, log, release_free_memory
 
 VERSION = "0.1.0"
 DEFAULT_PORT = 7317
@@ -482,7 +482,7 @@ def create_app(config: dict | None = None) -> Flask:
         PORT=None,  # the port we serve on; the Host check uses it once known
         EXTENSION_ORIGINS=[f"chrome-extension://{CHROME_EXTENSION_ID}"],
         MAX_CONTENT_LENGTH=MAX_BODY,
-        SECRET_KEY=secrets.token_hex(32),
+        SECRET_KEY=None,  # the store's form key (kept across restarts) unless a test gives one
         ANNOUNCE=None,
         BACKGROUND_SCORING=False,  # `cloutlens serve` sets it: listen before the first scoring is done
     )
@@ -491,6 +491,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     store = Store(app.config["DATA_DIR"])
     try:
+        app.config["SECRET_KEY"] = app.config["SECRET_KEY"] or store.form_key()
         app.extensions["cloutlens"] = Services(store, app.config["ANNOUNCE"], app.config["BACKGROUND_SCORING"])
     except BaseException:
         store.close()
@@ -508,16 +509,55 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(api)
     app.register_blueprint(dashboard)
 
+    # The API and the extension read JSON errors; a person at the dashboard reads a page in its
+    # layout, which says what happened and what to do (a default or JSON body told them nothing).
+    def for_people() -> bool:
+        return not request.path.startswith(("/api/", "/static/"))
+
+    def page(status: int, title: str, message: str):
+        return render_template("error.html", title=title, message=message), status
+
     @app.errorhandler(413)
     def too_large(_e):
+        if for_people():
+            return page(413, "Too large", f"What was sent is over {MAX_BODY // (1 << 20)} MB; nothing was stored. "
+                        "An export that large can be imported with `cloutlens import FILE` while the server is stopped.")
         return error(413, "too_large", f"the body must be at most {MAX_BODY} bytes", "body")
 
     @app.errorhandler(404)
-    def not_found(_e):
+    def not_found(e):
+        if for_people():
+            said = e.description if e.description != NotFound.description else "There is no such page."
+            return page(404, "Not found", said)
         return error(404, "not_found", "no such endpoint or record")
 
     @app.errorhandler(405)
     def bad_method(_e):
+        if for_people():
+            return page(405, "Not here", "This address is not a page: it takes a form. Go back and use the form.")
         return error(405, "bad_method", "this endpoint does not take that method")
+
+    @app.errorhandler(400)
+    def bad_form(e):
+        if for_people():
+            said = e.description if e.description != BadRequestError.description else \
+                "The form was incomplete or not understood; nothing was changed. Go back and try again."
+            return page(400, "Not done", said)
+        return error(400, "bad_request", "the request was not understood")
+
+    @app.errorhandler(StoreError)
+    @app.errorhandler(OSError)
+    def data_dir_gone(exc):
+        # API routes have their own handlers (api.py); this is the dashboard's
+        app.logger.error("dashboard request failed on the data dir: %s", exc)
+        return page(503, "The data directory cannot be read",
+                    f"{exc}. Nothing was changed. Run `cloutlens doctor` to see what is wrong with it.")
+
+    @app.errorhandler(500)
+    def failed(_e):
+        if for_people():
+            return page(500, "Something failed", "The server failed on this page; nothing was changed. "
+                        "The server's log has the details.")
+        return error(500, "internal", "the server failed on this request; nothing was stored")
 
     return app

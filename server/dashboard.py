@@ -40,9 +40,13 @@ def csrf_token() -> str:
     return hmac.new(current_app.config["SECRET_KEY"].encode(), b"dashboard-form", hashlib.sha256).hexdigest()
 
 
+STALE_FORM = ("This form was opened before the server restarted, or on a page that is not the "
+              "dashboard's: nothing was changed. Go back, reload the page and try again.")
+
+
 def check_csrf():
     if not hmac.compare_digest(request.form.get("csrf", ""), csrf_token()):
-        abort(400)
+        abort(400, STALE_FORM)
 
 
 def safe_href(url) -> str | None:
@@ -175,7 +179,7 @@ def person(identity):
         for who in [identity] + aliases:
             authored.extend(s.store.items_by_author(who))
         if result is None and not authored:
-            abort(404)
+            abort(404, f"Nobody by the identity {identity} is stored.")
         names = s.store.names()
         behind = data.items_behind(s, result)
         wrote = data.authored_rows(s, authored, WRITTEN_SHOWN)

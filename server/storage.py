@@ -39,6 +39,7 @@ import itertools
 import logging
 import os
 import re
+import secrets
 import shutil
 import threading
 import time
@@ -1047,6 +1048,20 @@ class Store:
                     atomic_write(path, orjson.dumps(data))
 
     # -- config: tokens, origins, settings, links ------------------------------
+
+    def form_key(self) -> str:
+        """The secret the dashboard signs its forms with, kept in the data dir (readable by the
+        user only): a page opened before a restart still posts. Never exported."""
+        path = self.data_dir / "form.key"
+        try:
+            key = path.read_text().strip()
+            if re.fullmatch(r"[0-9a-f]{64}", key):
+                return key
+        except FileNotFoundError:
+            pass
+        key = secrets.token_hex(32)
+        atomic_write(path, key.encode())
+        return key
 
     def get_config(self, key: str, default=None):
         with self.lock:

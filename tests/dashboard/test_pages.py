@@ -287,3 +287,49 @@ def test_import_refuses_a_bad_file_and_stores_nothing(seeded):
                     content_type="multipart/form-data", follow_redirects=True)
     assert "Import refused" in r.get_data(as_text=True) and "items[0]" in r.get_data(as_text=True)
     assert s.store.count_items() == 14
+
+
+def test_a_form_opened_before_a_restart_still_posts(tmp_path):
+    """The forms' key lives in the data dir (the user's only): a restart kept open pages working,
+    where a key made at every start turned their next click into a bare "Bad Request"."""
+    from server.app import create_app
+    first = create_app({"DATA_DIR": str(tmp_path / "data"), "TESTING": True})
+    old = token(first.test_client())
+    first.extensions["cloutlens"].store.close()
+    again = create_app({"DATA_DIR": str(tmp_path / "data"), "TESTING": True})
+    try:
+        r = again.test_client().post("/settings", data={"csrf": old, "horizon_days": "60", "topics": "",
+                                                        "site_weights": "", "own": ""})
+        assert r.status_code == 303, r.get_data(as_text=True)[:300]
+        assert (tmp_path / "data" / "form.key").stat().st_mode & 0o077 == 0
+    finally:
+        again.extensions["cloutlens"].store.close()
+
+
+def test_errors_on_dashboard_pages_are_pages_that_say_what_to_do(seeded, auth):
+    r = seeded.post("/settings", data={"csrf": "stale", "horizon_days": "60"})
+    page = BeautifulSoup(r.get_data(as_text=True), "html.parser")
+    assert r.status_code == 400 and r.mimetype == "text/html"
+    assert "reload the page and try again" in page.select_one("#error-message").get_text()
+    assert page.select_one("header.top nav")  # in the dashboard's layout, with its way back
+    r = seeded.get(person_path("blog.example:ghost"))
+    assert r.status_code == 404 and "Nobody by the identity blog.example:ghost is stored." in r.get_data(as_text=True)
+    assert seeded.get("/no/such/page").mimetype == "text/html"
+    assert seeded.get("/data/forget").status_code == 405 and "takes a form" in seeded.get("/data/forget").get_data(as_text=True)
+    # The API keeps answering JSON, which is what the extension reads.
+    assert seeded.get("/api/no-such-endpoint", headers=auth).json["error"] == "not_found"
+
+
+def test_a_data_dir_gone_under_a_running_server_is_explained(seeded):
+    """Deleted or unmounted under a running server: a page that says so and what to run, not a
+    bare "Internal Server Error"."""
+    import shutil
+    data_dir = services(seeded).store.data_dir
+    shutil.move(data_dir, data_dir.with_name("moved"))
+    try:
+        for path in ("/", person_path("blog.example:anna")):
+            r = seeded.get(path)
+            text = BeautifulSoup(r.get_data(as_text=True), "html.parser").select_one("#error-message").get_text()
+            assert r.status_code == 503 and "Run `cloutlens doctor`" in text and "No such file or directory" in text
+    finally:
+        shutil.move(data_dir.with_name("moved"), data_dir)
