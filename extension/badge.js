@@ -29,8 +29,9 @@
     .badge[data-state="offline"], .badge[data-state="unpaired"], .badge[data-state="pending"], .badge[data-state="queued"] {
              background: #f3f4f6; color: #374151; box-shadow: 0 0 0 1px #6b7280; }
     .badge[data-style="dot"] { min-width: 0; width: .8em; height: .8em; padding: 0; font-size: 0; line-height: 0; vertical-align: middle; }
-    .card { position: fixed; z-index: 2147483647; inset: auto; margin: 0; top: 0; left: 0; width: 19em; max-width: 80vw;
-            max-height: 80vh; overflow: auto; padding: .6em .75em; overflow-wrap: anywhere;
+    .card { position: fixed; z-index: 2147483647; inset: auto; margin: 0; top: 0; left: 0; box-sizing: border-box;
+            width: calc(20.5em + 2px); max-width: 80vw;
+            max-height: calc(100vh - 8px); overflow: auto; padding: .6em .75em; overflow-wrap: anywhere;
             border-radius: 8px; font: 12px/1.45 system-ui, sans-serif; text-align: left; white-space: normal;
             color: #111827; background: #fff; box-shadow: 0 4px 18px #0005; border: 1px solid #d1d5db; }
     .card[data-theme="dark"] { color: #f3f4f6; background: #1f2937; border-color: #4b5563; }
@@ -143,6 +144,16 @@
     const style = document.createElement("style");
     style.textContent = STYLE;
     root.appendChild(style);
+  }
+
+  // The window a fixed card can be seen in: without its scrollbars, which innerWidth and
+  // innerHeight include. The root element measures it, or the body on a quirks-mode page
+  // (Hacker News has no doctype).
+  function windowSize() {
+    const root = document.compatMode === "BackCompat" ? document.body : document.documentElement;
+    const w = root && root.clientWidth;
+    const h = root && root.clientHeight;
+    return { w: w ? Math.min(w, innerWidth) : innerWidth, h: h ? Math.min(h, innerHeight) : innerHeight };
   }
 
   // timer wraps callbacks this file schedules itself, so the content script's accounting of its
@@ -303,16 +314,22 @@
       this.place();
     }
 
-    // Below the pill, or above it where the card would leave the window; never off its sides.
+    // Below the pill, or above it where there is more room; always whole in the window (4 px
+    // from each edge): a card taller than the window is cut to its height and scrolls inside,
+    // since a fixed card in the top layer cannot be reached by scrolling the page.
     place() {
       if (!this.card || this.card.hidden) return;
+      const M = 4;
+      const GAP = 6;
+      const { w: vw, h: vh } = windowSize();
+      this.card.style.maxHeight = `${Math.max(0, vh - 2 * M)}px`;
       const r = this.pill.getBoundingClientRect();
-      const h = this.card.offsetHeight;
-      const w = this.card.offsetWidth;
-      const below = r.bottom + 6;
-      const top = below + h <= innerHeight || r.top - 6 - h < 0 ? below : r.top - 6 - h;
-      this.card.style.top = `${Math.round(top)}px`;
-      this.card.style.left = `${Math.round(Math.max(4, Math.min(r.left, innerWidth - w - 4)))}px`;
+      const { height: h, width: w } = this.card.getBoundingClientRect();
+      const roomBelow = vh - M - (r.bottom + GAP);
+      const roomAbove = r.top - GAP - M;
+      const top = h <= roomBelow || roomBelow >= roomAbove ? r.bottom + GAP : r.top - GAP - h;
+      this.card.style.top = `${Math.max(M, Math.min(top, vh - M - h))}px`;
+      this.card.style.left = `${Math.max(M, Math.min(r.left, vw - M - w))}px`;
     }
 
     hide() {
@@ -462,6 +479,7 @@
       }
       const link = this.card.querySelector("a");
       const who = this.card.querySelector(".who");
+      const box = this.card.getBoundingClientRect();
       return {
         identity: this.identity, text: shown(this.pill), label: this.pill.getAttribute("aria-label"),
         title: shown(this.card.firstChild), who: who ? shown(who) : null,
@@ -469,6 +487,10 @@
         background: getComputedStyle(this.pill).backgroundColor, color: getComputedStyle(this.pill).color,
         card: shown(this.card), cardOpen: !this.card.hidden, cardFocused: this.root.activeElement === this.card,
         theme: this.card.dataset.theme || null,
+        // where the open card is in the window, and whether its overflow scrolls
+        cardBox: this.card.hidden ? null : { top: box.top, bottom: box.bottom, left: box.left, right: box.right,
+          scrollHeight: this.card.scrollHeight, clientHeight: this.card.clientHeight,
+          overflowY: getComputedStyle(this.card).overflowY, innerWidth, innerHeight },
         sections, link: link ? link.href : null, connected: this.host.isConnected,
         near: this.near, stale: this.look !== this.person.look,
       };

@@ -311,3 +311,58 @@ def test_a_page_script_reads_no_scores(browser, live_server):
     opened = wait_state(worker, "extension-thread", lambda s: any(b["cardOpen"] for b in s["badges"]), what="card open")
     assert [b["identity"] for b in opened["badges"] if b["cardOpen"]] == ["blog.example:bob builder"]
     page_reads_nothing(page, opened["badges"])
+
+
+def open_card_at(page, worker, badge: str, y: float) -> dict:
+    """Scrolls the page so that the badge's top is `y` px down the window, hovers it and returns
+    its open card's box (read on the content script's side: the root is closed)."""
+    page.mouse.move(1, 1)
+    wait_state(worker, "extension-thread", lambda s: not any(b["cardOpen"] for b in s["badges"]), what="cards closed")
+    page.evaluate("""([sel, y]) => { const h = document.querySelector(sel);
+        scrollBy(0, h.getBoundingClientRect().top - y); }""", [badge, y])
+    host = page.locator(badge).bounding_box()
+    assert abs(host["y"] - y) < 1, (host, y)
+    page.mouse.move(host["x"] + host["width"] / 2, host["y"] + host["height"] / 2)
+    s = wait_state(worker, "extension-thread", lambda s: any(b["cardOpen"] for b in s["badges"]), what="card open")
+    return next(b["cardBox"] for b in s["badges"] if b["cardOpen"])
+
+
+def assert_in_window(box: dict, where: str):
+    assert box["top"] >= 4 - 0.01 and box["left"] >= 4 - 0.01, (where, box)
+    assert box["bottom"] <= box["innerHeight"] - 4 + 0.01, (where, box)
+    assert box["right"] <= box["innerWidth"] - 4 + 0.01, (where, box)
+
+
+def test_the_card_always_fits_in_the_window(browser, live_server):
+    """A card placed below a pill halfway down a short window ran past its bottom edge, and a
+    fixed card cannot be scrolled to: its last line, the dashboard link, was out of reach. Now it
+    goes where there is more room and is held inside the window; taller than the window, it is
+    cut to it and scrolls inside."""
+    ctx, worker = browser
+    pair_in_options(ctx, live_server)
+    page = ctx.new_page()
+    page.set_viewport_size({"width": 1280, "height": 400})
+    page.goto(THREAD_URL)
+    wait_state(worker, "extension-thread", scored(NAMES))
+    # room to scroll any name to any height in the window
+    page.evaluate("() => { document.body.style.padding = '1200px 0'; }")
+    badge = "#div-comment-201 .fn + span"  # Bob: the tallest card here (people, a hostile reply)
+    heights = []
+    for y in (6, 60, 150, 200, 250, 290, 370):
+        box = open_card_at(page, worker, badge, y)
+        assert_in_window(box, f"badge at y={y}")
+        heights.append(box["bottom"] - box["top"])
+    assert max(heights) > 200, "the card is tall enough for the window to matter"
+
+    # A window lower than the card: the card is the window's height less the margins, and scrolls.
+    page.set_viewport_size({"width": 1280, "height": 150})
+    for y in (6, 70, 130):
+        box = open_card_at(page, worker, badge, y)
+        assert_in_window(box, f"low window, badge at y={y}")
+        assert box["scrollHeight"] > box["clientHeight"] and box["overflowY"] == "auto", box
+
+    # A name at the window's right edge: the card is held inside it on that side too.
+    page.set_viewport_size({"width": 420, "height": 400})
+    page.evaluate("(sel) => { document.querySelector(sel).parentElement.style.textAlign = 'right'; }", badge)
+    box = open_card_at(page, worker, badge, 100)
+    assert_in_window(box, "name at the right edge")
