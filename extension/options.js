@@ -116,7 +116,8 @@ let polling = null;
 
 function showPairState(s) {
   $("pair-state").textContent = !s.reachable
-    ? `The server at ${s.server} is not running; start it with: cloutlens serve`
+    ? `The server at ${s.server} is not running; start it with: ${serveCommand(s.server)}. ` +
+      "Running it on another port? Enter its address under Server above and save."
     : s.paired ? "Paired with the server." : "Not paired.";
   $("pair-button").hidden = Boolean(s.paired);
   $("unpair").hidden = !s.paired && !s.pairing;

@@ -9,3 +9,10 @@ async function ask(msg) {
   if (!r || !r.ok) throw new Error((r && r.error) || "no answer from the extension");
   return r.result;
 }
+
+// The command that starts the server where the extension looks for it (7317 by default).
+function serveCommand(server) {
+  let port = "";
+  try { port = new URL(server).port; } catch (e) { /* the address is checked when saved */ }
+  return port && port !== "7317" ? `cloutlens serve --port ${port}` : "cloutlens serve";
+}

@@ -187,10 +187,7 @@ async function refresh() {
   $("queue-state").textContent = `${q.items} captured items wait to be sent` + (q.dropped ? `; ${q.dropped} older items were dropped (the queue is full)` : "") + ".";
   if (!s.reachable) {
     state.textContent = `The Cloutlens server is not running at ${s.server}.`;
-    // the command that starts it where the extension looks for it
-    let port = "";
-    try { port = new URL(s.server).port; } catch (e) { /* the address is checked when saved */ }
-    $("serve-command").textContent = port && port !== "7317" ? `cloutlens serve --port ${port}` : "cloutlens serve";
+    $("serve-command").textContent = serveCommand(s.server);
     $("server-help").hidden = false;
     $("pairing").hidden = true;
   } else {

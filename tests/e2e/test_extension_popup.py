@@ -31,6 +31,19 @@ def test_popup_says_how_to_start_a_server_that_is_down(browser, live_server):
     # the command that starts a server where the extension looks for it, on this test's port
     assert f"cloutlens serve --port {port}" in popup.locator("#server-help").text_content()
     assert not popup.locator("#pairing").is_visible()
+    # A server started on another port than the one set is set in Options: the popup says so
+    # and links there, so a user whose server runs elsewhere is not stuck.
+    assert "another port? Set its address in Options." in popup.locator("#server-help").text_content()
+    link = popup.locator("#server-help a", has_text="Options")
+    assert link.is_visible() and link.get_attribute("href") == "options.html"
+    with ctx.expect_page() as opened:
+        link.click()
+    opts = opened.value
+    opts.wait_for_selector("#pair-state:has-text('not running')", timeout=15000)
+    assert opts.url == ext_url("options.html")
+    said = opts.locator("#pair-state").text_content()
+    assert f"start it with: cloutlens serve --port {port}." in said
+    assert "another port? Enter its address under Server above" in said
 
 
 def test_popup_offers_pairing_until_paired_then_reports_this_page(browser, live_server):
