@@ -41,6 +41,7 @@
     .card h4 { margin: .5em 0 .1em; font-size: 11px; text-transform: uppercase; letter-spacing: .04em; opacity: .75; }
     .card p { margin: .15em 0; }
     .card ul { margin: .1em 0; padding-left: 1.1em; }
+    .card bdi { unicode-bidi: plaintext; }
     .card .neg { border-left: 3px solid #b91c1c; padding-left: .45em; margin-top: .5em; }
     .card a { color: #1d4ed8; }
     .card[data-theme="dark"] a { color: #93c5fd; }
@@ -61,6 +62,21 @@
     if (cls) e.className = cls;
     return e;
   }
+
+  // A line of the card from plain texts and captured ones (iso(text)). Each captured text (a
+  // name, an identity, a site, a topic) is drawn in a <bdi> of its own, isolated from the words
+  // and numbers beside it, so that a right-to-left name cannot take the ": 3.7" after it into its
+  // run ("3.7 :محمد points"). dir="auto" would not see the text, which is generated content:
+  // `unicode-bidi: plaintext` (an isolate whose direction is its own first strong letter) does.
+  function line(tag, parts, cls) {
+    const e = el(tag, undefined, cls);
+    for (const p of parts) {
+      if (typeof p !== "string") e.append(el("bdi", p.iso));
+      else if (p) e.append(el("span", p));
+    }
+    return e;
+  }
+  const iso = (text) => ({ iso: String(text) });
 
   // What an element shows, as textContent would give it if the texts were text nodes.
   function shown(node) {
@@ -408,7 +424,10 @@
         const score = Number(summary.score) || 0;
         this.card.replaceChildren(...this.cardFor(summary, score, signed(summary.trend)));
       } else {
-        this.card.replaceChildren(el("h3", this.identity), el("p", this.pill.getAttribute("aria-label")));
+        const label = this.pill.getAttribute("aria-label");
+        const at = label.indexOf(this.identity);
+        this.card.replaceChildren(line("h3", [iso(this.identity)]), line("p", at < 0 ? [label]
+          : [label.slice(0, at), iso(this.identity), label.slice(at + this.identity.length)]));
       }
       // Screen readers read generated content too; the dialog's name says what it is about.
       this.card.setAttribute("aria-label", shown(this.card.firstChild));
@@ -417,27 +436,27 @@
 
     cardFor(summary, score, trend) {
       const name = typeof summary.name === "string" && summary.name.trim() ? summary.name.trim() : null;
-      const parts = [el("h3", `${name || this.identity}: ${score} of 100`)];
-      if (name) parts.push(el("p", this.identity, "who"));
+      const parts = [line("h3", [iso(name || this.identity), `: ${score} of 100`])];
+      if (name) parts.push(line("p", [iso(this.identity)], "who"));
       parts.push(el("p", `Trend ${trend} · ${summary.interactions || 0} interactions from ${summary.people || 0} people`));
 
       const top = pairs(summary.top);
       if (top.length) {
         parts.push(el("h4", "Top people"));
         const ul = el("ul");
-        for (const [who, pts] of top) ul.append(el("li", `${who}: ${num(pts)} points`));
+        for (const [who, pts] of top) ul.append(line("li", [iso(who), `: ${num(pts)} points`]));
         parts.push(ul);
       }
       for (const [title, data] of [["By kind", summary.by_kind], ["By site", summary.by_site]]) {
         const rows = pairs(data);
         if (!rows.length) continue;
         parts.push(el("h4", title));
-        parts.push(el("p", rows.map(([k, v]) => `${k} ${num(v)}`).join(" · ")));
+        parts.push(line("p", rows.flatMap(([k, v], i) => [i ? " · " : "", iso(k), ` ${num(v)}`])));
       }
       const topics = pairs(summary.topics);
       parts.push(el("h4", "Topics"));
-      parts.push(el("p", topics.length ? topics.map(([k, v]) => (v === undefined ? k : `${k} ${num(v)}`)).join(" · ")
-        : "None yet: a topic needs at least 3 interactions from 2 people."));
+      parts.push(topics.length ? line("p", topics.flatMap(([k, v], i) => [i ? " · " : "", iso(k), v === undefined ? "" : ` ${num(v)}`]))
+        : el("p", "None yet: a topic needs at least 3 interactions from 2 people."));
 
       const neg = negativeOf(summary.negative);
       const negBox = el("div", undefined, "neg");
@@ -480,6 +499,7 @@
       const link = this.card.querySelector("a");
       const who = this.card.querySelector(".who");
       const box = this.card.getBoundingClientRect();
+      const rects = (e) => [...e.getClientRects()].map((r) => ({ left: r.left, right: r.right, top: r.top }));
       return {
         identity: this.identity, text: shown(this.pill), label: this.pill.getAttribute("aria-label"),
         title: shown(this.card.firstChild), who: who ? shown(who) : null,
@@ -491,6 +511,10 @@
         cardBox: this.card.hidden ? null : { top: box.top, bottom: box.bottom, left: box.left, right: box.right,
           scrollHeight: this.card.scrollHeight, clientHeight: this.card.clientHeight,
           overflowY: getComputedStyle(this.card).overflowY, innerWidth, innerHeight },
+        // the open card's bidi-isolated texts, where each is drawn and where the text after it is
+        isolated: this.card.hidden ? null : [...this.card.querySelectorAll("bdi")].map((e) => ({
+          text: shown(e), unicodeBidi: getComputedStyle(e).unicodeBidi, rects: rects(e),
+          after: e.nextElementSibling ? rects(e.nextElementSibling) : [] })),
         sections, link: link ? link.href : null, connected: this.host.isConnected,
         near: this.near, stale: this.look !== this.person.look,
       };

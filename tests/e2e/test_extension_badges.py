@@ -106,8 +106,17 @@ def test_hovercard_shows_the_servers_explanation(browser, live_server):
     named = [(n.get("role", {}).get("value"), n.get("name", {}).get("value")) for n in nodes if not n.get("ignored")]
     assert ("dialog", card[0]["title"]) in named
     assert not [b["label"] for b in badges if ("button", b["label"]) not in named], "every pill keeps its label"
+    # A line with a captured name in it is drawn in pieces (the name isolated in its own element):
+    # the tree has it as its pieces' texts, one after the other under the line's node.
     # (casefolded: the section heads are drawn upper case, and the tree gives them as drawn)
+    by_id = {n["nodeId"]: n for n in nodes}
+    def static_text(i):
+        n = by_id.get(i)
+        if not n or n.get("ignored"):
+            return [x for c in (n or {}).get("childIds", []) for x in static_text(c)]
+        return [n.get("name", {}).get("value", "")] if n.get("role", {}).get("value") == "StaticText" else []
     texts = {name.casefold() for role, name in named if role == "StaticText"}
+    texts |= {"".join(x for c in n.get("childIds", []) for x in static_text(c)).casefold() for n in nodes}
     lines = [card[0]["title"], card[0]["who"], *[x for v in card[0]["sections"].values() for x in v],
              *[head for head in card[0]["sections"] if head]]
     assert not [x for x in lines if x.casefold() not in texts], (lines, sorted(texts))
@@ -366,3 +375,40 @@ def test_the_card_always_fits_in_the_window(browser, live_server):
     page.evaluate("(sel) => { document.querySelector(sel).parentElement.style.textAlign = 'right'; }", badge)
     box = open_card_at(page, worker, badge, 100)
     assert_in_window(box, "name at the right edge")
+
+
+RTL_NAME = "محمد عبد الله الفارسي"
+
+
+def test_captured_texts_in_the_card_are_bidi_isolated(browser, live_server):
+    """A right-to-left name took the text after it into its own direction: "Top people" read
+    "3.7 :محمد عبد الله الفارسي points". Every captured text in the card (names, identities,
+    sites, topics) is in an isolating <bdi> of its own, and the name is drawn whole before its
+    points."""
+    ctx, worker = browser
+    pair_in_options(ctx, live_server)
+    page = ctx.new_page()
+    page.goto(THREAD_URL + "?rtl=1")
+    state = wait_state(worker, "extension-thread", scored(NAMES + 1))
+    eve = "blog.example:eve early"
+    api = api_scores(live_server, token_of(worker), sorted({b["identity"] for b in state["badges"]}))
+    assert RTL_NAME in [t["name"] for t in api[eve]["top"]], api[eve]["top"]
+
+    page.locator("#div-comment-204 .fn + span").hover()
+    s = wait_state(worker, "extension-thread", lambda s: any(b["cardOpen"] for b in s["badges"]), what="card open")
+    card = next(b for b in s["badges"] if b["cardOpen"])
+    assert card["identity"] == eve
+    isolated = {x["text"]: x for x in card["isolated"]}
+    captured = ["Eve Early", eve, *[t["name"] or t["identity"] for t in api[eve]["top"]],
+                *api[eve]["by_site"], *(t if isinstance(t, str) else t.get("topic", t.get("name")) for t in (api[eve]["topics"] or []))]
+    missing = [t for t in captured if t not in isolated]
+    assert not missing, (missing, sorted(isolated))
+    assert all(isolated[t]["unicodeBidi"] in ("isolate", "plaintext") for t in captured), card["isolated"]
+
+    # Drawn in order: the whole name, then its points on one run to the right of it (left to
+    # right card). Not isolated, the name's run took ": 3.7 " to its left.
+    rtl = isolated[RTL_NAME]
+    assert len(rtl["rects"]) == 1 and len(rtl["after"]) == 1, rtl
+    assert rtl["after"][0]["left"] >= rtl["rects"][0]["right"] - 0.5, rtl
+    line = next(x for x in card["sections"]["Top people"] if x.startswith(RTL_NAME))
+    assert line.endswith(" points")
