@@ -91,6 +91,17 @@
     return String(Math.round(n * 10) / 10);
   }
 
+  // Points and weights as the dashboard writes them (server/dashboard.py's `points`: two decimals
+  // below 10, one from 10), without trailing zeros: a hostile reply's weight 0.04 is "0.04" on
+  // both, not "0" here. One that would still round to 0 keeps two significant digits.
+  function points(v) {
+    const n = Number(v);
+    if (!Number.isFinite(n)) return "0";
+    let s = n.toFixed(Math.abs(n) < 10 ? 2 : 1);
+    if (Number(s) === 0 && n !== 0) s = n.toFixed(Math.min(100, 1 - Math.floor(Math.log10(Math.abs(n)))));
+    return s.includes(".") ? s.replace(/\.?0+$/, "") : s;
+  }
+
   function signed(v) {
     const s = num(v);
     return Number(s) > 0 ? `+${s}` : s;
@@ -444,18 +455,18 @@
       if (top.length) {
         parts.push(el("h4", "Top people"));
         const ul = el("ul");
-        for (const [who, pts] of top) ul.append(line("li", [iso(who), `: ${num(pts)} points`]));
+        for (const [who, pts] of top) ul.append(line("li", [iso(who), `: ${points(pts)} points`]));
         parts.push(ul);
       }
       for (const [title, data] of [["By kind", summary.by_kind], ["By site", summary.by_site]]) {
         const rows = pairs(data);
         if (!rows.length) continue;
         parts.push(el("h4", title));
-        parts.push(line("p", rows.flatMap(([k, v], i) => [i ? " · " : "", iso(k), ` ${num(v)}`])));
+        parts.push(line("p", rows.flatMap(([k, v], i) => [i ? " · " : "", iso(k), ` ${points(v)}`])));
       }
       const topics = pairs(summary.topics);
       parts.push(el("h4", "Topics"));
-      parts.push(topics.length ? line("p", topics.flatMap(([k, v], i) => [i ? " · " : "", iso(k), v === undefined ? "" : ` ${num(v)}`]))
+      parts.push(topics.length ? line("p", topics.flatMap(([k, v], i) => [i ? " · " : "", iso(k), v === undefined ? "" : ` ${points(v)}`]))
         : el("p", "None yet: a topic needs at least 3 interactions from 2 people."));
 
       const neg = negativeOf(summary.negative);
@@ -463,7 +474,7 @@
       negBox.append(el("h4", "Negative engagement (not counted)"));
       negBox.append(el("p", neg.count
         ? `${neg.count} clearly negative ${neg.count === 1 ? "reply" : "replies"}` +
-          (neg.people ? ` from ${neg.people} people` : "") + (neg.points !== undefined ? ` (weight ${num(neg.points)}, kept out of the score)` : "")
+          (neg.people ? ` from ${neg.people} people` : "") + (neg.points !== undefined ? ` (weight ${points(neg.points)}, kept out of the score)` : "")
         : "None"));
       parts.push(negBox);
 
@@ -594,6 +605,7 @@
   }
 
   globalThis.CloutlensBadges = {
+    points, // how the card writes points and weights (unit tests)
     configure({ server, style, timer } = {}) {
       if (server !== undefined) settings.server = server;
       if (style !== undefined) settings.style = style;
@@ -689,4 +701,5 @@
       return out;
     },
   };
+  if (typeof module !== "undefined") module.exports = globalThis.CloutlensBadges;
 })();

@@ -7,6 +7,8 @@ import urllib.parse
 
 import pytest
 
+from server.dashboard import points
+
 from ext_steps import THREAD_URL, api_scores, pair_in_options, scored, token_of, wait_state
 
 pytestmark = pytest.mark.browser
@@ -38,8 +40,9 @@ def negative_count(neg) -> int:
 
 
 def fmt(v) -> str:
-    r = round(float(v) * 10) / 10
-    return str(int(r)) if r == int(r) else str(r)
+    """Points as the dashboard writes them, less trailing zeros: the card's precision."""
+    text = points(v)
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def test_hovercard_shows_the_servers_explanation(browser, live_server):
@@ -70,6 +73,9 @@ def test_hovercard_shows_the_servers_explanation(browser, live_server):
         neg = negative_count(s["negative"])
         neg_text = sec["Negative engagement (not counted)"][0]
         assert neg_text.startswith(f"{neg} clearly negative") if neg else neg_text == "None"
+        weight = (s["negative"] or {}).get("weight") if isinstance(s["negative"], dict) else None
+        if neg and weight is not None:
+            assert f"(weight {fmt(weight)}, kept out of the score)" in neg_text, neg_text
         assert b["link"] == f"{live_server.url}/people/{urllib.parse.quote(b['identity'], safe='')}"
 
     # The hostile reply to Bob is shown apart, not as influence; Eve's thread has people behind it.
