@@ -100,6 +100,8 @@ def serve(data_dir, port, host, allow_exposed, demo=False):
     click.echo("  Extension: open chrome://extensions, turn on Developer mode, 'Load unpacked' and pick")
     click.echo(f"             {EXTENSION_DIR}")
     click.echo("             (Firefox: about:debugging > This Firefox > Load Temporary Add-on > manifest.json)")
+    if actual_port != DEFAULT_PORT:
+        click.echo(f"  Port:      the extension looks on {DEFAULT_PORT}: in its Options, set Server to {url.rstrip('/')}")
     click.echo("  Pairing:   click the Cloutlens toolbar icon, 'Pair with server', then approve the code")
     click.echo(f"             at {url}pair")
     click.echo("  Sites:     on a page with comments, click the toolbar icon and turn Cloutlens on there")

@@ -52,6 +52,11 @@ class ServerProcess:
             self.proc.kill()
             err = self.proc.stderr.read()
             raise AssertionError(f"the server did not start: {''.join(self.output)}{err}")
+        while time.monotonic() < deadline and "Press Ctrl+C" not in self.output[-1]:  # the whole banner
+            line = self.proc.stdout.readline()
+            if not line:
+                break
+            self.output.append(line)
         # Drain the pipes so a chatty server never blocks on a full pipe.
         for stream in (self.proc.stdout, self.proc.stderr):
             threading.Thread(target=stream.read, daemon=True).start()

@@ -90,6 +90,8 @@ def test_running_server_is_recognised(tmp_path, server_factory):
     assert r.exit_code == 0, r.output
     assert "a cloutlens server is using this data dir" in r.output
     assert f"a cloutlens server answers on port {srv.port}" in r.output
+    # Its banner: on a port the extension does not look on by default, where to tell it.
+    assert f"in its Options, set Server to http://127.0.0.1:{srv.port}\n" in "".join(srv.output)
 
 
 def test_items_without_stored_sentiment_and_an_interrupted_clear_are_reported(tmp_path):
