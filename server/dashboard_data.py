@@ -351,11 +351,14 @@ def history(s, identity: str) -> list[dict]:
             start = max(start, datetime.fromisoformat(first.replace("Z", "+00:00")))
         except ValueError:
             pass
+    # at most 13 points on distinct days, each as of that day's end (today: as of now), from the
+    # first item's day: never a day twice, never one after today
     steps = 12
-    span = max((today - start).days, 1)
+    days = (today.date() - start.date()).days
+    end_of = datetime.combine(start.date(), datetime.max.time().replace(microsecond=0), tzinfo=timezone.utc)
     out = []
-    for k in range(steps + 1):
-        at = start + timedelta(days=span * k / steps)
+    for offset in sorted({round(days * k / steps) for k in range(steps + 1)}):
+        at = min(end_of + timedelta(days=offset), today)
         res = s.scorer.result(identity, at=at.strftime("%Y-%m-%dT%H:%M:%SZ"))
         if res is not None:
             out.append({"day": at.strftime("%Y-%m-%d"), "score": res["score"], "computed": True})
@@ -387,9 +390,10 @@ def line_chart(points: list[dict], width: int = 640, height: int = 200) -> dict 
     yticks = [{"y": round(top + h * (1 - (v - lo) / (hi - lo)), 1), "label": v}
               for v in range(int(lo), int(hi) + 1, 10 if hi - lo <= 60 else 20)]
     xticks = []
-    for k in range(5 if len(points) > 1 else 1):
-        d = d0 + timedelta(days=span * k / 4) if len(points) > 1 else d0
-        xticks.append({"x": round(left + w * (((d - d0).days / span) if len(points) > 1 else 0.5), 1),
+    # up to five labels, on distinct whole days (a short span has fewer, never one twice)
+    for off in sorted({round(span * k / 4) for k in range(5)}) if len(points) > 1 else [0]:
+        d = d0 + timedelta(days=off)
+        xticks.append({"x": round(left + w * (off / span if len(points) > 1 else 0.5), 1),
                        "label": d.strftime("%b %d")})
     area = (f"{xy[0][0]},{top + h} " + " ".join(f"{x},{y}" for x, y in xy) + f" {xy[-1][0]},{top + h}")
     last = points[-1]

@@ -57,3 +57,23 @@ def test_people_page_sorts_and_filters_by_topic_like_the_full_results(people, so
     on_topic = data.people_page(s, topic="privacy", sort=sort, page_size=100)
     expected = [r for r in sorted(ranking, key=keys[sort]) if "privacy" in data.topic_names(r)]
     assert expected and _ids(on_topic["rows"]) == _ids(expected)
+
+
+def test_a_chart_has_no_day_twice_and_none_after_today(app, client, auth):
+    """A person first seen today: their history was 13 points over "one day" ending tomorrow,
+    with one date label drawn five times over itself."""
+    from datetime import datetime, timezone
+    now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    items = [post_item("p1", author="host", at=now), comment_item("c1", "ann", parent="p1", at=now)]
+    assert client.post("/api/capture", json=capture(items), headers=auth).status_code == 200
+    s = app.extensions["cloutlens"]
+    points = data.history(s, "blog.example:host")
+    today = now[:10]
+    assert points and [p["day"] for p in points] == sorted({p["day"] for p in points}) and points[-1]["day"] <= today
+    labels = [t["label"] for t in data.line_chart(points)["xticks"]]
+    assert len(labels) == len(set(labels))
+    # a short span: distinct labels, in order, the last one the last day
+    short = [{"day": d, "score": 10 + n} for n, d in enumerate(("2026-11-01", "2026-11-02", "2026-11-03"))]
+    chart = data.line_chart(short)
+    assert [t["label"] for t in chart["xticks"]] == ["Nov 01", "Nov 02", "Nov 03"]
+    assert chart["xticks"][-1]["x"] == chart["dots"][-1]["x"]
