@@ -102,6 +102,15 @@ def day(value):
     return (value or "")[:10]
 
 
+@dashboard.app_template_filter("epoch")
+def epoch(value):
+    """Epoch seconds (a pairing's time) as a UTC minute."""
+    try:
+        return datetime.fromtimestamp(float(value), timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    except (TypeError, ValueError, OverflowError, OSError):
+        return "an unknown time"
+
+
 # -- overview --------------------------------------------------------------------------------
 
 

@@ -333,3 +333,14 @@ def test_a_data_dir_gone_under_a_running_server_is_explained(seeded):
             assert r.status_code == 503 and "Run `cloutlens doctor`" in text and "No such file or directory" in text
     finally:
         shutil.move(data_dir.with_name("moved"), data_dir)
+
+
+def test_a_person_with_only_reactions_says_where_the_score_comes_from(client, auth):
+    """Reactions come from the anonymous audience, not people: "0 interaction(s) from 0 people"
+    beside a score of 13 read as a fault."""
+    from helpers import capture, post_item
+    page = capture([post_item("p1", author="quiet", name="Quiet", at="2026-11-20T09:00:00Z",
+                              reactions={"like": 40})])
+    assert client.post("/api/capture", json=page, headers=auth).status_code == 200
+    text = " ".join(client.get(person_path("blog.example:quiet")).get_data(as_text=True).split())
+    assert "0 interaction(s) from 0 people, and reactions (likes, votes) from the audience:" in text

@@ -144,7 +144,10 @@ def test_a_paired_client_can_be_revoked_by_itself_or_on_the_dashboard(client, ap
     headers = {"Authorization": f"Bearer {second}", "Origin": EXT_ORIGIN}
     assert client.get("/api/people", headers=headers).status_code == 200
     (entry,) = app.extensions["cloutlens"].pairing.clients()
-    assert b"Revoke" in client.get("/pair").data
+    page = client.get("/pair").get_data(as_text=True)
+    from datetime import datetime, timezone
+    paired = datetime.fromtimestamp(entry["created"], timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    assert "Revoke" in page and f"paired {paired}" in page  # two pairings can be told apart
     url = f"/pair/revoke/{entry['id']}"
     assert client.post(url, data={}, headers={"Origin": "http://localhost"}).status_code == 400
     assert client.post(url, data={}, headers={"Origin": "https://evil.example"}).status_code == 403
