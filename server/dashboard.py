@@ -372,7 +372,8 @@ def import_():
         return _back_to_data()
     data.invalidate()
     n = outcome["items"]
-    flash(f"Imported: {n['added']} new item(s), {n['updated']} updated, {n['unchanged']} already there.")
+    gone = f" {outcome['left_out']} item(s) by people you forgot were left out." if outcome["left_out"] else ""
+    flash(f"Imported: {n['added']} new item(s), {n['updated']} updated, {n['unchanged']} already there.{gone}")
     return _back_to_data()
 
 

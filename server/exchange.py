@@ -140,10 +140,12 @@ def import_document(services, doc) -> dict:
         # Forgotten first, so that the items added next never score them through mentions.
         services.forget_many(set(forgotten) - set(store.get_config("forgotten") or ()))
         # Items keep the time they were first seen, so undated ones do not look new.
-        # A file that forgot someone and still holds their items is taken at its word: forgotten.
-        gone = set(forgotten)
+        # Nobody forgotten comes back through a file: not those the file forgot (it still holds
+        # their items), nor those forgotten here since it was made (an old backup). Capturing
+        # them again while browsing still counts, as forgetting says.
         batch = [dict(item, seen=seen) if seen else item for item, seen in items
-                 if not gone or f"{item['site']}:{item['author']['handle']}" not in gone]
+                 if not all_gone or f"{item['site']}:{item['author']['handle']}" not in all_gone]
+        left_out = len(items) - len(batch)
         for start in range(0, len(batch), IMPORT_BATCH):
             stored = store.add_items(batch[start:start + IMPORT_BATCH], now)
             for k in totals:
@@ -158,4 +160,5 @@ def import_document(services, doc) -> dict:
             services.set_links(new_links)
         if own:
             store.set_config("own_identities", sorted(set(store.get_config("own_identities") or ()) | set(own)))
-    return {"items": totals, "settings": sorted(settings), "links": len(links), "forgotten": len(forgotten)}
+    return {"items": totals, "settings": sorted(settings), "links": len(links), "forgotten": len(forgotten),
+            "left_out": left_out}

@@ -405,6 +405,18 @@ def test_a_forgotten_person_stays_out_of_scores_through_others_mentions_and_a_re
         again.extensions["cloutlens"].store.close()
 
 
+def test_an_old_backup_does_not_bring_back_someone_forgotten_since(filled, app, auth):
+    backup = json.loads(filled.get("/api/export", headers=auth).get_data())
+    held = len(store(app).items_by_author("blog.example:anna"))
+    assert held and backup["forgotten"] == []
+    assert filled.delete("/api/people/blog.example:anna", headers=auth).status_code == 200
+    before = store(app).count_items()
+    r = filled.post("/api/import", json=backup, headers=auth)
+    assert r.status_code == 200 and r.json["left_out"] == held, r.json
+    assert store(app).items_by_author("blog.example:anna") == [] and store(app).count_items() == before
+    assert filled.get("/api/scores?id=blog.example:anna", headers=auth).json["scores"]["blog.example:anna"] is None
+
+
 def test_people_pages_without_building_every_result(filled, app, auth, monkeypatch):
     scorer = app.extensions["cloutlens"].scorer
     ranking = scorer.ranking()
