@@ -146,6 +146,8 @@ def parse_time(value: str, field: str) -> str:
         return value
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=timezone.utc)
+    if not 1990 <= dt.year <= 2200:  # before the offset: 9999-12-31T23:59-05:00 overflows a datetime
+        raise ContractError(field, "is out of range")
     dt = dt.astimezone(timezone.utc)
     if not 1990 <= dt.year <= 2200:
         raise ContractError(field, "is out of range")

@@ -463,3 +463,12 @@ def test_rows_past_the_scores_age_limit_count_for_standing_only():
         rows = s.item_contributions(SITE, cid, at=NOW)["rows"]
         assert rows and all(not x["counted"] and x["why"].startswith("not counted: outside the horizon") for x in rows)
     assert s._derived.g0[s._struct.p_actor == s._ids[ident("fan")]].sum() > 0  # standing still has it
+
+
+@pytest.mark.parametrize("value", ["9999-12-31T23:59:59-05:00", "0001-01-01T00:00:00+05:00"])
+def test_a_time_whose_offset_leaves_the_calendar_is_out_of_range_not_a_crash(value):
+    """A capture got a 500 and `cloutlens score` stopped on the whole file: the offset overflowed
+    datetime before the range was checked."""
+    from scoring.items import ContractError, parse_time
+    with pytest.raises(ContractError, match="out of range"):
+        parse_time(value, "items[2].at")
