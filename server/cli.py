@@ -18,6 +18,9 @@ def _stop(*_):
 EXTENSION_DIR = Path(__file__).resolve().parent.parent / "extension"
 
 
+PORT = click.IntRange(0, 65535)  # 0: any free port; 70000 was taken modulo 65536
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option("0.1.0", prog_name="cloutlens")
 def main():
@@ -36,7 +39,7 @@ def _is_loopback(host: str) -> bool:
 @main.command()
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where the TinyDB files live (default: the user data dir).")
-@click.option("-p", "--port", type=int, default=DEFAULT_PORT, show_default=True,
+@click.option("-p", "--port", type=PORT, default=DEFAULT_PORT, show_default=True,
               help="Port on 127.0.0.1; 0 picks a free one.")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to bind. Anything but loopback exposes your data to the network.")
@@ -129,7 +132,7 @@ main.add_command(score_command)
 @main.command()
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where to write the demo data (default: a fresh temp dir).")
-@click.option("-p", "--port", type=int, default=DEFAULT_PORT, show_default=True,
+@click.option("-p", "--port", type=PORT, default=DEFAULT_PORT, show_default=True,
               help="Port on 127.0.0.1; 0 picks a free one.")
 @click.pass_context
 def demo(ctx, data_dir, port):
@@ -182,7 +185,7 @@ def clients(data_dir, revoke_id):
 @main.command()
 @click.option("--data-dir", type=click.Path(path_type=Path), default=None,
               help="The data dir to check (default: the user data dir).")
-@click.option("-p", "--port", type=int, default=DEFAULT_PORT, show_default=True, help="The port to check.")
+@click.option("-p", "--port", type=PORT, default=DEFAULT_PORT, show_default=True, help="The port to check.")
 def doctor(data_dir, port):
     """Check the data dir, the store, the port and the pairing, and say what to fix."""
     from .doctor import run

@@ -1,6 +1,7 @@
 """`cloutlens clients`: the paired extensions listed, and one unpaired from the command line."""
 from __future__ import annotations
 
+import pytest
 from click.testing import CliRunner
 
 from helpers import EXT_ORIGIN
@@ -76,3 +77,12 @@ def test_clients_reads_the_config_alone(tmp_path):
     run = CliRunner().invoke(main, ["clients", "--data-dir", str(data)])
     assert run.exit_code == 0 and "laptop" in run.output, run.output
     assert shard.read_bytes() == b'{"items": {"1": {"id": ' and not checkpoint.exists()
+
+
+@pytest.mark.parametrize("command", ["serve", "doctor", "demo"])
+@pytest.mark.parametrize("port", ["70000", "-1"])
+def test_a_port_out_of_range_is_a_usage_error(tmp_path, command, port):
+    """70000 served on 4464 (taken modulo 65536), -1 ended in a traceback."""
+    r = CliRunner().invoke(main, [command, "--port", port, "--data-dir", str(tmp_path / "d")])
+    assert r.exit_code == 2 and "is not in the range 0<=x<=65535" in r.output, r.output
+    assert not (tmp_path / "d").exists()
