@@ -273,6 +273,11 @@
       pad(rem - hh * 3600 - mi * 60, 2) + "Z";
   }
 
+  function realDay(y, mo, d) {
+    if (mo < 1 || mo > 12 || d < 1 || d > DAYS[mo - 1]) return false;
+    return !(mo === 2 && d === 29 && !(y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0)));
+  }
+
   function parseTime(s) {
     if (EPOCH.test(s)) {
       return s.length <= 11 ? fromEpoch(parseInt(s, 10) * 1000) : fromEpoch(Math.floor(parseInt(s, 10) / 1000) * 1000);
@@ -281,8 +286,7 @@
     if (!m) return null;
     var y = +m[1], mo = +m[2], d = +m[3];
     var hh = m[4] ? +m[4] : 0, mi = m[5] ? +m[5] : 0, ss = m[6] ? +m[6] : 0;
-    if (mo < 1 || mo > 12 || d < 1 || d > DAYS[mo - 1]) return null;
-    if (mo === 2 && d === 29 && !(y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0))) return null;
+    if (!realDay(y, mo, d)) return null;
     if (hh > 23 || mi > 59 || ss > 60) return null;
     if (ss === 60) ss = 59;
     var off = 0;
@@ -364,8 +368,7 @@
       }
       if (mo === null || y === null || d === null) return null;
     }
-    if (!(y >= 1990 && y <= 2200 && mo >= 1 && mo <= 12 && d >= 1 && d <= DAYS[mo - 1])) return null;
-    if (mo === 2 && d === 29 && !(y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0))) return null;
+    if (!(y >= 1990 && y <= 2200 && realDay(y, mo, d))) return null;
     return pad(y, 4) + "-" + pad(mo, 2) + "-" + pad(d, 2) + "T" + pad(hh, 2) + ":" + pad(mi, 2) + ":" + pad(ss, 2) + "Z";
   }
 

@@ -558,6 +558,12 @@ _DAYS = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
+def _real_day(y: int, mo: int, d: int) -> bool:
+    if mo < 1 or mo > 12 or d < 1 or d > _DAYS[mo - 1]:
+        return False
+    return not (mo == 2 and d == 29 and not (y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)))
+
+
 def _fmt_time(dt: datetime):
     if not 1990 <= dt.year <= 2200:
         return None
@@ -576,9 +582,7 @@ def parse_time(s: str):
     hh = int(m.group(4)) if m.group(4) else 0
     mi = int(m.group(5)) if m.group(5) else 0
     ss = int(m.group(6)) if m.group(6) else 0
-    if mo < 1 or mo > 12 or d < 1 or d > _DAYS[mo - 1]:
-        return None
-    if mo == 2 and d == 29 and not (y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)):
+    if not _real_day(y, mo, d):
         return None
     if hh > 23 or mi > 59 or ss > 60:
         return None
@@ -669,9 +673,7 @@ def parse_date_text(s: str):
                 d = int(tok)
         if mo is None or y is None or d is None:
             return None
-    if not (1990 <= y <= 2200 and 1 <= mo <= 12 and 1 <= d <= _DAYS[mo - 1]):
-        return None
-    if mo == 2 and d == 29 and not (y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)):
+    if not (1990 <= y <= 2200 and _real_day(y, mo, d)):
         return None
     return "%04d-%02d-%02dT%02d:%02d:%02dZ" % (y, mo, d, hh, mi, ss)
 
