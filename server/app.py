@@ -17,7 +17,6 @@ from werkzeug.exceptions import BadRequest as BadRequestError, NotFound
 from scoring import Scorer, checkpoint
 from scoring.items import author_identity
 
-from .dashboard_data import aliases_of, canonical
 from .pairing import Pairing
 from .security import EXTENSION_ORIGIN, check_request, error, set_security_headers
 from .storage import HISTORY_FLUSH_SECONDS, SCORER_CHECKPOINT, Store, StoreError, atomic_write, log, release_free_memory
@@ -403,8 +402,9 @@ class Services:
 
         Identities the user linked are one person (the dashboard shows their items together):
         forgetting any of them forgets all of them, or the others would stay with what they wrote."""
-        canon = canonical(self.store, identity)
-        group = sorted([canon] + aliases_of(self.store, canon))
+        links = self.store.get_config("links") or {}  # alias -> canonical, one level (no chains)
+        canon = links.get(identity, identity)
+        group = sorted([canon] + [a for a, c in links.items() if c == canon])
         return {"forgotten": identity, "identities": group, "items_removed": self.forget_many(group)}
 
     def forget_many(self, identities) -> int:
