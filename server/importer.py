@@ -8,7 +8,10 @@ nothing. A damaged file is reported and skipped; the rest imports.
 """
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
+import sys
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -282,6 +285,13 @@ def _read_many(args):
     return [read_and_validate(p, u) for p, u in args]
 
 
+def _die_with_parent():
+    # A parser whose import was killed outright would otherwise wait for work forever.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the command's own handler, inherited
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 # ---- the whole import
 
 def import_paths(paths, store=None, url: str | None = None, progress=None, workers: int | None = None,
@@ -327,12 +337,16 @@ def import_paths(paths, store=None, url: str | None = None, progress=None, worke
         # Small batches: a page is ~50 ms, and a long last batch would leave the other cores idle.
         step = max(1, min(8, len(args) // (workers * 4) or 1))
         batches = [args[i:i + step] for i in range(0, len(args), step)]
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        pool = ProcessPoolExecutor(max_workers=workers, initializer=_die_with_parent)
+        try:
             for outcomes in pool.map(_read_many, batches):
                 for o in outcomes:
                     take(o)
                     if progress:
                         progress(1)
+        finally:
+            # Interrupted: drop the batches not started rather than parse them for nothing.
+            pool.shutdown(wait=True, cancel_futures=True)
     else:
         for p in sources:
             take(read_and_validate(str(p), url))
@@ -402,6 +416,10 @@ def extract_command(page, url, adapter_name, as_json):
         click.echo(f"{pad}    {text[:100]}{'…' if len(text) > 100 else ''}")
 
 
+def _interrupt(*_):
+    raise KeyboardInterrupt
+
+
 @click.command("import")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -417,6 +435,8 @@ def import_command(paths, data_dir, url, dry_run, workers, as_json):
     skipped; the rest is imported."""
     import json
 
+    # A plain `kill` stops an import like Ctrl+C: what was stored stays, the parsers stop.
+    signal.signal(signal.SIGTERM, _interrupt)
     store = None
     if not dry_run:
         from .app import default_data_dir

@@ -43,6 +43,7 @@ import secrets
 import shutil
 import threading
 import time
+import weakref
 import zlib
 from array import array
 from collections import OrderedDict
@@ -371,9 +372,24 @@ def _with_sentiment(doc: dict, old: dict | None = None) -> dict:
     return doc
 
 
+_claims: weakref.WeakSet = weakref.WeakSet()  # the lock files this process holds
+
+
+def _drop_inherited_claims():
+    # flock belongs to the open file, which a fork shares: a child (an import's parser) would
+    # keep the data dir claimed after this process is killed. Only the claimant holds it.
+    for lock_file in list(_claims):
+        lock_file.close()
+    _claims.clear()
+
+
+os.register_at_fork(after_in_child=_drop_inherited_claims)
+
+
 def claim_data_dir(data_dir: Path):
     """The data dir's lock file, held open: one process at a time, since two caching the same
-    TinyDB files would overwrite each other's writes. Raises StoreError when another holds it."""
+    TinyDB files would overwrite each other's writes. Raises StoreError when another holds it.
+    Forked children do not hold it."""
     try:
         lock_file = open(data_dir / ".lock", "a+")
     except OSError as exc:
@@ -386,6 +402,7 @@ def claim_data_dir(data_dir: Path):
             f"the data dir {data_dir} is in use by another cloutlens process "
             "(a running `cloutlens serve`?); stop it first"
         ) from None
+    _claims.add(lock_file)
     return lock_file
 
 

@@ -3,11 +3,16 @@ from __future__ import annotations
 
 import json
 import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from adapter_support import CORPUS, FIXTURES, corpus_path
+from adapter_support import CORPUS, FIXTURES, REPO, corpus_path
 from server.contract import validate_capture
 from server.importer import (captures_from_disqus, captures_from_wxr, extract_command, import_command,
                              import_paths, read_source)
@@ -220,3 +225,53 @@ def test_comments_a_page_numbers_on_its_own_stay_apart_across_posts(tmp_path):
     assert sorted((d["parent"], d["author"]["handle"], d["text"]) for d in comments) == [
         ("url:/post-1", "commenter one", "A thought on post 1"), ("url:/post-1", "fan", "Thanks!"),
         ("url:/post-2", "commenter two", "A thought on post 2"), ("url:/post-2", "fan", "Thanks!")]
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except FileNotFoundError:
+        return []
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state not in ("Z", "X")
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads the process tree from Linux's /proc")
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["kill", "kill-9"])
+def test_a_killed_import_lets_the_data_dir_go(tmp_path, sig):
+    """`kill` (or kill -9) during a parallel import: the parsing processes must not keep the data
+    dir claimed, nor linger waiting for work, so `cloutlens serve` can start right after."""
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    page = (FIXTURES / "reddit-old.html").read_bytes()
+    for n in range(4000):  # far more than can be parsed before the signal
+        (pages / f"p{n}.html").write_bytes(page)
+    data = tmp_path / "data"
+    proc = subprocess.Popen([sys.executable, "-m", "server.cli", "import", str(pages), "--data-dir", str(data),
+                             "--workers", "2"], cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while len(_children(proc.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        parsers = _children(proc.pid)
+        assert len(parsers) == 2, "the import did not start its parsers"
+        time.sleep(0.5)
+        proc.send_signal(sig)
+        assert proc.wait(timeout=20) != 0
+    finally:
+        proc.kill()
+    deadline = time.monotonic() + 10
+    while any(_running(p) for p in parsers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(_running(p) for p in parsers), "a parser outlived the import"
+    store = Store(data)  # claims the data dir: refused while anything holds it
+    try:
+        assert store.count_items() <= 5  # one page's items, stored once however many copies
+    finally:
+        store.close()
