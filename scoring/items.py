@@ -115,7 +115,38 @@ def _describe(error) -> str:
     return f"is invalid ({v})"
 
 
+NESTING_MAX = 32  # no field of the contract is half as deep; a deeper value is refused by its path
+
+
+def _too_deep(instance) -> list | None:
+    """The field holding a value nested deeper than NESTING_MAX, found without recursion: its
+    path down to the first list of lists (the contract has none), at most 6 steps."""
+    stack = [(instance, [])]
+    while stack:
+        value, path = stack.pop()
+        if len(path) > NESTING_MAX:
+            nested = [i for i in range(len(path) - 1) if isinstance(path[i], int) and isinstance(path[i + 1], int)]
+            return path[:min(nested[:1] + [6])]
+        if isinstance(value, dict):
+            stack.extend((v, path + [k]) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((v, path + [i]) for i, v in enumerate(value))
+    return None
+
+
+def is_valid(validator, instance) -> bool:
+    """The compiled check, with a value nested past the validator's recursion called invalid
+    (first_error then names it) rather than a crash."""
+    try:
+        return validator.is_valid(instance)
+    except RecursionError:
+        return False
+
+
 def first_error(validator, instance, prefix: str) -> ContractError | None:
+    deep = _too_deep(instance)
+    if deep is not None:
+        return ContractError(field_path(prefix, deep), "is nested too deeply")
     # Deepest-first, then path order: the most specific field is the useful one.
     errors = sorted(validator.iter_errors(instance), key=lambda e: (-len(e.path), list(map(str, e.path))))
     if not errors:
@@ -186,7 +217,7 @@ def normalize_handle(handle: str) -> str:
 def normalize_item(raw: dict, site: str, prefix: str = "", checked: bool = False) -> dict:
     """Validate one item and return it in the stored form. Raises ContractError. checked: the
     compiled check already said yes (to a whole capture at once)."""
-    err = None if checked or _quick.is_valid(raw) else first_error(_item_validator, raw, prefix)
+    err = None if checked or is_valid(_quick, raw) else first_error(_item_validator, raw, prefix)
     if err:
         raise err
     handle = normalize_handle(raw["author"]["handle"])

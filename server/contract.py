@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import jsonschema_rs
 from jsonschema import Draft202012Validator
 
-from scoring.items import (CONTRACT_VERSION, ITEM_SCHEMA, SITE_PATTERN, ContractError, first_error,
+from scoring.items import (CONTRACT_VERSION, ITEM_SCHEMA, SITE_PATTERN, ContractError, first_error, is_valid,
                            normalize_item, normalize_line)
 
 MAX_ITEMS = 2000
@@ -79,7 +79,7 @@ def validate_capture(obj) -> dict:
     # A capture may name a parent domain (old.reddit.com -> reddit.com), never another site.
     if site != url_site and not url_site.endswith("." + site):
         raise ContractError("page.site", "must be the page's host or a parent domain of it")
-    checked = _whole.is_valid(obj)
+    checked = is_valid(_whole, obj)
     items = [normalize_item(raw, site, f"items[{i}]", checked) for i, raw in enumerate(obj["items"])]
     seen = set()
     for i, item in enumerate(items):

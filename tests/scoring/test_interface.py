@@ -341,6 +341,27 @@ def test_cli_reports_bad_lines_and_scores_the_rest(tmp_path):
     assert data[0]["identity"] == f"{SITE}:martin" and data[0]["score"] > 1
 
 
+def test_cli_names_a_field_nested_too_deeply_and_scores_the_rest(tmp_path):
+    """A value nested ~900 deep parses (under the JSON reader's limit) but made the validator's
+    message recurse past Python's limit: the command stopped with a traceback."""
+    from server.cli import main
+
+    deep = "[" * 900 + "1" + "]" * 900
+    lines = sample_lines()
+    lines.insert(1, '{"site": "%s", "id": "d1", "kind": "comment", "author": {"handle": "deep"}, '
+                    '"at": "2026-11-02T10:00:00Z", "text": "hi", "reactions": {"likes": %s}}' % (SITE, deep))
+    lines.insert(2, '{"site": "%s", "id": "d2", "kind": "comment", "author": {"handle": "deep"}, '
+                    '"at": "2026-11-02T10:00:00Z", "text": %s}' % (SITE, deep))
+    f = write_jsonl(tmp_path / "items.jsonl", lines)
+    res = CliRunner().invoke(main, ["score", str(f), "--at", "2026-11-22T00:00:00Z", "--json"])
+    assert res.exit_code == 0, res.output
+    assert "line 2.reactions.likes: is nested too deeply" in res.stderr
+    assert "line 3.text: is nested too deeply" in res.stderr
+    data = json.loads(res.stdout)
+    assert data[0]["identity"] == f"{SITE}:martin" and data[0]["interactions"] == 4
+    assert f"{SITE}:deep" not in {d["identity"] for d in data}
+
+
 def test_cli_at_makes_results_reproducible_and_input_order_free(tmp_path):
     from server.cli import main
 

@@ -107,6 +107,17 @@ def test_invalid_json_is_a_clear_400(client, app, auth):
     assert r.status_code == 400 and r.json["field"] == "body"
 
 
+def test_a_value_nested_too_deeply_is_named_not_a_crash(client, app, auth):
+    # ~980 deep parses, but describing it made the validator recurse past Python's limit: a 500
+    deep = "[" * 980 + "1" + "]" * 980
+    body = ('{"v": 1, "page": {"url": "https://blog.example/p", "title": "t"}, "items": [{"id": "c1", '
+            '"kind": "comment", "author": {"handle": "bob"}, "text": "hi", "reactions": {"likes": %s}}]}' % deep)
+    r = client.post("/api/capture", data=body, headers={**auth, "Content-Type": "application/json"})
+    assert r.status_code == 400, r.get_data(as_text=True)[:200]
+    assert (r.json["field"], r.json["message"]) == ("items[0].reactions.likes", "is nested too deeply")
+    assert app.extensions["cloutlens"].store.count_items() == 0
+
+
 def test_invalid_utf8_is_a_clear_400(client, auth):
     r = client.post("/api/capture", data=b'{"v": 1, "x": "\xff\xfe"}', headers={**auth, "Content-Type": "application/json"})
     assert r.status_code == 400
