@@ -64,17 +64,31 @@ def check_data_dir(data_dir: Path) -> list[Check]:
     return out
 
 
-def server_running(data_dir: Path) -> bool:
+def server_running(data_dir: Path) -> bool | None:
+    """Whether a process holds the data dir's lock; None when the lock cannot be opened."""
     lock = data_dir / ".lock"
     if not lock.exists():
         return False
-    with open(lock, "a+") as fh:
+    try:
+        fh = open(lock, "rb")  # read-only is enough to test a lock, and never changes the file
+    except OSError:
+        return None
+    with fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             return True
         fcntl.flock(fh, fcntl.LOCK_UN)
     return False
+
+
+def check_lock(data_dir: Path) -> list[Check]:
+    lock = data_dir / ".lock"
+    if lock.exists() and not os.access(lock, os.W_OK):
+        return [Check("fail", f"{lock} is not writable: `cloutlens serve` and `import` cannot claim the data dir",
+                      "fix its owner or permissions (chown/chmod; chattr -i if it was made immutable), "
+                      "or pick another --data-dir")]
+    return []
 
 
 def check_store(data_dir: Path) -> tuple[list[Check], dict]:
@@ -188,6 +202,8 @@ def check_pairing(config: dict) -> list[Check]:
 
 def run(data_dir: Path, port: int) -> list[Check]:
     checks = check_data_dir(data_dir)
+    if data_dir.is_dir():
+        checks += check_lock(data_dir)
     running = data_dir.is_dir() and server_running(data_dir)
     if running:
         checks.append(Check("ok", "a cloutlens server is using this data dir"))

@@ -1,9 +1,12 @@
 """`cloutlens doctor` says what is wrong and what to do, and changes nothing."""
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
 import threading
 
+import pytest
 from click.testing import CliRunner
 
 from server.cli import main
@@ -62,6 +65,30 @@ def test_data_dir_that_is_a_file_fails(tmp_path):
     f.write_text("x")
     r = doctor(f, free_port())
     assert r.exit_code == 1 and "is not a directory" in r.output
+
+
+@pytest.fixture
+def immutable_lock(tmp_path):
+    """A data dir whose lock file cannot be opened for writing, even by root (chattr +i)."""
+    data = tmp_path / "data"
+    data.mkdir()
+    lock = data / ".lock"
+    lock.touch()
+    if os.geteuid() != 0:
+        lock.chmod(0o444)
+    elif subprocess.run(["chattr", "+i", str(lock)], capture_output=True).returncode != 0:
+        pytest.skip("root, and this file system cannot make a file immutable (chattr +i)")
+    yield data
+    if os.geteuid() == 0:
+        subprocess.run(["chattr", "-i", str(lock)], check=True)
+
+
+def test_a_lock_file_that_cannot_be_written_fails_instead_of_a_traceback(immutable_lock):
+    # doctor opened the lock "a+" to test it and crashed; serve refuses such a dir, so say so
+    r = doctor(immutable_lock, free_port())
+    assert r.exit_code == 1, r.output
+    assert r.exception is None or isinstance(r.exception, SystemExit)
+    assert ".lock is not writable" in r.output and "fix: " in r.output
 
 
 def test_port_taken_by_another_program_fails(tmp_path):
