@@ -604,8 +604,20 @@
     for (const b of openBadges) if (b.person === person) b.renderCard();
   }
 
+  // What shows nothing (zero-width spaces and joiners, direction marks, soft hyphens) and control
+  // characters, which terminals act on: removed from handles, as the server does. The control
+  // characters Python counts as spaces and JavaScript does not (\x1c-\x1f, \x85) go with them, so
+  // both sides agree.
+  const INVISIBLE = /[\x00-\x08\x0e-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g;
+  function identityGuess(site, handle) {
+    // The server's normalisation (scoring/items.py normalize_handle), used only when the server
+    // cannot be asked: offline badges and view-only mode.
+    return `${String(site).toLowerCase()}:${String(handle).replace(INVISIBLE, "").trim().replace(/\s+/g, " ").toLowerCase()}`;
+  }
+
   globalThis.CloutlensBadges = {
     points, // how the card writes points and weights (unit tests)
+    identityGuess,
     configure({ server, style, timer } = {}) {
       if (server !== undefined) settings.server = server;
       if (style !== undefined) settings.style = style;

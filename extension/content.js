@@ -266,14 +266,6 @@
     scheduleSlice();
   });
 
-  // what shows nothing (zero-width spaces and joiners, direction marks, soft hyphens): as the server
-  const INVISIBLE = /[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g;
-  function identityGuess(site, handle) {
-    // The server's normalisation (scoring/items.py normalize_handle), used only when the server
-    // cannot be asked: offline badges and view-only mode.
-    return `${String(site).toLowerCase()}:${String(handle).replace(INVISIBLE, "").trim().replace(/\s+/g, " ").toLowerCase()}`;
-  }
-
   // One extraction call: its new items and the names still without a badge go into `out`, which
   // a slice sends as one capture.
   function extractInto(batch, out) {
@@ -297,7 +289,7 @@
 
   function identitiesFor(anchors, site) {
     return anchors.map((n) => {
-      const id = identityGuess(site, n.handle);
+      const id = Badges.identityGuess(site, n.handle);
       Badges.attach(n.element, id);
       return id;
     });
@@ -349,7 +341,7 @@
       latest.set(identity, summary);
       Badges.update(identity, summary);
     }
-    for (const n of anchors) toDraw.push([n.element, result.authors[n.itemId] || identityGuess(capture.page.site, n.handle)]);
+    for (const n of anchors) toDraw.push([n.element, result.authors[n.itemId] || Badges.identityGuess(capture.page.site, n.handle)]);
     // The first few milliseconds of drawing go with the answer, while what it touched is fresh;
     // the rest waits for frames. A hidden tab draws nothing ahead of its turn.
     if (document.visibilityState !== "hidden") drawBatch();

@@ -188,9 +188,12 @@ def parse_time(value: str, field: str) -> str:
 _HANDLE_SPACE = re.compile(r"\s+")
 # Characters that show nothing (zero-width spaces and joiners, direction marks and overrides, soft
 # hyphens): "Zé\u200bro" and "Zéro" look the same, so they must be the same person, not an
-# impostor beside them. Removed from handles only; texts and display names keep them (emoji
-# sequences are joined with U+200D). extension/content.js identityGuess() removes the same set.
-_INVISIBLE = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+# impostor beside them. Control characters too: a terminal acts on them (`cloutlens score` prints
+# handles), and none is part of a name; \t \n \v \f \r stay spaces. Removed from handles only;
+# texts and display names keep them (emoji sequences are joined with U+200D).
+# extension/badge.js identityGuess() removes the same set.
+_INVISIBLE = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f"
+                        "\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 _KIND = {k: k for k in KINDS}
 # Normalized handles and sites by what was given, so that a file's million items share one string
 # per person and per site: the scorer hashes and compares each of them per item, and a string

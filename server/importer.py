@@ -361,6 +361,16 @@ def import_paths(paths, store=None, url: str | None = None, progress=None, worke
 import click  # noqa: E402  (only the commands below need it)
 
 
+# File names are someone else's text (a downloaded archive's): a terminal would act on their
+# control characters (an escape sequence can rewrite the screen), so the report shows them as
+# \xNN. What pages say has them removed by extraction already.
+_CONTROLS = {c: f"\\x{c:02x}" for c in [*range(0x20), *range(0x7f, 0xa0)]}
+
+
+def _printable(text: str) -> str:
+    return str(text).translate(_CONTROLS)
+
+
 def _depths(items: list[dict]) -> dict[str, int]:
     parent = {i["id"]: i["parent"] for i in items}
     out = {}
@@ -468,4 +478,4 @@ def import_command(paths, data_dir, url, dry_run, workers, as_json):
         if s["exports"]:
             click.echo("exports: " + ", ".join(f"{k} {v}" for k, v in s["exports"].items()))
         for sk in s["skipped"]:
-            click.echo(f"  skipped {sk['path']}: {sk['reason']}")
+            click.echo(_printable(f"  skipped {sk['path']}: {sk['reason']}"))

@@ -275,3 +275,15 @@ def test_a_killed_import_lets_the_data_dir_go(tmp_path, sig):
         assert store.count_items() <= 5  # one page's items, stored once however many copies
     finally:
         store.close()
+
+
+def test_a_file_name_cannot_drive_the_terminal(tmp_path):
+    # click strips escape sequences only when the output is not a terminal; on one, a file named
+    # with ESC [2J would clear the screen when its skip is reported
+    pages = tmp_path / "archive"
+    pages.mkdir()
+    (pages / "post\x1b[2J\x1b]0;owned\x07.html").write_bytes(b"\x00\x01 not a page")
+    res = CliRunner().invoke(import_command, [str(pages), "--dry-run"], color=True)  # as on a terminal
+    assert res.exit_code == 0, res.output
+    assert "\x1b" not in res.output and "\x07" not in res.output
+    assert "post\\x1b[2J\\x1b]0;owned\\x07.html: binary file" in res.output

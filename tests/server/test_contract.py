@@ -160,3 +160,16 @@ def test_handles_that_look_the_same_are_the_same_person():
     with pytest.raises(ContractError) as exc:
         contract.validate_capture(capture([post_item(), comment_item("c9", "\u200b\u200d")]))
     assert exc.value.field == "items[1].author.handle"
+
+
+def test_control_characters_are_no_part_of_a_handle():
+    # `cloutlens score` prints identities to a terminal, which acts on escape sequences; a tab or a
+    # line break is a space, as in any name
+    got = contract.validate_capture(capture([post_item(), comment_item("c1", "Eve\x1b[2J\x07\x00"),
+                                             comment_item("c2", "Ann\tLee\r\n"), comment_item("c3", "eve\x9b")]))
+    handles = [it["author"]["handle"] for it in got["items"][1:]]
+    assert handles == ["eve[2j", "ann lee", "eve[2j"[:3]]
+    assert not any(ord(ch) < 0x20 or 0x7f <= ord(ch) <= 0x9f for h in handles for ch in h)
+    with pytest.raises(ContractError) as exc:
+        contract.validate_capture(capture([post_item(), comment_item("c9", "\x1b\x07")]))
+    assert exc.value.field == "items[1].author.handle"
