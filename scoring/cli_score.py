@@ -131,13 +131,18 @@ def output(s: Scorer, at, as_json: bool, block: int = BLOCK):
 
 
 def run(path_or_stream, at: str | None, as_json: bool, settings: dict | None = None):
-    """(an iterator over the output's pieces of text, error lines): the file is read and scored
-    before it returns, the results are explained as the pieces are taken."""
+    """(an iterator over the output's pieces of text, error lines, notes, whether any item was
+    read): the file is read and scored before it returns, the results are explained as the
+    pieces are taken."""
     if hasattr(path_or_stream, "read"):
         s, errors = load(path_or_stream, settings)
     else:
         s, errors = load_file(path_or_stream, settings)
-    return output(s, parse_when(at), as_json), errors
+    notes = []
+    if s.copies_dropped:
+        notes.append(f"{s.copies_dropped} lines repeat an item of another line (the same site and id): "
+                     "each item counts once, the copy holding the most (reactions, then the latest date)")
+    return output(s, parse_when(at), as_json), errors, notes, bool(s._item_keys)
 
 
 def make_command():
@@ -156,11 +161,15 @@ def make_command():
         except ValueError:
             raise click.BadParameter("must be an ISO 8601 date-time", param_hint="--at") from None
         if file == "-":
-            out, errors = run(click.get_binary_stream("stdin"), at, as_json)
+            out, errors, notes, scored = run(click.get_binary_stream("stdin"), at, as_json)
         else:
-            out, errors = run(file, at, as_json)
+            out, errors, notes, scored = run(file, at, as_json)
         for e in errors:
             click.echo(f"skipped {e}", err=True)
+        for note in notes:
+            click.echo(f"note: {note}", err=True)
+        if errors and not scored:
+            raise click.ClickException(f"no line could be scored ({len(errors)} skipped)")
         for piece in out:
             click.echo(piece, nl=False)
         click.echo("")

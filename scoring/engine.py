@@ -119,6 +119,7 @@ class NotKept:
 class Scorer:
     def __init__(self, settings: dict | None = None, items=None):
         self._source = items if items is not None else ItemsInMemory()
+        self.copies_dropped = 0  # items load_stream was given more than once, less one copy each
         self._item_keys: list[tuple[str, str]] = []
         self._idx: KeyIndex | None = KeyIndex()
         self._item = ItemCols()
@@ -364,7 +365,9 @@ class Scorer:
                 self._source = NotKept()
             found = Ids(f.sites, f.ids, f.site_ids)
             if found.repeated():
-                f = f.take(f.chosen_copies())
+                take = f.chosen_copies()
+                self.copies_dropped = len(f) - len(take)
+                f = f.take(take)
                 found = Ids(f.sites, f.ids, f.site_ids)
             return self._load_fields(f, found)
 

@@ -362,6 +362,35 @@ def test_cli_names_a_field_nested_too_deeply_and_scores_the_rest(tmp_path):
     assert f"{SITE}:deep" not in {d["identity"] for d in data}
 
 
+def test_cli_says_when_lines_repeat_an_item_and_counts_it_once(tmp_path):
+    from server.cli import main
+
+    lines = sample_lines()
+    again = dict(lines[1], reactions={"likes": 3})
+    lines += [again, lines[2], lines[2]]
+    f = write_jsonl(tmp_path / "items.jsonl", lines)
+    res = CliRunner().invoke(main, ["score", str(f), "--at", "2026-11-22T00:00:00Z", "--json"])
+    assert res.exit_code == 0, res.output
+    assert "note: 3 lines repeat an item of another line" in res.stderr
+    once = CliRunner().invoke(main, ["score", str(write_jsonl(tmp_path / "once.jsonl", sample_lines()[:1] + [again]
+                                                              + sample_lines()[2:])),
+                                     "--at", "2026-11-22T00:00:00Z", "--json"])
+    assert "note:" not in once.stderr
+    assert json.loads(res.stdout) == json.loads(once.stdout)  # the copy with the reactions counts
+
+
+def test_cli_fails_when_no_line_can_be_scored(tmp_path):
+    from server.cli import main
+
+    f = write_jsonl(tmp_path / "items.jsonl", ["{not json", {"id": "nosite", "kind": "post", "author": {"handle": "x"}}])
+    res = CliRunner().invoke(main, ["score", str(f), "--json"])
+    assert res.exit_code == 1
+    assert "line 1: not valid JSON" in res.stderr and "line 2.site" in res.stderr
+    assert "no line could be scored (2 skipped)" in res.stderr and res.stdout == ""
+    empty = CliRunner().invoke(main, ["score", str(write_jsonl(tmp_path / "empty.jsonl", [])), "--json"])
+    assert empty.exit_code == 0 and json.loads(empty.stdout) == []  # nothing asked, nothing wrong
+
+
 def test_cli_at_makes_results_reproducible_and_input_order_free(tmp_path):
     from server.cli import main
 
