@@ -259,10 +259,27 @@ def normalize_line(raw, lineno: int) -> dict:
     site = raw["site"]
     known = _SITES.get(site) if isinstance(site, str) else None
     if known is None:
-        if not isinstance(site, str) or not re.match(SITE_PATTERN, site.lower()):
+        known = site_name(site) if isinstance(site, str) else None
+        if known is None:
             raise ContractError(f"{prefix}.site", "must be a host name such as news.ycombinator.com")
-        known = _memo(_SITES, site, site.lower())
+        known = _memo(_SITES, site, known)
+    if known != site:
+        raw = dict(raw, site=known)  # the schema checks the site's stored form
     return normalize_item(raw, known, prefix)
+
+
+def site_name(host: str) -> str | None:
+    """A host as the site it names, as a captured page's address gives it: lower case, without
+    `www.` or a fully qualified name's trailing dot, non-ASCII names in their ASCII (IDNA) form;
+    None for what is no site name (`ex_ample.com`, `a%40b.com`, an IP v6 address)."""
+    host = host.lower().rstrip(".")
+    if not host.isascii():
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            return None
+    site = host.removeprefix("www.")
+    return site if re.fullmatch(SITE_PATTERN, site) else None
 
 
 def identity(site: str, handle: str) -> str:

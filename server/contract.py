@@ -5,14 +5,13 @@ envelope, and checks the whole capture before anything is stored.
 """
 from __future__ import annotations
 
-import re
 from urllib.parse import urlsplit
 
 import jsonschema_rs
 from jsonschema import Draft202012Validator
 
 from scoring.items import (CONTRACT_VERSION, ITEM_SCHEMA, SITE_PATTERN, ContractError, first_error, is_valid,
-                           normalize_item, normalize_line)
+                           normalize_item, normalize_line, site_name)
 
 MAX_ITEMS = 2000
 
@@ -54,14 +53,8 @@ def site_of(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ContractError("page.url", "must be an http(s) URL")
-    host = parts.hostname.lower().rstrip(".")
-    if not host.isascii():
-        try:
-            host = host.encode("idna").decode("ascii")
-        except UnicodeError:
-            raise ContractError("page.url", "must have a valid host name") from None
-    site = host.removeprefix("www.")
-    if not re.fullmatch(SITE_PATTERN, site):
+    site = site_name(parts.hostname)
+    if site is None:
         raise ContractError("page.url", "must have a host name of letters, digits, dots and dashes")
     return site
 

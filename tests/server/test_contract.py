@@ -123,6 +123,12 @@ def test_bad_export_items_fail_or_pass_the_same(mutate):
 def test_the_site_a_page_address_names_is_one_every_endpoint_accepts(url, site):
     got = contract.validate_capture(capture([post_item()], url=url))
     assert got["page"]["site"] == site and got["items"][0]["site"] == site
+    # an offline line or an export naming the site as the address does is the same site: the same
+    # people whether their items came from a capture, `cloutlens score` or an import
+    host = url.split("/")[2].split(":")[0]
+    line = dict(post_item(), site=host)
+    assert scoring.items.normalize_line(line, 1)["site"] == site
+    assert contract.normalize_listed_item(line, 0)["site"] == site
 
 
 @pytest.mark.parametrize("url", ["http://ex_ample.com/p", "http://[::1]:8080/p", "http://a%40b.com/p",
