@@ -1,8 +1,11 @@
 """The `cloutlens` command line. Commands only wire options to the modules that do the work."""
 from __future__ import annotations
 
+import errno
 import ipaddress
+import shutil
 import signal
+import socket
 import sys
 import time
 from pathlib import Path
@@ -36,6 +39,22 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def _url_host(host: str) -> str:
+    """The host part of the address to print: the server answers only to loopback names."""
+    try:
+        if ipaddress.ip_address(host).version == 6:
+            return "[::1]"
+    except ValueError:
+        pass
+    return "127.0.0.1"
+
+
+def _listen_error(host: str, port: int, exc: OSError) -> click.ClickException:
+    hint = (" Is another cloutlens running? Pick another port with --port."
+            if exc.errno == errno.EADDRINUSE else "")
+    return click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}.{hint}")
+
+
 @main.command()
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where the TinyDB files live (default: the user data dir).")
@@ -54,6 +73,11 @@ def serve(data_dir, port, host, allow_exposed, demo=False):
     from .app import create_app
     from .storage import StoreError
 
+    try:
+        socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        raise click.BadParameter(f"{host!r} is no address or host name this machine can listen on",
+                                 param_hint="'--host'") from None
     if not _is_loopback(host):
         if not allow_exposed:
             raise click.UsageError(
@@ -61,7 +85,8 @@ def serve(data_dir, port, host, allow_exposed, demo=False):
                 "add --i-understand-this-exposes-my-data if you really mean it")
         click.secho(f"WARNING: binding {host}: anyone who can reach this address can try the API.",
                     fg="red", err=True)
-    if demo and data_dir is None:
+    made_temp_dir = demo and data_dir is None
+    if made_temp_dir:
         import tempfile
         # Never mix the demo people into the user's real data.
         data_dir = Path(tempfile.mkdtemp(prefix="cloutlens-demo-"))
@@ -69,7 +94,7 @@ def serve(data_dir, port, host, allow_exposed, demo=False):
 
     def announce(req):
         click.secho(f"\nPairing request from {req.origin} ({req.client}): code {req.code}", fg="yellow")
-        click.echo(f"  Approve it at http://127.0.0.1:{app.config['PORT']}/pair if your extension shows "
+        click.echo(f"  Approve it at {url}pair if your extension shows "
                    "the same code.\n")
 
     try:
@@ -79,6 +104,14 @@ def serve(data_dir, port, host, allow_exposed, demo=False):
                           "BACKGROUND_SCORING": True})
     except StoreError as exc:
         raise click.ClickException(str(exc)) from None
+    try:
+        server = create_server(app, host=host, port=port, threads=8, ident="cloutlens")
+    except OSError as exc:
+        app.extensions["cloutlens"].store.close()
+        if made_temp_dir:
+            shutil.rmtree(data_dir, ignore_errors=True)
+        raise _listen_error(host, port, exc) from None
+    # Listening before the demo data is built: a taken port fails at once, not after the build.
     if demo:
         from .demo import NotDemoData, prepare
         click.echo("Preparing the demo data set (synthetic people, months of history)...")
@@ -89,15 +122,9 @@ def serve(data_dir, port, host, allow_exposed, demo=False):
             raise click.ClickException(str(exc)) from None
         if made:
             click.echo(f"  {made['items']} items from {made['people']} people.")
-    try:
-        server = create_server(app, host=host, port=port, threads=8, ident="cloutlens")
-    except OSError as exc:
-        raise click.ClickException(
-            f"cannot listen on {host}:{port}: {exc.strerror}. Is another cloutlens running? "
-            "Pick another port with --port.") from None
     actual_port = int(server.effective_port)  # waitress reports it as a string
     app.config["PORT"] = actual_port
-    url = f"http://127.0.0.1:{actual_port}/"
+    url = f"http://{_url_host(host)}:{actual_port}/"
     click.echo(f"Cloutlens server on {url}  (data: {data_dir})")
     click.echo(f"  Dashboard: {url}")
     click.echo("  Extension: open chrome://extensions, turn on Developer mode, 'Load unpacked' and pick")

@@ -14,8 +14,8 @@ def pytest_configure(config):
 def server_factory():
     started = []
 
-    def start(data_dir: Path) -> ServerProcess:
-        srv = ServerProcess(data_dir)
+    def start(data_dir: Path, *options: str) -> ServerProcess:
+        srv = ServerProcess(data_dir, *options)
         started.append(srv)
         return srv
     yield start

@@ -17,7 +17,7 @@ import orjson
 from helpers import EXT_ORIGIN
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVER_LINE = re.compile(r"server on http://127\.0\.0\.1:(\d+)/")
+SERVER_LINE = re.compile(r"server on http://(?:127\.0\.0\.1|\[::1\]):(\d+)/")
 
 
 def seed_token(data_dir: Path) -> str:
@@ -32,9 +32,9 @@ def seed_token(data_dir: Path) -> str:
 class ServerProcess:
     """`python -m server.cli serve --port 0 --data-dir DIR`, as a user runs it."""
 
-    def __init__(self, data_dir: Path, timeout: float = 60):
+    def __init__(self, data_dir: Path, *options: str, timeout: float = 60):
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "server.cli", "serve", "--port", "0", "--data-dir", str(data_dir)],
+            [sys.executable, "-m", "server.cli", "serve", "--port", "0", "--data-dir", str(data_dir), *options],
             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ))
         self.port = None
         self.output: list[str] = []

@@ -258,6 +258,48 @@ def test_serve_refuses_a_non_loopback_host_without_the_explicit_option(tmp_path)
     assert not (tmp_path / "items").exists()  # refused before the store was even opened
 
 
+def test_serve_on_ipv6_loopback_prints_the_address_it_answers_on(tmp_path, server_factory):
+    import http.client
+    import socket
+    try:
+        socket.create_server(("::1", 0), family=socket.AF_INET6).close()
+    except OSError as exc:
+        pytest.skip(f"this machine has no IPv6 loopback: {exc}")
+    srv = server_factory(tmp_path / "data", "--host", "::1")
+    banner = "".join(srv.output)
+    assert f"http://[::1]:{srv.port}/" in banner and "127.0.0.1" not in banner
+    conn = http.client.HTTPConnection("::1", srv.port, timeout=30)
+    conn.request("GET", "/api/status", headers={"Host": f"[::1]:{srv.port}"})
+    assert conn.getresponse().status == 200
+
+
+@pytest.mark.parametrize("host", ["bogus.invalid", "999.1.1.1", "a..b"])
+def test_serve_on_a_host_it_cannot_listen_on_is_a_usage_error(tmp_path, host):
+    from click.testing import CliRunner
+
+    from server.cli import main
+    r = CliRunner().invoke(main, ["serve", "--host", host, "--i-understand-this-exposes-my-data",
+                                  "--port", "0", "--data-dir", str(tmp_path / "data")])
+    assert r.exit_code == 2 and isinstance(r.exception, SystemExit)
+    assert "--host" in r.output and host in r.output
+    assert not (tmp_path / "data").exists()  # refused before the store was opened
+
+
+def test_demo_on_a_taken_port_fails_before_building_and_leaves_no_temp_dir(tmp_path, monkeypatch):
+    import socket
+    import tempfile
+
+    from click.testing import CliRunner
+
+    from server.cli import main
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        r = CliRunner().invoke(main, ["demo", "--port", str(taken.getsockname()[1])])
+    assert r.exit_code == 1 and "Is another cloutlens running?" in r.output
+    assert "Preparing the demo data" not in r.output
+    assert list(tmp_path.iterdir()) == []
+
+
 def _listening_addresses(port: int) -> set[str]:
     """Local addresses with a socket listening on port, from the kernel's own table (Linux)."""
     import socket
