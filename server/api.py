@@ -170,7 +170,7 @@ def status():
         "name": "cloutlens",
         "version": current_app.config.get("VERSION", "0.1.0"),
         "contract": 1,
-        "data_dir": str(s.store.data_dir),
+        "data_dir": str(s.store.data_dir.resolve()),  # absolute: doctor compares it from any cwd
         "items": items,
         "people": people,
         # "loading" while the first scoring after a start runs: score look-ups answer 503 until then.

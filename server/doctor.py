@@ -161,7 +161,7 @@ def check_store(data_dir: Path) -> tuple[list[Check], dict]:
     return out, config
 
 
-def check_port(port: int, running: bool) -> list[Check]:
+def check_port(port: int, running: bool, data_dir: Path) -> list[Check]:
     try:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
         conn.request("GET", "/api/status", headers={"Host": f"127.0.0.1:{port}"})
@@ -184,8 +184,13 @@ def check_port(port: int, running: bool) -> list[Check]:
     except ValueError:
         status = {}
     if status.get("name") == "cloutlens":
+        served = status.get("data_dir")
+        if served and Path(served) != data_dir.resolve():
+            return [Check("warn", f"the cloutlens server on port {port} uses another data dir: {served}",
+                          f"the extension's captures go there, not to {data_dir}; run doctor with "
+                          "--data-dir set to it, or restart the server with this one")]
         return [Check("ok", f"a cloutlens server answers on port {port} (version {status.get('version')}, "
-                            f"{status.get('items')} items, data {status.get('data_dir')})")]
+                            f"{status.get('items')} items, data {served})")]
     return [Check("fail", f"port {port} is taken by another program",
                   "stop it, or run `cloutlens serve --port N` and set the same port in the extension's options")]
 
@@ -209,6 +214,6 @@ def run(data_dir: Path, port: int) -> list[Check]:
         checks.append(Check("ok", "a cloutlens server is using this data dir"))
     store_checks, config = check_store(data_dir)
     checks += store_checks
-    checks += check_port(port, running)
+    checks += check_port(port, running, data_dir)
     checks += check_pairing(config)
     return checks

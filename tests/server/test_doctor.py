@@ -121,6 +121,20 @@ def test_running_server_is_recognised(tmp_path, server_factory):
     assert f"in its Options, set Server to http://127.0.0.1:{srv.port}\n" in "".join(srv.output)
 
 
+def test_a_server_on_another_data_dir_is_pointed_out(tmp_path, server_factory, monkeypatch):
+    served, checked = tmp_path / "served", tmp_path / "checked"
+    seed_token(served)
+    seed_token(checked)
+    srv = server_factory(served)
+    r = doctor(checked, srv.port)
+    assert f"the cloutlens server on port {srv.port} uses another data dir: {served}" in r.output
+    assert "a cloutlens server answers" not in r.output
+    # the same dir, named relatively from elsewhere, is the same dir
+    monkeypatch.chdir(tmp_path)
+    r = doctor("served", srv.port)
+    assert f"a cloutlens server answers on port {srv.port}" in r.output and "another data dir" not in r.output
+
+
 def test_items_without_stored_sentiment_and_an_interrupted_clear_are_reported(tmp_path):
     import json
     data = tmp_path / "data"
