@@ -128,8 +128,9 @@ def merged_links(current: dict, incoming: dict, forgotten) -> dict:
     return links
 
 
-def import_document(services, doc) -> dict:
-    items, settings, links, own, forgotten = check_document(doc)
+def import_document(services, doc, checked=None) -> dict:
+    """Store a whole export; `checked` is check_document(doc) when the caller has it already."""
+    items, settings, links, own, forgotten = checked or check_document(doc)
     from .app import utcnow
     now = utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")
     totals = {"added": 0, "updated": 0, "unchanged": 0}

@@ -250,6 +250,9 @@ def read_source(path: str, url: str | None = None) -> Outcome:
         return Outcome(path, kind, skipped=f"damaged export: {e}")
     if b"\x00" in data[:1024] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return Outcome(path, "html", skipped="binary file, not a saved page")
+    if data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith((b"{", b"[")):
+        return Outcome(path, "json", skipped="JSON that is no Cloutlens export (items one per line are "
+                                             "scored by `cloutlens score FILE`)")
     try:
         capture, adapter = extract_html(data, url=url)
     except (AdapterError, ValueError, RecursionError) as e:
@@ -290,6 +293,46 @@ def _die_with_parent():
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the command's own handler, inherited
     if sys.platform.startswith("linux"):
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+# ---- Cloutlens's own exports (a move to another machine, a backup restored)
+
+def is_cloutlens_export(path: Path) -> bool:
+    """A file `GET /api/export` wrote: a JSON object whose first key says so."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(256).lstrip(b"\xef\xbb\xbf \t\r\n")
+    except OSError:
+        return False  # read_source reports it
+    return head.startswith(b"{") and head[1:].lstrip().startswith(b'"cloutlens_export"')
+
+
+def import_exports(paths: list[Path], report: Report, services=None):
+    """Each export whole, as the dashboard's import takes it (server.exchange): checked
+    before anything is stored, links, settings and forgotten people with the items. Without
+    services (a dry run) only checked."""
+    import orjson
+
+    from .exchange import IMPORT_MAX, check_document, import_document
+    for path in paths:
+        try:
+            if path.stat().st_size > IMPORT_MAX:
+                raise ValueError(f"over {IMPORT_MAX // 2**20} MB, the most an import takes")
+            doc = orjson.loads(path.read_bytes())
+            checked = check_document(doc)
+            got = import_document(services, doc, checked) if services is not None else None
+        except OSError as e:
+            report.skipped.append((str(path), f"cannot read: {e.strerror or e}"))
+            continue
+        except (ValueError, ContractError) as e:  # orjson's errors are ValueErrors
+            report.skipped.append((str(path), f"invalid Cloutlens export: {e}"))
+            continue
+        report.exports["cloutlens"] = report.exports.get("cloutlens", 0) + 1
+        if got is not None:
+            report.added += got["items"]["added"]
+            report.updated += got["items"]["updated"]
+        report.items += len(checked[0])
+        report.people.update(author_identity(i) for i, _ in checked[0])
 
 
 # ---- the whole import
@@ -439,7 +482,8 @@ def _interrupt(*_):
 @click.option("--workers", type=int, default=None, help="Processes that parse pages (default: one per core, up to 8).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def import_command(paths, data_dir, url, dry_run, workers, as_json):
-    """Import saved HTML pages (files or folders), WordPress exports (WXR) and Disqus exports.
+    """Import saved HTML pages (files or folders), WordPress exports (WXR), Disqus exports and
+    Cloutlens's own exports (Export on the dashboard), with their links and forgotten people.
 
     Importing the same files again adds nothing. Files that cannot be read are reported and
     skipped; the rest is imported."""
@@ -447,6 +491,8 @@ def import_command(paths, data_dir, url, dry_run, workers, as_json):
 
     # A plain `kill` stops an import like Ctrl+C: what was stored stays, the parsers stop.
     signal.signal(signal.SIGTERM, _interrupt)
+    exports = [p for p in paths if p.is_file() and is_cloutlens_export(p)]
+    pages = [p for p in paths if p not in exports]
     store = None
     if not dry_run:
         from .app import default_data_dir
@@ -456,11 +502,23 @@ def import_command(paths, data_dir, url, dry_run, workers, as_json):
         except StoreError as e:
             raise click.ClickException(str(e)) from None
     try:
-        n = len(iter_sources(paths))
+        n = len(iter_sources(pages))
         with click.progressbar(length=n, label="Importing", file=click.get_text_stream("stderr"),
                                show_pos=True) as bar:
-            report = import_paths(paths, store=store, url=url, progress=bar.update, workers=workers,
+            report = import_paths(pages, store=store, url=url, progress=bar.update, workers=workers,
                                   dry_run=dry_run)
+        report.files += len(exports)
+        if exports and store is not None:
+            from .app import Services
+            # The scorer comes up with the store, so that forgetting and links apply as they do in
+            # a server; it is saved at close, and the next start does not score everything again.
+            services, store = Services(store), None
+            try:
+                import_exports(exports, report, services)
+            finally:
+                services.close()
+        elif exports:
+            import_exports(exports, report)
     except ValueError as e:
         raise click.UsageError(str(e)) from None
     finally:

@@ -211,6 +211,58 @@ def test_export_never_contains_tokens_and_imports_back_idempotently(filled, app,
         filled.get("/api/scores?id=blog.example:martinwaxman", headers=auth).json
 
 
+def test_cloutlens_import_takes_an_export_whole(filled, app, auth, tmp_path):
+    """A move to a new machine from the command line: items, links, settings and forgotten people
+    arrive as the dashboard's import brings them; a damaged export stores nothing and names the
+    field; a dry run stores nothing."""
+    from click.testing import CliRunner
+
+    from server.app import create_app
+    from server.cli import main
+    filled.put("/api/settings", json={"horizon_days": 120}, headers=auth)
+    filled.post("/api/links", json={"alias": "news.example:anna", "canonical": "blog.example:anna"}, headers=auth)
+    assert filled.delete("/api/people/blog.example:carol", headers=auth).status_code == 200
+    raw = filled.get("/api/export", headers=auth).get_data()
+    doc = json.loads(raw)
+    (tmp_path / "export.json").write_bytes(raw)
+    bad = copy.deepcopy(doc)
+    bad["items"][3]["kind"] = "tweet"
+    (tmp_path / "bad.json").write_text(json.dumps(bad))
+    (tmp_path / "items.json").write_text("[]")
+    new = tmp_path / "new"
+
+    def run(*args):
+        return CliRunner().invoke(main, ["import", "--data-dir", str(new), "--json", *args])
+    dry = run("--dry-run", str(tmp_path / "export.json"))
+    assert dry.exit_code == 0, dry.output
+    assert json.loads(dry.stdout)["items"] == len(doc["items"]) and not (new / "items").exists()
+    r = run(str(tmp_path / "bad.json"), str(tmp_path / "export.json"), str(tmp_path / "items.json"))
+    assert r.exit_code == 0, r.output
+    got = json.loads(r.stdout)
+    assert got["exports"] == {"cloutlens": 1} and got["files"] == 3
+    assert got["added"] == len(doc["items"]) == got["items"]
+    reasons = {os.path.basename(s["path"]): s["reason"] for s in got["skipped"]}
+    assert "items[3].kind" in reasons["bad.json"] and "no Cloutlens export" in reasons["items.json"]
+    again = json.loads(run(str(tmp_path / "export.json")).stdout)
+    assert again["added"] == 0 and again["items"] == len(doc["items"])
+
+    moved = create_app({"DATA_DIR": str(new), "TESTING": True})
+    try:
+        assert moved.extensions["cloutlens"].loaded_from.startswith("checkpoint")  # import saved the scorer
+        c = moved.test_client()
+        from helpers import pair
+        h = {"Authorization": f"Bearer {pair(c)}", "Origin": auth["Origin"]}
+        back = json.loads(c.get("/api/export", headers=h).get_data())
+        key = lambda d: (d["site"], d["id"])  # noqa: E731
+        assert sorted(back["items"], key=key) == sorted(doc["items"], key=key)
+        assert back["settings"] == doc["settings"] and back["links"] == doc["links"]
+        assert back["forgotten"] == ["blog.example:carol"]
+        assert c.get("/api/scores?id=blog.example:martinwaxman", headers=h).json == \
+            filled.get("/api/scores?id=blog.example:martinwaxman", headers=auth).json
+    finally:
+        store(moved).close()
+
+
 @pytest.mark.parametrize("mutate,field", [
     (lambda d: d.update(cloutlens_export=2), "cloutlens_export"),
     (lambda d: d["items"][1].update(kind="tweet"), "items[1].kind"),
