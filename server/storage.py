@@ -780,6 +780,17 @@ class Store:
             at_pos = 0
             for (items, seen), keys in zip(batches, keyed):
                 added, changed = [], []
+                # An item twice in one batch (an import's file may hold it twice) is reported
+                # once, as its last version: the scorer must never be handed both.
+                reported: dict[str, tuple[list, int]] = {}
+
+                def report(key, doc, into):
+                    if key in reported:
+                        where, i = reported[key]
+                        where[i] = doc
+                    else:
+                        reported[key] = (into, len(into))
+                        into.append(doc)
                 by_thread = _dated_by_thread(items)
                 for n, (item, key) in enumerate(zip(items, keys)):
                     loc = found[at_pos]
@@ -790,7 +801,7 @@ class Store:
                         if at != old["at"] or any(old.get(f) != item.get(f) for f in _COMPARED):
                             doc = _with_sentiment(dict(item, at=at, seen=old["seen"]), old)
                             new_docs[new_at[key]] = doc
-                            changed.append(doc)
+                            report(key, doc, changed)
                         continue
                     if loc is None:
                         first_seen = item.get("seen") or seen  # an import brings its own
@@ -798,7 +809,7 @@ class Store:
                         doc = _with_sentiment(dict(item, at=at, seen=first_seen))
                         new_at[key] = len(new_docs)
                         new_docs.append(doc)
-                        added.append(doc)
+                        report(key, doc, added)
                         continue
                     fp = _fingerprint(item)
                     if key not in updates and self._fp.get(key) == fp:
@@ -813,7 +824,7 @@ class Store:
                     if key not in updates:
                         stored_author[key] = f"{old['site']}:{old['author']['handle']}"
                     updates[key] = [loc, doc, fp]
-                    changed.append(doc)
+                    report(key, doc, changed)
                 results.append({"added": len(added), "updated": len(changed),
                                 "unchanged": len(items) - len(added) - len(changed), "items": added + changed})
             if new_docs or updates:

@@ -103,6 +103,31 @@ def test_changed_item_is_updated_in_place_across_restarts(tmp_path):
     assert len(docs) == 3 and docs["comment-0"]["reactions"] == {"like": 9}
 
 
+def test_an_item_twice_in_one_batch_is_reported_once_as_its_last_version(tmp_path):
+    """An import file may hold an item twice (by different authors even): the store keeps the
+    last, and hands the scorer that one alone; handed both, the scorer credited the first."""
+    store = Store(tmp_path)
+    stored = items(1)
+    twice = [stored[0], stored[1], dict(stored[1], author={"handle": "bob", "name": "Bob", "url": None}),
+             dict(stored[1], author={"handle": "carl", "name": "Carl", "url": None}, text="third")]
+    out = store.add_items(twice, SEEN)
+    assert (out["added"], out["updated"], out["unchanged"]) == (2, 0, 2)
+    assert [(d["id"], d["author"]["handle"]) for d in out["items"]] == [("post-1", "martinwaxman"), ("comment-0", "carl")]
+    # stored before: the second and third versions are one update, the last
+    again = [dict(twice[3], text="fourth"), dict(twice[3], author={"handle": "dan", "name": "Dan", "url": None})]
+    out = store.add_items(again, SEEN)
+    assert (out["added"], out["updated"], out["unchanged"]) == (0, 1, 1)
+    assert [d["author"]["handle"] for d in out["items"]] == ["dan"]
+    # two captures of one group commit: as if stored one after the other
+    first, second = store.add_batches([([dict(twice[1], id="n")], SEEN), ([dict(twice[2], id="n")], SEEN)])
+    assert [d["author"]["handle"] for d in first["items"]] == ["p0"] and first["added"] == 1
+    assert [d["author"]["handle"] for d in second["items"]] == ["bob"] and second["updated"] == 1
+    assert {(d["id"], d["author"]["handle"]) for d in on_disk(tmp_path)} == {
+        ("post-1", "martinwaxman"), ("comment-0", "dan"), ("n", "bob")}
+    assert store.items_by_author("blog.example:carl") == [] and len(store.items_by_author("blog.example:dan")) == 1
+    store.close()
+
+
 def test_a_second_process_cannot_open_the_same_dir(tmp_path):
     store = Store(tmp_path)
     with pytest.raises(StoreError, match="in use"):
