@@ -4,12 +4,10 @@ and stores nothing unless the whole request is valid. server/openapi.py describe
 """
 from __future__ import annotations
 
-import re
-
 import orjson
 from flask import Blueprint, Response, current_app, request
 
-from scoring.items import SITE_PATTERN, ContractError, author_identity, normalize_handle
+from scoring.items import ContractError, author_identity, normalize_handle, site_name
 
 from .app import BADGE_PEOPLE as TOP_PEOPLE, ScoringFailed
 from .contract import validate_capture
@@ -22,7 +20,6 @@ MAX_IDS = 500
 PAGE_MAX = 200
 IDENTITY_MAX = 400
 SCORES_WAIT = 2.0  # seconds a request waits for the scorer's first load before answering 503
-_SITE = re.compile(SITE_PATTERN)
 
 
 class BadRequest(Exception):
@@ -97,9 +94,11 @@ def check_identity(value, field: str) -> str:
         raise BadRequest(field, "must be a string like site:handle")
     site, sep, handle = value.partition(":")
     handle = normalize_handle(handle)
-    if not sep or not handle or len(value) > IDENTITY_MAX or not _SITE.match(site.lower()):
+    # The site as a capture names it (www.blog.example is blog.example), or no stored person matches.
+    site = site_name(site) if sep and len(value) <= IDENTITY_MAX else None
+    if not handle or site is None:
         raise BadRequest(field, "must look like site:handle")
-    return f"{site.lower()}:{handle}"
+    return f"{site}:{handle}"
 
 
 def int_arg(name: str, default: int, lo: int, hi: int) -> int:
@@ -268,11 +267,11 @@ def _matches_topic(result: dict, topic: str) -> bool:
 @api.get("/people")
 def people():
     q = request.args.get("q", "").strip().lower()
-    site = request.args.get("site", "").strip().lower()
+    site = request.args.get("site", "").strip()
     topic = request.args.get("topic", "").strip()
     if len(q) > 200:
         raise BadRequest("q", "must be at most 200 characters")
-    if site and not _SITE.match(site):
+    if site and (site := site_name(site)) is None:
         raise BadRequest("site", "must be a host name such as news.ycombinator.com")
     if len(topic) > 100:
         raise BadRequest("topic", "must be at most 100 characters")
@@ -405,12 +404,15 @@ def validate_settings(data: dict) -> dict:
         w = data["site_weights"]
         if not isinstance(w, dict) or len(w) > 1000:
             raise BadRequest("site_weights", "must be an object of at most 1000 site: weight pairs")
-        for site, weight in w.items():
-            if not _SITE.match(site):
-                raise BadRequest(f"site_weights.{site[:60]}", "must be a host name")
+        weights = {}
+        for given, weight in w.items():
+            site = site_name(given)
+            if site is None:
+                raise BadRequest(f"site_weights.{given[:60]}", "must be a host name")
             if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not 0 <= weight <= 10:
-                raise BadRequest(f"site_weights.{site}", "must be a number from 0 to 10")
-        out["site_weights"] = {s: float(v) for s, v in w.items()}
+                raise BadRequest(f"site_weights.{given[:60]}", "must be a number from 0 to 10")
+            weights[site] = float(weight)  # named as captures name it, or it would weigh nothing
+        out["site_weights"] = weights
     if "topics" in data:
         t = data["topics"]
         if not isinstance(t, dict) or len(t) > 200:

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import jsonschema_rs
 from jsonschema import Draft202012Validator
 
-from scoring.items import (CONTRACT_VERSION, ITEM_SCHEMA, SITE_PATTERN, ContractError, first_error, is_valid,
+from scoring.items import (CONTRACT_VERSION, ITEM_SCHEMA, ContractError, first_error, is_valid,
                            normalize_item, normalize_line, site_name)
 
 MAX_ITEMS = 2000
@@ -22,7 +22,7 @@ PAGE_SCHEMA = {
     "properties": {
         "url": {"type": "string", "minLength": 1, "maxLength": 2048},
         "title": {"type": "string", "maxLength": 500},
-        "site": {"type": "string", "pattern": SITE_PATTERN, "maxLength": 260},
+        "site": {"type": "string", "maxLength": 260},  # normalised as the address's host is
     },
 }
 
@@ -68,7 +68,11 @@ def validate_capture(obj) -> dict:
         raise err
     page = obj["page"]
     url_site = site_of(page["url"])
-    site = (page.get("site") or url_site).lower()
+    site = url_site
+    if page.get("site"):
+        site = site_name(page["site"])
+        if site is None:
+            raise ContractError("page.site", "must be a host name such as reddit.com")
     # A capture may name a parent domain (old.reddit.com -> reddit.com), never another site.
     if site != url_site and not url_site.endswith("." + site):
         raise ContractError("page.site", "must be the page's host or a parent domain of it")

@@ -159,7 +159,8 @@ def import_document(services, doc, checked=None) -> dict:
             services.set_settings(merged)
         if new_links is not None:
             services.set_links(new_links)
-        if own:
-            store.set_config("own_identities", sorted(set(store.get_config("own_identities") or ()) | set(own)))
+        if own:  # nobody forgotten becomes one of the user's own identities either
+            mine = (set(store.get_config("own_identities") or ()) | set(own)) - all_gone
+            store.set_config("own_identities", sorted(mine))
     return {"items": totals, "settings": sorted(settings), "links": len(links), "forgotten": len(forgotten),
             "left_out": left_out}

@@ -504,6 +504,10 @@ def test_people_forgotten_and_own_identities_travel_with_the_export(filled, app,
     assert c.get("/api/scores?id=blog.example:bob", headers=h).json["scores"]["blog.example:bob"] is None
     assert other_store.get_config("own_identities") == ["blog.example:martinwaxman"]
     assert other_store.get_config("forgotten") == ["blog.example:bob"]
+    # An older backup naming as the user's own someone forgotten since: they stay forgotten.
+    assert c.delete("/api/people/blog.example:martinwaxman", headers=h).status_code == 200
+    assert c.post("/api/import", json=doc, headers=h).status_code == 200
+    assert other_store.get_config("own_identities") == []
 
 
 @pytest.mark.parametrize("value,field", [("blog.example:bob", "forgotten"), (["nocolon"], "forgotten[0]")])

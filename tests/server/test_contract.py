@@ -129,6 +129,14 @@ def test_the_site_a_page_address_names_is_one_every_endpoint_accepts(url, site):
     line = dict(post_item(), site=host)
     assert scoring.items.normalize_line(line, 1)["site"] == site
     assert contract.normalize_listed_item(line, 0)["site"] == site
+    # a capture that names its site as the address does (www. and all) is that site
+    named = capture([post_item()], url=url)
+    named["page"]["site"] = host
+    assert contract.validate_capture(named)["page"]["site"] == site
+    # and a person, a link or a site weight given as that host finds the people stored
+    from server.api import check_identity, validate_settings
+    assert check_identity(f"{host}:Anna", "id") == f"{site}:anna"
+    assert validate_settings({"site_weights": {host: 2}})["site_weights"] == {site: 2.0}
 
 
 @pytest.mark.parametrize("url", ["http://ex_ample.com/p", "http://[::1]:8080/p", "http://a%40b.com/p",
