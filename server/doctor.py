@@ -16,7 +16,7 @@ from pathlib import Path
 
 import orjson
 
-from .storage import SCORER_CHECKPOINT, read_index_checkpoint, shard_stamps
+from .storage import SCORER_CHECKPOINT, read_index_checkpoint, shard_problem, shard_stamps
 
 LOW_SPACE = 200 * 1024 * 1024
 
@@ -44,9 +44,10 @@ def check_data_dir(data_dir: Path) -> list[Check]:
     out = []
     if not data_dir.exists():
         parent = next((p for p in data_dir.parents if p.exists()), None)
-        if parent is not None and os.access(parent, os.W_OK):
+        if parent is not None and parent.is_dir() and os.access(parent, os.W_OK | os.X_OK):
             return [Check("ok", f"data dir {data_dir} does not exist yet; `cloutlens serve` will create it")]
-        return [Check("fail", f"data dir {data_dir} does not exist and cannot be created",
+        why = f" ({parent} is a file)" if parent is not None and not parent.is_dir() else ""
+        return [Check("fail", f"data dir {data_dir} does not exist and cannot be created{why}",
                       "pick a writable place with --data-dir")]
     if not data_dir.is_dir():
         return [Check("fail", f"{data_dir} is not a directory", "pick another path with --data-dir")]
@@ -108,6 +109,7 @@ def check_store(data_dir: Path) -> tuple[list[Check], dict]:
     seen, items, dupes, damaged, unscored = set(), 0, 0, [], 0
     for path in shards:
         data, problem = _parse(path)
+        problem = problem or (f"is not a shard of items ({bad})" if (bad := shard_problem(data)) else None)
         if problem:
             damaged.append(f"{path.name} {problem}")
             continue

@@ -152,14 +152,37 @@ def _read_json(path: Path):
             raise ValueError("the top level is not an object")
         return data
     except ValueError as exc:
-        # Never overwrite what we cannot read: keep a copy and refuse to start.
-        keep = path.with_name(f"{path.name}.damaged-{int(time.time())}")
-        shutil.copy2(path, keep)
-        raise StoreError(
-            f"{path} is damaged ({str(exc)[:120]}); a copy was kept at {keep}. Restore the data dir "
-            "from a backup or an export, or move the damaged file away to start without it. "
-            "`cloutlens doctor` checks every file."
-        ) from None
+        raise _damaged(path, str(exc)) from None
+
+
+def _damaged(path: Path, why: str) -> StoreError:
+    # Never overwrite what we cannot read: keep a copy and refuse to start.
+    keep = path.with_name(f"{path.name}.damaged-{int(time.time())}")
+    shutil.copy2(path, keep)
+    return StoreError(
+        f"{path} is damaged ({why[:120]}); a copy was kept at {keep}. Restore the data dir "
+        "from a backup or an export, or move the damaged file away to start without it. "
+        "`cloutlens doctor` checks every file.")
+
+
+def shard_problem(data: dict) -> str | None:
+    """What makes a parsed shard unusable as one (JSON that is not the store's), or None. The
+    start does not call it for every shard (a million items): only to name a failure."""
+    table = data.get("items") or {}
+    if not isinstance(table, dict):
+        return "its items are not an object"
+    for doc_id, doc in table.items():
+        if not doc_id.isdigit():
+            return f"item key {doc_id[:20]!r} is not a number"
+        if not isinstance(doc, dict):
+            return f"item {doc_id} is not an object"
+        for name in ("site", "id"):
+            if not isinstance(doc.get(name), str):
+                return f"item {doc_id} has no {name}"
+        author = doc.get("author")
+        if not isinstance(author, dict) or not isinstance(author.get("handle"), str) or "name" not in author:
+            return f"item {doc_id} has no author handle and name"
+    return None
 
 
 def _read_history(path: Path) -> dict:
@@ -610,8 +633,13 @@ class Store:
     def _read_shard(self, no: int, path: Path):
         data = _read_json(path) or {}
         table = data.get("items") or {}
-        self._shard_sizes[no] = len(table)
-        if self._index_docs(no, table.items()):
+        try:
+            self._shard_sizes[no] = len(table)
+            lacking = self._index_docs(no, table.items())
+        except (KeyError, TypeError, AttributeError, ValueError):
+            # Valid JSON, but not items as the store writes them: as damaged as broken JSON.
+            raise _damaged(path, shard_problem(data) or "an item is malformed") from None
+        if lacking:
             self._migrate_sentiment(path, data, table)
 
     def _migrate_sentiment(self, path: Path, data: dict, table: dict):

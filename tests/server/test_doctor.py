@@ -49,6 +49,12 @@ def test_paired_store_with_items_is_reported(tmp_path):
     assert "index checkpoint: the next start reads 1 of 1 shards" in r.output
 
 
+def test_a_data_dir_under_a_file_cannot_be_created(tmp_path):
+    (tmp_path / "afile").write_text("x")
+    r = doctor(tmp_path / "afile" / "sub", free_port())
+    assert r.exit_code == 1 and "cannot be created" in r.output and "afile is a file" in r.output
+
+
 def test_damaged_shard_fails_with_a_fix_and_is_left_alone(tmp_path):
     shard = tmp_path / "items" / "shard-00000.json"
     shard.parent.mkdir(parents=True)
@@ -119,6 +125,16 @@ def test_running_server_is_recognised(tmp_path, server_factory):
     assert f"a cloutlens server answers on port {srv.port}" in r.output
     # Its banner: on a port the extension does not look on by default, where to tell it.
     assert f"in its Options, set Server to http://127.0.0.1:{srv.port}\n" in "".join(srv.output)
+
+
+@pytest.mark.parametrize("text", ['{"items": {"1": {"site": "blog.example"}}}', '{"items": {"1": 5}}'])
+def test_a_shard_of_valid_json_but_no_items_fails(tmp_path, text):
+    shard = tmp_path / "items" / "shard-00000.json"
+    shard.parent.mkdir(parents=True)
+    shard.write_text(text)
+    r = doctor(tmp_path, free_port())
+    assert r.exit_code == 1 and isinstance(r.exception, (SystemExit, type(None))), r.exception
+    assert "shard-00000.json is not a shard of items (item 1 " in r.output and "all readable" not in r.output
 
 
 def test_a_server_on_another_data_dir_is_pointed_out(tmp_path, server_factory, monkeypatch):

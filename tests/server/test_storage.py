@@ -180,6 +180,25 @@ def test_damaged_shard_is_kept_and_refused(tmp_path):
     assert shard.read_text() == copies[0].read_text() == '{"items": {"1": {"site": "a"'
 
 
+MALFORMED_SHARDS = ['{"items": {"1": {"site": "blog.example"}}}', '{"items": {"1": 5}}', '{"items": [1]}',
+                    '{"items": {"x": {"site": "a", "id": "b", "author": {"handle": "c", "name": "C"}}}}',
+                    '{"items": {"1": {"site": 5, "id": "b", "author": {"handle": "c", "name": "C"}}}}',
+                    '{"items": {"1": {"site": "a", "id": "b", "author": {"handle": "c"}}}}']
+
+
+@pytest.mark.parametrize("text", MALFORMED_SHARDS)
+def test_a_shard_of_valid_json_but_no_items_is_damaged_too(tmp_path, text):
+    """Hand-edited or written by something else: refused as damaged JSON is, not a traceback."""
+    Store(tmp_path).close()
+    shard = tmp_path / "items" / "shard-00000.json"
+    shard.parent.mkdir(exist_ok=True)
+    shard.write_text(text)
+    with pytest.raises(StoreError, match="shard-00000.json is damaged") as exc:
+        Store(tmp_path)
+    assert "item" in str(exc.value).split("damaged (", 1)[1]  # says what is wrong
+    assert [c.read_text() for c in shard.parent.glob("shard-00000.json.damaged-*")] == [text]
+
+
 def test_damaged_config_is_kept_and_refused(tmp_path):
     (tmp_path / "config.json").write_bytes(b"\x00\x00garbage")
     with pytest.raises(StoreError, match="config.json is damaged"):
