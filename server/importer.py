@@ -51,13 +51,15 @@ class Report:
     people: set = field(default_factory=set)
     skipped: list = field(default_factory=list)  # (path, reason)
     adapters: dict = field(default_factory=dict)  # adapter name -> pages
-    exports: dict = field(default_factory=dict)  # "wxr" / "disqus" -> files
+    exports: dict = field(default_factory=dict)  # "wxr" / "disqus" / "cloutlens" -> files
+    left_out: int = 0  # items of forgotten people in a Cloutlens export, not imported
 
     def summary(self) -> dict:
         return {"files": self.files, "pages": self.pages, "items": self.items, "added": self.added,
                 "updated": self.updated, "people": len(self.people),
                 "skipped": [{"path": p, "reason": r} for p, r in self.skipped],
-                "adapters": dict(sorted(self.adapters.items())), "exports": dict(sorted(self.exports.items()))}
+                "adapters": dict(sorted(self.adapters.items())), "exports": dict(sorted(self.exports.items())),
+                "left_out": self.left_out}
 
 
 # ---- finding the sources
@@ -328,11 +330,15 @@ def import_exports(paths: list[Path], report: Report, services=None):
             report.skipped.append((str(path), f"invalid Cloutlens export: {e}"))
             continue
         report.exports["cloutlens"] = report.exports.get("cloutlens", 0) + 1
+        gone = set(checked[4])
         if got is not None:
             report.added += got["items"]["added"]
             report.updated += got["items"]["updated"]
+            gone |= set(services.store.get_config("forgotten") or ())
         report.items += len(checked[0])
-        report.people.update(author_identity(i) for i, _ in checked[0])
+        people = {author_identity(i) for i, _ in checked[0]}
+        report.people |= people - gone
+        report.left_out += sum(author_identity(i) in gone for i, _ in checked[0]) if people & gone else 0
 
 
 # ---- the whole import
@@ -535,5 +541,10 @@ def import_command(paths, data_dir, url, dry_run, workers, as_json):
             click.echo("pages by adapter: " + ", ".join(f"{k} {v}" for k, v in s["adapters"].items()))
         if s["exports"]:
             click.echo("exports: " + ", ".join(f"{k} {v}" for k, v in s["exports"].items()))
+        if s["left_out"]:
+            click.echo(f"{s['left_out']} items of forgotten people left out")
         for sk in s["skipped"]:
             click.echo(_printable(f"  skipped {sk['path']}: {sk['reason']}"))
+    if report.skipped and not (report.pages or report.exports):
+        # Not one file could be read: a script must not take that for a successful import.
+        raise SystemExit(1)

@@ -192,6 +192,9 @@ def test_cli_extract_and_import(tmp_path):
     res = runner.invoke(import_command, args + ["--json"])
     summary = json.loads(res.stdout)
     assert summary["added"] == 0 and summary["items"] == 5
+    # not one file read: the report, and a failure a script can see
+    res = runner.invoke(import_command, [str(FIXTURES / "disqus.html"), "--data-dir", str(data)])
+    assert res.exit_code == 1 and "0 pages, 0 items" in res.stdout and "disqus.html: the page" in res.stdout
 
 
 def _blog_post(n: int, commenter: str, comment_text: str) -> str:
@@ -284,6 +287,6 @@ def test_a_file_name_cannot_drive_the_terminal(tmp_path):
     pages.mkdir()
     (pages / "post\x1b[2J\x1b]0;owned\x07.html").write_bytes(b"\x00\x01 not a page")
     res = CliRunner().invoke(import_command, [str(pages), "--dry-run"], color=True)  # as on a terminal
-    assert res.exit_code == 0, res.output
+    assert res.exit_code == 1 and isinstance(res.exception, SystemExit), res.output  # nothing could be read
     assert "\x1b" not in res.output and "\x07" not in res.output
     assert "post\\x1b[2J\\x1b]0;owned\\x07.html: binary file" in res.output

@@ -240,11 +240,18 @@ def test_cloutlens_import_takes_an_export_whole(filled, app, auth, tmp_path):
     assert r.exit_code == 0, r.output
     got = json.loads(r.stdout)
     assert got["exports"] == {"cloutlens": 1} and got["files"] == 3
-    assert got["added"] == len(doc["items"]) == got["items"]
+    assert got["added"] == len(doc["items"]) == got["items"] and got["left_out"] == 0
+    assert run(str(tmp_path / "bad.json")).exit_code == 1  # nothing read
     reasons = {os.path.basename(s["path"]): s["reason"] for s in got["skipped"]}
     assert "items[3].kind" in reasons["bad.json"] and "no Cloutlens export" in reasons["items.json"]
     again = json.loads(run(str(tmp_path / "export.json")).stdout)
     assert again["added"] == 0 and again["items"] == len(doc["items"])
+    # a file that forgot someone whose items it still holds: they are left out, and said so
+    forgot = dict(doc, forgotten=["blog.example:anna"])
+    (tmp_path / "forgot.json").write_text(json.dumps(forgot))
+    annas = sum(i["author"]["handle"] == "anna" and i["site"] == "blog.example" for i in doc["items"])
+    dry = json.loads(run("--dry-run", str(tmp_path / "forgot.json")).stdout)
+    assert annas == 2 and dry["left_out"] == annas and dry["people"] == got["people"] - 1
 
     moved = create_app({"DATA_DIR": str(new), "TESTING": True})
     try:
