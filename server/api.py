@@ -11,6 +11,7 @@ from scoring.items import ContractError, author_identity, normalize_handle, site
 
 from .app import BADGE_PEOPLE as TOP_PEOPLE, ScoringFailed
 from .contract import validate_capture
+from .pairing import PairingFull
 from .security import bearer_token, error
 from .storage import StoreError, disk_full
 
@@ -191,7 +192,10 @@ def pair_request():
     if not isinstance(client, str) or len(client) > 80:
         raise BadRequest("client", "must be a string of at most 80 characters")
     origin = request.headers.get("Origin") or "local"
-    req = services().pairing.request(origin, client)
+    try:
+        req = services().pairing.request(origin, client)
+    except PairingFull as exc:
+        return error(429, "too_many_requests", str(exc))
     return {"request": req.id, "code": req.code, "approve_url": request.host_url + "pair"}, 201
 
 

@@ -80,6 +80,7 @@ def _errors(*codes):
     names = {400: "Invalid input; `field` names what is wrong", 401: "Missing or wrong bearer token",
              403: "Foreign Host or Origin", 404: "No such record", 413: "Body too large",
              415: "Body is not application/json",
+             429: "As many pairing requests wait as the server keeps: approve or deny them on /pair",
              503: "The data dir cannot be written, or (error `scoring`) the scores are still being "
                   "computed after a start: ask again in a few seconds",
              507: "The disk is full"}
@@ -146,7 +147,7 @@ def document(server_url: str = "http://127.0.0.1:7317") -> dict:
             "/api/pair": {"post": _op("Ask to pair; the user approves the code on the dashboard",
                                       {"201": _json(obj)}, body={"type": "object", "properties": {
                                           "client": {"type": "string", "maxLength": 80}}},
-                                      auth=False, errors=(400, 403, 413, 415)),
+                                      auth=False, errors=(400, 403, 413, 415, 429)),
                          "delete": _op("Revoke the calling client's own token (its pairing ends)",
                                        {"200": _json(obj)}, errors=(401, 403))},
             "/api/pair/{request_id}": {"post": _op("Poll a pairing request; the token comes once",

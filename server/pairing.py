@@ -22,6 +22,10 @@ MAX_PENDING = 20   # a flood of requests must not bury the real one ...
 PER_ORIGIN = 3     # ... so one origin can hold only a few of them, and it loses its own oldest
 
 
+class PairingFull(RuntimeError):
+    """As many requests wait as the server keeps, each another origin's only one."""
+
+
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -60,12 +64,22 @@ class Pairing:
         with self._lock:
             self._expire()
             mine = [r for r in self._pending.values() if r.origin == origin]
-            if len(mine) >= PER_ORIGIN or len(self._pending) >= MAX_PENDING:
-                # the oldest request of the origin holding the most: never another origin's only one
+            full = len(self._pending) >= MAX_PENDING
+            if len(mine) >= PER_ORIGIN or (full and mine):
+                crowd = origin  # an origin asking again gives up its own oldest request
+            elif full:
+                # the oldest request of an origin holding several; never another origin's only
+                # one (it may be the code the user is reading): a flood of origins is refused
                 counts: dict[str, int] = {}
                 for r in self._pending.values():
                     counts[r.origin] = counts.get(r.origin, 0) + 1
-                crowd = origin if mine and len(mine) >= PER_ORIGIN else max(counts, key=counts.get)
+                crowd = max(counts, key=counts.get)
+                if counts[crowd] < 2:
+                    raise PairingFull(f"{len(self._pending)} pairing requests are waiting: approve or deny "
+                                      "them on the server's /pair page, or wait for them to expire")
+            else:
+                crowd = None
+            if crowd is not None:
                 oldest = min((r for r in self._pending.values() if r.origin == crowd), key=lambda r: r.created)
                 del self._pending[oldest.id]
             req = PairRequest(

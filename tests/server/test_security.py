@@ -169,6 +169,26 @@ def test_pairing_requests_from_one_origin_cannot_crowd_out_the_extension(client,
     assert sum(r.origin == flood for r in pending) <= 3
 
 
+def test_pairing_requests_from_many_origins_cannot_crowd_out_the_extension(client, app):
+    """A local process forging a new extension origin per request: the real request stays, the
+    flood is told to wait once the server holds as many as it keeps."""
+    real = client.post("/api/pair", json={"client": "Cloutlens"}, headers={"Origin": EXT_ORIGIN}).json
+    answers = []
+    for n in range(30):
+        forged = f"moz-extension://{n:08d}-0000-0000-0000-000000000000"
+        answers.append(client.post("/api/pair", json={"client": f"spam {n}"}, headers={"Origin": forged}))
+    assert {r.status_code for r in answers[:19]} == {201}
+    assert {r.status_code for r in answers[19:]} == {429} and "/pair" in answers[-1].json["message"]
+    assert real["request"] in {r.id for r in app.extensions["cloutlens"].pairing.pending()}
+    poll = client.post(f"/api/pair/{real['request']}", json={}, headers={"Origin": EXT_ORIGIN})
+    assert poll.status_code == 200 and poll.json["status"] == "pending"
+    # the extension asking again still gets a new code (in place of its own older one)
+    again = client.post("/api/pair", json={"client": "Cloutlens"}, headers={"Origin": EXT_ORIGIN})
+    assert again.status_code == 201
+    ids = {r.id for r in app.extensions["cloutlens"].pairing.pending()}
+    assert again.json["request"] in ids and real["request"] not in ids
+
+
 def test_a_pairing_client_name_cannot_carry_terminal_control_codes(client, app):
     sneaky = "Cloutlens\x1b[2K\rcode 123-456 \x07ok"
     client.post("/api/pair", json={"client": sneaky}, headers={"Origin": EXT_ORIGIN})
