@@ -255,7 +255,7 @@ def normalize_line(raw, lineno: int) -> dict:
     if not isinstance(raw, dict):
         raise ContractError(prefix, "must be a JSON object")
     if "site" not in raw:
-        raise ContractError(f"{prefix}.site", "is missing (each line names its site)")
+        raise ContractError(f"{prefix}.site", "is missing (each item names its site)")
     site = raw["site"]
     known = _SITES.get(site) if isinstance(site, str) else None
     if known is None:

@@ -59,7 +59,7 @@ def export_chunks(services):
 
 
 def _identity_list(doc, name: str, check_identity) -> list[str]:
-    value = doc.get(name) or []
+    value = doc.get(name, [])
     if not isinstance(value, list) or len(value) > 100_000:
         raise ContractError(name, "must be an array of at most 100,000 identities")
     return sorted({check_identity(v, f"{name}[{n}]") for n, v in enumerate(value)})
@@ -77,6 +77,11 @@ def check_document(doc) -> tuple[list[tuple[dict, str]], dict, dict, list[str], 
                                  "own_identities", "forgotten"})
     if unknown:
         raise ContractError(unknown[0][:40], "is not a field of an export")
+    exported_at = doc.get("exported_at")
+    if exported_at is not None:
+        if not isinstance(exported_at, str) or len(exported_at) > 40:
+            raise ContractError("exported_at", "must be an ISO 8601 date-time")
+        parse_time(exported_at, "exported_at")
     items = doc.get("items", [])
     if not isinstance(items, list):
         raise ContractError("items", "must be an array")
@@ -93,17 +98,18 @@ def check_document(doc) -> tuple[list[tuple[dict, str]], dict, dict, list[str], 
                 raise ContractError(f"{field}.seen", "must be an ISO 8601 date-time")
             seen = parse_time(seen, f"{field}.seen")
         out.append((normalize_listed_item(raw, n), seen))
-    settings = doc.get("settings") or {}
+    settings = doc.get("settings", {})
     if not isinstance(settings, dict):
         raise ContractError("settings", "must be an object")
-    links = doc.get("links") or {}
+    links = doc.get("links", {})
     if not isinstance(links, dict):
         raise ContractError("links", "must be an object")
     try:
         settings = validate_settings(settings)
         clean_links = {}
         for alias, canonical in links.items():
-            clean_links[check_identity(alias, "links")] = check_identity(canonical, f"links.{alias[:60]}")
+            field = f"links.{alias[:60]}"
+            clean_links[check_identity(alias, field)] = check_identity(canonical, field)
         own = _identity_list(doc, "own_identities", check_identity)
         forgotten = _identity_list(doc, "forgotten", check_identity)
     except BadRequest as exc:
