@@ -15,13 +15,13 @@ from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 import orjson
-from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template,
+from flask import (Blueprint, Response, abort, current_app, flash, make_response, redirect, render_template,
                    request, url_for)
 
 from scoring.items import ContractError
 
 from . import dashboard_data as data
-from .api import BadRequest, check_identity
+from .api import SCORES_WAIT, BadRequest, check_identity
 
 dashboard = Blueprint("dashboard", __name__)
 
@@ -34,6 +34,31 @@ AUDIENCE = "(audience)"
 
 def services():
     return current_app.extensions["cloutlens"]
+
+
+# Pages that never read the scores: pairing must work while a large store's scores load.
+WITHOUT_SCORES = {"dashboard.pair", "dashboard.pair_decide", "dashboard.pair_revoke", "dashboard.export",
+                  "dashboard.data_page", "dashboard.demo_page"}
+
+
+@dashboard.before_request
+def wait_for_scores():
+    """Views read the scorer under the services lock, which the scorer's first load after a start
+    takes to publish its work: a view waiting for it there would hold the load, and with it
+    every capture, up forever. So a view waits here, before taking the lock, and a person whose
+    wait runs out gets a page that says why and comes back by itself."""
+    if request.endpoint in WITHOUT_SCORES or request.endpoint is None:
+        return None
+    s = services()
+    if s.wait_scores(SCORES_WAIT):
+        return None
+    resp = make_response(render_template(
+        "error.html", title="Scores are loading",
+        message=f"The server has just started and is computing the scores of {s.store.count_items()} items. "
+                "This page reloads in a few seconds; captures are being stored meanwhile."), 503)
+    resp.headers["Refresh"] = "5"
+    resp.headers["Retry-After"] = "5"
+    return resp
 
 
 def csrf_token() -> str:

@@ -90,6 +90,42 @@ def test_status_and_captures_answer_while_scores_load_then_scores_include_them(t
         app.extensions["cloutlens"].store.close()
 
 
+def test_the_dashboard_opened_while_scores_load_says_so_and_holds_nothing_up(tmp_path, gated, monkeypatch):
+    """The banner points at the dashboard at once. Its pages read the scorer under the services
+    lock, which the load needs to publish: a page that waited there hung the server for good."""
+    monkeypatch.setattr("server.dashboard.SCORES_WAIT", 0.05, raising=False)
+    gated.set()
+    first = _app(tmp_path, background=False)
+    c = first.test_client()
+    auth = {"Authorization": f"Bearer {pair(c)}", "Origin": EXT_ORIGIN}
+    assert c.post("/api/capture", json=PAGE, headers=auth).status_code == 200
+    first.extensions["cloutlens"].store.close()
+    (tmp_path / app_module.SCORER_CHECKPOINT).unlink()
+    gated.clear()
+    app_module.Scorer.loads = 0
+    app = _app(tmp_path, background=True)
+    try:
+        c = app.test_client()
+        answers = {}
+
+        def open_pages():
+            answers["/"] = c.get("/")
+            answers["/pair"] = c.get("/pair")
+        opener = threading.Thread(target=open_pages, daemon=True)
+        opener.start()
+        opener.join(10)
+        assert not opener.is_alive(), "a dashboard page waited for the scores with no end"
+        assert answers["/"].status_code == 503 and answers["/"].headers["Refresh"] == "5"
+        assert b"Scores are loading" in answers["/"].data
+        assert answers["/pair"].status_code == 200  # pairing works meanwhile
+        gated.set()
+        assert app.extensions["cloutlens"].wait_scores(30)  # the load was not held up
+        assert c.get("/").status_code == 200
+    finally:
+        gated.set()
+        app.extensions["cloutlens"].store.close()
+
+
 def test_a_failed_load_is_reported_not_hidden(tmp_path, monkeypatch):
     class Broken(app_module.Scorer):
         def load_stream(self, batches):
