@@ -324,7 +324,11 @@ class Services:
         loading after a start, the capture is stored all the same and answered with no scores
         (`"scoring": true`); the loading scorer takes its items before it is published."""
         self._ready.wait(CAPTURE_WAITS_FOR_SCORES)
-        entry = {"items": capture["items"], "seen": utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
+        items = capture["items"]
+        if self._gone:  # the user asked to forget them: what they write later is not kept either
+            gone = self._gone
+            items = [it for it in items if author_identity(it) not in gone]
+        entry = {"items": items, "seen": utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
                  "done": False, "result": None, "error": None}
         with self._queue_lock:
             self._queue.append(entry)
@@ -395,10 +399,10 @@ class Services:
 
         Others' items stay (they are others' record), but their mentions of the person no longer
         score them: the identity is kept in the config's "forgotten" list, and those mentions are
-        left out of what the scorer is given, now and at every later start. Items by the person
-        captured again later count again (the scorer's rule), mentions of them by others never do.
-        The items are removed before the list is written: a crash between the two leaves the
-        person visible through mentions, and forgetting them again finishes the job.
+        left out of what the scorer is given, now and at every later start. What the person
+        writes is not stored again, from pages or imports, until the user lets them be captured
+        again (`remember`). The items are removed before the list is written: a crash between the
+        two leaves the person visible through mentions, and forgetting them again finishes the job.
 
         Identities the user linked are one person (the dashboard shows their items together):
         forgetting any of them forgets all of them, or the others would stay with what they wrote."""
@@ -441,6 +445,25 @@ class Services:
                 pass
         threading.Thread(target=self._recompute_and_save, name="cloutlens-checkpoint", daemon=True).start()
         return removed
+
+    def remember(self, identity: str) -> bool:
+        """Take someone off the forgotten list: pages and imports store what they write again,
+        and others' mentions of them count again. Those mentions were left out of what the
+        scorer holds, so it is built again from the store (a few seconds at a million items,
+        with captures waiting: a rare, deliberate act). False if they were not forgotten."""
+        with self.lock:
+            gone = list(self.store.get_config("forgotten") or [])
+            if identity not in gone:
+                return False
+            gone.remove(identity)
+            self.store.set_config("forgotten", gone)
+            self._gone = frozenset(gone)
+            scorer = Scorer(settings=self.scorer_settings(), items=_StoredItems(self))
+            scorer.load_stream(self.for_scorer(docs) for docs in self.store.iter_shards())
+            scorer.prepare()
+            self.scorer = scorer
+        threading.Thread(target=self.save_checkpoint, name="cloutlens-checkpoint", daemon=True).start()
+        return True
 
     def _recompute_and_save(self):
         with self.lock, self.collector.kept(self.scorer, always=True):

@@ -296,8 +296,9 @@ def data_page():
         groups = data.link_groups(s.store)
         suggestions = data.link_suggestions(names, links)
         count = s.store.count_items()
+        forgotten = sorted(s.store.get_config("forgotten") or ())
     return render_template("data.html", groups=groups, suggestions=suggestions, names=names,
-                           items=count, people=len(names))
+                           items=count, people=len(names), forgotten=forgotten)
 
 
 def _back_to_data():
@@ -364,6 +365,19 @@ def forget():
     also = [i for i in done["identities"] if i != identity]
     with_them = f" and the identities linked to them ({', '.join(also)})" if also else ""
     flash(f"Forgot {identity}{with_them}: {done['items_removed']} item(s) deleted, with their links and history.")
+    return _back_to_data()
+
+
+@dashboard.post("/data/remember")
+def remember():
+    check_csrf()
+    identity = _identity_field("identity")
+    if identity is None or not services().remember(identity):
+        flash("That identity is not forgotten.", "error")
+        return _back_to_data()
+    with services().lock:
+        data.invalidate()
+    flash(f"{identity} is captured again from now on; others' mentions of them count again.")
     return _back_to_data()
 
 

@@ -52,7 +52,7 @@ class Report:
     skipped: list = field(default_factory=list)  # (path, reason)
     adapters: dict = field(default_factory=dict)  # adapter name -> pages
     exports: dict = field(default_factory=dict)  # "wxr" / "disqus" / "cloutlens" -> files
-    left_out: int = 0  # items of forgotten people in a Cloutlens export, not imported
+    left_out: int = 0  # items of forgotten people, not imported
 
     def summary(self) -> dict:
         return {"files": self.files, "pages": self.pages, "items": self.items, "added": self.added,
@@ -353,6 +353,7 @@ def import_paths(paths, store=None, url: str | None = None, progress=None, worke
         raise ValueError("--url names one page; give it with a single file")
     seen = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     pending: list[dict] = []
+    gone = frozenset(store.get_config("forgotten") or ()) if store is not None else frozenset()
 
     def flush():
         if pending and store is not None and not dry_run:
@@ -370,9 +371,13 @@ def import_paths(paths, store=None, url: str | None = None, progress=None, worke
         elif outcome.kind in ("wxr", "disqus"):
             report.exports[outcome.kind] = report.exports.get(outcome.kind, 0) + 1
         for valid in outcome.captures:
-            report.items += len(valid["items"])
-            report.people.update(author_identity(i) for i in valid["items"])
-            pending.extend(valid["items"])
+            items = valid["items"]
+            report.items += len(items)
+            if gone:  # forgotten people stay forgotten, as in the browser (Services.capture)
+                items = [i for i in items if author_identity(i) not in gone]
+                report.left_out += len(valid["items"]) - len(items)
+            report.people.update(author_identity(i) for i in items)
+            pending.extend(items)
         report.pages += len({c["page"]["url"] for c in outcome.captures})
         if len(pending) >= BATCH_ITEMS:
             flush()

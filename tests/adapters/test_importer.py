@@ -192,6 +192,16 @@ def test_cli_extract_and_import(tmp_path):
     res = runner.invoke(import_command, args + ["--json"])
     summary = json.loads(res.stdout)
     assert summary["added"] == 0 and summary["items"] == 5
+    # someone the user forgot stays forgotten when their pages are imported, as when browsed
+    store = Store(data)
+    store.remove_author("reddit.com:fernwhisperer")
+    store.set_config("forgotten", ["reddit.com:fernwhisperer"])
+    store.close()
+    summary = json.loads(runner.invoke(import_command, args + ["--json"]).stdout)
+    assert summary["left_out"] == 2 and summary["people"] == 3 and summary["added"] == 0
+    store = Store(data)
+    assert store.items_by_author("reddit.com:fernwhisperer") == [] and store.count_items() == 3
+    store.close()
     # not one file read: the report, and a failure a script can see
     res = runner.invoke(import_command, [str(FIXTURES / "disqus.html"), "--data-dir", str(data)])
     assert res.exit_code == 1 and "0 pages, 0 items" in res.stdout and "disqus.html: the page" in res.stdout

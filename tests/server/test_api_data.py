@@ -459,14 +459,36 @@ def test_a_forgotten_person_stays_out_of_scores_through_others_mentions_and_a_re
         c = again.test_client()
         gone(c)
         assert not [d for d in again.extensions["cloutlens"].store.all_items() if d["author"]["handle"] == "bob"]
-        # An item by bob captured again counts again (the scorer's rule); others' mentions still do not.
+        # What bob writes on a page read later is not kept either; the others on it are.
         back = capture([post_item("post-2", author="bob", name="Bob"),
                         comment_item("c-2", "dave", parent="post-2", text="nice")], url="https://blog.example/p2")
-        assert c.post("/api/capture", json=back, headers=auth).status_code == 200
+        r = c.post("/api/capture", json=back, headers=auth)
+        assert r.status_code == 200 and r.json["stored"]["added"] == 1 and bob not in r.json["scores"]
+        gone(c)
+        assert [d["id"] for d in again.extensions["cloutlens"].store.items_by_author("blog.example:dave")] == ["c-2"]
+
+        # Until the user lets him be captured again (the data page): then he is, and others'
+        # mentions of him count again, as a store that never forgot him would score them.
+        from server.dashboard import csrf_token
+        with again.test_request_context():
+            tok = csrf_token()
+        page = c.get("/data").get_data(as_text=True)
+        assert bob in page and "Capture again" in page
+        assert c.post("/data/remember", data={"csrf": tok, "identity": bob}).status_code == 303
+        assert "Capture again</button>" not in c.get("/data").get_data(as_text=True)
+        assert again.extensions["cloutlens"].store.get_config("forgotten") == []
+        assert c.post("/api/capture", json=back, headers=auth).json["stored"]["added"] == 1
         result = c.get(f"/api/people/{bob}", headers=auth).json["result"]
-        assert set(result["breakdown"]["by_person"]) == {"blog.example:dave"}
+        assert set(result["breakdown"]["by_person"]) == {"blog.example:dave", "blog.example:anna", "blog.example:carol"}
     finally:
         again.extensions["cloutlens"].store.close()
+    (data_dir / "checkpoints" / "scorer.bin").unlink(missing_ok=True)
+    fresh = create_app({"DATA_DIR": str(data_dir), "TESTING": True})
+    try:
+        assert fresh.extensions["cloutlens"].loaded_from == "items"
+        assert fresh.test_client().get(f"/api/people/{bob}", headers=auth).json["result"] == result
+    finally:
+        fresh.extensions["cloutlens"].store.close()
 
 
 def test_an_old_backup_does_not_bring_back_someone_forgotten_since(filled, app, auth):
