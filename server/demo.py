@@ -253,14 +253,22 @@ def prepare(services) -> dict | None:
 
 def demo_posts(store) -> list[dict]:
     posts = []
-    counts: dict[str, int] = {}
+    parent_of: dict[str, str] = {}
     for item in store.iter_items():
         if item["site"] != DEMO_BLOG:
             continue
         if item["kind"] == "post":
             posts.append(item)
-        else:
-            counts[item["parent"]] = counts.get(item["parent"], 0) + 1
+        elif item["parent"]:
+            parent_of[item["id"]] = item["parent"]
+    # Every comment under a post counts for it, replies to replies too (its page shows them all).
+    counts: dict[str, int] = {}
+    for comment_id in parent_of:
+        up, seen = parent_of[comment_id], {comment_id}
+        while up in parent_of and up not in seen:
+            seen.add(up)
+            up = parent_of[up]
+        counts[up] = counts.get(up, 0) + 1
     posts.sort(key=lambda p: p["at"] or "", reverse=True)
     return [{"number": int(p["id"].split("-")[1]), "title": p["text"], "author": p["author"]["name"],
              "at": p["at"], "comments": counts.get(p["id"], 0)} for p in posts if p["id"].split("-")[-1].isdigit()]

@@ -2,6 +2,7 @@
 that the WordPress adapter reads as the same items the dashboard shows."""
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime, timezone
 
 import pytest
@@ -101,6 +102,11 @@ def test_demo_pages_carry_the_stored_items_for_the_wordpress_adapter(demo_app):
     got = {(i["id"], i["author"]["handle"].lower(), i.get("parent")) for i in capture["items"]}
     want = {(i["id"], i["author"]["handle"], i["parent"]) for i in stored}
     assert got == want
+    assert busiest["comments"] == len(capture["items"]) - 1
+    # the index counts every comment a post's page shows, replies to replies too
+    under = Counter(_thread_of(s.store, i) for i in s.store.iter_items()
+                    if i["site"] == demo.DEMO_BLOG and i["kind"] == "comment")
+    assert {p["number"]: p["comments"] for p in posts} == {p["number"]: under[f"post-{p['number']}"] for p in posts}
 
 
 def _thread_of(store, item):
