@@ -16,6 +16,8 @@ from pathlib import Path
 
 import orjson
 
+from scoring.items import normalize_handle
+
 from .storage import SCORER_CHECKPOINT, read_index_checkpoint, shard_problem, shard_stamps
 
 LOW_SPACE = 200 * 1024 * 1024
@@ -106,7 +108,7 @@ def check_store(data_dir: Path) -> tuple[list[Check], dict]:
             config = ((data.get("config") or {}).get("1") or {})
     shard_dir = data_dir / "items"
     shards = sorted(shard_dir.glob("shard-*.json")) if shard_dir.is_dir() else []
-    seen, items, dupes, damaged, unscored = set(), 0, 0, [], 0
+    seen, items, dupes, damaged, unscored, stale_handles = set(), 0, 0, [], 0, set()
     for path in shards:
         data, problem = _parse(path)
         problem = problem or (f"is not a shard of items ({bad})" if (bad := shard_problem(data)) else None)
@@ -120,6 +122,9 @@ def check_store(data_dir: Path) -> tuple[list[Check], dict]:
             items += 1
             s = doc.get("sentiment")
             unscored += type(s) is not float or not -1.0 <= s <= 1.0
+            handle = doc["author"]["handle"]
+            if normalize_handle(handle) != handle:
+                stale_handles.add((doc["site"], handle))
     for d in damaged:
         out.append(Check("fail", f"shard {d}",
                          "the server refuses to start on it: restore the file from a backup, or re-import an "
@@ -128,6 +133,12 @@ def check_store(data_dir: Path) -> tuple[list[Check], dict]:
         out.append(Check("ok", f"store: {items} items in {len(shards)} shard files, all readable"))
     if dupes:
         out.append(Check("warn", f"{dupes} items are stored twice", "export, then import into an empty data dir"))
+    if stale_handles:
+        out.append(Check("warn", f"{len(stale_handles)} people are stored under a handle read as it no longer is "
+                                 "(control characters, kept before 6 December 2026): their new captures go under "
+                                 "the cleaned handle, as a second identity",
+                         "export on the dashboard, then `cloutlens import` the file into an empty data dir "
+                         "(an import reads every handle anew); or link the two identities on the data page"))
     if unscored:
         out.append(Check("ok", f"{unscored} items have no stored sentiment yet (stored before it was kept)",
                          "the next start computes it once (about 1 ms an item) and writes it back"))

@@ -137,6 +137,27 @@ def test_a_shard_of_valid_json_but_no_items_fails(tmp_path, text):
     assert "shard-00000.json is not a shard of items (item 1 " in r.output and "all readable" not in r.output
 
 
+def test_handles_stored_before_control_characters_were_removed_are_pointed_out(tmp_path):
+    from server.app import Services
+    from server.exchange import export_chunks
+    store = Store(tmp_path / "old")
+    old = {"site": "blog.example", "id": "c1", "kind": "comment", "parent": None, "at": "2026-11-20T09:14:00Z",
+           "text": "hi", "url": None, "reactions": {}, "mentions": [],
+           "author": {"handle": "bob\x07", "name": "Bob", "url": None}}
+    store.add_items([old], "2026-11-21T00:00:00Z")  # as an earlier version stored it
+    services = Services(store)
+    (tmp_path / "export.json").write_bytes(b"".join(export_chunks(services)))
+    services.close()
+    r = doctor(tmp_path / "old", free_port())
+    assert "1 people are stored under a handle read as it no longer is" in r.output, r.output
+    # the way out the fix names: an import reads every handle anew
+    assert CliRunner().invoke(main, ["import", "--data-dir", str(tmp_path / "new"), str(tmp_path / "export.json")]).exit_code == 0
+    moved = Store(tmp_path / "new")
+    assert moved.authors() == ["blog.example:bob"]
+    moved.close()
+    assert "stored under a handle" not in doctor(tmp_path / "new", free_port()).output
+
+
 def test_a_server_on_another_data_dir_is_pointed_out(tmp_path, server_factory, monkeypatch):
     served, checked = tmp_path / "served", tmp_path / "checked"
     seed_token(served)
