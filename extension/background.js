@@ -75,6 +75,7 @@ async function call(path, { method = "GET", body, auth = true } = {}) {
       cache: "no-store",
     });
   } catch (e) {
+    noteServer(false);
     throw new ServerError("offline", `the Cloutlens server at ${server} is not reachable`);
   } finally {
     clearTimeout(timer);
@@ -85,36 +86,106 @@ async function call(path, { method = "GET", body, auth = true } = {}) {
   } catch (e) {
     data = null;
   }
-  if (resp.status === 401) throw new ServerError("unpaired", "not paired with the server", 401);
+  if (resp.status === 401) {
+    noteServer(false);
+    throw new ServerError("unpaired", "not paired with the server", 401);
+  }
   if (!resp.ok) {
     const msg = data && data.message ? `${data.field ? data.field + ": " : ""}${data.message}` : `HTTP ${resp.status}`;
     throw new ServerError("rejected", msg, resp.status);
   }
+  // /api/status answers without a token too: only status() knows whether it was accepted.
+  if (auth && token && path !== "/api/status") noteServer(true);
   return data;
+}
+
+// ---- pages waiting for the server. A page whose badges say "server not running" or "not
+// paired" has nothing to retry by itself (a view-only page queues nothing whose flush would wake
+// it), so the worker remembers that the server was lost and, as soon as a call with the token
+// succeeds again, tells every open page to ask for its scores. Kept in storage: the worker is
+// stopped when idle, the pages are not.
+let lostKnown = null; // mirrors storage's serverLost once read
+
+async function isLost() {
+  if (lostKnown !== null) return lostKnown;
+  const stored = Boolean((await chrome.storage.local.get("serverLost")).serverLost);
+  if (lostKnown === null) lostKnown = stored; // a change made while reading wins
+  return lostKnown;
+}
+
+function noteServer(ok) {
+  isLost().then(() => {
+    // Checked and changed in one synchronous step: two answers at once tell the pages once.
+    if (lostKnown === !ok) return;
+    lostKnown = !ok;
+    chrome.storage.local.set({ serverLost: !ok }).catch(() => undefined);
+    if (ok) serverBack();
+  }).catch(() => undefined);
+}
+
+// Queued captures go in first, then every open page asks for its scores again (flush tells the
+// pages itself when it sent something).
+function serverBack() {
+  return flush().catch(() => 0).then((sent) => {
+    if (!sent) tellTabs({ type: "server-back" });
+  });
 }
 
 async function status() {
   const c = await config();
-  const base = { server: c.server, pairing: c.pairing, settings: await settings() };
+  // hasToken: Options offers Unpair only when there is a token to give up, and Cancel while a
+  // pairing request is merely pending.
+  const base = { server: c.server, pairing: c.pairing, hasToken: Boolean(c.token), settings: await settings() };
   try {
     const s = await call("/api/status");
-    if (s.paired) kickFlush();
+    if (s.paired) {
+      noteServer(true);
+      kickFlush();
+    }
     return { ...base, reachable: true, paired: Boolean(s.paired), status: s, queue: Queue.summary(await loadQueue()) };
   } catch (e) {
     return { ...base, reachable: false, paired: Boolean(c.token), error: e.message, queue: Queue.summary(await loadQueue()) };
   }
 }
 
-async function pairStart() {
-  const r = await call("/api/pair", { method: "POST", body: { client: "Cloutlens extension" }, auth: false });
-  const pairing = { request: r.request, code: r.code, approveUrl: r.approve_url };
-  await chrome.storage.local.set({ pairing });
-  return pairing;
+// ---- pairing. One request per extension: the popup and Options both offer "Pair with server",
+// and each click used to make a new request, so the user could approve the code one page showed
+// while the worker polled only the newest (the extension stayed unpaired; the server held a
+// token nobody had). Starting again while a request is pending returns that request. Every step
+// runs one at a time: both pages poll, and a token delivered to one poll must not make the
+// other's poll (now a 404) read as "expired".
+let pairChain = Promise.resolve();
+
+function pairStep(step) {
+  const run = pairChain.then(step);
+  pairChain = run.catch(() => undefined);
+  return run;
 }
 
-async function pairPoll() {
-  const { pairing } = await config();
-  if (!pairing) return { status: "none" };
+function pairStart() {
+  return pairStep(async () => {
+    const { pairing } = await config();
+    if (pairing) {
+      const r = await pollRequest();
+      if (r.status === "pending") return { ...pairing, status: "pending", reused: true };
+      if (r.status === "paired") return { status: "paired" };
+      // expired or denied: a new request
+    }
+    const r = await call("/api/pair", { method: "POST", body: { client: "Cloutlens extension" }, auth: false });
+    const fresh = { request: r.request, code: r.code, approveUrl: r.approve_url };
+    await chrome.storage.local.set({ pairing: fresh });
+    return { ...fresh, status: "pending", reused: false };
+  });
+}
+
+function pairPoll() {
+  return pairStep(pollRequest);
+}
+
+async function pollRequest() {
+  const { pairing, token } = await config();
+  // No request: another page's poll may just have received the token.
+  if (!pairing) return { status: token ? "paired" : "none" };
   let r;
   try {
     r = await call(`/api/pair/${encodeURIComponent(pairing.request)}`, { method: "POST", body: {}, auth: false });
@@ -128,12 +199,47 @@ async function pairPoll() {
   if (r.status === "approved" && r.token) {
     await chrome.storage.local.set({ token: r.token });
     await chrome.storage.local.remove("pairing");
-    // what was captured before pairing goes in now, and open pages ask for their scores
-    flush().catch(() => undefined).finally(() => tellTabs({ type: "server-back" }));
+    // what was captured before pairing goes in now, and open pages (view-only ones too) ask for
+    // their scores
+    lostKnown = false;
+    await chrome.storage.local.set({ serverLost: false });
+    serverBack();
     return { status: "paired" };
   }
   if (r.status === "denied") await chrome.storage.local.remove("pairing");
   return { status: r.status };
+}
+
+// Cancel forgets the pending request here. The server's API has no way for the extension to
+// withdraw a request (only the dashboard's /pair page can deny it), so its code stays listed
+// there until it expires; the page that cancelled says so.
+function pairCancel() {
+  return pairStep(async () => {
+    const { pairing } = await config();
+    await chrome.storage.local.remove("pairing");
+    return { cancelled: Boolean(pairing), code: pairing ? pairing.code : null, onServer: false };
+  });
+}
+
+// Unpair gives the token up: the server stops accepting it first. Why it could not, when it
+// could not, is said apart: no token here at all, the server unreachable (revoke it on the
+// dashboard's pairing page), or the server not knowing the token (already revoked there).
+function unpair() {
+  return pairStep(async () => {
+    const { token } = await config();
+    if (!token) {
+      await chrome.storage.local.remove("pairing");
+      return { revoked: false, reason: "no-token" };
+    }
+    let reason = "revoked";
+    try {
+      await call("/api/pair", { method: "DELETE" });
+    } catch (e) {
+      reason = e.kind === "offline" ? "offline" : e.kind === "unpaired" ? "unknown" : "error";
+    }
+    await chrome.storage.local.remove(["token", "pairing"]);
+    return { revoked: reason === "revoked", reason };
+  });
 }
 
 // ---- the offline queue: captures made while the server is down wait in extension storage.
@@ -369,7 +475,8 @@ async function activateFrames(tabId, origins) {
 
 // After a site lost its permission its content script is still loaded in open tabs (browsers
 // do not unload it). It already gets nothing from this worker; this makes it drop its badges now.
-async function deactivateTabs(origins) {
+// The demo blog, turned off or on in the settings, is told the same way to look again.
+async function reconfigureTabs(origins) {
   for (const tab of await chrome.tabs.query({})) {
     let st = null;
     try {
@@ -383,12 +490,18 @@ async function deactivateTabs(origins) {
   }
 }
 
-async function siteState(host) {
+// url (optional): the page asked about. The demo blog on the configured server runs under the
+// loopback permission with no grant of its own: asked about by host alone, the popup showed it
+// "not turned on" (and offered the browser's prompt) while it showed scores.
+async function siteState(host, url) {
   const h = Sites.cleanPattern(host);
+  const s = await settings();
+  if (url && isLoopback(hostOf(url)) && (await permitted(url, (await config()).server))) {
+    return { host: h, permitted: true, demo: true, origins: [], ...Sites.decide(s, h, true) };
+  }
   const perms = await chrome.permissions.getAll();
   const origins = siteOrigins(perms);
   const covering = origins.filter((o) => Sites.originCovers(o, h));
-  const s = await settings();
   return { host: h, permitted: covering.length > 0, origins: covering, ...Sites.decide(s, h, covering.length > 0) };
 }
 
@@ -409,8 +522,8 @@ async function sitesReport() {
 // The user turned a site on and the browser granted it (the prompt belongs to the page that was
 // clicked; this only follows up): a stale "off" is forgotten, the script is registered, and the
 // open tabs start at once.
-async function siteOn(host) {
-  const st = await siteState(host);
+async function siteOn(host, url) {
+  const st = await siteState(host, url);
   if (!st.permitted) throw new Error(`the browser has not granted ${st.host}`);
   const s = await settings();
   if (s.sites[st.host] === false) {
@@ -419,7 +532,8 @@ async function siteOn(host) {
   }
   await syncScripts();
   await activateTabs(st.origins);
-  return siteState(st.host);
+  if (st.demo) await reconfigureTabs(Sites.originsFor(st.host)); // its script is there, stopped
+  return siteState(st.host, url);
 }
 
 // A grant is the user turning those sites on: an "off" kept in the settings for them is stale.
@@ -434,27 +548,27 @@ async function forgetOff(origins) {
 // Off means the browser takes the permission back. A site covered by a broader grant (a
 // "*.example.com" pattern, or one granted from the browser's own settings) cannot lose its own
 // part of it: that one is remembered as off in the settings instead.
-async function siteOff(host) {
-  const st = await siteState(host);
+async function siteOff(host, url) {
+  const st = await siteState(host, url);
   // The host's own patterns, its subdomains' included (the well-known sites are granted both ways).
   const own = st.origins.filter((o) => [st.host, `*.${st.host}`].includes(Sites.hostOfOrigin(o)));
   if (own.length) await chrome.permissions.remove({ origins: own });
-  const after = await siteState(st.host);
+  const after = await siteState(st.host, url);
   if (after.permitted) {
     const s = await settings();
     s.sites[st.host] = false;
     await chrome.storage.local.set({ settings: s });
   }
   await syncScripts();
-  await deactivateTabs(st.origins.length ? st.origins : Sites.originsFor(st.host));
-  return siteState(st.host);
+  await reconfigureTabs(st.origins.length ? st.origins : Sites.originsFor(st.host));
+  return siteState(st.host, url);
 }
 
 async function removeOrigin(origin) {
   if (LOOPBACK.includes(origin)) throw new Error("the local server's address is not a site");
   await chrome.permissions.remove({ origins: [origin] });
   await syncScripts();
-  await deactivateTabs([origin]);
+  await reconfigureTabs([origin]);
   return sitesReport();
 }
 
@@ -522,25 +636,19 @@ async function handle(msg, sender) {
     case "sites":
       return sitesReport();
     case "site-state":
-      return siteState(msg.host);
+      return siteState(msg.host, msg.url);
     case "site-on":
-      return siteOn(msg.host);
+      return siteOn(msg.host, msg.url);
     case "site-off":
-      return siteOff(msg.host);
+      return siteOff(msg.host, msg.url);
     case "remove-origin":
       return removeOrigin(String(msg.origin || ""));
     case "flush":
       return { sent: await flush(), queue: Queue.summary(await loadQueue()) };
-    case "unpair": {
-      // The server stops accepting the token first; offline, the local copy still goes, and the
-      // user can revoke it on the dashboard's pairing page.
-      let revoked = false;
-      try {
-        revoked = Boolean((await call("/api/pair", { method: "DELETE" })).revoked);
-      } catch (e) { /* offline or already unknown to the server */ }
-      await chrome.storage.local.remove(["token", "pairing"]);
-      return { ok: true, revoked };
-    }
+    case "pair-cancel":
+      return pairCancel();
+    case "unpair":
+      return unpair();
   }
   throw new Error(`unknown message ${msg && msg.type}`);
 }
@@ -549,7 +657,8 @@ async function handle(msg, sender) {
 if (chrome.alarms) {
   chrome.alarms.create("cloutlens-flush", { periodInMinutes: 1 });
   chrome.alarms.onAlarm.addListener((a) => {
-    if (a.name === "cloutlens-flush") kickFlush();
+    // While pages wait for a lost server, this is also what notices it is back.
+    if (a.name === "cloutlens-flush") isLost().then((lost) => (lost ? status() : kickFlush())).catch(() => undefined);
   });
 }
 
@@ -562,7 +671,7 @@ if (chrome.permissions && chrome.permissions.onAdded) {
       .catch(() => undefined);
   });
   chrome.permissions.onRemoved.addListener((p) => {
-    syncScripts().then(() => deactivateTabs(p.origins || []), () => undefined).catch(() => undefined);
+    syncScripts().then(() => reconfigureTabs(p.origins || []), () => undefined).catch(() => undefined);
   });
 }
 syncScripts().catch(() => undefined);

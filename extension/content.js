@@ -536,10 +536,15 @@
       // page answers, and a frame only when asked for by a part of its address (msg.url).
       if (msg.url ? !state.url.includes(msg.url) : inFrame) return false;
       // "light" skips reading every badge: a thousand of them make a slow answer.
-      sendResponse({ ...state, stats: { ...state.stats }, counts: Badges.counts(), badges: msg.light ? [] : Badges.read() });
+      // people: everyone with a badge here, scored or not ("?" and "–" badges included; the
+      // count used to follow successful score look-ups only, and read "0 of 0" beside them).
+      sendResponse({ ...state, people: Badges.peopleCount(), stats: { ...state.stats }, counts: Badges.counts(),
+        badges: msg.light ? [] : Badges.read() });
     } else if (msg.type === "server-back") {
-      // Queued captures reached the server: the badges that said it was down get their scores.
-      if (state.enabled && state.capture) {
+      // The server answers again, paired (queued captures, if any, are in): the badges that said
+      // it was down or not paired get their scores. View-only pages too: they sent nothing, but
+      // their badges waited all the same.
+      if (state.enabled) {
         state.queued = 0;
         fetchScores(Badges.identities());
       }

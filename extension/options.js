@@ -114,13 +114,30 @@ $("well-known").addEventListener("click", () => {
 
 let polling = null;
 
+// One pending request per extension (the worker keeps it): while it waits, this page shows its
+// code and offers Cancel, not another "Pair with server" (each click used to add a code the user
+// could approve while the worker waited for another). Unpair only when there is a token.
 function showPairState(s) {
+  const pending = Boolean(s.pairing) && !s.paired;
   $("pair-state").textContent = !s.reachable
     ? `The server at ${s.server} is not running; start it with: ${serveCommand(s.server)}. ` +
       "Running it on another port? Enter its address under Server above and save."
-    : s.paired ? "Paired with the server." : "Not paired.";
-  $("pair-button").hidden = Boolean(s.paired);
-  $("unpair").hidden = !s.paired && !s.pairing;
+    : s.paired ? "Paired with the server." : pending ? "Not paired yet: waiting for you to approve the code below." : "Not paired.";
+  $("pair-button").hidden = Boolean(s.paired) || pending;
+  $("pair-cancel").hidden = !pending;
+  $("unpair").hidden = !s.hasToken;
+  if (pending) {
+    showCode(s.pairing);
+    if (!polling) polling = setInterval(pollPairing, 1000);
+  } else {
+    stopPolling();
+    $("pair-code").hidden = true;
+  }
+}
+
+function stopPolling() {
+  clearInterval(polling);
+  polling = null;
 }
 
 function showCode(pairing) {
@@ -134,14 +151,13 @@ async function pollPairing() {
   try {
     const r = await ask({ type: "pair-poll" });
     if (r.status === "pending") return;
-    clearInterval(polling);
-    polling = null;
-    $("pair-code").hidden = true;
-    $("pair-help").hidden = r.status === "paired";
-    if (r.status !== "paired") $("pair-help").textContent = `Pairing ${r.status}. Try again.`;
+    stopPolling();
+    $("pair-help").hidden = true;
+    // "none": cancelled from another page; nothing to report here
+    if (r.status === "denied" || r.status === "expired") $("pair-msg").textContent = `Pairing ${r.status}. Try again.`;
     showPairState(await ask({ type: "status" }));
   } catch (e) {
-    $("pair-help").textContent = e.message;
+    $("pair-msg").textContent = e.message;
   }
 }
 
@@ -149,10 +165,6 @@ async function load() {
   const s = await ask({ type: "status" });
   showValue($("server"), s.server);
   showPairState(s);
-  if (s.pairing && !s.paired) {
-    showCode(s.pairing);
-    if (!polling) polling = setInterval(pollPairing, 1000);
-  }
   showSettings(s.settings);
   await loadSites();
 }
@@ -171,20 +183,45 @@ $("server-form").addEventListener("submit", async (ev) => {
 
 $("pair-button").addEventListener("click", async () => {
   try {
-    showCode(await ask({ type: "pair-start" }));
-    if (!polling) polling = setInterval(pollPairing, 1000);
+    const r = await ask({ type: "pair-start" });
+    $("pair-msg").textContent = r.reused ? "A pairing was already waiting: approve this code (the same one the toolbar popup shows)." : "";
+    showPairState(await ask({ type: "status" }));
   } catch (e) {
-    $("pair-help").hidden = false;
-    $("pair-help").textContent = e.message;
+    $("pair-msg").textContent = e.message;
   }
 });
 
+$("pair-cancel").addEventListener("click", async () => {
+  try {
+    const r = await ask({ type: "pair-cancel" });
+    $("pair-help").hidden = true;
+    // The server's API cannot withdraw a request (see the worker's pairCancel): say where the
+    // code can still be approved, rather than pretend it is gone.
+    $("pair-msg").textContent = r.cancelled
+      ? `Pairing cancelled here: this extension no longer waits for code ${r.code}. The server still lists it on its pairing page until it expires; deny it there.`
+      : "No pairing was waiting.";
+    showPairState(await ask({ type: "status" }));
+  } catch (e) {
+    $("pair-msg").textContent = e.message;
+  }
+});
+
+const UNPAIRED = {
+  revoked: "Unpaired: the server no longer accepts the token. Pair again to see scores.",
+  offline: "Token deleted here; the server could not be reached: revoke it on its pairing page.",
+  unknown: "Token deleted here; the server did not know it (already revoked there).",
+  error: "Token deleted here; the server refused to revoke it: check its pairing page.",
+  "no-token": "Nothing to unpair: this extension holds no token.",
+};
+
 $("unpair").addEventListener("click", async () => {
-  const r = await ask({ type: "unpair" });
-  $("server-msg").textContent = r.revoked
-    ? "Unpaired: the server no longer accepts the token. Pair again to see scores."
-    : "Token deleted here; the server could not be reached: revoke it on its pairing page.";
-  showPairState(await ask({ type: "status" }));
+  try {
+    const r = await ask({ type: "unpair" });
+    $("pair-msg").textContent = UNPAIRED[r.reason] || UNPAIRED.error;
+    showPairState(await ask({ type: "status" }));
+  } catch (e) {
+    $("pair-msg").textContent = e.message;
+  }
 });
 
 $("exclude-form").addEventListener("submit", async (ev) => {

@@ -16,3 +16,8 @@ function serveCommand(server) {
   try { port = new URL(server).port; } catch (e) { /* the address is checked when saved */ }
   return port && port !== "7317" ? `cloutlens serve --port ${port}` : "cloutlens serve";
 }
+
+// "1 capture waits", "2 captures wait": counts the user reads are in the right number.
+function plural(n, one, many) {
+  return `${n} ${n === 1 ? one : many}`;
+}

@@ -22,10 +22,11 @@ async function pollPairing() {
       clearInterval(polling);
       polling = null;
       await refresh();
-    } else if (r.status === "denied" || r.status === "expired") {
+    } else if (r.status !== "pending") {
       clearInterval(polling);
       polling = null;
-      $("pair-text").textContent = `Pairing ${r.status}. Try again.`;
+      // "none": cancelled in Options
+      $("pair-text").textContent = r.status === "none" ? "Pairing cancelled." : `Pairing ${r.status}. Try again.`;
       $("pair-button").hidden = false;
       $("pair-code").hidden = true;
       $("pair-help").hidden = true;
@@ -85,17 +86,18 @@ function describePage(page) {
   if (!page.enabled) return `Cloutlens is off here: ${page.reason}.`;
   if (!page.adapter) return "No comments recognised on this page.";
   const parts = [];
-  parts.push(page.capture ? `${page.items} items captured` : "View-only: nothing captured");
-  // people whose badge shows a score, not those still waiting ("…", "–" or "?")
-  parts.push(`${page.counts.scoredPeople} of ${page.people} people scored`);
+  parts.push(page.capture ? `${plural(page.items, "item", "items")} captured` : "View-only: nothing captured");
+  // people whose badge shows a score, of everyone with a badge (those still waiting: "…", "–", "?")
+  parts.push(`${page.counts.scoredPeople} of ${plural(page.people, "person", "people")} scored`);
   let s = `${parts.join("; ")} (${page.adapter} adapter).`;
-  if (page.queued) s += ` ${page.queued} captures wait for the server.`;
+  if (page.queued) s += ` ${plural(page.queued, "capture waits", "captures wait")} for the server.`;
   if (page.error) s += ` Problem: ${page.error}`;
   return s;
 }
 
 let currentTab = null;
 let currentHost = "";
+let currentUrl = ""; // the page's address: the demo blog is told apart from the rest of localhost
 let currentEmbeds = [];
 
 // Comment services embedded in the page (Disqus) need a grant of their own. The top frame's
@@ -162,7 +164,8 @@ async function showPage() {
   $("no-page").hidden = true;
   $("page").hidden = false;
   currentHost = host;
-  const site = await ask({ type: "site-state", host });
+  currentUrl = (page && page.url) || (tab && tab.url) || "";
+  const site = await ask({ type: "site-state", host, url: currentUrl });
   // The content script's report when there is one; otherwise what the settings and the browser's
   // grants say about the site.
   $("page-state").textContent = page && (page.enabled || site.permitted)
@@ -172,7 +175,8 @@ async function showPage() {
   $("site-toggle").checked = site.enabled;
   $("site-toggle").disabled = Boolean(off);
   $("site-toggle").dataset.permitted = String(site.permitted);
-  $("site-toggle-text").textContent = off ? `${host} is on your exclude list (Options)` : `Cloutlens on ${host}`;
+  $("site-toggle-text").textContent = off ? `${host} is on your exclude list (Options)`
+    : site.demo ? `Cloutlens on ${host} (your server's demo blog: no permission needed)` : `Cloutlens on ${host}`;
   if (!site.permitted && !off && !$("site-msg").textContent) {
     $("site-msg").textContent = `Turning it on asks your browser to let Cloutlens read ${host}.`;
   }
@@ -184,7 +188,8 @@ async function refresh() {
   state.dataset.ok = String(s.reachable);
   const q = s.queue || { captures: 0, items: 0, dropped: 0 };
   $("queue-state").hidden = !(q.captures || q.dropped);
-  $("queue-state").textContent = `${q.items} captured items wait to be sent` + (q.dropped ? `; ${q.dropped} older items were dropped (the queue is full)` : "") + ".";
+  $("queue-state").textContent = plural(q.items, "captured item waits", "captured items wait") + " to be sent" +
+    (q.dropped ? `; ${plural(q.dropped, "older item was", "older items were")} dropped (the queue is full)` : "") + ".";
   if (!s.reachable) {
     state.textContent = `The Cloutlens server is not running at ${s.server}.`;
     $("serve-command").textContent = serveCommand(s.server);
@@ -205,7 +210,9 @@ async function refresh() {
 
 $("pair-button").addEventListener("click", async () => {
   try {
+    // A request already waiting (started in Options) comes back instead of a new one.
     const pairing = await ask({ type: "pair-start" });
+    if (pairing.status === "paired") return refresh();
     showPairing(pairing);
     if (!polling) polling = setInterval(pollPairing, 1000);
   } catch (e) {
@@ -223,7 +230,8 @@ function requestSites(hosts) {
 // The popup may not live to see the answer (Firefox closes it when its prompt opens): the worker
 // registers the site and starts its open tabs on permissions.onAdded by itself. What follows here
 // only reports, and forgets a stale "off" in the settings.
-async function turnOn(hosts, request) {
+// url: the page's address, when the one host is the page's own (the demo blog needs no grant).
+async function turnOn(hosts, request, url) {
   $("site-msg").textContent = `Waiting for your browser's answer about ${hosts.join(", ")}…`;
   let granted = false;
   try {
@@ -237,7 +245,7 @@ async function turnOn(hosts, request) {
     return false;
   }
   // The worker starts Cloutlens in this tab (and any other open tab of these sites) at once.
-  for (const host of hosts) await ask({ type: "site-on", host });
+  for (const host of hosts) await ask({ type: "site-on", host, url });
   $("site-msg").textContent = `Cloutlens is on for ${hosts.join(", ")}.`;
   return true;
 }
@@ -245,17 +253,20 @@ async function turnOn(hosts, request) {
 $("site-toggle").addEventListener("change", async () => {
   const enabled = $("site-toggle").checked;
   const host = currentHost;
+  const url = currentUrl;
   // Granted already (under a wider grant, turned off in the settings only): nothing to ask. The
   // browser would prompt again for a pattern it already covers, so it is not asked.
   const granted = $("site-toggle").dataset.permitted === "true";
   const request = enabled ? (granted ? Promise.resolve(true) : requestSites([host])) : null;
   try {
     if (enabled) {
-      await turnOn([host], request);
+      await turnOn([host], request, url);
     } else {
-      await ask({ type: "site-off", host });
+      const st = await ask({ type: "site-off", host, url });
       if (currentTab) await chrome.tabs.sendMessage(currentTab.id, { type: "config-changed" }).catch(() => null);
-      $("site-msg").textContent = `Cloutlens is off for ${host}: no badges, nothing captured, and the browser's permission for it is removed.`;
+      $("site-msg").textContent = st.demo
+        ? `Cloutlens is off for ${host}: no badges, nothing captured (the demo blog needs no permission to take back).`
+        : `Cloutlens is off for ${host}: no badges, nothing captured, and the browser's permission for it is removed.`;
     }
     await showPage();
   } catch (e) {

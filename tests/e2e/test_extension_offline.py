@@ -121,3 +121,66 @@ def test_captures_wait_while_the_server_is_down_and_are_sent_once(browser, live_
         assert len(proxy.captures) == 2
     finally:
         proxy.stop()
+
+
+def view_only(ctx):
+    opts = ctx.new_page()
+    opts.goto(ext_url("options.html"))
+    opts.check("#view-only")
+    opts.wait_for_selector("#behaviour-msg:has-text('view-only')")
+    opts.close()
+
+
+def all_in(state, n):
+    return lambda s: len(s["badges"]) == n and all(b["state"] == state for b in s["badges"])
+
+
+def test_view_only_badges_get_their_scores_once_paired_again(browser, live_server):
+    """A view-only page sends nothing, so no flush of queued captures wakes it: pairing must."""
+    ctx, worker = browser
+    pair_in_options(ctx, live_server)
+    page = ctx.new_page()
+    page.goto(THREAD_URL)
+    wait_state(worker, "extension-thread", all_in("scored", 8))
+    opts = ctx.new_page()
+    opts.goto(ext_url("options.html"))
+    opts.click("#unpair")
+    opts.wait_for_selector("#pair-msg:has-text('no longer accepts the token')")
+    opts.close()
+    view_only(ctx)
+
+    page.reload()
+    wait_state(worker, "extension-thread", all_in("unpaired", 8), what="'?' badges while not paired")
+    pair_in_options(ctx, live_server)
+    # Without a reload: the "?" badges now show scores.
+    s = wait_state(worker, "extension-thread", all_in("scored", 8), timeout=15, what="badges rescored after pairing")
+    assert s["capture"] is False and s["stats"]["captures"] == 0
+
+
+def test_view_only_badges_get_their_scores_when_the_server_is_back(browser, live_server):
+    ctx, worker = browser
+    pair_in_options(ctx, live_server)
+    page = ctx.new_page()
+    page.goto(THREAD_URL)
+    wait_state(worker, "extension-thread", all_in("scored", 8))
+    view_only(ctx)
+    proxy = CountingProxy(live_server.port)
+    set_server(ctx, proxy.url)
+    port = proxy.port
+    proxy.stop()
+
+    page.reload()
+    wait_state(worker, "extension-thread", all_in("offline", 8), what="'–' badges while the server is down")
+    assert queue_summary(worker)["captures"] == 0, "view-only: nothing waits to be sent"
+
+    proxy = CountingProxy(live_server.port, port)
+    try:
+        # The user opens the toolbar popup (the worker also looks every minute by itself): it
+        # finds the server back, and the page's badges show scores without a reload.
+        popup = ctx.new_page()
+        popup.goto(ext_url("popup.html"))
+        popup.wait_for_selector("#server-state:has-text('Paired')")
+        wait_state(worker, "extension-thread", all_in("scored", 8), timeout=15, what="badges rescored once the server is back")
+        assert proxy.captures == []
+    finally:
+        proxy.stop()

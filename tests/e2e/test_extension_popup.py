@@ -190,3 +190,28 @@ def test_view_only_shows_badges_and_stores_nothing(browser, live_server):
     assert {b["style"] for b in again["badges"]} == {"dot"}
     assert {b["identity"]: b["text"] for b in again["badges"]} == {b["identity"]: b["text"] for b in captured["badges"]}
     assert all(b["label"].startswith("Cloutlens score ") for b in again["badges"])
+
+
+def test_popup_counts_the_people_on_the_page_when_there_are_no_scores(browser, live_server):
+    """Not paired, then the server down: the page shows a badge per person, each waiting, and the
+    popup counts them (it said "0 of 0 people scored"), in the right number ("1 captures wait")."""
+    ctx, worker = browser
+    set_server(ctx, live_server.url)
+    page = ctx.new_page()
+    page.goto(THREAD_URL)
+    s = wait_state(worker, "extension-thread", lambda s: len(s["badges"]) == 8 and all(b["state"] == "unpaired" for b in s["badges"]))
+    people = len({b["identity"] for b in s["badges"]})
+    assert people > 1
+    popup = open_popup(ctx)
+    text = popup.wait_for_selector("#page-state:has-text('people scored')").text_content()
+    assert text == f"8 items captured; 0 of {people} people scored ({s['adapter']} adapter). 1 capture waits for the server."
+    assert popup.locator("#queue-state").text_content() == "8 captured items wait to be sent."
+    popup.close()
+
+    live_server.stop()
+    page.reload()
+    s = wait_state(worker, "extension-thread", lambda s: len(s["badges"]) == 8 and all(b["state"] == "offline" for b in s["badges"]))
+    popup = open_popup(ctx)
+    popup.wait_for_selector("#server-state:has-text('not running')")
+    text = popup.wait_for_selector("#page-state:has-text('people scored')").text_content()
+    assert text == f"8 items captured; 0 of {people} people scored ({s['adapter']} adapter). 2 captures wait for the server."

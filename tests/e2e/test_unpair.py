@@ -29,7 +29,7 @@ def test_unpair_in_options_revokes_the_token_on_the_server(browser, live_server)
     opts = ctx.new_page()
     opts.goto(ext_url("options.html"))
     opts.click("#unpair")
-    opts.wait_for_selector("#server-msg:has-text('no longer accepts the token')")
+    opts.wait_for_selector("#pair-msg:has-text('no longer accepts the token')")
     assert token_of(worker) is None
     assert status_with(live_server, token) == 401
     dash = ctx.new_page()
