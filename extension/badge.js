@@ -612,7 +612,8 @@
   function identityGuess(site, handle) {
     // The server's normalisation (scoring/items.py normalize_handle), used only when the server
     // cannot be asked: offline badges and view-only mode.
-    return `${String(site).toLowerCase()}:${String(handle).replace(INVISIBLE, "").trim().replace(/\s+/g, " ").toLowerCase()}`;
+    const h = String(handle).replace(INVISIBLE, "").normalize("NFC").trim().replace(/^@/, "").trim();
+    return `${String(site).toLowerCase()}:${h.replace(/\s+/g, " ").toLowerCase()}`;
   }
 
   globalThis.CloutlensBadges = {

@@ -83,7 +83,9 @@ def parse_when(text: str | None) -> datetime | None:
 
 def _table_line(r: dict, width: int) -> str:
     topics = ", ".join(f"{k} {v}" for k, v in sorted(r["topics"].items(), key=lambda kv: (-kv[1], kv[0]))[:3])
-    return (f"{r['identity']:<{width}}  {r['score']:>5}  {r['trend']:>+5.1f}  "
+    # a change that rounds to nothing has no sign (it printed -0.0), as on the dashboard
+    trend = f"{r['trend']:>+5.1f}" if round(r["trend"], 1) else f"{0.0:>5.1f}"
+    return (f"{r['identity']:<{width}}  {r['score']:>5}  {trend}  "
             f"{r['negative']['count']:>8}  {r['people']:>6}  {r['interactions']:>12}  {topics}")
 
 

@@ -7,6 +7,7 @@ the form `items[3].author.handle`, because the person reading them is fixing an 
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import datetime, timezone
 
 import jsonschema_rs
@@ -211,9 +212,16 @@ def _memo(memo: dict, key: str, value: str) -> str:
 
 
 def normalize_handle(handle: str) -> str:
+    """A handle as the person it names: without invisible characters, one Unicode form (Zoë typed
+    as one character or as e and a combining mark is one person), without the @ that mentions and
+    some sites print before it, spaces collapsed, lower case."""
     out = _HANDLES.get(handle)
     if out is None:
-        out = _memo(_HANDLES, handle, _HANDLE_SPACE.sub(" ", _INVISIBLE.sub("", handle).strip()).lower())
+        h = _INVISIBLE.sub("", handle)
+        if not h.isascii():
+            h = unicodedata.normalize("NFC", h)
+        h = h.strip().removeprefix("@").strip()
+        out = _memo(_HANDLES, handle, _HANDLE_SPACE.sub(" ", h).lower())
     return out
 
 

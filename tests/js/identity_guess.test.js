@@ -35,3 +35,10 @@ test("a terminal's escape sequence is not part of a name", () => {
   assert.equal(identityGuess("x.com", "Eve\x1b[2J\x1b]0;pwned\x07"), "x.com:eve[2j]0;pwned");
   assert.equal(identityGuess("x.com", "Zé\u200bro\u202e"), "x.com:zéro");
 });
+
+test("one person typed two ways is one identity, as on the server", () => {
+  const handles = ["Zo\u00eb", "Zoe\u0308", "@Bob", " @ Bob ", "@", "a@b", "@@x", "\u200b@Ann"];
+  const want = serverHandles(handles);
+  handles.forEach((h, i) => assert.equal(identityGuess("b.example", h), `b.example:${want[i]}`, JSON.stringify(h)));
+  assert.equal(identityGuess("b.example", "Zoe\u0308"), identityGuess("b.example", "Zo\u00eb"));
+});
