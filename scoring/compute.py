@@ -20,7 +20,7 @@ from . import model
 from .columns import EMPTY, distinct, grow, index64
 from .standing import push, solve
 
-_PAIR_F = ("gP", "g0", "phi", "val", "share", "aw", "ceil", "pv", "pc")
+_PAIR_F = ("gP", "g0", "phi", "val", "share", "aw", "ceil", "pv", "pc", "sw")
 _NODE_F = (("out", 0.0), ("s", 1.0), ("r", 0.0), ("su", 1.0), ("raw_p", 0.0), ("raw", 0.0), ("points", 1.0))
 
 
@@ -106,6 +106,8 @@ class Derived:
         self.phi[p] = model.RECIP_FREE / np.maximum(model.RECIP_FREE, P_rev)
         self.val[p] = self.gP[p] * self.phi[p]
         self.engaged[p] = person & (self.g0[p] > 0)  # standing's view: it outlasts the score's
+        P, Pu = W.P[p], W.Pu[p]
+        self.sw[p] = np.divide(P, Pu, out=np.ones(len(P)), where=Pu > 0)
 
     def _shares(self, g, p):
         """Each actor's standing goes out in proportion to g(P0); the part reciprocity removes is
@@ -127,7 +129,8 @@ class Derived:
         k_pair = self.k_in[pa] - (has_rev & self.engaged[r0])
         s_pair = 1.0 + (s_pair - 1.0) * np.minimum(1.0, k_pair / model.STANDING_PEOPLE)
         self.aw[p] = np.where(person, np.minimum(s_pair, model.STANDING_MAX) ** model.STANDING_GAMMA, 1.0)
-        self.ceil[p] = np.where(person, model.pair_ceiling(s_pair), np.inf)
+        # a site weighted 0.25 makes a pair at its ceiling worth a quarter too, not as much as ever
+        self.ceil[p] = np.where(person, model.pair_ceiling(s_pair) * self.sw[p], np.inf)
         self.pv[p] = model.snap(self.aw[p] * np.minimum(self.gP[p], self.ceil[p]) * self.phi[p])
 
     def _worth(self, p, P):
@@ -364,7 +367,10 @@ class Derived:
         tn = np.bincount(kinv[inv], weights=counted, minlength=len(keys))
         ok = (tn >= model.TOPIC_MIN_INTERACTIONS) & (tpeople >= model.TOPIC_MIN_PEOPLE)
         out: dict[int, dict[int, int]] = {}
-        for t, topic, sc in zip((keys % g.nid)[ok].tolist(), (keys // g.nid)[ok].tolist(),
-                                model.to_score(model.points(traw[ok])).tolist()):
+        shown = keys % g.nid
+        # A topic is part of what the person receives: never more than their score, which the
+        # days view may have capped (a birthday burst tagged #birthday) while this people view is not.
+        scores = np.minimum(model.to_score(model.points(traw[ok])), self.score[shown[ok]])
+        for t, topic, sc in zip(shown[ok].tolist(), (keys // g.nid)[ok].tolist(), scores.tolist()):
             out.setdefault(t, {})[topic] = sc
         return out

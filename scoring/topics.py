@@ -10,15 +10,39 @@ evidence (they have no actor).
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import numpy as np
 
 from . import model
 
-_HASHTAG = re.compile(r"(?<![\w&])#([^\W_][\w-]{0,63})", re.UNICODE)
+# A tag starts after a space or punctuation, never inside a word, an entity (&#39;) or an address
+# (example.com/#comments), with a letter or digit.
+_TAG_START = re.compile(r"(?<![\w&/])#(?=[^\W_])")
+TAG_MAX = 64
+# Python's \w leaves out the vowel signs of Indic scripts and other combining marks, which would
+# cut #हिमालय to #ह; they belong to the tag.
+_MARKS = {"Mn", "Mc"}
 
 
 _EMPTY = frozenset()
+
+
+def hashtags(text: str) -> list[str]:
+    """The hashtags of a text as topic names: `#` and the tag in one Unicode form, case-folded,
+    without a trailing dash. Not a tag: digits alone (#1), one longer than TAG_MAX characters."""
+    if not text.isascii():
+        text = unicodedata.normalize("NFC", text)
+    out = []
+    for m in _TAG_START.finditer(text):
+        start = end = m.end()
+        while end < len(text) and (text[end].isalnum() or text[end] in "_-"
+                                   or unicodedata.category(text[end]) in _MARKS):
+            end += 1
+        tag = text[start:end].rstrip("-")
+        if tag and len(tag) <= TAG_MAX and not tag.isdigit():
+            out.append("#" + tag.casefold())
+    return out
 
 
 class TopicIndex:
@@ -28,7 +52,7 @@ class TopicIndex:
         self._ids: dict[str, int] = {}
         self._user: list[tuple[int, re.Pattern]] = []
         for name in sorted(topics):
-            words = [w.strip().lower() for w in (topics[name] or []) if w and w.strip()]
+            words = [unicodedata.normalize("NFC", w.strip()).lower() for w in (topics[name] or []) if w and w.strip()]
             if not words:
                 continue
             alt = "|".join(re.escape(w) for w in sorted(set(words), key=lambda w: (-len(w), w)))
@@ -48,10 +72,11 @@ class TopicIndex:
         hit = self._cache.get(text)
         if hit is not None:
             return hit
-        found = {tid for tid, rx in self._user if rx.search(text)}
+        said = text if text.isascii() else unicodedata.normalize("NFC", text)
+        found = {tid for tid, rx in self._user if rx.search(said)}
         if "#" in text:
-            for tag in _HASHTAG.findall(text):
-                found.add(self._intern("#" + tag.lower()))
+            for tag in hashtags(said):
+                found.add(self._intern(tag))
         found = frozenset(found) if found else _EMPTY
         if len(self._cache) > 200_000:
             self._cache.clear()

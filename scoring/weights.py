@@ -16,23 +16,27 @@ from .columns import EMPTY, append, distinct
 
 
 class Weights:
-    """Row arrays keep, hostile, person, w0, w_then, wg, sf, vol, sel, c, c_then, wgsf; actor-day
-    volume V; pair sums P, P0, P_then. After an update, `rows` are the rows whose c changed and
-    `pairs` the pairs whose sums may have (None after a full pass: everything changed)."""
+    """Row arrays keep, hostile, person, w0, w_then, wg, sf, vol, sw (site weight), sel, c, c_then,
+    wgsf, cu (c without its site weight); actor-day volume V; pair sums P, P0, P_then and Pu (P
+    without site weights: P / Pu is the pair's site weight, which scales its ceiling). After an
+    update, `rows` are the rows whose c changed and `pairs` the pairs whose sums may have (None
+    after a full pass: everything changed)."""
 
     def __init__(self, scorer, g, at: float, sig):
         self.sig = sig
         n = g.n
         site_w = _site_weights(scorer)
         (self.keep, self.hostile, self.person, self.w0, self.w_then, self.wg, self.sf,
-         self.vol) = _row_base(scorer, g, at, 0, n, site_w)
+         self.vol, self.sw) = _row_base(scorer, g, at, 0, n, site_w)
         self.V = np.bincount(g.ad_id, weights=self.vol, minlength=len(g.ad))
         self.sel = np.where(self.person, model.SELECT_K / (model.SELECT_K + self.V[g.ad_id]), 1.0)
         self.c = model.snap(self.w0 * self.sf * self.sel)
         self.c_then = model.snap(self.w_then * self.sf * self.sel)
         self.wgsf = model.snap(self.wg * self.sf)
+        self.cu = _unweighted(self.c, self.sw)
         npairs = len(g.pairs)
         self.P = np.bincount(g.pair_id, weights=self.c, minlength=npairs)
+        self.Pu = np.bincount(g.pair_id, weights=self.cu, minlength=npairs)
         self.P0 = np.bincount(g.pair_id, weights=self.wgsf, minlength=npairs)
         self.P_then = np.bincount(g.pair_id, weights=self.c_then, minlength=npairs)
         self.n = n
@@ -46,9 +50,9 @@ class Weights:
             self.rows, self.pairs = EMPTY, EMPTY
             return
         parts = _row_base(scorer, g, at, lo, n, _site_weights(scorer))
-        for name, part in zip(("keep", "hostile", "person", "w0", "w_then", "wg", "sf", "vol"), parts):
+        for name, part in zip(("keep", "hostile", "person", "w0", "w_then", "wg", "sf", "vol", "sw"), parts):
             append(self, name, part)
-        for name, fill in (("c", 0.0), ("c_then", 0.0), ("sel", 1.0), ("wgsf", 0.0)):
+        for name, fill in (("c", 0.0), ("c_then", 0.0), ("sel", 1.0), ("wgsf", 0.0), ("cu", 0.0)):
             append(self, name, np.full(n - lo, fill))
         if len(killed):
             self.keep[killed] = False
@@ -68,16 +72,24 @@ class Weights:
         c_new = model.snap(self.w0[rows] * self.sf[rows] * sel)
         ct_new = model.snap(self.w_then[rows] * self.sf[rows] * sel)
         npairs = len(g.pairs)
-        for name in ("P", "P0", "P_then"):
+        for name in ("P", "P0", "P_then", "Pu"):
             append(self, name, np.zeros(npairs - len(getattr(self, name))))
         pid = g.pair_id
+        cu_new = _unweighted(c_new, self.sw[rows])
         _add_by_pair(self.P, pid[rows], c_new - self.c[rows])
+        _add_by_pair(self.Pu, pid[rows], cu_new - self.cu[rows])
+        self.cu[rows] = cu_new
         _add_by_pair(self.P_then, pid[rows], ct_new - self.c_then[rows])
         _add_by_pair(self.P0, pid[changed], self.wgsf[changed] - old_wgsf)
         self.sel[rows], self.c[rows], self.c_then[rows] = sel, c_new, ct_new
         self.n = n
         self.rows = rows
         self.pairs = distinct(pid[rows])
+
+
+def _unweighted(c: np.ndarray, sw: np.ndarray) -> np.ndarray:
+    # with every site at the default weight 1 this is c itself, bit for bit
+    return model.snap(np.divide(c, sw, out=np.zeros(len(c)), where=sw > 0))
 
 
 def _add_by_pair(total: np.ndarray, pid: np.ndarray, delta: np.ndarray) -> None:
@@ -115,4 +127,4 @@ def _row_base(s, g, at: float, lo: int, hi: int, site_w: np.ndarray):
     sf = np.where(is_aud, 1.0, model.sentiment_factor(comp))
     hostile = ~is_aud & (comp <= model.HOSTILE)
     vol = np.where(is_aud | hostile, 0.0, w0)  # hostile actions are ignored, volume included
-    return keep, hostile, ~is_aud, w0, w_then, wg, sf, vol
+    return keep, hostile, ~is_aud, w0, w_then, wg, sf, vol, sw
