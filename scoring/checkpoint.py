@@ -24,7 +24,9 @@ import orjson
 from .columns import ROW_COLS, Groups, Members
 from .keyindex import KeyIndex
 
-VERSION = 1
+# 2: hashtags read whole in every script (6 December 2026): a checkpoint holds each item's topics,
+# and one from before would keep the old, cut tags
+VERSION = 2
 _MAGIC = b"CLOUTLENS-SCORER-CHECKPOINT\n"
 _TRAILER = b"crc32"  # then the CRC of everything before it
 _ITEM_COLS = ("start", "count", "author", "kind", "parent")
