@@ -324,11 +324,7 @@ class Services:
         loading after a start, the capture is stored all the same and answered with no scores
         (`"scoring": true`); the loading scorer takes its items before it is published."""
         self._ready.wait(CAPTURE_WAITS_FOR_SCORES)
-        items = capture["items"]
-        if self._gone:  # the user asked to forget them: what they write later is not kept either
-            gone = self._gone
-            items = [it for it in items if author_identity(it) not in gone]
-        entry = {"items": items, "seen": utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
+        entry = {"items": capture["items"], "seen": utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
                  "done": False, "result": None, "error": None}
         with self._queue_lock:
             self._queue.append(entry)
@@ -338,6 +334,12 @@ class Services:
                     break
                 with self._queue_lock:
                     group, self._queue = self._queue, []
+                if self._gone:
+                    # The user asked to forget them: what they write later is not kept either.
+                    # Read under the lock: a forget that ran while this capture waited counts.
+                    gone = self._gone
+                    for e in group:
+                        e["items"] = [it for it in e["items"] if author_identity(it) not in gone]
                 try:
                     results = self.store.add_batches([(e["items"], e["seen"]) for e in group])
                 except BaseException as exc:  # the whole group failed: none of it is stored
@@ -380,9 +382,14 @@ class Services:
         return entry["result"]
 
     def snapshot(self, scores: dict[str, int]):
-        """Today's scores of the people just shown, for their history chart."""
+        """Today's scores of the people just shown, for their history chart. Under the lock, and
+        never for someone forgotten: the scores were read before, and a forget may have run since."""
         if scores:
-            self.store.record_scores(utcnow().strftime("%Y-%m-%d"), scores)
+            with self.lock:
+                gone = self._gone
+                kept = {i: v for i, v in scores.items() if i not in gone} if gone else scores
+                if kept:
+                    self.store.record_scores(utcnow().strftime("%Y-%m-%d"), kept)
 
     def set_settings(self, settings: dict):
         with self.lock, self.collector.kept(self.scorer, always=True):

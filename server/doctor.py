@@ -148,7 +148,8 @@ def check_store(data_dir: Path) -> tuple[list[Check], dict]:
     if (data_dir / "commit.journal").exists():
         out.append(Check("warn", "an interrupted write is pending (commit.journal)",
                          "start the server once: it finishes the write"))
-    leftovers = [p for d in (data_dir, shard_dir) if d.is_dir() for p in d.glob(".*.tmp")]
+    leftovers = [p for d in (data_dir, shard_dir, data_dir / "history", data_dir / "checkpoints") if d.is_dir()
+                 for p in d.glob(".*.tmp")]
     if leftovers:
         out.append(Check("warn", f"{len(leftovers)} temp files of unacknowledged writes",
                          "start the server once: it removes them"))

@@ -519,8 +519,10 @@ class Store:
                     os.replace(tmp_p, final_p)
             _fsync_dir(self.shard_dir)
         _unlink(journal)
-        # Temp files not named by a journal belong to a change that was never acknowledged.
-        for d in (self.shard_dir, self.history_dir, self.data_dir):
+        # Temp files not named by a journal belong to a change that was never acknowledged; a
+        # checkpoint's, to a save cut short (hundreds of MB at a million items, and derived from
+        # people the user may since have forgotten).
+        for d in (self.shard_dir, self.history_dir, self.data_dir, self.data_dir / "checkpoints"):
             for p in d.glob(".*.tmp"):
                 _unlink(p)
 

@@ -491,6 +491,33 @@ def test_a_forgotten_person_stays_out_of_scores_through_others_mentions_and_a_re
         fresh.extensions["cloutlens"].store.close()
 
 
+def test_a_capture_waiting_while_someone_is_forgotten_does_not_bring_them_back(filled, app, auth):
+    """Five tabs capturing while the user forgets: a capture that arrived before the forget and
+    was written after it stored their items again (8 rounds of 8), and its answer wrote today's
+    score to their history."""
+    import threading
+    import time
+
+    from server.contract import validate_capture
+    s = app.extensions["cloutlens"]
+    anna = "blog.example:anna"
+    page = validate_capture(capture([comment_item("late-1", "anna"), comment_item("late-2", "dave")]))
+    done = []
+    with s.lock:  # the capture queues and waits for the lock, which the forget takes next
+        writer = threading.Thread(target=lambda: done.append(s.capture(page)))
+        writer.start()
+        deadline = time.monotonic() + 10
+        while not s._queue and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert s._queue, "the capture never queued"
+        s.forget(anna)
+    writer.join(10)
+    assert done and done[0]["added"] == 1  # dave's
+    assert store(app).items_by_author(anna) == [] and store(app).get_item("blog.example", "late-2")
+    s.snapshot({anna: 20, "blog.example:dave": 3})  # an answer computed before the forget
+    assert store(app).history(anna) == [] and store(app).history("blog.example:dave")
+
+
 def test_an_old_backup_does_not_bring_back_someone_forgotten_since(filled, app, auth):
     backup = json.loads(filled.get("/api/export", headers=auth).get_data())
     held = len(store(app).items_by_author("blog.example:anna"))

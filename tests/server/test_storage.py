@@ -293,8 +293,16 @@ def test_temp_files_without_a_journal_are_dropped_at_start(tmp_path):
     store.close()
     stray = tmp_path / "items" / ".shard-00001.json.123.456.tmp"
     stray.write_bytes(orjson.dumps({"items": {"1": {"site": "x"}}}))
+    # a checkpoint save cut short by a kill: as large as the scorer, and never used
+    (tmp_path / "checkpoints").mkdir(exist_ok=True)
+    cut = tmp_path / "checkpoints" / ".scorer.bin.123.456.tmp"
+    cut.write_bytes(b"CLOUTLENS-SCORER-CHECKPOINT\n" + b"x" * 1000)
+    from click.testing import CliRunner
+
+    from server.cli import main
+    assert "2 temp files of unacknowledged writes" in CliRunner().invoke(main, ["doctor", "--data-dir", str(tmp_path)]).output
     again = Store(tmp_path)
-    assert not stray.exists() and again.count_items() == 2
+    assert not stray.exists() and not cut.exists() and again.count_items() == 2
     again.close()
 
 
