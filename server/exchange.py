@@ -135,36 +135,47 @@ def merged_links(current: dict, incoming: dict, forgotten) -> dict:
 
 
 def import_document(services, doc, checked=None) -> dict:
-    """Store a whole export; `checked` is check_document(doc) when the caller has it already."""
+    """Store a whole export; `checked` is check_document(doc) when the caller has it already.
+
+    The services lock is taken for each batch of items, not for the whole import: at a million
+    items that is minutes, during which every capture, and with them the server's threads, would
+    wait (status and pairing too, once the threads are all taken)."""
     items, settings, links, own, forgotten = checked or check_document(doc)
     from .app import utcnow
     now = utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")
     totals = {"added": 0, "updated": 0, "unchanged": 0}
     store = services.store
     with services.lock:
-        all_gone = set(forgotten) | set(store.get_config("forgotten") or ())
-        new_links = merged_links(store.get_config("links") or {}, links, all_gone) if links else None
+        # links that cannot be kept stop the import before anything is stored
+        here_gone = set(store.get_config("forgotten") or ())
+        if links:
+            merged_links(store.get_config("links") or {}, links, set(forgotten) | here_gone)
         # Forgotten first, so that the items added next never score them through mentions.
-        services.forget_many(set(forgotten) - set(store.get_config("forgotten") or ()))
-        # Items keep the time they were first seen, so undated ones do not look new.
-        # Nobody forgotten comes back through a file: not those the file forgot (it still holds
-        # their items), nor those forgotten here since it was made (an old backup). Capturing
-        # them again while browsing still counts, as forgetting says.
-        batch = [dict(item, seen=seen) if seen else item for item, seen in items
-                 if not all_gone or f"{item['site']}:{item['author']['handle']}" not in all_gone]
-        left_out = len(items) - len(batch)
-        for start in range(0, len(batch), IMPORT_BATCH):
-            stored = store.add_items(batch[start:start + IMPORT_BATCH], now)
+        services.forget_many(set(forgotten) - here_gone)
+    # Items keep the time they were first seen, so undated ones do not look new. Nobody
+    # forgotten comes back through a file: not those the file forgot (it still holds their
+    # items), nor those forgotten here since it was made (an old backup), nor those forgotten
+    # while it is imported (the list is read again for each batch).
+    left_out = 0
+    for start in range(0, len(items), IMPORT_BATCH):
+        with services.lock:
+            gone = set(store.get_config("forgotten") or ())
+            batch = [dict(item, seen=seen) if seen else item for item, seen in items[start:start + IMPORT_BATCH]
+                     if not gone or f"{item['site']}:{item['author']['handle']}" not in gone]
+            left_out += min(IMPORT_BATCH, len(items) - start) - len(batch)
+            stored = store.add_items(batch, now)
             for k in totals:
                 totals[k] += stored[k]
             if stored["items"]:
                 services.scorer.add(services.for_scorer(stored["items"]))
+    with services.lock:
+        all_gone = set(store.get_config("forgotten") or ())
         if settings:
             merged = dict(store.get_config("settings") or {})
             merged.update(settings)
             services.set_settings(merged)
-        if new_links is not None:
-            services.set_links(new_links)
+        if links:
+            services.set_links(merged_links(store.get_config("links") or {}, links, all_gone))
         if own:  # nobody forgotten becomes one of the user's own identities either
             mine = (set(store.get_config("own_identities") or ()) | set(own)) - all_gone
             store.set_config("own_identities", sorted(mine))

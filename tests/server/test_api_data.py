@@ -491,6 +491,46 @@ def test_a_forgotten_person_stays_out_of_scores_through_others_mentions_and_a_re
         fresh.extensions["cloutlens"].store.close()
 
 
+def test_a_long_import_lets_the_lock_go_between_batches(filled, app, auth, monkeypatch):
+    """A 200k-item import held the services lock throughout: ten captures waited 3.5 s each and,
+    all eight server threads taken, status waited too. Between batches, others get their turn."""
+    import threading
+
+    import server.exchange as exchange
+    s = app.extensions["cloutlens"]
+
+    class Counted:
+        def __init__(self, lock):
+            self.lock, self.depth, self.turns = lock, 0, 0
+
+        def __enter__(self):
+            self.lock.acquire()
+            if self.depth == 0 and threading.current_thread() is threading.main_thread():
+                self.turns += 1
+            self.depth += 1
+            return self
+
+        def __exit__(self, *exc):
+            self.depth -= 1
+            self.lock.release()
+
+        def acquire(self, *a, **k):
+            return self.__enter__() and True
+
+        def release(self):
+            self.__exit__()
+
+    doc = json.loads(filled.get("/api/export", headers=auth).get_data())
+    doc["items"] = [dict(i, id=f"{i['id']}-{n}") for n in range(5) for i in doc["items"] if i["kind"] == "comment"]
+    monkeypatch.setattr(exchange, "IMPORT_BATCH", 4)
+    counted = Counted(s.lock)
+    monkeypatch.setattr(s, "lock", counted)
+    got = exchange.import_document(s, doc)
+    batches = -(-len(doc["items"]) // 4)
+    assert got["items"]["added"] == len(doc["items"]) and batches >= 5
+    assert counted.turns >= batches + 1  # each batch its own turn, and the lock free between them
+
+
 def test_a_capture_waiting_while_someone_is_forgotten_does_not_bring_them_back(filled, app, auth):
     """Five tabs capturing while the user forgets: a capture that arrived before the forget and
     was written after it stored their items again (8 rounds of 8), and its answer wrote today's
