@@ -210,14 +210,20 @@ async function pollRequest() {
   return { status: r.status };
 }
 
-// Cancel forgets the pending request here. The server's API has no way for the extension to
-// withdraw a request (only the dashboard's /pair page can deny it), so its code stays listed
-// there until it expires; the page that cancelled says so.
+// Cancel withdraws the pending request on the server (its code leaves the pairing page, and
+// approving it can no longer make a token nobody holds) and forgets it here. Offline, it is
+// forgotten here only; the page that cancelled says the code stays listed until it expires.
 function pairCancel() {
   return pairStep(async () => {
     const { pairing } = await config();
     await chrome.storage.local.remove("pairing");
-    return { cancelled: Boolean(pairing), code: pairing ? pairing.code : null, onServer: false };
+    if (!pairing) return { cancelled: false, code: null, onServer: false };
+    let onServer = false;
+    try {
+      onServer = Boolean((await call(`/api/pair/${encodeURIComponent(pairing.request)}`,
+        { method: "DELETE", auth: false })).withdrawn);
+    } catch (e) { /* offline, or already expired or decided there */ }
+    return { cancelled: true, code: pairing.code, onServer };
   });
 }
 

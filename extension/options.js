@@ -195,11 +195,11 @@ $("pair-cancel").addEventListener("click", async () => {
   try {
     const r = await ask({ type: "pair-cancel" });
     $("pair-help").hidden = true;
-    // The server's API cannot withdraw a request (see the worker's pairCancel): say where the
-    // code can still be approved, rather than pretend it is gone.
-    $("pair-msg").textContent = r.cancelled
-      ? `Pairing cancelled here: this extension no longer waits for code ${r.code}. The server still lists it on its pairing page until it expires; deny it there.`
-      : "No pairing was waiting.";
+    // Withdrawn on the server, or (offline) only here: then say where the code can still be
+    // approved, rather than pretend it is gone.
+    $("pair-msg").textContent = !r.cancelled ? "No pairing was waiting."
+      : r.onServer ? `Pairing cancelled: code ${r.code} is withdrawn from the server's pairing page.`
+        : `Pairing cancelled here: this extension no longer waits for code ${r.code}. The server could not be told; it lists the code on its pairing page until it expires: deny it there.`;
     showPairState(await ask({ type: "status" }));
   } catch (e) {
     $("pair-msg").textContent = e.message;

@@ -199,6 +199,13 @@ def pair_request():
     return {"request": req.id, "code": req.code, "approve_url": request.host_url + "pair"}, 201
 
 
+@api.delete("/pair/<request_id>")
+def pair_withdraw(request_id):
+    if not services().pairing.withdraw(request_id, request.headers.get("Origin") or "local"):
+        return error(404, "not_found", "no pending pairing request of yours by that id", "request")
+    return {"withdrawn": True}
+
+
 @api.delete("/pair")
 def pair_revoke():
     """The paired client gives its token up: the server stops accepting it at once."""

@@ -132,6 +132,17 @@ class Pairing:
                 del self._pending[request_id]
             return out
 
+    def withdraw(self, request_id: str, origin: str) -> bool:
+        """The extension cancels its own pending request: the code leaves /pair, and approving it
+        can no longer make a token nobody holds. Only the origin that asked may."""
+        with self._lock:
+            self._expire()
+            req = self._pending.get(request_id)
+            if req is None or req.status != "pending" or not hmac.compare_digest(req.origin, origin):
+                return False
+            del self._pending[request_id]
+            return True
+
     # -- tokens --------------------------------------------------------------
 
     def verify(self, token: str | None) -> str | None:

@@ -87,10 +87,14 @@ def test_a_pending_pairing_is_cancelled_not_unpaired(browser, live_server):
     first = worker.evaluate("async () => (await chrome.storage.local.get('pairing')).pairing.request")
     assert not opts.locator("#unpair").is_visible()
 
+    import urllib.request
+    listed = lambda: urllib.request.urlopen(f"{live_server.url}/pair", timeout=10).read().decode()  # noqa: E731
+    assert code in listed()
     opts.click("#pair-cancel")
-    msg = opts.wait_for_selector("#pair-msg:has-text('Pairing cancelled here')").text_content()
-    # The server's API cannot withdraw the request: the page says where the code still is.
-    assert code in msg and "pairing page" in msg
+    msg = opts.wait_for_selector("#pair-msg:has-text('Pairing cancelled')").text_content()
+    # withdrawn on the server too: the code can no longer be approved into a token nobody holds
+    assert code in msg and "withdrawn from the server's pairing page" in msg
+    assert code not in listed()
     assert "could not be reached" not in msg and "Token deleted" not in msg
     assert worker.evaluate("async () => (await chrome.storage.local.get('pairing')).pairing") is None
     opts.wait_for_selector("#pair-state:text-is('Not paired.')")

@@ -189,6 +189,18 @@ def test_pairing_requests_from_many_origins_cannot_crowd_out_the_extension(clien
     assert again.json["request"] in ids and real["request"] not in ids
 
 
+def test_a_pending_pairing_is_withdrawn_only_by_the_origin_that_asked(client, app):
+    req = client.post("/api/pair", json={"client": "Cloutlens"}, headers={"Origin": EXT_ORIGIN}).json["request"]
+    other = "chrome-extension://" + "e" * 32
+    assert client.delete(f"/api/pair/{req}", headers={"Origin": other}).status_code == 404
+    assert req in {r.id for r in app.extensions["cloutlens"].pairing.pending()}
+    r = client.delete(f"/api/pair/{req}", headers={"Origin": EXT_ORIGIN})
+    assert r.status_code == 200 and r.json == {"withdrawn": True}
+    assert app.extensions["cloutlens"].pairing.pending() == []
+    assert client.post(f"/api/pair/{req}", json={}, headers={"Origin": EXT_ORIGIN}).status_code == 404
+    assert client.delete(f"/api/pair/{req}", headers={"Origin": EXT_ORIGIN}).status_code == 404
+
+
 def test_a_pairing_client_name_cannot_carry_terminal_control_codes(client, app):
     sneaky = "Cloutlens\x1b[2K\rcode 123-456 \x07ok"
     client.post("/api/pair", json={"client": sneaky}, headers={"Origin": EXT_ORIGIN})
