@@ -224,17 +224,21 @@
   }
 
   // ---- numbers ("1.2k", "3,456 points") and times (datetime / title attributes)
-  var NUM = /([0-9]+(?:[.,][0-9]+)*)(?:[ \u00a0]?([kKmM])(?![a-zA-Z]))?/;
+  // Groups of three digits may be set apart by a dot, a comma or, as French and others print
+  // them, a space (plain, no-break, narrow or thin): "1 234" is 1234, not 1.
+  var NUM = /([0-9]+(?:(?:[.,]|[ \u00a0\u202f\u2009](?=[0-9]{3}(?![0-9])))[0-9]+)*)(?:[ \u00a0]?([kKmM])(?![a-zA-Z]))?/;
+  var MINUS = "-\u2212\u2013"; // a score below zero is no count of reactions
 
   function parseCount(s) {
     var m = NUM.exec(s);
     if (!m) return null;
+    if (m.index > 0 && MINUS.indexOf(s.charAt(m.index - 1)) >= 0) return 0; // -1 is not one upvote
     var n;
     if (m[2]) {
       var f = /^[0-9]+(?:[.,][0-9]+)?/.exec(m[1])[0].replace(",", ".");
       n = Math.floor(parseFloat(f) * (m[2] === "k" || m[2] === "K" ? 1e3 : 1e6) + 0.5);
     } else {
-      n = parseInt(m[1].replace(/[.,]/g, ""), 10);
+      n = parseInt(m[1].replace(/[^0-9]/g, ""), 10);
     }
     if (!(n >= 0) || n > 1e9) return null;
     return n;

@@ -533,7 +533,11 @@ def site_of(u) -> str:
 
 
 # ---- numbers and times
-_NUM = re.compile(r"([0-9]+(?:[.,][0-9]+)*)(?:[ \u00a0]?([kKmM])(?![a-zA-Z]))?")
+# Groups of three digits may be set apart by a dot, a comma or, as French and others print them,
+# a space (plain, no-break, narrow or thin): "1 234" is 1234, not 1.
+_NUM = re.compile(r"([0-9]+(?:(?:[.,]|[ \u00a0\u202f\u2009](?=[0-9]{3}(?![0-9])))[0-9]+)*)"
+                  r"(?:[ \u00a0]?([kKmM])(?![a-zA-Z]))?")
+_MINUS = "-\u2212\u2013"  # a score below zero is no count of reactions
 _NUM_HEAD = re.compile(r"^[0-9]+(?:[.,][0-9]+)?")
 
 
@@ -541,11 +545,13 @@ def parse_count(s: str):
     m = _NUM.search(s)
     if not m:
         return None
+    if m.start() and s[m.start() - 1] in _MINUS:
+        return 0  # a downvoted answer (-1) is not one upvote
     if m.group(2):
         f = _NUM_HEAD.match(m.group(1)).group(0).replace(",", ".", 1)
         n = math.floor(float(f) * (1e3 if m.group(2) in "kK" else 1e6) + 0.5)
     else:
-        n = int(re.sub(r"[.,]", "", m.group(1)))
+        n = int(re.sub(r"[^0-9]", "", m.group(1)))
     if n < 0 or n > 1e9:
         return None
     return int(n)

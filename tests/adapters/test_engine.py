@@ -18,8 +18,12 @@ from server.extract import (clean, extract_html, hash64, load_adapters, parse_co
 COUNTS = [
     ("1.2k", 1200), ("1.2K likes", 1200), ("3,456 points", 3456), ("12", 12), ("1.5M", 1500000),
     ("2.9k", 2900), ("1.1k", 1100), ("9,120 views", 9120), ("0", 0), ("12 members", 12),
-    ("no votes", None), ("", None), ("364", 364), ("52.1k", 52100), ("2 000 000 000 000", 2),
+    ("no votes", None), ("", None), ("364", 364), ("52.1k", 52100), ("2 000 000 000 000", None),
     ("99999999999", None),
+    # thousands set apart by spaces, as French and others print them (was 1)
+    ("1 234", 1234), ("1\u202f234 J'aime", 1234), ("12\u00a0345 vues", 12345), ("5 2024", 5),
+    # a score below zero is no count of reactions (a downvoted answer's -1 was one upvote)
+    ("-1", 0), ("\u22123", 0), ("score -7", 0),
 ]
 TIMES = [
     ("2019-08-03T04:11:57+00:00", "2019-08-03T04:11:57Z"),
@@ -184,3 +188,31 @@ def test_same_tree_notices_a_difference():
     assert same_tree(a, b)
     b.find_all("p")[1].string.replace_with("zwei")
     assert not same_tree(a, b)
+
+
+def test_a_thumbs_down_is_no_reaction_to_count():
+    # 40 thumbs down on a pull request scored as 40 more reactions of approval
+    html = fixture_html("github-pr-classic.html")
+    heart = '<button type="submit" name="input[content]" value="HEART react"'
+    down = ('<button type="submit" name="input[content]" value="THUMBS_DOWN react" class="social-reaction-summary-item '
+            'js-reaction-group-button btn-link"><g-emoji alias="-1">&#128078;</g-emoji>'
+            '<span class="js-discussion-reaction-group-count">40</span></button>')
+    assert heart in html
+    capture, _ = extract_html(html.replace(heart, down + heart, 1))
+    reactions = [i["reactions"] for i in capture["items"] if i.get("reactions")]
+    assert reactions and all("-1" not in r and 40 not in r.values() for r in reactions)
+
+
+def test_an_anonymous_wordpress_commenter_is_nobody():
+    # every nameless commenter of a blog merged into one person, "anonymous"
+    def comment(n, name):
+        return (f'<li id="comment-{n}" class="comment depth-1"><article id="div-comment-{n}" class="comment-body">'
+                f'<footer class="comment-meta"><div class="comment-author vcard"><b class="fn">{name}</b> '
+                f'<span class="says">says:</span></div></footer><div class="comment-content"><p>Thoughts {n}</p>'
+                '</div></article></li>')
+    html = ('<html><head><link rel="canonical" href="https://blog.example/p"></head><body>'
+            '<ol class="comment-list">' + comment(1, "Anonymous") + comment(2, "Bob") + comment(3, "anonymous")
+            + '</ol></body></html>')
+    capture, adapter = extract_html(html)
+    assert adapter == "wordpress"
+    assert [i["author"]["handle"].lower() for i in capture["items"] if i["kind"] == "comment"] == ["bob"]

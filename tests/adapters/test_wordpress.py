@@ -27,6 +27,8 @@ def depth_oracle(html: str) -> dict[str, tuple[str | None, int]]:
     document order: a depth-N comment answers the last comment seen at depth N-1."""
     out = {}
     last_at: dict[int, str] = {}
+    # a sidebar's "recent comments" widget lists other posts' comments in the same markup
+    html = re.sub(r"<aside\b[^>]*\bwidget\b.*?</aside>", "", html, flags=re.S)
     for m in re.finditer(r"<li\b[^>]*>", html):
         tag = m.group(0)
         cls = re.search(r'class="([^"]*)"', tag)
@@ -61,7 +63,8 @@ def check_common(capture, adapter, expected_comments, post_id):
     ("foxyfolksy-buttercream", 80, "post-10742", "Bebs", {1: 39, 2: 37, 3: 3, 4: 1}),
     ("muffinrezept-grundrezept", 51, "post-239", None, {1: 42, 2: 8, 3: 1}),
     ("flawlessfood-olive", 24, "post-4669", "Kay", {1: 13, 2: 11}),
-    ("spektrum-engelbart", 59, "post-1568", "Henning Lobin", {1: 58, 2: 1}),
+    # 54, not 59: five are the sidebar's excerpts of comments on other posts (aside.widget)
+    ("spektrum-engelbart", 54, "post-1568", "Henning Lobin", {1: 53, 2: 1}),
 ])
 def test_corpus_page(page, n, post_id, post_author, depths):
     html = corpus_html(f"wordpress/{page}.html")
