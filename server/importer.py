@@ -335,10 +335,10 @@ def import_exports(paths: list[Path], report: Report, services=None):
             report.added += got["items"]["added"]
             report.updated += got["items"]["updated"]
             gone |= set(services.store.get_config("forgotten") or ())
-        report.items += len(checked[0])
-        people = {author_identity(i) for i, _ in checked[0]}
-        report.people |= people - gone
-        report.left_out += sum(author_identity(i) in gone for i, _ in checked[0]) if people & gone else 0
+        authors = [author_identity(i) for i, _ in checked[0]]
+        report.items += len(authors)
+        report.people.update(a for a in authors if a not in gone)
+        report.left_out += got["left_out"] if got is not None else sum(a in gone for a in authors)
 
 
 # ---- the whole import
