@@ -406,6 +406,14 @@ def unlink(alias):
 DEFAULT_SETTINGS = {"site_weights": {}, "topics": {}, "horizon_days": 90}
 
 
+def stored_settings(store) -> dict:
+    """The settings as stored, defaults filled in, and only the keys that are settings: the demo
+    data set kept `links` there, which every reader handed on (an export of it could not be
+    imported back: "links: is not a setting")."""
+    saved = store.get_config("settings") or {}
+    return dict(DEFAULT_SETTINGS, **{k: v for k, v in saved.items() if k in DEFAULT_SETTINGS})
+
+
 def validate_settings(data: dict) -> dict:
     out = {}
     for key in data:
@@ -445,7 +453,7 @@ def validate_settings(data: dict) -> dict:
 
 @api.get("/settings")
 def get_settings():
-    return dict(DEFAULT_SETTINGS, **(services().store.get_config("settings") or {}))
+    return stored_settings(services().store)
 
 
 @api.put("/settings")
@@ -454,7 +462,7 @@ def put_settings():
     need_scores()
     s = services()
     with s.lock:
-        merged = dict(DEFAULT_SETTINGS, **(s.store.get_config("settings") or {}))
+        merged = stored_settings(s.store)
         merged.update(changes)
         s.set_settings(merged)
     return merged

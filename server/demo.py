@@ -220,10 +220,11 @@ def populate(services, seed: int = 7, end: datetime | None = None, days: int = 1
             store.add_items(group, seen)
         settings = dict(store.get_config("settings") or {})
         settings.update({"site_weights": {s: 1.0 for s in SITES}, "topics": TOPICS,
-                         "horizon_days": settings.get("horizon_days", 90), "links": settings.get("links", [])})
+                         "horizon_days": settings.get("horizon_days", 90)})
+        settings.pop("links", None)  # links live beside the settings, not in them
         store.set_configs({"settings": settings, "own_identities": [f"{DEMO_BLOG}:{OWNER.lower()}"],
                            "demo": {"seed": seed, "end": end_day.isoformat()}})
-        scorer.set_settings(settings)
+        scorer.set_settings(services.scorer_settings())
         scorer.add(store.all_items())
         span = history_days if history_days is not None else days
         for back in range(span, -1, -1):

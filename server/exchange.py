@@ -34,12 +34,13 @@ def export_chunks(services):
     """The export as a stream of bytes, a shard at a time, so a million items never sit in memory
     as one string. Items are read under the lock one shard at a time: a capture landing during
     the export may or may not be in it, never half of it."""
+    from .api import stored_settings
     from .app import utcnow
     store = services.store
     with services.lock:
         head = {"cloutlens_export": EXPORT_VERSION,
                 "exported_at": utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "settings": store.get_config("settings") or {},
+                "settings": stored_settings(store),
                 "links": store.get_config("links") or {},
                 "own_identities": store.get_config("own_identities") or [],
                 "forgotten": store.get_config("forgotten") or []}

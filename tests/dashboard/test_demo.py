@@ -134,3 +134,26 @@ def test_the_demo_dashboard_renders_everyone(demo_app):
     assert demo.OWNER in overview and "Demo mode" in overview
     chart = BeautifulSoup(overview, "lxml").select_one("section.mine figure.chart")
     assert int(chart["data-points"]) == 31
+
+
+def test_the_demo_data_set_exports_and_imports_back(demo_app, tmp_path):
+    """Data > Export, then import the file: refused ("links: is not a setting"), the demo kept
+    `links` among its settings and every reader handed it on."""
+    import json
+
+    from server.app import create_app
+    from server.exchange import export_chunks, import_document
+    app, made = demo_app
+    s = app.extensions["cloutlens"]
+    doc = json.loads(b"".join(export_chunks(s)))
+    assert set(doc["settings"]) == {"site_weights", "topics", "horizon_days"}
+    other = create_app({"DATA_DIR": str(tmp_path / "other"), "TESTING": True})
+    try:
+        got = import_document(other.extensions["cloutlens"], doc)
+        assert got["items"]["added"] == made["items"]
+    finally:
+        other.extensions["cloutlens"].store.close()
+    # a store the demo wrote before this keeps the key: it is read past everywhere
+    with s.lock:
+        s.store.set_config("settings", dict(s.store.get_config("settings"), links=[]))
+    assert "links" not in json.loads(b"".join(export_chunks(s)))["settings"]
