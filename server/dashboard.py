@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import re
 from datetime import datetime, timezone
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import orjson
 from flask import (Blueprint, Response, abort, current_app, flash, make_response, redirect, render_template,
@@ -87,8 +87,13 @@ def safe_href(url) -> str | None:
     return url.strip()
 
 
+_PATH_SAFE = ":@!$&'()*+,;="  # what a path segment may hold as it is; "/" is not among them
+
+
 def person_url(identity: str) -> str:
-    return url_for("dashboard.person", identity=identity)
+    # Encoded whole: url_for leaves a path's "/" as it is, and a captured handle "x/../../settings"
+    # then linked to the settings page (the browser resolves the dot segments).
+    return f"{url_for('dashboard.overview')}people/{quote(identity, safe=_PATH_SAFE)}"
 
 
 @dashboard.app_context_processor
@@ -201,8 +206,11 @@ def people():
 @dashboard.get("/people/<path:identity>")
 def person(identity):
     s = services()
-    identity = identity.strip().lower()
+    raw = identity.strip().lower()
     with s.lock:
+        # As the API reads it (www., @, spaces, invisible characters), unless a person is stored
+        # under the address as given (kept before handles were read that way).
+        identity = raw if raw in s.store.names() else (_identity(identity) or raw)
         canon = data.canonical(s.store, identity)
         if canon != identity:
             # An alias has no score of its own: the person it belongs to does.
@@ -234,7 +242,7 @@ def person(identity):
         topics=data.topic_rows(result), moments=behind[:8],
         engaged_by=by_person[:30], engaged_by_total=len(by_person), engages=engages[:30],
         people_scores=people_scores, names=names, counted=behind[:ITEMS_SHOWN],
-        counted_total=len(behind), hostile=hostile, wrote=wrote, authored=len(authored), aliases=aliases, own=own,
+        counted_total=len(behind), counted_rest=sum(m["points"] for m in behind[ITEMS_SHOWN:]), hostile=hostile, wrote=wrote, authored=len(authored), aliases=aliases, own=own,
         audience=AUDIENCE)
 
 
@@ -305,19 +313,23 @@ def _back_to_data():
     return redirect(url_for("dashboard.data_page"), code=303)
 
 
-def _identity_field(name: str) -> str | None:
+def _identity(value: str, name: str = "identity") -> str | None:
     try:
-        return check_identity(request.form.get(name, "").strip().lower(), name)
+        return check_identity(value.strip(), name)
     except BadRequest:
         return None
+
+
+def _identity_field(name: str) -> str | None:
+    return _identity(request.form.get(name, ""), name)
 
 
 @dashboard.post("/data/link")
 def link():
     check_csrf()
     canon = _identity_field("canonical")
-    aliases = [a.strip().lower() for a in request.form.getlist("alias") if a.strip()]
-    if canon is None or not aliases:
+    aliases = [_identity(a, "alias") for a in request.form.getlist("alias") if a.strip()]
+    if canon is None or not aliases or None in aliases:
         flash("Give two identities as site:handle.", "error")
         return _back_to_data()
     s = services()
@@ -341,7 +353,8 @@ def unlink():
     check_csrf()
     s = services()
     with s.lock:
-        if not data.unlink(s, request.form.get("alias", "").strip().lower()):
+        given = request.form.get("alias", "")
+        if not (data.unlink(s, given.strip().lower()) or data.unlink(s, _identity(given, "alias") or "")):
             abort(404)
     flash("Unlinked; scores recomputed.")
     return _back_to_data()

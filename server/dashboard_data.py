@@ -125,14 +125,10 @@ def topic_names(result: dict | None) -> list[str]:
     return [t for t, _ in topic_rows(result)]
 
 
-def topic_rows(result: dict | None) -> list[tuple[str, float]]:
-    """The scorer's topics as (name, score), whether it gives a mapping or a list of records."""
+def topic_rows(result: dict | None) -> list[tuple[str, int]]:
+    """The person's topic scores (1-100) as (name, score), highest first."""
     topics = (result or {}).get("topics") or {}
-    if isinstance(topics, dict):
-        rows = [(k, v if isinstance(v, (int, float)) else (v or {}).get("score", 0)) for k, v in topics.items()]
-    else:
-        rows = [((t.get("topic") or t.get("name")), t.get("score", 0)) for t in topics if isinstance(t, dict)]
-    return sorted(((k, float(v or 0)) for k, v in rows if k), key=lambda kv: (-kv[1], kv[0]))
+    return sorted(((k, int(v)) for k, v in topics.items()), key=lambda kv: (-kv[1], kv[0]))
 
 
 def shares(mapping) -> list[dict]:

@@ -113,6 +113,25 @@ def test_person_page_shows_score_breakdown_items_and_who_engages(seeded):
     assert page.select_one("#negative .neg-count").get_text() == str(result["negative"]["count"])
 
 
+def test_topic_scores_are_scores_and_a_cut_list_says_what_the_rest_gives(seeded, monkeypatch):
+    import server.dashboard as dashboard
+    seeded.post("/settings", data={"csrf": token(seeded), "own": "", "site_weights": "",
+                                   "topics": "klout: klout, influence", "horizon_days": "90"})
+    result = services(seeded).scorer.result(MARTIN)
+    monkeypatch.setattr(dashboard, "ITEMS_SHOWN", 2)
+    page = soup(seeded.get(person_path(MARTIN)))
+    topics = {tr.th.get_text(): tr.td.get_text() for tr in page.select("#by-topic tr") if tr.th}
+    # a topic's score is on the 1-100 scale of its own, not points of the score beside it
+    assert topics == {k: str(v) for k, v in result["topics"].items()}
+    assert "not parts of the score" in page.select_one("#by-topic caption").get_text()
+    rows = page.select("#items tbody tr")
+    listed = sum(float(tr.select_one("td.num").get_text()) for tr in rows)
+    said = page.select_one(".behind .meta").get_text()
+    assert len(rows) == 2 and "the 2 largest are listed" in said
+    rest = float(said.split("give ")[1].split(" points")[0])
+    assert listed + rest == pytest.approx(result["points"], abs=0.05)
+
+
 def test_hostile_replies_are_shown_apart_and_add_nothing(seeded):
     result = services(seeded).scorer.result(MARTIN)
     page = soup(seeded.get(person_path(MARTIN)))
@@ -344,3 +363,43 @@ def test_a_person_with_only_reactions_says_where_the_score_comes_from(client, au
     assert client.post("/api/capture", json=page, headers=auth).status_code == 200
     text = " ".join(client.get(person_path("blog.example:quiet")).get_data(as_text=True).split())
     assert "0 interaction(s) from 0 people, and reactions (likes, votes) from the audience:" in text
+
+
+def test_odd_handles_link_to_their_own_page_and_are_found_as_the_api_finds_them(client, auth):
+    """A handle "x/../../settings" linked to the settings page (the browser resolved the dot
+    segments url_for left); www., @ and doubled spaces found the person in the API, not here."""
+    from urllib.parse import urljoin
+
+    from helpers import capture, comment_item, post_item
+    odd = "x/../../settings"
+    page = capture([post_item(author="maya lindqvist", name="Maya Lindqvist"),
+                    comment_item("c1", odd, text="first"), comment_item("c2", "bob", text="second")])
+    assert client.post("/api/capture", json=page, headers=auth).status_code == 200
+    maya = soup(client.get(person_path("blog.example:maya lindqvist")))
+    target = next(a["href"] for a in maya.select("a.person") if a.get_text() == odd.title())
+    resolved = urljoin("http://127.0.0.1/people/blog.example:maya%20lindqvist", target)  # as a browser does
+    assert resolved.startswith("http://127.0.0.1/people/blog.example:x")
+    assert soup(client.get(resolved[len("http://127.0.0.1"):])).select_one("#person-name").get_text() == odd.title()
+    for given in ("www.blog.example:@maya lindqvist", "Blog.Example:maya  lindqvist", "blog.example:maya\u200b lindqvist"):
+        assert soup(client.get(person_path(given))).select_one("#person-name").get_text() == "Maya Lindqvist"
+    # linking by hand reads both fields the same way
+    r = client.post("/data/link", data={"csrf": token(client), "alias": "www.blog.example:@Bob",
+                                         "canonical": "blog.example:maya lindqvist"})
+    assert r.status_code == 303
+    assert services(client).store.get_config("links") == {"blog.example:bob": "blog.example:maya lindqvist"}
+
+
+def test_captured_names_are_isolated_from_the_words_around_them(client, auth):
+    from helpers import capture, comment_item, post_item
+    rlo = "\u202eevil"
+    page = capture([post_item(author=rlo, name=rlo), comment_item("c1", "ann"), comment_item("c2", "bob")])
+    assert client.post("/api/capture", json=page, headers=auth).status_code == 200
+    html = soup(client.get("/people"))
+    ident = services(client).store.names()
+    person = next(i for i, n in ident.items() if "evil" in i)
+    page = soup(client.get(person_path(person)))
+    for h2 in page.select("h2"):
+        if "evil" in h2.get_text():
+            assert h2.select_one("bdi") is not None and "evil" in h2.select_one("bdi").get_text()
+    css = client.get("/static/dashboard.css").get_data(as_text=True)
+    assert "unicode-bidi: isolate" in css and html.select("a.person")
