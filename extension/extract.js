@@ -329,7 +329,24 @@
   var TOKEN = /[a-z]+|[0-9]+/g;
   var MARKS = /[\u0300-\u036f]/g;
 
-  function parseDateText(s) {
+  // Which way round a page prints days and months in digits, from the dates it prints that can be
+  // read only one way ("14/04/2020": day first): "dmy", "mdy", or null for none of those, or both.
+  function pageDateOrder(text) {
+    var seen = {}, n = 0, re = new RegExp(NUM_DATE.source, "g"), m;
+    while ((m = re.exec(text)) !== null) {
+      if (m[0] === "") { re.lastIndex++; continue; }
+      if (m[3] === "." || m[2].length > 2 || m[5].length === 3) continue;
+      var a = +m[2], b = +m[4], o = null;
+      if (a > 12 && a <= 31 && b >= 1 && b <= 12) o = "dmy";
+      else if (b > 12 && b <= 31 && a >= 1 && a <= 12) o = "mdy";
+      if (o && !seen[o]) { seen[o] = true; n++; }
+    }
+    return n === 1 ? (seen.dmy ? "dmy" : "mdy") : null;
+  }
+
+  // order: the page's ("dmy" or "mdy", pageDateOrder), for a day and month in digits that could
+  // be either way round; without it they give nothing.
+  function parseDateText(s, order) {
     if (typeof s !== "string" || !s || s.length > 80) return null;
     var t = s.toLowerCase().normalize("NFD").replace(MARKS, "").replace(/\u00a0/g, " ");
     var hh = 0, mi = 0, ss = 0, y, mo, d;
@@ -353,8 +370,8 @@
       } else {
         y = +c + (c.length === 4 ? 0 : +c >= 70 ? 1900 : 2000);
         a = +a;
-        if (m[3] === "." || a > 12) { d = a; mo = b; }
-        else if (b > 12 || a === b) { mo = a; d = b; }
+        if (m[3] === "." || a > 12 || (order === "dmy" && b <= 12)) { d = a; mo = b; }
+        else if (b > 12 || a === b || order === "mdy") { mo = a; d = b; }
         else return null;
       }
     } else {
@@ -374,6 +391,21 @@
     }
     if (!(y >= 1990 && y <= 2200 && realDay(y, mo, d))) return null;
     return pad(y, 4) + "-" + pad(mo, 2) + "-" + pad(d, 2) + "T" + pad(hh, 2) + ":" + pad(mi, 2) + ":" + pad(ss, 2) + "Z";
+  }
+
+  // A printed date; one whose day and month could be either way round is read the way the page's
+  // other dates show (asked of the page once, and only then). server/extract.py _date_text.
+  function dateText(x, env) {
+    var d = parseDateText(x);
+    if (d === null && NUM_DATE.test(x)) {
+      if (!env.memo.has("dateOrder")) {
+        var root = env.doc.body || env.doc.documentElement;
+        env.memo.set("dateOrder", pageDateOrder(root ? root.textContent : ""));
+      }
+      var order = env.memo.get("dateOrder");
+      if (order) d = parseDateText(x, order);
+    }
+    return d;
   }
 
   // ---- stable ids for items that have none (some microformats / JSON-LD comments):
@@ -431,7 +463,7 @@
     }
     if (rule.num) x = parseCount(x);
     else if (rule.time) x = parseTime(x);
-    else if (rule.dateText) x = parseDateText(x);
+    else if (rule.dateText) x = dateText(x, env);
     else {
       // rawValue() gives attributes and text already clean: only what a rule made of them since
       // (a resolved link, a regex group, a decoded part) or the page's address needs it again.
@@ -555,7 +587,7 @@
         x = parseTime(x);
         if (x === null) continue;
       } else if (rule.dateText) {
-        x = parseDateText(x);
+        x = dateText(x, env);
         if (x === null) continue;
       } else if (typeof x === "string") {
         // block text is already clean line by line; cleaning again would join its lines
@@ -1434,7 +1466,7 @@
     pickAdapter: pickAdapter,
     extract: extract,
     // exposed for unit tests of the twin engines
-    _internal: { parseCount: parseCount, parseTime: parseTime, parseDateText: parseDateText, resolveUrl: resolveUrl, siteOf: siteOf, hash64: hash64, clean: clean,
+    _internal: { parseCount: parseCount, parseTime: parseTime, parseDateText: parseDateText, pageDateOrder: pageDateOrder, resolveUrl: resolveUrl, siteOf: siteOf, hash64: hash64, clean: clean,
       inDocumentOrder: inDocumentOrder },
   };
   globalThis.CloutlensExtract = CloutlensExtract;

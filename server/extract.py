@@ -636,7 +636,25 @@ _TOKEN = re.compile(r"[a-z]+|[0-9]+")
 _MARKS = re.compile("[\u0300-\u036f]")
 
 
-def parse_date_text(s: str):
+def page_date_order(text: str) -> str | None:
+    """Which way round a page prints days and months in digits, from the dates it prints that can
+    be read only one way ("14/04/2020": day first): "dmy", "mdy", or None when it prints none of
+    those, or both."""
+    seen = set()
+    for m in _NUM_DATE.finditer(text):
+        if m.group(3) == "." or len(m.group(2)) > 2 or len(m.group(5)) == 3:
+            continue
+        a, b = int(m.group(2)), int(m.group(4))
+        if 12 < a <= 31 and 1 <= b <= 12:
+            seen.add("dmy")
+        elif 12 < b <= 31 and 1 <= a <= 12:
+            seen.add("mdy")
+    return seen.pop() if len(seen) == 1 else None
+
+
+def parse_date_text(s: str, order: str | None = None):
+    """order: the page's ("dmy" or "mdy", page_date_order), for a day and month in digits that
+    could be either way round; without it they give nothing."""
     if not isinstance(s, str) or not s or len(s) > 80:
         return None
     t = _MARKS.sub("", unicodedata.normalize("NFD", s.lower())).replace("\u00a0", " ")
@@ -661,9 +679,9 @@ def parse_date_text(s: str):
         else:
             y = int(c) + (0 if len(c) == 4 else 1900 if int(c) >= 70 else 2000)
             a = int(a)
-            if m.group(3) == "." or a > 12:
+            if m.group(3) == "." or a > 12 or (order == "dmy" and b <= 12):
                 d, mo = a, b
-            elif b > 12 or a == b:
+            elif b > 12 or a == b or order == "mdy":
                 mo, d = a, b
             else:
                 return None
@@ -777,6 +795,20 @@ def _decode(x: str) -> str:
         return x
 
 
+def _date_text(x: str, env):
+    """A printed date; one whose day and month could be either way round is read the way the
+    page's other dates show (asked of the page once, and only then)."""
+    d = parse_date_text(x)
+    if d is None and _NUM_DATE.search(x):
+        memo = env["memo"]
+        if "date_order" not in memo:
+            doc = env["doc"]
+            memo["date_order"] = page_date_order((getattr(doc, "body", None) or doc).get_text())
+        if memo["date_order"]:
+            d = parse_date_text(x, memo["date_order"])
+    return d
+
+
 def _finish(raw: str, rule, env) -> list:
     v = raw
     if rule.get("url"):
@@ -806,7 +838,7 @@ def _finish(raw: str, rule, env) -> list:
             if x is None:
                 continue
         elif rule.get("dateText"):
-            x = parse_date_text(x)
+            x = _date_text(x, env)
             if x is None:
                 continue
         elif isinstance(x, str):

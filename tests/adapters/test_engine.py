@@ -216,3 +216,14 @@ def test_an_anonymous_wordpress_commenter_is_nobody():
     capture, adapter = extract_html(html)
     assert adapter == "wordpress"
     assert [i["author"]["handle"].lower() for i in capture["items"] if i["kind"] == "comment"] == ["bob"]
+
+
+@pytest.mark.parametrize("text,order", [
+    ("posted 14/04/2020, then 09/06/2020", "dmy"), ("12/25/2020 and 01/02/2021", "mdy"),
+    ("09/06/2020 only", None), ("14/04/2020 and 12/25/2020", None),  # none either way, or both
+    ("8.6.2020 and 2020-06-09", None),  # dots are day first anyway; a year first says nothing
+])
+def test_a_page_says_which_way_round_it_prints_dates(text, order):
+    assert engine.page_date_order(text) == order
+    assert parse_date_text("09/06/2020", order) == {"dmy": "2020-06-09T00:00:00Z", "mdy": "2020-09-06T00:00:00Z",
+                                                    None: None}[order]

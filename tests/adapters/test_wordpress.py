@@ -121,6 +121,8 @@ def test_time_zone_converted_to_utc():
 @pytest.mark.parametrize("page,comment,printed,at", [
     ("flawlessfood-olive.html", "comment-1167", "14/04/2020 at 3:00 pm", "2020-04-14T15:00:00Z"),
     ("spektrum-engelbart.html", "comment-2772", "8. April 2019 @ 11:38", "2019-04-08T11:38:00Z"),
+    # either way round alone; the page's "14/04/2020" says days come first (it was left undated)
+    ("flawlessfood-olive.html", "comment-1788", "09/06/2020 at 1:53 pm", "2020-06-09T13:53:00Z"),
     ("muffinrezept-grundrezept.html", "comment-143", "Juli 30, 2013 um 2:33 pm", "2013-07-30T14:33:00Z"),
 ])
 def test_dates_printed_only_as_text_are_read(page, comment, printed, at):

@@ -136,3 +136,13 @@ test("inDocumentOrder leaves elements outside the document to compareDocumentPos
   assert.strictEqual(got.length, 3);
   assert.deepStrictEqual(got.filter((e) => all.includes(e)), [all[3], all[5]]);
 });
+
+test("a page says which way round it prints dates, as the Python engine reads it", () => {
+  const I = require(FILE)._internal;
+  assert.strictEqual(I.pageDateOrder("posted 14/04/2020, then 09/06/2020"), "dmy");
+  assert.strictEqual(I.pageDateOrder("12/25/2020 and 01/02/2021"), "mdy");
+  assert.strictEqual(I.pageDateOrder("14/04/2020 and 12/25/2020"), null);
+  assert.strictEqual(I.parseDateText("09/06/2020", "dmy"), "2020-06-09T00:00:00Z");
+  assert.strictEqual(I.parseDateText("09/06/2020", "mdy"), "2020-09-06T00:00:00Z");
+  assert.strictEqual(I.parseDateText("09/06/2020"), null);
+});
