@@ -145,3 +145,12 @@ def test_wayback_capture_reports_the_original_site():
     by_id = {i["id"]: i for i in capture["items"]}
     assert by_id["comment-143"]["author"]["name"] == "sarah"
     assert by_id["comment-143"]["text"] == "Warum 2mal Zucker ?:-)"
+
+
+@pytest.mark.corpus
+def test_a_space_after_the_at_sign_still_names_a_commenter():
+    # German blogs write "@ Dietmar Hilsebein": one mention was found on the page, now four
+    capture, _ = extract_html(corpus_html("wordpress/spektrum-engelbart.html"))
+    mentions = {i["id"]: i.get("mentions") for i in capture["items"] if i.get("mentions")}
+    assert mentions["comment-2794"] == ["Dietmar Hilsebein"] and mentions["comment-2819"] == ["Henning Lobin"]
+    assert mentions["comment-2814"] == ["MayaZi"] and len(mentions) == 4
