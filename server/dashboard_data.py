@@ -87,13 +87,15 @@ def parse_settings_form(form) -> tuple[dict, dict]:
         horizon = None
     doc = {"site_weights": weights, "topics": topics, "horizon_days": horizon}
     clean = {}
-    if not errors:
+    # each field checked on its own, so that every field at fault says so at once
+    for key, value in doc.items():
+        if key in errors:
+            continue
         try:
-            clean = validate_settings(doc)
+            clean.update(validate_settings({key: value}))
         except BadRequest as exc:
-            field = exc.field.split(".")[0]
-            errors[field] = f"{exc.field}: {exc.message}"
-    return {"own": list(dict.fromkeys(own)), "settings": clean}, errors
+            errors[key] = f"{exc.field}: {exc.message}"
+    return {"own": list(dict.fromkeys(own)), "settings": clean if not errors else {}}, errors
 
 
 def save_settings(s, new: dict, own: list[str]):

@@ -215,7 +215,13 @@ def test_settings_errors_name_the_field_and_change_nothing(seeded):
     r = seeded.post("/settings", data={"csrf": token(seeded), "own": "no colon here", "site_weights": "",
                                        "topics": "", "horizon_days": "5"})
     assert r.status_code == 400
-    assert len(BeautifulSoup(r.data, "lxml").select(".field-error")) == 1
+    # every field at fault says so at once (only the first did), tied to its field for a screen reader
+    page = BeautifulSoup(r.data, "lxml")
+    assert {e["id"] for e in page.select(".field-error")} == {"own-error", "horizon_days-error"}
+    for field in ("own", "horizon_days"):
+        tag = page.select_one(f"#{field}")
+        assert tag["aria-invalid"] == "true" and tag["aria-describedby"] == f"{field}-error"
+    assert not page.select_one("#topics").has_attr("aria-invalid")
     assert services(seeded).store.get_config("settings") in (None, {})
 
 
