@@ -42,7 +42,6 @@ def make_items(n_interactions: int, n_identities: int, seed: int = 7, now: float
     last_comment_on_post = {}
     stamps = now - days_ago * 86400
     at_text = [x + "Z" for x in np.datetime_as_string(stamps.astype("int64").astype("datetime64[s]")).tolist()]
-    post_at = iso(now - 100 * 86400)
     on_post_l, actors_l, is_reply_l, mention_l, reacts_l, text_l = (
         on_post.tolist(), actors.tolist(), is_reply.tolist(), mention.tolist(), reacts.tolist(), text_ix.tolist())
     for i in range(n_comments):

@@ -398,12 +398,12 @@
   function dateText(x, env) {
     var d = parseDateText(x);
     if (d === null && NUM_DATE.test(x)) {
-      if (!env.memo.has("dateOrder")) {
+      // kept in env itself: env.memo is emptied whenever the element read from changes
+      if (env.dateOrder === undefined) {
         var root = env.doc.body || env.doc.documentElement;
-        env.memo.set("dateOrder", pageDateOrder(root ? root.textContent : ""));
+        env.dateOrder = pageDateOrder(root ? root.textContent : "");
       }
-      var order = env.memo.get("dateOrder");
-      if (order) d = parseDateText(x, order);
+      if (env.dateOrder) d = parseDateText(x, env.dateOrder);
     }
     return d;
   }

@@ -12,10 +12,6 @@ from __future__ import annotations
 import re
 import unicodedata
 
-import numpy as np
-
-from . import model
-
 # A tag starts after a space or punctuation, never inside a word, an entity (&#39;) or an address
 # (example.com/#comments), with a letter or digit.
 _TAG_START = re.compile(r"(?<![\w&/])#(?=[^\W_])")

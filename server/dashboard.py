@@ -21,7 +21,7 @@ from flask import (Blueprint, Response, abort, current_app, flash, make_response
 from scoring.items import ContractError
 
 from . import dashboard_data as data
-from .api import SCORES_WAIT, BadRequest, check_identity
+from .api import SCORES_WAIT, BadRequest, check_identity, stored_settings
 
 dashboard = Blueprint("dashboard", __name__)
 
@@ -253,7 +253,7 @@ def person(identity):
 def settings():
     s = services()
     with s.lock:
-        current = data.settings(s.store)
+        current = stored_settings(s.store)
         own = data.own_identities(s.store)
         sites = sorted(data.index(s.store).by_site)
     return render_template("settings.html", form=data.settings_form(current, own), errors={}, sites=sites)
@@ -270,7 +270,7 @@ def settings_save():
             sites = sorted(data.index(s.store).by_site)
         return render_template("settings.html", form=form, errors=errors, sites=sites), 400
     with s.lock:
-        merged = data.settings(s.store)
+        merged = stored_settings(s.store)
         merged.update(parsed["settings"])
         data.save_settings(s, merged, parsed["own"])
     flash("Settings saved; every score was recomputed with them.")

@@ -18,7 +18,7 @@ from flask import current_app
 
 from scoring.items import SITE_PATTERN
 
-from .api import BadRequest, check_identity, stored_settings as settings, validate_settings
+from .api import BadRequest, check_identity, validate_settings
 
 RECENT = 15
 # Each past point is a full scoring run; above this many items a page would wait seconds for them.

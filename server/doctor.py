@@ -55,7 +55,7 @@ def check_data_dir(data_dir: Path) -> list[Check]:
         return [Check("fail", f"{data_dir} is not a directory", "pick another path with --data-dir")]
     if not os.access(data_dir, os.W_OK | os.X_OK):
         out.append(Check("fail", f"data dir {data_dir} is not writable",
-                         f"fix its owner or permissions (chown/chmod), or pick another with --data-dir"))
+                         "fix its owner or permissions (chown/chmod), or pick another with --data-dir"))
     else:
         out.append(Check("ok", f"data dir {data_dir} is writable"))
     free = shutil.disk_usage(data_dir).free

@@ -739,7 +739,6 @@ def _candidates(ctx, rule, env):
     if not sel:
         return [] if ctx is env["doc"] else [ctx]
     base = env["doc"] if rule.get("doc") else ctx
-    pat = _css(sel)
     single = not rule.get("all") and not rule.get("last") and not rule.get("scan")
     if single:
         # Several fields often read the same element (name, handle, url from one link).
@@ -800,12 +799,12 @@ def _date_text(x: str, env):
     page's other dates show (asked of the page once, and only then)."""
     d = parse_date_text(x)
     if d is None and _NUM_DATE.search(x):
-        memo = env["memo"]
-        if "date_order" not in memo:
+        # kept in env itself: env["memo"] is emptied whenever the element read from changes
+        if "date_order" not in env:
             doc = env["doc"]
-            memo["date_order"] = page_date_order((getattr(doc, "body", None) or doc).get_text())
-        if memo["date_order"]:
-            d = parse_date_text(x, memo["date_order"])
+            env["date_order"] = page_date_order((getattr(doc, "body", None) or doc).get_text())
+        if env["date_order"]:
+            d = parse_date_text(x, env["date_order"])
     return d
 
 

@@ -35,7 +35,6 @@ import errno
 import fcntl
 import gc
 import hashlib
-import itertools
 import logging
 import os
 import re

@@ -4,7 +4,6 @@ Each test states what a reader of the page sees: who wrote what, who answered wh
 """
 from __future__ import annotations
 
-import pytest
 from jsonschema import Draft202012Validator
 
 from adapter_support import fixture_html

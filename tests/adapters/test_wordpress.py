@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from adapter_support import corpus_html, fixture_html
+from adapter_support import corpus_html
 from scoring.items import ITEM_SCHEMA
 from server.contract import validate_capture
 from server.extract import extract_html

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -87,6 +88,16 @@ def stored_items(data_dir) -> list[dict]:
 
 def token_of(worker) -> str:
     return worker.evaluate("async () => (await chrome.storage.local.get('token')).token")
+
+
+def token_status(live_server, token: str) -> int:
+    """What the server answers a private call made with this token: 200, or 401 once revoked."""
+    req = urllib.request.Request(f"{live_server.url}/api/people", headers={"Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
 
 
 def api_scores(live_server, token: str, ids: list[str]) -> dict:

@@ -9,7 +9,7 @@ import socket
 import pytest
 
 from ext_steps import (THREAD_URL, WP_URL, ext_url, no_content_script, pair_in_options, press_toolbar_button,
-                       registered, scored, set_server, states, stored_items, wait_state)
+                       registered, scored, set_server, stored_items, wait_state)
 
 pytestmark = pytest.mark.browser
 

@@ -4,12 +4,11 @@ extension waits for), Pair hidden and Cancel offered while it waits, and Unpair 
 is a token, saying why when the server could not revoke it."""
 from __future__ import annotations
 
-import urllib.error
 import urllib.request
 
 import pytest
 
-from ext_steps import ext_url, open_popup, pair_in_options, set_server, token_of
+from ext_steps import ext_url, open_popup, pair_in_options, set_server, token_of, token_status
 
 pytestmark = pytest.mark.browser
 
@@ -21,15 +20,6 @@ def pending_codes(ctx, live_server) -> list[str]:
     codes = [c.strip() for c in dash.locator("li.request").all_text_contents()]
     dash.close()
     return codes
-
-
-def api_status(live_server, token: str) -> int:
-    req = urllib.request.Request(f"{live_server.url}/api/people", headers={"Authorization": f"Bearer {token}"})
-    try:
-        with urllib.request.urlopen(req, timeout=10) as r:
-            return r.status
-    except urllib.error.HTTPError as e:
-        return e.code
 
 
 def test_pairing_started_in_the_popup_and_in_options_is_one_request(browser, live_server):
@@ -70,7 +60,7 @@ def test_pairing_started_in_the_popup_and_in_options_is_one_request(browser, liv
     opts.wait_for_selector("#pair-state:text-is('Paired with the server.')", timeout=20000)
     popup.wait_for_selector("#server-state:has-text('Paired')", timeout=20000)
     token = token_of(worker)
-    assert token and api_status(live_server, token) == 200
+    assert token and token_status(live_server, token) == 200
     assert not opts.locator("#pair-msg").text_content().startswith("Pairing "), "no 'expired' from the second poller"
     dash.goto(f"{live_server.url}/pair")
     assert dash.locator("li.client").count() == 1, "no paired client whose token nobody holds"
@@ -87,7 +77,6 @@ def test_a_pending_pairing_is_cancelled_not_unpaired(browser, live_server):
     first = worker.evaluate("async () => (await chrome.storage.local.get('pairing')).pairing.request")
     assert not opts.locator("#unpair").is_visible()
 
-    import urllib.request
     listed = lambda: urllib.request.urlopen(f"{live_server.url}/pair", timeout=10).read().decode()  # noqa: E731
     assert code in listed()
     opts.click("#pair-cancel")

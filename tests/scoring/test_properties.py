@@ -5,7 +5,6 @@ over generated worlds; where it names a scenario (a birthday, a ring) the scenar
 """
 from __future__ import annotations
 
-import math
 import random
 from datetime import timedelta
 

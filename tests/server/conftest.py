@@ -1,6 +1,8 @@
 """Fixtures of the server tests that run a real `cloutlens serve` process."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from serverproc import ServerProcess
