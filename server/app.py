@@ -472,6 +472,16 @@ class Services:
         threading.Thread(target=self.save_checkpoint, name="cloutlens-checkpoint", daemon=True).start()
         return True
 
+    def let_captures_in(self, timeout: float = 1.0):
+        """For a long task that takes the lock in turns (an import's batches): the lock is not
+        fair, and released then taken again at once it stays with that task. Captures waiting
+        for it are let through first (their queue empties once one of them writes), and anyone
+        else gets a moment."""
+        deadline = time.monotonic() + timeout
+        time.sleep(0.002)
+        while self._queue and time.monotonic() < deadline:
+            time.sleep(0.002)
+
     def _recompute_and_save(self):
         with self.lock, self.collector.kept(self.scorer, always=True):
             self.scorer.prepare()

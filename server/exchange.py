@@ -169,6 +169,7 @@ def import_document(services, doc, checked=None) -> dict:
                 totals[k] += stored[k]
             if stored["items"]:
                 services.scorer.add(services.for_scorer(stored["items"]))
+        services.let_captures_in()
     with services.lock:
         all_gone = set(store.get_config("forgotten") or ())
         if settings:
