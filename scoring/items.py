@@ -280,6 +280,8 @@ def site_name(host: str) -> str | None:
     """A host as the site it names, as a captured page's address gives it: lower case, without
     `www.` or a fully qualified name's trailing dot, non-ASCII names in their ASCII (IDNA) form;
     None for what is no site name (`ex_ample.com`, `a%40b.com`, an IP v6 address)."""
+    if len(host) > 260:  # no host name is longer (253): never encode a long text as one
+        return None
     host = host.lower().rstrip(".")
     if not host.isascii():
         try:
@@ -292,6 +294,15 @@ def site_name(host: str) -> str | None:
 
 def identity(site: str, handle: str) -> str:
     return f"{site}:{handle}"
+
+
+def normal_identity(value: str) -> str | None:
+    """`site:handle` as a capture of that person is stored (site_name, normalize_handle); None for
+    what names nobody."""
+    site, sep, handle = value.partition(":")
+    site = site_name(site) if sep else None
+    handle = normalize_handle(handle) if site else ""
+    return identity(site, handle) if handle else None
 
 
 def author_identity(item: dict) -> str:

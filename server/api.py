@@ -7,7 +7,7 @@ from __future__ import annotations
 import orjson
 from flask import Blueprint, Response, current_app, request
 
-from scoring.items import ContractError, author_identity, normalize_handle, site_name
+from scoring.items import ContractError, author_identity, normal_identity, site_name
 
 from .app import BADGE_PEOPLE as TOP_PEOPLE, ScoringFailed
 from .contract import validate_capture
@@ -93,13 +93,11 @@ def check_identity(value, field: str) -> str:
     """`site:handle`, lowercased the way the server normalises authors."""
     if not isinstance(value, str):
         raise BadRequest(field, "must be a string like site:handle")
-    site, sep, handle = value.partition(":")
-    handle = normalize_handle(handle)
-    # The site as a capture names it (www.blog.example is blog.example), or no stored person matches.
-    site = site_name(site) if sep and len(value) <= IDENTITY_MAX else None
-    if not handle or site is None:
+    # As a capture of that person is stored (www.blog.example is blog.example), or nobody matches.
+    ident = normal_identity(value) if len(value) <= IDENTITY_MAX else None
+    if ident is None:
         raise BadRequest(field, "must look like site:handle")
-    return f"{site}:{handle}"
+    return ident
 
 
 def int_arg(name: str, default: int, lo: int, hi: int) -> int:

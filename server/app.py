@@ -15,7 +15,7 @@ from flask_cors import CORS
 from werkzeug.exceptions import BadRequest as BadRequestError, NotFound
 
 from scoring import Scorer, checkpoint
-from scoring.items import author_identity
+from scoring.items import author_identity, normal_identity
 
 from .pairing import Pairing
 from .security import EXTENSION_ORIGIN, check_request, error, set_security_headers
@@ -108,6 +108,28 @@ class ScoringFailed(RuntimeError):
     """A capture was stored durably, then computing its scores failed."""
 
 
+def _read_identities_anew(store):
+    """The forgotten, the user's own identities and the links, as identities are read now: how a
+    handle or a site is read changed (control characters, one Unicode form, a leading @, www.), and
+    a forgotten person's new captures, read the new way, would not match the old entry and come
+    back. Written only if something changed; an entry that names nobody now is kept as it was."""
+    def anew(i):
+        return normal_identity(i) or i
+    forgotten = store.get_config("forgotten") or []
+    own = store.get_config("own_identities") or []
+    links = store.get_config("links") or {}
+    changes = {}
+    if (f := sorted({anew(i) for i in forgotten})) != forgotten:
+        changes["forgotten"] = f
+    if (o := list(dict.fromkeys(anew(i) for i in own))) != own:
+        changes["own_identities"] = o
+    read = {anew(a): anew(c) for a, c in links.items()}
+    if (lk := {a: c for a, c in read.items() if a != c}) != links:
+        changes["links"] = lk
+    if changes:
+        store.set_configs(changes)
+
+
 class Services:
     """What the views share. One lock orders store writes and scorer updates together, so the
     scores served always match what is on disk.
@@ -138,6 +160,7 @@ class Services:
         self._pending: list[dict] | None = []  # stored while the scorer loads; None once loaded
         self.load_error: BaseException | None = None
         self.load_seconds: float | None = None
+        _read_identities_anew(store)
         self._gone = frozenset(store.get_config("forgotten") or ())
         self.loaded_from: str | None = None
         self._checkpoint_lock = threading.Lock()

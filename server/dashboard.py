@@ -384,8 +384,9 @@ def forget():
 @dashboard.post("/data/remember")
 def remember():
     check_csrf()
-    identity = _identity_field("identity")
-    if identity is None or not services().remember(identity):
+    given = request.form.get("identity", "").strip()
+    identity = given if services().remember(given) else _identity(given)
+    if identity is None or (identity != given and not services().remember(identity)):
         flash("That identity is not forgotten.", "error")
         return _back_to_data()
     with services().lock:

@@ -549,6 +549,39 @@ def test_a_capture_waiting_while_someone_is_forgotten_does_not_bring_them_back(f
     assert store(app).history(anna) == [] and store(app).history("blog.example:dave")
 
 
+def test_people_forgotten_before_handles_were_read_anew_stay_forgotten(tmp_path, auth):
+    """A forgotten list written before handles lost their @, took one Unicode form and sites their
+    www.: the same people, captured now, were stored and scored again, and 'Capture again' on the
+    old entry did nothing."""
+    from helpers import pair
+    from server.app import create_app
+    from server.storage import Store
+    store = Store(tmp_path)
+    store.set_configs({"forgotten": ["blog.example:zoe\u0308", "www.blog.example:@carl"],
+                       "own_identities": ["blog.example:@me", "blog.example:me"],
+                       "links": {"blog.example:@ann": "www.Blog.Example:bob", "blog.example:x": "blog.example:@x"}})
+    store.close()
+    app = create_app({"DATA_DIR": str(tmp_path), "TESTING": True})
+    try:
+        s = app.extensions["cloutlens"]
+        assert s.store.get_config("forgotten") == ["blog.example:carl", "blog.example:zo\u00eb"]
+        assert s.store.get_config("own_identities") == ["blog.example:me"]
+        assert s.store.get_config("links") == {"blog.example:ann": "blog.example:bob"}
+        c = app.test_client()
+        h = {"Authorization": f"Bearer {pair(c)}", "Origin": auth["Origin"]}
+        page = capture([post_item(), comment_item("c1", "Zoe\u0308"), comment_item("c2", "@carl"),
+                        comment_item("c3", "dave", text="hi @carl", mentions=["carl"])])
+        assert c.post("/api/capture", json=page, headers=h).json["stored"]["added"] == 2  # the post, dave's
+        assert s.store.items_by_author("blog.example:zo\u00eb") == [] and s.store.items_by_author("blog.example:carl") == []
+        from server.dashboard import csrf_token
+        with app.test_request_context():
+            tok = csrf_token()
+        assert c.post("/data/remember", data={"csrf": tok, "identity": "blog.example:zo\u00eb"}).status_code == 303
+        assert s.store.get_config("forgotten") == ["blog.example:carl"]
+    finally:
+        app.extensions["cloutlens"].store.close()
+
+
 def test_an_old_backup_does_not_bring_back_someone_forgotten_since(filled, app, auth):
     backup = json.loads(filled.get("/api/export", headers=auth).get_data())
     held = len(store(app).items_by_author("blog.example:anna"))
