@@ -226,6 +226,8 @@
   // ---- numbers ("1.2k", "3,456 points") and times (datetime / title attributes)
   // Groups of three digits may be set apart by a dot, a comma or, as French and others print
   // them, a space (plain, no-break, narrow or thin): "1 234" is 1234, not 1.
+  // The characters the server removes from a handle (scoring/items.py _INVISIBLE).
+  var INVISIBLE = /[\x00-\x08\x0e-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g;
   var NUM = /([0-9]+(?:(?:[.,]|[ \u00a0\u202f\u2009](?=[0-9]{3}(?![0-9])))[0-9]+)*)(?:[ \u00a0]?([kKmM])(?![a-zA-Z]))?/;
   var MINUS = "-\u2212\u2013"; // a score below zero is no count of reactions
 
@@ -692,7 +694,9 @@
     var name = nameR ? cap(String(nameR.value), NAME_MAX) : "";
     var handle = handleR ? String(handleR.value) : name;
     handle = cap(handle.replace(/^@/, ""), HANDLE_MAX);
-    if (!handle) return null;
+    // nothing the server would keep ("@ @", a zero-width space): it would refuse the whole
+    // capture over one commenter's name (scoring/items.py normalize_handle)
+    if (!handle.replace(INVISIBLE, "").normalize("NFC").trim().replace(/^@/, "").trim()) return null;
     // placeholders such as reddit's "[deleted]" are nobody
     if (author.ignore && author.ignore.indexOf(handle.toLowerCase()) >= 0) return null;
     if (!name) name = handle;

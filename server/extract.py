@@ -25,6 +25,8 @@ from bs4.dammit import EncodingDetector
 from bs4.element import Comment, Doctype, PreformattedString, ProcessingInstruction
 from lxml import etree
 
+from scoring.items import normalize_handle
+
 ADAPTER_DIR = Path(__file__).resolve().parent.parent / "extension" / "adapters"
 
 TEXT_MAX = 2000
@@ -905,7 +907,9 @@ def _build_item(ctx, spec, env, kind):
     name = str(name_r[0])[:NAME_MAX] if name_r else ""
     handle = str(handle_r[0]) if handle_r else name
     handle = re.sub(r"^@", "", handle)[:HANDLE_MAX]
-    if not handle:
+    if not normalize_handle(handle):
+        # nothing the server would keep ("@ @", a zero-width space): it would refuse the whole
+        # capture over one commenter's name
         return None
     # placeholders such as reddit's "[deleted]" are nobody
     if author.get("ignore") and handle.lower() in author["ignore"]:

@@ -203,16 +203,30 @@ def test_a_thumbs_down_is_no_reaction_to_count():
     assert reactions and all("-1" not in r and 40 not in r.values() for r in reactions)
 
 
-def test_an_anonymous_wordpress_commenter_is_nobody():
-    # every nameless commenter of a blog merged into one person, "anonymous"
+def _wordpress_thread(*names: str) -> str:
     def comment(n, name):
         return (f'<li id="comment-{n}" class="comment depth-1"><article id="div-comment-{n}" class="comment-body">'
                 f'<footer class="comment-meta"><div class="comment-author vcard"><b class="fn">{name}</b> '
                 f'<span class="says">says:</span></div></footer><div class="comment-content"><p>Thoughts {n}</p>'
                 '</div></article></li>')
-    html = ('<html><head><link rel="canonical" href="https://blog.example/p"></head><body>'
-            '<ol class="comment-list">' + comment(1, "Anonymous") + comment(2, "Bob") + comment(3, "anonymous")
-            + '</ol></body></html>')
+    return ('<html><head><link rel="canonical" href="https://blog.example/p"></head><body><ol class="comment-list">'
+            + "".join(comment(n, name) for n, name in enumerate(names, 1)) + '</ol></body></html>')
+
+
+@pytest.mark.browser
+def test_a_name_the_server_would_read_as_nothing_is_nobody_in_both_engines(run_js):
+    # "@ @" or a zero-width space and an at sign: the server refused the whole capture over it
+    from server.contract import validate_capture
+    html = _wordpress_thread("@ @", "Bob", "\u200b@", "@\u00ad@")
+    capture, _ = extract_html(html)
+    assert [i["author"]["handle"] for i in capture["items"]] == ["Bob"]
+    assert run_js(html)["capture"] == capture
+    assert validate_capture(capture)["items"][0]["author"]["handle"] == "bob"
+
+
+def test_an_anonymous_wordpress_commenter_is_nobody():
+    # every nameless commenter of a blog merged into one person, "anonymous"
+    html = _wordpress_thread("Anonymous", "Bob", "anonymous")
     capture, adapter = extract_html(html)
     assert adapter == "wordpress"
     assert [i["author"]["handle"].lower() for i in capture["items"] if i["kind"] == "comment"] == ["bob"]
