@@ -152,7 +152,7 @@ def import_document(services, doc, checked=None) -> dict:
         if links:
             merged_links(store.get_config("links") or {}, links, set(forgotten) | here_gone)
         # Forgotten first, so that the items added next never score them through mentions.
-        services.forget_many(set(forgotten) - here_gone)
+        removed = services.forget_many(set(forgotten) - here_gone)
     # Items keep the time they were first seen, so undated ones do not look new. Nobody
     # forgotten comes back through a file: not those the file forgot (it still holds their
     # items), nor those forgotten here since it was made (an old backup), nor those forgotten
@@ -182,4 +182,5 @@ def import_document(services, doc, checked=None) -> dict:
             mine = (set(store.get_config("own_identities") or ()) | set(own)) - all_gone
             store.set_config("own_identities", sorted(mine))
     return {"items": totals, "settings": sorted(settings), "links": len(links), "forgotten": len(forgotten),
-            "left_out": left_out}
+            "forgotten_here": sorted(set(forgotten) - here_gone), "items_removed": removed,
+            "own_identities": len(own), "left_out": left_out}

@@ -53,13 +53,16 @@ class Report:
     adapters: dict = field(default_factory=dict)  # adapter name -> pages
     exports: dict = field(default_factory=dict)  # "wxr" / "disqus" / "cloutlens" -> files
     left_out: int = 0  # items of forgotten people, not imported
+    # what Cloutlens exports changed besides items: a file from someone else can forget people
+    # here and change settings, and the user must read that in the summary
+    changed: dict = field(default_factory=dict)
 
     def summary(self) -> dict:
         return {"files": self.files, "pages": self.pages, "items": self.items, "added": self.added,
                 "updated": self.updated, "people": len(self.people),
                 "skipped": [{"path": p, "reason": r} for p, r in self.skipped],
                 "adapters": dict(sorted(self.adapters.items())), "exports": dict(sorted(self.exports.items())),
-                "left_out": self.left_out}
+                "left_out": self.left_out, "changed": self.changed}
 
 
 # ---- finding the sources
@@ -335,6 +338,12 @@ def import_exports(paths: list[Path], report: Report, services=None):
             report.added += got["items"]["added"]
             report.updated += got["items"]["updated"]
             gone |= set(services.store.get_config("forgotten") or ())
+            ch = report.changed
+            ch["forgotten"] = ch.get("forgotten", []) + got["forgotten_here"]
+            ch["items_removed"] = ch.get("items_removed", 0) + got["items_removed"]
+            ch["settings"] = sorted(set(ch.get("settings", [])) | set(got["settings"]))
+            ch["links"] = ch.get("links", 0) + got["links"]
+            ch["own_identities"] = ch.get("own_identities", 0) + got["own_identities"]
         authors = [author_identity(i) for i, _ in checked[0]]
         report.items += len(authors)
         report.people.update(a for a in authors if a not in gone)
@@ -504,6 +513,8 @@ def import_command(paths, data_dir, url, dry_run, workers, as_json):
     signal.signal(signal.SIGTERM, _interrupt)
     exports = [p for p in paths if p.is_file() and is_cloutlens_export(p)]
     pages = [p for p in paths if p not in exports]
+    # a folder's pages are found by their suffix; its Cloutlens exports by what they hold
+    exports += [f for p in pages if p.is_dir() for f in sorted(p.rglob("*.json")) if is_cloutlens_export(f)]
     store = None
     if not dry_run:
         from .app import default_data_dir
@@ -548,6 +559,16 @@ def import_command(paths, data_dir, url, dry_run, workers, as_json):
             click.echo("exports: " + ", ".join(f"{k} {v}" for k, v in s["exports"].items()))
         if s["left_out"]:
             click.echo(f"{s['left_out']} items of forgotten people left out")
+        ch = s["changed"]
+        if ch.get("forgotten"):
+            who = ", ".join(ch["forgotten"][:5]) + (", ..." if len(ch["forgotten"]) > 5 else "")
+            click.echo(_printable(f"forgot {len(ch['forgotten'])} people as the export asks ({who}): "
+                                  f"{ch['items_removed']} of their items here deleted"))
+        if ch.get("settings"):
+            click.echo(f"settings set from the export: {', '.join(ch['settings'])}")
+        if ch.get("links") or ch.get("own_identities"):
+            click.echo(f"links from the export: {ch.get('links', 0)}; your own identities added: "
+                       f"{ch.get('own_identities', 0)}")
         for sk in s["skipped"]:
             click.echo(_printable(f"  skipped {sk['path']}: {sk['reason']}"))
     if report.skipped and not (report.pages or report.exports):

@@ -268,6 +268,13 @@ def test_cloutlens_import_takes_an_export_whole(filled, app, auth, tmp_path):
             filled.get("/api/scores?id=blog.example:martinwaxman", headers=auth).json
     finally:
         store(moved).close()
+    # someone else's export forgets people here and sets settings: the summary says so
+    (tmp_path / "theirs").mkdir()
+    (tmp_path / "theirs" / "export.json").write_text(json.dumps(dict(forgot, items=[])))
+    told = CliRunner().invoke(main, ["import", "--data-dir", str(new), str(tmp_path / "theirs")])
+    assert told.exit_code == 0, told.output  # found in a folder, by what it holds
+    assert f"forgot 1 people as the export asks (blog.example:anna): {annas} of their items here deleted" in told.stdout
+    assert "settings set from the export: horizon_days" in told.stdout
 
 
 @pytest.mark.parametrize("mutate,field", [
