@@ -42,6 +42,14 @@ def _app(path, background):
     return create_app({"DATA_DIR": str(path), "TESTING": True, "BACKGROUND_SCORING": background})
 
 
+def _start_loading(path, gate):
+    """A start with no scorer checkpoint, so the scorer loads every stored item, held at the gate."""
+    (path / app_module.SCORER_CHECKPOINT).unlink()
+    gate.clear()
+    app_module.Scorer.loads = 0
+    return _app(path, background=True)
+
+
 def test_status_and_captures_answer_while_scores_load_then_scores_include_them(tmp_path, gated, monkeypatch):
     monkeypatch.setattr(app_module, "CAPTURE_WAITS_FOR_SCORES", 0.05)
     monkeypatch.setattr("server.api.SCORES_WAIT", 0.05)
@@ -60,11 +68,7 @@ def test_status_and_captures_answer_while_scores_load_then_scores_include_them(t
     c2.post("/api/capture", json=PAGE, headers=auth2)
     second.extensions["cloutlens"].store.close()
 
-    # a start with no scorer checkpoint, so the scorer loads every stored item
-    (other / app_module.SCORER_CHECKPOINT).unlink()
-    gated.clear()
-    app_module.Scorer.loads = 0
-    app = _app(other, background=True)
+    app = _start_loading(other, gated)
     try:
         s = app.extensions["cloutlens"]
         c = app.test_client()
@@ -100,10 +104,7 @@ def test_the_dashboard_opened_while_scores_load_says_so_and_holds_nothing_up(tmp
     auth = {"Authorization": f"Bearer {pair(c)}", "Origin": EXT_ORIGIN}
     assert c.post("/api/capture", json=PAGE, headers=auth).status_code == 200
     first.extensions["cloutlens"].store.close()
-    (tmp_path / app_module.SCORER_CHECKPOINT).unlink()
-    gated.clear()
-    app_module.Scorer.loads = 0
-    app = _app(tmp_path, background=True)
+    app = _start_loading(tmp_path, gated)
     try:
         c = app.test_client()
         answers = {}
