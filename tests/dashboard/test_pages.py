@@ -110,6 +110,11 @@ def test_person_page_shows_score_breakdown_items_and_who_engages(seeded):
     # Martin replied to Anna: he engages her.
     assert [a.get_text() for a in page.select("#engages a.person")] == ["Anna Rydne"]
     assert page.select("svg.line-chart polyline.line")
+    # the chart's numbers as text for those who cannot see it, every day of it (over 60 days the
+    # drawing labels only the last), and a way past the navigation
+    rows = page.select(".chart-data tbody tr")
+    assert rows and rows[-1].select("td")[1].get_text() == str(result["score"])
+    assert page.select_one("a.skip")["href"] == "#main" and page.select_one("main#main")
     assert page.select_one("#negative .neg-count").get_text() == str(result["negative"]["count"])
 
 
