@@ -10,6 +10,7 @@ import re
 import unicodedata
 from datetime import datetime, timezone
 
+import idna
 import jsonschema_rs
 from jsonschema import Draft202012Validator
 
@@ -278,15 +279,17 @@ def normalize_line(raw, lineno: int) -> dict:
 
 def site_name(host: str) -> str | None:
     """A host as the site it names, as a captured page's address gives it: lower case, without
-    `www.` or a fully qualified name's trailing dot, non-ASCII names in their ASCII (IDNA) form;
-    None for what is no site name (`ex_ample.com`, `a%40b.com`, an IP v6 address)."""
+    `www.` or a fully qualified name's trailing dot, non-ASCII names in their ASCII form as
+    browsers give it (UTS 46, not the standard library's IDNA 2003, which made `straße.de`
+    `strasse.de` where a browser sends `xn--strae-oqa.de`); None for what is no site name
+    (`ex_ample.com`, `a%40b.com`, an IP v6 address)."""
     if len(host) > 260:  # no host name is longer (253): never encode a long text as one
         return None
     host = host.lower().rstrip(".")
     if not host.isascii():
         try:
-            host = host.encode("idna").decode("ascii")
-        except UnicodeError:
+            host = idna.encode(host, uts46=True, transitional=False).decode("ascii")
+        except (idna.IDNAError, UnicodeError):
             return None
     site = host.removeprefix("www.")
     return site if re.fullmatch(SITE_PATTERN, site) else None

@@ -118,6 +118,7 @@ def test_bad_export_items_fail_or_pass_the_same(mutate):
     ("https://news.ycombinator.com./item?id=1", "news.ycombinator.com"),  # a fully qualified name
     ("https://WWW.Blog.Example/p", "blog.example"),
     ("https://bücher.example/p", "xn--bcher-kva.example"),  # as a browser's address bar gives it
+    ("https://straße.example/p", "xn--strae-oqa.example"),  # UTS 46 as browsers: IDNA 2003 gave strasse
     ("http://localhost:8080/p", "localhost"),
 ])
 def test_the_site_a_page_address_names_is_one_every_endpoint_accepts(url, site):
