@@ -426,6 +426,10 @@ def import_():
     data.invalidate()
     n = outcome["items"]
     gone = f" {outcome['left_out']} item(s) by people you forgot were left out." if outcome["left_out"] else ""
+    # a file someone else made can forget people here: the user must read that it did
+    if outcome["forgotten_here"]:
+        gone += (f" As the file asks, {len(outcome['forgotten_here'])} people were forgotten here "
+                 f"({', '.join(outcome['forgotten_here'][:5])}), {outcome['items_removed']} of their item(s) deleted.")
     flash(f"Imported: {n['added']} new item(s), {n['updated']} updated, {n['unchanged']} already there.{gone}")
     return _back_to_data()
 

@@ -308,6 +308,12 @@ def test_export_then_delete_all_then_import_restores_everything(seeded):
     assert s.store.count_items() == 14
     assert {r["identity"]: r["score"] for r in s.scorer.ranking()} == scores
     assert s.store.get_config("links") == {"news.example:anna rydne": "blog.example:anna"}
+    # a file that forgets someone here says so where the user reads the outcome
+    theirs = dict(exported, items=[], forgotten=["blog.example:carl"])
+    r = seeded.post("/data/import", data={"csrf": token(seeded), "file": (io.BytesIO(orjson.dumps(theirs)), "x.json")},
+                    content_type="multipart/form-data", follow_redirects=True)
+    said = " ".join(f.get_text() for f in soup(r).select(".flash"))
+    assert "1 people were forgotten here (blog.example:carl)" in said and "of their item(s) deleted" in said
 
 
 def test_import_refuses_a_bad_file_and_stores_nothing(seeded):
