@@ -354,7 +354,7 @@ def unlink():
     s = services()
     with s.lock:
         given = request.form.get("alias", "")
-        if not (data.unlink(s, given.strip().lower()) or data.unlink(s, _identity(given, "alias") or "")):
+        if not data.unlink(s, _identity(given, "alias") or given.strip().lower()):
             abort(404)
     flash("Unlinked; scores recomputed.")
     return _back_to_data()
@@ -384,9 +384,10 @@ def forget():
 @dashboard.post("/data/remember")
 def remember():
     check_csrf()
-    given = request.form.get("identity", "").strip()
-    identity = given if services().remember(given) else _identity(given)
-    if identity is None or (identity != given and not services().remember(identity)):
+    given = request.form.get("identity", "")
+    # entries are read anew at start; one that names nobody now stays as it was written
+    identity = _identity(given) or given.strip()
+    if not services().remember(identity):
         flash("That identity is not forgotten.", "error")
         return _back_to_data()
     with services().lock:

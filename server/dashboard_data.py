@@ -30,8 +30,6 @@ _SITE = re.compile(SITE_PATTERN)
 # -- settings the dashboard edits -----------------------------------------------------------
 
 
-
-
 def own_identities(store) -> list[str]:
     return list(store.get_config("own_identities") or [])
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import orjson
 
-from scoring.items import ContractError, parse_time
+from scoring.items import ContractError, author_identity, parse_time
 
 from .contract import normalize_listed_item
 
@@ -144,6 +144,7 @@ def import_document(services, doc, checked=None) -> dict:
     items that is minutes, during which every capture, and with them the server's threads, would
     wait (status and pairing too, once the threads are all taken)."""
     items, settings, links, own, forgotten = checked or check_document(doc)
+    from .api import stored_settings
     from .app import utcnow
     now = utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")
     totals = {"added": 0, "updated": 0, "unchanged": 0}
@@ -164,7 +165,7 @@ def import_document(services, doc, checked=None) -> dict:
         with services.lock:
             gone = set(store.get_config("forgotten") or ())
             batch = [dict(item, seen=seen) if seen else item for item, seen in items[start:start + IMPORT_BATCH]
-                     if not gone or f"{item['site']}:{item['author']['handle']}" not in gone]
+                     if not gone or author_identity(item) not in gone]
             left_out += min(IMPORT_BATCH, len(items) - start) - len(batch)
             stored = store.add_items(batch, now)
             for k in totals:
@@ -175,7 +176,7 @@ def import_document(services, doc, checked=None) -> dict:
     with services.lock:
         all_gone = set(store.get_config("forgotten") or ())
         if settings:
-            merged = dict(store.get_config("settings") or {})
+            merged = stored_settings(store)
             merged.update(settings)
             services.set_settings(merged)
         if links:

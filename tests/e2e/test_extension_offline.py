@@ -135,13 +135,19 @@ def all_in(state, n):
     return lambda s: len(s["badges"]) == n and all(b["state"] == state for b in s["badges"])
 
 
-def test_view_only_badges_get_their_scores_once_paired_again(browser, live_server):
-    """A view-only page sends nothing, so no flush of queued captures wakes it: pairing must."""
+def scored_thread(browser, live_server):
+    """Paired, with the thread's eight badges scored: (context, worker, page)."""
     ctx, worker = browser
     pair_in_options(ctx, live_server)
     page = ctx.new_page()
     page.goto(THREAD_URL)
     wait_state(worker, "extension-thread", all_in("scored", 8))
+    return ctx, worker, page
+
+
+def test_view_only_badges_get_their_scores_once_paired_again(browser, live_server):
+    """A view-only page sends nothing, so no flush of queued captures wakes it: pairing must."""
+    ctx, worker, page = scored_thread(browser, live_server)
     opts = ctx.new_page()
     opts.goto(ext_url("options.html"))
     opts.click("#unpair")
@@ -158,11 +164,7 @@ def test_view_only_badges_get_their_scores_once_paired_again(browser, live_serve
 
 
 def test_view_only_badges_get_their_scores_when_the_server_is_back(browser, live_server):
-    ctx, worker = browser
-    pair_in_options(ctx, live_server)
-    page = ctx.new_page()
-    page.goto(THREAD_URL)
-    wait_state(worker, "extension-thread", all_in("scored", 8))
+    ctx, worker, page = scored_thread(browser, live_server)
     view_only(ctx)
     proxy = CountingProxy(live_server.port)
     set_server(ctx, proxy.url)
