@@ -441,6 +441,26 @@
     }), REFRESH_DELAY);
   }
 
+  // Scores change while the user is away from the page: a person forgotten, identities linked or
+  // a site weight set on the dashboard, captures in other tabs. Coming back to the tab, or to its
+  // window, asks for everyone on the page again, so no badge shows a score the server no longer
+  // gives. Throttled: switching back and forth quickly asks once. Untrusted events count too (the
+  // page can fire these itself): the most a page gets from that is one score request every two
+  // seconds, whose answers it cannot read.
+  const RETURN_REFRESH_MS = 2000;
+  let lastReturn = -Infinity;
+  const onReturn = timed(function returned() {
+    if (document.visibilityState === "hidden" || !state.enabled || !adapter) return;
+    const now = performance.now();
+    if (now - lastReturn < RETURN_REFRESH_MS) return;
+    lastReturn = now;
+    Badges.prune();
+    const ids = Badges.identities();
+    if (ids.length) fetchScores(ids);
+  });
+  document.addEventListener("visibilitychange", onReturn);
+  window.addEventListener("focus", onReturn);
+
   function showError(e, ids) {
     state.error = e.message;
     if (e.kind === "offline") Badges.setState(ids, "offline", "Cloutlens: the local server is not running");

@@ -3,6 +3,7 @@ the server's API gives, the colour band follows the score, labels are accessible
 opens the card, and a hostile page script reads nothing."""
 from __future__ import annotations
 
+import time
 import urllib.parse
 
 import pytest
@@ -418,3 +419,38 @@ def test_captured_texts_in_the_card_are_bidi_isolated(browser, live_server):
     assert rtl["after"][0]["left"] >= rtl["rects"][0]["right"] - 0.5, rtl
     line = next(x for x in card["sections"]["Top people"] if x.startswith(RTL_NAME))
     assert line.endswith(" points")
+
+
+def test_a_return_to_the_page_shows_what_changed_on_the_dashboard(browser, live_server):
+    """The user forgets someone on the dashboard in another tab and comes back to the page: the
+    forgotten person's badge no longer shows a score, with no reload. Before, it kept the score
+    until the page was loaded again. Headless Chromium never hides a tab (every page stays
+    "visible", w3c/webdriver#1718), so the test fires the event a return to the tab fires."""
+    ctx, worker = browser
+    pair_in_options(ctx, live_server)
+    page = ctx.new_page()
+    page.goto(THREAD_URL)
+    eve = "blog.example:eve early"
+    # The refresh that follows a page's captures has asked and been answered: what changes later
+    # can only reach the page by the return.
+    settled = lambda s: scored(NAMES)(s) and all(s["stats"]["byName"].get(k, {}).get("calls") for k in ("refresh", "scores"))
+    state = wait_state(worker, "extension-thread", settled, what="all badges scored and refreshed once")
+    assert {b["state"] for b in state["badges"] if b["identity"] == eve} == {"scored"}
+
+    dash = ctx.new_page()
+    dash.goto(f"{live_server.url}/people/{urllib.parse.quote(eve, safe='')}")
+    dash.check("form.danger input[name=sure]")
+    dash.click("button.forget")
+    dash.wait_for_url(f"{live_server.url}/data")
+    assert api_scores(live_server, token_of(worker), [eve])[eve] is None
+    time.sleep(1)
+    state = wait_state(worker, "extension-thread", lambda s: True)
+    assert {b["state"] for b in state["badges"] if b["identity"] == eve} == {"scored"}, "not returned to yet"
+
+    page.bring_to_front()
+    page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+    after = wait_state(worker, "extension-thread",
+                       lambda s: all(b["state"] != "scored" for b in s["badges"] if b["identity"] == eve),
+                       what="the forgotten person's badge without a score")
+    others = [b for b in after["badges"] if b["identity"] != eve]
+    assert others and all(b["state"] == "scored" for b in others), "everyone else keeps their score"
