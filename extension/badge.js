@@ -684,6 +684,17 @@
       }
       for (const b of openBadges) if (!b.host.isConnected) openBadges.delete(b);
     },
+    // Someone the user asked the server to forget: their badges leave the page (a badge saying
+    // "no score yet" would suggest they are on their way to one).
+    drop(identity) {
+      const person = people.get(identity);
+      if (!person) return;
+      for (const b of person.badges) {
+        openBadges.delete(b);
+        b.remove();
+      }
+      people.delete(identity);
+    },
     removeAll() {
       for (const person of people.values()) for (const b of person.badges) b.remove();
       people.clear();

@@ -290,9 +290,18 @@
   function identitiesFor(anchors, site) {
     return anchors.map((n) => {
       const id = Badges.identityGuess(site, n.handle);
-      Badges.attach(n.element, id);
+      if (!forgotten.has(id)) Badges.attach(n.element, id);
       return id;
     });
+  }
+
+  // The server names the people the user asked it to forget: they get no badge on this page.
+  function dropForgotten(ids) {
+    for (const id of ids || []) {
+      forgotten.add(id);
+      latest.delete(id);
+      Badges.drop(id);
+    }
   }
 
   function deliver(capture, anchors) {
@@ -341,7 +350,11 @@
       latest.set(identity, summary);
       Badges.update(identity, summary);
     }
-    for (const n of anchors) toDraw.push([n.element, result.authors[n.itemId] || Badges.identityGuess(capture.page.site, n.handle)]);
+    dropForgotten(result.forgotten);
+    for (const n of anchors) {
+      const identity = result.authors[n.itemId] || Badges.identityGuess(capture.page.site, n.handle);
+      if (!forgotten.has(identity)) toDraw.push([n.element, identity]);
+    }
     // The first few milliseconds of drawing go with the answer, while what it touched is fresh;
     // the rest waits for frames. A hidden tab draws nothing ahead of its turn.
     if (document.visibilityState !== "hidden") drawBatch();
@@ -354,6 +367,7 @@
   const DRAW_MS = 6;
   const toDraw = [];
   const latest = new Map(); // identity -> the last summary the server gave on this page
+  const forgotten = new Set(); // identities the server said the user asked it to forget
   let drawScheduled = false;
 
   let pendingDraw = null;
@@ -397,7 +411,7 @@
       for (const end = Math.min(toDraw.length, i + 8); i < end; i++) {
         const [el, identity] = toDraw[i];
         // A person new to the page gets their first badge drawn with their score.
-        if (el.isConnected) Badges.attach(el, identity, latest.get(identity));
+        if (el.isConnected && !forgotten.has(identity)) Badges.attach(el, identity, latest.get(identity));
       }
     }
     toDraw.splice(0, i);
@@ -423,6 +437,7 @@
           latest.set(id, r.scores[id] || null);
           Badges.update(id, r.scores[id] || null);
         }
+        dropForgotten(r.forgotten);
         state.error = null;
         return true;
       })();
@@ -517,6 +532,7 @@
     outbox = null; // a site turned off sends nothing more
     toDraw.length = 0;
     latest.clear();
+    forgotten.clear();
     processed = new WeakSet();
     watched = new WeakSet();
     lists = new WeakSet();

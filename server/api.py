@@ -237,10 +237,18 @@ def capture():
         # The server's normalisation of each author, so the extension never re-implements it.
         "authors": authors,
         "scores": scores,
+        "forgotten": forgotten_of(authors.values()),
     }
     if stored.get("scoring"):
         out["scoring"] = True  # stored, but the scorer is still loading: no scores yet
     return out
+
+
+def forgotten_of(identities) -> list[str]:
+    """Those of identities the user asked to forget: a badge for them is taken off the page, not
+    left saying "no score yet" as for someone never captured."""
+    gone = services().forgotten
+    return sorted(i for i in set(identities) if i in gone)
 
 
 def _lookup(ids, field: str):
@@ -248,7 +256,8 @@ def _lookup(ids, field: str):
         raise BadRequest(field, "give at least one site:handle")
     if len(ids) > MAX_IDS:
         raise BadRequest(field, f"at most {MAX_IDS} ids per request")
-    return {"scores": scores_for([check_identity(i, f"{field}[{n}]") for n, i in enumerate(ids)])}
+    idents = [check_identity(i, f"{field}[{n}]") for n, i in enumerate(ids)]
+    return {"scores": scores_for(idents), "forgotten": forgotten_of(idents)}
 
 
 @api.get("/scores")

@@ -314,6 +314,12 @@ class Services:
             self.save_checkpoint()
 
     @property
+    def forgotten(self) -> frozenset:
+        """The identities the user asked to forget, as of now (replaced whole, never changed in
+        place: readable without the lock)."""
+        return self._gone
+
+    @property
     def scores_ready(self) -> bool:
         return self._ready.is_set() and self.load_error is None
 

@@ -162,7 +162,7 @@ def document(server_url: str = "http://127.0.0.1:7317") -> dict:
                                          {"200": _json(obj)}, body={"$ref": "#/components/schemas/Capture"},
                                          errors=(400, 401, 403, 413, 415, 503, 507))},
             "/api/scores": {
-                "get": _op("Scores of many identities at once", {"200": _json(obj)},
+                "get": _op("Scores of many identities at once, and which of them are forgotten", {"200": _json(obj)},
                            params=[_q("id", {"type": "array", "items": IDENTITY, "minItems": 1, "maxItems": 500},
                                       required=True)], errors=(400, 401, 403, 503)),
                 "post": _op("Scores of many identities at once (a long list)", {"200": _json(obj)},

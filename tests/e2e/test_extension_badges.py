@@ -10,7 +10,7 @@ import pytest
 
 from server.dashboard import points
 
-from ext_steps import THREAD_URL, api_scores, pair_in_options, scored, token_of, wait_state
+from ext_steps import THREAD_URL, api_scores, pair_in_options, scored, stored_items, token_of, wait_state
 
 pytestmark = pytest.mark.browser
 
@@ -423,8 +423,8 @@ def test_captured_texts_in_the_card_are_bidi_isolated(browser, live_server):
 
 def test_a_return_to_the_page_shows_what_changed_on_the_dashboard(browser, live_server):
     """The user forgets someone on the dashboard in another tab and comes back to the page: the
-    forgotten person's badge no longer shows a score, with no reload. Before, it kept the score
-    until the page was loaded again. Headless Chromium never hides a tab (every page stays
+    forgotten person's badges leave the page, with no reload. Before, they kept the score until
+    the page was loaded again, and then said "no score yet" as for someone never captured. Headless Chromium never hides a tab (every page stays
     "visible", w3c/webdriver#1718), so the test fires the event a return to the tab fires."""
     ctx, worker = browser
     pair_in_options(ctx, live_server)
@@ -449,8 +449,13 @@ def test_a_return_to_the_page_shows_what_changed_on_the_dashboard(browser, live_
 
     page.bring_to_front()
     page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
-    after = wait_state(worker, "extension-thread",
-                       lambda s: all(b["state"] != "scored" for b in s["badges"] if b["identity"] == eve),
-                       what="the forgotten person's badge without a score")
-    others = [b for b in after["badges"] if b["identity"] != eve]
-    assert others and all(b["state"] == "scored" for b in others), "everyone else keeps their score"
+    after = wait_state(worker, "extension-thread", lambda s: all(b["identity"] != eve for b in s["badges"]),
+                       what="the forgotten person's badges gone")
+    assert len(after["badges"]) == NAMES - 1 and all(b["state"] == "scored" for b in after["badges"]), \
+        "everyone else keeps their badge and score"
+
+    # A new load of the page captures the thread again: no badge for her, nothing of hers stored.
+    page.reload()
+    again = wait_state(worker, "extension-thread", scored(NAMES - 1), what="the page's badges after a reload")
+    assert eve not in {b["identity"] for b in again["badges"]}
+    assert not [it for it in stored_items(live_server.data_dir) if it["author"]["name"] == "Eve Early"]

@@ -117,6 +117,15 @@ def test_forget_removes_every_item_and_the_score(filled, app, auth):
     assert store(app).count_items() == before - 2
     assert store(app).items_by_author("blog.example:anna") == []
     assert filled.get("/api/scores?id=blog.example:anna", headers=auth).json["scores"]["blog.example:anna"] is None
+    # The answers name who is forgotten, so the extension takes their badges off the page (a
+    # person never captured also has no score, but keeps a badge that says so).
+    asked = filled.post("/api/scores", json={"ids": ["Blog.Example:Anna", "blog.example:bob", "blog.example:nobody"]},
+                        headers=auth).json
+    assert asked["forgotten"] == ["blog.example:anna"] and asked["scores"]["blog.example:anna"] is None
+    again = filled.post("/api/capture", json=PAGE, headers=auth).json
+    assert again["forgotten"] == ["blog.example:anna"] and again["stored"]["added"] == 0
+    assert again["authors"]["comment-1"] == "blog.example:anna" and "blog.example:anna" not in again["scores"]
+    assert filled.post("/api/capture", json=OTHER, headers=auth).json["forgotten"] == []
     people = [p["identity"] for p in filled.get("/api/people?limit=200", headers=auth).json["people"]]
     assert "blog.example:anna" not in people
     # The other anna (another site) is someone else until the user links them.
