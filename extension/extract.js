@@ -1511,7 +1511,8 @@
     extract: extract,
     // exposed for unit tests of the twin engines
     _internal: { parseCount: parseCount, parseTime: parseTime, parseDateText: parseDateText, pageDateOrder: pageDateOrder, resolveUrl: resolveUrl, siteOf: siteOf, hash64: hash64, clean: clean,
-      inDocumentOrder: inDocumentOrder, newKnown: newKnown, knowAuthors: knowAuthors, resolveByName: resolveByName },
+      inDocumentOrder: inDocumentOrder, newKnown: newKnown, knowAuthors: knowAuthors, resolveByName: resolveByName,
+      textValues: textValues },
   };
   globalThis.CloutlensExtract = CloutlensExtract;
   if (typeof module !== "undefined") module.exports = CloutlensExtract;
