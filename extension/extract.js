@@ -778,9 +778,35 @@
     return s.replace(WS_ANY, "").toLowerCase();
   }
 
+  var WS_SPLIT = new RegExp(WS + "+");
+
+  // A display name's last word, when there is more than one, of 3 letters or more: on German
+  // blogs people write "@Holzherr" or "@Herr Holzherr" for Martin Holzherr (the adapter's regex
+  // drops the honorific). A single-word name is its own "surname" and is found by the whole name.
+  function surnameKey(name) {
+    var words = name.split(WS_SPLIT).filter(Boolean);
+    if (words.length < 2) return null;
+    var k = words[words.length - 1].toLowerCase();
+    return cpLength(k) >= 3 ? k : null;
+  }
+
+  // Only a word written with a capital is taken for a surname: lower-case words after an "@"
+  // are mostly "@all", "@admin" or a handle typed in full (found by the whole name already).
+  // German capitalises nouns too, so this narrows the guess; requiring one owner narrows it more.
+  function capitalised(s) {
+    if (!s) return false;
+    var c = String.fromCodePoint(s.codePointAt(0));
+    return c !== c.toLowerCase();
+  }
+
+  function newKnown() {
+    return { index: new Map(), keys: [], surnames: new Map() };
+  }
+
   // A written name becomes the handle of the page author it names: the same name without spaces,
-  // or failing that the one author whose name starts with it (3+ letters). Anything else is
-  // dropped rather than guessed. `known` ({index, keys}) holds the authors to resolve against.
+  // or failing that the one author whose name starts with it (3+ letters) or, for a capitalised
+  // word, whose surname it is. Anything else, and any word two people could answer to, is
+  // dropped rather than guessed. `known` (newKnown()) holds the authors to resolve against.
   function knowAuthors(items, known) {
     for (var i = 0; i < items.length; i++) {
       var a = items[i].author;
@@ -790,6 +816,13 @@
           known.index.set(ks[j], a.handle);
           known.keys.push(ks[j]);
         }
+      }
+      var sk = surnameKey(a.name);
+      if (sk !== null) {
+        var owners = known.surnames.get(sk);
+        if (owners === undefined) known.surnames.set(sk, [a.handle]);
+        // two owners already make the surname useless: no need to keep a third
+        else if (owners.length < 2 && owners[0].toLowerCase() !== a.handle.toLowerCase()) owners.push(a.handle);
       }
     }
   }
@@ -804,21 +837,28 @@
       var seen = new Set();
       for (var m = 0; m < ms.length; m++) seen.add(ms[m].toLowerCase());
       for (var v = 0; v < vals.length && ms.length < MENTIONS_MAX; v++) {
-        var k = nameKey(vals[v].replace(/^@/, ""));
+        var word = vals[v].replace(/^@/, "");
+        var k = nameKey(word);
         var h = index.get(k);
         if (h === undefined && cpLength(k) >= 3) {
+          // handles differing only in case are one identity (the server lowercases them)
           var found = null;
-          for (var q = 0; q < keys.length; q++) {
+          var clash = false;
+          for (var q = 0; q < keys.length && !clash; q++) {
             if (keys[q].slice(0, k.length) === k) {
               var hh = index.get(keys[q]);
               if (found === null) found = hh;
-              else if (hh !== found) {
-                found = null;
-                break;
-              }
+              else if (hh.toLowerCase() !== found.toLowerCase()) clash = true;
             }
           }
-          if (found !== null) h = found;
+          var owners = capitalised(word) ? known.surnames.get(k) : undefined;
+          if (owners !== undefined) {
+            for (var o = 0; o < owners.length && !clash; o++) {
+              if (found === null) found = owners[o];
+              else if (owners[o].toLowerCase() !== found.toLowerCase()) clash = true;
+            }
+          }
+          if (found !== null && !clash) h = found;
         }
         if (h !== undefined && !seen.has(h.toLowerCase())) {
           seen.add(h.toLowerCase());
@@ -1113,7 +1153,7 @@
     });
     asList(post.mentions).forEach(function (m) { if (m.byName) byName = true; });
     return { adapter: adapter, url: url, pu: pu, page: page, postRoot: postRoot, postId: postId, post: built,
-      postByName: built ? env.byName.slice() : [], byName: byName, ld: false, known: { index: new Map(), keys: [] } };
+      postByName: built ? env.byName.slice() : [], byName: byName, ld: false, known: newKnown() };
   }
 
   function stillThere(pl) {
@@ -1345,7 +1385,7 @@
     }
     if (env.byName.length || (cache && pl.byName)) {
       // Without a cache, authors are known per call, as a whole-document read knows them.
-      var known = cache ? pl.known : { index: new Map(), keys: [] };
+      var known = cache ? pl.known : newKnown();
       knowAuthors(items, known);
       if (env.byName.length) resolveByName(known, env.byName);
     }
@@ -1471,7 +1511,8 @@
     extract: extract,
     // exposed for unit tests of the twin engines
     _internal: { parseCount: parseCount, parseTime: parseTime, parseDateText: parseDateText, pageDateOrder: pageDateOrder, resolveUrl: resolveUrl, siteOf: siteOf, hash64: hash64, clean: clean,
-      inDocumentOrder: inDocumentOrder },
+      inDocumentOrder: inDocumentOrder, newKnown: newKnown, knowAuthors: knowAuthors, resolveByName: resolveByName,
+      textValues: textValues },
   };
   globalThis.CloutlensExtract = CloutlensExtract;
   if (typeof module !== "undefined") module.exports = CloutlensExtract;

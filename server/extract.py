@@ -977,36 +977,60 @@ def _name_key(s: str) -> str:
     return _WS_ANY.sub("", s).lower()
 
 
+def _surname_key(name: str):
+    """A display name's last word, when there is more than one, of 3 letters or more: on German
+    blogs people write "@Holzherr" or "@Herr Holzherr" for Martin Holzherr (the adapter's regex
+    drops the honorific). A single-word name is its own "surname" and is found by the whole name."""
+    words = [w for w in _WS_RUN.split(name) if w]
+    if len(words) < 2:
+        return None
+    k = words[-1].lower()
+    return k if len(k) >= 3 else None
+
+
+def _capitalised(s: str) -> bool:
+    # Only a word written with a capital is taken for a surname: lower-case words after an "@"
+    # are mostly "@all", "@admin" or a handle typed in full (found by the whole name already).
+    # German capitalises nouns too, so this narrows the guess; requiring one owner narrows it more.
+    return bool(s) and s[0] != s[0].lower()
+
+
 def _resolve_by_name(items, pending):
     """A written name becomes the handle of the page author it names: the same name without
-    spaces, or failing that the one author whose name starts with it (3+ letters). Anything else
-    is dropped rather than guessed."""
+    spaces, or failing that the one author whose name starts with it (3+ letters) or, for a
+    capitalised word, whose surname it is. Anything else, and any word two people could answer
+    to, is dropped rather than guessed."""
     if not pending:
         return
     index: dict[str, str] = {}
+    surnames: dict[str, list[str]] = {}
     for it in items:
         a = it["author"]
         for k in (_name_key(a["name"]), _name_key(a["handle"])):
             if k and k not in index:
                 index[k] = a["handle"]
+        sk = _surname_key(a["name"])
+        if sk is not None:
+            owners = surnames.setdefault(sk, [])
+            # two owners already make the surname useless: no need to keep a third
+            if not owners or (len(owners) < 2 and owners[0].lower() != a["handle"].lower()):
+                owners.append(a["handle"])
     for item, vals in pending:
         ms = list(item.get("mentions") or [])
         seen = {m.lower() for m in ms}
         for v in vals:
             if len(ms) >= MENTIONS_MAX:
                 break
-            k = _name_key(re.sub(r"^@", "", v))
+            word = re.sub(r"^@", "", v)
+            k = _name_key(word)
             h = index.get(k)
             if h is None and len(k) >= 3:
-                found = None
-                for kk, hh in index.items():
-                    if kk.startswith(k):
-                        if found is None:
-                            found = hh
-                        elif hh != found:
-                            found = None
-                            break
-                h = found
+                # handles differing only in case are one identity (the server lowercases them)
+                cands = [hh for kk, hh in index.items() if kk.startswith(k)]
+                if _capitalised(word):
+                    cands += surnames.get(k, [])
+                if cands and all(c.lower() == cands[0].lower() for c in cands):
+                    h = cands[0]
             if h is not None and h.lower() not in seen:
                 seen.add(h.lower())
                 ms.append(h)

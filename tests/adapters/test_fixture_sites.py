@@ -259,9 +259,10 @@ def test_wordpress_hostile_content():
     assert "url" not in mallory["author"]  # javascript: links are dropped
     assert mallory["text"] == "Nice post\nSecond paragraph with\u200b zero width and tabs."
     assert "at" not in items["comment-9003"]  # February 30th is not a date
-    # "@Wren" names the one author whose name starts with it; "@Mallory" matches no name as
-    # written (hers starts with markup), "@zz" is too short to guess from, "@Nobody" is no one here
-    assert items["comment-9003"]["mentions"] == ["Wren Ashby"]
+    # "@Wren" names the one author whose name starts with it; "@Mallory" the one whose name ends
+    # with it (a surname: her name's markup is only text), "@zz" is too short to guess from,
+    # "@Nobody" is no one here
+    assert items["comment-9003"]["mentions"] == ["Wren Ashby", "<img src=x onerror=alert(1)> Mallory"]
     long = items["comment-9004"]["text"]
     # 1,995 letters, three astral emoji, then more: the cap counts code points, as Python and JSON
     # Schema do, so the emoji survive whole (the conformance test holds the JS engine to the same)

@@ -12,6 +12,7 @@ from test_conformance import compare, python_side
 
 HANDLES = ["constructor", "toString", "valueOf", "hasOwnProperty", "__proto__"]
 PR = "orchard-tools/harvest/pull/412"
+MALLORY = "<img src=x onerror=alert(1)> Mallory"  # the page's "@Mallory", by her surname
 
 
 def mentions(capture: dict) -> dict:
@@ -48,6 +49,6 @@ def test_a_linked_mention_named_like_a_built_in_is_kept_by_both_engines(run_js, 
 def test_a_mention_by_name_named_like_a_built_in_is_kept_by_both_engines(run_js, handle):
     html = wordpress_page(handle)
     _, capture, _ = python_side(html)
-    assert mentions(capture)["comment-9003"] == ["Wren Ashby", handle]
+    assert mentions(capture)["comment-9003"] == ["Wren Ashby", handle, MALLORY]
     compare(run_js, html)
-    assert mentions(run_js(html)["capture"])["comment-9003"] == ["Wren Ashby", handle]
+    assert mentions(run_js(html)["capture"])["comment-9003"] == ["Wren Ashby", handle, MALLORY]

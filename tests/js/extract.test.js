@@ -146,3 +146,38 @@ test("a page says which way round it prints dates, as the Python engine reads it
   assert.strictEqual(I.parseDateText("09/06/2020", "mdy"), "2020-09-06T00:00:00Z");
   assert.strictEqual(I.parseDateText("09/06/2020"), null);
 });
+
+// The table tests/adapters/test_mentions_by_name.py also runs through server/extract.py and, in
+// Chromium, this engine on whole pages; here without a DOM, the same steps extract() takes: the
+// WordPress adapter's mention rule on the text, then resolution against the page's commenters.
+test("mentions by name: surnames, honorifics, and no guess between two people", () => {
+  const I = require(FILE)._internal;
+  const root = path.join(__dirname, "..", "..");
+  const table = JSON.parse(fs.readFileSync(path.join(root, "tests", "fixtures", "mentions-by-name.json"), "utf8"));
+  const wordpress = JSON.parse(fs.readFileSync(path.join(root, "extension", "adapters", "wordpress.json"), "utf8"));
+  const rule = wordpress.items[0].mentions;
+  assert.ok(rule.byName && rule.from === "text");
+  const person = (name) => ({ author: { handle: name, name: name } });
+  for (const c of table.cases) {
+    const writer = person("Zed");
+    const known = I.newKnown();
+    I.knowAuthors(c.authors.map(person).concat([writer]), known);
+    I.resolveByName(known, [[writer, I.textValues(c.text, rule, {})]]);
+    assert.deepStrictEqual(writer.mentions || [], c.mentions, c.why);
+  }
+});
+
+test("mentions by name: authors met in later slices of a live page count as well", () => {
+  const I = require(FILE)._internal;
+  const person = (name) => ({ author: { handle: name, name: name } });
+  const known = I.newKnown();
+  I.knowAuthors([person("Anna Schmidt")], known);
+  const first = person("Zed");
+  I.resolveByName(known, [[first, ["Schmidt"]]]);
+  assert.deepStrictEqual(first.mentions, ["Anna Schmidt"]);
+  // a second Schmidt arrives: from now on "@Schmidt" could be either of them
+  I.knowAuthors([person("Karl Schmidt")], known);
+  const later = person("Zed");
+  I.resolveByName(known, [[later, ["Schmidt"]]]);
+  assert.strictEqual(later.mentions, undefined);
+});
