@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import http.client
 import json
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -12,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from helpers import EXT_ORIGIN
-from serverproc import ServerProcess, request, seed_token
+from serverproc import ROOT, ServerProcess, request, seed_token
 from server.busy import THREADS
 from server.contract import normalize_listed_item
 from server.storage import Store
@@ -102,6 +104,9 @@ def test_a_long_forget_leaves_status_and_the_dashboard_answering_and_captures_bu
         code, resp, page, took = _send(port, "GET", "/", origin=None)
         assert code == 503 and "busy with forgetting" in page and resp.getheader("Retry-After")
         print(f"dashboard answered in {took:.3f} s")
+        doctor = subprocess.run([sys.executable, "-m", "server.cli", "doctor", "--data-dir", str(data), "--port",
+                                 str(port)], cwd=ROOT, capture_output=True, text=True, timeout=PATIENCE * 3)
+        assert f"busy with forgetting {PROLIFIC}" in doctor.stdout, doctor.stdout + doctor.stderr
         code, resp, body, _ = _send(port, "GET", "/api/scores?id=blog.example:visitor1", token=token)
         assert code == 503 and body["error"] == "busy" and body["task"] == f"forgetting {PROLIFIC}"
 
