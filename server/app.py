@@ -33,6 +33,7 @@ CAPTURE_WAITS_FOR_SCORES = 2.0
 SECONDS_A_DAY = 86400
 COMPACT_AT = 0.1  # the nightly computation drops tombstoned rows once they are a tenth of all
 BADGE_PEOPLE = 5  # the top engagers a capture's answer names per author (what a hovercard shows)
+SNAPSHOT_WAIT = 0.5  # seconds a score snapshot waits for the lock: captures' writes take milliseconds
 
 
 def default_data_dir() -> Path:
@@ -424,9 +425,9 @@ class Services:
                     return True
         return False
 
-    def turn(self):
+    def turn(self, wait: float | None = None):
         """The lock for a request: a bounded wait, then Busy (server/busy.py)."""
-        return self.turns.turn()
+        return self.turns.turn(wait)
 
     def doing(self, task: str):
         """Names a long task in the busy answers of the requests it keeps waiting."""
@@ -435,11 +436,12 @@ class Services:
     def snapshot(self, scores: dict[str, int]):
         """Today's scores of the people just shown, for their history chart. Under the lock, and
         never for someone forgotten: the scores were read before, and a forget may have run since.
-        Left out while a long task keeps the lock: the answer is computed already, and the next
-        capture or view of these people records the day's score."""
+        Left out while a long task keeps the lock: the answer is computed already (a capture's
+        may have waited its 2 s for the lock once), and the next capture or view of these people
+        records the day's score."""
         if scores:
             try:
-                with self.turn():
+                with self.turn(SNAPSHOT_WAIT):
                     gone = self._gone
                     kept = {i: v for i, v in scores.items() if i not in gone} if gone else scores
                     if kept:

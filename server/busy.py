@@ -57,15 +57,16 @@ class Turns:
             return None
 
     @contextmanager
-    def turn(self):
-        """The lock for a request, or Busy. A thread that holds it already (a long task calling
-        back into the services) gets it at once: it must never wait on itself."""
+    def turn(self, wait: float | None = None):
+        """The lock for a request, or Busy after `wait` seconds (default LOCK_WAIT). A thread that
+        holds it already (a long task calling back into the services) gets it at once: it must
+        never wait on itself."""
         if not self.lock.acquire(blocking=False):
             counted = self.task is not None
             if counted and not self._waiters.acquire(blocking=False):
                 raise Busy(self.task)
             try:
-                got = self.lock.acquire(timeout=self.wait)
+                got = self.lock.acquire(timeout=self.wait if wait is None else wait)
             finally:
                 if counted:
                     self._waiters.release()
