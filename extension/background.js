@@ -52,9 +52,16 @@ function hostOf(url) {
 class ServerError extends Error {
   constructor(kind, message, status) {
     super(message);
-    this.kind = kind; // "offline", "unpaired", "rejected"
+    this.kind = kind; // "offline", "unpaired", "busy", "rejected"
     this.status = status;
   }
+}
+
+// A busy server names the seconds to wait in Retry-After; bounded, so that a wrong header
+// neither hammers it nor leaves the queue for long.
+function retryAfterMs(resp) {
+  const seconds = Number(resp.headers.get("Retry-After"));
+  return Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds, 60) * 1000 : 5000;
 }
 
 async function call(path, { method = "GET", body, auth = true } = {}) {
@@ -92,6 +99,13 @@ async function call(path, { method = "GET", body, auth = true } = {}) {
   }
   if (!resp.ok) {
     const msg = data && data.message ? `${data.field ? data.field + ": " : ""}${data.message}` : `HTTP ${resp.status}`;
+    if (Queue.keeps(resp.status)) {
+      // Up, but busy (or its disk full): nothing was done. The pages are told to ask again once
+      // a call goes through, as after an outage, and queued captures are sent again soon.
+      noteServer(false);
+      retrySoon(retryAfterMs(resp));
+      throw new ServerError("busy", msg, resp.status);
+    }
     throw new ServerError("rejected", msg, resp.status);
   }
   // /api/status answers without a token too: only status() knows whether it was accepted.
@@ -285,7 +299,7 @@ function flush() {
         try {
           await call("/api/capture", { method: "POST", body: entry.capture });
         } catch (e) {
-          if (e.kind !== "rejected") break; // still down or not paired: keep it for later
+          if (e.kind !== "rejected") break; // still down, busy or not paired: keep it for later
           // The server refused this capture for good (invalid): retrying cannot help.
         }
         await withQueue((q) => ({ state: Queue.ack(q, entry.id) }));
@@ -307,6 +321,16 @@ async function tellTabs(msg) {
   }
 }
 
+let retryTimer = null;
+
+function retrySoon(ms) {
+  if (retryTimer) return;
+  retryTimer = setTimeout(() => {
+    retryTimer = null;
+    kickFlush();
+  }, ms);
+}
+
 function kickFlush() {
   loadQueue().then((q) => {
     if (Queue.next(q)) flush().catch(() => undefined);
@@ -319,14 +343,14 @@ async function capture(cap) {
     kickFlush();
     return r;
   } catch (e) {
-    // Down, or not paired yet: the capture waits in the queue, sent once the server answers
-    // (pairing flushes it), instead of being lost with the page.
-    if (e.kind !== "offline" && e.kind !== "unpaired") throw e;
+    // Down, busy, or not paired yet: the capture waits in the queue, sent once the server takes
+    // it (pairing flushes it), instead of being lost with the page.
+    if (e.kind !== "offline" && e.kind !== "unpaired" && e.kind !== "busy") throw e;
     const q = await withQueue((old) => {
       const state = Queue.enqueue(old, cap);
       return { state, result: Queue.summary(state) };
     });
-    return { queued: true, unpaired: e.kind === "unpaired", queue: q, error: e.message };
+    return { queued: true, unpaired: e.kind === "unpaired", busy: e.kind === "busy", queue: q, error: e.message };
   }
 }
 

@@ -339,6 +339,9 @@
       if (result.unpaired) {
         Badges.setState(identitiesFor(anchors, capture.page.site), "unpaired",
           `Cloutlens: pair the extension with your server (toolbar icon); ${result.queue.items} captured items wait until then`);
+      } else if (result.busy) {
+        Badges.setState(identitiesFor(anchors, capture.page.site), "queued",
+          `Cloutlens: the server is busy; ${result.queue.items} captured items wait in the queue and go in by themselves`);
       } else {
         Badges.setState(identitiesFor(anchors, capture.page.site), "offline",
           `Cloutlens: the local server is not running; ${result.queue.items} captured items wait in the queue`);
@@ -480,6 +483,7 @@
     state.error = e.message;
     if (e.kind === "offline") Badges.setState(ids, "offline", "Cloutlens: the local server is not running");
     else if (e.kind === "unpaired") Badges.setState(ids, "unpaired", "Cloutlens: pair the extension with your server (toolbar icon)");
+    else if (e.kind === "busy") Badges.setState(ids, "queued", "Cloutlens: the server is busy; the scores come back by themselves");
     else Badges.setState(ids, "offline", `Cloutlens: ${e.message}`);
   }
 

@@ -197,7 +197,8 @@ async function refresh() {
     $("pairing").hidden = true;
   } else {
     $("server-help").hidden = true;
-    state.textContent = `Server running (${s.status.items} items, ${s.status.people} people).` + (s.paired ? " Paired." : "");
+    state.textContent = `Server running (${s.status.items} items, ${s.status.people} people).` + (s.paired ? " Paired." : "") +
+      (s.status.busy ? ` Busy with ${s.status.busy}: captures wait in the queue until it is done.` : "");
     if (!s.paired) {
       showPairing(s.pairing);
       if (s.pairing && !polling) polling = setInterval(pollPairing, 1000);

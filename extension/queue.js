@@ -60,12 +60,20 @@
     return s;
   }
 
+  // Whether a send the server refused stays queued. 503 (busy with a long task such as an import,
+  // or its data dir unreadable) and 507 (its disk full) say nothing was stored and the same
+  // capture will be taken later; any other refusal is about the capture itself, and sending it
+  // again would only keep the captures queued behind it waiting.
+  function keeps(status) {
+    return status === 503 || status === 507;
+  }
+
   function summary(state) {
     const s = normalise(state);
     return { captures: s.entries.length, items: queuedItems(s), dropped: s.dropped };
   }
 
-  const CloutlensQueue = { LIMITS, empty, enqueue, next, ack, summary };
+  const CloutlensQueue = { LIMITS, empty, enqueue, next, ack, keeps, summary };
   globalThis.CloutlensQueue = CloutlensQueue;
   if (typeof module !== "undefined") module.exports = CloutlensQueue;
 })();

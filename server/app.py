@@ -17,6 +17,7 @@ from werkzeug.exceptions import BadRequest as BadRequestError, NotFound
 from scoring import Scorer, checkpoint
 from scoring.items import author_identity, normal_identity
 
+from .busy import RETRY_AFTER, Busy, Turns
 from .pairing import Pairing
 from .security import EXTENSION_ORIGIN, check_request, error, set_security_headers
 from .storage import HISTORY_FLUSH_SECONDS, SCORER_CHECKPOINT, Store, StoreError, atomic_write, log, release_free_memory
@@ -32,6 +33,7 @@ CAPTURE_WAITS_FOR_SCORES = 2.0
 SECONDS_A_DAY = 86400
 COMPACT_AT = 0.1  # the nightly computation drops tombstoned rows once they are a tenth of all
 BADGE_PEOPLE = 5  # the top engagers a capture's answer names per author (what a hovercard shows)
+SNAPSHOT_WAIT = 0.5  # seconds a score snapshot waits for the lock: captures' writes take milliseconds
 
 
 def default_data_dir() -> Path:
@@ -150,6 +152,7 @@ class Services:
     def __init__(self, store: Store, announce=None, background: bool = False):
         self.store = store
         self.lock = threading.RLock()
+        self.turns = Turns(self.lock)
         self.collector = _Collector()
         self._queue_lock = threading.Lock()
         self._queue: list[dict] = []
@@ -305,7 +308,7 @@ class Services:
         million rows). `serve` does it here, just after midnight UTC, rather than in the first
         capture of the day."""
         if self.wait_scores(timeout=0):
-            with self.lock:
+            with self.lock, self.doing("the new day's scores"):
                 with self.collector.kept(self.scorer):  # sweep() below freezes it all anyway
                     if self.scorer.dead_share() > COMPACT_AT:
                         self.scorer.compact()  # rows of replaced items pile up: drop them with the rest
@@ -358,75 +361,109 @@ class Services:
         with self._queue_lock:
             self._queue.append(entry)
         while not entry["done"]:
-            with self.lock:
-                if entry["done"]:
-                    break
-                with self._queue_lock:
-                    group, self._queue = self._queue, []
-                if self._gone:
-                    # The user asked to forget them: what they write later is not kept either.
-                    # Read under the lock: a forget that ran while this capture waited counts.
-                    gone = self._gone
-                    for e in group:
-                        e["items"] = [it for it in e["items"] if author_identity(it) not in gone]
-                try:
-                    results = self.store.add_batches([(e["items"], e["seen"]) for e in group])
-                except BaseException as exc:  # the whole group failed: none of it is stored
-                    for e in group:
-                        e["error"], e["done"] = exc, True
-                    continue
-                try:
-                    changed = [doc for r in results for doc in r["items"]]
-                    with self._pending_lock:
-                        deferred = self._pending is not None
-                        if deferred:
-                            self._pending.extend(changed)
-                    if deferred:
-                        for r in results:
-                            r["scores"], r["scoring"] = {}, True
-                    else:
-                        scorer = self.scorer
-                        with self.collector.kept(scorer, stored=len(changed)):
-                            if changed:
-                                scorer.add(self.for_scorer(changed))
-                            # One scoring pass answers the whole group (the scorer recomputes after
-                            # an add), for the group's authors only.
-                            authors = [sorted({author_identity(it) for it in e["items"]}) for e in group]
-                            scores = scorer.results(sorted({a for names in authors for a in names}),
-                                                    people=BADGE_PEOPLE)
-                            for r, names in zip(results, authors):
-                                r["scores"] = {a: scores.get(a) for a in names}
-                except Exception as exc:
-                    # Stored and durable, but not scored: say so, never "nothing was stored".
-                    for e in group:
-                        e["error"] = ScoringFailed(exc)
-                else:
-                    for e, r in zip(group, results):
-                        e["result"] = r
-                finally:
-                    for e in group:
-                        e["done"] = True
+            try:
+                with self.turn():
+                    if not entry["done"]:
+                        self._write_queued()
+            except Busy:
+                # Answered busy only if no writer has taken it yet: one that has holds the
+                # lock briefly to store it, and this entry is done with that write.
+                if self._withdraw(entry):
+                    raise
         if entry["error"] is not None:
             raise entry["error"]
         return entry["result"]
 
+    def _write_queued(self):
+        """Store and score every queued capture in one write (a group commit); under the lock."""
+        with self._queue_lock:
+            group, self._queue = self._queue, []
+        if self._gone:
+            # The user asked to forget them: what they write later is not kept either.
+            # Read under the lock: a forget that ran while this capture waited counts.
+            gone = self._gone
+            for e in group:
+                e["items"] = [it for it in e["items"] if author_identity(it) not in gone]
+        try:
+            results = self.store.add_batches([(e["items"], e["seen"]) for e in group])
+        except BaseException as exc:  # the whole group failed: none of it is stored
+            for e in group:
+                e["error"], e["done"] = exc, True
+            return
+        try:
+            changed = [doc for r in results for doc in r["items"]]
+            with self._pending_lock:
+                deferred = self._pending is not None
+                if deferred:
+                    self._pending.extend(changed)
+            if deferred:
+                for r in results:
+                    r["scores"], r["scoring"] = {}, True
+            else:
+                scorer = self.scorer
+                with self.collector.kept(scorer, stored=len(changed)):
+                    if changed:
+                        scorer.add(self.for_scorer(changed))
+                    # One scoring pass answers the whole group (the scorer recomputes after
+                    # an add), for the group's authors only.
+                    authors = [sorted({author_identity(it) for it in e["items"]}) for e in group]
+                    scores = scorer.results(sorted({a for names in authors for a in names}),
+                                            people=BADGE_PEOPLE)
+                    for r, names in zip(results, authors):
+                        r["scores"] = {a: scores.get(a) for a in names}
+        except Exception as exc:
+            # Stored and durable, but not scored: say so, never "nothing was stored".
+            for e in group:
+                e["error"] = ScoringFailed(exc)
+        else:
+            for e, r in zip(group, results):
+                e["result"] = r
+        finally:
+            for e in group:
+                e["done"] = True
+
+    def _withdraw(self, entry: dict) -> bool:
+        """Takes a capture out of the queue unless a writer has taken it already."""
+        with self._queue_lock:
+            for n, queued in enumerate(self._queue):
+                if queued is entry:
+                    del self._queue[n]
+                    return True
+        return False
+
+    def turn(self, wait: float | None = None):
+        """The lock for a request: a bounded wait, then Busy (server/busy.py)."""
+        return self.turns.turn(wait)
+
+    def doing(self, task: str):
+        """Names a long task in the busy answers of the requests it keeps waiting."""
+        return self.turns.doing(task)
+
     def snapshot(self, scores: dict[str, int]):
         """Today's scores of the people just shown, for their history chart. Under the lock, and
-        never for someone forgotten: the scores were read before, and a forget may have run since."""
+        never for someone forgotten: the scores were read before, and a forget may have run since.
+        Left out while a long task keeps the lock: the answer is computed already (a capture's
+        may have waited its 2 s for the lock once), and the next capture or view of these people
+        records the day's score."""
         if scores:
-            with self.lock:
-                gone = self._gone
-                kept = {i: v for i, v in scores.items() if i not in gone} if gone else scores
-                if kept:
-                    self.store.record_scores(utcnow().strftime("%Y-%m-%d"), kept)
+            try:
+                with self.turn(SNAPSHOT_WAIT):
+                    gone = self._gone
+                    kept = {i: v for i, v in scores.items() if i not in gone} if gone else scores
+                    if kept:
+                        self.store.record_scores(utcnow().strftime("%Y-%m-%d"), kept)
+            except Busy:
+                pass
 
     def set_settings(self, settings: dict):
-        with self.lock, self.collector.kept(self.scorer, always=True):
+        with self.lock, self.doing("scoring everything again with new settings"), \
+                self.collector.kept(self.scorer, always=True):
             self.store.set_config("settings", settings)
             self.scorer.set_settings(self.scorer_settings())
 
     def set_links(self, links: dict):
-        with self.lock, self.collector.kept(self.scorer, always=True):
+        with self.lock, self.doing("scoring everything again with new links"), \
+                self.collector.kept(self.scorer, always=True):
             self.store.set_config("links", links)
             self.scorer.set_settings(self.scorer_settings())
 
@@ -454,7 +491,7 @@ class Services:
         if not identities:
             return 0
         removed = 0
-        with self.lock:
+        with self.lock, self.doing("forgetting " + (identities[0] if len(identities) == 1 else f"{len(identities)} people")):
             for identity in identities:
                 removed += len(self.store.remove_author(identity))
             gone_now = set(identities)
@@ -487,7 +524,7 @@ class Services:
         and others' mentions of them count again. Those mentions were left out of what the
         scorer holds, so it is built again from the store (a few seconds at a million items,
         with captures waiting: a rare, deliberate act). False if they were not forgotten."""
-        with self.lock:
+        with self.lock, self.doing("scoring everything again for someone remembered"):
             gone = list(self.store.get_config("forgotten") or [])
             if identity not in gone:
                 return False
@@ -512,14 +549,15 @@ class Services:
             time.sleep(0.002)
 
     def _recompute_and_save(self):
-        with self.lock, self.collector.kept(self.scorer, always=True):
+        with self.lock, self.doing("scoring everything again after a forget"), \
+                self.collector.kept(self.scorer, always=True):
             self.scorer.prepare()
         self.save_checkpoint()
 
     def delete_all(self) -> int:
         """Every item, snapshot, link, setting and forgotten identity in one durable change
         (Store.clear); pairing stays, so the extension keeps working. Returns the items deleted."""
-        with self.lock:
+        with self.lock, self.doing("deleting everything"):
             self.wait_scores()
             removed = self.store.clear({"settings": {}, "links": {}, "own_identities": [], "forgotten": []})
             self._gone = frozenset()
@@ -613,6 +651,22 @@ def create_app(config: dict | None = None) -> Flask:
                 "The form was incomplete or not understood; nothing was changed. Go back and try again."
             return page(400, "Not done", said)
         return error(400, "bad_request", "the request was not understood")
+
+    @app.errorhandler(Busy)
+    def busy(exc):
+        # A long task holds the services lock (server/busy.py): nothing was done, so asking again
+        # is safe; the extension keeps a capture so answered in its queue and sends it later.
+        if for_people():
+            again = ("This page reloads by itself in a few seconds." if request.method == "GET"
+                     else "Nothing was changed: go back and send the form again in a few seconds.")
+            resp = app.make_response(page(503, "The server is busy",
+                                          f"The server is busy with {exc.task or 'other requests'}. {again}"))
+            if request.method == "GET":
+                resp.headers["Refresh"] = str(RETRY_AFTER)
+        else:
+            resp = error(503, "busy", str(exc), task=exc.task)
+        resp.headers["Retry-After"] = str(RETRY_AFTER)
+        return resp
 
     @app.errorhandler(StoreError)
     @app.errorhandler(OSError)

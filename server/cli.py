@@ -71,6 +71,7 @@ def serve(data_dir, port, host, allow_exposed, demo=False):
     from waitress.server import create_server
 
     from .app import create_app
+    from .busy import THREADS
     from .storage import StoreError
 
     try:
@@ -105,7 +106,7 @@ def serve(data_dir, port, host, allow_exposed, demo=False):
     except StoreError as exc:
         raise click.ClickException(str(exc)) from None
     try:
-        server = create_server(app, host=host, port=port, threads=8, ident="cloutlens")
+        server = create_server(app, host=host, port=port, threads=THREADS, ident="cloutlens")
     except OSError as exc:
         app.extensions["cloutlens"].store.close()
         if made_temp_dir:

@@ -203,8 +203,10 @@ def check_port(port: int, running: bool, data_dir: Path) -> list[Check]:
             return [Check("warn", f"the cloutlens server on port {port} uses another data dir: {served}",
                           f"the extension's captures go there, not to {data_dir}; run doctor with "
                           "--data-dir set to it, or restart the server with this one")]
+        busy = (f"; busy with {status['busy']}: requests that need the store are answered 503 busy, "
+                "and the extension queues its captures until it is done") if status.get("busy") else ""
         return [Check("ok", f"a cloutlens server answers on port {port} (version {status.get('version')}, "
-                            f"{status.get('items')} items, data {served})")]
+                            f"{status.get('items')} items, data {served}){busy}")]
     return [Check("fail", f"port {port} is taken by another program",
                   "stop it, or run `cloutlens serve --port N` and set the same port in the extension's options")]
 

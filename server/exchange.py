@@ -33,17 +33,22 @@ IMPORT_BATCH = 10_000
 def export_chunks(services):
     """The export as a stream of bytes, a shard at a time, so a million items never sit in memory
     as one string. Items are read under the lock one shard at a time: a capture landing during
-    the export may or may not be in it, never half of it."""
+    the export may or may not be in it, never half of it. The head is read at once, in the
+    request, so that a busy lock is answered Busy rather than failing a download begun."""
     from .api import stored_settings
     from .app import utcnow
     store = services.store
-    with services.lock:
+    with services.turn():
         head = {"cloutlens_export": EXPORT_VERSION,
                 "exported_at": utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
                 "settings": stored_settings(store),
                 "links": store.get_config("links") or {},
                 "own_identities": store.get_config("own_identities") or [],
                 "forgotten": store.get_config("forgotten") or []}
+    return _export_items(store, head)
+
+
+def _export_items(store, head):
     yield orjson.dumps(head)[:-1] + b', "items": ['
     first = True
     batch = []
@@ -141,15 +146,21 @@ def import_document(services, doc, checked=None) -> dict:
     """Store a whole export; `checked` is check_document(doc) when the caller has it already.
 
     The services lock is taken for each batch of items, not for the whole import: at a million
-    items that is minutes, during which every capture, and with them the server's threads, would
-    wait (status and pairing too, once the threads are all taken)."""
+    items that is minutes, during which no capture would be stored. Requests that wait for a
+    batch meanwhile give up after a while (server/busy.py); the import never does: only its first
+    turn may answer Busy, before anything is stored."""
     items, settings, links, own, forgotten = checked or check_document(doc)
+    with services.doing("an import"):
+        return _store_document(services, items, settings, links, own, forgotten)
+
+
+def _store_document(services, items, settings, links, own, forgotten) -> dict:
     from .api import stored_settings
     from .app import utcnow
     now = utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")
     totals = {"added": 0, "updated": 0, "unchanged": 0}
     store = services.store
-    with services.lock:
+    with services.turn():  # Busy here, before anything is stored; later turns are waited for
         # links that cannot be kept stop the import before anything is stored
         here_gone = set(store.get_config("forgotten") or ())
         if links:

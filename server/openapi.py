@@ -22,6 +22,8 @@ ERROR = {
         "error": {"type": "string", "description": "a stable code: invalid, bad_json, unauthorized, ..."},
         "message": {"type": "string"},
         "field": {"type": "string", "description": "the field at fault, e.g. items[3].author.handle"},
+        "task": {"type": ["string", "null"], "description": "with error `busy`: the long task the server is "
+                 "busy with (an import, forgetting site:handle, ...), null if other requests"},
     },
 }
 
@@ -81,11 +83,18 @@ def _errors(*codes):
              403: "Foreign Host or Origin", 404: "No such record", 413: "Body too large",
              415: "Body is not application/json",
              429: "As many pairing requests wait as the server keeps: approve or deny them on /pair",
-             503: "The data dir cannot be written, or (error `scoring`) the scores are still being "
-                  "computed after a start: ask again in a few seconds",
+             503: "The data dir cannot be written; or (error `scoring`) the scores are still being "
+                  "computed after a start: ask again in a few seconds; or (error `busy`, `task` naming it) a "
+                  "long task such as an import or a forget holds the server, and this request gave up waiting "
+                  "for it after 2 s (at once if 5 requests wait already): nothing was done, send it again "
+                  "after the Retry-After seconds",
              507: "The disk is full"}
-    return {str(c): {"description": names[c], "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
-            for c in codes}
+    out = {str(c): {"description": names[c], "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+           for c in codes}
+    if 503 in codes:
+        out["503"]["headers"] = {"Retry-After": {"description": "with error `busy`: seconds to wait before sending again",
+                                                 "schema": {"type": "integer"}}}
+    return out
 
 
 def _json(schema, description="OK"):
@@ -140,8 +149,10 @@ def document(server_url: str = "http://127.0.0.1:7317") -> dict:
         },
         "security": [{"token": []}],
         "paths": {
-            "/api/status": {"get": _op("Version, data dir, counts, and whether scores are ready "
-                                       "(`scores`: loading, ready or failed); always answers at once", {"200": _json(obj)},
+            "/api/status": {"get": _op("Version, data dir, counts, whether scores are ready "
+                                       "(`scores`: loading, ready or failed) and what long task the server is busy "
+                                       "with (`busy`: e.g. \"an import\", or null); always answers at once, "
+                                       "whatever holds the server", {"200": _json(obj)},
                                        auth=False, errors=(403,))},
             "/api/openapi.json": {"get": _op("This document", {"200": _json(obj)}, auth=False, errors=(403,))},
             "/api/pair": {"post": _op("Ask to pair; the user approves the code on the dashboard",
@@ -200,7 +211,8 @@ def document(server_url: str = "http://127.0.0.1:7317") -> dict:
                            body={"$ref": "#/components/schemas/Settings"}, errors=(400, 401, 403, 413, 415, 503, 507)),
             },
             "/api/export": {"get": _op("Everything as one JSON document (never tokens)",
-                                       {"200": _json({"$ref": "#/components/schemas/Export"})})},
+                                       {"200": _json({"$ref": "#/components/schemas/Export"})},
+                                       errors=(400, 401, 403, 503))},
             "/api/import": {"post": _op("Import an export; idempotent, all-or-nothing validation",
                                         {"200": _json(obj)}, body={"$ref": "#/components/schemas/Export"},
                                         errors=(400, 401, 403, 413, 415, 503, 507))},

@@ -20,10 +20,11 @@ PAIRING_PATHS = ("/api/pair",)
 OPEN_PATHS = {"/api/status", "/api/openapi.json"}
 
 
-def error(status: int, code: str, message: str, field: str | None = None):
+def error(status: int, code: str, message: str, field: str | None = None, **more):
     body = {"error": code, "message": message}
     if field is not None:
         body["field"] = field
+    body.update(more)
     resp = jsonify(body)
     resp.status_code = status
     return resp

@@ -69,3 +69,9 @@ test("a damaged stored queue is treated as empty", () => {
   assert.deepEqual(Q.summary(null), { captures: 0, items: 0, dropped: 0 });
   assert.deepEqual(Q.summary({ entries: "x" }), { captures: 0, items: 0, dropped: 0 });
 });
+
+test("a busy server's refusals are kept, the others are final", () => {
+  assert.equal(Q.keeps(503), true); // busy with a long task, or its data dir unreadable
+  assert.equal(Q.keeps(507), true); // its disk full
+  for (const status of [400, 401, 403, 404, 413, 415, 500]) assert.equal(Q.keeps(status), false, String(status));
+});

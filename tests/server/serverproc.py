@@ -30,11 +30,13 @@ def seed_token(data_dir: Path) -> str:
 
 
 class ServerProcess:
-    """`python -m server.cli serve --port 0 --data-dir DIR`, as a user runs it."""
+    """`python -m server.cli serve --port 0 --data-dir DIR`, as a user runs it; `launcher` is a
+    test's own script in its place, which changes the server before it runs the same command."""
 
-    def __init__(self, data_dir: Path, *options: str, timeout: float = 60):
+    def __init__(self, data_dir: Path, *options: str, timeout: float = 60, launcher: list[str] | None = None):
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "server.cli", "serve", "--port", "0", "--data-dir", str(data_dir), *options],
+            [sys.executable, *(launcher or ["-m", "server.cli"]), "serve", "--port", "0", "--data-dir", str(data_dir),
+             *options],
             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ))
         self.port = None
         self.output: list[str] = []

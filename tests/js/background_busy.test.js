@@ -1,0 +1,71 @@
+// The background worker against a server that answers 503 "busy" (a long task holds it): the
+// capture is kept in the queue, a flush keeps it too, and once the server takes it, it goes.
+// background.js runs as written, in a context with a stand-in for the browser's chrome.* and fetch.
+"use strict";
+const test = require("node:test");
+const assert = require("node:assert/strict");
+const fs = require("node:fs");
+const path = require("node:path");
+const vm = require("node:vm");
+
+const EXT = path.join(__dirname, "../../extension");
+
+function worker(answers) {
+  const stored = { token: "t0k3n", server: "http://127.0.0.1:7317" };
+  const sent = [];
+  const chrome = {
+    storage: { local: {
+      async get(keys) {
+        const wanted = typeof keys === "string" ? [keys] : keys;
+        return Object.fromEntries(wanted.filter((k) => k in stored).map((k) => [k, structuredClone(stored[k])]));
+      },
+      async set(values) { Object.assign(stored, structuredClone(values)); },
+      async remove(key) { delete stored[key]; },
+    } },
+    runtime: { onMessage: { addListener() {} }, getURL: (p) => `chrome-extension://test/${p}` },
+    tabs: { async query() { return []; }, async sendMessage() {} },
+  };
+  async function fetch(url, init) {
+    sent.push({ url, body: init.body && JSON.parse(init.body) });
+    const [status, body, headers = {}] = answers.shift();
+    return new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json", ...headers } });
+  }
+  const timers = [];
+  const ctx = vm.createContext({
+    chrome, fetch, console, URL, Response, AbortController, structuredClone,
+    setTimeout: (f, ms) => { timers.push(ms); return 0; }, clearTimeout() {},
+  });
+  for (const file of ["queue.js", "sites.js", "background.js"]) {
+    vm.runInContext(fs.readFileSync(path.join(EXT, file), "utf8"), ctx, { filename: file });
+  }
+  return { ctx, stored, sent, timers };
+}
+
+const BUSY = [503, { error: "busy", message: "the server is busy with an import; nothing was done", task: "an import" },
+  { "Retry-After": "5" }];
+const capture = { v: 1, page: { url: "https://blog.example/p", site: "blog.example" },
+  items: [{ id: "c1", kind: "comment", parent: null, author: { handle: "anna" } }] };
+
+test("a capture answered busy waits in the queue, and a flush sends it once the server takes it", async () => {
+  const answers = [BUSY, BUSY, [200, { stored: { added: 1, updated: 0, unchanged: 0 }, authors: {}, scores: {} }]];
+  const { ctx, stored, sent, timers } = worker(answers);
+  const r = await ctx.capture(capture);
+  assert.equal(r.queued, true);
+  assert.equal(r.busy, true);
+  assert.deepEqual({ ...r.queue }, { captures: 1, items: 1, dropped: 0 }); // copied out of the other realm
+  assert.ok(timers.includes(5000), "a retry is planned after Retry-After");
+
+  assert.equal(await ctx.flush(), 0); // still busy: kept, not dropped as a refused capture
+  assert.equal(stored.queue.entries.length, 1);
+
+  assert.equal(await ctx.flush(), 1);
+  assert.equal(stored.queue.entries.length, 0);
+  assert.equal(sent.length, 3);
+  assert.deepEqual(sent[2].body, capture);
+});
+
+test("a capture the server refuses for good is not queued", async () => {
+  const { ctx, stored } = worker([[400, { error: "invalid", message: "must be an array", field: "items" }]]);
+  await assert.rejects(ctx.capture(capture), /items: must be an array/);
+  assert.equal(stored.queue, undefined);
+});

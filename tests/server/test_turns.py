@@ -1,0 +1,108 @@
+"""Requests and a long task on the services lock, in one process (server/busy.py): a bounded
+wait, then a 503 "busy" that did nothing; the real server's threads are in test_busy.py."""
+from __future__ import annotations
+
+import threading
+import time
+from contextlib import contextmanager
+
+import pytest
+
+from helpers import capture, comment_item, post_item
+from server.busy import Busy, Turns
+from server.contract import validate_capture
+
+
+@contextmanager
+def held(services, task="an import"):
+    """The lock held by another thread, named as a long task names it, until the block ends."""
+    taken, done = threading.Event(), threading.Event()
+
+    def hold():
+        with services.lock, services.doing(task):
+            taken.set()
+            done.wait(30)
+    t = threading.Thread(target=hold)
+    t.start()
+    taken.wait(5)
+    try:
+        yield
+    finally:
+        done.set()
+        t.join(5)
+
+
+@contextmanager
+def held_by_other(lock):
+    taken, done = threading.Event(), threading.Event()
+    t = threading.Thread(target=lambda: (lock.acquire(), taken.set(), done.wait(30), lock.release()))
+    t.start()
+    taken.wait(5)
+    try:
+        yield
+    finally:
+        done.set()
+        t.join(5)
+
+
+def test_the_holder_takes_its_turn_at_once_and_a_waiter_too_many_is_busy_at_once():
+    lock = threading.RLock()
+    turns = Turns(lock, wait=30, waiters=0)
+    with lock, turns.turn():  # the holder never waits on itself, nor for a waiter's place
+        pass
+    with held_by_other(lock), turns.doing("an import"):
+        with pytest.raises(Busy):
+            with turns.turn():  # no place to wait for a long task: answered at once, not after 30 s
+                pass
+
+
+def test_busy_names_the_task_that_holds_the_lock_first():
+    turns = Turns(threading.RLock())
+    assert turns.task is None
+    with turns.doing("forgetting blog.example:anna"), turns.doing("an import"):
+        assert turns.task == "forgetting blog.example:anna"
+        assert "busy with forgetting blog.example:anna" in str(Busy(turns.task))
+    assert turns.task is None
+
+
+def test_a_capture_answered_busy_stored_nothing_and_status_says_what_is_busy(app, client, auth):
+    s = app.extensions["cloutlens"]
+    s.turns.wait = 0.2
+    with held(s):
+        r = client.post("/api/capture", json=capture([post_item(), comment_item("c1", "anna")]), headers=auth)
+        assert r.status_code == 503
+        assert r.get_json()["error"] == "busy" and r.get_json()["task"] == "an import"
+        assert "busy with an import" in r.get_json()["message"] and r.headers["Retry-After"] == "5"
+        status = client.get("/api/status", headers=auth).get_json()
+        assert status["busy"] == "an import" and status["items"] == 0
+        assert client.get("/api/scores?id=blog.example:anna", headers=auth).status_code == 503
+        page = client.get("/")
+        assert page.status_code == 503 and b"busy with an import" in page.data and page.headers["Refresh"]
+    assert s.store.count_items() == 0 and not s._queue
+    assert client.get("/api/status", headers=auth).get_json()["busy"] is None
+    r = client.post("/api/capture", json=capture([post_item(), comment_item("c1", "anna")]), headers=auth)
+    assert r.status_code == 200 and r.get_json()["stored"]["added"] == 2
+
+
+def test_a_capture_a_writer_has_taken_is_answered_with_that_write_not_busy(app, monkeypatch):
+    """A capture that gives up waiting may be in the group another capture's thread is storing:
+    then it is stored, and must not be answered "nothing was done"."""
+    s = app.extensions["cloutlens"]
+    s.turns.wait = 0.05
+    real = s._write_queued
+    writing = threading.Event()
+
+    def write_both_then_hold():
+        writing.set()
+        while len(s._queue) < 2:
+            time.sleep(0.005)
+        real()
+        time.sleep(0.5)  # the lock kept after the write: ten times the other capture's wait
+    monkeypatch.setattr(s, "_write_queued", write_both_then_hold)
+    first = {}
+    writer = threading.Thread(target=lambda: first.update(got=s.capture(validate_capture(capture([post_item()])))))
+    writer.start()
+    assert writing.wait(5)
+    got = s.capture(validate_capture(capture([comment_item("c1", "anna")])))
+    writer.join(5)
+    assert got["added"] == 1 and first["got"]["added"] == 1 and s.store.count_items() == 2
