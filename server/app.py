@@ -491,7 +491,7 @@ class Services:
         if not identities:
             return 0
         removed = 0
-        with self.lock, self.doing("forgetting " + (identities[0] if len(identities) == 1 else f"{len(identities)} people")):
+        with self.lock, self.doing("forgetting " + ("a person" if len(identities) == 1 else f"{len(identities)} people")):
             for identity in identities:
                 removed += len(self.store.remove_author(identity))
             gone_now = set(identities)
