@@ -2,7 +2,7 @@
 
 orjson parses a whole document into Python objects at about ten times the file's size (a 48 MB
 export peaked at 506 MB). `scan` reads the file once, to the end, keeping only the object's other
-members and the array's length; `elements` then yields the array's elements one at a time, as
+members and what type the array is; `elements` then yields the array's elements one at a time, as
 often as the caller needs them. Both read with ijson (its C backend, yajl), in 64 KB chunks.
 
 yajl is laxer than orjson, which reads every other body this server takes, in two ways that
