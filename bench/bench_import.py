@@ -6,11 +6,12 @@ Builds an export of --items synthetic items (bench_server's pages: a post and 19
 sites, ~400 bytes an item, so 125,000 items are a 50 MB file) through the server's own export
 (server.exchange.export_chunks), kept in --keep and reused. Then, --runs times each, into a fresh
 data dir every time:
-- `cloutlens import --json FILE` in a process of its own: its peak RSS (VmHWM, read as it ends)
-  and the wall time of the whole process (interpreter start and imports included);
+- `cloutlens import --json FILE` in a process of its own: its peak RSS (VmHWM, read as it ends),
+  the wall and CPU time of the whole process (interpreter start and imports included);
 - `cloutlens import --dry-run` (the check alone, no scorer);
 - POST /api/import of the file to a real `cloutlens serve` on loopback: the server's VmHWM
-  after the import, less its VmHWM before it, and the request's wall time.
+  after the import, less its VmHWM before it, and the request's wall time and the server's CPU
+  time over it (on a shared machine, CPU time is the steadier figure).
 --code DIR runs another checkout's code (e.g. `git archive` of the commit before a change,
 unpacked) on the same file, for a before/after comparison. Prints medians (and every run) as
 JSON. Figures go to docs/storage.md. Bounded: one import at a time, --runs of each.
@@ -22,6 +23,7 @@ import http.client
 import json
 import os
 import random
+import resource
 import shutil
 import statistics
 import subprocess
@@ -78,17 +80,28 @@ def env_for(code: Path) -> dict:
     return dict(os.environ, PYTHONPATH=str(code))
 
 
+def _children_cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
 def run_cli(code: Path, export: Path, data_dir: Path, *flags: str) -> dict:
-    t = time.perf_counter()
+    t, c = time.perf_counter(), _children_cpu()
     done = subprocess.run([sys.executable, "-c", RUNNER, "import", "--data-dir", str(data_dir), "--json",
                            *flags, str(export)], cwd=code, env=env_for(code), capture_output=True, text=True)
-    wall = time.perf_counter() - t
+    wall, cpu = time.perf_counter() - t, _children_cpu() - c
     peak = [line for line in done.stderr.splitlines() if line.startswith("BENCH_PEAK_KB")]
     if done.returncode or not peak:
         raise SystemExit(f"the import failed: {done.stdout[-500:]} {done.stderr[-2000:]}")
     summary = json.loads(done.stdout)
     return {"peak_rss_mb": round(int(peak[-1].split()[1]) / 1024), "wall_s": round(wall, 2),
-            "items": summary["items"], "added": summary["added"]}
+            "cpu_s": round(cpu, 2), "items": summary["items"], "added": summary["added"]}
+
+
+def _cpu_s(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
 def _hwm_mb(pid: int) -> float:
@@ -116,7 +129,7 @@ def run_api(code: Path, export: Path, data_dir: Path) -> dict:
     try:
         from helpers import EXT_ORIGIN
         time.sleep(1.0)  # the scorer's first load of an empty store, off the measured request
-        before = _hwm_mb(server.proc.pid)
+        before, cpu = _hwm_mb(server.proc.pid), _cpu_s(server.proc.pid)
         conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=600)
         t = time.perf_counter()
         with open(export, "rb") as body:
@@ -128,11 +141,12 @@ def run_api(code: Path, export: Path, data_dir: Path) -> dict:
         wall = time.perf_counter() - t
         if resp.status != 200:
             raise SystemExit(f"the import failed: {resp.status} {answer}")
-        peak = _hwm_mb(server.proc.pid)
+        peak, cpu = _hwm_mb(server.proc.pid), _cpu_s(server.proc.pid) - cpu
     finally:
         server.stop()
     return {"server_peak_rss_mb": round(peak), "server_rss_before_mb": round(before),
-            "import_added_mb": round(peak - before), "wall_s": round(wall, 2), "added": answer["items"]["added"]}
+            "import_added_mb": round(peak - before), "wall_s": round(wall, 2), "cpu_s": round(cpu, 2),
+            "added": answer["items"]["added"]}
 
 
 def medians(runs: list[dict]) -> dict:
