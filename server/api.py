@@ -483,7 +483,8 @@ def import_():
     from .exchange import IMPORT_MAX, check_export, import_export
     from .jsonstream import NotJSON
     request.max_content_length = IMPORT_MAX
-    # Read twice, as a stream, from a file of our own: never the whole body in memory at once.
+    # Read as a stream, three times (head, check, store), from a file of our own: never the whole
+    # body in memory at once.
     with tempfile.TemporaryFile() as body:
         shutil.copyfileobj(request.stream, body, 1 << 20)
         body.seek(0)
@@ -491,5 +492,9 @@ def import_():
             checked = check_export(body)
         except NotJSON as exc:
             raise BadRequest("body", f"the body is {exc} (UTF-8, at most 1024 levels deep)", code="bad_json") from None
+        except ContractError as exc:
+            if exc.field:
+                raise
+            raise BadRequest("body", exc.message) from None  # no object: named as json_body names it
         need_scores()
         return import_export(services(), body, checked)

@@ -414,8 +414,8 @@ def import_():
     if upload is None or not upload.filename:
         flash("Choose an export file to import.", "error")
         return _back_to_data()
-    # werkzeug keeps an upload over 500 KB in a temporary file: it is read from there, twice,
-    # as a stream, never whole into memory.
+    # werkzeug keeps an upload over 500 KB in a temporary file: it is read from there as a stream,
+    # never whole into memory.
     try:
         checked = check_export(upload.stream)
     except NotJSON:

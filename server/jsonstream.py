@@ -58,7 +58,7 @@ class _Surrogates:
         for m in _LONE_HIGH.finditer(buf) if _ANY_HIGH.search(buf) else ():
             if chunk and m.end() + _LOOKAHEAD > len(buf):
                 break
-            raise NotJSON("a lone UTF-16 surrogate escape (\\ud800-\\udbff without its pair)")
+            raise NotJSON("not valid JSON: a lone UTF-16 surrogate escape (\\ud800-\\udbff without its pair)")
         # Kept from a point no backslash precedes, so that the search sees a whole run of them.
         keep = max(0, len(buf) - 2 * _LOOKAHEAD)
         while keep and buf[keep - 1] == 0x5C:

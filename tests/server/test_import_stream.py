@@ -184,3 +184,15 @@ def test_a_real_server_imports_a_streamed_upload(tmp_path, server_factory):
     srv.stop()
     items, _ = stored(tmp_path / "data")
     assert len(items) == 2000 - gone
+
+
+@pytest.mark.parametrize("body,error,field", [
+    (b"[1]", "invalid", "body"), (b'"export"', "invalid", "body"),
+    (b'{"cloutlens_export": 1, "items": [{"text": "\\ud800"}]}', "bad_json", "body"),
+    (b'{"cloutlens_export": 1, "items": [' + b"[" * 2000 + b"]" * 2000 + b"]}", "bad_json", "body"),
+    (b'{"items": [], "cloutlens_export": 2}', "invalid", "cloutlens_export"),
+    (b'{"items": {}, "cloutlens_export": 1}', "invalid", "items"),
+])
+def test_the_api_names_what_is_wrong_with_a_body(client, auth, body, error, field):
+    r = client.post("/api/import", data=body, headers={**auth, "Content-Type": "application/json"})
+    assert r.status_code == 400 and (r.json["error"], r.json["field"]) == (error, field), r.json
