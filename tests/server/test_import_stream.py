@@ -196,3 +196,21 @@ def test_a_real_server_imports_a_streamed_upload(tmp_path, server_factory):
 def test_the_api_names_what_is_wrong_with_a_body(client, auth, body, error, field):
     r = client.post("/api/import", data=body, headers={**auth, "Content-Type": "application/json"})
     assert r.status_code == 400 and (r.json["error"], r.json["field"]) == (error, field), r.json
+
+
+def test_a_file_changed_between_its_check_and_its_storing_stores_nothing(tmp_path, app):
+    """The file is read again to be stored: one rewritten meanwhile is not what was checked."""
+    import os
+
+    from scoring.items import ContractError
+    from server.exchange import check_export, import_export
+    path = write(tmp_path / "export.json", dict(HEAD, items=make_items(50)))
+    with open(path, "rb") as fh:
+        checked = check_export(fh)
+        doc = orjson.loads(path.read_bytes())
+        doc["items"][-1]["kind"] = "tweet"
+        write(path, doc)
+        os.utime(path, ns=(0, 10**18))
+        with pytest.raises(ContractError, match="changed while"):
+            import_export(app.extensions["cloutlens"], fh, checked)
+    assert app.extensions["cloutlens"].store.count_items() == 0
