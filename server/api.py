@@ -489,8 +489,24 @@ def export():
 
 @api.post("/import")
 def import_():
-    from .exchange import IMPORT_MAX, import_document
+    import shutil
+    import tempfile
+
+    from .exchange import IMPORT_MAX, check_export, import_export
+    from .jsonstream import NotJSON
     request.max_content_length = IMPORT_MAX
-    doc = json_body()
-    need_scores()
-    return import_document(services(), doc)
+    # Read as a stream, three times (head, check, store), from a file of our own: never the whole
+    # body in memory at once.
+    with tempfile.TemporaryFile() as body:
+        shutil.copyfileobj(request.stream, body, 1 << 20)
+        body.seek(0)
+        try:
+            checked = check_export(body)
+        except NotJSON as exc:
+            raise BadRequest("body", f"the body is {exc} (UTF-8, at most 1024 levels deep)", code="bad_json") from None
+        except ContractError as exc:
+            if exc.field:
+                raise
+            raise BadRequest("body", exc.message) from None  # no object: named as json_body names it
+        need_scores()
+        return import_export(services(), body, checked)

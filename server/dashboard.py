@@ -14,7 +14,6 @@ import re
 from datetime import datetime, timezone
 from urllib.parse import quote, urlsplit
 
-import orjson
 from flask import (Blueprint, Response, abort, current_app, flash, make_response, redirect, render_template,
                    request, url_for)
 
@@ -408,20 +407,26 @@ def export():
 
 @dashboard.post("/data/import")
 def import_():
-    from .exchange import IMPORT_MAX, import_document
+    from .exchange import IMPORT_MAX, check_export, import_export
+    from .jsonstream import NotJSON
     request.max_content_length = IMPORT_MAX
     check_csrf()
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         flash("Choose an export file to import.", "error")
         return _back_to_data()
+    # werkzeug keeps an upload over 500 KB in a temporary file: it is read from there as a stream,
+    # never whole into memory.
     try:
-        doc = orjson.loads(upload.read())
-    except orjson.JSONDecodeError:
+        checked = check_export(upload.stream)
+    except NotJSON:
         flash("That file is not JSON.", "error")
         return _back_to_data()
+    except ContractError as exc:
+        flash(f"Import refused, nothing was stored: {exc}", "error")
+        return _back_to_data()
     try:
-        outcome = import_document(services(), doc)
+        outcome = import_export(services(), upload.stream, checked)
     except ContractError as exc:
         flash(f"Import refused, nothing was stored: {exc}", "error")
         return _back_to_data()

@@ -5,7 +5,10 @@
 
 Tokens and paired origins are never exported: a copy of the export must not let anyone talk to
 this server. Import checks the whole document before storing anything, then adds items in
-batches by (site, id), so importing the same file twice changes nothing.
+batches by (site, id), so importing the same file twice changes nothing. It reads the file as a
+stream (server/jsonstream.py): once for its head, once to check its items, once to store them, a
+batch at a time; a parsed document took ten times the file's size in memory (a 48 MB export
+peaked at 506 MB).
 
 The people the user forgot travel with the export: an import forgets them here too (their items
 in this store go, others' mentions of them stop counting), so a move to another machine does not
@@ -19,10 +22,16 @@ computes it again.
 """
 from __future__ import annotations
 
+import io
+import os
+from dataclasses import dataclass
+from itertools import islice
+
 import orjson
 
 from scoring.items import ContractError, author_identity, parse_time
 
+from . import jsonstream
 from .contract import normalize_listed_item
 
 EXPORT_VERSION = 1
@@ -71,41 +80,74 @@ def _identity_list(doc, name: str, check_identity) -> list[str]:
     return sorted({check_identity(v, f"{name}[{n}]") for n, v in enumerate(value)})
 
 
-def check_document(doc) -> tuple[list[tuple[dict, str]], dict, dict, list[str], list[str]]:
-    """Validate a whole export. Returns ((item, seen) pairs, settings, links, own identities,
-    forgotten identities); raises ContractError. The document's items are let go as they are
-    read (doc["items"] holds None after): a parsed export and its checked copy side by side
-    were most of an import's memory, twelve times the file's size."""
-    from .api import BadRequest, check_identity, validate_settings
-    if not isinstance(doc, dict):
-        raise ContractError("", "the body must be a JSON object")
-    if doc.get("cloutlens_export") != EXPORT_VERSION:
-        raise ContractError("cloutlens_export", f"must be {EXPORT_VERSION} (is this a Cloutlens export?)")
-    unknown = sorted(set(doc) - {"cloutlens_export", "exported_at", "settings", "links", "items",
-                                 "own_identities", "forgotten"})
-    if unknown:
-        raise ContractError(unknown[0][:40], "is not a field of an export")
-    exported_at = doc.get("exported_at")
-    if exported_at is not None:
-        if not isinstance(exported_at, str) or len(exported_at) > 40:
-            raise ContractError("exported_at", "must be an ISO 8601 date-time")
-        parse_time(exported_at, "exported_at")
-    items = doc.get("items", [])
-    if not isinstance(items, list):
-        raise ContractError("items", "must be an array")
-    out = []
-    for n, raw in enumerate(items):
+@dataclass
+class Checked:
+    """What check_export found: the file's items are read again to be stored, not kept."""
+    items: int
+    settings: dict
+    links: dict
+    own: list[str]
+    forgotten: list[str]
+    stamp: tuple | None  # the file's size and time, so that one changed since is not stored
+
+
+def _stamp(fh):
+    # Only a file on disk can change under the import (the command line's); uploads are ours.
+    if not isinstance(fh, (io.BufferedReader, io.BufferedRandom)):
+        return None
+    st = os.fstat(fh.fileno())
+    return st.st_size, st.st_mtime_ns
+
+
+def _checked_items(fh):
+    """(item, seen) for each item of the file, in the stored form; raises ContractError naming
+    `items[N]`."""
+    for n, raw in enumerate(jsonstream.elements(fh, "items")):
         field = f"items[{n}]"
         if not isinstance(raw, dict):
             raise ContractError(field, "must be a JSON object")
-        items[n] = None
         raw.pop("sentiment", None)  # derived data: the store computes it from the text
         seen = raw.pop("seen", None)
         if seen is not None:
             if not isinstance(seen, str) or len(seen) > 40:
                 raise ContractError(f"{field}.seen", "must be an ISO 8601 date-time")
             seen = parse_time(seen, f"{field}.seen")
-        out.append((normalize_listed_item(raw, n), seen))
+        yield normalize_listed_item(raw, n), seen
+
+
+def check_export(fh, each=None) -> Checked:
+    """Validate a whole export read from a binary file (seekable), keeping none of its items:
+    `each(item)` sees each one checked. Raises jsonstream.NotJSON (a ValueError) or
+    ContractError. Members are checked in the order a parsed document was, whatever order
+    the file has them in (another tool may write `items` first)."""
+    from .api import BadRequest, check_identity, validate_settings
+    stamp = _stamp(fh)
+    head = jsonstream.scan(fh, "items")
+    if not head.is_object:
+        raise ContractError("", "the body must be a JSON object")
+    doc = head.members
+    if doc.get("cloutlens_export") != EXPORT_VERSION:
+        raise ContractError("cloutlens_export", f"must be {EXPORT_VERSION} (is this a Cloutlens export?)")
+    unknown = sorted(set(doc) - {"cloutlens_export", "exported_at", "settings", "links", "items",
+                                 "own_identities", "forgotten"})
+    if unknown:
+        raise ContractError(unknown[0][:40], "is not a field of an export")
+    if head.repeated is not None:
+        # a parser keeps one of them, a stream would read both: neither is what the file meant
+        raise ContractError(head.repeated[:40], "is given twice")
+    exported_at = doc.get("exported_at")
+    if exported_at is not None:
+        if not isinstance(exported_at, str) or len(exported_at) > 40:
+            raise ContractError("exported_at", "must be an ISO 8601 date-time")
+        parse_time(exported_at, "exported_at")
+    if head.long_kind not in (None, "array"):
+        raise ContractError("items", "must be an array")
+    count = 0
+    if head.long_kind:
+        for item, _seen in _checked_items(fh):
+            count += 1
+            if each is not None:
+                each(item)
     settings = doc.get("settings", {})
     if not isinstance(settings, dict):
         raise ContractError("settings", "must be an object")
@@ -123,7 +165,7 @@ def check_document(doc) -> tuple[list[tuple[dict, str]], dict, dict, list[str], 
     except BadRequest as exc:
         field = exc.field if exc.field.startswith(("links", "own_identities", "forgotten")) else f"settings.{exc.field}"
         raise ContractError(field, exc.message) from None
-    return out, settings, clean_links, own, forgotten
+    return Checked(count, settings, clean_links, own, forgotten, stamp)
 
 
 def merged_links(current: dict, incoming: dict, forgotten) -> dict:
@@ -142,19 +184,29 @@ def merged_links(current: dict, incoming: dict, forgotten) -> dict:
     return links
 
 
-def import_document(services, doc, checked=None) -> dict:
-    """Store a whole export; `checked` is check_document(doc) when the caller has it already.
+def import_document(services, doc) -> dict:
+    """Store an export given as parsed JSON (tests, scripts): as import_export takes a file."""
+    return import_export(services, io.BytesIO(orjson.dumps(doc)))
+
+
+def import_export(services, fh, checked: Checked | None = None) -> dict:
+    """Store a whole export read from a binary file (seekable); `checked` is check_export(fh)
+    when the caller has it already. Nothing is stored unless the whole file passed: its items
+    are read a second time, IMPORT_BATCH at a time, to be stored.
 
     The services lock is taken for each batch of items, not for the whole import: at a million
     items that is minutes, during which no capture would be stored. Requests that wait for a
     batch meanwhile give up after a while (server/busy.py); the import never does: only its first
     turn may answer Busy, before anything is stored."""
-    items, settings, links, own, forgotten = checked or check_document(doc)
+    checked = checked or check_export(fh)
+    if checked.stamp is not None and _stamp(fh) != checked.stamp:
+        raise ContractError("", "the file changed while it was being checked; nothing was stored")
     with services.doing("an import"):
-        return _store_document(services, items, settings, links, own, forgotten)
+        return _store_export(services, fh, checked)
 
 
-def _store_document(services, items, settings, links, own, forgotten) -> dict:
+def _store_export(services, fh, checked: Checked) -> dict:
+    settings, links, own, forgotten = checked.settings, checked.links, checked.own, checked.forgotten
     from .api import stored_settings
     from .app import utcnow
     now = utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -167,33 +219,38 @@ def _store_document(services, items, settings, links, own, forgotten) -> dict:
             merged_links(store.get_config("links") or {}, links, set(forgotten) | here_gone)
         # Forgotten first, so that the items added next never score them through mentions.
         removed = services.forget_many(set(forgotten) - here_gone)
-    # Items keep the time they were first seen, so undated ones do not look new. Nobody
-    # forgotten comes back through a file: not those the file forgot (it still holds their
-    # items), nor those forgotten here since it was made (an old backup), nor those forgotten
-    # while it is imported (the list is read again for each batch).
-    left_out = 0
-    for start in range(0, len(items), IMPORT_BATCH):
-        with services.lock:
-            gone = set(store.get_config("forgotten") or ())
-            batch = [dict(item, seen=seen) if seen else item for item, seen in items[start:start + IMPORT_BATCH]
-                     if not gone or author_identity(item) not in gone]
-            left_out += min(IMPORT_BATCH, len(items) - start) - len(batch)
-            stored = store.add_items(batch, now)
-            for k in totals:
-                totals[k] += stored[k]
-            if stored["items"]:
-                services.scorer.add(services.for_scorer(stored["items"]))
-        services.let_captures_in()
-    with services.lock:
-        all_gone = set(store.get_config("forgotten") or ())
+        # Settings and links next, before the items: set after them, they had the scorer rescore
+        # every item the file brought (a 125,000-item file's import peaked there, 426 MB). The
+        # items are scored as they come instead. Links to anyone forgotten while the items are
+        # stored go with them, as forgetting takes a person's links.
         if settings:
             merged = stored_settings(store)
             merged.update(settings)
             services.set_settings(merged)
         if links:
-            services.set_links(merged_links(store.get_config("links") or {}, links, all_gone))
-        if own:  # nobody forgotten becomes one of the user's own identities either
-            mine = (set(store.get_config("own_identities") or ()) | set(own)) - all_gone
+            gone_now = set(store.get_config("forgotten") or ())
+            services.set_links(merged_links(store.get_config("links") or {}, links, gone_now))
+    # Items keep the time they were first seen, so undated ones do not look new. Nobody
+    # forgotten comes back through a file: not those the file forgot (it still holds their
+    # items), nor those forgotten here since it was made (an old backup), nor those forgotten
+    # while it is imported (the list is read again for each batch).
+    left_out = 0
+    items = _checked_items(fh) if checked.items else iter(())
+    while batch := list(islice(items, IMPORT_BATCH)):
+        with services.lock:
+            gone = set(store.get_config("forgotten") or ())
+            kept = [dict(item, seen=seen) if seen else item for item, seen in batch
+                    if not gone or author_identity(item) not in gone]
+            left_out += len(batch) - len(kept)
+            stored = store.add_items(kept, now)
+            for k in totals:
+                totals[k] += stored[k]
+            if stored["items"]:
+                services.scorer.add(services.for_scorer(stored["items"]))
+        services.let_captures_in()
+    if own:  # nobody forgotten becomes one of the user's own identities either
+        with services.lock:
+            mine = (set(store.get_config("own_identities") or ()) | set(own)) - set(store.get_config("forgotten") or ())
             store.set_config("own_identities", sorted(mine))
     return {"items": totals, "settings": sorted(settings), "links": len(links), "forgotten": len(forgotten),
             "forgotten_here": sorted(set(forgotten) - here_gone), "items_removed": removed,

@@ -302,38 +302,59 @@ def _die_with_parent():
 
 # ---- Cloutlens's own exports (a move to another machine, a backup restored)
 
+_EXPORT_FIELDS = tuple(b'"%s"' % k for k in (b"exported_at", b"settings", b"links", b"own_identities",
+                                            b"forgotten", b"items"))
+
+
 def is_cloutlens_export(path: Path) -> bool:
-    """A file `GET /api/export` wrote: a JSON object whose first key says so."""
+    """A file `GET /api/export` wrote: a JSON object whose first key says so, or, as another tool
+    may write the same fields in another order, one that starts with another field of an export
+    and has the version further on."""
+    from .exchange import IMPORT_MAX
+    from .jsonstream import scan
     try:
         with open(path, "rb") as f:
             head = f.read(256).lstrip(b"\xef\xbb\xbf \t\r\n")
-    except OSError:
+            if not head.startswith(b"{"):
+                return False
+            first = head[1:].lstrip()
+            if first.startswith(b'"cloutlens_export"'):
+                return True
+            if not first.startswith(_EXPORT_FIELDS):
+                return False
+            if os.fstat(f.fileno()).st_size > IMPORT_MAX:
+                return True  # its import says it is too large, without reading it
+            return "cloutlens_export" in scan(f, "items").members
+    except (OSError, ValueError):
         return False  # read_source reports it
-    return head.startswith(b"{") and head[1:].lstrip().startswith(b'"cloutlens_export"')
 
 
 def import_exports(paths: list[Path], report: Report, services=None):
     """Each export whole, as the dashboard's import takes it (server.exchange): checked
     before anything is stored, links, settings and forgotten people with the items. Without
-    services (a dry run) only checked."""
-    import orjson
+    services (a dry run) only checked. A file is read as a stream, never held whole."""
+    from collections import Counter
 
-    from .exchange import IMPORT_MAX, check_document, import_document
+    from .exchange import IMPORT_MAX, check_export, import_export
     for path in paths:
+        authors: Counter = Counter()  # for the summary's people: one entry a person, not an item
+
+        def count(item):
+            authors[author_identity(item)] += 1
         try:
-            if path.stat().st_size > IMPORT_MAX:
-                raise ValueError(f"over {IMPORT_MAX // 2**20} MB, the most an import takes")
-            doc = orjson.loads(path.read_bytes())
-            checked = check_document(doc)
-            got = import_document(services, doc, checked) if services is not None else None
+            with open(path, "rb") as fh:
+                if os.fstat(fh.fileno()).st_size > IMPORT_MAX:
+                    raise ValueError(f"over {IMPORT_MAX // 2**20} MB, the most an import takes")
+                checked = check_export(fh, count)
+                got = import_export(services, fh, checked) if services is not None else None
         except OSError as e:
             report.skipped.append((str(path), f"cannot read: {e.strerror or e}"))
             continue
-        except (ValueError, ContractError) as e:  # orjson's errors are ValueErrors
+        except (ValueError, ContractError) as e:  # jsonstream.NotJSON is a ValueError
             report.skipped.append((str(path), f"invalid Cloutlens export: {e}"))
             continue
         report.exports["cloutlens"] = report.exports.get("cloutlens", 0) + 1
-        gone = set(checked[4])
+        gone = set(checked.forgotten)
         if got is not None:
             report.added += got["items"]["added"]
             report.updated += got["items"]["updated"]
@@ -344,10 +365,9 @@ def import_exports(paths: list[Path], report: Report, services=None):
             ch["settings"] = sorted(set(ch.get("settings", [])) | set(got["settings"]))
             ch["links"] = ch.get("links", 0) + got["links"]
             ch["own_identities"] = ch.get("own_identities", 0) + got["own_identities"]
-        authors = [author_identity(i) for i, _ in checked[0]]
-        report.items += len(authors)
+        report.items += checked.items
         report.people.update(a for a in authors if a not in gone)
-        report.left_out += got["left_out"] if got is not None else sum(a in gone for a in authors)
+        report.left_out += got["left_out"] if got is not None else sum(n for a, n in authors.items() if a in gone)
 
 
 # ---- the whole import

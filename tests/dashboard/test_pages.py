@@ -325,6 +325,27 @@ def test_import_refuses_a_bad_file_and_stores_nothing(seeded):
     assert s.store.count_items() == 14
 
 
+def test_import_reads_an_upload_with_its_items_first_and_refuses_a_bad_last_item(seeded):
+    """An upload is read from werkzeug's temporary file as a stream, in any key order, and
+    checked to its last item before anything is stored."""
+    s = services(seeded)
+    exported = orjson.loads(seeded.post("/data/export", data={"csrf": token(seeded)}).data)
+    items = [dict(it, id=f"again-{n}-{it['id']}") for n in range(150) for it in exported["items"]]  # over 500 KB
+    body = b'{"items": ' + orjson.dumps(items) + b', "cloutlens_export": 1, "forgotten": []}'
+    assert len(body) > 500 * 1024
+    bad = b'{"items": ' + orjson.dumps(items[:-1] + [dict(items[-1], kind="tweet")]) + b', "cloutlens_export": 1}'
+    r = seeded.post("/data/import", data={"csrf": token(seeded), "file": (io.BytesIO(bad), "bad.json")},
+                    content_type="multipart/form-data", follow_redirects=True)
+    assert f"items[{len(items) - 1}].kind" in r.get_data(as_text=True) and s.store.count_items() == 14
+    r = seeded.post("/data/import", data={"csrf": token(seeded), "file": (io.BytesIO(body), "export.json")},
+                    content_type="multipart/form-data", follow_redirects=True)
+    said = " ".join(f.get_text() for f in soup(r).select(".flash"))
+    assert f"Imported: {len(items)} new item(s)" in said and s.store.count_items() == 14 + len(items)
+    r = seeded.post("/data/import", data={"csrf": token(seeded), "file": (io.BytesIO(b'{"items": [' + b"[" * 3000), "x.json")},
+                    content_type="multipart/form-data", follow_redirects=True)
+    assert "That file is not JSON." in r.get_data(as_text=True)
+
+
 def test_a_form_opened_before_a_restart_still_posts(tmp_path):
     """The forms' key lives in the data dir (the user's only): a restart kept open pages working,
     where a key made at every start turned their next click into a bare "Bad Request"."""
