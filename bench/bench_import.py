@@ -19,7 +19,6 @@ JSON. Figures go to docs/storage.md. Bounded: one import at a time, --runs of ea
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
 import random
@@ -67,7 +66,8 @@ def make_export(path: Path, n_items: int) -> dict:
             if len(batch) >= 10_000 or no == pages - 1:
                 store.add_items(batch, "2026-01-01T00:00:00Z")
                 batch = []
-        services = SimpleNamespace(store=store, lock=threading.RLock())
+        from server.busy import Turns
+        services = SimpleNamespace(store=store, turn=Turns(threading.RLock()).turn)
         with open(path, "wb") as fh:
             for chunk in export_chunks(services):
                 fh.write(chunk)
@@ -127,20 +127,14 @@ def run_api(code: Path, export: Path, data_dir: Path) -> dict:
         else:
             os.environ["PYTHONPATH"] = saved
     try:
-        from helpers import EXT_ORIGIN
+        from helpers import post_export
         time.sleep(1.0)  # the scorer's first load of an empty store, off the measured request
         before, cpu = _hwm_mb(server.proc.pid), _cpu_s(server.proc.pid)
-        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=600)
         t = time.perf_counter()
-        with open(export, "rb") as body:
-            conn.request("POST", "/api/import", body=body, headers={
-                "Authorization": f"Bearer {token}", "Origin": EXT_ORIGIN, "Content-Type": "application/json",
-                "Content-Length": str(export.stat().st_size)})
-            resp = conn.getresponse()
-            answer = json.loads(resp.read())
+        status, answer = post_export(server.port, export, token, timeout=600)
         wall = time.perf_counter() - t
-        if resp.status != 200:
-            raise SystemExit(f"the import failed: {resp.status} {answer}")
+        if status != 200:
+            raise SystemExit(f"the import failed: {status} {answer}")
         peak, cpu = _hwm_mb(server.proc.pid), _cpu_s(server.proc.pid) - cpu
     finally:
         server.stop()

@@ -18,6 +18,24 @@ def pair(client, origin=EXT_ORIGIN) -> str:
     return polled.json["token"]
 
 
+def post_export(port: int, path, token: str, timeout: float = 120) -> tuple[int, dict]:
+    """POST an export file to a real server's /api/import as the extension would send it, streamed
+    from disk: (status, answer)."""
+    import http.client
+    import json
+    import os
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        with open(path, "rb") as body:
+            conn.request("POST", "/api/import", body=body, headers={
+                "Authorization": f"Bearer {token}", "Origin": EXT_ORIGIN, "Content-Type": "application/json",
+                "Content-Length": str(os.path.getsize(path))})
+            resp = conn.getresponse()
+            return resp.status, json.loads(resp.read())
+    finally:
+        conn.close()
+
+
 def capture(items, url="https://blog.example/2026/11/klout", title="Klout post"):
     return {"v": 1, "page": {"url": url, "title": title}, "items": items}
 

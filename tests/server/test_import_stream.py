@@ -10,7 +10,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from helpers import EXT_ORIGIN
+from helpers import post_export
 from serverproc import ROOT, seed_token
 from server.contract import normalize_listed_item
 
@@ -156,22 +156,12 @@ def test_checking_an_export_holds_a_batch_not_the_file(tmp_path):
 
 def test_a_real_server_imports_a_streamed_upload(tmp_path, server_factory):
     """POST /api/import to `cloutlens serve`, the body sent as a stream of the file, items first."""
-    import http.client
     token = seed_token(tmp_path / "data")
     srv = server_factory(tmp_path / "data")
     doc = dict(HEAD, items=make_items(2000))
     path = write(tmp_path / "export.json", doc, ["items", *HEAD])
-    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=120)
-    try:
-        with open(path, "rb") as body:
-            conn.request("POST", "/api/import", body=body, headers={
-                "Authorization": f"Bearer {token}", "Origin": EXT_ORIGIN, "Content-Type": "application/json",
-                "Content-Length": str(path.stat().st_size)})
-            resp = conn.getresponse()
-            answer = json.loads(resp.read())
-    finally:
-        conn.close()
-    assert resp.status == 200, answer
+    status, answer = post_export(srv.port, path, token)
+    assert status == 200, answer
     gone = forgotten_ones(doc["items"])
     assert answer["items"]["added"] == 2000 - gone and answer["left_out"] == gone
     assert answer["settings"] == ["horizon_days"] and answer["links"] == 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 import pytest
 
@@ -14,28 +14,16 @@ from server.contract import validate_capture
 
 
 @contextmanager
-def held(services, task="an import"):
-    """The lock held by another thread, named as a long task names it, until the block ends."""
+def held(lock, naming=None):
+    """The lock held by another thread until the block ends; `naming` (a context, as a long
+    task's `doing`) is entered while it is held."""
     taken, done = threading.Event(), threading.Event()
 
     def hold():
-        with services.lock, services.doing(task):
+        with lock, naming or nullcontext():
             taken.set()
             done.wait(30)
     t = threading.Thread(target=hold)
-    t.start()
-    taken.wait(5)
-    try:
-        yield
-    finally:
-        done.set()
-        t.join(5)
-
-
-@contextmanager
-def held_by_other(lock):
-    taken, done = threading.Event(), threading.Event()
-    t = threading.Thread(target=lambda: (lock.acquire(), taken.set(), done.wait(30), lock.release()))
     t.start()
     taken.wait(5)
     try:
@@ -50,7 +38,7 @@ def test_the_holder_takes_its_turn_at_once_and_a_waiter_too_many_is_busy_at_once
     turns = Turns(lock, wait=30, waiters=0)
     with lock, turns.turn():  # the holder never waits on itself, nor for a waiter's place
         pass
-    with held_by_other(lock), turns.doing("an import"):
+    with held(lock), turns.doing("an import"):
         with pytest.raises(Busy):
             with turns.turn():  # no place to wait for a long task: answered at once, not after 30 s
                 pass
@@ -68,7 +56,7 @@ def test_busy_names_the_task_that_holds_the_lock_first():
 def test_a_capture_answered_busy_stored_nothing_and_status_says_what_is_busy(app, client, auth):
     s = app.extensions["cloutlens"]
     s.turns.wait = 0.2
-    with held(s):
+    with held(s.lock, s.doing("an import")):
         r = client.post("/api/capture", json=capture([post_item(), comment_item("c1", "anna")]), headers=auth)
         assert r.status_code == 503
         assert r.get_json()["error"] == "busy" and r.get_json()["task"] == "an import"
