@@ -294,6 +294,7 @@
   // hundreds of times on a page and be rescored after every capture.
   class Badge {
     constructor(anchor, person) {
+      this.anchor = anchor;
       this.person = person;
       this.identity = person.identity;
       this.near = false;
@@ -685,15 +686,17 @@
       for (const b of openBadges) if (!b.host.isConnected) openBadges.delete(b);
     },
     // Someone the user asked the server to forget: their badges leave the page (a badge saying
-    // "no score yet" would suggest they are on their way to one).
+    // "no score yet" would suggest they are on their way to one). Returns the names they were
+    // beside, for the user may let the person back in.
     drop(identity) {
       const person = people.get(identity);
-      if (!person) return;
+      if (!person) return [];
       for (const b of person.badges) {
         openBadges.delete(b);
         b.remove();
       }
       people.delete(identity);
+      return person.badges.map((b) => b.anchor);
     },
     removeAll() {
       for (const person of people.values()) for (const b of person.badges) b.remove();

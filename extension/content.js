@@ -290,18 +290,33 @@
   function identitiesFor(anchors, site) {
     return anchors.map((n) => {
       const id = Badges.identityGuess(site, n.handle);
-      if (!forgotten.has(id)) Badges.attach(n.element, id);
+      if (forgotten.has(id)) keepForgotten(id, [n.element]);
+      else Badges.attach(n.element, id);
       return id;
     });
   }
 
   // The server names the people the user asked it to forget: they get no badge on this page.
+  // Their names are kept, so that a person let back in on the dashboard gets badges there again
+  // when the user comes back to the page, as a forgotten one loses them.
   function dropForgotten(ids) {
     for (const id of ids || []) {
       forgotten.add(id);
       latest.delete(id);
-      Badges.drop(id);
+      keepForgotten(id, Badges.drop(id));
     }
+  }
+
+  function keepForgotten(id, elements) {
+    const kept = forgottenAt.get(id);
+    if (kept) kept.push(...elements);
+    else forgottenAt.set(id, elements);
+  }
+
+  function letBack(id, summary) {
+    forgotten.delete(id);
+    for (const el of forgottenAt.get(id) || []) if (el.isConnected) Badges.attach(el, id, summary);
+    forgottenAt.delete(id);
   }
 
   function deliver(capture, anchors) {
@@ -356,7 +371,8 @@
     dropForgotten(result.forgotten);
     for (const n of anchors) {
       const identity = result.authors[n.itemId] || Badges.identityGuess(capture.page.site, n.handle);
-      if (!forgotten.has(identity)) toDraw.push([n.element, identity]);
+      if (forgotten.has(identity)) keepForgotten(identity, [n.element]);
+      else toDraw.push([n.element, identity]);
     }
     // The first few milliseconds of drawing go with the answer, while what it touched is fresh;
     // the rest waits for frames. A hidden tab draws nothing ahead of its turn.
@@ -371,6 +387,7 @@
   const toDraw = [];
   const latest = new Map(); // identity -> the last summary the server gave on this page
   const forgotten = new Set(); // identities the server said the user asked it to forget
+  const forgottenAt = new Map(); // identity -> the name elements of a forgotten person here
   let drawScheduled = false;
 
   let pendingDraw = null;
@@ -414,7 +431,9 @@
       for (const end = Math.min(toDraw.length, i + 8); i < end; i++) {
         const [el, identity] = toDraw[i];
         // A person new to the page gets their first badge drawn with their score.
-        if (el.isConnected && !forgotten.has(identity)) Badges.attach(el, identity, latest.get(identity));
+        if (!el.isConnected) continue;
+        if (forgotten.has(identity)) keepForgotten(identity, [el]);
+        else Badges.attach(el, identity, latest.get(identity));
       }
     }
     toDraw.splice(0, i);
@@ -436,9 +455,12 @@
           showError(error, chunk);
           return false;
         }
+        const gone = new Set(r.forgotten || []);
         for (const id of chunk) {
-          latest.set(id, r.scores[id] || null);
-          Badges.update(id, r.scores[id] || null);
+          const summary = r.scores[id] || null;
+          if (forgotten.has(id) && !gone.has(id)) letBack(id, summary);
+          latest.set(id, summary);
+          Badges.update(id, summary);
         }
         dropForgotten(r.forgotten);
         state.error = null;
@@ -473,7 +495,8 @@
     if (now - lastReturn < RETURN_REFRESH_MS) return;
     lastReturn = now;
     Badges.prune();
-    const ids = Badges.identities();
+    for (const [id, els] of forgottenAt) if (!els.some((el) => el.isConnected)) forgottenAt.delete(id);
+    const ids = [...Badges.identities(), ...forgottenAt.keys()];
     if (ids.length) fetchScores(ids);
   });
   document.addEventListener("visibilitychange", onReturn);
@@ -537,6 +560,7 @@
     toDraw.length = 0;
     latest.clear();
     forgotten.clear();
+    forgottenAt.clear();
     processed = new WeakSet();
     watched = new WeakSet();
     lists = new WeakSet();

@@ -424,7 +424,9 @@ def test_captured_texts_in_the_card_are_bidi_isolated(browser, live_server):
 def test_a_return_to_the_page_shows_what_changed_on_the_dashboard(browser, live_server):
     """The user forgets someone on the dashboard in another tab and comes back to the page: the
     forgotten person's badges leave the page, with no reload. Before, they kept the score until
-    the page was loaded again, and then said "no score yet" as for someone never captured. Headless Chromium never hides a tab (every page stays
+    the page was loaded again, and then said "no score yet" as for someone never captured. Let
+    back in on the dashboard, she gets her badge again the same way (with no score yet: what she
+    wrote went with the forget). Headless Chromium never hides a tab (every page stays
     "visible", w3c/webdriver#1718), so the test fires the event a return to the tab fires."""
     ctx, worker = browser
     pair_in_options(ctx, live_server)
@@ -459,3 +461,16 @@ def test_a_return_to_the_page_shows_what_changed_on_the_dashboard(browser, live_
     again = wait_state(worker, "extension-thread", scored(NAMES - 1), what="the page's badges after a reload")
     assert eve not in {b["identity"] for b in again["badges"]}
     assert not [it for it in stored_items(live_server.data_dir) if it["author"]["name"] == "Eve Early"]
+
+    # "Capture again" on the dashboard, and back to the page: her badge is there again.
+    dash.goto(f"{live_server.url}/data")
+    dash.click(f"form:has(input[name=identity][value='{eve}']) button")
+    dash.wait_for_url(f"{live_server.url}/data")
+    # (what she wrote went with the forget, and nothing of hers was stored since: no score yet)
+    assert api_scores(live_server, token_of(worker), [eve])[eve] is None
+    page.bring_to_front()
+    page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+    back = wait_state(worker, "extension-thread", lambda s: any(b["identity"] == eve for b in s["badges"]),
+                      what="her badge back")
+    assert [b["label"] for b in back["badges"] if b["identity"] == eve] == [f"Cloutlens: no score yet for {eve}"]
+    assert len(back["badges"]) == NAMES
