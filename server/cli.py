@@ -148,8 +148,12 @@ def serve(data_dir, port, host, allow_exposed, demo=False):
     except KeyboardInterrupt:
         pass
     finally:
-        click.echo("Saving the scores for a quick next start...")
-        app.extensions["cloutlens"].close()
+        if made_temp_dir:  # nobody starts on it again: do not leave megabytes in the temp dir
+            app.extensions["cloutlens"].close()
+            shutil.rmtree(data_dir, ignore_errors=True)
+        else:
+            click.echo("Saving the scores for a quick next start...")
+            app.extensions["cloutlens"].close()
 
 
 from scoring.cli_score import score_command  # noqa: E402  (the offline scorer; logic lives in scoring/)

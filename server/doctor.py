@@ -211,12 +211,12 @@ def check_port(port: int, running: bool, data_dir: Path) -> list[Check]:
                   "stop it, or run `cloutlens serve --port N` and set the same port in the extension's options")]
 
 
-def check_pairing(config: dict) -> list[Check]:
+def check_pairing(config: dict, port: int) -> list[Check]:
     clients = config.get("clients") or {}
     if not clients:
         return [Check("warn", "no extension is paired",
                       "start `cloutlens serve`, click the Cloutlens toolbar icon, 'Pair with server', "
-                      "and approve the code at http://127.0.0.1:PORT/pair")]
+                      f"and approve the code at http://127.0.0.1:{port}/pair")]
     origins = sorted({c.get("origin", "?") for c in clients.values()})
     return [Check("ok", f"{len(clients)} paired client(s): {', '.join(origins)}")]
 
@@ -231,5 +231,5 @@ def run(data_dir: Path, port: int) -> list[Check]:
     store_checks, config = check_store(data_dir)
     checks += store_checks
     checks += check_port(port, running, data_dir)
-    checks += check_pairing(config)
+    checks += check_pairing(config, port)
     return checks

@@ -545,7 +545,7 @@ def import_command(paths, data_dir, url, dry_run, workers, as_json):
             raise click.ClickException(str(e)) from None
     try:
         n = len(iter_sources(pages))
-        with click.progressbar(length=n, label="Importing", file=click.get_text_stream("stderr"),
+        with click.progressbar(length=n, label="Importing", file=sys.stderr,
                                show_pos=True) as bar:
             report = import_paths(pages, store=store, url=url, progress=bar.update, workers=workers,
                                   dry_run=dry_run)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command: installs what a fresh machine lacks, then runs every test suite.
-#   Python packages (the project with its test extras), npm packages, Debian's Chromium and
-#   Firefox ESR for the browser tests. Extra arguments go to pytest.
+#   Python packages (the project with its test extras), Debian's npm (and nodejs) when missing,
+#   npm packages, Debian's Chromium and Firefox ESR for the browser tests. Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,13 +19,8 @@ if [ -z "${VIRTUAL_ENV:-}" ] && [ -f "$(python3 -c 'import sysconfig; print(sysc
 fi
 "$PY" -m pip install --quiet --disable-pip-version-check -e ".[test]"
 
-if [ -f package-lock.json ]; then
-  npm ci --no-audit --no-fund --loglevel=error
-else
-  npm install --no-audit --no-fund --loglevel=error
-fi
-
 need=()
+command -v npm >/dev/null || need+=(npm)  # Debian's npm brings its nodejs
 [ -x /usr/lib/chromium/chromium ] || need+=(chromium)
 command -v firefox-esr >/dev/null || need+=(firefox-esr)
 if [ ${#need[@]} -gt 0 ]; then
@@ -33,6 +28,20 @@ if [ ${#need[@]} -gt 0 ]; then
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+# web-ext 10 (and the undici it loads) needs Node.js 20: on 18 its lint dies with
+# "ReferenceError: File is not defined". Debian 12's own nodejs is 18; Debian 13's is 20.
+if ! node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)'; then
+  echo "Node.js $(node --version) is too old: the extension's tooling (web-ext) needs Node.js 20 or later." >&2
+  echo "Debian 12 ships 18; install Node.js 20+ (Debian 13's nodejs, or NodeSource's) and run this again." >&2
+  exit 1
+fi
+
+if [ -f package-lock.json ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+else
+  npm install --no-audit --no-fund --loglevel=error
 fi
 
 echo "== extension lint (web-ext) =="

@@ -25,10 +25,12 @@ def doctor(data_dir, port):
 
 
 def test_fresh_install_is_healthy_and_says_to_pair(tmp_path):
-    r = doctor(tmp_path / "data", free_port())
+    port = free_port()
+    r = doctor(tmp_path / "data", port)
     assert r.exit_code == 0, r.output
     assert "is free" in r.output
     assert "no extension is paired" in r.output and "Pair with server" in r.output
+    assert f"http://127.0.0.1:{port}/pair" in r.output  # the port it checked, not a placeholder
 
 
 def test_paired_store_with_items_is_reported(tmp_path):

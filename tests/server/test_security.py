@@ -332,6 +332,48 @@ def test_demo_on_a_taken_port_fails_before_building_and_leaves_no_temp_dir(tmp_p
     assert list(tmp_path.iterdir()) == []
 
 
+def test_demo_stopped_leaves_no_temp_dir(tmp_path):
+    import http.client
+    import os
+    import re
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.Popen([sys.executable, "-m", "server.cli", "demo", "--port", "0"], cwd=root,
+                            env={**os.environ, "TMPDIR": str(tmp_path)},
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        out = ""
+        while "Press Ctrl+C" not in out:
+            line = proc.stdout.readline()
+            assert line, out
+            out += line
+        assert len(list(tmp_path.glob("cloutlens-demo-*"))) == 1, out
+        # The banner comes just before the SIGTERM handler is set: signal once the server answers.
+        port = int(re.search(r"server on http://127\.0\.0\.1:(\d+)/", out).group(1))
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                conn.request("GET", "/api/status")
+                assert conn.getresponse().status == 200
+                conn.close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, out
+                time.sleep(0.1)
+        proc.send_signal(signal.SIGTERM)  # as Ctrl+C
+        assert proc.wait(timeout=60) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert list(tmp_path.iterdir()) == []
+
+
 def _listening_addresses(port: int) -> set[str]:
     """Local addresses with a socket listening on port, from the kernel's own table (Linux)."""
     import socket
