@@ -123,27 +123,28 @@ def serve(data_dir, port, host, allow_exposed, demo=False):
             raise click.ClickException(str(exc)) from None
         if made:
             click.echo(f"  {made['items']} items from {made['people']} people.")
-    actual_port = int(server.effective_port)  # waitress reports it as a string
-    app.config["PORT"] = actual_port
-    url = f"http://{_url_host(host)}:{actual_port}/"
-    click.echo(f"Cloutlens server on {url}  (data: {data_dir})")
-    click.echo(f"  Dashboard: {url}")
-    click.echo("  Extension: open chrome://extensions, turn on Developer mode, 'Load unpacked' and pick")
-    click.echo(f"             {EXTENSION_DIR}")
-    click.echo("             (Firefox: about:debugging > This Firefox > Load Temporary Add-on > manifest.json)")
-    if actual_port != DEFAULT_PORT:
-        click.echo(f"  Port:      the extension looks on {DEFAULT_PORT}: in its Options, set Server to {url.rstrip('/')}")
-    click.echo("  Pairing:   click the Cloutlens toolbar icon, 'Pair with server', then approve the code")
-    click.echo(f"             at {url}pair")
-    click.echo("  Sites:     on a page with comments, click the toolbar icon and turn Cloutlens on there")
-    if demo:
-        click.echo(f"  Demo pages for the extension: http://localhost:{actual_port}/demo/")
-    click.echo("Press Ctrl+C to stop.", err=False)
-    sys.stdout.flush()
     # A plain `kill` (and a service manager's stop) ends the server like Ctrl+C: the scorer and
-    # the index are saved for a quick next start.
+    # the index are saved for a quick next start. Set before the banner: a stop sent as soon as
+    # it shows (a test, a service manager) must find it.
     signal.signal(signal.SIGTERM, _stop)
     try:
+        actual_port = int(server.effective_port)  # waitress reports it as a string
+        app.config["PORT"] = actual_port
+        url = f"http://{_url_host(host)}:{actual_port}/"
+        click.echo(f"Cloutlens server on {url}  (data: {data_dir})")
+        click.echo(f"  Dashboard: {url}")
+        click.echo("  Extension: open chrome://extensions, turn on Developer mode, 'Load unpacked' and pick")
+        click.echo(f"             {EXTENSION_DIR}")
+        click.echo("             (Firefox: about:debugging > This Firefox > Load Temporary Add-on > manifest.json)")
+        if actual_port != DEFAULT_PORT:
+            click.echo(f"  Port:      the extension looks on {DEFAULT_PORT}: in its Options, set Server to {url.rstrip('/')}")
+        click.echo("  Pairing:   click the Cloutlens toolbar icon, 'Pair with server', then approve the code")
+        click.echo(f"             at {url}pair")
+        click.echo("  Sites:     on a page with comments, click the toolbar icon and turn Cloutlens on there")
+        if demo:
+            click.echo(f"  Demo pages for the extension: http://localhost:{actual_port}/demo/")
+        click.echo("Press Ctrl+C to stop.", err=False)
+        sys.stdout.flush()
         server.run()
     except KeyboardInterrupt:
         pass
