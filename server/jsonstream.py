@@ -14,7 +14,11 @@ yajl is laxer than orjson, which reads every other body this server takes, in tw
   (A lone low one makes ijson raise; a high one followed by anything but a low one, yajl pairs
   into a wrong character.) The raw bytes are searched for them as they are read.
 ijson refuses what orjson refuses otherwise (invalid UTF-8, NaN, leading zeros, a BOM, trailing
-data), except integers beyond 64 bits, which orjson reads as floats and ijson refuses.
+data), except integers outside -2**63 < n < 2**63 (orjson reads those up to 2**64 - 1 as
+integers and larger ones as floats; ijson refuses them all), which no export field can hold.
+- a very long string: yajl lexes a token that spans reads again from its start at every read,
+  so one long string costs time quadratic in its length (16 MB of escaped backslashes: minutes).
+  A string is refused once it has run past MAX_STRING at the end of a read.
 """
 from __future__ import annotations
 
@@ -44,26 +48,45 @@ class NotJSON(ValueError):
     """The file is not JSON as the server reads JSON; the message quotes nothing from it."""
 
 
+MAX_STRING = 1 << 20  # no string of an export comes near it (an item's text: 4,000 characters)
+_ESCAPE = re.compile(rb"\\.", re.S)
+
+
 class _Surrogates:
     """A file read through, refusing lone surrogate escapes. A match that reaches the end of
-    what has been read may still pair with the next chunk: the tail is searched again with it."""
+    what has been read may still pair with the next chunk: the tail is searched again with it.
+    Also refuses a string longer than MAX_STRING: yajl lexes a token that spans reads again from
+    its start at every read, so one long string costs time quadratic in its length."""
 
     def __init__(self, fh):
-        self.fh, self.tail = fh, b""
+        self.fh, self.tail, self.carry, self.run = fh, b"", b"", 0
+
+    def _strings(self, chunk: bytes):
+        data = self.carry + chunk
+        odd = (len(data) - len(data.rstrip(b"\\"))) % 2
+        self.carry = b"\\" if odd else b""
+        plain = _ESCAPE.sub(b"_", data[:-1] if odd else data)  # an escape as one byte: every quote left is a real one
+        q = plain.rfind(b'"')
+        self.run = len(plain) - q - 1 if q >= 0 else self.run + len(plain)
+        if self.run > MAX_STRING:
+            raise NotJSON(f"not valid JSON for an export: a string longer than {MAX_STRING // 2**20} MB")
 
     def read(self, n: int) -> bytes:
         chunk = self.fh.read(n)
+        self._strings(chunk)
         buf = self.tail + chunk
         # The full pattern is slow (a try at every byte): run only where a high escape is.
         for m in _LONE_HIGH.finditer(buf) if _ANY_HIGH.search(buf) else ():
             if chunk and m.end() + _LOOKAHEAD > len(buf):
                 break
             raise NotJSON("not valid JSON: a lone UTF-16 surrogate escape (\\ud800-\\udbff without its pair)")
-        # Kept from a point no backslash precedes, so that the search sees a whole run of them.
+        # Kept from a point no backslash precedes, so that the search sees a whole run of them;
+        # only the run's parity matters, so a long run is kept as one backslash or none (a run
+        # kept whole made every read copy and search it again: quadratic in the run's length).
         keep = max(0, len(buf) - 2 * _LOOKAHEAD)
-        while keep and buf[keep - 1] == 0x5C:
-            keep -= 1
-        self.tail = buf[keep:]
+        head = buf[:keep]
+        run = keep - len(head.rstrip(b"\\"))
+        self.tail = b"\\" * (run % 2) + buf[keep:]
         return chunk
 
 

@@ -128,3 +128,28 @@ def test_a_surrogate_pair_across_two_reads_is_one_character(shift):
     # an escaped backslash before it, whose run the read may split
     escaped = b'{"items": ["' + pad[:-40] + b"\\\\" * 20 + b'\\\\ud83d"]}'
     assert read(escaped)[1] == orjson.loads(escaped)["items"]
+
+
+@pytest.mark.parametrize("after", [b"\\ud83d\\ude00", b"\\\\ud800", b"x"])
+def test_a_long_run_of_escaped_backslashes_is_read_as_orjson_reads_it(after):
+    """A run of escaped backslashes across many reads, then a pair, an escaped "\\ud800" (text)
+    or a letter: only the run's parity decides what follows (the reader once kept the whole run
+    and searched it again at every read, time quadratic in its length)."""
+    for run in (3 * CHUNK, 3 * CHUNK + 1):
+        body = b'{"items": ["' + b"\\\\" * run + after + b'"]}'
+        assert read(body)[1] == orjson.loads(body)["items"]
+    lone = b'{"items": ["' + b"\\\\" * (3 * CHUNK) + b'\\ud800"]}'
+    with pytest.raises(NotJSON):
+        read(lone)
+
+
+@pytest.mark.parametrize("unit", [b"a", b"\\\\", b"\\ud83d\\ude00"])
+def test_a_string_longer_than_any_export_holds_is_refused(unit):
+    """yajl lexes a string that spans reads again from its start at every read: a file of one
+    long string would take hours. No export's string comes near 1 MB (a text: 4,000 characters);
+    one is refused once it is seen to run past 1 MB at the end of a read."""
+    body = b'{"cloutlens_export": 1, "exported_at": "' + unit * (2 * jsonstream.MAX_STRING) + b'"}'
+    with pytest.raises(NotJSON, match="longer than 1 MB"):
+        scan(io.BytesIO(body), "items")
+    fits = b'{"items": ["' + b"a" * (jsonstream.MAX_STRING - 100) + b'"]}'
+    assert read(fits)[1] == orjson.loads(fits)["items"]
