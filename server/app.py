@@ -357,7 +357,7 @@ class Services:
         (`"scoring": true`); the loading scorer takes its items before it is published."""
         self._ready.wait(CAPTURE_WAITS_FOR_SCORES)
         entry = {"items": capture["items"], "seen": utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
-                 "done": False, "result": None, "error": None}
+                 "done": False, "result": None, "error": None, "written": threading.Event()}
         with self._queue_lock:
             self._queue.append(entry)
         while not entry["done"]:
@@ -370,6 +370,7 @@ class Services:
                 # lock briefly to store it, and this entry is done with that write.
                 if self._withdraw(entry):
                     raise
+                entry["written"].wait()  # taken by that writer: its answer, without asking again
         if entry["error"] is not None:
             raise entry["error"]
         return entry["result"]
@@ -389,6 +390,7 @@ class Services:
         except BaseException as exc:  # the whole group failed: none of it is stored
             for e in group:
                 e["error"], e["done"] = exc, True
+                e["written"].set()
             return
         try:
             changed = [doc for r in results for doc in r["items"]]
@@ -421,6 +423,7 @@ class Services:
         finally:
             for e in group:
                 e["done"] = True
+                e["written"].set()
 
     def _withdraw(self, entry: dict) -> bool:
         """Takes a capture out of the queue unless a writer has taken it already."""

@@ -94,3 +94,69 @@ def test_a_capture_a_writer_has_taken_is_answered_with_that_write_not_busy(app, 
     got = s.capture(validate_capture(capture([comment_item("c1", "anna")])))
     writer.join(5)
     assert got["added"] == 1 and first["got"]["added"] == 1 and s.store.count_items() == 2
+
+
+def test_a_capture_a_writer_has_taken_waits_for_that_write_without_spinning(tmp_path, monkeypatch):
+    """While a long task is named and every waiting place is taken, a capture's turn is refused at
+    once; if a writer has already taken the capture into its group it cannot be withdrawn, and it
+    asked again at once, round after round, for as long as the writer held the lock (332,277
+    rounds in a second, a core burnt against the GIL the writer needs). It waits for that write."""
+    from server.app import Services
+    from server.contract import normalize_item
+    from server.storage import Store
+
+    s = Services(Store(tmp_path / "data"))
+    s.turns = Turns(s.lock, wait=2.0, waiters=1)
+    rounds = {"n": 0}
+    withdraw = s._withdraw
+
+    def counted(entry):
+        rounds["n"] += 1
+        return withdraw(entry)
+    monkeypatch.setattr(s, "_withdraw", counted)
+    add = s.store.add_batches
+    taken = threading.Event()
+
+    def slow_add(batches):
+        taken.set()  # the writer has the group, the other capture's entry in it
+        time.sleep(1.0)
+        return add(batches)
+    monkeypatch.setattr(s.store, "add_batches", slow_add)
+
+    def writer():
+        with s.lock:
+            has_lock.set()
+            while not s._queue:
+                time.sleep(0.001)
+            s._write_queued()
+
+    def hold_the_waiting_place():
+        try:
+            with s.turn(5.0):
+                pass
+        except Busy:
+            pass
+
+    item = normalize_item(comment_item("c1", "anna", parent=None), "blog.example")
+    has_lock = threading.Event()
+    with s.doing("an import"):
+        w = threading.Thread(target=writer)
+        w.start()
+        has_lock.wait(5)
+        other = threading.Thread(target=hold_the_waiting_place)
+        other.start()
+        time.sleep(0.05)
+        turn, first = s.turn, []
+
+        def turn_once_taken(wait=None):  # the writer takes the queue just before this capture asks
+            if not first:
+                first.append(1)
+                taken.wait(5)
+            return turn(wait)
+        s.turn = turn_once_taken
+        got = s.capture({"items": [item]})
+        w.join(5)
+        other.join(5)
+    s.close()
+    assert got["added"] == 1
+    assert rounds["n"] < 10, f"{rounds['n']} rounds while the writer held the lock"
