@@ -11,6 +11,7 @@ from scoring.items import ContractError, author_identity, normal_identity, site_
 
 from .app import BADGE_PEOPLE as TOP_PEOPLE, ScoringFailed
 from .contract import validate_capture
+from .exchange import ImportIncomplete
 from .pairing import PairingFull
 from .security import bearer_token, error
 from .storage import StoreError, disk_full
@@ -50,6 +51,16 @@ def _storage_failed(exc: OSError):
                      "Free some space and send again.")
     return error(503, "storage_unavailable", f"the data dir cannot be written ({exc.strerror or exc}); "
                  "nothing was stored. Run `cloutlens doctor`.")
+
+
+@api.errorhandler(ImportIncomplete)
+def _import_incomplete(exc: ImportIncomplete):
+    # Not "nothing was stored": the import's head and some of its items are in. Say how far it
+    # got, and that the same file again finishes it (imports are idempotent).
+    current_app.logger.error("an import stopped midway: %s", exc.cause)
+    if isinstance(exc.cause, OSError) and disk_full(exc.cause):
+        return error(507, "import_incomplete", f"the disk holding the data dir is full: {exc}")
+    return error(500, "import_incomplete", str(exc))
 
 
 @api.errorhandler(ScoringFailed)
@@ -496,8 +507,10 @@ def import_():
     from .jsonstream import NotJSON
     request.max_content_length = IMPORT_MAX
     # Read as a stream, three times (head, check, store), from a file of our own: never the whole
-    # body in memory at once.
-    with tempfile.TemporaryFile() as body:
+    # body in memory at once. In the data dir, not the system's temp dir: that may be memory
+    # (tmpfs), and the data dir's disk is where the user keeps what was captured (unnamed: a
+    # crash leaves nothing behind).
+    with tempfile.TemporaryFile(dir=services().store.data_dir) as body:
         shutil.copyfileobj(request.stream, body, 1 << 20)
         body.seek(0)
         try:

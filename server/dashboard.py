@@ -407,7 +407,7 @@ def export():
 
 @dashboard.post("/data/import")
 def import_():
-    from .exchange import IMPORT_MAX, check_export, import_export
+    from .exchange import IMPORT_MAX, ImportIncomplete, check_export, import_export
     from .jsonstream import NotJSON
     request.max_content_length = IMPORT_MAX
     check_csrf()
@@ -429,6 +429,10 @@ def import_():
         outcome = import_export(services(), upload.stream, checked)
     except ContractError as exc:
         flash(f"Import refused, nothing was stored: {exc}", "error")
+        return _back_to_data()
+    except ImportIncomplete as exc:
+        data.invalidate()
+        flash(f"Import incomplete: {exc}.", "error")
         return _back_to_data()
     data.invalidate()
     n = outcome["items"]

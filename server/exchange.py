@@ -184,6 +184,18 @@ def merged_links(current: dict, incoming: dict, forgotten) -> dict:
     return links
 
 
+class ImportIncomplete(Exception):
+    """An import failed after it began to store. What it stored stays: the file's forgotten
+    people, settings and links, and `totals` of its items. Imports are idempotent, so the same
+    file again finishes the job."""
+
+    def __init__(self, totals: dict, cause: BaseException):
+        self.totals, self.cause = dict(totals), cause
+        done = self.totals["added"] + self.totals["updated"] + self.totals["unchanged"]
+        super().__init__(f"the import stopped after its forgotten people, settings and links and {done} of its "
+                         f"items were stored ({cause}); import the same file again to finish it")
+
+
 def import_document(services, doc) -> dict:
     """Store an export given as parsed JSON (tests, scripts): as import_export takes a file."""
     return import_export(services, io.BytesIO(orjson.dumps(doc)))
@@ -206,9 +218,9 @@ def import_export(services, fh, checked: Checked | None = None) -> dict:
 
 
 def _store_export(services, fh, checked: Checked) -> dict:
-    settings, links, own, forgotten = checked.settings, checked.links, checked.own, checked.forgotten
     from .api import stored_settings
     from .app import utcnow
+    settings, links, own, forgotten = checked.settings, checked.links, checked.own, checked.forgotten
     now = utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")
     totals = {"added": 0, "updated": 0, "unchanged": 0}
     store = services.store
@@ -217,26 +229,49 @@ def _store_export(services, fh, checked: Checked) -> dict:
         here_gone = set(store.get_config("forgotten") or ())
         if links:
             merged_links(store.get_config("links") or {}, links, set(forgotten) | here_gone)
-        # Forgotten first, so that the items added next never score them through mentions.
-        removed = services.forget_many(set(forgotten) - here_gone)
-        # Settings and links next, before the items: set after them, they had the scorer rescore
-        # every item the file brought (a 125,000-item file's import peaked there, 426 MB). The
-        # items are scored as they come instead. Links to anyone forgotten while the items are
-        # stored go with them, as forgetting takes a person's links.
-        if settings:
-            merged = stored_settings(store)
-            merged.update(settings)
-            services.set_settings(merged)
-        if links:
-            gone_now = set(store.get_config("forgotten") or ())
-            services.set_links(merged_links(store.get_config("links") or {}, links, gone_now))
-    # Items keep the time they were first seen, so undated ones do not look new. Nobody
-    # forgotten comes back through a file: not those the file forgot (it still holds their
-    # items), nor those forgotten here since it was made (an old backup), nor those forgotten
-    # while it is imported (the list is read again for each batch).
+        try:
+            # Forgotten first, so that the items added next never score them through mentions.
+            removed = services.forget_many(set(forgotten) - here_gone)
+            # Settings and links next, before the items: set after them, they had the scorer
+            # rescore every item the file brought (a 125,000-item file's import peaked there,
+            # 426 MB). The items are scored as they come instead. Links to anyone forgotten while
+            # the items are stored go with them, as forgetting takes a person's links.
+            if settings:
+                merged = stored_settings(store)
+                merged.update(settings)
+                services.set_settings(merged)
+            if links:
+                gone_now = set(store.get_config("forgotten") or ())
+                services.set_links(merged_links(store.get_config("links") or {}, links, gone_now))
+        except BaseException as exc:
+            raise ImportIncomplete(totals, exc) from exc
+    try:
+        left_out = _store_items(services, fh, checked, totals, now)
+        if own:  # nobody forgotten becomes one of the user's own identities either
+            with services.lock:
+                mine = (set(store.get_config("own_identities") or ()) | set(own)) - set(store.get_config("forgotten") or ())
+                store.set_config("own_identities", sorted(mine))
+    except BaseException as exc:
+        raise ImportIncomplete(totals, exc) from exc
+    return {"items": totals, "settings": sorted(settings), "links": len(links), "forgotten": len(forgotten),
+            "forgotten_here": sorted(set(forgotten) - here_gone), "items_removed": removed,
+            "own_identities": len(own), "left_out": left_out}
+
+
+def _store_items(services, fh, checked: Checked, totals: dict, now: str) -> int:
+    """The file's items, a batch at a time, each under the lock; `totals` counts what is stored
+    as it goes. Returns how many were left out.
+
+    Items keep the time they were first seen, so undated ones do not look new. Nobody forgotten
+    comes back through a file: not those the file forgot (it still holds their items), nor those
+    forgotten here since it was made (an old backup), nor those forgotten while it is imported
+    (the list is read again for each batch)."""
+    store = services.store
     left_out = 0
     items = _checked_items(fh) if checked.items else iter(())
     while batch := list(islice(items, IMPORT_BATCH)):
+        if checked.stamp is not None and _stamp(fh) != checked.stamp:
+            raise ContractError("", "the file changed while it was being imported")
         with services.lock:
             gone = set(store.get_config("forgotten") or ())
             kept = [dict(item, seen=seen) if seen else item for item, seen in batch
@@ -248,10 +283,4 @@ def _store_export(services, fh, checked: Checked) -> dict:
             if stored["items"]:
                 services.scorer.add(services.for_scorer(stored["items"]))
         services.let_captures_in()
-    if own:  # nobody forgotten becomes one of the user's own identities either
-        with services.lock:
-            mine = (set(store.get_config("own_identities") or ()) | set(own)) - set(store.get_config("forgotten") or ())
-            store.set_config("own_identities", sorted(mine))
-    return {"items": totals, "settings": sorted(settings), "links": len(links), "forgotten": len(forgotten),
-            "forgotten_here": sorted(set(forgotten) - here_gone), "items_removed": removed,
-            "own_identities": len(own), "left_out": left_out}
+    return left_out

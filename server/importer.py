@@ -335,7 +335,7 @@ def import_exports(paths: list[Path], report: Report, services=None):
     services (a dry run) only checked. A file is read as a stream, never held whole."""
     from collections import Counter
 
-    from .exchange import IMPORT_MAX, check_export, import_export
+    from .exchange import IMPORT_MAX, ImportIncomplete, check_export, import_export
     for path in paths:
         authors: Counter = Counter()  # for the summary's people: one entry a person, not an item
 
@@ -347,6 +347,11 @@ def import_exports(paths: list[Path], report: Report, services=None):
                     raise ValueError(f"over {IMPORT_MAX // 2**20} MB, the most an import takes")
                 checked = check_export(fh, count)
                 got = import_export(services, fh, checked) if services is not None else None
+        except ImportIncomplete as e:  # part of it is stored: not "invalid", and not skipped whole
+            report.skipped.append((str(path), str(e)))
+            report.added += e.totals["added"]
+            report.updated += e.totals["updated"]
+            continue
         except OSError as e:
             report.skipped.append((str(path), f"cannot read: {e.strerror or e}"))
             continue

@@ -204,3 +204,54 @@ def test_a_file_changed_between_its_check_and_its_storing_stores_nothing(tmp_pat
         with pytest.raises(ContractError, match="changed while"):
             import_export(app.extensions["cloutlens"], fh, checked)
     assert app.extensions["cloutlens"].store.count_items() == 0
+
+
+def test_a_file_changed_while_its_items_are_stored_says_how_far_the_import_got(tmp_path, app, monkeypatch):
+    """A file rewritten after its first batch was stored: the import stops at the next batch
+    and says what it stored, not "invalid" or "nothing was stored"."""
+    import os
+
+    from server import exchange
+    monkeypatch.setattr(exchange, "IMPORT_BATCH", 20)
+    s = app.extensions["cloutlens"]
+    path = write(tmp_path / "export.json", dict(HEAD, items=make_items(60)))
+    add = s.store.add_items
+
+    def add_then_rewrite(batch, now):
+        got = add(batch, now)
+        doc = orjson.loads(path.read_bytes())
+        doc["items"][-1]["text"] = "rewritten"
+        write(path, doc)
+        os.utime(path, ns=(0, 10**18))
+        return got
+    monkeypatch.setattr(s.store, "add_items", add_then_rewrite)
+    with open(path, "rb") as fh, pytest.raises(exchange.ImportIncomplete, match="changed while") as got:
+        exchange.import_export(s, fh)
+    assert got.value.totals["added"] == s.store.count_items() == 20 - forgotten_ones(make_items(20))
+    assert "import the same file again" in str(got.value)
+
+
+def test_a_full_disk_midway_is_not_answered_nothing_was_stored(app, client, auth, monkeypatch):
+    """The file's forgotten, settings and links, and its first batch, are in when the second
+    batch finds the disk full: the answer says so, and the same file again finishes the job."""
+    import errno
+
+    from server import exchange
+    monkeypatch.setattr(exchange, "IMPORT_BATCH", 20)
+    s = app.extensions["cloutlens"]
+    add, calls = s.store.add_items, []
+
+    def full_on_the_second(batch, now):
+        calls.append(1)
+        if len(calls) == 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return add(batch, now)
+    monkeypatch.setattr(s.store, "add_items", full_on_the_second)
+    body = orjson.dumps(dict(HEAD, items=make_items(60)))
+    r = client.post("/api/import", data=body, headers={**auth, "Content-Type": "application/json"})
+    assert r.status_code == 507 and r.json["error"] == "import_incomplete", r.json
+    assert "nothing was stored" not in r.json["message"] and "import the same file again" in r.json["message"]
+    assert s.store.get_config("settings")["horizon_days"] == 120 and 0 < s.store.count_items() <= 20
+    again = client.post("/api/import", data=body, headers={**auth, "Content-Type": "application/json"})
+    assert again.status_code == 200, again.json
+    assert s.store.count_items() == 60 - forgotten_ones(make_items(60))
