@@ -28,6 +28,7 @@
     .badge[data-band="5"] { background: #b45309; }
     .badge[data-state="offline"], .badge[data-state="unpaired"], .badge[data-state="pending"], .badge[data-state="queued"] {
              background: #f3f4f6; color: #374151; box-shadow: 0 0 0 1px #6b7280; }
+    .badge[data-state="forgotten"] { visibility: hidden; }
     .badge[data-style="dot"] { min-width: 0; width: .8em; height: .8em; padding: 0; font-size: 0; line-height: 0; vertical-align: middle; }
     .card { position: fixed; z-index: 2147483647; inset: auto; margin: 0; top: 0; left: 0; box-sizing: border-box;
             width: calc(20.5em + 2px); max-width: 80vw;
@@ -294,7 +295,6 @@
   // hundreds of times on a page and be rescored after every capture.
   class Badge {
     constructor(anchor, person) {
-      this.anchor = anchor;
       this.person = person;
       this.identity = person.identity;
       this.near = false;
@@ -517,6 +517,7 @@
         title: shown(this.card.firstChild), who: who ? shown(who) : null,
         state: this.pill.dataset.state, band: this.pill.dataset.band || null, style: this.pill.dataset.style,
         background: getComputedStyle(this.pill).backgroundColor, color: getComputedStyle(this.pill).color,
+        visibility: getComputedStyle(this.pill).visibility,
         card: shown(this.card), cardOpen: !this.card.hidden, cardFocused: this.root.activeElement === this.card,
         theme: this.card.dataset.theme || null,
         // where the open card is in the window, and whether its overflow scrolls
@@ -589,6 +590,10 @@
     b.near = false;
   }
 
+  function isForgotten(person) {
+    return person.state !== null && person.state[0] === "forgotten";
+  }
+
   function hasOpenCard(person) {
     for (const b of openBadges) if (b.person === person) return true;
     return false;
@@ -657,13 +662,14 @@
     setState(identities, state, label) {
       for (const id of identities) {
         const person = people.get(id);
-        if (!person || person.summary) continue;
+        if (!person || person.summary || isForgotten(person)) continue;
         person.state = [state, label];
         changed(person);
       }
     },
     setStateAll(state, label) {
       for (const person of people.values()) {
+        if (isForgotten(person)) continue;
         person.summary = undefined;
         person.state = [state, label];
         changed(person);
@@ -685,18 +691,17 @@
       }
       for (const b of openBadges) if (!b.host.isConnected) openBadges.delete(b);
     },
-    // Someone the user asked the server to forget: their badges leave the page (a badge saying
-    // "no score yet" would suggest they are on their way to one). Returns the names they were
-    // beside, for the user may let the person back in.
-    drop(identity) {
+    // Someone the user asked the server to forget: their pills are hidden, not removed (a badge
+    // saying "no score yet" would suggest they are on their way to one). The host stays, as wide
+    // as any other, so the page cannot tell whom the user forgot; a score given later (the user
+    // let them back in) shows them again.
+    forget(identity) {
       const person = people.get(identity);
-      if (!person) return [];
-      for (const b of person.badges) {
-        openBadges.delete(b);
-        b.remove();
-      }
-      people.delete(identity);
-      return person.badges.map((b) => b.anchor);
+      if (!person) return;
+      for (const b of openBadges) if (b.person === person) b.hide();
+      person.summary = undefined;
+      person.state = ["forgotten", ""];
+      changed(person);
     },
     removeAll() {
       for (const person of people.values()) for (const b of person.badges) b.remove();
@@ -706,21 +711,27 @@
     identities() {
       return [...people.keys()];
     },
+    // The people shown: the forgotten keep their hidden pills, and are counted nowhere.
     peopleCount() {
-      return people.size;
+      let n = 0;
+      for (const person of people.values()) if (!isForgotten(person)) n += 1;
+      return n;
     },
     counts() {
       let badges = 0;
       let scored = 0;
       let scoredPeople = 0;
+      let shown = 0;
       for (const person of people.values()) {
+        if (isForgotten(person)) continue;
+        shown += 1;
         badges += person.badges.length;
         if (person.summary) {
           scored += person.badges.length;
           scoredPeople += 1;
         }
       }
-      return { people: people.size, badges, scored, scoredPeople };
+      return { people: shown, badges, scored, scoredPeople };
     },
     read() {
       const out = [];

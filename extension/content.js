@@ -290,33 +290,25 @@
   function identitiesFor(anchors, site) {
     return anchors.map((n) => {
       const id = Badges.identityGuess(site, n.handle);
-      if (forgotten.has(id)) keepForgotten(id, [n.element]);
-      else Badges.attach(n.element, id);
+      attach(n.element, id);
       return id;
     });
   }
 
-  // The server names the people the user asked it to forget: they get no badge on this page.
-  // Their names are kept, so that a person let back in on the dashboard gets badges there again
-  // when the user comes back to the page, as a forgotten one loses them.
-  function dropForgotten(ids) {
+  function attach(el, id, summary) {
+    Badges.attach(el, id, summary);
+    if (forgotten.has(id)) Badges.forget(id);
+  }
+
+  // The server names the people the user asked it to forget: their pills are hidden (their
+  // hosts stay, so the page cannot tell). A person let back in on the dashboard shows again when
+  // the user comes back to the page, as a forgotten one is hidden then.
+  function hideForgotten(ids) {
     for (const id of ids || []) {
       forgotten.add(id);
       latest.delete(id);
-      keepForgotten(id, Badges.drop(id));
+      Badges.forget(id);
     }
-  }
-
-  function keepForgotten(id, elements) {
-    const kept = forgottenAt.get(id);
-    if (kept) kept.push(...elements);
-    else forgottenAt.set(id, elements);
-  }
-
-  function letBack(id, summary) {
-    forgotten.delete(id);
-    for (const el of forgottenAt.get(id) || []) if (el.isConnected) Badges.attach(el, id, summary);
-    forgottenAt.delete(id);
   }
 
   function deliver(capture, anchors) {
@@ -368,12 +360,8 @@
       latest.set(identity, summary);
       Badges.update(identity, summary);
     }
-    dropForgotten(result.forgotten);
-    for (const n of anchors) {
-      const identity = result.authors[n.itemId] || Badges.identityGuess(capture.page.site, n.handle);
-      if (forgotten.has(identity)) keepForgotten(identity, [n.element]);
-      else toDraw.push([n.element, identity]);
-    }
+    hideForgotten(result.forgotten);
+    for (const n of anchors) toDraw.push([n.element, result.authors[n.itemId] || Badges.identityGuess(capture.page.site, n.handle)]);
     // The first few milliseconds of drawing go with the answer, while what it touched is fresh;
     // the rest waits for frames. A hidden tab draws nothing ahead of its turn.
     if (document.visibilityState !== "hidden") drawBatch();
@@ -387,7 +375,6 @@
   const toDraw = [];
   const latest = new Map(); // identity -> the last summary the server gave on this page
   const forgotten = new Set(); // identities the server said the user asked it to forget
-  const forgottenAt = new Map(); // identity -> the name elements of a forgotten person here
   let drawScheduled = false;
 
   let pendingDraw = null;
@@ -431,9 +418,7 @@
       for (const end = Math.min(toDraw.length, i + 8); i < end; i++) {
         const [el, identity] = toDraw[i];
         // A person new to the page gets their first badge drawn with their score.
-        if (!el.isConnected) continue;
-        if (forgotten.has(identity)) keepForgotten(identity, [el]);
-        else Badges.attach(el, identity, latest.get(identity));
+        if (el.isConnected) attach(el, identity, latest.get(identity));
       }
     }
     toDraw.splice(0, i);
@@ -457,12 +442,13 @@
         }
         const gone = new Set(r.forgotten || []);
         for (const id of chunk) {
+          if (gone.has(id)) continue;
+          forgotten.delete(id); // let back in, if they were forgotten: update() shows them again
           const summary = r.scores[id] || null;
-          if (forgotten.has(id) && !gone.has(id)) letBack(id, summary);
           latest.set(id, summary);
           Badges.update(id, summary);
         }
-        dropForgotten(r.forgotten);
+        hideForgotten(r.forgotten);
         state.error = null;
         return true;
       })();
@@ -486,18 +472,23 @@
   // window, asks for everyone on the page again, so no badge shows a score the server no longer
   // gives. Throttled: switching back and forth quickly asks once. Untrusted events count too (the
   // page can fire these itself): the most a page gets from that is one score request every two
-  // seconds, whose answers it cannot read.
+  // seconds, whose answers change nothing it can see (a forgotten person's pill is hidden inside
+  // its closed root, its host left in place).
   const RETURN_REFRESH_MS = 2000;
   let lastReturn = -Infinity;
+  let returning = false;
   const onReturn = timed(function returned() {
-    if (document.visibilityState === "hidden" || !state.enabled || !adapter) return;
+    if (document.visibilityState === "hidden" || !state.enabled || !adapter || returning) return;
     const now = performance.now();
     if (now - lastReturn < RETURN_REFRESH_MS) return;
     lastReturn = now;
     Badges.prune();
-    for (const [id, els] of forgottenAt) if (!els.some((el) => el.isConnected)) forgottenAt.delete(id);
-    const ids = [...Badges.identities(), ...forgottenAt.keys()];
-    if (ids.length) fetchScores(ids);
+    const ids = Badges.identities();
+    if (!ids.length) return;
+    returning = true; // one round at a time: a slow server must not have them pile up
+    fetchScores(ids).finally(() => {
+      returning = false;
+    });
   });
   document.addEventListener("visibilitychange", onReturn);
   window.addEventListener("focus", onReturn);
@@ -560,7 +551,6 @@
     toDraw.length = 0;
     latest.clear();
     forgotten.clear();
-    forgottenAt.clear();
     processed = new WeakSet();
     watched = new WeakSet();
     lists = new WeakSet();

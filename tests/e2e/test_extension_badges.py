@@ -421,13 +421,25 @@ def test_captured_texts_in_the_card_are_bidi_isolated(browser, live_server):
     assert line.endswith(" points")
 
 
+# What the page's own script can see of the badges: whether each name has a host beside it, and
+# the host's size (a closed root: nothing inside it).
+PAGE_PROBE = """() => [...document.querySelectorAll('.fn')].map((n) => {
+    const h = n.nextElementSibling;
+    const host = !!h && h.tagName === 'SPAN' && h.childNodes.length === 0;
+    const r = host ? h.getBoundingClientRect() : null;
+    return [n.textContent.trim(), host, r && [Math.round(r.width), Math.round(r.height)]];
+})"""
+
+
 def test_a_return_to_the_page_shows_what_changed_on_the_dashboard(browser, live_server):
     """The user forgets someone on the dashboard in another tab and comes back to the page: the
-    forgotten person's badges leave the page, with no reload. Before, they kept the score until
-    the page was loaded again, and then said "no score yet" as for someone never captured. Let
-    back in on the dashboard, she gets her badge again the same way (with no score yet: what she
-    wrote went with the forget). Headless Chromium never hides a tab (every page stays
-    "visible", w3c/webdriver#1718), so the test fires the event a return to the tab fires."""
+    forgotten person's pills are hidden, with no reload, and the page cannot tell (the hosts stay,
+    each as large as before). Before, they kept the score until the page was loaded again, and
+    then said "no score yet" as for someone never captured; a first fix removed their hosts, which
+    the page could see. Let back in on the dashboard, she shows again the same way (with no score
+    yet: what she wrote went with the forget). Headless Chromium never hides a tab (every page
+    stays "visible", w3c/webdriver#1718), so the test fires the event a return to the tab fires
+    (the page could fire it too: it learns nothing from it)."""
     ctx, worker = browser
     pair_in_options(ctx, live_server)
     page = ctx.new_page()
@@ -438,6 +450,8 @@ def test_a_return_to_the_page_shows_what_changed_on_the_dashboard(browser, live_
     settled = lambda s: scored(NAMES)(s) and all(s["stats"]["byName"].get(k, {}).get("calls") for k in ("refresh", "scores"))
     state = wait_state(worker, "extension-thread", settled, what="all badges scored and refreshed once")
     assert {b["state"] for b in state["badges"] if b["identity"] == eve} == {"scored"}
+    seen_by_page = page.evaluate(PAGE_PROBE)
+    assert len(seen_by_page) == NAMES and all(host for _, host, _ in seen_by_page)
 
     dash = ctx.new_page()
     dash.goto(f"{live_server.url}/people/{urllib.parse.quote(eve, safe='')}")
@@ -451,18 +465,23 @@ def test_a_return_to_the_page_shows_what_changed_on_the_dashboard(browser, live_
 
     page.bring_to_front()
     page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
-    after = wait_state(worker, "extension-thread", lambda s: all(b["identity"] != eve for b in s["badges"]),
-                       what="the forgotten person's badges gone")
-    assert len(after["badges"]) == NAMES - 1 and all(b["state"] == "scored" for b in after["badges"]), \
-        "everyone else keeps their badge and score"
+    after = wait_state(worker, "extension-thread", lambda s: any(b["state"] == "forgotten" for b in s["badges"]),
+                       what="the forgotten person's pill hidden")
+    hers = [b for b in after["badges"] if b["identity"] == eve]
+    assert [(b["state"], b["visibility"]) for b in hers] == [("forgotten", "hidden")]
+    others = [b for b in after["badges"] if b["identity"] != eve]
+    assert len(others) == NAMES - 1 and all(b["state"] == "scored" and b["visibility"] == "visible" for b in others)
+    assert after["people"] == len({b["identity"] for b in others}), "the forgotten are counted nowhere"
+    assert page.evaluate(PAGE_PROBE) == seen_by_page, "the page sees the same hosts, of the same size"
 
-    # A new load of the page captures the thread again: no badge for her, nothing of hers stored.
+    # A new load of the page captures the thread again: her pill hidden, nothing of hers stored.
     page.reload()
-    again = wait_state(worker, "extension-thread", scored(NAMES - 1), what="the page's badges after a reload")
-    assert eve not in {b["identity"] for b in again["badges"]}
+    again = wait_state(worker, "extension-thread", lambda s: scored(NAMES - 1)(s) and len(s["badges"]) == NAMES,
+                       what="the page's badges after a reload")
+    assert [(b["state"], b["visibility"]) for b in again["badges"] if b["identity"] == eve] == [("forgotten", "hidden")]
     assert not [it for it in stored_items(live_server.data_dir) if it["author"]["name"] == "Eve Early"]
 
-    # "Capture again" on the dashboard, and back to the page: her badge is there again.
+    # "Capture again" on the dashboard, and back to the page: her badge shows again.
     dash.goto(f"{live_server.url}/data")
     dash.click(f"form:has(input[name=identity][value='{eve}']) button")
     dash.wait_for_url(f"{live_server.url}/data")
@@ -470,7 +489,8 @@ def test_a_return_to_the_page_shows_what_changed_on_the_dashboard(browser, live_
     assert api_scores(live_server, token_of(worker), [eve])[eve] is None
     page.bring_to_front()
     page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
-    back = wait_state(worker, "extension-thread", lambda s: any(b["identity"] == eve for b in s["badges"]),
-                      what="her badge back")
-    assert [b["label"] for b in back["badges"] if b["identity"] == eve] == [f"Cloutlens: no score yet for {eve}"]
-    assert len(back["badges"]) == NAMES
+    back = wait_state(worker, "extension-thread",
+                      lambda s: any(b["identity"] == eve and b["state"] != "forgotten" for b in s["badges"]),
+                      what="her badge shown again")
+    assert [(b["label"], b["visibility"]) for b in back["badges"] if b["identity"] == eve] == \
+        [(f"Cloutlens: no score yet for {eve}", "visible")]
