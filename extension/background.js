@@ -323,11 +323,21 @@ async function tellTabs(msg) {
 
 let retryTimer = null;
 
+// After a busy answer: queued captures are sent again; with none queued, the server's status
+// (which never waits) is asked until it is free, and then the pages whose score look-ups were
+// answered busy ask again. Without it, they waited for the next request that happened to pass,
+// up to the minute's alarm.
 function retrySoon(ms) {
   if (retryTimer) return;
   retryTimer = setTimeout(() => {
     retryTimer = null;
-    kickFlush();
+    loadQueue().then((q) => {
+      if (Queue.next(q)) return flush();
+      return call("/api/status").then((s) => {
+        if (s.busy) retrySoon(ms);
+        else if (s.paired) noteServer(true);
+      });
+    }).catch(() => undefined);
   }, ms);
 }
 

@@ -23,22 +23,24 @@ function worker(answers) {
       async remove(key) { delete stored[key]; },
     } },
     runtime: { onMessage: { addListener() {} }, getURL: (p) => `chrome-extension://test/${p}` },
-    tabs: { async query() { return []; }, async sendMessage() {} },
+    tabs: { async query() { return [{ id: 1 }]; }, async sendMessage(id, msg) { told.push(msg.type); } },
   };
+  const told = [];
   async function fetch(url, init) {
     sent.push({ url, body: init.body && JSON.parse(init.body) });
     const [status, body, headers = {}] = answers.shift();
     return new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json", ...headers } });
   }
   const timers = [];
+  const due = []; // the planned callbacks, run by the test when it chooses
   const ctx = vm.createContext({
     chrome, fetch, console, URL, Response, AbortController, structuredClone,
-    setTimeout: (f, ms) => { timers.push(ms); return 0; }, clearTimeout() {},
+    setTimeout: (f, ms) => { timers.push(ms); due.push([ms, f]); return 0; }, clearTimeout() {},
   });
   for (const file of ["queue.js", "sites.js", "background.js"]) {
     vm.runInContext(fs.readFileSync(path.join(EXT, file), "utf8"), ctx, { filename: file });
   }
-  return { ctx, stored, sent, timers };
+  return { ctx, stored, sent, timers, due, told };
 }
 
 const BUSY = [503, { error: "busy", message: "the server is busy with an import; nothing was done", task: "an import" },
@@ -68,4 +70,24 @@ test("a capture the server refuses for good is not queued", async () => {
   const { ctx, stored } = worker([[400, { error: "invalid", message: "must be an array", field: "items" }]]);
   await assert.rejects(ctx.capture(capture), /items: must be an array/);
   assert.equal(stored.queue, undefined);
+});
+
+test("pages whose scores were answered busy ask again once the server is free, with nothing queued", async () => {
+  const free = [200, { name: "cloutlens", paired: true, busy: null, items: 3 }];
+  const busyStatus = [200, { name: "cloutlens", paired: true, busy: "an import", items: 3 }];
+  const busy7 = [BUSY[0], BUSY[1], { "Retry-After": "7" }]; // told apart from the 5 s request timeouts
+  const { ctx, sent, due, told } = worker([busy7, busyStatus, free]);
+  const retries = () => due.filter(([ms]) => ms === 7000);
+  const settle = async () => { for (let i = 0; i < 8; i++) await new Promise((r) => setImmediate(r)); };
+  await assert.rejects(ctx.scores(["blog.example:anna"]), /busy/);
+  assert.equal(retries().length, 1);
+  retries()[0][1](); // Retry-After has passed: the server is still busy, so it looks again later
+  await settle();
+  assert.equal(sent[1].url, "http://127.0.0.1:7317/api/status");
+  assert.deepEqual(told, []);
+  assert.equal(retries().length, 2, "another look planned");
+  retries()[1][1](); // now free: the open pages are told to ask for their scores again
+  await settle();
+  assert.deepEqual(told, ["server-back"]);
+  assert.equal(sent.length, 3);
 });
