@@ -67,7 +67,7 @@ def make_export(path: Path, n_items: int) -> dict:
                 store.add_items(batch, "2026-01-01T00:00:00Z")
                 batch = []
         from server.busy import Turns
-        services = SimpleNamespace(store=store, turn=Turns(threading.RLock()).turn)
+        services = SimpleNamespace(store=store, turns=Turns(threading.RLock()))
         with open(path, "wb") as fh:
             for chunk in export_chunks(services):
                 fh.write(chunk)

@@ -711,12 +711,10 @@
     identities() {
       return [...people.keys()];
     },
-    // The people shown: the forgotten keep their hidden pills, and are counted nowhere.
     peopleCount() {
-      let n = 0;
-      for (const person of people.values()) if (!isForgotten(person)) n += 1;
-      return n;
+      return this.counts().people;
     },
+    // The people shown: the forgotten keep their hidden pills, and are counted nowhere.
     counts() {
       let badges = 0;
       let scored = 0;

@@ -158,7 +158,7 @@ def need_scores():
 def scores_for(identities) -> dict:
     need_scores()
     s = services()
-    with s.turn():
+    with s.turns.turn():
         results = s.scorer.results(list(identities), people=TOP_PEOPLE)
     return {i: summary(results.get(i), i) for i in identities}
 
@@ -311,7 +311,7 @@ def people():
     offset = int_arg("offset", 0, 0, 10_000_000)
     need_scores()
     s = services()
-    with s.turn():
+    with s.turns.turn():
         # Plain scores (the ranking's order) to filter and count; full results (breakdowns) are
         # built for the page's people only, or for every match when a topic must be checked.
         ranked = s.scorer.scores()
@@ -338,7 +338,7 @@ def person(identity):
     offset = int_arg("offset", 0, 0, 10_000_000)
     need_scores()
     s = services()
-    with s.turn():
+    with s.turns.turn():
         links = s.store.get_config("links", {})
         canonical = links.get(ident, ident)
         aliases = sorted(a for a, c in links.items() if c == canonical)
@@ -372,7 +372,7 @@ def forget(identity):
     ident = check_identity(identity, "identity")
     need_scores()
     s = services()
-    with s.turn():
+    with s.turns.turn():
         if ident not in s.store.names() and s.scorer.result(ident) is None:
             return error(404, "not_found", "nobody by that identity is stored", "identity")
         return s.forget(ident)
@@ -397,7 +397,7 @@ def link():
         raise BadRequest("alias", "must differ from canonical")
     need_scores()
     s = services()
-    with s.turn():
+    with s.turns.turn():
         current = dict(s.store.get_config("links", {}))
         if canonical in current:
             raise BadRequest("canonical", f"is itself linked to {current[canonical]}; link to that one")
@@ -413,7 +413,7 @@ def unlink(alias):
     ident = check_identity(alias, "alias")
     need_scores()
     s = services()
-    with s.turn():
+    with s.turns.turn():
         current = dict(s.store.get_config("links", {}))
         if ident not in current:
             return error(404, "not_found", "that identity is not linked", "alias")
@@ -482,7 +482,7 @@ def put_settings():
     changes = validate_settings(json_body())
     need_scores()
     s = services()
-    with s.turn():
+    with s.turns.turn():
         merged = stored_settings(s.store)
         merged.update(changes)
         s.set_settings(merged)

@@ -152,6 +152,8 @@ class Services:
     def __init__(self, store: Store, announce=None, background: bool = False):
         self.store = store
         self.lock = threading.RLock()
+        # Requests take the lock through turns.turn() (a bounded wait, then Busy); long tasks name
+        # themselves with turns.doing() for the busy answers (server/busy.py).
         self.turns = Turns(self.lock)
         self.collector = _Collector()
         self._queue_lock = threading.Lock()
@@ -308,7 +310,7 @@ class Services:
         million rows). `serve` does it here, just after midnight UTC, rather than in the first
         capture of the day."""
         if self.wait_scores(timeout=0):
-            with self.lock, self.doing("the new day's scores"):
+            with self.lock, self.turns.doing("the new day's scores"):
                 with self.collector.kept(self.scorer):  # sweep() below freezes it all anyway
                     if self.scorer.dead_share() > COMPACT_AT:
                         self.scorer.compact()  # rows of replaced items pile up: drop them with the rest
@@ -362,7 +364,7 @@ class Services:
             self._queue.append(entry)
         while not entry["done"]:
             try:
-                with self.turn():
+                with self.turns.turn():
                     if not entry["done"]:
                         self._write_queued()
             except Busy:
@@ -434,14 +436,6 @@ class Services:
                     return True
         return False
 
-    def turn(self, wait: float | None = None):
-        """The lock for a request: a bounded wait, then Busy (server/busy.py)."""
-        return self.turns.turn(wait)
-
-    def doing(self, task: str):
-        """Names a long task in the busy answers of the requests it keeps waiting."""
-        return self.turns.doing(task)
-
     def snapshot(self, scores: dict[str, int]):
         """Today's scores of the people just shown, for their history chart. Under the lock, and
         never for someone forgotten: the scores were read before, and a forget may have run since.
@@ -450,7 +444,7 @@ class Services:
         records the day's score."""
         if scores:
             try:
-                with self.turn(SNAPSHOT_WAIT):
+                with self.turns.turn(SNAPSHOT_WAIT):
                     gone = self._gone
                     kept = {i: v for i, v in scores.items() if i not in gone} if gone else scores
                     if kept:
@@ -459,13 +453,13 @@ class Services:
                 pass
 
     def set_settings(self, settings: dict):
-        with self.lock, self.doing("scoring everything again with new settings"), \
+        with self.lock, self.turns.doing("scoring everything again with new settings"), \
                 self.collector.kept(self.scorer, always=True):
             self.store.set_config("settings", settings)
             self.scorer.set_settings(self.scorer_settings())
 
     def set_links(self, links: dict):
-        with self.lock, self.doing("scoring everything again with new links"), \
+        with self.lock, self.turns.doing("scoring everything again with new links"), \
                 self.collector.kept(self.scorer, always=True):
             self.store.set_config("links", links)
             self.scorer.set_settings(self.scorer_settings())
@@ -494,7 +488,7 @@ class Services:
         if not identities:
             return 0
         removed = 0
-        with self.lock, self.doing("forgetting " + ("a person" if len(identities) == 1 else f"{len(identities)} people")):
+        with self.lock, self.turns.doing("forgetting " + ("a person" if len(identities) == 1 else f"{len(identities)} people")):
             for identity in identities:
                 removed += len(self.store.remove_author(identity))
             gone_now = set(identities)
@@ -527,7 +521,7 @@ class Services:
         and others' mentions of them count again. Those mentions were left out of what the
         scorer holds, so it is built again from the store (a few seconds at a million items,
         with captures waiting: a rare, deliberate act). False if they were not forgotten."""
-        with self.lock, self.doing("scoring everything again for someone remembered"):
+        with self.lock, self.turns.doing("scoring everything again for someone remembered"):
             gone = list(self.store.get_config("forgotten") or [])
             if identity not in gone:
                 return False
@@ -552,7 +546,7 @@ class Services:
             time.sleep(0.002)
 
     def _recompute_and_save(self):
-        with self.lock, self.doing("scoring everything again after a forget"), \
+        with self.lock, self.turns.doing("scoring everything again after a forget"), \
                 self.collector.kept(self.scorer, always=True):
             self.scorer.prepare()
         self.save_checkpoint()
@@ -560,7 +554,7 @@ class Services:
     def delete_all(self) -> int:
         """Every item, snapshot, link, setting and forgotten identity in one durable change
         (Store.clear); pairing stays, so the extension keeps working. Returns the items deleted."""
-        with self.lock, self.doing("deleting everything"):
+        with self.lock, self.turns.doing("deleting everything"):
             self.wait_scores()
             removed = self.store.clear({"settings": {}, "links": {}, "own_identities": [], "forgotten": []})
             self._gone = frozenset()

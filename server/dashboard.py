@@ -146,7 +146,7 @@ def epoch(value):
 @dashboard.get("/")
 def overview():
     s = services()
-    with s.turn():
+    with s.turns.turn():
         top = s.scorer.ranking(limit=10)
         own = [data.canonical(s.store, i) for i in data.own_identities(s.store)]
         own = list(dict.fromkeys(own))
@@ -192,7 +192,7 @@ def people():
     if sort not in SORTS:
         sort = "score"
     page = _int_arg("page", 1, 1, 10**6)
-    with s.turn():
+    with s.turns.turn():
         # Plain scores for the filters, full results only for the rows shown: a full ranking with
         # every breakdown costs seconds at a few hundred thousand people.
         listed = data.people_page(s, q, site, topic, lo, hi, sort, page, PAGE_SIZE)
@@ -206,7 +206,7 @@ def people():
 def person(identity):
     s = services()
     raw = identity.strip().lower()
-    with s.turn():
+    with s.turns.turn():
         # As the API reads it (www., @, spaces, invisible characters), unless a person is stored
         # under the address as given (kept before handles were read that way).
         identity = raw if raw in s.store.names() else (_identity(identity) or raw)
@@ -251,7 +251,7 @@ def person(identity):
 @dashboard.get("/settings")
 def settings():
     s = services()
-    with s.turn():
+    with s.turns.turn():
         current = stored_settings(s.store)
         own = data.own_identities(s.store)
         sites = sorted(data.index(s.store).by_site)
@@ -265,10 +265,10 @@ def settings_save():
     parsed, errors = data.parse_settings_form(request.form)
     if errors:
         form = {k: request.form.get(k, "") for k in ("own", "site_weights", "topics", "horizon_days")}
-        with s.turn():
+        with s.turns.turn():
             sites = sorted(data.index(s.store).by_site)
         return render_template("settings.html", form=form, errors=errors, sites=sites), 400
-    with s.turn():
+    with s.turns.turn():
         merged = stored_settings(s.store)
         merged.update(parsed["settings"])
         data.save_settings(s, merged, parsed["own"])
@@ -284,7 +284,7 @@ def own_toggle():
     if identity is None:
         abort(400)
     s = services()
-    with s.turn():
+    with s.turns.turn():
         own = data.own_identities(s.store)
         own = [i for i in own if i != identity] if identity in own else own + [identity]
         s.store.set_config("own_identities", own)
@@ -297,7 +297,7 @@ def own_toggle():
 @dashboard.get("/data")
 def data_page():
     s = services()
-    with s.turn():
+    with s.turns.turn():
         names = s.store.names()
         links = data.links(s.store)
         groups = data.link_groups(s.store)
@@ -332,7 +332,7 @@ def link():
         flash("Give two identities as site:handle.", "error")
         return _back_to_data()
     s = services()
-    with s.turn():
+    with s.turns.turn():
         known = s.store.names()
         for ident in [canon] + aliases:
             if ident not in known and s.scorer.result(ident) is None:
@@ -351,7 +351,7 @@ def link():
 def unlink():
     check_csrf()
     s = services()
-    with s.turn():
+    with s.turns.turn():
         given = request.form.get("alias", "")
         if not data.unlink(s, _identity(given, "alias") or given.strip().lower()):
             abort(404)
@@ -367,7 +367,7 @@ def forget():
         flash("Tick the box to confirm: forgetting deletes data.", "error")
         return _back_to_data()
     s = services()
-    with s.turn():
+    with s.turns.turn():
         known = identity is not None and (identity in s.store.names() or s.scorer.result(identity) is not None)
         if not known:
             flash("Nobody by that identity is stored.", "error")
@@ -387,7 +387,7 @@ def remember():
     # entries are read anew at start; one that names nobody now stays as it was written
     identity = _identity(given) or given.strip()
     s = services()
-    with s.turn():
+    with s.turns.turn():
         if not s.remember(identity):
             flash("That identity is not forgotten.", "error")
             return _back_to_data()
@@ -407,7 +407,7 @@ def export():
 
 @dashboard.post("/data/import")
 def import_():
-    from .exchange import IMPORT_MAX, ImportIncomplete, check_export, import_export
+    from .exchange import IMPORT_MAX, ImportIncomplete, import_export
     from .jsonstream import NotJSON
     request.max_content_length = IMPORT_MAX
     check_csrf()
@@ -418,15 +418,10 @@ def import_():
     # werkzeug keeps an upload over 500 KB in a temporary file: it is read from there as a stream,
     # never whole into memory.
     try:
-        checked = check_export(upload.stream)
+        outcome = import_export(services(), upload.stream)
     except NotJSON:
         flash("That file is not JSON.", "error")
         return _back_to_data()
-    except ContractError as exc:
-        flash(f"Import refused, nothing was stored: {exc}", "error")
-        return _back_to_data()
-    try:
-        outcome = import_export(services(), upload.stream, checked)
     except ContractError as exc:
         flash(f"Import refused, nothing was stored: {exc}", "error")
         return _back_to_data()
@@ -452,7 +447,7 @@ def delete_all():
         flash("Type “delete everything” to confirm.", "error")
         return _back_to_data()
     s = services()
-    with s.turn():
+    with s.turns.turn():
         removed = data.delete_all(s)
     flash(f"All data deleted ({removed} item(s)).")
     return _back_to_data()
@@ -502,10 +497,10 @@ def demo_page(post=None):
     from .demo import demo_post, demo_posts
     s = services()
     if post is None:
-        with s.turn():
+        with s.turns.turn():
             posts = demo_posts(s.store)
         return render_template("demo_index.html", posts=posts)
-    with s.turn():
+    with s.turns.turn():
         page = demo_post(s.store, post)
     if page is None:
         abort(404)

@@ -47,7 +47,7 @@ def export_chunks(services):
     from .api import stored_settings
     from .app import utcnow
     store = services.store
-    with services.turn():
+    with services.turns.turn():
         head = {"cloutlens_export": EXPORT_VERSION,
                 "exported_at": utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
                 "settings": stored_settings(store),
@@ -89,6 +89,9 @@ class Checked:
     own: list[str]
     forgotten: list[str]
     stamp: tuple | None  # the file's size and time, so that one changed since is not stored
+
+    def changed(self, fh) -> bool:
+        return self.stamp is not None and _stamp(fh) != self.stamp
 
 
 def _stamp(fh):
@@ -211,9 +214,9 @@ def import_export(services, fh, checked: Checked | None = None) -> dict:
     batch meanwhile give up after a while (server/busy.py); the import never does: only its first
     turn may answer Busy, before anything is stored."""
     checked = checked or check_export(fh)
-    if checked.stamp is not None and _stamp(fh) != checked.stamp:
+    if checked.changed(fh):
         raise ContractError("", "the file changed while it was being checked; nothing was stored")
-    with services.doing("an import"):
+    with services.turns.doing("an import"):
         return _store_export(services, fh, checked)
 
 
@@ -224,7 +227,7 @@ def _store_export(services, fh, checked: Checked) -> dict:
     now = utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")
     totals = {"added": 0, "updated": 0, "unchanged": 0}
     store = services.store
-    with services.turn():  # Busy here, before anything is stored; later turns are waited for
+    with services.turns.turn():  # Busy here, before anything is stored; later turns are waited for
         # links that cannot be kept stop the import before anything is stored
         here_gone = set(store.get_config("forgotten") or ())
         if links:
@@ -270,7 +273,7 @@ def _store_items(services, fh, checked: Checked, totals: dict, now: str) -> int:
     left_out = 0
     items = _checked_items(fh) if checked.items else iter(())
     while batch := list(islice(items, IMPORT_BATCH)):
-        if checked.stamp is not None and _stamp(fh) != checked.stamp:
+        if checked.changed(fh):
             raise ContractError("", "the file changed while it was being imported")
         with services.lock:
             gone = set(store.get_config("forgotten") or ())

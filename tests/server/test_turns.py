@@ -56,7 +56,7 @@ def test_busy_names_the_task_that_holds_the_lock_first():
 def test_a_capture_answered_busy_stored_nothing_and_status_says_what_is_busy(app, client, auth):
     s = app.extensions["cloutlens"]
     s.turns.wait = 0.2
-    with held(s.lock, s.doing("an import")):
+    with held(s.lock, s.turns.doing("an import")):
         r = client.post("/api/capture", json=capture([post_item(), comment_item("c1", "anna")]), headers=auth)
         assert r.status_code == 503
         assert r.get_json()["error"] == "busy" and r.get_json()["task"] == "an import"
@@ -132,28 +132,28 @@ def test_a_capture_a_writer_has_taken_waits_for_that_write_without_spinning(tmp_
 
     def hold_the_waiting_place():
         try:
-            with s.turn(5.0):
+            with s.turns.turn(5.0):
                 pass
         except Busy:
             pass
 
     item = normalize_item(comment_item("c1", "anna", parent=None), "blog.example")
     has_lock = threading.Event()
-    with s.doing("an import"):
+    with s.turns.doing("an import"):
         w = threading.Thread(target=writer)
         w.start()
         has_lock.wait(5)
         other = threading.Thread(target=hold_the_waiting_place)
         other.start()
         time.sleep(0.05)
-        turn, first = s.turn, []
+        turn, first = s.turns.turn, []
 
         def turn_once_taken(wait=None):  # the writer takes the queue just before this capture asks
             if not first:
                 first.append(1)
                 taken.wait(5)
             return turn(wait)
-        s.turn = turn_once_taken
+        s.turns.turn = turn_once_taken
         got = s.capture({"items": [item]})
         w.join(5)
         other.join(5)
