@@ -14,13 +14,18 @@ from __future__ import annotations
 
 from datetime import datetime
 from itertools import chain, compress, count, repeat
-from operator import contains, itemgetter, methodcaller
+from operator import contains, eq, itemgetter, methodcaller
 
 import numpy as np
 
 from . import model
 from .columns import ranges
 from .sentiment import compound, item_sentiment
+
+try:
+    from . import _itemread  # the per-item reading in C (setup.py builds it when it can)
+except ImportError:
+    _itemread = None
 
 _FIELDS = ("site", "id", "kind", "parent", "author", "at", "text", "mentions", "reactions")
 _GET_HANDLE = itemgetter("handle")
@@ -131,34 +136,22 @@ class Reader:
 
     def _read(self, its: list) -> Fields:
         n = len(its)
-        (sites, ids, kinds, parents, authors_d, ats, texts, mentions, reactions), stored = _columns(its)
         f = Fields()
-        f.sites, f.ids, f.parents = sites, ids, parents
-        f.site_ids = self.scorer._site_array(sites)
-        f.comment = np.fromiter(map("comment".__eq__, kinds), dtype=bool, count=n)
-        f.hcode = np.fromiter(map(self.handle_first.setdefault, map(_GET_HANDLE, authors_d), count(self.n)),
-                              dtype=np.int64, count=n)
-        f.t = epochs(ats)
+        got = self._read_compiled(its, f) if _itemread is not None and isinstance(its, list) else None
+        if got is None:
+            texts, mentions, stored = self._read_python(its, f)
+        else:
+            texts, mentions, stored = got
 
-        m_at = list(compress(range(n), mentions))
-        f.m_count = np.zeros(n, dtype=np.int64)
-        f.m_count[m_at] = np.fromiter(map(len, map(mentions.__getitem__, m_at)), dtype=np.int64, count=len(m_at))
+        m_at = np.nonzero(f.m_count)[0].tolist()
+        sites = f.sites
         names = [sites[i] + ":" + m for i in m_at for m in mentions[i]]
         f.m_code = np.fromiter(map(self.mention_first.setdefault, names, count(self.nm)), dtype=np.int64,
                                count=len(names))
 
-        a_list = list(compress(range(n), reactions))
-        totals = _totals(list(map(reactions.__getitem__, a_list)))
-        f.units = np.zeros(n)
-        some = totals > 0
-        f.units[np.asarray(a_list, dtype=np.int64)[some]] = np.minimum(
-            model.REACTION_ITEM_CAP, model.REACTION_UNIT * np.log2(1.0 + totals[some]))
-
         # the sentiment of every item that may address a person (a comment with a parent, an item
         # with mentions): more than end up with a row to a person, but known before the parents
         # are found, which may be in a later chunk
-        f.has_parent = np.zeros(n, dtype=bool)
-        f.has_parent[list(compress(range(n), parents))] = True
         f.comp = np.zeros(n)
         speaks = f.comment & f.has_parent
         speaks[m_at] = True
@@ -169,6 +162,50 @@ class Reader:
         self.n += n
         self.nm += len(names)
         return f
+
+    def _read_compiled(self, its: list, f: Fields):
+        """_read_python's work done by _itemread.c: (texts, mentions, stored), or None when an
+        item is not of the stored form (nothing is set then that _read_python does not set
+        the same way)."""
+        n = len(its)
+        site_ids, comment, hcode = np.empty(n, dtype=np.int32), np.empty(n, dtype=bool), np.empty(n, dtype=np.int64)
+        t, has_parent, m_count, totals = np.empty(n), np.empty(n, dtype=bool), np.empty(n, dtype=np.int64), np.empty(n)
+        new_sites: dict = {}
+        got = _itemread.read(its, self.handle_first, self.n, self.scorer._sites, new_sites, site_ids, comment, hcode,
+                             t, has_parent, m_count, totals)
+        if got is None:
+            return None
+        if new_sites:
+            codes = np.asarray(self.scorer._site_many(new_sites), dtype=np.int32)
+            new = site_ids < 0
+            site_ids[new] = codes[-1 - site_ids[new]]
+        f.sites, f.ids, f.parents, ats, texts, mentions, stored, dates_read = got
+        f.site_ids, f.comment, f.hcode, f.has_parent, f.m_count = site_ids, comment, hcode, has_parent, m_count
+        f.t = t if dates_read else epochs(ats)
+        f.units = _units(totals)
+        return texts, mentions, stored
+
+    def _read_python(self, its: list, f: Fields):
+        """Sets the Fields of items that are read, the others derived (see _read_compiled), and
+        gives (texts, mentions, stored)."""
+        n = len(its)
+        (sites, ids, kinds, parents, authors_d, ats, texts, mentions, reactions), stored = _columns(its)
+        f.sites, f.ids, f.parents = sites, ids, parents
+        f.site_ids = self.scorer._site_array(sites)
+        f.comment = np.fromiter(map(eq, kinds, repeat("comment")), dtype=bool, count=n)  # False for a non-str
+        f.hcode = np.fromiter(map(self.handle_first.setdefault, map(_GET_HANDLE, authors_d), count(self.n)),
+                              dtype=np.int64, count=n)
+        f.t = epochs(ats)
+        m_at = list(compress(range(n), mentions))
+        f.m_count = np.zeros(n, dtype=np.int64)
+        f.m_count[m_at] = np.fromiter(map(len, map(mentions.__getitem__, m_at)), dtype=np.int64, count=len(m_at))
+        a_list = list(compress(range(n), reactions))
+        totals = np.zeros(n)
+        totals[a_list] = _totals(list(map(reactions.__getitem__, a_list)))
+        f.units = _units(totals)
+        f.has_parent = np.zeros(n, dtype=bool)
+        f.has_parent[list(compress(range(n), parents))] = True
+        return texts, mentions, stored
 
     def _topic_codes(self, texts: list) -> np.ndarray:
         """The code of each text's topic set. Sets are few and shared: each distinct set gets a
@@ -304,6 +341,14 @@ def _totals(reactions: list) -> np.ndarray:
     except (TypeError, OverflowError):
         pass
     return np.array(list(map(_total, reactions)), dtype=np.float64)
+
+
+def _units(totals: np.ndarray) -> np.ndarray:
+    """Each item's reactions' weight from its total count (0 for none)."""
+    units = np.zeros(len(totals))
+    some = totals > 0
+    units[some] = np.minimum(model.REACTION_ITEM_CAP, model.REACTION_UNIT * np.log2(1.0 + totals[some]))
+    return units
 
 
 def _total(reactions) -> int:

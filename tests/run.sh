@@ -17,18 +17,23 @@ if [ -z "${VIRTUAL_ENV:-}" ] && [ -f "$(python3 -c 'import sysconfig; print(sysc
   export PATH="$PWD/.venv/bin:$PATH"  # the tests start `cloutlens` and `python -m server.cli`
   echo "== using the venv .venv (this python3 is externally managed) =="
 fi
-"$PY" -m pip install --quiet --disable-pip-version-check -e ".[test]"
 
 need=()
 command -v npm >/dev/null || need+=(npm)  # Debian's npm brings its nodejs
 [ -x /usr/lib/chromium/chromium ] || need+=(chromium)
 command -v firefox-esr >/dev/null || need+=(firefox-esr)
+# the scorer's compiled reader (setup.py) needs a C compiler and Python's headers
+command -v gcc >/dev/null || need+=(gcc)
+"$PY" -c 'import os, sysconfig; raise SystemExit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' \
+  || need+=(python3-dev)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
 fi
+
+"$PY" -m pip install --quiet --disable-pip-version-check -e ".[test]"
 
 # web-ext 10 (and the undici it loads) needs Node.js 20: on 18 its lint dies with
 # "ReferenceError: File is not defined". Debian 12's own nodejs is 18; Debian 13's is 20.

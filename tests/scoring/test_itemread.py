@@ -1,0 +1,194 @@
+"""The compiled reader (scoring/_itemread.c) gives exactly what the Python reading gives: the same
+columns, the same numbering of handles, mentions and sites, the same error for an item the
+Python reading refuses, on stored-form batches and on hostile ones alike."""
+from __future__ import annotations
+
+import math
+import os
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from scoring import Scorer
+from scoring import fields
+
+from synth import NOW, World, ago, community
+
+if fields._itemread is None:
+    if os.environ.get("CI"):
+        pytest.fail("CI builds the compiled reader (setup.py): scoring._itemread did not import", pytrace=False)
+    pytest.skip("scoring._itemread is not built (no C compiler or Python headers at install)", allow_module_level=True)
+
+_ARRAYS = ("site_ids", "comment", "has_parent", "t", "comp", "units", "tcode", "m_count", "hcode", "m_code")
+
+
+def _read(batches: list, compiled: bool, topics=None):
+    """(Fields or the exception's type and text, the reader's and the scorer's numbering)."""
+    saved = fields._itemread
+    fields._itemread = saved if compiled else None
+    try:
+        scorer = Scorer(settings={"topics": topics} if topics else None)
+        reader = fields.Reader(scorer)
+        try:
+            for b in batches:
+                reader.read(b)
+            got = reader.fields()
+        except Exception as e:  # noqa: BLE001 - the error itself is what is compared
+            got = (type(e), str(e))
+        return got, dict(reader.handle_first), dict(reader.mention_first), list(scorer._site_names)
+    finally:
+        fields._itemread = saved
+
+
+def _same(a, b) -> None:
+    fa, *na = a
+    fb, *nb = b
+    assert na[-1] == nb[-1]  # the scorer's sites, added to even when a batch is refused
+    if isinstance(fa, tuple) or isinstance(fb, tuple):
+        assert fa == fb
+        return
+    assert na == nb
+    for name in ("sites", "ids", "parents", "handle_of", "mention_of", "tsets"):
+        assert getattr(fa, name) == getattr(fb, name), name
+    for name in _ARRAYS:
+        x, y = getattr(fa, name), getattr(fb, name)
+        assert x.dtype == y.dtype, name
+        np.testing.assert_array_equal(x, y, err_msg=name)  # NaN equals NaN here, bit for bit otherwise
+
+
+def _item(i: int, **over) -> dict:
+    it = {"site": "blog.example", "id": f"c{i}", "kind": "comment", "parent": "p0",
+          "author": {"handle": f"u{i % 5}", "name": "U", "url": None}, "at": "2026-11-20T10:00:00Z",
+          "text": "Great post, thanks!", "url": None, "reactions": {"like": 2}, "mentions": []}
+    it.update(over)
+    return it
+
+
+def _world() -> list[dict]:
+    """A community on two sites, with mentions, reactions, hashtags, an undated post and
+    sentiments stored as a server stores them for some of the items."""
+    w = World()
+    people = community(w, people=80, interactions=900, seed=11)
+    community(w, people=20, interactions=150, seed=12, prefix="q")
+    for i in range(60):
+        w.comment(people[i], w.post_of(people[i + 1], site="news.example"), ago(i / 3), text=f"#python take {i}",
+                  mentions=[people[i + 2]], site="news.example", reactions={"like": i, "love": i % 3})
+    items = w.items
+    items[3] = dict(items[3], at=None)
+    for it in items[::7]:
+        it["sentiment"] = 0.25
+    return items
+
+
+def test_a_community_reads_the_same_both_ways_in_one_batch_and_in_chunks():
+    items = _world()
+    assert len(items) > 1000
+    _same(_read([items], True), _read([items], False))
+    chunks = [items[k: k + 97] for k in range(0, len(items), 97)]
+    _same(_read(chunks, True), _read(chunks, False))
+    fast = _read([items], True)[0]
+    assert fast.units.max() > 0 and fast.m_count.sum() > 0 and fast.comp.any()  # the world has all of them
+
+
+def test_scores_are_the_same_both_ways():
+    items = _world()
+    saved = fields._itemread
+    try:
+        fields._itemread = None
+        s = Scorer()
+        s.add(items)
+        slow = s.scores(at=NOW)
+    finally:
+        fields._itemread = saved
+    s = Scorer()
+    s.add(items)
+    assert s.scores(at=NOW) == slow
+
+
+# Values an item's fields may hold, stored-form ones most often: the compiled reader must give
+# way to the Python reading on every one it does not take, with no trace of having tried.
+_TEXT = st.sampled_from(["", "Great post", "Thanks @bob", "#python rocks", "Lügen? 🙂", "\x00\ud800", "a" * 300])
+_AT = st.one_of(
+    st.sampled_from(["2026-11-20T10:00:00Z", "2024-02-29T23:59:59Z", "0001-01-01T00:00:00Z", "1969-12-31T23:59:59Z",
+                     "9999-12-31T23:59:59Z", "", None, "2026-02-30T00:00:00Z", "2023-02-29T00:00:00Z",
+                     "2026-11-20T24:00:00Z", "2026-11-20T10:00:60Z", "2026-11-20 10:00:00Z", "2026-11-20T10:00:00",
+                     "2026-11-20T10:00:00+00:00", "2026-11-20T10:00:00.5Z", "0000-01-01T00:00:00Z", "2026-13-01T00:00:00Z",
+                     "２０２６-11-20T10:00:00Z", "2026-11-20T10:00:00z", 0, 1.5]),
+    st.datetimes(timezones=st.none()).map(lambda d: d.strftime("%Y-%m-%dT%H:%M:%SZ")),
+)
+_COUNT = st.one_of(st.integers(0, 50), st.integers(-5, -1), st.just(1 << 40), st.just((1 << 40) + 1), st.booleans(),
+                   st.just(2.5), st.just("3"), st.just(None))
+_REACTIONS = st.one_of(st.just({}), st.dictionaries(st.sampled_from(["like", "love", "up", "+1"]), _COUNT, max_size=3),
+                       st.just(None), st.just([1, 2]))
+_SITE = st.sampled_from(["blog.example", "news.example", "b.example", 3, None])
+_HANDLE = st.one_of(st.sampled_from(["ann", "bob", "cy", "Ann", "ann "]), st.just(7), st.just(None))
+_AUTHOR = st.one_of(st.builds(lambda h: {"handle": h, "name": "N", "url": None}, _HANDLE), st.just({"name": "x"}),
+                    st.just(None), st.just("ann"))
+_PARENT = st.one_of(st.sampled_from(["p0", "p1", "c1", "c2", ""]), st.none(), st.just(0))
+_KIND = st.sampled_from(["comment", "comment", "post", "reply", "", None, 1])
+_MENTIONS = st.one_of(st.just([]), st.lists(st.sampled_from(["bob", "ann", "zed"]), max_size=3), st.just(None),
+                      st.just(("bob",)), st.just("bob"), st.just([3]))
+_SENTIMENT = st.one_of(st.floats(-2, 2), st.just(float("nan")), st.just(float("inf")), st.none(), st.just(0.5),
+                       st.just("0.5"), st.just(True), st.just(1))
+_STORED = {"site": _SITE, "id": st.sampled_from(["p0", "p1", "c1", "c2", "c3", "", 5]), "kind": _KIND,
+           "parent": _PARENT, "author": _AUTHOR, "at": _AT, "text": _TEXT, "reactions": _REACTIONS,
+           "mentions": _MENTIONS}
+
+
+@st.composite
+def _items(draw):
+    it = {"site": "blog.example", "id": draw(st.sampled_from(["p0", "p1", "c1", "c2", "c3"])),
+          "kind": draw(st.sampled_from(["post", "comment"])), "parent": draw(st.sampled_from([None, "p0", "c1"])),
+          "author": {"handle": draw(st.sampled_from(["ann", "bob", "cy"])), "name": "N", "url": None},
+          "at": "2026-11-20T10:00:00Z", "text": draw(_TEXT), "url": None,
+          "reactions": draw(st.sampled_from([{}, {"like": 3}, {"up": 1, "love": 2}])),
+          "mentions": draw(st.sampled_from([[], ["bob"], ["ann", "zed"]]))}
+    if draw(st.booleans()):
+        it["sentiment"] = draw(_SENTIMENT)
+    for name in draw(st.lists(st.sampled_from(sorted(_STORED)), max_size=2, unique=True)):
+        it[name] = draw(_STORED[name])
+    if draw(st.integers(0, 30)) == 0:
+        del it[draw(st.sampled_from(sorted(_STORED)))]
+    if draw(st.integers(0, 60)) == 0:
+        return draw(st.sampled_from([None, "item", ["a"], {"site": "blog.example"}]))
+    return it
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.lists(_items(), max_size=12), min_size=1, max_size=3), st.booleans())
+def test_hostile_batches_read_the_same_both_ways(batches, with_topics):
+    topics = {"py": ["python"]} if with_topics else None
+    _same(_read(batches, True, topics), _read(batches, False, topics))
+
+
+def test_the_compiled_reader_parses_every_stored_date_as_numpy_does():
+    rng = np.random.default_rng(1)
+    secs = rng.integers(-62135596800, 253402300799, 20_000)  # years 1 to 9999
+    ats = [s + "Z" for s in np.datetime_as_string(secs.astype("datetime64[s]")).tolist()]
+    items = [_item(i, at=a) for i, a in enumerate(ats)]
+    got = _read([items], True)[0]
+    np.testing.assert_array_equal(got.t, secs.astype(np.float64))
+
+
+def test_a_batch_the_compiled_reader_gives_way_on_is_read_whole_in_python():
+    # the odd item is last: the compiled reader has numbered the handles before it by then
+    items = [_item(i, site=f"s{i % 3}.example") for i in range(50)] + [_item(50, author={"handle": 3})]
+    n = len(items)
+    cols = [np.empty(n, dtype=d) for d in (np.int32, bool, np.int64, np.float64, bool, np.int64, np.float64)]
+    handles, new_sites = {}, {}
+    assert fields._itemread.read(items, handles, 0, {}, new_sites, *cols) is None
+    assert handles == {"u0": 0, "u1": 1, "u2": 2, "u3": 3, "u4": 4}  # what the Python reading numbers them
+    fast, slow = _read([items], True), _read([items], False)
+    _same(fast, slow)
+    assert fast[1] == {**handles, 3: 50}
+    assert fast[3] == ["s0.example", "s1.example", "s2.example", "blog.example"]
+    assert not math.isnan(fast[0].t[0])
+
+
+def test_the_compiled_reader_refuses_columns_of_the_wrong_size():
+    cols = [np.empty(3, dtype=d) for d in (np.int32, bool, np.int64, np.float64, bool, np.int64, np.float64)]
+    cols[3] = np.empty(3, dtype=np.float32)
+    with pytest.raises(ValueError, match="column t"):
+        fields._itemread.read([_item(i) for i in range(3)], {}, 0, {}, {}, *cols)
