@@ -22,7 +22,7 @@ import numpy as np
 import orjson
 
 from .columns import ROW_COLS, Groups, Members
-from .keyindex import KeyIndex
+from .keyindex import ItemKeys, KeyIndex
 
 # 2: hashtags read whole in every script (6 December 2026): a checkpoint holds each item's topics,
 # and one from before would keep the old, cut tags
@@ -54,14 +54,15 @@ def capture(scorer, stamp) -> dict:
         arrays["item." + name] = getattr(it, name)[: it.n]
     arrays["authored"] = s._authored[: len(s._names)]
     site_of = s._sites
-    arrays["key.site"] = np.fromiter((site_of[k[0]] for k in s._item_keys), dtype=np.int32, count=len(s._item_keys))
+    keys = s._item_keys
+    arrays["key.site"] = np.fromiter(map(site_of.__getitem__, keys.sites), dtype=np.int32, count=len(keys))
     arrays["topics.idx"], arrays["topics.len"], arrays["topics.ids"] = _flatten(s._item_topics)
     arrays["own.idx"], arrays["own.len"], arrays["own.ids"] = _flatten(s._own_topics)
     if s._idx is not None:  # a server's (prepare() built it): its next start need not build it again
         arrays.update(("keyindex." + k, a) for k, a in s._idx.state().items())
     meta = {
         "version": VERSION, "stamp": stamp,
-        "names": s._names, "site_names": s._site_names, "key_ids": [k[1] for k in s._item_keys],
+        "names": s._names, "site_names": s._site_names, "key_ids": keys.ids,
         "forgotten": sorted(s._forgotten_ids), "topic_settings": s.settings.get("topics") or {},
         "topic_names": s.topics.names,
         "orphans": [[p[0], p[1], [c[1] for c in sorted(kids)]] for p, kids in s._orphans.items() if kids],
@@ -147,7 +148,7 @@ def loads(data: bytes, settings: dict | None = None, items=None):
     s._authored = np.zeros(len(names) + max(1024, len(names) // 8), dtype=np.int64)
     s._authored[: len(names)] = arrays["authored"]
     sites = s._site_names
-    s._item_keys = list(zip(map(sites.__getitem__, arrays["key.site"].tolist()), meta["key_ids"]))
+    s._item_keys = ItemKeys(list(map(sites.__getitem__, arrays["key.site"].tolist())), meta["key_ids"])
     s._idx = None  # built when first asked for, unless saved
     if "keyindex.hash" in arrays:
         try:

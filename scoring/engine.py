@@ -25,7 +25,7 @@ from .compute import Derived
 from .derive import Ids, derive_batch
 from .fields import Reader, read_items
 from .interactions import AUDIENCE
-from .keyindex import KeyIndex, item_key
+from .keyindex import ItemKeys, KeyIndex, item_key
 from .structure import structure
 from .topics import TopicIndex
 from .weights import Weights, signature
@@ -120,7 +120,7 @@ class Scorer:
     def __init__(self, settings: dict | None = None, items=None):
         self._source = items if items is not None else ItemsInMemory()
         self.copies_dropped = 0  # items load_stream was given more than once, less one copy each
-        self._item_keys: list[tuple[str, str]] = []
+        self._item_keys = ItemKeys()
         self._idx: KeyIndex | None = KeyIndex()
         self._item = ItemCols()
         self._item_topics: dict[int, tuple] = {}  # topics of an item's own text and its parent's
@@ -196,7 +196,7 @@ class Scorer:
         collector until a capture adds a new tuple key, and from then on every full collection
         walks its million entries (about 0.1 s, in the middle of a capture)."""
         if self._idx is None:
-            self._idx = KeyIndex.numbered([item_key(site, id_) for site, id_ in self._item_keys])
+            self._idx = KeyIndex.numbered(self._item_keys.item_keys())
         return self._idx
 
     def large_dicts(self) -> tuple[dict, ...]:
@@ -373,7 +373,7 @@ class Scorer:
 
     def _load_fields(self, f, found: Ids) -> set[str]:
         touched: set[int] = set()
-        self._rederive(list(zip(f.sites, f.ids)), None, touched, found, f)
+        self._rederive(ItemKeys(f.sites, f.ids), None, touched, found, f)
         return self._touched_names(touched)
 
     def _touched_names(self, touched: set[int]) -> set[str]:
@@ -535,8 +535,7 @@ class Scorer:
         items.kind[:k] = it.kind[old_idx]
         par = it.parent[old_idx].astype(np.int64)
         items.parent[:k] = np.where(par >= 0, np.where(live_item[np.maximum(par, 0)], new_item[np.maximum(par, 0)], -1), -1)
-        keys = [self._item_keys[i] for i in old_idx.tolist()]
-        self._rows, self._item, self._item_keys = rows, items, keys
+        self._rows, self._item, self._item_keys = rows, items, self._item_keys.take(old_idx.tolist())
         self._idx = None  # built again when next asked for (prepare() does)
         self._item_topics = {int(new_item[i]): t for i, t in self._item_topics.items() if live_item[i]}
         self._own_topics = {int(new_item[i]): t for i, t in self._own_topics.items() if live_item[i]}

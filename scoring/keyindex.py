@@ -48,6 +48,37 @@ def _raw(key: str) -> bytes:
     return _ENCODE(key)
 
 
+class ItemKeys:
+    """The (site, id) of every item, by item index, held as two lists: a million key tuples
+    would cost 56 MB, and as containers made with the collector off, a pass over all of them
+    when it is turned on again (0.13 s after a first load)."""
+
+    __slots__ = ("sites", "ids")
+
+    def __init__(self, sites: list | None = None, ids: list | None = None):
+        self.sites = [] if sites is None else sites
+        self.ids = [] if ids is None else ids
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __getitem__(self, i: int) -> tuple:
+        return self.sites[i], self.ids[i]
+
+    def __iter__(self):
+        return zip(self.sites, self.ids)
+
+    def append(self, key: tuple) -> None:
+        self.sites.append(key[0])
+        self.ids.append(key[1])
+
+    def take(self, idx: list) -> "ItemKeys":
+        return ItemKeys(list(map(self.sites.__getitem__, idx)), list(map(self.ids.__getitem__, idx)))
+
+    def item_keys(self) -> list[str]:
+        return list(map(item_key, self.sites, self.ids))
+
+
 class KeyIndex:
     """key (str) -> location (int >= 0). The subset of a dict's interface the store uses."""
 
