@@ -16,7 +16,7 @@ from scoring import Scorer, score_items
 from scoring.items import ContractError, normalize_item
 from scoring.sentiment import compound, item_sentiment, vader_compound
 
-from synth import NOW, SITE, World, ago, community, iso
+from synth import NOW, SITE, World, ago, community, iso, need_compiled
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -168,16 +168,22 @@ def _id_world(odd_ids) -> list[dict]:
     return w.items
 
 
-@pytest.mark.parametrize("join_min, weak_hash", [(0, False), (0, True), (10**9, False)])
+@pytest.mark.parametrize("join_min, weak_hash, table", [(0, False, "c"), (0, False, "numpy"), (0, True, "numpy"),
+                                                         (10**9, False, "numpy")])
 @pytest.mark.parametrize("odd_ids", [ODD_IDS, ODD_IDS + ["z" * 70], ODD_IDS + ["n\x00"]],
                          ids=["short", "long", "nul"])
-def test_parents_found_in_a_batch_agree_with_the_store_lookup(monkeypatch, join_min, weak_hash, odd_ids):
-    """A first load finds parents inside the batch (as words in numpy from JOIN_MIN items on, or
-    through a dict: small batches, ids longer than the words hold, a NUL, a hash shared by two
-    different ids); adding the items one at a time finds them in the store instead."""
+def test_parents_found_in_a_batch_agree_with_the_store_lookup(monkeypatch, join_min, weak_hash, table, odd_ids):
+    """A first load finds parents inside the batch (from JOIN_MIN items on in the compiled table,
+    or as words in numpy; or through a dict: small batches, ids longer than the words hold, a
+    NUL, a hash shared by two different ids); adding the items one at a time finds them in the
+    store instead."""
     from scoring import derive
     items = _id_world(odd_ids)
     monkeypatch.setattr(derive, "JOIN_MIN", join_min)
+    if table == "c":
+        need_compiled(derive._idtable, "scoring._idtable")
+    else:
+        monkeypatch.setattr(derive, "_idtable", None)
     if weak_hash:  # every id shares its hash with others: matches must be confirmed word by word
         monkeypatch.setattr(derive, "_fold", lambda rows, sites: rows[:, 0] & np.uint64(3))
     batch = Scorer()

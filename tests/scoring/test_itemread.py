@@ -4,7 +4,6 @@ Python reading refuses, on stored-form batches and on hostile ones alike."""
 from __future__ import annotations
 
 import math
-import os
 
 import numpy as np
 import pytest
@@ -14,12 +13,11 @@ from hypothesis import strategies as st
 from scoring import Scorer
 from scoring import fields
 
-from synth import NOW, World, ago, community
+from synth import NOW, World, ago, community, need_compiled
 
-if fields._itemread is None:
-    if os.environ.get("CI"):
-        pytest.fail("CI builds the compiled reader (setup.py): scoring._itemread did not import", pytrace=False)
-    pytest.skip("scoring._itemread is not built (no C compiler or Python headers at install)", allow_module_level=True)
+@pytest.fixture(autouse=True)
+def _compiled():
+    need_compiled(fields._itemread, "scoring._itemread")
 
 _ARRAYS = ("site_ids", "comment", "has_parent", "t", "comp", "units", "tcode", "m_count", "hcode", "m_code")
 

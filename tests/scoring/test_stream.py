@@ -12,7 +12,7 @@ import pytest
 from scoring import Scorer, score_items
 from scoring.cli_score import load, output, score_stream
 
-from synth import NOW, SITE, World, ago, community
+from synth import NOW, SITE, World, ago, community, need_compiled
 
 OTHER = "news.example"
 
@@ -57,10 +57,14 @@ def _ranking_json(ranking) -> str:
     return json.dumps(ranking, sort_keys=True)
 
 
-@pytest.mark.parametrize("join_min", [0, 10**9])
-def test_chunked_load_equals_one_batch(monkeypatch, join_min):
+@pytest.mark.parametrize("join_min, table", [(0, "c"), (0, "numpy"), (10**9, "numpy")])
+def test_chunked_load_equals_one_batch(monkeypatch, join_min, table):
     from scoring import derive
-    monkeypatch.setattr(derive, "JOIN_MIN", join_min)  # parents found as words in numpy, or by a dict
+    monkeypatch.setattr(derive, "JOIN_MIN", join_min)  # parents found in C, as words in numpy, or by a dict
+    if table == "c":
+        need_compiled(derive._idtable, "scoring._idtable")
+    else:
+        monkeypatch.setattr(derive, "_idtable", None)
     items = _world()
     settings = {"topics": {"greatness": ["great"]}}
     whole = Scorer(settings=settings)

@@ -1,0 +1,258 @@
+/* Finding a batch's items by (site, id), in C: derive.Ids's table when the compiler was there.
+ *
+ * A first load finds the parent of every comment among a million items. The numpy way
+ * (derive.py) copies every id into a padded array, hashes and sorts it; a Python dict of (site,
+ * id) tuples chases a pointer per key. Here the table is an open-addressed array of slots, each
+ * a position in the batch and 31 bits of its key's hash; keys go in and are looked for in passes
+ * that ask for each slot and each string a few keys ahead (prefetch), so the misses overlap.
+ *
+ * Only exact str ids and keys are taken (anything else: None, and derive.py does it in numpy or
+ * a dict). A hit is exact: same site, then the same string, compared by its characters. String
+ * hashes are Python's (varying between runs with hash randomisation), which moves only where a
+ * key sits in the table, never what is found.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__GNUC__) || defined(__clang__)
+#define PREFETCH(p) __builtin_prefetch(p)
+#else
+#define PREFETCH(p) ((void)(p))
+#endif
+
+#define AHEAD 16  /* keys between asking for memory and reading it */
+#define EMPTY (-1)
+
+static uint64_t
+mix(Py_hash_t h, int32_t site)
+{
+    uint64_t x = (uint64_t)h ^ ((uint64_t)(uint32_t)site * 0x9E3779B97F4A7C15ULL);
+    x ^= x >> 31;
+    x *= 0xBF58476D1CE4E5B9ULL;
+    x ^= x >> 29;
+    return x;
+}
+
+#define TAG(x) ((int64_t)((x) >> 33) << 32)  /* 31 bits of the hash, above the position */
+#define POS(slot) ((slot) & 0xFFFFFFFF)
+
+static int
+same(PyObject *a, PyObject *b)
+{
+    if (a == b)
+        return 1;
+    Py_ssize_t n = PyUnicode_GET_LENGTH(a);
+    int kind = PyUnicode_KIND(a);
+    return n == PyUnicode_GET_LENGTH(b) && kind == PyUnicode_KIND(b)
+           && memcmp(PyUnicode_DATA(a), PyUnicode_DATA(b), (size_t)n * kind) == 0;
+}
+
+typedef struct {
+    Py_buffer view;
+    int open;
+} Buf;
+
+static int
+buffer(PyObject *obj, Buf *b, Py_ssize_t n, Py_ssize_t size, int writable, const char *name)
+{
+    b->open = 0;
+    if (PyObject_GetBuffer(obj, &b->view, PyBUF_C_CONTIGUOUS | (writable ? PyBUF_WRITABLE : 0)) < 0)
+        return -1;
+    b->open = 1;
+    if (b->view.itemsize != size || (n >= 0 && b->view.len != n * size)) {
+        PyErr_Format(PyExc_ValueError, "%s: %zd items of %zd bytes expected", name, n, size);
+        return -1;
+    }
+    return 0;
+}
+
+static void
+release(Buf *bufs, int count)
+{
+    for (int k = 0; k < count; k++)
+        if (bufs[k].open)
+            PyBuffer_Release(&bufs[k].view);
+}
+
+/* Each string's mixed hash; 0 when one is not an exact str (then nothing is to be trusted). */
+static int
+hashes(PyObject *strs, const int32_t *sites, uint64_t *out)
+{
+    Py_ssize_t n = PyList_GET_SIZE(strs);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (i + AHEAD < n)
+            PREFETCH(PyList_GET_ITEM(strs, i + AHEAD));
+        PyObject *s = PyList_GET_ITEM(strs, i);
+        if (!PyUnicode_CheckExact(s))
+            return 0;
+        Py_hash_t h = PyObject_Hash(s);  /* an exact str: no Python code runs */
+        if (h == -1)
+            return -1;
+        out[i] = mix(h, sites[i]);
+    }
+    return 1;
+}
+
+PyDoc_STRVAR(build_doc,
+"build(ids, site_ids, table) -> bool or None\n"
+"\n"
+"Puts every item's (site_ids[i], ids[i]) in `table` (int64, a power of two of at least twice\n"
+"len(ids) slots, all -1), at position i (the last position for a key given twice). True when\n"
+"some key was given twice; None when an id is not a str (the table is not usable then).");
+
+static PyObject *
+build(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 3 || !PyList_CheckExact(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "build(ids: list, site_ids, table)");
+        return NULL;
+    }
+    PyObject *ids = args[0];
+    Py_ssize_t n = PyList_GET_SIZE(ids);
+    Buf b[2] = {{.open = 0}, {.open = 0}};
+    PyObject *result = NULL;
+    uint64_t *h = NULL;
+    if (buffer(args[1], &b[0], n, 4, 0, "site_ids") < 0 || buffer(args[2], &b[1], -1, 8, 1, "table") < 0)
+        goto done;
+    const int32_t *sites = b[0].view.buf;
+    int64_t *table = b[1].view.buf;
+    Py_ssize_t size = b[1].view.len / 8;
+    if (size < 2 * n || (size & (size - 1)) || n >= ((Py_ssize_t)1 << 31)) {
+        PyErr_SetString(PyExc_ValueError, "table: a power of two of at least twice the ids' slots");
+        goto done;
+    }
+    if (!(h = PyMem_Malloc((n ? n : 1) * sizeof *h))) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    int ok = hashes(ids, sites, h);
+    if (ok < 0)
+        goto done;
+    if (!ok) {
+        result = Py_NewRef(Py_None);
+        goto done;
+    }
+    uint64_t mask = (uint64_t)size - 1;
+    int repeated = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (i + AHEAD < n)
+            PREFETCH(&table[h[i + AHEAD] & mask]);
+        uint64_t j = h[i] & mask;
+        int64_t tag = TAG(h[i]);
+        for (;; j = (j + 1) & mask) {
+            int64_t slot = table[j];
+            if (slot == EMPTY) {
+                table[j] = tag | i;
+                break;
+            }
+            Py_ssize_t p = (Py_ssize_t)POS(slot);
+            if ((slot & ~(int64_t)0xFFFFFFFF) == tag && sites[p] == sites[i]
+                && same(PyList_GET_ITEM(ids, p), PyList_GET_ITEM(ids, i))) {
+                table[j] = tag | i;  /* as a dict keeps the last */
+                repeated = 1;
+                break;
+            }
+        }
+    }
+    result = Py_NewRef(repeated ? Py_True : Py_False);
+done:
+    PyMem_Free(h);
+    release(b, 2);
+    return result;
+}
+
+PyDoc_STRVAR(find_doc,
+"find(ids, site_ids, table, keys, key_sites, out) -> bool\n"
+"\n"
+"Sets out[j] (int64) to the position of (key_sites[j], keys[j]) in the table build() filled\n"
+"from ids and site_ids, -1 where it is not there. False when a key is not a str (out is not\n"
+"usable then).");
+
+static PyObject *
+find(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 6 || !PyList_CheckExact(args[0]) || !PyList_CheckExact(args[3])) {
+        PyErr_SetString(PyExc_TypeError, "find(ids: list, site_ids, table, keys: list, key_sites, out)");
+        return NULL;
+    }
+    PyObject *ids = args[0], *keys = args[3];
+    Py_ssize_t n = PyList_GET_SIZE(ids), m = PyList_GET_SIZE(keys);
+    Buf b[4] = {{.open = 0}, {.open = 0}, {.open = 0}, {.open = 0}};
+    PyObject *result = NULL;
+    uint64_t *h = NULL;
+    if (buffer(args[1], &b[0], n, 4, 0, "site_ids") < 0 || buffer(args[2], &b[1], -1, 8, 0, "table") < 0
+        || buffer(args[4], &b[2], m, 4, 0, "key_sites") < 0 || buffer(args[5], &b[3], m, 8, 1, "out") < 0)
+        goto done;
+    const int32_t *sites = b[0].view.buf, *key_sites = b[2].view.buf;
+    const int64_t *table = b[1].view.buf;
+    int64_t *out = b[3].view.buf;
+    Py_ssize_t size = b[1].view.len / 8;
+    if (size < 2 * n || (size & (size - 1))) {
+        PyErr_SetString(PyExc_ValueError, "table: not one build() filled for these ids");
+        goto done;
+    }
+    if (!(h = PyMem_Malloc((m ? m : 1) * sizeof *h))) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    int ok = hashes(keys, key_sites, h);
+    if (ok < 0)
+        goto done;
+    if (!ok) {
+        result = Py_NewRef(Py_False);
+        goto done;
+    }
+    uint64_t mask = (uint64_t)size - 1;
+    /* first the slot each key's hash leads to, then the item there, each asked for ahead */
+    for (Py_ssize_t j = 0; j < m; j++) {
+        if (j + AHEAD < m)
+            PREFETCH(&table[h[j + AHEAD] & mask]);
+        out[j] = table[h[j] & mask];
+    }
+    for (Py_ssize_t j = 0; j < m; j++) {
+        if (j + AHEAD < m && out[j + AHEAD] != EMPTY) {
+            Py_ssize_t p = (Py_ssize_t)POS(out[j + AHEAD]);
+            PREFETCH(((PyListObject *)ids)->ob_item + p);
+            PREFETCH(&sites[p]);
+        }
+        if (j + AHEAD / 2 < m && out[j + AHEAD / 2] != EMPTY)
+            PREFETCH(PyList_GET_ITEM(ids, (Py_ssize_t)POS(out[j + AHEAD / 2])));
+        int64_t tag = TAG(h[j]), found = EMPTY;
+        PyObject *key = PyList_GET_ITEM(keys, j);
+        for (uint64_t s = h[j] & mask;; s = (s + 1) & mask) {
+            int64_t slot = table[s];
+            if (slot == EMPTY)
+                break;
+            Py_ssize_t p = (Py_ssize_t)POS(slot);
+            if ((slot & ~(int64_t)0xFFFFFFFF) == tag && sites[p] == key_sites[j] && same(PyList_GET_ITEM(ids, p), key)) {
+                found = p;
+                break;
+            }
+        }
+        out[j] = found;
+    }
+    result = Py_NewRef(Py_True);
+done:
+    PyMem_Free(h);
+    release(b, 4);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"build", (PyCFunction)(void (*)(void))build, METH_FASTCALL, build_doc},
+    {"find", (PyCFunction)(void (*)(void))find, METH_FASTCALL, find_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "scoring._idtable", "Finding a batch's items by (site, id), in C (see derive.Ids).", -1,
+    methods, NULL, NULL, NULL, NULL,
+};
+
+PyMODINIT_FUNC
+PyInit__idtable(void)
+{
+    return PyModule_Create(&module);
+}

@@ -1,0 +1,58 @@
+"""The compiled id table (scoring/_idtable.c) finds what a dict of (site, id) finds: every key
+present, nothing absent, repeats noticed, for ids in any script and of any length."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from scoring import derive
+
+from synth import need_compiled
+
+_ID = st.one_of(st.sampled_from(["", "c1", "c10", "p\u00e9", "p\u00e9\u2603", "\U0001F600", "a" * 70, "n\x00", "1"]),
+                st.text(max_size=12))
+
+
+@pytest.fixture(autouse=True)
+def _compiled(monkeypatch):
+    need_compiled(derive._idtable, "scoring._idtable")
+    monkeypatch.setattr(derive, "JOIN_MIN", 0)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 2), _ID), max_size=60), st.lists(st.tuples(st.integers(0, 3), _ID),
+                                                                           max_size=60))
+def test_the_table_finds_what_a_dict_finds(keys, asked):
+    ids = [k for _, k in keys]
+    sites = np.array([s for s, _ in keys], dtype=np.int32)
+    table = derive.Ids([""] * len(ids), ids, sites)
+    assert table.table is not None
+    by_key = dict(zip(keys, range(len(keys))))  # a key given twice: its last position
+    assert table.repeated() == (len(by_key) < len(keys))
+    got = table.find([k for _, k in asked], np.array([s for s, _ in asked], dtype=np.int32))
+    assert got.tolist() == [by_key.get(key, -1) for key in asked]
+
+
+def test_a_key_that_is_not_a_str_is_left_to_the_dict():
+    ids = ["1", "2", "3"]
+    table = derive.Ids([""] * 3, ids, np.zeros(3, dtype=np.int32))
+    assert table.table is not None
+    assert table.find([1, "2"], np.zeros(2, dtype=np.int32)).tolist() == [-1, 1]
+
+
+def test_ids_that_are_not_all_str_are_not_put_in_the_table():
+    table = derive.Ids([""] * 3, ["1", 2, "3"], np.zeros(3, dtype=np.int32))
+    assert table.table is None
+    assert table.find([2, "3"], np.zeros(2, dtype=np.int32)).tolist() == [1, 2]
+
+
+def test_a_million_ids_at_a_full_table():
+    n = 1 << 20  # the table holds twice as many slots: every probe chain is as long as it gets
+    ids = [f"c{i}" for i in range(n)]
+    table = derive.Ids([""] * n, ids, np.zeros(n, dtype=np.int32))
+    assert not table.repeated()
+    asked = ids[::-7] + ["c-1", "c" + str(n)]
+    got = table.find(asked, np.zeros(len(asked), dtype=np.int32))
+    assert got[:-2].tolist() == list(range(n - 1, -1, -7)) and got[-2:].tolist() == [-1, -1]
