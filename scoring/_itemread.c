@@ -147,6 +147,60 @@ field(PyObject *d, PyObject *key)
     return PyDict_GetItemWithError(d, key);
 }
 
+/* The key objects met so far and the field each is (-1: not one read here). The stored form's
+ * keys are a dozen strings, nearly always the same few objects (interned, or a JSON parser's
+ * cached keys): each item's keys are told apart by address, with no hashing or probing. */
+#define SEEN_MAX 64
+typedef struct {
+    PyObject *key[SEEN_MAX];
+    int field[SEEN_MAX];
+    int n;
+} Seen;
+
+#define ALL_FIELDS ((1 << N_FIELDS) - 1)
+
+/* Which field a key is: its address if seen before, else its text (then remembered). The keys
+ * are held by the items' dicts for the whole call, so an address stays one key's. */
+static int
+field_of(PyObject *key, int guess, Seen *seen)
+{
+    if (guess < seen->n && seen->key[guess] == key)  /* the stored form's items list keys alike */
+        return seen->field[guess];
+    for (int k = 0; k < seen->n; k++)
+        if (seen->key[k] == key)
+            return seen->field[k];
+    int f = -1;
+    if (PyUnicode_CheckExact(key))
+        for (int k = 0; k < N_FIELDS && f < 0; k++)
+            if (PyUnicode_Compare(key, KEYS[k]) == 0)  /* exact strs: never an error */
+                f = k;
+    if (seen->n < SEEN_MAX) {
+        seen->key[seen->n] = key;
+        seen->field[seen->n++] = f;
+    }
+    return f;
+}
+
+/* Sets v[field] to each field's value in the dict (borrowed; NULL for those it lacks), walking
+ * its entries in order rather than looking each field up. A bit set per field found. */
+static int
+fields_of(PyObject *d, PyObject **v, Seen *seen)
+{
+    PyObject *key, *value;
+    Py_ssize_t pos = 0;
+    int which = 0;
+    for (int k = 0; k < N_FIELDS; k++)
+        v[k] = NULL;
+    for (int j = 0; PyDict_Next(d, &pos, &key, &value); j++) {
+        int f = field_of(key, j, seen);
+        if (f >= 0) {
+            v[f] = value;
+            which |= 1 << f;
+        }
+    }
+    return which;
+}
+
 static void
 release(PyObject *vals[][N_SLOTS], Py_ssize_t count)
 {
@@ -195,6 +249,7 @@ read_items(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     Py_buffer view[N_COLS];
     PyObject *vals[BLOCK][N_SLOTS];  /* the fields of a block's items, and their authors' handles */
     PyObject *handles[BLOCK];
+    Seen seen = {.n = 0};
     Py_ssize_t held = 0;             /* the block's first items whose vals are held */
     int got = 0;
     PyObject *lists[N_LISTS] = {NULL};
@@ -229,13 +284,12 @@ read_items(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
                 fallback = 1;
                 goto done;
             }
-            for (int k = 0; k < N_FIELDS; k++) {
-                if (!(v[k] = field(it, KEYS[k])) && PyErr_Occurred())
-                    goto done;
-                if (!v[k] && k != F_SENTIMENT) {
-                    fallback = 1;
-                    goto done;
-                }
+            int which = fields_of(it, v, &seen);
+            if (which < 0)
+                goto done;
+            if (which != ALL_FIELDS && which != (ALL_FIELDS & ~(1 << F_SENTIMENT))) {
+                fallback = 1;
+                goto done;
             }
             prefetch(v[F_SITE], 1);
             prefetch(v[F_KIND], 1);

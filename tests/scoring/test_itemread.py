@@ -151,6 +151,9 @@ def _items(draw):
         del it[draw(st.sampled_from(sorted(_STORED)))]
     if draw(st.integers(0, 60)) == 0:
         return draw(st.sampled_from([None, "item", ["a"], {"site": "blog.example"}]))
+    if draw(st.integers(0, 8)) == 0:  # keys the reader does not read, one not a str, another order
+        it.update(draw(st.sampled_from([{"extra": 1}, {1: "site"}, {"Site": "x"}, {"sentimentx": 0.3}])))
+        it = dict(reversed(list(it.items())))
     return it
 
 
