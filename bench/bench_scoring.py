@@ -7,6 +7,8 @@ For each size, in a fresh subprocess (so peak memory is that size's own):
 - incremental update: one captured comment at a time, time until the scores are ready, and the
   time of a results() call for the identities it touched; then the incremental scorer is compared
   with a full recompute on the same items (scores equal, largest raw and standing differences);
+- the full rescore with the scorer's C modules and without them (Python and numpy, as an install
+  without a compiler runs), alternated in the same process, medians of three;
 - PageRank against networkx.pagerank on the same weighted graph (the scorer's pair graph), both at
   the same tight tolerance (L1 change < 1e-10; networkx's own default stops early on large
   graphs), networkx's graph build included, in the same run.
@@ -184,6 +186,8 @@ def one_size(n: int, identities: int, with_nx: bool, parsed: bool = False) -> di
     out["incremental_max_raw_rel_diff"] = float(max((d / r for d, r in diffs if r > 0), default=0.0))
     del fresh, fst
 
+    out.update(compiled_against_python(items))
+
     # PageRank: ours against networkx on the same graph (the scorer's person-to-person pairs)
     g = s._struct
     W = s._weights
@@ -226,6 +230,33 @@ def one_size(n: int, identities: int, with_nx: bool, parsed: bool = False) -> di
         out["pagerank_max_abs_diff"] = float(np.abs(theirs - ours).max())
     out["peak_rss_mb_end"] = round(peak_mb(), 1)
     return out
+
+
+def compiled_against_python(items: list, runs: int = 3) -> dict:
+    """The full rescore with the C modules (scoring/_itemread.c, _idtable.c) and without them
+    (the Python and numpy reading an install without a compiler uses), alternated: medians."""
+    from scoring import Scorer, derive, fields
+
+    modules = fields._itemread, derive._idtable
+    if None in modules:
+        return {"compiled": False}
+    walls = {True: [], False: []}
+    try:
+        for _ in range(runs):
+            for compiled in (True, False):
+                fields._itemread, derive._idtable = modules if compiled else (None, None)
+                gc.collect()
+                w = time.perf_counter()
+                s = Scorer()
+                s.add(items)
+                s.scores(at=AT)
+                walls[compiled].append(time.perf_counter() - w)
+                del s
+    finally:
+        fields._itemread, derive._idtable = modules
+    on, off = statistics.median(walls[True]), statistics.median(walls[False])
+    return {"compiled": True, "full_rescore_compiled_median_s": round(on, 3),
+            "full_rescore_python_median_s": round(off, 3), "python_over_compiled": round(off / on, 2)}
 
 
 def write_jsonl(path: str, n: int, identities: int, distinct_texts: bool) -> int:
@@ -306,13 +337,15 @@ def main():
         results.append(res)
         print(json.dumps(res, indent=1), flush=True)
     print("\n| interactions | identities | full rescore wall (cpu) | of which derivation | rescore stored | peak RSS |"
-          " incremental median (max) | networkx / ours |")
-    print("|---|---|---|---|---|---|---|---|")
+          " incremental median (max) | networkx / ours | full rescore without / with the C modules (medians) |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in results:
         print(f"| {r['rows']:,} | {r['identities']:,} | {r['full_rescore_wall_s']} s ({r['full_rescore_cpu_s']} s) |"
               f" {r['derive_wall_s']} s | {r['rescore_stored_wall_s']} s | {r['peak_rss_mb']:.0f} MB |"
               f" {r['incremental_wall_ms_median']} ms ({r['incremental_wall_ms_max']} ms) |"
-              f" {r.get('networkx_over_ours', 'n/a')}x (cpu {r.get('networkx_over_ours_cpu', 'n/a')}x) |")
+              f" {r.get('networkx_over_ours', 'n/a')}x (cpu {r.get('networkx_over_ours_cpu', 'n/a')}x) |"
+              + (f" {r['full_rescore_python_median_s']} / {r['full_rescore_compiled_median_s']} s"
+                 f" ({r['python_over_compiled']}x) |" if r["compiled"] else " not built |"))
 
 
 if __name__ == "__main__":
