@@ -149,11 +149,12 @@ class Groups:
             self.extra_keys.extend(new)
         return out
 
-    def lookup(self, keys: np.ndarray) -> np.ndarray:
-        """Ids of keys, -1 for unknown ones."""
+    def lookup(self, keys: np.ndarray, order: np.ndarray | None = None) -> np.ndarray:
+        """Ids of keys, -1 for unknown ones (order: the keys' argsort, when the caller has it)."""
         main = self.main
-        if len(keys) > 100_000:  # many keys: look them up in sorted order (cache-friendly)
+        if order is None and len(keys) > 100_000:  # many keys: look them up in sorted order (cache-friendly)
             order = np.argsort(keys)
+        if order is not None:
             pos = np.empty(len(keys), dtype=np.int64)
             pos[order] = np.searchsorted(main, keys[order])
         else:

@@ -44,9 +44,8 @@ class Structure:
         self.td_id = self.td.inv
         del tdk
         self.pairs.inv = self.ad.inv = self.td.inv = None  # held as pair_id, ad_id, td_id
-        self._pair_arrays(0)
+        self._csr(self._pair_arrays(0))
         self.td_target = self.td.keys() // DAYS
-        self._csr()
         self._index = {}
         self._topics(scorer, 0, n, fresh=True)
 
@@ -76,14 +75,17 @@ class Structure:
         self._topics(scorer, lo, hi, fresh=False)
         self._merges_left = 1
 
-    def _pair_arrays(self, first_new: int) -> None:
-        """Actor, target and reverse pair of every pair; only pairs from first_new on are new."""
+    def _pair_arrays(self, first_new: int) -> np.ndarray | None:
+        """Actor, target and reverse pair of every pair; only pairs from first_new on are new.
+        From 0, returns the pairs in (target, actor) order: the sort that finds the reverses."""
         if first_new == 0:
             keys = self.pairs.keys()
             self.p_actor = keys // KEY
             self.p_target = keys % KEY
-            self.p_rev = self.pairs.lookup(self.p_target * KEY + self.p_actor)
-            return
+            rev_keys = self.p_target * KEY + self.p_actor
+            by_target = np.argsort(rev_keys)  # the keys are distinct: any sort gives this order
+            self.p_rev = self.pairs.lookup(rev_keys, by_target)
+            return by_target
         new = self.pairs.keys_from(first_new)
         na, nt = new // KEY, new % KEY
         append(self, "p_actor", na)
@@ -93,12 +95,12 @@ class Structure:
         hit = rev >= 0
         self.p_rev[rev[hit]] = np.arange(first_new, first_new + len(new))[hit]  # their reverses now point back
 
-    def _csr(self) -> None:
+    def _csr(self, by_target: np.ndarray) -> None:
         """Positions of the standing matrix M[target, actor] in CSR form, fixed for the pairs that
-        exist now (pairs added later go into a second, small matrix)."""
+        exist now (pairs added later go into a second, small matrix). by_target: every pair, in
+        (target, actor) order."""
         pa, pt = self.p_actor, self.p_target
-        idx = np.nonzero(pa != 0)[0]
-        order = idx[np.lexsort((pa[idx], pt[idx]))]
+        order = by_target[pa[by_target] != 0]
         self.csr_pairs = len(pa)
         self.csr_order = order
         self.csr_indices = pa[order].astype(np.int32)
@@ -172,7 +174,7 @@ class Structure:
         rows by target-day: it becomes the rows_by_day index if there is none."""
         if self.pd is None:
             key = _pair_day_keys(self.td_id, self.pair_id)
-            order = np.argsort(key, kind="stable")
+            order = np.argsort(key)  # 4x a stable sort's speed; a day's rows may come in any order
             self.pd, ids = Groups.of_sorted(key[order])
             self.pd_id = np.empty(len(key), dtype=np.int32)
             self.pd_id[order] = ids
