@@ -203,7 +203,7 @@ class Members:
         if order is None:
             order = np.argsort(gid, kind="stable")
         self.order = order.astype(np.int32)
-        self.bounds = np.searchsorted(gid[self.order], np.arange(ngroups + 1))
+        self.bounds = np.concatenate(([0], np.cumsum(np.bincount(gid, minlength=ngroups)[:ngroups])))
         self.n = len(gid)
         self._tail = None  # (members then, their group ids sorted, their indexes in that order)
 

@@ -40,13 +40,12 @@ class Structure:
         self.ad = Groups(adk)
         self.ad_id = self.ad.inv
         del adk
-        self.td = Groups(tdk)
-        self.td_id = self.td.inv
+        self.pairs.inv = self.ad.inv = None  # held as pair_id, ad_id
+        self._index = {}
+        self._days(tdk)
         del tdk
-        self.pairs.inv = self.ad.inv = self.td.inv = None  # held as pair_id, ad_id, td_id
         self._csr(self._pair_arrays(0))
         self.td_target = self.td.keys() // DAYS
-        self._index = {}
         self._topics(scorer, 0, n, fresh=True)
 
     # ------------------------------------------------------------ extending
@@ -94,6 +93,25 @@ class Structure:
         append(self, "p_rev", rev)
         hit = rev >= 0
         self.p_rev[rev[hit]] = np.arange(first_new, first_new + len(new))[hit]  # their reverses now point back
+
+    def _days(self, tdk: np.ndarray) -> None:
+        """Target-day ids and, by the same sort, the pair-days (pair_days()): rows sorted by target,
+        day and actor are in target-day order and, within a target-day, in pair order (a target's
+        pairs are numbered in their actors' order). One key holds the three unless identities
+        number millions; then the pair-days wait for their own sort."""
+        nid = max(self.nid, 1)
+        if not len(tdk) or max(-int(tdk.min()), int(tdk.max())) >= (1 << 62) // nid:
+            self.td = Groups(tdk)
+            self.td_id = self.td.inv
+            self.td.inv = None
+            return
+        key = tdk * nid + self.ca
+        order = np.argsort(key)
+        self.td, ids = Groups.of_sorted(key[order] // nid)
+        del key
+        self.td_id = np.empty(len(order), dtype=np.int32)
+        self.td_id[order] = ids
+        self._pair_days_of(order, _pair_day_keys(ids, self.pair_id[order]))
 
     def _csr(self, by_target: np.ndarray) -> None:
         """Positions of the standing matrix M[target, actor] in CSR form, fixed for the pairs that
@@ -175,12 +193,16 @@ class Structure:
         if self.pd is None:
             key = _pair_day_keys(self.td_id, self.pair_id)
             order = np.argsort(key)  # 4x a stable sort's speed; a day's rows may come in any order
-            self.pd, ids = Groups.of_sorted(key[order])
-            self.pd_id = np.empty(len(key), dtype=np.int32)
-            self.pd_id[order] = ids
-            if "rows_by_day" not in self._index:
-                self._index["rows_by_day"] = Members(self.td_id, len(self.td), order)
+            self._pair_days_of(order, key[order])
         return self.pd_id
+
+    def _pair_days_of(self, order: np.ndarray, keys: np.ndarray) -> None:
+        """The pair-day groups, given the rows in pair-day order and their keys in that order."""
+        self.pd, ids = Groups.of_sorted(keys)
+        self.pd_id = np.empty(len(keys), dtype=np.int32)
+        self.pd_id[order] = ids
+        if "rows_by_day" not in self._index:
+            self._index["rows_by_day"] = Members(self.td_id, len(self.td), order)
 
     def members_of_each(self, what: str, groups: np.ndarray):
         """(members, position in groups of each one's group): see Members.of_each."""
