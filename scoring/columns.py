@@ -116,12 +116,31 @@ def grow(owner, name: str, size: int, fill) -> None:
         append(owner, name, np.full(size - len(cur), fill, dtype=cur.dtype))
 
 
-class Groups:
-    """Ids for int64 keys: a sorted main array (from np.unique) plus keys added since."""
+def sort_order(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(order, keys[order]) of int64 keys, equal keys in any order. When a key and its index fit
+    in one int64 together, a sort of the keys with the index in their low bits: numpy sorts
+    values three times faster than it argsorts them."""
+    n = len(keys)
+    bits = max(n - 1, 1).bit_length()
+    if n and int(keys.min()) >= 0 and int(keys.max()) < 1 << (63 - bits):
+        packed = np.sort((keys << bits) | np.arange(n))
+        return packed & ((1 << bits) - 1), packed >> bits
+    order = np.argsort(keys)
+    return order, keys[order]
 
-    def __init__(self, keys: np.ndarray):
-        self.main, inv = np.unique(keys, return_inverse=True)
-        self.inv = inv.astype(np.int32)
+
+class Groups:
+    """Ids for int64 keys: a sorted main array plus keys added since."""
+
+    def __init__(self, keys: np.ndarray, like: np.ndarray | None = None):
+        """like: smaller keys in the same order as keys, sorted instead of them (sort_order)."""
+        order, srt = sort_order(keys if like is None else like)
+        first = np.empty(len(srt), dtype=bool)
+        first[:1] = True
+        np.not_equal(srt[1:], srt[:-1], out=first[1:])
+        self.main = srt[first] if like is None else keys[order[first]]
+        self.inv = np.empty(len(keys), dtype=np.int32)
+        self.inv[order] = np.cumsum(first, dtype=np.int32) - 1
         self.extra: dict[int, int] = {}
         self.extra_keys: list[int] = []
 

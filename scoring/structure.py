@@ -11,7 +11,7 @@ import itertools
 import numpy as np
 
 from . import model
-from .columns import Groups, Members, append
+from .columns import Groups, Members, append, sort_order
 
 DAYS = 1 << 20  # day slots per identity in group keys (days since 1970 stay far below)
 KEY = 1 << 31   # identity slots in pair keys: actor * KEY + target
@@ -33,8 +33,8 @@ class Structure:
         self.canon = scorer._canon()
         ca, ct, pk, adk, tdk = _row_keys(self.canon, R, 0, n)
         self.ca, self.ct = ca.astype(np.int32), ct.astype(np.int32)
+        self.pairs = Groups(pk, like=ca * self.nid + ct)  # (actor, target) in fewer bits
         del ca, ct
-        self.pairs = Groups(pk)
         self.pair_id = self.pairs.inv
         del pk
         self.ad = Groups(adk)
@@ -82,7 +82,7 @@ class Structure:
             self.p_actor = keys // KEY
             self.p_target = keys % KEY
             rev_keys = self.p_target * KEY + self.p_actor
-            by_target = np.argsort(rev_keys)  # the keys are distinct: any sort gives this order
+            by_target, _ = sort_order(self.p_target * self.nid + self.p_actor)
             self.p_rev = self.pairs.lookup(rev_keys, by_target)
             return by_target
         new = self.pairs.keys_from(first_new)
@@ -105,9 +105,8 @@ class Structure:
             self.td_id = self.td.inv
             self.td.inv = None
             return
-        key = tdk * nid + self.ca
-        order = np.argsort(key)
-        self.td, ids = Groups.of_sorted(key[order] // nid)
+        order, key = sort_order(tdk * nid + self.ca)
+        self.td, ids = Groups.of_sorted(key // nid)
         del key
         self.td_id = np.empty(len(order), dtype=np.int32)
         self.td_id[order] = ids
@@ -192,8 +191,7 @@ class Structure:
         rows by target-day: it becomes the rows_by_day index if there is none."""
         if self.pd is None:
             key = _pair_day_keys(self.td_id, self.pair_id)
-            order = np.argsort(key)  # 4x a stable sort's speed; a day's rows may come in any order
-            self._pair_days_of(order, key[order])
+            self._pair_days_of(*sort_order(key))  # a day's rows may come in any order
         return self.pd_id
 
     def _pair_days_of(self, order: np.ndarray, keys: np.ndarray) -> None:
