@@ -74,7 +74,7 @@ class Derived:
         self._pair_weights(g, every)
         self.raw_p = np.bincount(pt, weights=self.pv, minlength=nid)
         self.r_people = model.snap(W.c * self._ratio(W, g.pair_id))
-        self.r_burst, self.b_pd = self._alone(g, W, np.arange(g.n), g.pair_days())
+        self.r_burst, self.b_pd = self._alone(g, W, every, g.pair_days())
         self.B = np.bincount(g.td_id, weights=self.r_burst, minlength=ntd)
         self.bmax = np.zeros(ntd)
         by_day = g.index("rows_by_day")
@@ -143,19 +143,21 @@ class Derived:
         P = W.P[pid]
         return np.divide(self.pv[pid], P, out=np.zeros(len(P)), where=P > 0)
 
-    def _alone(self, g, W, rows, pair_day: np.ndarray | None = None):
+    def _alone(self, g, W, rows: np.ndarray | slice, pair_day: np.ndarray | None = None):
         """What each row's day alone adds to its pair (section 4), for rows that are all the rows
         of their pairs: b = aw * phi * (g(P) - g(P - c_pd)), c_pd being the pair's sum on that
         day, split over the pair-day's rows in proportion to c. Returns (the row's part, its
         pair-day's b; pair_day: the rows' pair-day groups when the caller has them). A row added
         to a pair raises its own day's b by exactly what it adds to the pair's value and lowers
         the pair's other days' b (g is concave): so capping days on b can never make a positive
-        interaction lower its target's score."""
-        rows = np.asarray(rows, dtype=np.int64)
-        if not len(rows):
+        interaction lower its target's score. rows: indexes, or a slice of every row (with
+        pair_day)."""
+        if not isinstance(rows, slice):
+            rows = np.asarray(rows, dtype=np.int64)
+        c = W.c[rows]
+        if not len(c):
             return np.zeros(0), np.zeros(0)
         pid = index64(g.pair_id[rows])
-        c = W.c[rows]
         # c is snapped: the pair-day sums are exact in any order
         if pair_day is not None:
             cpd = np.bincount(pair_day, weights=c)[pair_day]
@@ -171,9 +173,9 @@ class Derived:
         # under a ceiling the pair's value is min(g, top): what the day adds is what it adds below it
         alone = np.where(gP <= top, alone, np.maximum(top - (gP - alone), 0.0))
         worth = np.minimum(gP, top)
-        unit = np.divide(self.pv[pid], worth, out=np.zeros(len(rows)), where=worth > 0)
+        unit = np.divide(self.pv[pid], worth, out=np.zeros(len(c)), where=worth > 0)
         b_pd = model.snap(unit * alone)
-        part = model.snap(np.divide(b_pd * c, cpd, out=np.zeros(len(rows)), where=cpd > 0))
+        part = model.snap(np.divide(b_pd * c, cpd, out=np.zeros(len(c)), where=cpd > 0))
         return np.minimum(part, self.r_people[rows]), b_pd
 
     def _day_ratio(self, g, d):

@@ -76,15 +76,21 @@ class Structure:
 
     def _pair_arrays(self, first_new: int) -> np.ndarray | None:
         """Actor, target and reverse pair of every pair; only pairs from first_new on are new.
-        From 0, returns the pairs in (target, actor) order: the sort that finds the reverses."""
+        From 0, returns the pairs in (target, actor) order."""
         if first_new == 0:
             keys = self.pairs.keys()
-            self.p_actor = keys // KEY
-            self.p_target = keys % KEY
-            rev_keys = self.p_target * KEY + self.p_actor
-            by_target, _ = sort_order(self.p_target * self.nid + self.p_actor)
-            self.p_rev = self.pairs.lookup(rev_keys, by_target)
-            return by_target
+            pa = self.p_actor = keys // KEY
+            pt = self.p_target = keys % KEY
+            # a pair and its reverse are the only pairs between their two identities: sorted by
+            # the two, unordered, they are neighbours (no search for each pair's reverse key)
+            order, key = sort_order(np.minimum(pa, pt) * self.nid + np.maximum(pa, pt))
+            two = np.nonzero(key[1:] == key[:-1])[0]
+            self.p_rev = np.full(len(keys), -1, dtype=np.int64)
+            self.p_rev[order[two]] = order[two + 1]
+            self.p_rev[order[two + 1]] = order[two]
+            own = np.nonzero(pa == pt)[0]  # an identity's pair with itself is its own reverse
+            self.p_rev[own] = own
+            return sort_order(pt * self.nid + pa)[0]
         new = self.pairs.keys_from(first_new)
         na, nt = new // KEY, new % KEY
         append(self, "p_actor", na)
