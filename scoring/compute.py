@@ -73,9 +73,10 @@ class Derived:
         self.k_in = np.bincount(pt[self.engaged], minlength=nid)
         self._pair_weights(g, every)
         self.raw_p = np.bincount(pt, weights=self.pv, minlength=nid)
-        self.r_people = model.snap(W.c * self._ratio(W, g.pair_id))
+        pid = index64(g.pair_id)  # converted once, for the gathers and sums by pair
+        self.r_people = model.snap(W.c * self._ratio(W, pid))
         self.r_burst, self.b_pd = self._alone(g, W, every, g.pair_days())
-        self.B = np.bincount(g.td_id, weights=self.r_burst, minlength=ntd)
+        self.B = np.bincount(index64(g.td_id), weights=self.r_burst, minlength=ntd)
         self.bmax = np.zeros(ntd)
         by_day = g.index("rows_by_day")
         b = by_day.bounds
@@ -85,8 +86,8 @@ class Derived:
         self.dratio = np.zeros(ntd)
         self.dratio[:] = self._day_ratio(g, every)
         self.contrib = self._contrib(g, slice(None))
-        self.raw = np.bincount(g.ct, weights=self.contrib, minlength=nid)
-        self.pc = np.bincount(g.pair_id, weights=self.contrib, minlength=npairs)
+        self.raw = np.bincount(index64(g.ct), weights=self.contrib, minlength=nid)
+        self.pc = np.bincount(pid, weights=self.contrib, minlength=npairs)
         self.mark = np.zeros(g.n, dtype=bool)
         self.pd_sum = np.zeros(len(g.pd))
         self.points = model.points(self.raw)
@@ -160,6 +161,7 @@ class Derived:
         pid = index64(g.pair_id[rows])
         # c is snapped: the pair-day sums are exact in any order
         if pair_day is not None:
+            pair_day = index64(pair_day)
             cpd = np.bincount(pair_day, weights=c)[pair_day]
         else:  # a few rows: summed by their kept pair-day ids in a scratch array, cleared after
             pd = index64(g.pair_days()[rows])
