@@ -43,6 +43,12 @@ def _cat(*parts, size: int = 0) -> np.ndarray:
     return distinct(np.concatenate(parts))
 
 
+def _reciprocated(rev: np.ndarray, person: np.ndarray) -> np.ndarray:
+    """Positions of the people's pairs whose reverse pair exists: what depends on the reverse is
+    gathered for those alone (most pairs have none: 1,240 of 1.09M in the 1M bench)."""
+    return np.nonzero((rev >= 0) & person)[0]
+
+
 class Derived:
     """Pair arrays gP, g0, phi, val, share, aw, ceil, pv, engaged; node arrays out, s (standing), r (its
     residual), su (standing as pair weights last used it), k_in (distinct engagers), raw_p
@@ -103,7 +109,9 @@ class Derived:
         self.g0[p] = model.snap(model.saturate(W.P0[p], cap))
         rev = g.p_rev[p]
         person = self.person[p]
-        P_rev = np.where((rev >= 0) & person, W.P0[np.maximum(rev, 0)], 0.0)
+        at = _reciprocated(rev, person)
+        P_rev = np.zeros(len(rev))
+        P_rev[at] = W.P0[rev[at]]
         self.phi[p] = model.RECIP_FREE / np.maximum(model.RECIP_FREE, P_rev)
         self.val[p] = self.gP[p] * self.phi[p]
         self.engaged[p] = person & (self.g0[p] > 0)  # standing's view: it outlasts the score's
@@ -123,11 +131,13 @@ class Derived:
         is worth when A lends no standing (section 2)."""
         pa, pt, rev = g.p_actor[p], g.p_target[p], g.p_rev[p]
         person = self.person[p]
-        has_rev = (rev >= 0) & person
-        r0 = np.maximum(rev, 0)
-        echo = np.where(has_rev, model.DAMPING * self.share[r0] * self.su[pt], 0.0)
+        at = _reciprocated(rev, person)
+        r = rev[at]
+        echo = np.zeros(len(rev))
+        echo[at] = model.DAMPING * self.share[r] * self.su[pt[at]]
         s_pair = np.maximum(self.su[pa] - echo, 1.0)
-        k_pair = self.k_in[pa] - (has_rev & self.engaged[r0])
+        k_pair = self.k_in[pa]
+        k_pair[at] -= self.engaged[r]
         s_pair = 1.0 + (s_pair - 1.0) * np.minimum(1.0, k_pair / model.STANDING_PEOPLE)
         self.aw[p] = np.where(person, np.minimum(s_pair, model.STANDING_MAX) ** model.STANDING_GAMMA, 1.0)
         # a site weighted 0.25 makes a pair at its ceiling worth a quarter too, not as much as ever
