@@ -147,7 +147,9 @@ class Groups:
     @classmethod
     def of_sorted(cls, keys: np.ndarray) -> tuple["Groups", np.ndarray]:
         """Groups of keys that are already sorted, and the id of each key (no second sort)."""
-        first = np.concatenate(([True], keys[1:] != keys[:-1])) if len(keys) else np.zeros(0, dtype=bool)
+        first = np.empty(len(keys), dtype=bool)
+        first[:1] = True
+        np.not_equal(keys[1:], keys[:-1], out=first[1:])
         groups = cls.__new__(cls)
         groups.main, groups.inv, groups.extra, groups.extra_keys = keys[first], None, {}, []
         return groups, np.cumsum(first) - 1

@@ -31,7 +31,7 @@ class Structure:
         self.n, self.nid = n, len(scorer._names)
         self.links = dict(scorer.links)
         self.canon = scorer._canon()
-        ca, ct, pk, adk, tdk = _row_keys(self.canon, R, 0, n)
+        ca, ct, pk, adk, tdk = _row_keys(self.canon if self.links else None, R, 0, n)
         self.ca, self.ct = ca.astype(np.int32), ct.astype(np.int32)
         self.pairs = Groups(pk, like=ca * self.nid + ct)  # (actor, target) in fewer bits
         del ca, ct
@@ -57,7 +57,7 @@ class Structure:
         if nid != self.nid:
             self.canon = np.concatenate([self.canon, np.arange(self.nid, nid, dtype=np.int64)])
             self.nid = nid
-        ca, ct, pk, adk, tdk = _row_keys(self.canon, R, lo, hi)
+        ca, ct, pk, adk, tdk = _row_keys(self.canon if self.links else None, R, lo, hi)
         append(self, "ca", ca)
         append(self, "ct", ct)
         npairs, ntd = len(self.pairs), len(self.td)
@@ -262,8 +262,11 @@ def _pair_day_keys(td_id, pair_id):
 
 
 def _row_keys(canon, R, lo, hi):
-    ca = canon[R.actor[lo:hi]]
-    ct = canon[R.target[lo:hi]]
+    """canon: None when every identity is its own canonical one (no links)."""
+    if canon is None:
+        ca, ct = R.actor[lo:hi].astype(np.int64), R.target[lo:hi].astype(np.int64)
+    else:
+        ca, ct = canon[R.actor[lo:hi]], canon[R.target[lo:hi]]
     t = R.t[lo:hi]
     day = np.where(np.isnan(t), -1, np.floor(np.nan_to_num(t) / model.DAY)).astype(np.int64) + 1  # 0: undated
     return ca, ct, ca * KEY + ct, ca * DAYS + day, ct * DAYS + day
