@@ -120,6 +120,7 @@ def sort_order(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(order, keys[order]) of int64 keys, equal keys in any order. When a key and its index fit
     in one int64 together, a sort of the keys with the index in their low bits: numpy sorts
     values three times faster than it argsorts them."""
+    keys = np.asarray(keys, dtype=np.int64)
     n = len(keys)
     bits = max(n - 1, 1).bit_length()
     if n and int(keys.min()) >= 0 and int(keys.max()) < 1 << (63 - bits):
@@ -133,7 +134,7 @@ class Groups:
     """Ids for int64 keys: a sorted main array plus keys added since."""
 
     def __init__(self, keys: np.ndarray, like: np.ndarray | None = None):
-        """like: smaller keys in the same order as keys, sorted instead of them (sort_order)."""
+        """like: keys that order and tie as keys do, in fewer bits (for sort_order's fast path)."""
         order, srt = sort_order(keys if like is None else like)
         first = np.empty(len(srt), dtype=bool)
         first[:1] = True
@@ -170,12 +171,11 @@ class Groups:
             self.extra_keys.extend(new)
         return out
 
-    def lookup(self, keys: np.ndarray, order: np.ndarray | None = None) -> np.ndarray:
-        """Ids of keys, -1 for unknown ones (order: the keys' argsort, when the caller has it)."""
+    def lookup(self, keys: np.ndarray) -> np.ndarray:
+        """Ids of keys, -1 for unknown ones."""
         main = self.main
-        if order is None and len(keys) > 100_000:  # many keys: look them up in sorted order (cache-friendly)
+        if len(keys) > 100_000:  # many keys: look them up in sorted order (cache-friendly)
             order = np.argsort(keys)
-        if order is not None:
             pos = np.empty(len(keys), dtype=np.int64)
             pos[order] = np.searchsorted(main, keys[order])
         else:

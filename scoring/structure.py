@@ -23,7 +23,7 @@ class Structure:
     use) the member indexes."""
 
     _merges_left = 1  # index merges this update may still do (_kept_index)
-    pd = None  # the pair-day groups, once pair_days() has built them
+    pd = None  # the pair-day groups, once _days() or pair_days() has built them
 
     def __init__(self, scorer):
         R = scorer._rows
@@ -90,7 +90,7 @@ class Structure:
             self.p_rev[order[two + 1]] = order[two]
             own = np.nonzero(pa == pt)[0]  # an identity's pair with itself is its own reverse
             self.p_rev[own] = own
-            return sort_order(pt * self.nid + pa)[0]
+            return sort_order(pt * self.nid + pa)[0]  # distinct keys: exactly this order
         new = self.pairs.keys_from(first_new)
         na, nt = new // KEY, new % KEY
         append(self, "p_actor", na)
@@ -191,10 +191,11 @@ class Structure:
         return idx, gid
 
     def pair_days(self) -> np.ndarray:
-        """The pair-day id of every row (numbered in order of target-day, then pair). Built by the
-        first full pass and kept from then on (extend() gives appended rows theirs), so that an
-        update sums its rows' pair-days by id instead of sorting them again. The same sort orders
-        rows by target-day: it becomes the rows_by_day index if there is none."""
+        """The pair-day id of every row (numbered in order of target-day, then pair). Built with the
+        target-days (_days) or by the first full pass, and kept from then on (extend() gives
+        appended rows theirs), so that an update sums its rows' pair-days by id instead of sorting
+        them again. The same sort orders rows by target-day: it becomes the rows_by_day index if
+        there is none."""
         if self.pd is None:
             key = _pair_day_keys(self.td_id, self.pair_id)
             self._pair_days_of(*sort_order(key))  # a day's rows may come in any order
