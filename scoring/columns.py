@@ -116,19 +116,41 @@ def grow(owner, name: str, size: int, fill) -> None:
         append(owner, name, np.full(size - len(cur), fill, dtype=cur.dtype))
 
 
-class Groups:
-    """Ids for int64 keys: a sorted main array (from np.unique) plus keys added since."""
+def sort_order(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(order, keys[order]) of int64 keys, equal keys in any order. When a key and its index fit
+    in one int64 together, a sort of the keys with the index in their low bits: numpy sorts
+    values three times faster than it argsorts them."""
+    keys = np.asarray(keys, dtype=np.int64)
+    n = len(keys)
+    bits = max(n - 1, 1).bit_length()
+    if n and int(keys.min()) >= 0 and int(keys.max()) < 1 << (63 - bits):
+        packed = np.sort((keys << bits) | np.arange(n))
+        return packed & ((1 << bits) - 1), packed >> bits
+    order = np.argsort(keys)
+    return order, keys[order]
 
-    def __init__(self, keys: np.ndarray):
-        self.main, inv = np.unique(keys, return_inverse=True)
-        self.inv = inv.astype(np.int32)
+
+class Groups:
+    """Ids for int64 keys: a sorted main array plus keys added since."""
+
+    def __init__(self, keys: np.ndarray, like: np.ndarray | None = None):
+        """like: keys that order and tie as keys do, in fewer bits (for sort_order's fast path)."""
+        order, srt = sort_order(keys if like is None else like)
+        first = np.empty(len(srt), dtype=bool)
+        first[:1] = True
+        np.not_equal(srt[1:], srt[:-1], out=first[1:])
+        self.main = srt[first] if like is None else keys[order[first]]
+        self.inv = np.empty(len(keys), dtype=np.int32)
+        self.inv[order] = np.cumsum(first, dtype=np.int32) - 1
         self.extra: dict[int, int] = {}
         self.extra_keys: list[int] = []
 
     @classmethod
     def of_sorted(cls, keys: np.ndarray) -> tuple["Groups", np.ndarray]:
         """Groups of keys that are already sorted, and the id of each key (no second sort)."""
-        first = np.concatenate(([True], keys[1:] != keys[:-1])) if len(keys) else np.zeros(0, dtype=bool)
+        first = np.empty(len(keys), dtype=bool)
+        first[:1] = True
+        np.not_equal(keys[1:], keys[:-1], out=first[1:])
         groups = cls.__new__(cls)
         groups.main, groups.inv, groups.extra, groups.extra_keys = keys[first], None, {}, []
         return groups, np.cumsum(first) - 1
@@ -202,7 +224,7 @@ class Members:
         if order is None:
             order = np.argsort(gid, kind="stable")
         self.order = order.astype(np.int32)
-        self.bounds = np.searchsorted(gid[self.order], np.arange(ngroups + 1))
+        self.bounds = np.concatenate(([0], np.cumsum(np.bincount(gid, minlength=ngroups)[:ngroups])))
         self.n = len(gid)
         self._tail = None  # (members then, their group ids sorted, their indexes in that order)
 

@@ -256,7 +256,7 @@ class Scorer:
         nm = self._names
         if self._rank is None or len(self._rank) != len(nm):
             rank = np.empty(len(nm), dtype=np.int64)
-            rank[sorted(range(len(nm)), key=nm.__getitem__)] = np.arange(len(nm))
+            rank[np.fromiter(sorted(range(len(nm)), key=nm.__getitem__), np.int64, len(nm))] = np.arange(len(nm))
             self._rank = rank
         return self._rank
 
@@ -632,13 +632,14 @@ class Scorer:
         known = self._known_all()
         ids = np.nonzero(known & (self._struct.canon == np.arange(len(known))))[0]
         rank = self._name_rank()
-        return ids[np.lexsort((rank[ids], -D.score[ids]))]
+        # by score, then name, as one key: ranks are distinct, so an unstable sort is exact
+        return ids[np.argsort(rank[ids] - D.score[ids] * len(rank))]
 
     def scores(self, at=None) -> dict[str, int]:
         """Every known identity's score, without the explanations (what the benchmark times)."""
         D = self._compute(parse_at(at))
         order = self._order()
-        return dict(zip(map(self._names.__getitem__, order.tolist()), D.score[order].tolist()))
+        return dict(zip(_picked(self._names, order.tolist()), D.score[order].tolist()))
 
     # ---------------------------------------------------------------- reads
 
@@ -783,6 +784,11 @@ class Scorer:
                 out["to"][names[t]] = round(out["to"].get(names[t], 0.0) + p, 4)
         out["total"] = round(sum(x["points"] for x in out["rows"]), 4)
         return out
+
+
+def _picked(seq: list, idx: list):
+    """seq[i] for i in idx: itemgetter takes them in one call, a third faster than a map."""
+    return itemgetter(*idx)(seq) if len(idx) > 1 else [seq[i] for i in idx]
 
 
 def _apportioned(total: np.ndarray, gp: np.ndarray, starts: np.ndarray) -> np.ndarray:

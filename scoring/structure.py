@@ -11,7 +11,7 @@ import itertools
 import numpy as np
 
 from . import model
-from .columns import Groups, Members, append
+from .columns import Groups, Members, append, sort_order
 
 DAYS = 1 << 20  # day slots per identity in group keys (days since 1970 stay far below)
 KEY = 1 << 31   # identity slots in pair keys: actor * KEY + target
@@ -23,7 +23,7 @@ class Structure:
     use) the member indexes."""
 
     _merges_left = 1  # index merges this update may still do (_kept_index)
-    pd = None  # the pair-day groups, once pair_days() has built them
+    pd = None  # the pair-day groups, once _days() or pair_days() has built them
 
     def __init__(self, scorer):
         R = scorer._rows
@@ -31,23 +31,21 @@ class Structure:
         self.n, self.nid = n, len(scorer._names)
         self.links = dict(scorer.links)
         self.canon = scorer._canon()
-        ca, ct, pk, adk, tdk = _row_keys(self.canon, R, 0, n)
+        ca, ct, pk, adk, tdk = _row_keys(self.canon if self.links else None, R, 0, n)
         self.ca, self.ct = ca.astype(np.int32), ct.astype(np.int32)
+        self.pairs = Groups(pk, like=ca * self.nid + ct)  # (actor, target) in fewer bits
         del ca, ct
-        self.pairs = Groups(pk)
         self.pair_id = self.pairs.inv
         del pk
         self.ad = Groups(adk)
         self.ad_id = self.ad.inv
         del adk
-        self.td = Groups(tdk)
-        self.td_id = self.td.inv
-        del tdk
-        self.pairs.inv = self.ad.inv = self.td.inv = None  # held as pair_id, ad_id, td_id
-        self._pair_arrays(0)
-        self.td_target = self.td.keys() // DAYS
-        self._csr()
+        self.pairs.inv = self.ad.inv = None  # held as pair_id, ad_id
         self._index = {}
+        self._days(tdk)
+        del tdk
+        self._csr(self._pair_arrays(0))
+        self.td_target = self.td.keys() // DAYS
         self._topics(scorer, 0, n, fresh=True)
 
     # ------------------------------------------------------------ extending
@@ -59,7 +57,7 @@ class Structure:
         if nid != self.nid:
             self.canon = np.concatenate([self.canon, np.arange(self.nid, nid, dtype=np.int64)])
             self.nid = nid
-        ca, ct, pk, adk, tdk = _row_keys(self.canon, R, lo, hi)
+        ca, ct, pk, adk, tdk = _row_keys(self.canon if self.links else None, R, lo, hi)
         append(self, "ca", ca)
         append(self, "ct", ct)
         npairs, ntd = len(self.pairs), len(self.td)
@@ -76,14 +74,23 @@ class Structure:
         self._topics(scorer, lo, hi, fresh=False)
         self._merges_left = 1
 
-    def _pair_arrays(self, first_new: int) -> None:
-        """Actor, target and reverse pair of every pair; only pairs from first_new on are new."""
+    def _pair_arrays(self, first_new: int) -> np.ndarray | None:
+        """Actor, target and reverse pair of every pair; only pairs from first_new on are new.
+        From 0, returns the pairs in (target, actor) order."""
         if first_new == 0:
             keys = self.pairs.keys()
-            self.p_actor = keys // KEY
-            self.p_target = keys % KEY
-            self.p_rev = self.pairs.lookup(self.p_target * KEY + self.p_actor)
-            return
+            pa = self.p_actor = keys // KEY
+            pt = self.p_target = keys % KEY
+            # a pair and its reverse are the only pairs between their two identities: sorted by
+            # the two, unordered, they are neighbours (no search for each pair's reverse key)
+            order, key = sort_order(np.minimum(pa, pt) * self.nid + np.maximum(pa, pt))
+            two = np.nonzero(key[1:] == key[:-1])[0]
+            self.p_rev = np.full(len(keys), -1, dtype=np.int64)
+            self.p_rev[order[two]] = order[two + 1]
+            self.p_rev[order[two + 1]] = order[two]
+            own = np.nonzero(pa == pt)[0]  # an identity's pair with itself is its own reverse
+            self.p_rev[own] = own
+            return sort_order(pt * self.nid + pa)[0]  # distinct keys: exactly this order
         new = self.pairs.keys_from(first_new)
         na, nt = new // KEY, new % KEY
         append(self, "p_actor", na)
@@ -93,12 +100,30 @@ class Structure:
         hit = rev >= 0
         self.p_rev[rev[hit]] = np.arange(first_new, first_new + len(new))[hit]  # their reverses now point back
 
-    def _csr(self) -> None:
+    def _days(self, tdk: np.ndarray) -> None:
+        """Target-day ids and, by the same sort, the pair-days (pair_days()): rows sorted by target,
+        day and actor are in target-day order and, within a target-day, in pair order (a target's
+        pairs are numbered in their actors' order). One key holds the three unless identities
+        number millions; then the pair-days wait for their own sort."""
+        nid = max(self.nid, 1)
+        if not len(tdk) or max(-int(tdk.min()), int(tdk.max())) >= (1 << 62) // nid:
+            self.td = Groups(tdk)
+            self.td_id = self.td.inv
+            self.td.inv = None
+            return
+        order, key = sort_order(tdk * nid + self.ca)
+        self.td, ids = Groups.of_sorted(key // nid)
+        del key
+        self.td_id = np.empty(len(order), dtype=np.int32)
+        self.td_id[order] = ids
+        self._pair_days_of(order, _pair_day_keys(ids, self.pair_id[order]))
+
+    def _csr(self, by_target: np.ndarray) -> None:
         """Positions of the standing matrix M[target, actor] in CSR form, fixed for the pairs that
-        exist now (pairs added later go into a second, small matrix)."""
+        exist now (pairs added later go into a second, small matrix). by_target: every pair, in
+        (target, actor) order."""
         pa, pt = self.p_actor, self.p_target
-        idx = np.nonzero(pa != 0)[0]
-        order = idx[np.lexsort((pa[idx], pt[idx]))]
+        order = by_target[pa[by_target] != 0]
         self.csr_pairs = len(pa)
         self.csr_order = order
         self.csr_indices = pa[order].astype(np.int32)
@@ -166,19 +191,23 @@ class Structure:
         return idx, gid
 
     def pair_days(self) -> np.ndarray:
-        """The pair-day id of every row (numbered in order of target-day, then pair). Built by the
-        first full pass and kept from then on (extend() gives appended rows theirs), so that an
-        update sums its rows' pair-days by id instead of sorting them again. The same sort orders
-        rows by target-day: it becomes the rows_by_day index if there is none."""
+        """The pair-day id of every row (numbered in order of target-day, then pair). Built with the
+        target-days (_days) or by the first full pass, and kept from then on (extend() gives
+        appended rows theirs), so that an update sums its rows' pair-days by id instead of sorting
+        them again. The same sort orders rows by target-day: it becomes the rows_by_day index if
+        there is none."""
         if self.pd is None:
             key = _pair_day_keys(self.td_id, self.pair_id)
-            order = np.argsort(key, kind="stable")
-            self.pd, ids = Groups.of_sorted(key[order])
-            self.pd_id = np.empty(len(key), dtype=np.int32)
-            self.pd_id[order] = ids
-            if "rows_by_day" not in self._index:
-                self._index["rows_by_day"] = Members(self.td_id, len(self.td), order)
+            self._pair_days_of(*sort_order(key))  # a day's rows may come in any order
         return self.pd_id
+
+    def _pair_days_of(self, order: np.ndarray, keys: np.ndarray) -> None:
+        """The pair-day groups, given the rows in pair-day order and their keys in that order."""
+        self.pd, ids = Groups.of_sorted(keys)
+        self.pd_id = np.empty(len(keys), dtype=np.int32)
+        self.pd_id[order] = ids
+        if "rows_by_day" not in self._index:
+            self._index["rows_by_day"] = Members(self.td_id, len(self.td), order)
 
     def members_of_each(self, what: str, groups: np.ndarray):
         """(members, position in groups of each one's group): see Members.of_each."""
@@ -234,8 +263,11 @@ def _pair_day_keys(td_id, pair_id):
 
 
 def _row_keys(canon, R, lo, hi):
-    ca = canon[R.actor[lo:hi]]
-    ct = canon[R.target[lo:hi]]
+    """canon: None when every identity is its own canonical one (no links)."""
+    if canon is None:
+        ca, ct = R.actor[lo:hi].astype(np.int64), R.target[lo:hi].astype(np.int64)
+    else:
+        ca, ct = canon[R.actor[lo:hi]], canon[R.target[lo:hi]]
     t = R.t[lo:hi]
     day = np.where(np.isnan(t), -1, np.floor(np.nan_to_num(t) / model.DAY)).astype(np.int64) + 1  # 0: undated
     return ca, ct, ca * KEY + ct, ca * DAYS + day, ct * DAYS + day

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import model
-from .columns import EMPTY, append, distinct
+from .columns import EMPTY, append, distinct, index64
 
 
 class Weights:
@@ -28,17 +28,21 @@ class Weights:
         site_w = _site_weights(scorer)
         (self.keep, self.hostile, self.person, self.w0, self.w_then, self.wg, self.sf,
          self.vol, self.sw) = _row_base(scorer, g, at, 0, n, site_w)
-        self.V = np.bincount(g.ad_id, weights=self.vol, minlength=len(g.ad))
-        self.sel = np.where(self.person, model.SELECT_K / (model.SELECT_K + self.V[g.ad_id]), 1.0)
+        ad, pid = index64(g.ad_id), index64(g.pair_id)  # converted once, not by each call
+        self.V = np.bincount(ad, weights=self.vol, minlength=len(g.ad))
+        self.sel = np.where(self.person, model.SELECT_K / (model.SELECT_K + self.V[ad]), 1.0)
         self.c = model.snap(self.w0 * self.sf * self.sel)
         self.c_then = model.snap(self.w_then * self.sf * self.sel)
         self.wgsf = model.snap(self.wg * self.sf)
-        self.cu = _unweighted(self.c, self.sw)
         npairs = len(g.pairs)
-        self.P = np.bincount(g.pair_id, weights=self.c, minlength=npairs)
-        self.Pu = np.bincount(g.pair_id, weights=self.cu, minlength=npairs)
-        self.P0 = np.bincount(g.pair_id, weights=self.wgsf, minlength=npairs)
-        self.P_then = np.bincount(g.pair_id, weights=self.c_then, minlength=npairs)
+        self.P = np.bincount(pid, weights=self.c, minlength=npairs)
+        if (site_w == 1.0).all():  # then cu is c, bit for bit (_unweighted), and Pu is P
+            self.cu, self.Pu = self.c.copy(), self.P.copy()
+        else:
+            self.cu = _unweighted(self.c, self.sw)
+            self.Pu = np.bincount(pid, weights=self.cu, minlength=npairs)
+        self.P0 = np.bincount(pid, weights=self.wgsf, minlength=npairs)
+        self.P_then = np.bincount(pid, weights=self.c_then, minlength=npairs)
         self.n = n
         self.rows = self.pairs = None
 
