@@ -207,14 +207,16 @@ class Scorer:
 
     # ---------------------------------------------------------------- interning
 
-    def _intern_many(self, names) -> list[int]:
+    def _intern_many(self, names: list) -> list[int]:
+        """Ids of distinct names, the new ones numbered in the order given."""
         ids, nm = self._ids, self._names
-        names = list(names)
-        new = [k for k in dict.fromkeys(names) if k not in ids]
+        start = len(nm)
+        new = [k for k in names if k not in ids]
         if new:
-            ids.update(zip(new, range(len(nm), len(nm) + len(new))))
+            ids.update(zip(new, range(start, start + len(new))))
             nm.extend(new)
-        out = list(map(ids.__getitem__, names))
+        # all new (a first load): their ids are the next numbers, with no look-up
+        out = list(range(start, start + len(new))) if len(new) == len(names) else list(map(ids.__getitem__, names))
         if len(nm) > len(self._authored):
             grown = np.zeros(max(len(nm), 2 * len(self._authored)), dtype=np.int64)
             grown[: len(self._authored)] = self._authored
