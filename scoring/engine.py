@@ -442,9 +442,8 @@ class Scorer:
         self._item.author[idx_arr] = b.authors
         self._item.kind[idx_arr] = b.comment
         self._item.parent[idx_arr] = b.parent
-        if first_load:
-            self._item_topics.update(b.topics)  # batch positions are item indexes
-            self._own_topics.update(b.own)
+        if first_load:  # batch positions are item indexes, and no item's topics are held yet
+            self._item_topics, self._own_topics = b.topics, b.own
         else:
             for j, found in zip(idx_arr[list(b.topics)].tolist(), b.topics.values()):
                 self._item_topics[j] = found
