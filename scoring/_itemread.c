@@ -210,17 +210,18 @@ release(PyObject *vals[][N_SLOTS], Py_ssize_t count)
 }
 
 enum { L_SITES, L_IDS, L_PARENTS, L_ATS, L_TEXTS, L_MENTIONS, L_STORED, N_LISTS };
-enum { C_SITE, C_COMMENT, C_HCODE, C_T, C_HAS_PARENT, C_M_COUNT, C_TOTALS, N_COLS };
-static const Py_ssize_t col_size[N_COLS] = {4, 1, 8, 8, 1, 8, 8};
-static const char *col_name[N_COLS] = {"site_ids", "comment", "hcode", "t", "has_parent", "m_count", "totals"};
+enum { C_SITE, C_COMMENT, C_HCODE, C_T, C_HAS_PARENT, C_M_COUNT, C_TOTALS, C_HASH, N_COLS };
+static const Py_ssize_t col_size[N_COLS] = {4, 1, 8, 8, 1, 8, 8, 1};
+static const char *col_name[N_COLS] = {"site_ids", "comment", "hcode", "t", "has_parent", "m_count", "totals", "hash"};
 
 PyDoc_STRVAR(read_doc,
 "read(items, handle_first, first, sites, new_sites, site_ids, comment, hcode, t, has_parent,\n"
-"     m_count, totals)\n"
+"     m_count, totals, hash)\n"
 "\n"
 "Reads stored-form item dicts into the given numpy columns (int32 site ids, bool comment,\n"
 "int64 handle codes numbered by first appearance from `first` in `handle_first`, float64\n"
-"epoch seconds, bool has-a-parent, int64 mention counts, float64 reaction totals), and\n"
+"epoch seconds, bool has-a-parent, int64 mention counts, float64 reaction totals, bool has a\n"
+"'#' in its text), and\n"
 "returns (sites, ids, parents, ats, texts, mentions, stored, dates_read): lists of the items'\n"
 "fields (`stored`: each item's `sentiment`, None where it has none; None when no item has\n"
 "one) and whether every date was in the stored form (if not, `t` is not written). `sites`\n"
@@ -263,7 +264,7 @@ read_items(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
             goto done;
 
     int32_t *site_ids = view[C_SITE].buf;
-    uint8_t *comment = view[C_COMMENT].buf, *has_parent = view[C_HAS_PARENT].buf;
+    uint8_t *comment = view[C_COMMENT].buf, *has_parent = view[C_HAS_PARENT].buf, *hash = view[C_HASH].buf;
     int64_t *hcode = view[C_HCODE].buf, *m_count = view[C_M_COUNT].buf;
     double *t = view[C_T].buf, *totals = view[C_TOTALS].buf;
 
@@ -298,6 +299,7 @@ read_items(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
             prefetch(v[F_AT], 2);
             prefetch(v[F_MENTIONS], 1);
             prefetch(v[F_REACTIONS], 1);
+            prefetch(v[F_TEXT], 1);
         }
         for (Py_ssize_t i = lo; i < hi; i++)
             prefetch_keys(vals[i - lo][F_AUTHOR]);
@@ -387,6 +389,21 @@ read_items(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
             comment[i] = (uint8_t)is_comment;
             has_parent[i] = parent != Py_None && PyUnicode_GET_LENGTH(parent) > 0;
             m_count[i] = PyList_GET_SIZE(mentions);
+
+            /* whether the text holds a '#' (a hashtag is possible): a text that is not a str
+             * holds none, as fields.py counts it; a str subclass might answer `in` its own way */
+            PyObject *text = v[F_TEXT];
+            if (PyUnicode_CheckExact(text)) {
+                Py_ssize_t at_hash = PyUnicode_FindChar(text, '#', 0, PyUnicode_GET_LENGTH(text), 1);
+                if (at_hash == -2)
+                    goto done;
+                hash[i] = at_hash >= 0;
+            } else if (PyUnicode_Check(text)) {
+                fallback = 1;
+                goto done;
+            } else {
+                hash[i] = 0;
+            }
 
             if (PyDict_GET_SIZE(reactions)) {
                 int64_t total = reaction_total(reactions);

@@ -140,8 +140,9 @@ class Reader:
         got = self._read_compiled(its, f) if _itemread is not None and isinstance(its, list) else None
         if got is None:
             texts, mentions, stored = self._read_python(its, f)
+            hashes = None
         else:
-            texts, mentions, stored = got
+            texts, mentions, stored, hashes = got
 
         m_at = np.nonzero(f.m_count)[0].tolist()
         sites = f.sites
@@ -158,21 +159,23 @@ class Reader:
         idx = np.nonzero(speaks)[0].tolist()
         f.comp[idx] = _sentiments(its, stored, texts, idx)
 
-        f.tcode = self._topic_codes(texts)
+        f.tcode = self._topic_codes(texts, hashes)
         self.n += n
         self.nm += len(names)
         return f
 
     def _read_compiled(self, its: list, f: Fields):
-        """_read_python's work done by _itemread.c: (texts, mentions, stored), or None when an
+        """_read_python's work done by _itemread.c: (texts, mentions, stored, whether each text
+        holds a '#'), or None when an
         item is not of the stored form (nothing is set then that _read_python does not set
         the same way)."""
         n = len(its)
         site_ids, comment, hcode = np.empty(n, dtype=np.int32), np.empty(n, dtype=bool), np.empty(n, dtype=np.int64)
         t, has_parent, m_count, totals = np.empty(n), np.empty(n, dtype=bool), np.empty(n, dtype=np.int64), np.empty(n)
+        hashes = np.empty(n, dtype=bool)
         new_sites: dict = {}
         got = _itemread.read(its, self.handle_first, self.n, self.scorer._sites, new_sites, site_ids, comment, hcode,
-                             t, has_parent, m_count, totals)
+                             t, has_parent, m_count, totals, hashes)
         if got is None:
             return None
         if new_sites:
@@ -183,7 +186,7 @@ class Reader:
         f.site_ids, f.comment, f.hcode, f.has_parent, f.m_count = site_ids, comment, hcode, has_parent, m_count
         f.t = t if dates_read else epochs(ats)
         f.units = _units(totals)
-        return texts, mentions, stored
+        return texts, mentions, stored, hashes
 
     def _read_python(self, its: list, f: Fields):
         """Sets the Fields of items that are read, the others derived (see _read_compiled), and
@@ -207,14 +210,17 @@ class Reader:
         f.has_parent[list(compress(range(n), parents))] = True
         return texts, mentions, stored
 
-    def _topic_codes(self, texts: list) -> np.ndarray:
+    def _topic_codes(self, texts: list, hashes: np.ndarray | None = None) -> np.ndarray:
         """The code of each text's topic set. Sets are few and shared: each distinct set gets a
         code once. With no user topics only hashtags can match, and a text without '#' has none:
-        most texts are never matched."""
+        most texts are never matched (`hashes`: which texts hold a '#', when known)."""
         n = len(texts)
         topics = self.scorer.topics
         if topics.has_keywords:
             at, some = range(n), texts
+        elif hashes is not None:
+            at = np.nonzero(hashes)[0].tolist()
+            some = list(map(texts.__getitem__, at))
         else:
             try:
                 at = list(compress(range(n), map(contains, texts, repeat("#"))))
