@@ -11,6 +11,7 @@ from itertools import repeat
 import numpy as np
 
 from . import model
+from .columns import unique_inverse
 from .fields import topic_set_code
 from .keyindex import item_key
 
@@ -262,7 +263,7 @@ def _topics(scorer, f, pos: np.ndarray, out_parents: dict):
             heir[i] = topic_set_code(sets, code_of, found)
     both = own_code * len(sets) + heir
     on = np.nonzero(both)[0]
-    combos, which = np.unique(both[on], return_inverse=True)
+    combos, which = unique_inverse(both[on])
     k = len(sets)
     as_tuple = [tuple(sorted(sets[c // k] | sets[c % k])) for c in combos.tolist()]
     return own, dict(zip(on.tolist(), map(as_tuple.__getitem__, which.tolist())))

@@ -20,7 +20,7 @@ from operator import itemgetter
 import numpy as np
 
 from . import model
-from .columns import EMPTY, ROW_COLS, ItemCols, Rows, distinct, reserve
+from .columns import EMPTY, ROW_COLS, ItemCols, Rows, distinct, reserve, unique_inverse
 from .compute import Derived
 from .derive import Ids, derive_batch
 from .fields import Reader, read_items
@@ -229,7 +229,7 @@ class Scorer:
         hashing or on how a batch was read."""
         if not len(codes):
             return np.zeros(0, dtype=np.int64)
-        uniq, inv = np.unique(codes, return_inverse=True)
+        uniq, inv = unique_inverse(codes)
         gid = np.asarray(self._intern_many(list(map(name_of.__getitem__, uniq.tolist()))), dtype=np.int64)
         return gid[inv]
 
@@ -240,7 +240,7 @@ class Scorer:
         if not len(codes):
             return np.zeros(0, dtype=np.int64)
         nsite = max(len(self._site_names), 1)
-        uniq, inv = np.unique(codes * nsite + site_ids, return_inverse=True)
+        uniq, inv = unique_inverse(codes * nsite + site_ids)
         sites = self._site_names
         names = [sites[si] + ":" + handle_of[h] for h, si in zip((uniq // nsite).tolist(), (uniq % nsite).tolist())]
         return np.asarray(self._intern_many(names), dtype=np.int64)[inv]
