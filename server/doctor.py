@@ -221,6 +221,19 @@ def check_pairing(config: dict, port: int) -> list[Check]:
     return [Check("ok", f"{len(clients)} paired client(s): {', '.join(origins)}")]
 
 
+def check_scorer() -> list[Check]:
+    from scoring import derive, fields
+
+    missing = [name for name, module in (("_itemread", fields._itemread), ("_idtable", derive._idtable))
+               if module is None]
+    if not missing:
+        return [Check("ok", "the scorer's C modules are built")]
+    return [Check("warn", f"the scorer's C module(s) {', '.join(missing)} are not built: the same scores, but loading "
+                          "a large store takes about 1.5 times as long",
+                  "install a C compiler and Python's headers (Debian: `sudo apt install gcc python3-dev`), then "
+                  "run `python3 -m pip install -e .` in the checkout again")]
+
+
 def run(data_dir: Path, port: int) -> list[Check]:
     checks = check_data_dir(data_dir)
     if data_dir.is_dir():
@@ -232,4 +245,5 @@ def run(data_dir: Path, port: int) -> list[Check]:
     checks += store_checks
     checks += check_port(port, running, data_dir)
     checks += check_pairing(config, port)
+    checks += check_scorer()
     return checks

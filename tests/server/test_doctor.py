@@ -33,6 +33,18 @@ def test_fresh_install_is_healthy_and_says_to_pair(tmp_path):
     assert f"http://127.0.0.1:{port}/pair" in r.output  # the port it checked, not a placeholder
 
 
+def test_it_says_whether_the_scorers_c_modules_are_built(tmp_path, monkeypatch):
+    from scoring import derive, fields
+
+    built = fields._itemread is not None and derive._idtable is not None
+    r = doctor(tmp_path / "data", free_port())
+    assert ("the scorer's C modules are built" in r.output) == built, r.output
+    monkeypatch.setattr(fields, "_itemread", None)
+    r = doctor(tmp_path / "data", free_port())
+    assert r.exit_code == 0, r.output
+    assert "_itemread are not built" in r.output and "python3-dev" in r.output
+
+
 def test_paired_store_with_items_is_reported(tmp_path):
     data = tmp_path / "data"
     seed_token(data)
