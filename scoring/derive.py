@@ -41,7 +41,8 @@ class Ids:
         self.sites, self.ids, self.site_ids = sites, ids, site_ids
         self.rows = self.table = None
         self._dict = None
-        if len(ids) >= JOIN_MIN and _idtable is not None and isinstance(ids, list):
+        # exact lists only: _idtable.build raises on any other (a list subclass too)
+        if len(ids) >= JOIN_MIN and _idtable is not None and type(ids) is list:
             self.site32 = np.ascontiguousarray(site_ids, dtype=np.int32)
             self.table = np.full(1 << (2 * len(ids) - 1).bit_length(), -1, dtype=np.int64)
             self._repeated = _idtable.build(ids, self.site32, self.table)

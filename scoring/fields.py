@@ -137,7 +137,9 @@ class Reader:
     def _read(self, its: list) -> Fields:
         n = len(its)
         f = Fields()
-        got = self._read_compiled(its, f) if _itemread is not None and isinstance(its, list) else None
+        # exact lists only: _itemread.read raises on any other (a list subclass too), where the
+        # Python reading takes it
+        got = self._read_compiled(its, f) if _itemread is not None and type(its) is list else None
         if got is None:
             texts, mentions, stored = self._read_python(its, f)
             hashes = None

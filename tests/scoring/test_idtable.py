@@ -56,3 +56,11 @@ def test_a_million_ids_at_a_full_table():
     asked = ids[::-7] + ["c-1", "c" + str(n)]
     got = table.find(asked, np.zeros(len(asked), dtype=np.int32))
     assert got[:-2].tolist() == list(range(n - 1, -1, -7)) and got[-2:].tolist() == [-1, -1]
+
+
+def test_ids_in_a_list_subclass_are_found_as_in_a_list():
+    class IdList(list):
+        pass
+
+    table = derive.Ids([""] * 3, IdList(["1", "2", "3"]), np.zeros(3, dtype=np.int32))
+    assert table.find(["3", "4"], np.zeros(2, dtype=np.int32)).tolist() == [2, -1]

@@ -202,3 +202,16 @@ def test_the_compiled_reader_refuses_columns_of_the_wrong_size():
     cols[3] = np.empty(3, dtype=np.float32)
     with pytest.raises(ValueError, match="column t"):
         fields._itemread.read([_item(i) for i in range(3)], {}, 0, {}, {}, *cols)
+
+
+def test_a_list_subclass_of_items_is_read_as_python_reads_it():
+    # the compiled reader takes exact lists only: any other list goes to the Python reading,
+    # which takes every list (Scorer.add passes a list subclass through as it is)
+    class Items(list):
+        pass
+
+    items = Items(_item(i) for i in range(20))
+    _same(_read([items], True), _read([items], False))
+    s = Scorer()
+    s.add(items)
+    assert s.scores(at=NOW)
