@@ -119,7 +119,7 @@ build(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     const int32_t *sites = b[0].view.buf;
     int64_t *table = b[1].view.buf;
     Py_ssize_t size = b[1].view.len / 8;
-    if (size < 2 * n || (size & (size - 1)) || n >= ((Py_ssize_t)1 << 31)) {
+    if (size < 2 * n || size < 1 || (size & (size - 1)) || n >= ((Py_ssize_t)1 << 31)) {
         PyErr_SetString(PyExc_ValueError, "table: a power of two of at least twice the ids' slots");
         goto done;
     }
@@ -139,20 +139,31 @@ build(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     for (Py_ssize_t i = 0; i < n; i++) {
         if (i + AHEAD < n)
             PREFETCH(&table[h[i + AHEAD] & mask]);
-        uint64_t j = h[i] & mask;
+        uint64_t start = h[i] & mask, j = start;
         int64_t tag = TAG(h[i]);
-        for (;; j = (j + 1) & mask) {
+        for (;;) {
             int64_t slot = table[j];
             if (slot == EMPTY) {
                 table[j] = tag | i;
                 break;
             }
             Py_ssize_t p = (Py_ssize_t)POS(slot);
+            /* only this loop fills slots, with earlier positions, and leaves half of them empty:
+             * anything else is a table that was not all -1, whose slots would be read as
+             * positions past the ids (or probed round for ever) */
+            if (p >= i) {
+                PyErr_SetString(PyExc_ValueError, "table: not all -1");
+                goto done;
+            }
             if ((slot & ~(int64_t)0xFFFFFFFF) == tag && sites[p] == sites[i]
                 && same(PyList_GET_ITEM(ids, p), PyList_GET_ITEM(ids, i))) {
                 table[j] = tag | i;  /* as a dict keeps the last */
                 repeated = 1;
                 break;
+            }
+            if ((j = (j + 1) & mask) == start) {
+                PyErr_SetString(PyExc_ValueError, "table: not all -1");
+                goto done;
             }
         }
     }
@@ -189,7 +200,7 @@ find(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     const int64_t *table = b[1].view.buf;
     int64_t *out = b[3].view.buf;
     Py_ssize_t size = b[1].view.len / 8;
-    if (size < 2 * n || (size & (size - 1))) {
+    if (size < 2 * n || size < 1 || (size & (size - 1))) {
         PyErr_SetString(PyExc_ValueError, "table: not one build() filled for these ids");
         goto done;
     }
@@ -217,23 +228,40 @@ find(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
             PREFETCH(((PyListObject *)ids)->ob_item + p);
             PREFETCH(&sites[p]);
         }
-        if (j + AHEAD / 2 < m && out[j + AHEAD / 2] != EMPTY)
+        /* (this one reads the list to find the string: only at a position in it) */
+        if (j + AHEAD / 2 < m && out[j + AHEAD / 2] != EMPTY && (Py_ssize_t)POS(out[j + AHEAD / 2]) < n)
             PREFETCH(PyList_GET_ITEM(ids, (Py_ssize_t)POS(out[j + AHEAD / 2])));
         int64_t tag = TAG(h[j]), found = EMPTY;
         PyObject *key = PyList_GET_ITEM(keys, j);
-        for (uint64_t s = h[j] & mask;; s = (s + 1) & mask) {
+        uint64_t start = h[j] & mask, s = start;
+        for (;;) {
             int64_t slot = table[s];
             if (slot == EMPTY)
                 break;
-            Py_ssize_t p = (Py_ssize_t)POS(slot);
-            if ((slot & ~(int64_t)0xFFFFFFFF) == tag && sites[p] == key_sites[j] && same(PyList_GET_ITEM(ids, p), key)) {
-                found = p;
-                break;
+            /* a table build() filled from these ids holds their positions, and half its slots
+             * empty; the ids still exact strs: anything else (another batch's table, ids changed
+             * since) would be read past the list's end, as strs, or probed round for ever */
+            if ((slot & ~(int64_t)0xFFFFFFFF) == tag) {
+                Py_ssize_t p = (Py_ssize_t)POS(slot);
+                if (p >= n)
+                    goto foreign;
+                PyObject *id = PyList_GET_ITEM(ids, p);
+                if (id != key && !PyUnicode_CheckExact(id))  /* (the key itself is one) */
+                    goto foreign;
+                if (sites[p] == key_sites[j] && same(id, key)) {
+                    found = p;
+                    break;
+                }
             }
+            if ((s = (s + 1) & mask) == start)
+                goto foreign;
         }
         out[j] = found;
     }
     result = Py_NewRef(Py_True);
+    goto done;
+foreign:
+    PyErr_SetString(PyExc_ValueError, "table: not one build() filled for these ids");
 done:
     PyMem_Free(h);
     release(b, 4);

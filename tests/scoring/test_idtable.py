@@ -64,3 +64,40 @@ def test_ids_in_a_list_subclass_are_found_as_in_a_list():
 
     table = derive.Ids([""] * 3, IdList(["1", "2", "3"]), np.zeros(3, dtype=np.int32))
     assert table.find(["3", "4"], np.zeros(2, dtype=np.int32)).tolist() == [2, -1]
+
+
+def _built(n: int):
+    ids = [f"c{i}" for i in range(n)]
+    sites = np.zeros(n, dtype=np.int32)
+    table = np.full(1 << (2 * n - 1).bit_length(), -1, dtype=np.int64)
+    derive._idtable.build(ids, sites, table)
+    return ids, sites, table
+
+
+def _find(ids, sites, table, keys):
+    out = np.empty(len(keys), dtype=np.int64)
+    derive._idtable.find(ids, sites, table, keys, np.zeros(len(keys), dtype=np.int32), out)
+    return out
+
+
+def test_a_table_not_built_for_these_ids_is_refused_not_read_past_them():
+    # each case read out of bounds of the ids (a crash) or probed forever (a hang) before
+    ids, sites, table = _built(1000)
+    with pytest.raises(ValueError, match="table"):
+        _find(ids[:10], sites[:10], table, ids[::-1])  # built for 1000 ids, asked with 10
+    changed = list(ids)
+    changed[5] = 5  # an id that is no longer a str
+    with pytest.raises(ValueError, match="table"):
+        _find(changed, sites, table, ["c5"])
+    with pytest.raises(ValueError, match="table"):
+        _find([], sites[:0], np.zeros(0, dtype=np.int64), ["a"])  # no slots at all
+    with pytest.raises(ValueError, match="table"):
+        _find(ids[:4], sites[:4], np.zeros(8, dtype=np.int64), ["zz"])  # no slot empty
+
+
+@pytest.mark.parametrize("table", [np.zeros(8, dtype=np.int64), np.full(8, -1.0), np.zeros(0, dtype=np.int64)],
+                         ids=["zeros", "float", "empty"])
+def test_build_refuses_a_table_that_is_not_all_empty_slots(table):
+    ids = ["a", "b", "c"][: len(table) // 2]
+    with pytest.raises(ValueError, match="table"):
+        derive._idtable.build(ids, np.zeros(len(ids), dtype=np.int32), table)
