@@ -390,15 +390,17 @@ read_items(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
             has_parent[i] = parent != Py_None && PyUnicode_GET_LENGTH(parent) > 0;
             m_count[i] = PyList_GET_SIZE(mentions);
 
-            /* whether the text holds a '#' (a hashtag is possible): a text that is not a str
-             * holds none, as fields.py counts it; a str subclass might answer `in` its own way */
+            /* whether the text holds a '#' (a hashtag is possible). None holds none, as fields.py
+             * counts it; anything else that is not an exact str is left to fields.py, which asks
+             * it `"#" in text`: a str subclass answers its own way, and a list or dict from
+             * captured JSON answers too (["#"]: yes, and then fails to be hashed there) */
             PyObject *text = v[F_TEXT];
             if (PyUnicode_CheckExact(text)) {
                 Py_ssize_t at_hash = PyUnicode_FindChar(text, '#', 0, PyUnicode_GET_LENGTH(text), 1);
                 if (at_hash == -2)
                     goto done;
                 hash[i] = at_hash >= 0;
-            } else if (PyUnicode_Check(text)) {
+            } else if (text != Py_None) {
                 fallback = 1;
                 goto done;
             } else {

@@ -215,3 +215,14 @@ def test_a_list_subclass_of_items_is_read_as_python_reads_it():
     s = Scorer()
     s.add(items)
     assert s.scores(at=NOW)
+
+
+@pytest.mark.parametrize("text", [["#"], {"#": 1}, ("#",), ["x"], 7, None], ids=repr)
+@pytest.mark.parametrize("with_topics", [False, True])
+def test_a_text_that_is_not_a_str_reads_the_same_both_ways(text, with_topics):
+    # captured JSON may hold a list or an object for a text: the Python reading asks it `"#" in
+    # text` like a str (true for ["#"], which it then fails to hash), where the compiled one had
+    # taken it for a text without a '#'
+    items = [_item(0, kind="post", parent=None), _item(1, kind="post", parent=None, text=text), _item(2)]
+    topics = {"py": ["python"]} if with_topics else None
+    _same(_read([items], True, topics), _read([items], False, topics))
