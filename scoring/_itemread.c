@@ -209,7 +209,9 @@ release(PyObject *vals[][N_SLOTS], Py_ssize_t count)
             Py_XDECREF(vals[i][k]);
 }
 
-enum { L_SITES, L_IDS, L_PARENTS, L_ATS, L_TEXTS, L_MENTIONS, L_STORED, N_LISTS };
+/* The lists read() gives, one entry per item (`mentions` only the items' that have any). The
+ * dates are not among them: read only when one is not in the stored form (rare), by fields.py. */
+enum { L_SITES, L_IDS, L_PARENTS, L_TEXTS, L_STORED, N_LISTS, L_MENTIONS = N_LISTS, N_ALL_LISTS };
 enum { C_SITE, C_COMMENT, C_HCODE, C_T, C_HAS_PARENT, C_M_COUNT, C_TOTALS, C_HASH, N_COLS };
 static const Py_ssize_t col_size[N_COLS] = {4, 1, 8, 8, 1, 8, 8, 1};
 static const char *col_name[N_COLS] = {"site_ids", "comment", "hcode", "t", "has_parent", "m_count", "totals", "hash"};
@@ -222,9 +224,10 @@ PyDoc_STRVAR(read_doc,
 "int64 handle codes numbered by first appearance from `first` in `handle_first`, float64\n"
 "epoch seconds, bool has-a-parent, int64 mention counts, float64 reaction totals, bool has a\n"
 "'#' in its text), and\n"
-"returns (sites, ids, parents, ats, texts, mentions, stored, dates_read): lists of the items'\n"
+"returns (sites, ids, parents, texts, stored, mentions, dates_read): lists of the items'\n"
 "fields (`stored`: each item's `sentiment`, None where it has none; None when no item has\n"
-"one) and whether every date was in the stored form (if not, `t` is not written). `sites`\n"
+"one; `mentions`: the non-empty mention lists, in order) and whether every date was in the\n"
+"stored form (if not, `t` is not written). `sites`\n"
 "maps a site to its id; a site it lacks is put in the empty dict `new_sites` and its items\n"
 "get -(k + 1), k its order of first appearance among them. None when an item is not of the\n"
 "stored form: the caller then reads the batch itself.");
@@ -253,7 +256,7 @@ read_items(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     Seen seen = {.n = 0};
     Py_ssize_t held = 0;             /* the block's first items whose vals are held */
     int got = 0;
-    PyObject *lists[N_LISTS] = {NULL};
+    PyObject *lists[N_ALL_LISTS] = {NULL};
     PyObject *result = NULL;
     int fallback = 0, dates_read = 1, any_stored = 0;
     for (; got < N_COLS; got++)
@@ -262,6 +265,8 @@ read_items(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     for (int k = 0; k < N_LISTS; k++)
         if (!(lists[k] = PyList_New(n)))
             goto done;
+    if (!(lists[L_MENTIONS] = PyList_New(0)))
+        goto done;
 
     int32_t *site_ids = view[C_SITE].buf;
     uint8_t *comment = view[C_COMMENT].buf, *has_parent = view[C_HAS_PARENT].buf, *hash = view[C_HASH].buf;
@@ -425,9 +430,11 @@ read_items(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 
             if (sentiment && sentiment != Py_None)
                 any_stored = 1;
-            PyObject *row[N_LISTS] = {site, v[F_ID], parent, at, v[F_TEXT], mentions, sentiment ? sentiment : Py_None};
+            PyObject *row[N_LISTS] = {site, v[F_ID], parent, v[F_TEXT], sentiment ? sentiment : Py_None};
             for (int k = 0; k < N_LISTS; k++)
                 PyList_SET_ITEM(lists[k], i, Py_NewRef(row[k]));
+            if (m_count[i] && PyList_Append(lists[L_MENTIONS], mentions) < 0)
+                goto done;
         }
         release(vals, held);
         held = 0;
@@ -436,14 +443,14 @@ read_items(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     if (!any_stored) {
         Py_SETREF(lists[L_STORED], Py_NewRef(Py_None));
     }
-    result = Py_BuildValue("(OOOOOOOO)", lists[L_SITES], lists[L_IDS], lists[L_PARENTS], lists[L_ATS],
-                           lists[L_TEXTS], lists[L_MENTIONS], lists[L_STORED], dates_read ? Py_True : Py_False);
+    result = Py_BuildValue("(OOOOOOO)", lists[L_SITES], lists[L_IDS], lists[L_PARENTS], lists[L_TEXTS],
+                           lists[L_STORED], lists[L_MENTIONS], dates_read ? Py_True : Py_False);
 
 done:
     release(vals, held);
     for (int k = 0; k < got; k++)
         PyBuffer_Release(&view[k]);
-    for (int k = 0; k < N_LISTS; k++)
+    for (int k = 0; k < N_ALL_LISTS; k++)
         Py_XDECREF(lists[k]);  /* a list cut short holds NULLs, which its dealloc skips */
     if (fallback && !result && !PyErr_Occurred())
         Py_RETURN_NONE;

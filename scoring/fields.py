@@ -29,6 +29,7 @@ except ImportError:
 
 _FIELDS = ("site", "id", "kind", "parent", "author", "at", "text", "mentions", "reactions")
 _GET_HANDLE = itemgetter("handle")
+_GET_AT = itemgetter("at")
 _SLICE = 1 << 16
 _GET_SENTIMENT = methodcaller("get", "sentiment")
 
@@ -148,7 +149,7 @@ class Reader:
 
         m_at = np.nonzero(f.m_count)[0].tolist()
         sites = f.sites
-        names = [sites[i] + ":" + m for i in m_at for m in mentions[i]]
+        names = [sites[i] + ":" + m for i, ms in zip(m_at, mentions) for m in ms]
         f.m_code = np.fromiter(map(self.mention_first.setdefault, names, count(self.nm)), dtype=np.int64,
                                count=len(names))
 
@@ -167,10 +168,9 @@ class Reader:
         return f
 
     def _read_compiled(self, its: list, f: Fields):
-        """_read_python's work done by _itemread.c: (texts, mentions, stored, whether each text
-        holds a '#'), or None when an
-        item is not of the stored form (nothing is set then that _read_python does not set
-        the same way)."""
+        """_read_python's work done by _itemread.c: (texts, mentions of the items with any,
+        stored, whether each text holds a '#'), or None when an item is not of the stored form
+        (nothing is set then that _read_python does not set the same way)."""
         n = len(its)
         site_ids, comment, hcode = np.empty(n, dtype=np.int32), np.empty(n, dtype=bool), np.empty(n, dtype=np.int64)
         t, has_parent, m_count, totals = np.empty(n), np.empty(n, dtype=bool), np.empty(n, dtype=np.int64), np.empty(n)
@@ -184,15 +184,15 @@ class Reader:
             codes = np.asarray(self.scorer._site_many(new_sites), dtype=np.int32)
             new = site_ids < 0
             site_ids[new] = codes[-1 - site_ids[new]]
-        f.sites, f.ids, f.parents, ats, texts, mentions, stored, dates_read = got
+        f.sites, f.ids, f.parents, texts, stored, mentions, dates_read = got
         f.site_ids, f.comment, f.hcode, f.has_parent, f.m_count = site_ids, comment, hcode, has_parent, m_count
-        f.t = t if dates_read else epochs(ats)
+        f.t = t if dates_read else epochs(map(_GET_AT, its))
         f.units = _units(totals)
         return texts, mentions, stored, hashes
 
     def _read_python(self, its: list, f: Fields):
         """Sets the Fields of items that are read, the others derived (see _read_compiled), and
-        gives (texts, mentions, stored)."""
+        gives (texts, the mentions of the items with any, stored)."""
         n = len(its)
         (sites, ids, kinds, parents, authors_d, ats, texts, mentions, reactions), stored = _columns(its)
         f.sites, f.ids, f.parents = sites, ids, parents
@@ -210,7 +210,7 @@ class Reader:
         f.units = _units(totals)
         f.has_parent = np.zeros(n, dtype=bool)
         f.has_parent[list(compress(range(n), parents))] = True
-        return texts, mentions, stored
+        return texts, list(map(mentions.__getitem__, m_at)), stored
 
     def _topic_codes(self, texts: list, hashes: np.ndarray | None = None) -> np.ndarray:
         """The code of each text's topic set. Sets are few and shared: each distinct set gets a

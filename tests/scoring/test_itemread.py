@@ -167,7 +167,7 @@ def _items(draw):
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.lists(_items(), max_size=12), min_size=1, max_size=3), st.booleans())
+@given(st.lists(st.lists(_items(), max_size=40), min_size=1, max_size=3), st.booleans())
 def test_hostile_batches_read_the_same_both_ways(batches, with_topics):
     topics = {"py": ["python"]} if with_topics else None
     _same(_read(batches, True, topics), _read(batches, False, topics))
