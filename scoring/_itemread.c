@@ -211,23 +211,23 @@ release(PyObject *vals[][N_SLOTS], Py_ssize_t count)
 
 /* The lists read() gives, one entry per item (`mentions` only the items' that have any). The
  * dates are not among them: read only when one is not in the stored form (rare), by fields.py. */
-enum { L_SITES, L_IDS, L_PARENTS, L_TEXTS, L_STORED, N_LISTS, L_MENTIONS = N_LISTS, N_ALL_LISTS };
-enum { C_SITE, C_COMMENT, C_HCODE, C_T, C_HAS_PARENT, C_M_COUNT, C_TOTALS, C_HASH, N_COLS };
-static const Py_ssize_t col_size[N_COLS] = {4, 1, 8, 8, 1, 8, 8, 1};
-static const char *col_name[N_COLS] = {"site_ids", "comment", "hcode", "t", "has_parent", "m_count", "totals", "hash"};
+enum { L_SITES, L_IDS, L_PARENTS, L_TEXTS, N_LISTS, L_MENTIONS = N_LISTS, N_ALL_LISTS };
+enum { C_SITE, C_COMMENT, C_HCODE, C_T, C_HAS_PARENT, C_M_COUNT, C_TOTALS, C_HASH, C_STORED, N_COLS };
+static const Py_ssize_t col_size[N_COLS] = {4, 1, 8, 8, 1, 8, 8, 1, 8};
+static const char *col_name[N_COLS] = {"site_ids", "comment", "hcode", "t", "has_parent", "m_count", "totals", "hash",
+                                       "stored"};
 
 PyDoc_STRVAR(read_doc,
 "read(items, handle_first, first, sites, new_sites, site_ids, comment, hcode, t, has_parent,\n"
-"     m_count, totals, hash)\n"
+"     m_count, totals, hash, stored)\n"
 "\n"
 "Reads stored-form item dicts into the given numpy columns (int32 site ids, bool comment,\n"
 "int64 handle codes numbered by first appearance from `first` in `handle_first`, float64\n"
 "epoch seconds, bool has-a-parent, int64 mention counts, float64 reaction totals, bool has a\n"
-"'#' in its text), and\n"
-"returns (sites, ids, parents, texts, stored, mentions, dates_read): lists of the items'\n"
-"fields (`stored`: each item's `sentiment`, None where it has none; None when no item has\n"
-"one; `mentions`: the non-empty mention lists, in order) and whether every date was in the\n"
-"stored form (if not, `t` is not written). `sites`\n"
+"'#' in its text, float64 stored sentiment or NaN for none), and returns (sites, ids,\n"
+"parents, texts, mentions, dates_read): lists of the items' fields (`mentions`: the non-empty\n"
+"mention lists, in order) and whether every date was in the stored form (if not, `t` is not\n"
+"written). `sites`\n"
 "maps a site to its id; a site it lacks is put in the empty dict `new_sites` and its items\n"
 "get -(k + 1), k its order of first appearance among them. None when an item is not of the\n"
 "stored form: the caller then reads the batch itself.");
@@ -258,7 +258,7 @@ read_items(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     int got = 0;
     PyObject *lists[N_ALL_LISTS] = {NULL};
     PyObject *result = NULL;
-    int fallback = 0, dates_read = 1, any_stored = 0;
+    int fallback = 0, dates_read = 1;
     for (; got < N_COLS; got++)
         if (column(args[5 + got], &view[got], n, col_size[got], col_name[got]) < 0)
             goto done;
@@ -270,6 +270,7 @@ read_items(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 
     int32_t *site_ids = view[C_SITE].buf;
     uint8_t *comment = view[C_COMMENT].buf, *has_parent = view[C_HAS_PARENT].buf, *hash = view[C_HASH].buf;
+    double *stored = view[C_STORED].buf;
     int64_t *hcode = view[C_HCODE].buf, *m_count = view[C_M_COUNT].buf;
     double *t = view[C_T].buf, *totals = view[C_TOTALS].buf;
 
@@ -428,9 +429,17 @@ read_items(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
             else if (dates_read && !canonical_epoch(at, &t[i]))
                 dates_read = 0;
 
-            if (sentiment && sentiment != Py_None)
-                any_stored = 1;
-            PyObject *row[N_LISTS] = {site, v[F_ID], parent, v[F_TEXT], sentiment ? sentiment : Py_None};
+            /* a stored sentiment the server wrote (a float), or none: any other value is left
+             * to fields.py, which treats ints and the rest its own way */
+            if (!sentiment || sentiment == Py_None) {
+                stored[i] = NAN;
+            } else if (PyFloat_CheckExact(sentiment)) {
+                stored[i] = PyFloat_AS_DOUBLE(sentiment);
+            } else {
+                fallback = 1;
+                goto done;
+            }
+            PyObject *row[N_LISTS] = {site, v[F_ID], parent, v[F_TEXT]};
             for (int k = 0; k < N_LISTS; k++)
                 PyList_SET_ITEM(lists[k], i, Py_NewRef(row[k]));
             if (m_count[i] && PyList_Append(lists[L_MENTIONS], mentions) < 0)
@@ -440,11 +449,8 @@ read_items(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         held = 0;
     }
 
-    if (!any_stored) {
-        Py_SETREF(lists[L_STORED], Py_NewRef(Py_None));
-    }
-    result = Py_BuildValue("(OOOOOOO)", lists[L_SITES], lists[L_IDS], lists[L_PARENTS], lists[L_TEXTS],
-                           lists[L_STORED], lists[L_MENTIONS], dates_read ? Py_True : Py_False);
+    result = Py_BuildValue("(OOOOOO)", lists[L_SITES], lists[L_IDS], lists[L_PARENTS], lists[L_TEXTS],
+                           lists[L_MENTIONS], dates_read ? Py_True : Py_False);
 
 done:
     release(vals, held);

@@ -174,17 +174,17 @@ class Reader:
         n = len(its)
         site_ids, comment, hcode = np.empty(n, dtype=np.int32), np.empty(n, dtype=bool), np.empty(n, dtype=np.int64)
         t, has_parent, m_count, totals = np.empty(n), np.empty(n, dtype=bool), np.empty(n, dtype=np.int64), np.empty(n)
-        hashes = np.empty(n, dtype=bool)
+        hashes, stored = np.empty(n, dtype=bool), np.empty(n)
         new_sites: dict = {}
         got = _itemread.read(its, self.handle_first, self.n, self.scorer._sites, new_sites, site_ids, comment, hcode,
-                             t, has_parent, m_count, totals, hashes)
+                             t, has_parent, m_count, totals, hashes, stored)
         if got is None:
             return None
         if new_sites:
             codes = np.asarray(self.scorer._site_many(new_sites), dtype=np.int32)
             new = site_ids < 0
             site_ids[new] = codes[-1 - site_ids[new]]
-        f.sites, f.ids, f.parents, texts, stored, mentions, dates_read = got
+        f.sites, f.ids, f.parents, texts, mentions, dates_read = got
         f.site_ids, f.comment, f.hcode, f.has_parent, f.m_count = site_ids, comment, hcode, has_parent, m_count
         f.t = t if dates_read else epochs(map(_GET_AT, its))
         f.units = _units(totals)
@@ -314,24 +314,29 @@ def _canonical_epochs(texts: list):
     return secs.astype(np.int64).astype(np.float64)
 
 
-def _sentiments(its: list, stored: list | None, texts: list, idx: list) -> list:
-    """Compound of the items at idx: the stored value when the server put one there, else VADER
-    once per distinct text. `stored`: every item's stored value, None when none has one."""
-    stored = [None] * len(idx) if stored is None else list(map(stored.__getitem__, idx))
-    kinds = set(map(type, stored))
-    if kinds <= {type(None)}:
-        sp_texts = list(map(texts.__getitem__, idx))
+def _sentiments(its: list, stored, texts: list, idx: list):
+    """Compound of the items at idx: the stored value when the server put one there (a finite
+    number, clamped to VADER's range), else VADER once per distinct text. `stored`: every item's
+    stored value, as a list (None where it has none) or, from the compiled reading, as floats
+    (NaN where it has none); None when no item has one."""
+    if stored is None:
+        vals = np.full(len(idx), np.nan)
+    elif isinstance(stored, np.ndarray):
+        vals = stored[idx]
+    else:
+        picked = list(map(stored.__getitem__, idx))
+        if not set(map(type, picked)) <= {float, type(None)}:
+            return [item_sentiment(its[i]) for i in idx]
+        vals = np.array([np.nan if v is None else v for v in picked], dtype=np.float64)
+    out = np.clip(vals, -1.0, 1.0)
+    todo = np.flatnonzero(~np.isfinite(vals))
+    if len(todo):
+        sp_texts = list(map(texts.__getitem__, idx if len(todo) == len(idx) else np.asarray(idx)[todo].tolist()))
         memo = dict.fromkeys(sp_texts)
         for t in memo:
             memo[t] = compound(t)
-        return list(map(memo.__getitem__, sp_texts))
-    if kinds <= {float}:
-        vals = np.clip(np.array(stored, dtype=np.float64), -1.0, 1.0)
-        bad = np.nonzero(~np.isfinite(vals))[0]
-        for j in bad.tolist():
-            vals[j] = compound(texts[idx[j]])
-        return vals
-    return [item_sentiment(its[i]) for i in idx]
+        out[todo] = list(map(memo.__getitem__, sp_texts))
+    return out
 
 
 def _totals(reactions: list) -> np.ndarray:

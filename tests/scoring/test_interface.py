@@ -115,7 +115,7 @@ def test_sentiment_short_cut_agrees_with_vader(text):
     assert compound(text) == vader_compound(text)
 
 
-def test_stored_sentiment_is_used_and_clamped():
+def test_stored_sentiment_is_used_and_clamped(monkeypatch):
     w = World()
     post = w.post("target", ago(10))
     cid = w.comment("critic", post, ago(2), "Noted.")
@@ -139,6 +139,15 @@ def test_stored_sentiment_is_used_and_clamped():
     s2 = Scorer()
     s2.add(clamped)
     assert s2.result(ident("target"), at=NOW)["negative"] == r["negative"]
+    # a stored value that is not finite counts as its text, also where every item has a value
+    # (read in C, and in Python, which once clamped an infinity to -1 there)
+    from scoring import fields
+    for compiled in (fields._itemread, None):
+        monkeypatch.setattr(fields, "_itemread", compiled)
+        for bad in (float("-inf"), float("nan")):
+            s3 = Scorer()
+            s3.add([dict(it, sentiment=bad if it["id"] == cid else 0.0) for it in w.items])
+            assert s3.result(ident("target"), at=NOW)["negative"]["count"] == 0
 
 
 ODD_IDS = ["x" * 9, "\u00fc-post", "p\u00e9", "p\u00e9\u2603", "y" * 60]

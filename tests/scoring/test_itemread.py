@@ -19,7 +19,7 @@ from synth import NOW, World, ago, community, need_compiled
 def _compiled():
     need_compiled(fields._itemread, "scoring._itemread")
 
-_COLUMNS = (np.int32, bool, np.int64, np.float64, bool, np.int64, np.float64, bool)  # read()'s, in order
+_COLUMNS = (np.int32, bool, np.int64, np.float64, bool, np.int64, np.float64, bool, np.float64)  # read()'s, in order
 _ARRAYS = ("site_ids", "comment", "has_parent", "t", "comp", "units", "tcode", "m_count", "hcode", "m_code")
 
 
