@@ -159,7 +159,7 @@ class Reader:
         f.comp = np.zeros(n)
         speaks = f.comment & f.has_parent
         speaks[m_at] = True
-        idx = np.nonzero(speaks)[0].tolist()
+        idx = np.flatnonzero(speaks)
         f.comp[idx] = _sentiments(its, stored, texts, idx)
 
         f.tcode = self._topic_codes(texts, hashes)
@@ -314,7 +314,7 @@ def _canonical_epochs(texts: list):
     return secs.astype(np.int64).astype(np.float64)
 
 
-def _sentiments(its: list, stored, texts: list, idx: list):
+def _sentiments(its: list, stored, texts: list, idx: np.ndarray):
     """Compound of the items at idx: the stored value when the server put one there (a finite
     number, clamped to VADER's range), else VADER once per distinct text. `stored`: every item's
     stored value, as a list (None where it has none) or, from the compiled reading, as floats
@@ -324,14 +324,14 @@ def _sentiments(its: list, stored, texts: list, idx: list):
     elif isinstance(stored, np.ndarray):
         vals = stored[idx]
     else:
-        picked = list(map(stored.__getitem__, idx))
+        picked = list(map(stored.__getitem__, idx.tolist()))
         if not set(map(type, picked)) <= {float, type(None)}:
-            return [item_sentiment(its[i]) for i in idx]
+            return [item_sentiment(its[i]) for i in idx.tolist()]
         vals = np.array([np.nan if v is None else v for v in picked], dtype=np.float64)
     out = np.clip(vals, -1.0, 1.0)
     todo = np.flatnonzero(~np.isfinite(vals))
     if len(todo):
-        sp_texts = list(map(texts.__getitem__, idx if len(todo) == len(idx) else np.asarray(idx)[todo].tolist()))
+        sp_texts = list(map(texts.__getitem__, (idx if len(todo) == len(idx) else idx[todo]).tolist()))
         memo = dict.fromkeys(sp_texts)
         for t in memo:
             memo[t] = compound(t)
