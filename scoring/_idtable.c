@@ -76,23 +76,44 @@ release(Buf *bufs, int count)
             PyBuffer_Release(&bufs[k].view);
 }
 
-/* Each string's mixed hash; 0 when one is not an exact str (then nothing is to be trusted). */
-static int
-hashes(PyObject *strs, const int32_t *sites, uint64_t *out)
+/* The slots of a table for n ids: a power of two, at least twice n (so that half stay empty and
+ * every probe ends), n below 2**31 (a position fits its slot's low half); -1 with an error else. */
+static Py_ssize_t
+slots(Buf *table, Py_ssize_t n)
+{
+    Py_ssize_t size = table->view.len / 8;
+    if (size < 2 * n || size < 1 || (size & (size - 1)) || n >= ((Py_ssize_t)1 << 31)) {
+        PyErr_SetString(PyExc_ValueError, "table: a power of two of at least twice the ids' slots");
+        return -1;
+    }
+    return size;
+}
+
+/* Each string's mixed hash, in memory the caller frees (PyMem_Free). NULL with an error set, or
+ * NULL with *usable 0 when a string is not an exact str (then nothing is to be trusted). */
+static uint64_t *
+hashes(PyObject *strs, const int32_t *sites, int *usable)
 {
     Py_ssize_t n = PyList_GET_SIZE(strs);
+    uint64_t *out = PyMem_Malloc((n ? n : 1) * sizeof *out);
+    *usable = 1;
+    if (!out) {
+        PyErr_NoMemory();
+        return NULL;
+    }
     for (Py_ssize_t i = 0; i < n; i++) {
         if (i + AHEAD < n)
             PREFETCH(PyList_GET_ITEM(strs, i + AHEAD));
         PyObject *s = PyList_GET_ITEM(strs, i);
-        if (!PyUnicode_CheckExact(s))
-            return 0;
-        Py_hash_t h = PyObject_Hash(s);  /* an exact str: no Python code runs */
-        if (h == -1)
-            return -1;
+        Py_hash_t h;
+        if (!PyUnicode_CheckExact(s) || (h = PyObject_Hash(s)) == -1) {  /* an exact str: no Python code runs */
+            *usable = PyUnicode_CheckExact(s);
+            PyMem_Free(out);
+            return NULL;
+        }
         out[i] = mix(h, sites[i]);
     }
-    return 1;
+    return out;
 }
 
 PyDoc_STRVAR(build_doc,
@@ -118,20 +139,13 @@ build(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         goto done;
     const int32_t *sites = b[0].view.buf;
     int64_t *table = b[1].view.buf;
-    Py_ssize_t size = b[1].view.len / 8;
-    if (size < 2 * n || size < 1 || (size & (size - 1)) || n >= ((Py_ssize_t)1 << 31)) {
-        PyErr_SetString(PyExc_ValueError, "table: a power of two of at least twice the ids' slots");
+    Py_ssize_t size = slots(&b[1], n);
+    if (size < 0)
         goto done;
-    }
-    if (!(h = PyMem_Malloc((n ? n : 1) * sizeof *h))) {
-        PyErr_NoMemory();
-        goto done;
-    }
-    int ok = hashes(ids, sites, h);
-    if (ok < 0)
-        goto done;
-    if (!ok) {
-        result = Py_NewRef(Py_None);
+    int usable;
+    if (!(h = hashes(ids, sites, &usable))) {
+        if (!usable)
+            result = Py_NewRef(Py_None);
         goto done;
     }
     uint64_t mask = (uint64_t)size - 1;
@@ -199,20 +213,13 @@ find(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     const int32_t *sites = b[0].view.buf, *key_sites = b[2].view.buf;
     const int64_t *table = b[1].view.buf;
     int64_t *out = b[3].view.buf;
-    Py_ssize_t size = b[1].view.len / 8;
-    if (size < 2 * n || size < 1 || (size & (size - 1))) {
-        PyErr_SetString(PyExc_ValueError, "table: not one build() filled for these ids");
+    Py_ssize_t size = slots(&b[1], n);
+    if (size < 0)
         goto done;
-    }
-    if (!(h = PyMem_Malloc((m ? m : 1) * sizeof *h))) {
-        PyErr_NoMemory();
-        goto done;
-    }
-    int ok = hashes(keys, key_sites, h);
-    if (ok < 0)
-        goto done;
-    if (!ok) {
-        result = Py_NewRef(Py_False);
+    int usable;
+    if (!(h = hashes(keys, key_sites, &usable))) {
+        if (!usable)
+            result = Py_NewRef(Py_False);
         goto done;
     }
     uint64_t mask = (uint64_t)size - 1;
