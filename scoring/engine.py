@@ -208,12 +208,18 @@ class Scorer:
     # ---------------------------------------------------------------- interning
 
     def _intern_many(self, names: list) -> list[int]:
-        """Ids of distinct names, the new ones numbered in the order given."""
+        """Ids of names, the new ones numbered in the order of their first appearance."""
         ids, nm = self._ids, self._names
-        start = len(nm)
+        start, before = len(nm), len(ids)
         new = [k for k in names if k not in ids]
         if new:
             ids.update(zip(new, range(start, start + len(new))))
+            # distinct (site, handle) pairs can spell one name: a site may have a port and a
+            # handle a ':' ("h.example:8080" + "bob", "h.example" + "8080:bob"); the dict's size
+            # tells, without a pass over a first load's million names
+            if len(ids) - before < len(new):
+                new = list(dict.fromkeys(new))
+                ids.update(zip(new, range(start, start + len(new))))
             nm.extend(new)
         # all new (a first load): their ids are the next numbers, with no look-up
         out = list(range(start, start + len(new))) if len(new) == len(names) else list(map(ids.__getitem__, names))

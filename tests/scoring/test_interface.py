@@ -537,3 +537,24 @@ def test_a_time_whose_offset_leaves_the_calendar_is_out_of_range_not_a_crash(val
     from scoring.items import ContractError, parse_time
     with pytest.raises(ContractError, match="out of range"):
         parse_time(value, "items[2].at")
+
+
+def test_a_name_two_sites_spell_alike_is_one_identity():
+    # a site may carry a port and a handle a ':': ("h.example:8080", "bob") and ("h.example",
+    # "8080:bob") are one name, and so one identity, however the items come in
+    def item(site, i, handle, parent=None):
+        return normalize_item({"id": i, "kind": "comment" if parent else "post", "parent": parent,
+                               "author": {"handle": handle}, "at": iso(ago(3)), "text": "hi"}, site)
+
+    items = [item("h.example", "p1", "8080:bob"), item("h.example:8080", "p2", "bob"),
+             item("h.example", "c1", "carol", "p1"), item("h.example:8080", "c2", "dave", "p2")]
+    whole, streamed, added = Scorer(), Scorer(), Scorer()
+    whole.add(items)
+    streamed.load_stream([items[:1], items[1:]])
+    added.add(items[:1])
+    added.add(items[1:])
+    for s in (whole, streamed, added):
+        assert len(set(s._names)) == len(s._names) == len(s._ids)
+        assert s._item.author[0] == s._item.author[1]
+    assert whole.scores(at=NOW) == streamed.scores(at=NOW) == added.scores(at=NOW)
+    assert whole.scores(at=NOW)["h.example:8080:bob"] > whole.scores(at=NOW)["h.example:carol"]
