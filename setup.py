@@ -2,8 +2,8 @@
 (site, id) (scoring/_idtable.c). Everything else is in pyproject.toml.
 
 Both are optional: without a C compiler or Python's headers the install goes on, and the scorer
-does the same work in Python and numpy (the same results, about a second slower per million
-items)."""
+does the same work in Python and numpy (the same results; a large load takes about 1.6 times as
+long, docs/scoring.md section 8)."""
 from setuptools import Extension, setup
 
 setup(ext_modules=[Extension(f"scoring.{name}", [f"scoring/{name}.c"], optional=True, extra_compile_args=["-O2"])

@@ -98,7 +98,15 @@ def distinct(x: np.ndarray) -> np.ndarray:
     if marked is not None:
         return marked[0]
     x = np.sort(x)
-    return x[np.concatenate(([True], x[1:] != x[:-1]))] if len(x) else x
+    return x[run_starts(x)]
+
+
+def run_starts(x: np.ndarray) -> np.ndarray:
+    """Where each run of equal values begins (in sorted values: each distinct value's first)."""
+    first = np.empty(len(x), dtype=bool)
+    first[:1] = True
+    np.not_equal(x[1:], x[:-1], out=first[1:])
+    return first
 
 
 def unique_inverse(x: np.ndarray):
@@ -164,9 +172,7 @@ class Groups:
     def __init__(self, keys: np.ndarray, like: np.ndarray | None = None):
         """like: keys that order and tie as keys do, in fewer bits (for sort_order's fast path)."""
         order, srt = sort_order(keys if like is None else like)
-        first = np.empty(len(srt), dtype=bool)
-        first[:1] = True
-        np.not_equal(srt[1:], srt[:-1], out=first[1:])
+        first = run_starts(srt)
         self.main = srt[first] if like is None else keys[order[first]]
         self.inv = np.empty(len(keys), dtype=np.int32)
         self.inv[order] = np.cumsum(first, dtype=np.int32) - 1
@@ -176,9 +182,7 @@ class Groups:
     @classmethod
     def of_sorted(cls, keys: np.ndarray) -> tuple["Groups", np.ndarray]:
         """Groups of keys that are already sorted, and the id of each key (no second sort)."""
-        first = np.empty(len(keys), dtype=bool)
-        first[:1] = True
-        np.not_equal(keys[1:], keys[:-1], out=first[1:])
+        first = run_starts(keys)
         groups = cls.__new__(cls)
         groups.main, groups.inv, groups.extra, groups.extra_keys = keys[first], None, {}, []
         return groups, np.cumsum(first) - 1
@@ -240,10 +244,10 @@ def ranges(order: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
 
 
 class Members:
-    """The members (rows, pairs or days) of each group, as a sorted index: one stable argsort of
-    the members' group ids when built, then members appended since are merged in batches (a merge
-    is a copy, not a sort; its owner decides when). Group ids of members never change: members
-    are only appended."""
+    """The members (rows, pairs or days) of each group, as a sorted index: when built, an order
+    by group id (a stable argsort of the ids, or one a caller's own sort already gave), then
+    members appended since are merged in batches (a merge is a copy, not a sort; its owner
+    decides when). Group ids of members never change: members are only appended."""
 
     MERGE_AT = 4096  # members appended before they are merged into the sorted order
 

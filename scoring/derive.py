@@ -11,7 +11,7 @@ from itertools import repeat
 import numpy as np
 
 from . import model
-from .columns import unique_inverse
+from .columns import run_starts, unique_inverse
 from .fields import topic_set_code
 from .keyindex import item_key
 
@@ -222,7 +222,7 @@ def derive_batch(scorer, ids: Ids, item_idx: np.ndarray, f, alone: bool = False)
     key = np.sort(np.concatenate([(r_item * slot + r_target) * 4 + r_kind,
                                   (a_item * slot + nid) * 4 + model.REACTION]))
     pair = key >> 2
-    key = key[np.concatenate(([True], pair[1:] != pair[:-1]))] if len(key) else key
+    key = key[run_starts(pair)]
     pair = key >> 2
     it_sorted = pair // slot
     kind = (key & 3).astype(np.int8)

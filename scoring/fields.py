@@ -191,8 +191,8 @@ class Reader:
         return texts, mentions, stored, hashes
 
     def _read_python(self, its: list, f: Fields):
-        """Sets the Fields of items that are read, the others derived (see _read_compiled), and
-        gives (texts, the mentions of the items with any, stored)."""
+        """Sets the columns _read_compiled sets, in Python (for any batch), and gives (texts, the
+        mentions of the items with any, stored)."""
         n = len(its)
         (sites, ids, kinds, parents, authors_d, ats, texts, mentions, reactions), stored = _columns(its)
         f.sites, f.ids, f.parents = sites, ids, parents

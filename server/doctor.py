@@ -229,7 +229,7 @@ def check_scorer() -> list[Check]:
     if not missing:
         return [Check("ok", "the scorer's C modules are built")]
     return [Check("warn", f"the scorer's C module(s) {', '.join(missing)} are not built: the same scores, but loading "
-                          "a large store takes about 1.5 times as long",
+                          "a large store takes about 1.6 times as long",
                   "install a C compiler and Python's headers (Debian: `sudo apt install gcc python3-dev`), then "
                   "run `python3 -m pip install -e .` in the checkout again")]
 
