@@ -247,8 +247,9 @@ class Scorer:
             return np.zeros(0, dtype=np.int64)
         nsite = max(len(self._site_names), 1)
         uniq, inv = unique_inverse(codes * nsite + site_ids)
-        sites = self._site_names
-        names = [sites[si] + ":" + handle_of[h] for h, si in zip((uniq // nsite).tolist(), (uniq % nsite).tolist())]
+        prefix = [site + ":" for site in self._site_names]
+        names = list(map(str.__add__, map(prefix.__getitem__, (uniq % nsite).tolist()),
+                         map(handle_of.__getitem__, (uniq // nsite).tolist())))
         return np.asarray(self._intern_many(names), dtype=np.int64)[inv]
 
     def _site_array(self, sites: list) -> np.ndarray:

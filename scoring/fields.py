@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from itertools import chain, compress, count, repeat
-from operator import contains, eq, itemgetter, methodcaller
+from operator import add, contains, eq, itemgetter, methodcaller
 
 import numpy as np
 
@@ -147,9 +147,9 @@ class Reader:
         else:
             texts, mentions, stored, hashes = got
 
-        m_at = np.nonzero(f.m_count)[0].tolist()
-        sites = f.sites
-        names = [sites[i] + ":" + m for i, ms in zip(m_at, mentions) for m in ms]
+        m_at = np.flatnonzero(f.m_count)
+        owner = np.repeat(m_at, f.m_count[m_at]).tolist()  # each mention's item
+        names = list(map(add, map(add, map(f.sites.__getitem__, owner), repeat(":")), chain.from_iterable(mentions)))
         f.m_code = np.fromiter(map(self.mention_first.setdefault, names, count(self.nm)), dtype=np.int64,
                                count=len(names))
 
