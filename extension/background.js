@@ -138,10 +138,12 @@ function noteServer(ok) {
 }
 
 // Queued captures go in first, then every open page asks for its scores again (flush tells the
-// pages itself when it sent something).
+// pages itself when it sent something). With nothing sent, only the badges still waiting for the
+// server ask (`waiting`): every badge of every page asking after each busy answer of a long
+// import made the pages' own look-ups the server's load.
 function serverBack() {
   return flush().catch(() => 0).then((sent) => {
-    if (!sent) tellTabs({ type: "server-back" });
+    if (!sent) tellTabs({ type: "server-back", waiting: true });
   });
 }
 

@@ -711,6 +711,13 @@
     identities() {
       return [...people.keys()];
     },
+    // The people whose badges wait for the server (down, not paired, busy): not scored, not
+    // forgotten, not asked for yet.
+    waiting() {
+      const out = [];
+      for (const person of people.values()) if (person.state !== null && !isForgotten(person)) out.push(person.identity);
+      return out;
+    },
     peopleCount() {
       return this.counts().people;
     },

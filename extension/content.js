@@ -597,10 +597,12 @@
     } else if (msg.type === "server-back") {
       // The server answers again, paired (queued captures, if any, are in): the badges that said
       // it was down or not paired get their scores. View-only pages too: they sent nothing, but
-      // their badges waited all the same.
+      // their badges waited all the same. `waiting`: nothing was sent, so no score moved and
+      // only the badges still waiting ask.
       if (state.enabled) {
         state.queued = 0;
-        fetchScores(Badges.identities());
+        const ids = msg.waiting ? Badges.waiting() : Badges.identities();
+        if (ids.length) fetchScores(ids);
       }
     } else if (msg.type === "config-changed") {
       stop();

@@ -154,6 +154,13 @@ def test_rescoring_repaints_badges_near_the_screen_and_the_others_when_they_come
                                                 for i in range(30)]})
     after = api_scores(live_server, token, [who])[who]["score"]
     assert after != before, "the extra replies should move the score"
+    # Told that the server is back with nothing sent (after a busy answer: `waiting`), the page
+    # asks only for the badges still waiting for it; these are all scored, so none changes.
+    worker.evaluate("""async () => { for (const t of await chrome.tabs.query({})) {
+        try { await chrome.tabs.sendMessage(t.id, {type: "server-back", waiting: true}); } catch (e) { /* not ours */ } } }""")
+    time.sleep(2.0)
+    s = wait_state(worker, "extension-infinite", lambda s: True)
+    assert [b["text"] for b in s["badges"] if b["identity"] == who] == [str(before)] * 3
     # The page asks the server for everyone's scores again (what it does once queued captures
     # are in).
     worker.evaluate("""async () => { for (const t of await chrome.tabs.query({})) {

@@ -23,7 +23,7 @@ function worker(answers) {
       async remove(key) { delete stored[key]; },
     } },
     runtime: { onMessage: { addListener() {} }, getURL: (p) => `chrome-extension://test/${p}` },
-    tabs: { async query() { return [{ id: 1 }]; }, async sendMessage(id, msg) { told.push(msg.type); } },
+    tabs: { async query() { return [{ id: 1 }]; }, async sendMessage(id, msg) { told.push(msg.waiting ? `${msg.type} (waiting)` : msg.type); } },
   };
   const told = [];
   async function fetch(url, init) {
@@ -86,8 +86,8 @@ test("pages whose scores were answered busy ask again once the server is free, w
   assert.equal(sent[1].url, "http://127.0.0.1:7317/api/status");
   assert.deepEqual(told, []);
   assert.equal(retries().length, 2, "another look planned");
-  retries()[1][1](); // now free: the open pages are told to ask for their scores again
+  retries()[1][1](); // now free: the open pages are told to ask again, for the badges still waiting
   await settle();
-  assert.deepEqual(told, ["server-back"]);
+  assert.deepEqual(told, ["server-back (waiting)"]);
   assert.equal(sent.length, 3);
 });
