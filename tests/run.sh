@@ -5,11 +5,20 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# How to run apt as root: nothing as root, else sudo; without sudo, say what to install and stop.
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then return; fi
+  if command -v sudo >/dev/null; then echo sudo; return; fi
+  echo "This needs Debian packages ($1) and you are not root and have no sudo:" >&2
+  echo "install them as root (apt-get install $1), then run this again." >&2
+  exit 1
+}
+
 # Debian's own python3 refuses system-wide pip installs (PEP 668): use a venv in the checkout then.
 PY=python3
 if [ -z "${VIRTUAL_ENV:-}" ] && [ -f "$(python3 -c 'import sysconfig; print(sysconfig.get_path("stdlib"))')/EXTERNALLY-MANAGED" ]; then
   if ! python3 -c "import ensurepip" 2>/dev/null; then
-    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    SUDO="$(as_root python3-venv)"
     $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-venv >/dev/null
   fi
   [ -x .venv/bin/python ] || python3 -m venv .venv
@@ -27,8 +36,7 @@ command -v gcc >/dev/null || need+=(gcc)
 "$PY" -c 'import os, sysconfig; raise SystemExit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' \
   || need+=(python3-dev)
 if [ ${#need[@]} -gt 0 ]; then
-  SUDO=""
-  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  SUDO="$(as_root "${need[*]}")"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
 fi
