@@ -141,11 +141,7 @@ class Reader:
         # exact lists only: _itemread.read raises on any other (a list subclass too), where the
         # Python reading takes it
         got = self._read_compiled(its, f) if _itemread is not None and type(its) is list else None
-        if got is None:
-            texts, mentions, stored = self._read_python(its, f)
-            hashes = None
-        else:
-            texts, mentions, stored, hashes = got
+        texts, mentions, stored, hashes = got or self._read_python(its, f)
 
         m_at = np.flatnonzero(f.m_count)
         owner = np.repeat(m_at, f.m_count[m_at]).tolist()  # each mention's item
@@ -191,8 +187,8 @@ class Reader:
         return texts, mentions, stored, hashes
 
     def _read_python(self, its: list, f: Fields):
-        """Sets the columns _read_compiled sets, in Python (for any batch), and gives (texts, the
-        mentions of the items with any, stored)."""
+        """Sets the columns _read_compiled sets, in Python (for any batch), and gives what it gives
+        (whether each text holds a '#' not known: None)."""
         n = len(its)
         (sites, ids, kinds, parents, authors_d, ats, texts, mentions, reactions), stored = _columns(its)
         f.sites, f.ids, f.parents = sites, ids, parents
@@ -210,7 +206,7 @@ class Reader:
         f.units = _units(totals)
         f.has_parent = np.zeros(n, dtype=bool)
         f.has_parent[list(compress(range(n), parents))] = True
-        return texts, list(map(mentions.__getitem__, m_at)), stored
+        return texts, list(map(mentions.__getitem__, m_at)), stored, None
 
     def _topic_codes(self, texts: list, hashes: np.ndarray | None = None) -> np.ndarray:
         """The code of each text's topic set. Sets are few and shared: each distinct set gets a
@@ -327,7 +323,7 @@ def _sentiments(its: list, stored, texts: list, idx: np.ndarray):
         picked = list(map(stored.__getitem__, idx.tolist()))
         if not set(map(type, picked)) <= {float, type(None)}:
             return [item_sentiment(its[i]) for i in idx.tolist()]
-        vals = np.array([np.nan if v is None else v for v in picked], dtype=np.float64)
+        vals = np.array(picked, dtype=np.float64)  # None becomes NaN
     out = np.clip(vals, -1.0, 1.0)
     todo = np.flatnonzero(~np.isfinite(vals))
     if len(todo):
