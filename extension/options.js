@@ -113,6 +113,7 @@ $("well-known").addEventListener("click", () => {
 });
 
 let polling = null;
+const SERVER_RECHECK_MS = 3000;
 
 // One pending request per extension (the worker keeps it): while it waits, this page shows its
 // code and offers Cancel, not another "Pair with server" (each click used to add a code the user
@@ -135,6 +136,32 @@ function showPairState(s) {
   }
 }
 
+// The pair state shown is the one the newest status call found. Calls overlap (the page's load, a
+// save, each pairing step), and an older one answering late (its server timed out after 5 s)
+// once replaced a code still waiting with "not running" and stopped the polling that would
+// have seen the approval: the page never said it was paired.
+let pairStateAsked = 0;
+let recheck = null;
+
+async function refreshPairState() {
+  const asked = ++pairStateAsked;
+  const s = await ask({ type: "status" });
+  if (asked === pairStateAsked) {
+    showPairState(s);
+    // Not running: look again now and then, so the page notices the server once it is started.
+    clearTimeout(recheck);
+    recheck = s.reachable ? null : setTimeout(() => refreshPairState().catch(() => {}), SERVER_RECHECK_MS);
+  }
+  return s;
+}
+
+// Pairing, unpairing or another server from another page (the popup) shows here too.
+chrome.storage.onChanged.addListener((changes, area) => {
+  if (area === "local" && ("token" in changes || "pairing" in changes || "server" in changes)) {
+    refreshPairState().catch(() => {});
+  }
+});
+
 function stopPolling() {
   clearInterval(polling);
   polling = null;
@@ -155,16 +182,15 @@ async function pollPairing() {
     $("pair-help").hidden = true;
     // "none": cancelled from another page; nothing to report here
     if (r.status === "denied" || r.status === "expired") $("pair-msg").textContent = `Pairing ${r.status}. Try again.`;
-    showPairState(await ask({ type: "status" }));
+    await refreshPairState();
   } catch (e) {
     $("pair-msg").textContent = e.message;
   }
 }
 
 async function load() {
-  const s = await ask({ type: "status" });
+  const s = await refreshPairState();
   showValue($("server"), s.server);
-  showPairState(s);
   showSettings(s.settings);
   await loadSites();
 }
@@ -175,7 +201,7 @@ $("server-form").addEventListener("submit", async (ev) => {
     const r = await ask({ type: "set-server", server: $("server").value });
     edited.delete($("server"));
     $("server-msg").textContent = `Saved: ${r.server}`;
-    showPairState(await ask({ type: "status" }));
+    await refreshPairState();
   } catch (e) {
     $("server-msg").textContent = e.message;
   }
@@ -185,7 +211,7 @@ $("pair-button").addEventListener("click", async () => {
   try {
     const r = await ask({ type: "pair-start" });
     $("pair-msg").textContent = r.reused ? "A pairing was already waiting: approve this code (the same one the toolbar popup shows)." : "";
-    showPairState(await ask({ type: "status" }));
+    await refreshPairState();
   } catch (e) {
     $("pair-msg").textContent = e.message;
   }
@@ -200,7 +226,7 @@ $("pair-cancel").addEventListener("click", async () => {
     $("pair-msg").textContent = !r.cancelled ? "No pairing was waiting."
       : r.onServer ? `Pairing cancelled: code ${r.code} is withdrawn from the server's pairing page.`
         : `Pairing cancelled here: this extension no longer waits for code ${r.code}. The server could not be told; it lists the code on its pairing page until it expires: deny it there.`;
-    showPairState(await ask({ type: "status" }));
+    await refreshPairState();
   } catch (e) {
     $("pair-msg").textContent = e.message;
   }
@@ -218,7 +244,7 @@ $("unpair").addEventListener("click", async () => {
   try {
     const r = await ask({ type: "unpair" });
     $("pair-msg").textContent = UNPAIRED[r.reason] || UNPAIRED.error;
-    showPairState(await ask({ type: "status" }));
+    await refreshPairState();
   } catch (e) {
     $("pair-msg").textContent = e.message;
   }

@@ -43,10 +43,10 @@ def require_chromium():
 
 
 class LiveServer:
-    def __init__(self, data_dir: Path, extra_args: tuple[str, ...] = ()):
+    def __init__(self, data_dir: Path, extra_args: tuple[str, ...] = (), port: int = 0):
         self.data_dir = data_dir
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "server.cli", "serve", *extra_args, "--port", "0", "--data-dir", str(data_dir)],
+            [sys.executable, "-m", "server.cli", "serve", *extra_args, "--port", str(port), "--data-dir", str(data_dir)],
             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
         )
         self.lines: list[str] = []

@@ -28,9 +28,10 @@ def set_server(ctx, server_url: str):
     opts.close()
 
 
-def pair_in_options(ctx, live_server):
+def pair_in_options(ctx, live_server, keep_open=False):
     """Options page: 'Pair with server' shows a code; the dashboard's /pair page lists the same
-    code and the user approves it; the options page then says it is paired."""
+    code and the user approves it; the options page then says it is paired (and stays open with
+    keep_open)."""
     opts = ctx.new_page()
     opts.goto(ext_url("options.html"))
     opts.fill("#server", live_server.url)
@@ -42,9 +43,17 @@ def pair_in_options(ctx, live_server):
     dash.goto(f"{live_server.url}/pair")
     dash.locator("li.request", has_text=code).locator("button.approve").click()
     dash.wait_for_load_state()
-    opts.wait_for_selector("#pair-state:text-is('Paired with the server.')", timeout=20000)
+    try:
+        opts.wait_for_selector("#pair-state:text-is('Paired with the server.')", timeout=20000)
+    except Exception as exc:
+        raise AssertionError(
+            f"Options never said paired: state {opts.text_content('#pair-state')!r}, "
+            f"message {opts.text_content('#pair-msg')!r}; the pairing page after approving: "
+            f"{dash.url} {dash.text_content('body')[:400]!r}; the server's last lines: "
+            f"{''.join(live_server.lines[-15:])}") from exc
     dash.close()
-    opts.close()
+    if not keep_open:
+        opts.close()
 
 
 def states(worker) -> list[dict]:

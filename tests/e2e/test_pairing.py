@@ -4,6 +4,8 @@ extension waits for), Pair hidden and Cancel offered while it waits, and Unpair 
 is a token, saying why when the server could not revoke it."""
 from __future__ import annotations
 
+import socket
+import time
 import urllib.request
 
 import pytest
@@ -115,3 +117,47 @@ def test_unpair_says_when_the_server_could_not_be_reached(browser, live_server):
     opts.wait_for_selector("#pair-msg:has-text('the server could not be reached: revoke it on its pairing page')")
     assert token_of(worker) is None
     assert not opts.locator("#unpair").is_visible()
+
+
+def test_a_late_answer_from_the_old_server_does_not_undo_the_pairing_shown(browser, live_server):
+    """Options opened while the saved server hangs: its status call answers (timed out) only after
+    the user has saved the right server, paired and approved. That late answer must not replace
+    what the page shows; it once said "not running" and stopped polling, and the page never said
+    paired (a CI run's failure)."""
+    ctx, worker = browser
+    hung = socket.socket()
+    hung.bind(("127.0.0.1", 0))
+    hung.listen(8)  # connections are accepted by the kernel and never answered
+    try:
+        set_server(ctx, f"http://127.0.0.1:{hung.getsockname()[1]}")
+        opened = time.monotonic()
+        pair_in_options(ctx, live_server, keep_open=True)
+        opts = next(p for p in ctx.pages if p.url.endswith("options.html"))
+        # past the worker's 5 s request timeout, with room: the late answer has come by now
+        time.sleep(max(0.0, opened + 7.0 - time.monotonic()))
+        assert opts.text_content("#pair-state") == "Paired with the server."
+        assert opts.locator("#unpair").is_visible()
+        assert token_status(live_server, token_of(worker)) == 200
+    finally:
+        hung.close()
+
+
+def test_options_notices_the_server_once_it_is_started(browser, tmp_path):
+    """The page said "not running, start it with ..."; the user starts it: the page sees it
+    without a reload."""
+    from e2e.conftest import LiveServer
+    ctx, worker = browser
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    set_server(ctx, f"http://127.0.0.1:{port}")
+    opts = ctx.new_page()
+    opts.goto(ext_url("options.html"))
+    opts.wait_for_selector("#pair-state:has-text('is not running')")
+    server = LiveServer(tmp_path / "data", port=port)
+    try:
+        opts.wait_for_selector("#pair-state:text-is('Not paired.')", timeout=15000)
+        assert opts.locator("#pair-button").is_visible()
+    finally:
+        server.stop()
