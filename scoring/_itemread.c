@@ -56,14 +56,36 @@ prefetch_keys(PyObject *d)
     }
 }
 
-/* A writable, C-contiguous buffer of n items of `size` bytes (a numpy array from fields.py). */
+/* Whether a buffer's items are of `type`, in native order: 'i' a signed integer, '?' a bool,
+ * 'd' a float (their size is checked apart). A float64 column handed where int64 is read would
+ * have the same size and be read as garbage. */
 static int
-column(PyObject *obj, Py_buffer *view, Py_ssize_t n, Py_ssize_t size, const char *name)
+native_type(const char *format, char type)
 {
-    if (PyObject_GetBuffer(obj, view, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS) < 0)
+    if (!format)
+        return 0;
+    if (*format == '@' || *format == '=')
+        format++;
+    if (!format[0] || format[1])
+        return 0;
+    switch (type) {
+    case 'i':
+        return strchr("bhilq", format[0]) != NULL;
+    default:
+        return format[0] == type;
+    }
+}
+
+/* A writable, C-contiguous buffer of n items of `size` bytes and `type` (a numpy array from
+ * fields.py). */
+static int
+column(PyObject *obj, Py_buffer *view, Py_ssize_t n, Py_ssize_t size, char type, const char *name)
+{
+    if (PyObject_GetBuffer(obj, view, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0)
         return -1;
-    if (view->len != n * size || view->itemsize != size) {
-        PyErr_Format(PyExc_ValueError, "column %s: %zd items of %zd bytes expected", name, n, size);
+    if (view->len != n * size || view->itemsize != size || !native_type(view->format, type)) {
+        PyErr_Format(PyExc_ValueError, "column %s: %zd items of %zd bytes of type '%c' expected (got '%s')",
+                     name, n, size, type, view->format ? view->format : "B");
         PyBuffer_Release(view);
         view->obj = NULL;
         return -1;
@@ -216,6 +238,7 @@ release(PyObject *vals[][N_SLOTS], Py_ssize_t count)
 enum { L_SITES, L_IDS, L_PARENTS, L_TEXTS, N_LISTS, L_MENTIONS = N_LISTS, N_ALL_LISTS };
 enum { C_SITE, C_COMMENT, C_HCODE, C_T, C_HAS_PARENT, C_M_COUNT, C_TOTALS, C_HASH, C_STORED, N_COLS };
 static const Py_ssize_t col_size[N_COLS] = {4, 1, 8, 8, 1, 8, 8, 1, 8};
+static const char col_type[N_COLS] = {'i', '?', 'i', 'd', '?', 'i', 'd', '?', 'd'};
 static const char *col_name[N_COLS] = {"site_ids", "comment", "hcode", "t", "has_parent", "m_count", "totals", "hash",
                                        "stored"};
 
@@ -262,7 +285,7 @@ read_items(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     PyObject *result = NULL;
     int fallback = 0, dates_read = 1;
     for (; got < N_COLS; got++)
-        if (column(args[5 + got], &view[got], n, col_size[got], col_name[got]) < 0)
+        if (column(args[5 + got], &view[got], n, col_size[got], col_type[got], col_name[got]) < 0)
             goto done;
     for (int k = 0; k < N_LISTS; k++)
         if (!(lists[k] = PyList_New(n)))
@@ -372,6 +395,10 @@ read_items(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
             long sid = PyLong_AsLong(code);
             if (sid == -1 && PyErr_Occurred())
                 goto done;
+            if (sid > INT32_MAX || sid < INT32_MIN) {  /* as numpy refuses it into int32 */
+                PyErr_Format(PyExc_OverflowError, "site code %ld does not fit in int32", sid);
+                goto done;
+            }
             site_ids[i] = (int32_t)sid;
 
             PyObject *h = field(handle_first, handle);

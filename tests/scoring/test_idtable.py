@@ -101,3 +101,20 @@ def test_build_refuses_a_table_that_is_not_all_empty_slots(table):
     ids = ["a", "b", "c"][: len(table) // 2]
     with pytest.raises(ValueError, match="table"):
         derive._idtable.build(ids, np.zeros(len(ids), dtype=np.int32), table)
+
+
+@pytest.mark.parametrize("which", ["site_ids", "table", "key_sites", "out"])
+def test_arrays_of_another_type_but_the_same_size_are_refused(which):
+    # checked by item size alone, a float64 table or output of 8-byte items was read and written
+    # as positions; a float32 site column as site codes
+    ids, sites, table = _built(10)
+    args = {"site_ids": sites, "table": table, "key_sites": np.zeros(2, dtype=np.int32),
+            "out": np.empty(2, dtype=np.int64)}
+    other = {np.dtype(np.int32): np.float32, np.dtype(np.int64): np.float64}[args[which].dtype]
+    args[which] = args[which].astype(other)
+    with pytest.raises(ValueError, match=which):
+        derive._idtable.find(ids, args["site_ids"], args["table"], ["c1", "c2"], args["key_sites"], args["out"])
+    if which in ("site_ids", "table"):
+        with pytest.raises(ValueError, match=which):
+            derive._idtable.build(ids, args["site_ids"],
+                                  np.full(len(table), -1.0) if which == "table" else np.full(len(table), -1, np.int64))

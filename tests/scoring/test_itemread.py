@@ -204,6 +204,26 @@ def test_the_compiled_reader_refuses_columns_of_the_wrong_size():
         fields._itemread.read([_item(i) for i in range(3)], {}, 0, {}, {}, *cols)
 
 
+@pytest.mark.parametrize("at, other", [(0, np.float32), (2, np.float64), (3, np.int64), (1, np.uint8),
+                                       (5, np.uint64)], ids=["site_ids", "hcode", "t", "comment", "m_count"])
+def test_the_compiled_reader_refuses_columns_of_another_type_but_the_same_size(at, other):
+    # checked by item size alone, a float64 column of handle codes was written with int64 bits
+    cols = [np.empty(3, dtype=d) for d in _COLUMNS]
+    cols[at] = np.empty(3, dtype=other)
+    name = ["site_ids", "comment", "hcode", "t", "has_parent", "m_count"][at]
+    with pytest.raises(ValueError, match=f"column {name}"):
+        fields._itemread.read([_item(i) for i in range(3)], {}, 0, {}, {}, *cols)
+
+
+def test_a_site_code_past_int32_is_refused_as_numpy_refuses_it():
+    # it was cut to its low 32 bits; the Python reading's numpy raises OverflowError
+    cols = [np.empty(3, dtype=d) for d in _COLUMNS]
+    with pytest.raises(OverflowError, match="2147483648"):
+        fields._itemread.read([_item(i) for i in range(3)], {}, 0, {"blog.example": 2**31}, {}, *cols)
+    with pytest.raises(OverflowError):
+        np.fromiter([2**31], dtype=np.int32, count=1)
+
+
 def test_a_list_subclass_of_items_is_read_as_python_reads_it():
     # the compiled reader takes exact lists only: any other list goes to the Python reading,
     # which takes every list (Scorer.add passes a list subclass through as it is)
