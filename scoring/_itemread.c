@@ -21,6 +21,11 @@
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
+#ifndef _WIN32
+#include <pthread.h>
+#include <unistd.h>
+#define TWO_CORES_POSSIBLE 1  /* (on Windows a batch is read on one core) */
+#endif
 
 /* The stored form's keys, in the order read (`sentiment` alone may be missing). */
 enum { F_SITE, F_ID, F_KIND, F_PARENT, F_AUTHOR, F_AT, F_TEXT, F_MENTIONS, F_REACTIONS, F_SENTIMENT, N_FIELDS };
@@ -29,7 +34,8 @@ static const char *const FIELD_NAMES[N_FIELDS] = {"site", "id", "kind", "parent"
 static PyObject *KEYS[N_FIELDS], *K_HANDLE, *S_COMMENT;
 enum { S_HANDLE = N_FIELDS, N_SLOTS };  /* read_items keeps an item's author's handle after its fields */
 
-#define BLOCK 16  /* items read a step at a time (see read_items) */
+#define BLOCK 16  /* items read a step at a time (see read_range) */
+#define AHEAD_PASSED 16  /* items between asking for a passed object and taking a reference to it */
 
 #if defined(__GNUC__) || defined(__clang__)
 #define PREFETCH(p) __builtin_prefetch(p)
@@ -171,6 +177,49 @@ field(PyObject *d, PyObject *key)
     return PyDict_GetItemWithError(d, key);
 }
 
+/* An exact str whose text can be read directly (one made by the legacy API is not "ready" before
+ * Python 3.12, and readying it allocates: such an item goes the careful way). */
+#if PY_VERSION_HEX < 0x030C0000
+#define PLAIN_STR(o) (PyUnicode_CheckExact(o) && PyUnicode_IS_READY(o))
+#else
+#define PLAIN_STR(o) PyUnicode_CheckExact(o)
+#endif
+
+/* Whether two plain strs hold the same text (a str's kind is the narrowest its text fits, so
+ * equal texts have equal kinds). No Python API: the worker thread may ask it. */
+static int
+same_text(PyObject *a, PyObject *b)
+{
+    if (a == b)
+        return 1;
+    Py_ssize_t n = PyUnicode_GET_LENGTH(a);
+    int kind = PyUnicode_KIND(a);
+    return n == PyUnicode_GET_LENGTH(b) && kind == PyUnicode_KIND(b)
+           && memcmp(PyUnicode_DATA(a), PyUnicode_DATA(b), (size_t)n * kind) == 0;
+}
+
+/* Whether a plain str holds a '#'. */
+static int
+holds_hash(PyObject *s)
+{
+    Py_ssize_t n = PyUnicode_GET_LENGTH(s);
+    const void *data = PyUnicode_DATA(s);
+    switch (PyUnicode_KIND(s)) {
+    case PyUnicode_1BYTE_KIND:
+        return memchr(data, '#', (size_t)n) != NULL;
+    case PyUnicode_2BYTE_KIND:
+        for (Py_ssize_t j = 0; j < n; j++)
+            if (((const Py_UCS2 *)data)[j] == '#')
+                return 1;
+        return 0;
+    default:
+        for (Py_ssize_t j = 0; j < n; j++)
+            if (((const Py_UCS4 *)data)[j] == '#')
+                return 1;
+        return 0;
+    }
+}
+
 /* The key objects met so far and the field each is (-1: not one read here). The stored form's
  * keys are a dozen strings, nearly always the same few objects (interned, or a JSON parser's
  * cached keys): each item's keys are told apart by address, with no hashing or probing. */
@@ -194,9 +243,9 @@ field_of(PyObject *key, int guess, Seen *seen)
         if (seen->key[k] == key)
             return seen->field[k];
     int f = -1;
-    if (PyUnicode_CheckExact(key))
+    if (PLAIN_STR(key))
         for (int k = 0; k < N_FIELDS && f < 0; k++)
-            if (PyUnicode_Compare(key, KEYS[k]) == 0)  /* exact strs: never an error */
+            if (same_text(key, KEYS[k]))
                 f = k;
     if (seen->n < SEEN_MAX) {
         seen->key[seen->n] = key;
@@ -225,6 +274,43 @@ fields_of(PyObject *d, PyObject **v, Seen *seen)
     return which;
 }
 
+/* Whether a dict's fields are the stored form's (`sentiment` alone may be missing). */
+static inline int
+stored_form(int which)
+{
+    return which == ALL_FIELDS || which == (ALL_FIELDS & ~(1 << F_SENTIMENT));
+}
+
+/* Whether the fields' values are of the stored types (the text and sentiment are checked with
+ * the columns). */
+static inline int
+stored_types(PyObject **v)
+{
+    PyObject *parent = v[F_PARENT];
+    return PyUnicode_CheckExact(v[F_SITE]) && PyUnicode_CheckExact(v[F_KIND]) && PyDict_CheckExact(v[F_AUTHOR])
+           && PyList_CheckExact(v[F_MENTIONS]) && PyDict_CheckExact(v[F_REACTIONS])
+           && (parent == Py_None || PyUnicode_CheckExact(parent));
+}
+
+/* The author's handle, borrowed, found by walking the dict's few entries; NULL when it has none
+ * or when a key is not a plain str, for only a look-up (which may run Python code: a key's own
+ * __eq__) can say whether that key is "handle". */
+static PyObject *
+handle_of(PyObject *author)
+{
+    PyObject *key, *value, *handle = NULL;
+    Py_ssize_t pos = 0;
+    while (PyDict_Next(author, &pos, &key, &value)) {
+        if (key == K_HANDLE)
+            handle = value;
+        else if (!PLAIN_STR(key))
+            return NULL;
+        else if (same_text(key, K_HANDLE))
+            handle = value;
+    }
+    return handle;
+}
+
 static void
 release(PyObject *vals[][N_SLOTS], Py_ssize_t count)
 {
@@ -242,85 +328,150 @@ static const char col_type[N_COLS] = {'i', '?', 'i', 'd', '?', 'i', 'd', '?', 'd
 static const char *col_name[N_COLS] = {"site_ids", "comment", "hcode", "t", "has_parent", "m_count", "totals", "hash",
                                        "stored"};
 
-PyDoc_STRVAR(read_doc,
-"read(items, handle_first, first, sites, new_sites, site_ids, comment, hcode, t, has_parent,\n"
-"     m_count, totals, hash, stored)\n"
-"\n"
-"Reads stored-form item dicts into the given numpy columns (int32 site ids, bool comment,\n"
-"int64 handle codes numbered by first appearance from `first` in `handle_first`, float64\n"
-"epoch seconds, bool has-a-parent, int64 mention counts, float64 reaction totals, bool has a\n"
-"'#' in its text, float64 stored sentiment or NaN for none), and returns (sites, ids,\n"
-"parents, texts, mentions, dates_read): lists of the items' fields (`mentions`: the non-empty\n"
-"mention lists, in order) and whether every date was in the stored form (if not, `t` is not\n"
-"written). `sites`\n"
-"maps a site to its id; a site it lacks is put in the empty dict `new_sites` and its items\n"
-"get -(k + 1), k its order of first appearance among them. None when an item is not of the\n"
-"stored form: the caller then reads the batch itself.");
+/* One call's state: its arguments, the columns it writes and the lists it builds. */
+typedef struct {
+    PyObject *items, *handle_first, *site_map, *new_sites;
+    long long first;
+    PyObject *lists[N_ALL_LISTS];
+    int32_t *site_ids;
+    uint8_t *comment, *has_parent, *hash;
+    int64_t *hcode, *m_count;
+    double *t, *totals, *stored;
+} Read;
 
-static PyObject *
-read_items(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+/* The columns of item i that need no Python API, from its field values (of the stored types):
+ * 0 when a value is not of the stored form. `*dates_read` falls to 0 at the first date not in
+ * the stored form: fields.py then reads every date. */
+static int
+plain_columns(const Read *r, Py_ssize_t i, PyObject **v, int *dates_read)
 {
-    if (nargs != 5 + N_COLS) {
-        PyErr_Format(PyExc_TypeError, "read() takes %d arguments", 5 + N_COLS);
-        return NULL;
-    }
-    PyObject *items = args[0], *handle_first = args[1], *site_map = args[3], *new_sites = args[4];
-    if (!PyList_CheckExact(items) || !PyDict_CheckExact(handle_first) || !PyDict_CheckExact(site_map)
-        || !PyDict_CheckExact(new_sites) || PyDict_GET_SIZE(new_sites)) {
-        PyErr_SetString(PyExc_TypeError, "read(): items must be a list, handle_first and sites dicts, new_sites empty");
-        return NULL;
-    }
-    long long first = PyLong_AsLongLong(args[2]);
-    if (first == -1 && PyErr_Occurred())
-        return NULL;
-    Py_ssize_t n = PyList_GET_SIZE(items);
+    PyObject *kind = v[F_KIND], *parent = v[F_PARENT], *text = v[F_TEXT], *at = v[F_AT],
+             *reactions = v[F_REACTIONS], *sentiment = v[F_SENTIMENT];
+    if (!PLAIN_STR(kind) || !(parent == Py_None || PLAIN_STR(parent)))
+        return 0;
+    r->comment[i] = (uint8_t)same_text(kind, S_COMMENT);
+    r->has_parent[i] = parent != Py_None && PyUnicode_GET_LENGTH(parent) > 0;
+    r->m_count[i] = PyList_GET_SIZE(v[F_MENTIONS]);
 
-    Py_buffer view[N_COLS];
+    /* whether the text holds a '#' (a hashtag is possible). None holds none, as fields.py counts
+     * it; anything else that is not a plain str is left to fields.py, which asks it `"#" in
+     * text`: a str subclass answers its own way, and a list or dict from captured JSON answers
+     * too (["#"]: yes, and then fails to be hashed there) */
+    if (PLAIN_STR(text))
+        r->hash[i] = (uint8_t)holds_hash(text);
+    else if (text == Py_None)
+        r->hash[i] = 0;
+    else
+        return 0;
+
+    if (PyDict_GET_SIZE(reactions)) {
+        int64_t total = reaction_total(reactions);
+        if (total < 0)
+            return 0;
+        r->totals[i] = (double)total;
+    } else {
+        r->totals[i] = 0.0;
+    }
+
+    if (at == Py_None || (PyUnicode_CheckExact(at) && PyUnicode_GET_LENGTH(at) == 0))
+        r->t[i] = NAN;
+    else if (*dates_read && !canonical_epoch(at, &r->t[i]))
+        *dates_read = 0;
+
+    /* a stored sentiment the server wrote (a float), or none: any other value is left to
+     * fields.py, which treats ints and the rest its own way */
+    if (!sentiment || sentiment == Py_None)
+        r->stored[i] = NAN;
+    else if (PyFloat_CheckExact(sentiment))
+        r->stored[i] = PyFloat_AS_DOUBLE(sentiment);
+    else
+        return 0;
+    return 1;
+}
+
+/* What of item i needs Python: its site's code, its handle's number, its entries in the lists. */
+enum { P_SITE, P_ID, P_PARENT, P_TEXT, P_HANDLE, P_MENTIONS, N_PASSED };
+
+static int
+python_part(Read *r, Py_ssize_t i, PyObject *const *p)
+{
+    /* a site the scorer does not know gets -(k + 1), k its place among the batch's new sites:
+     * the caller adds them once the whole batch is read, so a batch given up on adds nothing */
+    PyObject *site = p[P_SITE], *code = field(r->site_map, site);
+    if (!code) {
+        if (PyErr_Occurred())
+            return -1;
+        code = field(r->new_sites, site);
+        if (!code) {
+            if (PyErr_Occurred())
+                return -1;
+            PyObject *k = PyLong_FromSsize_t(-1 - PyDict_GET_SIZE(r->new_sites));
+            if (!k || PyDict_SetItem(r->new_sites, site, k) < 0) {
+                Py_XDECREF(k);
+                return -1;
+            }
+            Py_DECREF(k);
+            code = field(r->new_sites, site);
+        }
+    }
+    long sid = PyLong_AsLong(code);
+    if (sid == -1 && PyErr_Occurred())
+        return -1;
+    if (sid > INT32_MAX || sid < INT32_MIN) {  /* as numpy refuses it into int32 */
+        PyErr_Format(PyExc_OverflowError, "site code %ld does not fit in int32", sid);
+        return -1;
+    }
+    r->site_ids[i] = (int32_t)sid;
+
+    PyObject *h = field(r->handle_first, p[P_HANDLE]);
+    if (h) {
+        r->hcode[i] = PyLong_AsLongLong(h);
+        if (r->hcode[i] == -1 && PyErr_Occurred())
+            return -1;
+    } else {
+        if (PyErr_Occurred())
+            return -1;
+        PyObject *pos = PyLong_FromLongLong(r->first + i);
+        if (!pos || PyDict_SetItem(r->handle_first, p[P_HANDLE], pos) < 0) {
+            Py_XDECREF(pos);
+            return -1;
+        }
+        Py_DECREF(pos);
+        r->hcode[i] = r->first + i;
+    }
+    for (int k = 0; k < N_LISTS; k++)  /* P_SITE..P_TEXT are the lists' order */
+        PyList_SET_ITEM(r->lists[k], i, Py_NewRef(p[k]));
+    if (r->m_count[i] && PyList_Append(r->lists[L_MENTIONS], p[P_MENTIONS]) < 0)
+        return -1;
+    return 0;
+}
+
+/* Items lo..hi-1, in order, with the Python API at hand: 1 when read, 0 when an item is not of
+ * the stored form (the caller gives way), -1 with an error set.
+ *
+ * The items are read a block at a time, in steps that ask for the memory the next step reads
+ * (prefetch): a million dicts and their values lie all over the heap, and reading them one miss
+ * after another cost twice as long as the work. */
+static int
+read_range(Read *r, Py_ssize_t lo_at, Py_ssize_t end, Seen *seen, int *dates_read)
+{
+    PyObject *items = r->items;
     PyObject *vals[BLOCK][N_SLOTS];  /* the fields of a block's items, and their authors' handles */
     PyObject *handles[BLOCK];
-    Seen seen = {.n = 0};
     Py_ssize_t held = 0;             /* the block's first items whose vals are held */
-    int got = 0;
-    PyObject *lists[N_ALL_LISTS] = {NULL};
-    PyObject *result = NULL;
-    int fallback = 0, dates_read = 1;
-    for (; got < N_COLS; got++)
-        if (column(args[5 + got], &view[got], n, col_size[got], col_type[got], col_name[got]) < 0)
-            goto done;
-    for (int k = 0; k < N_LISTS; k++)
-        if (!(lists[k] = PyList_New(n)))
-            goto done;
-    if (!(lists[L_MENTIONS] = PyList_New(0)))
-        goto done;
-
-    int32_t *site_ids = view[C_SITE].buf;
-    uint8_t *comment = view[C_COMMENT].buf, *has_parent = view[C_HAS_PARENT].buf, *hash = view[C_HASH].buf;
-    double *stored = view[C_STORED].buf;
-    int64_t *hcode = view[C_HCODE].buf, *m_count = view[C_M_COUNT].buf;
-    double *t = view[C_T].buf, *totals = view[C_TOTALS].buf;
-
-    /* The items are read a block at a time, in steps that ask for the memory the next step
-     * reads (prefetch): a million dicts and their values lie all over the heap, and reading them
-     * one miss after another cost twice as long as the work. */
-    for (Py_ssize_t j = 0; j < n && j < 2 * BLOCK; j++)
+    int status = -1;
+    for (Py_ssize_t j = lo_at; j < end && j < lo_at + 2 * BLOCK; j++)
         prefetch(PyList_GET_ITEM(items, j), 1);
-    for (Py_ssize_t lo = 0; lo < n; lo += BLOCK) {
-        Py_ssize_t hi = lo + BLOCK < n ? lo + BLOCK : n;
-        for (Py_ssize_t j = lo + 2 * BLOCK; j < n && j < lo + 3 * BLOCK; j++)
+    for (Py_ssize_t lo = lo_at; lo < end; lo += BLOCK) {
+        Py_ssize_t hi = lo + BLOCK < end ? lo + BLOCK : end;
+        for (Py_ssize_t j = lo + 2 * BLOCK; j < end && j < lo + 3 * BLOCK; j++)
             prefetch(PyList_GET_ITEM(items, j), 1);
-        for (Py_ssize_t j = lo + BLOCK; j < n && j < lo + 2 * BLOCK; j++)
+        for (Py_ssize_t j = lo + BLOCK; j < end && j < lo + 2 * BLOCK; j++)
             prefetch_keys(PyList_GET_ITEM(items, j));
         for (Py_ssize_t i = lo; i < hi; i++) {
             PyObject *it = PyList_GET_ITEM(items, i), **v = vals[i - lo];
-            if (!PyDict_CheckExact(it)) {
-                fallback = 1;
-                goto done;
-            }
-            int which = fields_of(it, v, &seen);
-            if (which < 0)
-                goto done;
-            if (which != ALL_FIELDS && which != (ALL_FIELDS & ~(1 << F_SENTIMENT))) {
-                fallback = 1;
+            if (!PyDict_CheckExact(it) || !stored_form(fields_of(it, v, seen))) {
+                status = 0;
                 goto done;
             }
             prefetch(v[F_SITE], 1);
@@ -343,18 +494,13 @@ read_items(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
                 Py_XINCREF(v[k]);
             v[S_HANDLE] = NULL;
             held = i - lo + 1;
-            PyObject *site = v[F_SITE], *kind = v[F_KIND], *parent = v[F_PARENT], *author = v[F_AUTHOR],
-                     *mentions = v[F_MENTIONS], *reactions = v[F_REACTIONS];
-            if (!PyUnicode_CheckExact(site) || !PyUnicode_CheckExact(kind) || !PyDict_CheckExact(author)
-                || !PyList_CheckExact(mentions) || !PyDict_CheckExact(reactions)
-                || !(parent == Py_None || PyUnicode_CheckExact(parent))) {
-                fallback = 1;
+            if (!stored_types(v)) {
+                status = 0;
                 goto done;
             }
-            PyObject *handle = field(author, K_HANDLE);
+            PyObject *handle = field(v[F_AUTHOR], K_HANDLE);
             if (!handle) {
-                if (!PyErr_Occurred())
-                    fallback = 1;
+                status = PyErr_Occurred() ? -1 : 0;
                 goto done;
             }
             handles[i - lo] = handle;  /* borrowed until the next step: nothing allocates before it */
@@ -362,132 +508,212 @@ read_items(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         }
         for (Py_ssize_t i = lo; i < hi; i++) {
             if (!PyUnicode_CheckExact(handles[i - lo])) {
-                fallback = 1;
+                status = 0;
                 goto done;
             }
             vals[i - lo][S_HANDLE] = Py_NewRef(handles[i - lo]);
         }
         for (Py_ssize_t i = lo; i < hi; i++) {
-            PyObject **v = vals[i - lo], *handle = v[S_HANDLE];
-            PyObject *site = v[F_SITE], *kind = v[F_KIND], *parent = v[F_PARENT], *at = v[F_AT],
-                     *mentions = v[F_MENTIONS], *reactions = v[F_REACTIONS], *sentiment = v[F_SENTIMENT];
-
-            /* a site the scorer does not know gets -(k + 1), k its place among the batch's new
-             * sites: the caller adds them once the whole batch is read, so a batch given up on adds
-             * nothing */
-            PyObject *code = field(site_map, site);
-            if (!code) {
-                if (PyErr_Occurred())
-                    goto done;
-                code = field(new_sites, site);
-                if (!code) {
-                    if (PyErr_Occurred())
-                        goto done;
-                    PyObject *k = PyLong_FromSsize_t(-1 - PyDict_GET_SIZE(new_sites));
-                    if (!k || PyDict_SetItem(new_sites, site, k) < 0) {
-                        Py_XDECREF(k);
-                        goto done;
-                    }
-                    Py_DECREF(k);
-                    code = field(new_sites, site);
-                }
-            }
-            long sid = PyLong_AsLong(code);
-            if (sid == -1 && PyErr_Occurred())
-                goto done;
-            if (sid > INT32_MAX || sid < INT32_MIN) {  /* as numpy refuses it into int32 */
-                PyErr_Format(PyExc_OverflowError, "site code %ld does not fit in int32", sid);
+            PyObject **v = vals[i - lo];
+            if (!plain_columns(r, i, v, dates_read)) {
+                status = 0;
                 goto done;
             }
-            site_ids[i] = (int32_t)sid;
-
-            PyObject *h = field(handle_first, handle);
-            if (h) {
-                hcode[i] = PyLong_AsLongLong(h);
-                if (hcode[i] == -1 && PyErr_Occurred())
-                    goto done;
-            } else {
-                if (PyErr_Occurred())
-                    goto done;
-                PyObject *pos = PyLong_FromLongLong(first + i);
-                if (!pos || PyDict_SetItem(handle_first, handle, pos) < 0) {
-                    Py_XDECREF(pos);
-                    goto done;
-                }
-                Py_DECREF(pos);
-                hcode[i] = first + i;
-            }
-
-            int is_comment = PyUnicode_Compare(kind, S_COMMENT) == 0;
-            if (!is_comment && PyErr_Occurred())
-                goto done;
-            comment[i] = (uint8_t)is_comment;
-            has_parent[i] = parent != Py_None && PyUnicode_GET_LENGTH(parent) > 0;
-            m_count[i] = PyList_GET_SIZE(mentions);
-
-            /* whether the text holds a '#' (a hashtag is possible). None holds none, as fields.py
-             * counts it; anything else that is not an exact str is left to fields.py, which asks
-             * it `"#" in text`: a str subclass answers its own way, and a list or dict from
-             * captured JSON answers too (["#"]: yes, and then fails to be hashed there) */
-            PyObject *text = v[F_TEXT];
-            if (PyUnicode_CheckExact(text)) {
-                Py_ssize_t at_hash = PyUnicode_FindChar(text, '#', 0, PyUnicode_GET_LENGTH(text), 1);
-                if (at_hash == -2)
-                    goto done;
-                hash[i] = at_hash >= 0;
-            } else if (text != Py_None) {
-                fallback = 1;
-                goto done;
-            } else {
-                hash[i] = 0;
-            }
-
-            if (PyDict_GET_SIZE(reactions)) {
-                int64_t total = reaction_total(reactions);
-                if (total < 0) {
-                    fallback = 1;
-                    goto done;
-                }
-                totals[i] = (double)total;
-            } else {
-                totals[i] = 0.0;
-            }
-
-            if (at == Py_None || (PyUnicode_CheckExact(at) && PyUnicode_GET_LENGTH(at) == 0))
-                t[i] = NAN;
-            else if (dates_read && !canonical_epoch(at, &t[i]))
-                dates_read = 0;
-
-            /* a stored sentiment the server wrote (a float), or none: any other value is left
-             * to fields.py, which treats ints and the rest its own way */
-            if (!sentiment || sentiment == Py_None) {
-                stored[i] = NAN;
-            } else if (PyFloat_CheckExact(sentiment)) {
-                stored[i] = PyFloat_AS_DOUBLE(sentiment);
-            } else {
-                fallback = 1;
-                goto done;
-            }
-            PyObject *row[N_LISTS] = {site, v[F_ID], parent, v[F_TEXT]};
-            for (int k = 0; k < N_LISTS; k++)
-                PyList_SET_ITEM(lists[k], i, Py_NewRef(row[k]));
-            if (m_count[i] && PyList_Append(lists[L_MENTIONS], mentions) < 0)
+            PyObject *passed[N_PASSED] = {v[F_SITE], v[F_ID], v[F_PARENT], v[F_TEXT], v[S_HANDLE], v[F_MENTIONS]};
+            if (python_part(r, i, passed) < 0)
                 goto done;
         }
         release(vals, held);
         held = 0;
     }
-
-    result = Py_BuildValue("(OOOOOO)", lists[L_SITES], lists[L_IDS], lists[L_PARENTS], lists[L_TEXTS],
-                           lists[L_MENTIONS], dates_read ? Py_True : Py_False);
-
+    status = 1;
 done:
     release(vals, held);
+    return status;
+}
+
+/* The later share of a large batch, read on a second core: what needs no Python API (its
+ * columns, and the objects python_part takes, borrowed), up to the first item that needs the
+ * API, a block's start at the latest (`stop`). The calling thread holds the GIL all along and
+ * waits for this one before it uses anything it wrote: no Python code runs meanwhile, so nothing
+ * read here can change or be freed, and nothing here touches a reference count or allocates. */
+typedef struct {
+    Read *r;
+    Py_ssize_t lo, end, stop;
+    PyObject *(*passed)[N_PASSED];  /* item lo + j's in passed[j] */
+    int dates_read;
+} Share;
+
+static void *
+read_share(void *arg)
+{
+    Share *s = arg;
+    Read *r = s->r;
+    PyObject *items = r->items;
+    PyObject *vals[BLOCK][N_SLOTS];
+    Seen seen = {.n = 0};
+    s->stop = s->lo;
+    for (Py_ssize_t j = s->lo; j < s->end && j < s->lo + 2 * BLOCK; j++)
+        prefetch(PyList_GET_ITEM(items, j), 1);
+    for (Py_ssize_t lo = s->lo; lo < s->end; lo += BLOCK) {
+        Py_ssize_t hi = lo + BLOCK < s->end ? lo + BLOCK : s->end;
+        for (Py_ssize_t j = lo + 2 * BLOCK; j < s->end && j < lo + 3 * BLOCK; j++)
+            prefetch(PyList_GET_ITEM(items, j), 1);
+        for (Py_ssize_t j = lo + BLOCK; j < s->end && j < lo + 2 * BLOCK; j++)
+            prefetch_keys(PyList_GET_ITEM(items, j));
+        for (Py_ssize_t i = lo; i < hi; i++) {
+            PyObject *it = PyList_GET_ITEM(items, i), **v = vals[i - lo];
+            if (!PyDict_CheckExact(it) || !stored_form(fields_of(it, v, &seen)))
+                return NULL;
+            prefetch(v[F_SITE], 1);
+            prefetch(v[F_KIND], 1);
+            prefetch(v[F_PARENT], 1);
+            prefetch(v[F_AUTHOR], 1);
+            prefetch(v[F_AT], 2);
+            prefetch(v[F_MENTIONS], 1);
+            prefetch(v[F_REACTIONS], 1);
+            prefetch(v[F_TEXT], 1);
+        }
+        for (Py_ssize_t i = lo; i < hi; i++)
+            prefetch_keys(vals[i - lo][F_AUTHOR]);
+        for (Py_ssize_t i = lo; i < hi; i++) {
+            PyObject **v = vals[i - lo];
+            if (!stored_types(v) || !(v[S_HANDLE] = handle_of(v[F_AUTHOR])))
+                return NULL;
+            prefetch(v[S_HANDLE], 1);
+        }
+        for (Py_ssize_t i = lo; i < hi; i++) {
+            PyObject **v = vals[i - lo];
+            if (!PLAIN_STR(v[S_HANDLE]) || !plain_columns(r, i, v, &s->dates_read))
+                return NULL;
+            PyObject **p = s->passed[i - s->lo];
+            p[P_SITE] = v[F_SITE], p[P_ID] = v[F_ID], p[P_PARENT] = v[F_PARENT], p[P_TEXT] = v[F_TEXT];
+            p[P_HANDLE] = v[S_HANDLE], p[P_MENTIONS] = v[F_MENTIONS];
+            s->stop = i + 1;
+        }
+    }
+    return NULL;
+}
+
+/* The share of a large batch the calling thread reads itself: it also does the Python part of
+ * the other share, which takes it about a third as long as that share's reading. */
+#define OWN_SHARE 0.42
+#define SPLIT_MIN_DEFAULT 50000
+
+static int
+two_cores(void)
+{
+#ifdef TWO_CORES_POSSIBLE
+    static long cores = 0;
+    if (!cores)
+        cores = sysconf(_SC_NPROCESSORS_ONLN);
+    return cores >= 2;
+#else
+    return 0;
+#endif
+}
+
+PyDoc_STRVAR(read_doc,
+"read(items, handle_first, first, sites, new_sites, site_ids, comment, hcode, t, has_parent,\n"
+"     m_count, totals, hash, stored[, split_min])\n"
+"\n"
+"Reads stored-form item dicts into the given numpy columns (int32 site ids, bool comment,\n"
+"int64 handle codes numbered by first appearance from `first` in `handle_first`, float64\n"
+"epoch seconds, bool has-a-parent, int64 mention counts, float64 reaction totals, bool has a\n"
+"'#', float64 stored sentiment or NaN) and returns (sites, ids,\n"
+"parents, texts, mentions, dates_read): lists of the items' fields (`mentions`: the non-empty\n"
+"mention lists, in order) and whether every date was in the stored form (if not, `t` is not\n"
+"written). `sites`\n"
+"maps a site to its id; a site it lacks is put in the empty dict `new_sites` and its items\n"
+"get -(k + 1), k its order of first appearance among them. None when an item is not of the\n"
+"stored form: the caller then reads the batch itself. A batch of `split_min` items or more\n"
+"(default 50,000) is read on two cores when there are two.");
+
+static PyObject *
+read_items(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 5 + N_COLS && nargs != 6 + N_COLS) {
+        PyErr_Format(PyExc_TypeError, "read() takes %d or %d arguments", 5 + N_COLS, 6 + N_COLS);
+        return NULL;
+    }
+    Read r = {.items = args[0], .handle_first = args[1], .site_map = args[3], .new_sites = args[4]};
+    if (!PyList_CheckExact(r.items) || !PyDict_CheckExact(r.handle_first) || !PyDict_CheckExact(r.site_map)
+        || !PyDict_CheckExact(r.new_sites) || PyDict_GET_SIZE(r.new_sites)) {
+        PyErr_SetString(PyExc_TypeError, "read(): items must be a list, handle_first and sites dicts, new_sites empty");
+        return NULL;
+    }
+    r.first = PyLong_AsLongLong(args[2]);
+    if (r.first == -1 && PyErr_Occurred())
+        return NULL;
+    Py_ssize_t split_min = SPLIT_MIN_DEFAULT;
+    if (nargs == 6 + N_COLS && (split_min = PyLong_AsSsize_t(args[5 + N_COLS])) == -1 && PyErr_Occurred())
+        return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(r.items);
+
+    Py_buffer view[N_COLS];
+    int got = 0;
+    PyObject *result = NULL;
+    PyObject *(*passed)[N_PASSED] = NULL;
+    int status = -1, dates_read = 1;
+    for (; got < N_COLS; got++)
+        if (column(args[5 + got], &view[got], n, col_size[got], col_type[got], col_name[got]) < 0)
+            goto done;
+    for (int k = 0; k < N_LISTS; k++)
+        if (!(r.lists[k] = PyList_New(n)))
+            goto done;
+    if (!(r.lists[L_MENTIONS] = PyList_New(0)))
+        goto done;
+    r.site_ids = view[C_SITE].buf, r.comment = view[C_COMMENT].buf, r.has_parent = view[C_HAS_PARENT].buf;
+    r.hash = view[C_HASH].buf, r.stored = view[C_STORED].buf, r.hcode = view[C_HCODE].buf;
+    r.m_count = view[C_M_COUNT].buf, r.t = view[C_T].buf, r.totals = view[C_TOTALS].buf;
+
+    Seen seen = {.n = 0};
+    Py_ssize_t own = n;
+    if (split_min >= 0 && n >= split_min && n >= 2 && two_cores()) {
+        own = (Py_ssize_t)(n * OWN_SHARE);
+        if (own < 1)
+            own = 1;
+    }
+    Share share = {.r = &r, .lo = own, .end = n, .stop = own, .dates_read = 1};
+    int started = 0;
+#ifdef TWO_CORES_POSSIBLE
+    pthread_t worker;
+    if (own < n && (passed = PyMem_RawMalloc((size_t)(n - own) * sizeof *passed)) != NULL) {
+        share.passed = passed;
+        started = pthread_create(&worker, NULL, read_share, &share) == 0;
+    }
+#endif
+    status = read_range(&r, 0, own, &seen, &dates_read);
+#ifdef TWO_CORES_POSSIBLE
+    if (started)
+        pthread_join(worker, NULL);
+#endif
+    if (status == 1 && started) {
+        dates_read &= share.dates_read;
+        for (Py_ssize_t i = own; i < share.stop; i++) {
+            if (i + AHEAD_PASSED < share.stop)
+                for (int k = P_ID; k < N_PASSED; k++)
+                    prefetch(passed[i + AHEAD_PASSED - own][k], 1);
+            if (python_part(&r, i, passed[i - own]) < 0) {
+                status = -1;
+                break;
+            }
+        }
+        own = share.stop;  /* from here (an item that needs the API, or nothing) as one core reads */
+    }
+    if (status == 1 && own < n)
+        status = read_range(&r, own, n, &seen, &dates_read);
+    if (status == 1)
+        result = Py_BuildValue("(OOOOOO)", r.lists[L_SITES], r.lists[L_IDS], r.lists[L_PARENTS], r.lists[L_TEXTS],
+                               r.lists[L_MENTIONS], dates_read ? Py_True : Py_False);
+
+done:
+    PyMem_RawFree(passed);
     for (int k = 0; k < got; k++)
         PyBuffer_Release(&view[k]);
     for (int k = 0; k < N_ALL_LISTS; k++)
-        Py_XDECREF(lists[k]);  /* a list cut short holds NULLs, which its dealloc skips */
-    if (fallback && !result && !PyErr_Occurred())
+        Py_XDECREF(r.lists[k]);  /* a list cut short holds NULLs, which its dealloc skips */
+    if (status == 0 && !result && !PyErr_Occurred())
         Py_RETURN_NONE;
     return result;
 }

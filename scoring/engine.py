@@ -132,6 +132,7 @@ class Scorer:
         self._rank = None
         self._authored = np.zeros(1024, dtype=np.int64)
         self._sites: dict[str, int] = {}
+        self._odd_keys = False  # whether the Python reading has numbered handles or sites (fields.py)
         self._site_names: list[str] = []
         self._forgotten_ids: set[int] = set()
         self._rows = Rows()

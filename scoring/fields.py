@@ -31,6 +31,7 @@ _FIELDS = ("site", "id", "kind", "parent", "author", "at", "text", "mentions", "
 _GET_HANDLE = itemgetter("handle")
 _GET_AT = itemgetter("at")
 _SLICE = 1 << 16
+SPLIT_MIN = 50_000  # items from which the compiled reader reads a batch on two cores
 _GET_SENTIMENT = methodcaller("get", "sentiment")
 
 
@@ -172,8 +173,12 @@ class Reader:
         t, has_parent, m_count, totals = np.empty(n), np.empty(n, dtype=bool), np.empty(n, dtype=np.int64), np.empty(n)
         hashes, stored = np.empty(n, dtype=bool), np.empty(n)
         new_sites: dict = {}
+        # Two cores only while every handle and site numbered so far came through the compiled
+        # reader (exact strs): a key the Python reading numbered may compare with Python code,
+        # which must not run while the second core's share waits, borrowed (_itemread.c).
+        split_min = SPLIT_MIN if not self.scorer._odd_keys else -1
         got = _itemread.read(its, self.handle_first, self.n, self.scorer._sites, new_sites, site_ids, comment, hcode,
-                             t, has_parent, m_count, totals, hashes, stored)
+                             t, has_parent, m_count, totals, hashes, stored, split_min)
         if got is None:
             return None
         if new_sites:
@@ -190,6 +195,7 @@ class Reader:
         """Sets the columns _read_compiled sets, in Python (for any batch), and gives what it gives
         (whether each text holds a '#' not known: None)."""
         n = len(its)
+        self.scorer._odd_keys = True
         (sites, ids, kinds, parents, authors_d, ats, texts, mentions, reactions), stored = _columns(its)
         f.sites, f.ids, f.parents = sites, ids, parents
         f.site_ids = self.scorer._site_array(sites)

@@ -15,9 +15,13 @@ from scoring import fields
 
 from synth import NOW, World, ago, community, need_compiled
 
-@pytest.fixture(autouse=True)
-def _compiled():
+@pytest.fixture(autouse=True, params=["one core", "two cores"])
+def _compiled(request, monkeypatch):
+    """Every test twice: batches read on one core, and split from 2 items on (the second core's
+    share read without the Python API, stopping at the first item that needs it)."""
     need_compiled(fields._itemread, "scoring._itemread")
+    if request.param == "two cores":
+        monkeypatch.setattr(fields, "SPLIT_MIN", 2)
 
 _COLUMNS = (np.int32, bool, np.int64, np.float64, bool, np.int64, np.float64, bool, np.float64)  # read()'s, in order
 _ARRAYS = ("site_ids", "comment", "has_parent", "t", "comp", "units", "tcode", "m_count", "hcode", "m_code")
