@@ -598,7 +598,6 @@ read_share(void *arg)
 /* The share of a large batch the calling thread reads itself: it also does the Python part of
  * the other share, which takes it about a third as long as that share's reading. */
 #define OWN_SHARE 0.42
-#define SPLIT_MIN_DEFAULT 50000
 
 static int
 two_cores(void)
@@ -627,7 +626,7 @@ PyDoc_STRVAR(read_doc,
 "maps a site to its id; a site it lacks is put in the empty dict `new_sites` and its items\n"
 "get -(k + 1), k its order of first appearance among them. None when an item is not of the\n"
 "stored form: the caller then reads the batch itself. A batch of `split_min` items or more\n"
-"(default 50,000) is read on two cores when there are two.");
+"is read on two cores when there are two (none without `split_min`, or with a negative one).");
 
 static PyObject *
 read_items(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
@@ -645,7 +644,7 @@ read_items(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     r.first = PyLong_AsLongLong(args[2]);
     if (r.first == -1 && PyErr_Occurred())
         return NULL;
-    Py_ssize_t split_min = SPLIT_MIN_DEFAULT;
+    Py_ssize_t split_min = -1;
     if (nargs == 6 + N_COLS && (split_min = PyLong_AsSsize_t(args[5 + N_COLS])) == -1 && PyErr_Occurred())
         return NULL;
     Py_ssize_t n = PyList_GET_SIZE(r.items);

@@ -31,7 +31,10 @@ _FIELDS = ("site", "id", "kind", "parent", "author", "at", "text", "mentions", "
 _GET_HANDLE = itemgetter("handle")
 _GET_AT = itemgetter("at")
 _SLICE = 1 << 16
-SPLIT_MIN = 50_000  # items from which the compiled reader reads a batch on two cores
+# Items from which the compiled reader reads a batch on two cores: more than the offline scorer's
+# chunks (cli_score.CHUNK), which it reads while its forked child parses on the other core (there
+# a split made the load slower in 3 of 4 paired runs); a server's shards are smaller still.
+SPLIT_MIN = 100_000
 _GET_SENTIMENT = methodcaller("get", "sentiment")
 
 
