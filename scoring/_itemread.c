@@ -292,23 +292,24 @@ stored_types(PyObject **v)
            && (parent == Py_None || PyUnicode_CheckExact(parent));
 }
 
-/* The author's handle, borrowed, found by walking the dict's few entries; NULL when it has none
- * or when a key is not a plain str, for only a look-up (which may run Python code: a key's own
- * __eq__) can say whether that key is "handle". */
-static PyObject *
-handle_of(PyObject *author)
+/* The author's handle, borrowed, found by walking the dict's few entries: 1 when found, 0 when
+ * the dict has none, -1 when a key is not a plain str, for only a look-up (which may run Python
+ * code: a key's own __eq__) can say whether that key is "handle". */
+static int
+handle_of(PyObject *author, PyObject **handle)
 {
-    PyObject *key, *value, *handle = NULL;
+    PyObject *key, *value;
     Py_ssize_t pos = 0;
+    *handle = NULL;
     while (PyDict_Next(author, &pos, &key, &value)) {
         if (key == K_HANDLE)
-            handle = value;
+            *handle = value;
         else if (!PLAIN_STR(key))
-            return NULL;
+            return -1;
         else if (same_text(key, K_HANDLE))
-            handle = value;
+            *handle = value;
     }
-    return handle;
+    return *handle != NULL;
 }
 
 static void
@@ -447,13 +448,16 @@ python_part(Read *r, Py_ssize_t i, PyObject *const *p)
 }
 
 /* Items lo..hi-1, in order, with the Python API at hand: 1 when read, 0 when an item is not of
- * the stored form (the caller gives way), -1 with an error set.
+ * the stored form (the caller gives way), -1 with an error set. With `no_python_code` (while the
+ * other share's thread reads) it stops before an item whose author only a look-up that may run
+ * Python code can read: 2, the items from *resume on not read.
  *
  * The items are read a block at a time, in steps that ask for the memory the next step reads
  * (prefetch): a million dicts and their values lie all over the heap, and reading them one miss
  * after another cost twice as long as the work. */
 static int
-read_range(Read *r, Py_ssize_t lo_at, Py_ssize_t end, Seen *seen, int *dates_read)
+read_range(Read *r, Py_ssize_t lo_at, Py_ssize_t end, Seen *seen, int *dates_read, int no_python_code,
+           Py_ssize_t *resume)
 {
     PyObject *items = r->items;
     PyObject *vals[BLOCK][N_SLOTS];  /* the fields of a block's items, and their authors' handles */
@@ -498,7 +502,15 @@ read_range(Read *r, Py_ssize_t lo_at, Py_ssize_t end, Seen *seen, int *dates_rea
                 status = 0;
                 goto done;
             }
-            PyObject *handle = field(v[F_AUTHOR], K_HANDLE);
+            PyObject *handle;
+            int found = handle_of(v[F_AUTHOR], &handle);
+            if (found < 0 && no_python_code) {
+                *resume = lo;  /* the block's items before it are not read yet either */
+                status = 2;
+                goto done;
+            }
+            if (found < 0)
+                handle = field(v[F_AUTHOR], K_HANDLE);
             if (!handle) {
                 status = PyErr_Occurred() ? -1 : 0;
                 goto done;
@@ -578,7 +590,7 @@ read_share(void *arg)
             prefetch_keys(vals[i - lo][F_AUTHOR]);
         for (Py_ssize_t i = lo; i < hi; i++) {
             PyObject **v = vals[i - lo];
-            if (!stored_types(v) || !(v[S_HANDLE] = handle_of(v[F_AUTHOR])))
+            if (!stored_types(v) || handle_of(v[F_AUTHOR], &v[S_HANDLE]) != 1)
                 return NULL;
             prefetch(v[S_HANDLE], 1);
         }
@@ -682,12 +694,18 @@ read_items(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         started = pthread_create(&worker, NULL, read_share, &share) == 0;
     }
 #endif
-    status = read_range(&r, 0, own, &seen, &dates_read);
+    Py_ssize_t resume = 0, next = own;
+    status = read_range(&r, 0, own, &seen, &dates_read, started, &resume);
 #ifdef TWO_CORES_POSSIBLE
     if (started)
         pthread_join(worker, NULL);
 #endif
-    if (status == 1 && started) {
+    if (status == 2) {
+        /* an author of this share needed a look-up that may run Python code, which may have
+         * changed what the thread read: from that item on, everything is read here */
+        status = 1;
+        next = resume;
+    } else if (status == 1 && started) {
         dates_read &= share.dates_read;
         for (Py_ssize_t i = own; i < share.stop; i++) {
             if (i + AHEAD_PASSED < share.stop)
@@ -698,10 +716,10 @@ read_items(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
                 break;
             }
         }
-        own = share.stop;  /* from here (an item that needs the API, or nothing) as one core reads */
+        next = share.stop;  /* from here (an item that needs the API, or nothing) on this core */
     }
-    if (status == 1 && own < n)
-        status = read_range(&r, own, n, &seen, &dates_read);
+    if (status == 1 && next < n)
+        status = read_range(&r, next, n, &seen, &dates_read, 0, &resume);
     if (status == 1)
         result = Py_BuildValue("(OOOOOO)", r.lists[L_SITES], r.lists[L_IDS], r.lists[L_PARENTS], r.lists[L_TEXTS],
                                r.lists[L_MENTIONS], dates_read ? Py_True : Py_False);

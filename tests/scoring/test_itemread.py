@@ -4,6 +4,7 @@ Python reading refuses, on stored-form batches and on hostile ones alike."""
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 import pytest
@@ -250,3 +251,48 @@ def test_a_text_that_is_not_a_str_reads_the_same_both_ways(text, with_topics):
     items = [_item(0, kind="post", parent=None), _item(1, kind="post", parent=None, text=text), _item(2)]
     topics = {"py": ["python"]} if with_topics else None
     _same(_read([items], True, topics), _read([items], False, topics))
+
+
+class _Meddler:
+    """An author key that compares like "handle" by hash, and whose __eq__ (Python code, run by the
+    look-up only) replaces a later item's text: what a second core had read of that item is then
+    stale, and must not be used."""
+
+    def __init__(self, batch, at):
+        self.batch, self.at, self.armed = batch, at, False
+
+    def __hash__(self):
+        return hash("handle")
+
+    def __eq__(self, other):
+        if not self.armed:  # (building the author dict compares too)
+            return False
+        time.sleep(0.05)  # long enough for a second core to have read the later item
+        later = self.batch[self.at]
+        later["text"] = "replaced #while reading"
+        later["author"] = {"handle": "someone-else", "name": "S"}
+        return False
+
+
+def _meddled(at_odd: int, at_changed: int, n: int = 40) -> list:
+    batch = [_item(i) for i in range(n)]
+    meddler = _Meddler(batch, at_changed)
+    batch[at_odd] = _item(at_odd, author={meddler: 1, "handle": "u1", "name": "U"})
+    meddler.armed = True
+    return batch
+
+
+@pytest.mark.parametrize("at_odd, at_changed", [(3, 30), (20, 35)], ids=["odd in the first share",
+                                                                         "odd in the second share"])
+def test_python_code_run_by_a_look_up_is_seen_as_one_core_sees_it(at_odd, at_changed):
+    def read(split_min):
+        batch = _meddled(at_odd, at_changed)
+        cols = [np.empty(len(batch), dtype=d) for d in _COLUMNS]
+        handles: dict = {}
+        got = fields._itemread.read(batch, handles, 0, {}, {}, *cols, split_min)
+        return got, [c.tolist() for c in cols], handles
+
+    one, two = read(-1), read(2)
+    assert one[0] is not None and one[0][3][at_changed] == "replaced #while reading"
+    assert "someone-else" in one[2]
+    assert repr(two) == repr(one)  # (NaN columns compare by their text)
