@@ -6,5 +6,6 @@ does the same work in Python and numpy (the same results; a large load takes abo
 long, docs/scoring.md section 8)."""
 from setuptools import Extension, setup
 
-setup(ext_modules=[Extension(f"scoring.{name}", [f"scoring/{name}.c"], optional=True, extra_compile_args=["-O2"])
+setup(ext_modules=[Extension(f"scoring.{name}", [f"scoring/{name}.c"], depends=["scoring/_cshared.h"], optional=True,
+                             extra_compile_args=["-O2"])
                    for name in ("_itemread", "_idtable")])

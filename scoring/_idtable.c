@@ -13,14 +13,10 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include "_cshared.h"
 #include <stdint.h>
 #include <string.h>
 
-#if defined(__GNUC__) || defined(__clang__)
-#define PREFETCH(p) __builtin_prefetch(p)
-#else
-#define PREFETCH(p) ((void)(p))
-#endif
 
 #define AHEAD 16  /* keys between asking for memory and reading it */
 #define EMPTY (-1)
@@ -37,17 +33,6 @@ mix(Py_hash_t h, int32_t site)
 
 #define TAG(x) ((int64_t)((x) >> 33) << 32)  /* 31 bits of the hash, above the position */
 #define POS(slot) ((slot) & 0xFFFFFFFF)
-
-static int
-same(PyObject *a, PyObject *b)
-{
-    if (a == b)
-        return 1;
-    Py_ssize_t n = PyUnicode_GET_LENGTH(a);
-    int kind = PyUnicode_KIND(a);
-    return n == PyUnicode_GET_LENGTH(b) && kind == PyUnicode_KIND(b)
-           && memcmp(PyUnicode_DATA(a), PyUnicode_DATA(b), (size_t)n * kind) == 0;
-}
 
 typedef struct {
     Py_buffer view;
@@ -182,7 +167,7 @@ build(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
                 goto done;
             }
             if ((slot & ~(int64_t)0xFFFFFFFF) == tag && sites[p] == sites[i]
-                && same(PyList_GET_ITEM(ids, p), PyList_GET_ITEM(ids, i))) {
+                && same_text(PyList_GET_ITEM(ids, p), PyList_GET_ITEM(ids, i))) {
                 table[j] = tag | i;  /* as a dict keeps the last */
                 repeated = 1;
                 break;
@@ -267,7 +252,7 @@ find(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
                 PyObject *id = PyList_GET_ITEM(ids, p);
                 if (id != key && !PyUnicode_CheckExact(id))  /* (the key itself is one) */
                     goto foreign;
-                if (sites[p] == key_sites[j] && same(id, key)) {
+                if (sites[p] == key_sites[j] && same_text(id, key)) {
                     found = p;
                     break;
                 }

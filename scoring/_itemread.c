@@ -18,6 +18,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include "_cshared.h"
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -37,11 +38,6 @@ enum { S_HANDLE = N_FIELDS, N_SLOTS };  /* read_items keeps an item's author's h
 #define BLOCK 16  /* items read a step at a time (see read_range) */
 #define AHEAD_PASSED 16  /* items between asking for a passed object and taking a reference to it */
 
-#if defined(__GNUC__) || defined(__clang__)
-#define PREFETCH(p) __builtin_prefetch(p)
-#else
-#define PREFETCH(p) ((void)(p))
-#endif
 
 /* Asks for the first `lines` cache lines of an object, ahead of reading it. */
 static inline void
@@ -175,27 +171,6 @@ static inline PyObject *
 field(PyObject *d, PyObject *key)
 {
     return PyDict_GetItemWithError(d, key);
-}
-
-/* An exact str whose text can be read directly (one made by the legacy API is not "ready" before
- * Python 3.12, and readying it allocates: such an item goes the careful way). */
-#if PY_VERSION_HEX < 0x030C0000
-#define PLAIN_STR(o) (PyUnicode_CheckExact(o) && PyUnicode_IS_READY(o))
-#else
-#define PLAIN_STR(o) PyUnicode_CheckExact(o)
-#endif
-
-/* Whether two plain strs hold the same text (a str's kind is the narrowest its text fits, so
- * equal texts have equal kinds). No Python API: the worker thread may ask it. */
-static int
-same_text(PyObject *a, PyObject *b)
-{
-    if (a == b)
-        return 1;
-    Py_ssize_t n = PyUnicode_GET_LENGTH(a);
-    int kind = PyUnicode_KIND(a);
-    return n == PyUnicode_GET_LENGTH(b) && kind == PyUnicode_KIND(b)
-           && memcmp(PyUnicode_DATA(a), PyUnicode_DATA(b), (size_t)n * kind) == 0;
 }
 
 /* Whether a plain str holds a '#'. */
@@ -447,6 +422,34 @@ python_part(Read *r, Py_ssize_t i, PyObject *const *p)
     return 0;
 }
 
+/* The first step of reading a block (items lo..hi-1 of those before `end`): each item's field
+ * values into vals, asking for the values' memory and for the next blocks' items; 0 when an item
+ * is not a dict of the stored form's fields. No Python API. */
+static int
+block_fields(PyObject *items, Py_ssize_t lo, Py_ssize_t hi, Py_ssize_t end, PyObject *vals[][N_SLOTS], Seen *seen)
+{
+    for (Py_ssize_t j = lo + 2 * BLOCK; j < end && j < lo + 3 * BLOCK; j++)
+        prefetch(PyList_GET_ITEM(items, j), 1);
+    for (Py_ssize_t j = lo + BLOCK; j < end && j < lo + 2 * BLOCK; j++)
+        prefetch_keys(PyList_GET_ITEM(items, j));
+    for (Py_ssize_t i = lo; i < hi; i++) {
+        PyObject *it = PyList_GET_ITEM(items, i), **v = vals[i - lo];
+        if (!PyDict_CheckExact(it) || !stored_form(fields_of(it, v, seen)))
+            return 0;
+        prefetch(v[F_SITE], 1);
+        prefetch(v[F_KIND], 1);
+        prefetch(v[F_PARENT], 1);
+        prefetch(v[F_AUTHOR], 1);
+        prefetch(v[F_AT], 2);
+        prefetch(v[F_MENTIONS], 1);
+        prefetch(v[F_REACTIONS], 1);
+        prefetch(v[F_TEXT], 1);
+    }
+    for (Py_ssize_t i = lo; i < hi; i++)
+        prefetch_keys(vals[i - lo][F_AUTHOR]);
+    return 1;
+}
+
 /* Items lo..hi-1, in order, with the Python API at hand: 1 when read, 0 when an item is not of
  * the stored form (the caller gives way), -1 with an error set. With `no_python_code` (while the
  * other share's thread reads) it stops before an item whose author only a look-up that may run
@@ -468,27 +471,10 @@ read_range(Read *r, Py_ssize_t lo_at, Py_ssize_t end, Seen *seen, int *dates_rea
         prefetch(PyList_GET_ITEM(items, j), 1);
     for (Py_ssize_t lo = lo_at; lo < end; lo += BLOCK) {
         Py_ssize_t hi = lo + BLOCK < end ? lo + BLOCK : end;
-        for (Py_ssize_t j = lo + 2 * BLOCK; j < end && j < lo + 3 * BLOCK; j++)
-            prefetch(PyList_GET_ITEM(items, j), 1);
-        for (Py_ssize_t j = lo + BLOCK; j < end && j < lo + 2 * BLOCK; j++)
-            prefetch_keys(PyList_GET_ITEM(items, j));
-        for (Py_ssize_t i = lo; i < hi; i++) {
-            PyObject *it = PyList_GET_ITEM(items, i), **v = vals[i - lo];
-            if (!PyDict_CheckExact(it) || !stored_form(fields_of(it, v, seen))) {
-                status = 0;
-                goto done;
-            }
-            prefetch(v[F_SITE], 1);
-            prefetch(v[F_KIND], 1);
-            prefetch(v[F_PARENT], 1);
-            prefetch(v[F_AUTHOR], 1);
-            prefetch(v[F_AT], 2);
-            prefetch(v[F_MENTIONS], 1);
-            prefetch(v[F_REACTIONS], 1);
-            prefetch(v[F_TEXT], 1);
+        if (!block_fields(items, lo, hi, end, vals, seen)) {
+            status = 0;
+            goto done;
         }
-        for (Py_ssize_t i = lo; i < hi; i++)
-            prefetch_keys(vals[i - lo][F_AUTHOR]);
         for (Py_ssize_t i = lo; i < hi; i++) {
             PyObject **v = vals[i - lo];
             /* held until the block is done (from here, as the values have been fetched): a
@@ -569,25 +555,8 @@ read_share(void *arg)
         prefetch(PyList_GET_ITEM(items, j), 1);
     for (Py_ssize_t lo = s->lo; lo < s->end; lo += BLOCK) {
         Py_ssize_t hi = lo + BLOCK < s->end ? lo + BLOCK : s->end;
-        for (Py_ssize_t j = lo + 2 * BLOCK; j < s->end && j < lo + 3 * BLOCK; j++)
-            prefetch(PyList_GET_ITEM(items, j), 1);
-        for (Py_ssize_t j = lo + BLOCK; j < s->end && j < lo + 2 * BLOCK; j++)
-            prefetch_keys(PyList_GET_ITEM(items, j));
-        for (Py_ssize_t i = lo; i < hi; i++) {
-            PyObject *it = PyList_GET_ITEM(items, i), **v = vals[i - lo];
-            if (!PyDict_CheckExact(it) || !stored_form(fields_of(it, v, &seen)))
-                return NULL;
-            prefetch(v[F_SITE], 1);
-            prefetch(v[F_KIND], 1);
-            prefetch(v[F_PARENT], 1);
-            prefetch(v[F_AUTHOR], 1);
-            prefetch(v[F_AT], 2);
-            prefetch(v[F_MENTIONS], 1);
-            prefetch(v[F_REACTIONS], 1);
-            prefetch(v[F_TEXT], 1);
-        }
-        for (Py_ssize_t i = lo; i < hi; i++)
-            prefetch_keys(vals[i - lo][F_AUTHOR]);
+        if (!block_fields(items, lo, hi, s->end, vals, &seen))
+            return NULL;
         for (Py_ssize_t i = lo; i < hi; i++) {
             PyObject **v = vals[i - lo];
             if (!stored_types(v) || handle_of(v[F_AUTHOR], &v[S_HANDLE]) != 1)

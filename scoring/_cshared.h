@@ -1,0 +1,36 @@
+/* What both C modules of the scorer need (_itemread.c, _idtable.c): asking for memory ahead of
+ * reading it, and telling whether two strs hold the same text without the Python API. */
+#ifndef CLOUTLENS_CSHARED_H
+#define CLOUTLENS_CSHARED_H
+
+#include <Python.h>
+#include <string.h>
+
+#if defined(__GNUC__) || defined(__clang__)
+#define PREFETCH(p) __builtin_prefetch(p)
+#else
+#define PREFETCH(p) ((void)(p))
+#endif
+
+/* An exact str whose text can be read directly (one made by the legacy API is not "ready" before
+ * Python 3.12, and readying it allocates). */
+#if PY_VERSION_HEX < 0x030C0000
+#define PLAIN_STR(o) (PyUnicode_CheckExact(o) && PyUnicode_IS_READY(o))
+#else
+#define PLAIN_STR(o) PyUnicode_CheckExact(o)
+#endif
+
+/* Whether two ready strs hold the same text (a str's kind is the narrowest its text fits, so
+ * equal texts have equal kinds). No Python API: a thread without the GIL may ask it. */
+static inline int
+same_text(PyObject *a, PyObject *b)
+{
+    if (a == b)
+        return 1;
+    Py_ssize_t n = PyUnicode_GET_LENGTH(a);
+    int kind = PyUnicode_KIND(a);
+    return n == PyUnicode_GET_LENGTH(b) && kind == PyUnicode_KIND(b)
+           && memcmp(PyUnicode_DATA(a), PyUnicode_DATA(b), (size_t)n * kind) == 0;
+}
+
+#endif
