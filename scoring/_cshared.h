@@ -1,5 +1,6 @@
 /* What both C modules of the scorer need (_itemread.c, _idtable.c): asking for memory ahead of
- * reading it, and telling whether two strs hold the same text without the Python API. */
+ * reading it, telling whether two strs hold the same text without the Python API, and checking
+ * the type of a numpy array's items. */
 #ifndef CLOUTLENS_CSHARED_H
 #define CLOUTLENS_CSHARED_H
 
@@ -31,6 +32,26 @@ same_text(PyObject *a, PyObject *b)
     int kind = PyUnicode_KIND(a);
     return n == PyUnicode_GET_LENGTH(b) && kind == PyUnicode_KIND(b)
            && memcmp(PyUnicode_DATA(a), PyUnicode_DATA(b), (size_t)n * kind) == 0;
+}
+
+/* Whether a buffer's items are of `type`, in native order: 'i' a signed integer, '?' a bool,
+ * 'd' a float (their size is checked apart). A float64 array handed where int64 is read would
+ * have the same size and be read as garbage. */
+static inline int
+native_type(const char *format, char type)
+{
+    if (!format)
+        return 0;
+    if (*format == '@' || *format == '=')
+        format++;
+    if (!format[0] || format[1])
+        return 0;
+    switch (type) {
+    case 'i':
+        return strchr("bhilq", format[0]) != NULL;
+    default:
+        return format[0] == type;
+    }
 }
 
 #endif

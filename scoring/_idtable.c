@@ -39,18 +39,6 @@ typedef struct {
     int open;
 } Buf;
 
-/* Whether a buffer holds native signed integers ('@'/'=' order marks aside): a float64 array
- * of the same item size would otherwise be read as garbage positions. */
-static int
-signed_ints(const char *format)
-{
-    if (!format)
-        return 0;
-    if (*format == '@' || *format == '=')
-        format++;
-    return format[0] && !format[1] && strchr("bhilq", format[0]) != NULL;
-}
-
 static int
 buffer(PyObject *obj, Buf *b, Py_ssize_t n, Py_ssize_t size, int writable, const char *name)
 {
@@ -58,7 +46,7 @@ buffer(PyObject *obj, Buf *b, Py_ssize_t n, Py_ssize_t size, int writable, const
     if (PyObject_GetBuffer(obj, &b->view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0)) < 0)
         return -1;
     b->open = 1;
-    if (b->view.itemsize != size || (n >= 0 && b->view.len != n * size) || !signed_ints(b->view.format)) {
+    if (b->view.itemsize != size || (n >= 0 && b->view.len != n * size) || !native_type(b->view.format, 'i')) {
         PyErr_Format(PyExc_ValueError, "%s: %zd signed integers of %zd bytes expected", name, n, size);
         return -1;
     }

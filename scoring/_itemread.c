@@ -58,26 +58,6 @@ prefetch_keys(PyObject *d)
     }
 }
 
-/* Whether a buffer's items are of `type`, in native order: 'i' a signed integer, '?' a bool,
- * 'd' a float (their size is checked apart). A float64 column handed where int64 is read would
- * have the same size and be read as garbage. */
-static int
-native_type(const char *format, char type)
-{
-    if (!format)
-        return 0;
-    if (*format == '@' || *format == '=')
-        format++;
-    if (!format[0] || format[1])
-        return 0;
-    switch (type) {
-    case 'i':
-        return strchr("bhilq", format[0]) != NULL;
-    default:
-        return format[0] == type;
-    }
-}
-
 /* A writable, C-contiguous buffer of n items of `size` bytes and `type` (a numpy array from
  * fields.py). */
 static int

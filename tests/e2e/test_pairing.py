@@ -10,6 +10,7 @@ import urllib.request
 
 import pytest
 
+from e2e.conftest import LiveServer
 from ext_steps import ext_url, open_popup, pair_in_options, set_server, token_of, token_status
 
 pytestmark = pytest.mark.browser
@@ -145,7 +146,6 @@ def test_a_late_answer_from_the_old_server_does_not_undo_the_pairing_shown(brows
 def test_options_notices_the_server_once_it_is_started(browser, tmp_path):
     """The page said "not running, start it with ..."; the user starts it: the page sees it
     without a reload."""
-    from e2e.conftest import LiveServer
     ctx, worker = browser
     probe = socket.socket()
     probe.bind(("127.0.0.1", 0))
