@@ -21,6 +21,7 @@ import zlib
 import numpy as np
 import orjson
 
+from . import model
 from .columns import ROW_COLS, Groups, Members
 from .keyindex import ItemKeys, KeyIndex
 
@@ -61,7 +62,7 @@ def capture(scorer, stamp) -> dict:
     if s._idx is not None:  # a server's (prepare() built it): its next start need not build it again
         arrays.update(("keyindex." + k, a) for k, a in s._idx.state().items())
     meta = {
-        "version": VERSION, "stamp": stamp,
+        "version": VERSION, "model": model.VERSION, "stamp": stamp,
         "names": s._names, "site_names": s._site_names, "key_ids": keys.ids,
         "forgotten": sorted(s._forgotten_ids), "topic_settings": s.settings.get("topics") or {},
         "topic_names": s.topics.names,
@@ -134,7 +135,8 @@ def loads(data: bytes, settings: dict | None = None, items=None):
             # first (Rows.append, ItemCols.grow, and prepare()'s room for growth)
             arrays[name] = np.frombuffer(body, dtype=np.dtype(dtype), count=length, offset=start + offset)
         meta = orjson.loads(arrays["meta"].tobytes())
-        if meta.get("version") != VERSION:
+        # rows hold what the model made of each item (a reaction's amount): another model's are not used
+        if meta.get("version") != VERSION or meta.get("model") != model.VERSION:
             return None
     except Exception:  # a damaged or foreign file, whatever the damage: not used
         return None

@@ -9,6 +9,12 @@ import math
 
 import numpy as np
 
+# The model's version: a new one whenever a formula or a constant here changes what a score is,
+# with the change recorded in docs/scoring.md ("Model versions"). The server notes the version
+# its daily snapshots were scored by, so a history chart can mark the day a model change, not
+# engagement, moved a score (Klout changed its model unannounced: docs/klout.md).
+VERSION = "2026-12-07"
+
 DAY = 86400.0
 
 # Interaction kinds. Reactions carry no actor: they are the page's anonymous audience.

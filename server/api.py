@@ -7,6 +7,7 @@ from __future__ import annotations
 import orjson
 from flask import Blueprint, Response, current_app, request
 
+from scoring import model
 from scoring.items import ContractError, author_identity, normal_identity, site_name
 
 from .app import BADGE_PEOPLE as TOP_PEOPLE, ScoringFailed
@@ -179,6 +180,7 @@ def status():
         "name": "cloutlens",
         "version": current_app.config.get("VERSION", "0.1.0"),
         "contract": 1,
+        "model": model.VERSION,  # the scoring model's version (docs/scoring.md, "Model versions")
         "data_dir": str(s.store.data_dir.resolve()),  # absolute: doctor compares it from any cwd
         "items": items,
         "people": people,
@@ -353,6 +355,7 @@ def person(identity):
         for doc in page:
             doc["contributions"] = s.scorer.item_contributions(doc["site"], doc["id"])
         history = s.store.history(canonical)
+        model_changes = s.store.model_changes()
         names = s.store.names()
     if result is not None:
         s.snapshot({canonical: result["score"]})
@@ -363,6 +366,7 @@ def person(identity):
         "result": result,
         "summary": summary(result, canonical),
         "history": history,
+        "model_changes": model_changes,
         "items": {"total": len(authored), "offset": offset, "limit": limit, "items": page},
     }
 

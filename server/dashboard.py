@@ -154,10 +154,11 @@ def overview():
         index = data.index(s.store)
         names = s.store.names()
         mine = []
+        changes = s.store.model_changes()
         for ident in own:
             hist = data.history(s, ident)
             mine.append({"identity": ident, "name": names.get(ident, ident), "result": own_results.get(ident),
-                         "chart": data.line_chart(hist, width=420, height=120)})
+                         "chart": data.line_chart(hist, width=420, height=120, model_changes=changes)})
     s.snapshot({r["identity"]: r["score"] for r in top}
                | {i: r["score"] for i, r in own_results.items() if r})
     volume = sorted(index.by_site.items(), key=lambda kv: (-kv[1], kv[0]))
@@ -236,7 +237,8 @@ def person(identity):
     name = names.get(identity) or (authored[0]["author"]["name"] if authored else identity)
     breakdown = (result or {}).get("breakdown") or {}
     return render_template(
-        "person.html", identity=identity, name=name, result=result, chart=data.line_chart(hist),
+        "person.html", identity=identity, name=name, result=result,
+        chart=data.line_chart(hist, model_changes=s.store.model_changes()),
         history=hist, kinds=data.shares(breakdown.get("by_kind")), sites=data.shares(breakdown.get("by_site")),
         topics=data.topic_rows(result), moments=behind[:8],
         engaged_by=by_person[:30], engaged_by_total=len(by_person), engages=engages[:30],

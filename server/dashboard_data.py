@@ -362,8 +362,11 @@ def history(s, identity: str) -> list[dict]:
 # -- charts: SVG geometry computed here, drawn by the templates -----------------------------
 
 
-def line_chart(points: list[dict], width: int = 640, height: int = 200) -> dict | None:
-    """Polyline coordinates for scores 0..100 over days; None when there is nothing to draw."""
+def line_chart(points: list[dict], width: int = 640, height: int = 200,
+               model_changes: list[tuple[str, str]] = ()) -> dict | None:
+    """Polyline coordinates for scores 0..100 over days; None when there is nothing to draw.
+    model_changes: the store's [(first day, scoring model version)]; a change with snapshots on
+    both sides of it is marked, so that a step there is not read as a change in engagement."""
     if not points:
         return None
     left, right, top, bottom = 34, 28, 10, 24
@@ -390,13 +393,20 @@ def line_chart(points: list[dict], width: int = 640, height: int = 200) -> dict 
         xticks.append({"x": round(left + w * (off / span if len(points) > 1 else 0.5), 1),
                        "label": d.strftime("%b %d")})
     area = (f"{xy[0][0]},{top + h} " + " ".join(f"{x},{y}" for x, y in xy) + f" {xy[-1][0]},{top + h}")
+    marks = []
+    if not any(p.get("computed") for p in points):  # computed points are all the current model's
+        for k, (day, version) in enumerate(model_changes):
+            if points[0]["day"] < day <= points[-1]["day"]:
+                off = (datetime.strptime(day, "%Y-%m-%d") - d0).days
+                marks.append({"x": round(left + w * off / span, 1), "day": day, "version": version,
+                              "before": model_changes[k - 1][1] if k else None})
     last = points[-1]
     return {
         "width": width, "height": height, "left": left, "right": width - right, "top": top,
         "bottom": top + h, "line": " ".join(f"{x},{y}" for x, y in xy), "area": area,
         "dots": [{"x": x, "y": y, "day": p["day"], "score": p["score"]} for (x, y), p in zip(xy, points)],
         "yticks": yticks, "xticks": xticks, "first": points[0], "last": last,
-        "computed": any(p.get("computed") for p in points), "count": len(points),
+        "computed": any(p.get("computed") for p in points), "count": len(points), "model_marks": marks,
     }
 
 

@@ -26,6 +26,7 @@ One lock serialises all access; TinyDB is not thread-safe.
 Files in the data dir:
   items/shard-NNNNN.json   one TinyDB document per captured item
   history/YYYY-MM-DD.json  a day's score snapshots (derived data: the dashboard's charts)
+  history/models.json      the scoring model's version from the first day snapshots were scored by it
   config.json              tokens (hashed), paired origins, settings, links
   commit.journal           only between the writes and the renames of a multi-shard change
 """
@@ -53,6 +54,7 @@ import orjson
 from tinydb import TinyDB
 from tinydb.storages import Storage
 
+from scoring import model
 from scoring.keyindex import KeyIndex, item_key
 from scoring.sentiment import compound
 
@@ -69,6 +71,7 @@ CACHED_SHARDS = 12     # shards kept parsed in memory (the one being filled is o
 HISTORY_FLUSH_SECONDS = 60
 _DAY_FILES = "????-??-??.json"  # history/2026-12-03.json: {identity: score}
 _MONTH_FILES = "????-??.json"   # before day files: history/2026-11.json, {day: {identity: score}}
+_MODELS_FILE = "models.json"    # {"changes": [[first day, model version], ...]}: where the scores' model changed
 CLEAR_JOURNAL = "clear.journal"
 _SHARD_NAME = re.compile(r"^shard-(\d{5})\.json$")
 _LOC_BITS = 24         # doc ids within a shard stay far below 2**24
@@ -1059,6 +1062,8 @@ class Store:
                     data = _read_history(path)
                     data.update(scores)
                     atomic_write(path, orjson.dumps(data))
+                if pending:
+                    self._note_model(min(pending))
             except BaseException:
                 # kept for the next flush (a day written again is written the same)
                 for day, scores in pending.items():
@@ -1066,6 +1071,32 @@ class Store:
                     merged.update(self._history_pending.get(day, {}))
                     self._history_pending[day] = merged
                 raise
+
+    def _note_model(self, day: str):
+        """Record that snapshots from `day` on are scored by this model version, unless the last
+        version recorded is this one. (Days written before the file existed have no version.)"""
+        path = self.history_dir / _MODELS_FILE
+        changes = self._model_changes(path)
+        if changes and changes[-1][1] == model.VERSION:
+            return
+        if changes and day <= changes[-1][0]:  # a day behind the last change: the clock went back
+            changes[-1] = [changes[-1][0], model.VERSION]
+        else:
+            changes.append([day, model.VERSION])
+        atomic_write(path, orjson.dumps({"changes": changes}))
+
+    @staticmethod
+    def _model_changes(path: Path) -> list[list[str]]:
+        data = _read_history(path).get("changes")  # a damaged file is set aside like a damaged day
+        if not isinstance(data, list) or not all(
+                isinstance(c, list) and len(c) == 2 and all(isinstance(x, str) for x in c) for c in data):
+            return []
+        return data
+
+    def model_changes(self) -> list[tuple[str, str]]:
+        """[(first day, model version)] oldest first: the days the snapshots' scoring model changed."""
+        with self.lock:
+            return [(day, version) for day, version in self._model_changes(self.history_dir / _MODELS_FILE)]
 
     def history(self, identity: str, days: int = 365) -> list[dict]:
         """[{day, score}] oldest first, from the snapshots on disk and those not yet written.

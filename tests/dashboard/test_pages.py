@@ -441,3 +441,31 @@ def test_captured_names_are_isolated_from_the_words_around_them(client, auth):
             assert h2.select_one("bdi") is not None and "evil" in h2.select_one("bdi").get_text()
     css = client.get("/static/dashboard.css").get_data(as_text=True)
     assert "unicode-bidi: isolate" in css and html.select("a.person")
+
+
+def test_a_history_chart_marks_the_day_the_scoring_model_changed(seeded, auth, monkeypatch):
+    from scoring import model
+    store = services(seeded).store
+    first = model.VERSION
+    for day, score in (("2026-11-01", 30), ("2026-11-02", 31)):
+        store.record_scores(day, {MARTIN: score})
+    store.flush_history()
+    page = soup(seeded.get(person_path(MARTIN)))
+    assert page.select("section.history svg.line-chart polyline.line")
+    assert not page.select("line.model-mark") and not page.select(".model-change")  # one model so far
+
+    monkeypatch.setattr(model, "VERSION", "2099-01-01")
+    for day, score in (("2026-11-03", 38), ("2026-11-04", 38)):
+        store.record_scores(day, {MARTIN: score})
+    store.flush_history()
+    page = soup(seeded.get(person_path(MARTIN)))
+    marks = page.select("section.history svg.line-chart line.model-mark")
+    assert len(marks) == 1 and marks[0].select_one("title").get_text() == "2026-11-03: scoring model 2099-01-01"
+    dots = {d.select_one("title").get_text().split(":")[0]: float(d["cx"]) for d in page.select("circle.dot")}
+    assert dots["2026-11-02"] < float(marks[0]["x1"]) == dots["2026-11-03"]
+    note = page.select_one("section.history .model-change").get_text(" ", strip=True)
+    assert f"changed on 2026-11-03 (dashed line), from {first} to 2099-01-01" in note
+    assert services(seeded).store.model_changes() == [("2026-11-01", first), ("2026-11-03", "2099-01-01")]
+    r = seeded.get("/api/people/" + quote(MARTIN, safe=""), headers=auth)
+    assert r.status_code == 200 and r.json["model_changes"] == [["2026-11-01", first], ["2026-11-03", "2099-01-01"]]
+    assert seeded.get("/api/status", headers=auth).json["model"] == "2099-01-01"

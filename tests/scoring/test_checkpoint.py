@@ -77,6 +77,19 @@ def test_a_checkpoint_of_another_version_is_refused(monkeypatch):
     assert checkpoint.loads(checkpoint.dumps(s, None), items=copy_of(w.items)) is not None
 
 
+def test_a_checkpoint_of_another_model_version_is_refused(monkeypatch):
+    # its rows hold what that model made of each item (a reaction's amount, say)
+    from scoring import model
+    w, _ = world()
+    s = Scorer()
+    s.add(w.items)
+    monkeypatch.setattr(model, "VERSION", "2000-01-01")
+    other = checkpoint.dumps(s, None)
+    monkeypatch.undo()
+    assert checkpoint.loads(other, items=copy_of(w.items)) is None
+    assert checkpoint.loads(checkpoint.dumps(s, None), items=copy_of(w.items)) is not None
+
+
 def test_other_settings_at_load_are_applied():
     w, names = world()
     s = Scorer()

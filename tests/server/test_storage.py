@@ -368,7 +368,7 @@ def test_snapshots_are_written_a_day_a_file_by_flush_only_and_month_files_still_
     assert sorted(p.name for p in (tmp_path / "history").iterdir()) == ["2026-10.json"]  # not in a capture
     store.flush_history()
     assert sorted(p.name for p in (tmp_path / "history").iterdir()) == ["2026-10-31.json", "2026-10.json",
-                                                                        "2026-11-01.json"]
+                                                                        "2026-11-01.json", "models.json"]
     assert orjson.loads((tmp_path / "history" / "2026-11-01.json").read_bytes()) == \
         {"blog.example:anna": 22, "blog.example:bob": 12}
     store.record_scores("2026-11-01", {"blog.example:anna": 23})
@@ -672,3 +672,33 @@ def test_a_clear_that_cannot_write_its_journal_changes_nothing(tmp_path, monkeyp
     assert store.count_items() == 10
     store.close()
     assert sorted(d["id"] for d in on_disk(tmp_path)) == before
+
+
+def test_snapshots_note_the_model_version_they_were_scored_by(tmp_path, monkeypatch):
+    from scoring import model
+    store = Store(tmp_path)
+    assert store.model_changes() == []
+    store.record_scores("2026-11-01", {"blog.example:anna": 20})
+    store.record_scores("2026-11-02", {"blog.example:anna": 21})
+    store.flush_history()
+    assert store.model_changes() == [("2026-11-01", model.VERSION)]
+    store.record_scores("2026-11-03", {"blog.example:anna": 21})
+    store.flush_history()  # the same model: nothing new
+    assert store.model_changes() == [("2026-11-01", model.VERSION)]
+    first = model.VERSION
+    monkeypatch.setattr(model, "VERSION", "2099-01-01")
+    store.record_scores("2026-11-04", {"blog.example:anna": 30})
+    store.flush_history()
+    store.close()
+    again = Store(tmp_path)
+    assert again.model_changes() == [("2026-11-01", first), ("2026-11-04", "2099-01-01")]
+    # the clock went back: the day written is behind the last change, which takes the new model
+    monkeypatch.setattr(model, "VERSION", "2099-02-02")
+    again.record_scores("2026-11-02", {"blog.example:anna": 22})
+    again.flush_history()
+    assert again.model_changes()[-1] == ("2026-11-04", "2099-02-02")
+    # derived data: a damaged file is set aside and starts again
+    (tmp_path / "history" / "models.json").write_bytes(b"{not json")
+    assert again.model_changes() == []
+    assert again.history("blog.example:anna")[-1] == {"day": "2026-11-04", "score": 30}
+    again.close()
