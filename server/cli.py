@@ -12,6 +12,8 @@ from pathlib import Path
 
 import click
 
+from scoring import model
+
 from .app import DEFAULT_PORT, default_data_dir
 
 
@@ -25,7 +27,7 @@ PORT = click.IntRange(0, 65535)  # 0: any free port; 70000 was taken modulo 6553
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option("0.1.0", prog_name="cloutlens")
+@click.version_option("0.1.0", prog_name="cloutlens", message=f"%(prog)s, version %(version)s (scoring model {model.VERSION})")
 def main():
     """Cloutlens: a private, local influence lens for the web."""
 

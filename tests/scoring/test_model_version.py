@@ -48,3 +48,11 @@ def test_every_version_is_a_distinct_date():
     assert len(set(KNOWN.values())) == len(KNOWN)
     for version in KNOWN:
         np.datetime64(version)  # a day, as the docs' list names them
+
+
+def test_the_command_names_the_model_it_scores_with():
+    from click.testing import CliRunner
+
+    from server.cli import main
+    out = CliRunner().invoke(main, ["--version"])
+    assert out.exit_code == 0 and f"(scoring model {model.VERSION})" in out.output
