@@ -394,12 +394,14 @@ def line_chart(points: list[dict], width: int = 640, height: int = 200,
                        "label": d.strftime("%b %d")})
     area = (f"{xy[0][0]},{top + h} " + " ".join(f"{x},{y}" for x, y in xy) + f" {xy[-1][0]},{top + h}")
     marks = []
-    if not any(p.get("computed") for p in points):  # computed points are all the current model's
-        for k, (day, version) in enumerate(model_changes):
+    # Computed points are all the current model's. The first version recorded marks nothing: the
+    # snapshots before it are from before versions were recorded, maybe by the same model.
+    if not any(p.get("computed") for p in points):
+        for (_, before), (day, version) in zip(model_changes, model_changes[1:]):
             if points[0]["day"] < day <= points[-1]["day"]:
                 off = (datetime.strptime(day, "%Y-%m-%d") - d0).days
                 marks.append({"x": round(left + w * off / span, 1), "day": day, "version": version,
-                              "before": model_changes[k - 1][1] if k else None})
+                              "before": before})
     last = points[-1]
     return {
         "width": width, "height": height, "left": left, "right": width - right, "top": top,

@@ -46,6 +46,7 @@ import time
 import weakref
 import zlib
 from array import array
+from datetime import date
 from collections import OrderedDict
 from pathlib import Path
 
@@ -74,6 +75,7 @@ _MONTH_FILES = "????-??.json"   # before day files: history/2026-11.json, {day: 
 _MODELS_FILE = "models.json"    # {"changes": [[first day, model version], ...]}: where the scores' model changed
 CLEAR_JOURNAL = "clear.journal"
 _SHARD_NAME = re.compile(r"^shard-(\d{5})\.json$")
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _LOC_BITS = 24         # doc ids within a shard stay far below 2**24
 
 
@@ -1057,13 +1059,13 @@ class Store:
         with self.lock:
             pending, self._history_pending = self._history_pending, {}
             try:
+                if pending:  # first: a day on disk is never left without its version (at worst one too early)
+                    self._note_model(min(pending))
                 for day, scores in pending.items():
                     path = self.history_dir / f"{day}.json"
                     data = _read_history(path)
                     data.update(scores)
                     atomic_write(path, orjson.dumps(data))
-                if pending:
-                    self._note_model(min(pending))
             except BaseException:
                 # kept for the next flush (a day written again is written the same)
                 for day, scores in pending.items():
@@ -1079,19 +1081,22 @@ class Store:
         changes = self._model_changes(path)
         if changes and changes[-1][1] == model.VERSION:
             return
-        if changes and day <= changes[-1][0]:  # a day behind the last change: the clock went back
-            changes[-1] = [changes[-1][0], model.VERSION]
-        else:
-            changes.append([day, model.VERSION])
+        # a day behind the last change (the clock went back): the change is dated with it, so
+        # that the versions before stay where they were
+        changes.append([max(day, changes[-1][0]) if changes else day, model.VERSION])
         atomic_write(path, orjson.dumps({"changes": changes}))
 
     @staticmethod
     def _model_changes(path: Path) -> list[list[str]]:
-        data = _read_history(path).get("changes")  # a damaged file is set aside like a damaged day
-        if not isinstance(data, list) or not all(
-                isinstance(c, list) and len(c) == 2 and all(isinstance(x, str) for x in c) for c in data):
+        """The changes recorded, [] for none or for a file that is not a list of [day, version] in
+        order of day (derived data: a damaged file is set aside, and the next flush starts it again)."""
+        data = _read_history(path).get("changes")
+        try:
+            days = [date.fromisoformat(day) for day, version in data
+                    if isinstance(version, str) and _DAY.fullmatch(day)]
+        except (TypeError, ValueError):  # not pairs, or a day that is not a date
             return []
-        return data
+        return data if len(days) == len(data) and days == sorted(days) else []
 
     def model_changes(self) -> list[tuple[str, str]]:
         """[(first day, model version)] oldest first: the days the snapshots' scoring model changed."""

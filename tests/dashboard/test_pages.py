@@ -466,6 +466,28 @@ def test_a_history_chart_marks_the_day_the_scoring_model_changed(seeded, auth, m
     note = page.select_one("section.history .model-change").get_text(" ", strip=True)
     assert f"changed on 2026-11-03 (dashed line), from {first} to 2099-01-01" in note
     assert services(seeded).store.model_changes() == [("2026-11-01", first), ("2026-11-03", "2099-01-01")]
+    # a models.json that is not dates in order counts as none: no mark, and the page still shows
+    (store.history_dir / "models.json").write_bytes(b'{"changes": [["2026-11-01", "a"], ["2026-11-31", "b"]]}')
+    page = soup(seeded.get(person_path(MARTIN)))
+    assert page.select("section.history polyline.line") and not page.select("line.model-mark")
+    (store.history_dir / "models.json").write_bytes(
+        orjson.dumps({"changes": [["2026-11-01", first], ["2026-11-03", "2099-01-01"]]}))
     r = seeded.get("/api/people/" + quote(MARTIN, safe=""), headers=auth)
     assert r.status_code == 200 and r.json["model_changes"] == [["2026-11-01", first], ["2026-11-03", "2099-01-01"]]
     assert seeded.get("/api/status", headers=auth).json["model"] == "2099-01-01"
+
+
+def test_the_first_version_recorded_marks_nothing(seeded):
+    # snapshots from before versions were recorded may be the same model: an upgrade to the
+    # first release that records them is no change to mark
+    store = services(seeded).store
+    for day, score in (("2026-11-01", 30), ("2026-11-02", 31)):
+        store.record_scores(day, {MARTIN: score})
+    store.flush_history()
+    (store.history_dir / "models.json").unlink()  # as a store written before models.json
+    store.record_scores("2026-11-03", {MARTIN: 32})
+    store.flush_history()
+    assert [day for day, _ in store.model_changes()] == ["2026-11-03"]
+    page = soup(seeded.get(person_path(MARTIN)))
+    assert page.select("section.history polyline.line")
+    assert not page.select("line.model-mark") and not page.select(".model-change")

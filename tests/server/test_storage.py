@@ -692,13 +692,34 @@ def test_snapshots_note_the_model_version_they_were_scored_by(tmp_path, monkeypa
     store.close()
     again = Store(tmp_path)
     assert again.model_changes() == [("2026-11-01", first), ("2026-11-04", "2099-01-01")]
-    # the clock went back: the day written is behind the last change, which takes the new model
+    # the clock went back: the change is dated with the last one, and the versions before stay
     monkeypatch.setattr(model, "VERSION", "2099-02-02")
     again.record_scores("2026-11-02", {"blog.example:anna": 22})
     again.flush_history()
-    assert again.model_changes()[-1] == ("2026-11-04", "2099-02-02")
-    # derived data: a damaged file is set aside and starts again
-    (tmp_path / "history" / "models.json").write_bytes(b"{not json")
-    assert again.model_changes() == []
+    assert again.model_changes() == [("2026-11-01", first), ("2026-11-04", "2099-01-01"),
+                                     ("2026-11-04", "2099-02-02")]
+    # derived data: a damaged file, or one whose days are not dates in order, counts as none
+    for damaged in (b"{not json", b'{"changes": [["2026-11-31", "x"]]}', b'{"changes": [["20261101", "x"]]}',
+                    b'{"changes": [["2026-11-02", "x"], ["2026-11-01", "y"]]}', b'{"changes": [["2026-11-01"]]}',
+                    b'{"changes": [[1, "x"]]}', b'{"changes": "2026-11-01"}', b'{"changes": [["2026-11-01", 7]]}'):
+        (tmp_path / "history" / "models.json").write_bytes(damaged)
+        assert again.model_changes() == [], damaged
     assert again.history("blog.example:anna")[-1] == {"day": "2026-11-04", "score": 30}
     again.close()
+
+
+def test_a_day_is_never_written_before_its_model_version(tmp_path, monkeypatch):
+    store = Store(tmp_path)
+
+    def full_disk(day):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(store, "_note_model", full_disk)
+    store.record_scores("2026-11-01", {"blog.example:anna": 20})
+    with pytest.raises(OSError):
+        store.flush_history()
+    assert not (tmp_path / "history" / "2026-11-01.json").exists()
+    monkeypatch.undo()
+    store.flush_history()  # kept for the next flush, version first
+    assert store.history("blog.example:anna") == [{"day": "2026-11-01", "score": 20}]
+    assert [day for day, _ in store.model_changes()] == ["2026-11-01"]
+    store.close()
