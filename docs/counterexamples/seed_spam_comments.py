@@ -1,0 +1,30 @@
+"""The seeds' spam complaint (docs/klout.md): "I started getting several spammy comments on my
+blog. And then I got an email that my Klout score went up." Spam accounts are newcomers, each
+counting as one, so a few of them in a day lift a blogger's score. Over three communities (400
+people, 3,000 interactions), for bloggers near 12, 20, 30 and 40 points."""
+from common import World, ago, community, res
+
+SPAM = "Great article! Check out cheap-deals.example for more."
+
+for seed in (1, 2, 3):
+    w = World()
+    community(w, people=400, interactions=3000, seed=seed)
+    base = list(w.items)
+    picked = {}
+    for handle in sorted({i["author"]["handle"] for i in base}):
+        r = res(base, handle)
+        if r is None:
+            continue
+        for want in (12, 20, 30, 40):
+            if want not in picked and abs(r["score"] - want) <= 1:
+                picked[want] = (handle, r["score"])
+    for want, (handle, before) in sorted(picked.items()):
+        lifted = []
+        for n in (1, 3, 5, 10):
+            w2 = World()
+            w2.items, w2._posts, w2._n = list(base), dict(w._posts), w._n
+            post = w2.post_of(handle)
+            for k in range(n):
+                w2.comment(f"spambot{k}", post, ago(0.5), text=SPAM)
+            lifted.append(f"{n} -> {res(w2.items, handle)['score']}")
+        print(f"community {seed}: {handle} at {before}: spam comments in one day " + ", ".join(lifted))
