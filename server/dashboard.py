@@ -438,6 +438,8 @@ def import_():
     if outcome["forgotten_here"]:
         gone += (f" As the file asks, {len(outcome['forgotten_here'])} people were forgotten here "
                  f"({', '.join(outcome['forgotten_here'][:5])}), {outcome['items_removed']} of their item(s) deleted.")
+    added = outcome["history"]["snapshots_added"]
+    gone += f" {added} daily score snapshot(s) added to the history charts." if added else ""
     flash(f"Imported: {n['added']} new item(s), {n['updated']} updated, {n['unchanged']} already there.{gone}")
     return _back_to_data()
 

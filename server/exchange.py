@@ -1,7 +1,8 @@
 """Export everything as one JSON document, and import it back.
 
     {"cloutlens_export": 1, "exported_at": "...", "settings": {...}, "links": {...},
-     "own_identities": [...], "forgotten": [...], "items": [...]}
+     "own_identities": [...], "forgotten": [...], "models": [[day, version], ...],
+     "items": [...], "history": [{"day": "YYYY-MM-DD", "scores": {identity: score}}, ...]}
 
 Tokens and paired origins are never exported: a copy of the export must not let anyone talk to
 this server. Import checks the whole document before storing anything, then adds items in
@@ -9,6 +10,12 @@ batches by (site, id), so importing the same file twice changes nothing. It read
 stream (server/jsonstream.py): once for its head, once to check its items, once to store them, a
 batch at a time; a parsed document took ten times the file's size in memory (a 48 MB export
 peaked at 506 MB).
+
+The daily score snapshots travel too (`history`, with `models`: the first day each scoring model
+version scored them), so that a move keeps the history charts: the scorer could recompute any
+past day, but not as those days' models scored them, and not quickly for a large store. An
+import adds a day's snapshots only for identities this store has none of that day, so it never
+overwrites what this machine recorded, and importing a file twice adds nothing.
 
 The people the user forgot travel with the export: an import forgets them here too (their items
 in this store go, others' mentions of them stop counting), so a move to another machine does not
@@ -24,6 +31,8 @@ from __future__ import annotations
 
 import io
 import os
+import re
+from datetime import date
 from dataclasses import dataclass
 from itertools import islice
 
@@ -37,6 +46,9 @@ from .contract import normalize_listed_item
 EXPORT_VERSION = 1
 IMPORT_MAX = 512 * 1024 * 1024  # a few years of browsing, about 400 bytes an item
 IMPORT_BATCH = 10_000
+HISTORY_MAX_DAYS = 100_000        # far more than anyone's years of snapshots
+HISTORY_BATCH = 50                # days merged under one hold of the lock
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def export_chunks(services):
@@ -53,7 +65,8 @@ def export_chunks(services):
                 "settings": stored_settings(store),
                 "links": store.get_config("links") or {},
                 "own_identities": store.get_config("own_identities") or [],
-                "forgotten": store.get_config("forgotten") or []}
+                "forgotten": store.get_config("forgotten") or [],
+                "models": [list(c) for c in store.model_changes()]}
     return _export_items(store, head)
 
 
@@ -70,6 +83,9 @@ def _export_items(store, head):
             first, batch = False, []
     if batch:
         yield (b"" if first else b",") + orjson.dumps(batch)[1:-1]
+    yield b'], "history": ['
+    for n, (day, scores) in enumerate(store.history_days()):  # a day at a time
+        yield (b"," if n else b"") + orjson.dumps({"day": day, "scores": scores})
     yield b"]}"
 
 
@@ -89,6 +105,8 @@ class Checked:
     own: list[str]
     forgotten: list[str]
     stamp: tuple | None  # the file's size and time, so that one changed since is not stored
+    models: list = ()     # [(first day, scoring model version)]
+    history_days: int = 0
 
     def changed(self, fh) -> bool:
         return self.stamp is not None and _stamp(fh) != self.stamp
@@ -118,6 +136,62 @@ def _checked_items(fh):
         yield normalize_listed_item(raw, n), seen
 
 
+def _day(value, field: str) -> str:
+    if not isinstance(value, str) or not _DAY.fullmatch(value):
+        raise ContractError(field, "must be a day, YYYY-MM-DD")
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        raise ContractError(field, "must be a day, YYYY-MM-DD") from None
+    return value
+
+
+def _checked_models(value) -> list[tuple[str, str]]:
+    if not isinstance(value, list) or len(value) > HISTORY_MAX_DAYS:
+        raise ContractError("models", f"must be an array of at most {HISTORY_MAX_DAYS:,} [day, version] pairs")
+    out = []
+    for n, pair in enumerate(value):
+        if not isinstance(pair, list) or len(pair) != 2:
+            raise ContractError(f"models[{n}]", "must be a [day, version] pair")
+        day = _day(pair[0], f"models[{n}][0]")
+        if not isinstance(pair[1], str) or not 0 < len(pair[1]) <= 40 or not pair[1].isprintable():
+            raise ContractError(f"models[{n}][1]", "must be a model version (at most 40 characters)")
+        if out and day < out[-1][0]:
+            raise ContractError(f"models[{n}][0]", "must not be before the day of the pair before it")
+        out.append((day, pair[1]))
+    return out
+
+
+def _checked_history(fh, check_identity):
+    """(day, {identity: score}) for each day of the file's history, checked; raises
+    ContractError naming `history[N]...`."""
+    from .api import BadRequest
+    days = set()
+    for n, raw in enumerate(jsonstream.elements(fh, "history")):
+        field = f"history[{n}]"
+        if n >= HISTORY_MAX_DAYS:
+            raise ContractError("history", f"must hold at most {HISTORY_MAX_DAYS:,} days")
+        if not isinstance(raw, dict) or set(raw) != {"day", "scores"}:
+            raise ContractError(field, 'must be {"day": "YYYY-MM-DD", "scores": {identity: score}}')
+        day = _day(raw["day"], f"{field}.day")
+        if day in days:
+            raise ContractError(f"{field}.day", "is given twice")
+        days.add(day)
+        scores = raw["scores"]
+        if not isinstance(scores, dict):
+            raise ContractError(f"{field}.scores", "must be an object of identity: score")
+        clean = {}
+        for ident, score in scores.items():
+            try:
+                key = check_identity(ident, f"{field}.scores")
+            except BadRequest as exc:
+                raise ContractError(exc.field, f"{exc.message} (a key: {ident[:60]!r})") from None
+            if type(score) is not int or not 1 <= score <= 100:
+                raise ContractError(f"{field}.scores.{key[:60]}", "must be a whole score from 1 to 100")
+            clean[key] = score
+        yield day, clean
+
+
 def check_export(fh, each=None) -> Checked:
     """Validate a whole export read from a binary file (seekable), keeping none of its items:
     `each(item)` sees each one checked. Raises jsonstream.NotJSON (a ValueError) or
@@ -125,14 +199,14 @@ def check_export(fh, each=None) -> Checked:
     the file has them in (another tool may write `items` first)."""
     from .api import BadRequest, check_identity, validate_settings
     stamp = _stamp(fh)
-    head = jsonstream.scan(fh, "items")
+    head = jsonstream.scan(fh, "items", "history")
     if not head.is_object:
         raise ContractError("", "the body must be a JSON object")
     doc = head.members
     if doc.get("cloutlens_export") != EXPORT_VERSION:
         raise ContractError("cloutlens_export", f"must be {EXPORT_VERSION} (is this a Cloutlens export?)")
     unknown = sorted(set(doc) - {"cloutlens_export", "exported_at", "settings", "links", "items",
-                                 "own_identities", "forgotten"})
+                                 "own_identities", "forgotten", "models", "history"})
     if unknown:
         raise ContractError(unknown[0][:40], "is not a field of an export")
     if head.repeated is not None:
@@ -143,14 +217,17 @@ def check_export(fh, each=None) -> Checked:
         if not isinstance(exported_at, str) or len(exported_at) > 40:
             raise ContractError("exported_at", "must be an ISO 8601 date-time")
         parse_time(exported_at, "exported_at")
-    if head.long_kind not in (None, "array"):
-        raise ContractError("items", "must be an array")
+    for long in ("items", "history"):
+        if head.long_kinds.get(long) not in (None, "array"):
+            raise ContractError(long, "must be an array")
     count = 0
     if head.long_kind:
         for item, _seen in _checked_items(fh):
             count += 1
             if each is not None:
                 each(item)
+    models = _checked_models(doc.get("models", []))
+    history_days = sum(1 for _ in _checked_history(fh, check_identity)) if "history" in head.long_kinds else 0
     settings = doc.get("settings", {})
     if not isinstance(settings, dict):
         raise ContractError("settings", "must be an object")
@@ -168,7 +245,7 @@ def check_export(fh, each=None) -> Checked:
     except BadRequest as exc:
         field = exc.field if exc.field.startswith(("links", "own_identities", "forgotten")) else f"settings.{exc.field}"
         raise ContractError(field, exc.message) from None
-    return Checked(count, settings, clean_links, own, forgotten, stamp)
+    return Checked(count, settings, clean_links, own, forgotten, stamp, models, history_days)
 
 
 def merged_links(current: dict, incoming: dict, forgotten) -> dict:
@@ -254,11 +331,36 @@ def _store_export(services, fh, checked: Checked) -> dict:
             with services.lock:
                 mine = (set(store.get_config("own_identities") or ()) | set(own)) - set(store.get_config("forgotten") or ())
                 store.set_config("own_identities", sorted(mine))
+        snapshots = _store_history(services, fh, checked)
     except BaseException as exc:
         raise ImportIncomplete(totals, exc) from exc
     return {"items": totals, "settings": sorted(settings), "links": len(links), "forgotten": len(forgotten),
             "forgotten_here": sorted(set(forgotten) - here_gone), "items_removed": removed,
-            "own_identities": len(own), "left_out": left_out}
+            "own_identities": len(own), "left_out": left_out,
+            "history": {"days": checked.history_days, "snapshots_added": snapshots}}
+
+
+def _store_history(services, fh, checked: Checked) -> int:
+    """The file's daily snapshots, HISTORY_BATCH days under each hold of the lock, and the model
+    versions that scored them. Only what this store has no snapshot of (merge_history); nobody
+    forgotten here or in the file comes back (the list is read again for each batch). Returns
+    how many snapshots were added."""
+    from .api import check_identity
+    store = services.store
+    added = 0
+    days = _checked_history(fh, check_identity) if checked.history_days else iter(())
+    while batch := list(islice(days, HISTORY_BATCH)):
+        if checked.changed(fh):
+            raise ContractError("", "the file changed while it was being imported")
+        with services.lock:
+            gone = set(store.get_config("forgotten") or ()) | set(checked.forgotten)
+            for day, scores in batch:
+                added += store.merge_history(day, {i: s for i, s in scores.items() if i not in gone})
+        services.let_captures_in()
+    if checked.models:
+        with services.lock:
+            store.merge_model_changes(checked.models)
+    return added
 
 
 def _store_items(services, fh, checked: Checked, totals: dict, now: str) -> int:

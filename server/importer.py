@@ -303,7 +303,7 @@ def _die_with_parent():
 # ---- Cloutlens's own exports (a move to another machine, a backup restored)
 
 _EXPORT_FIELDS = tuple(b'"%s"' % k for k in (b"exported_at", b"settings", b"links", b"own_identities",
-                                            b"forgotten", b"items"))
+                                            b"forgotten", b"models", b"items", b"history"))
 
 
 def is_cloutlens_export(path: Path) -> bool:
@@ -324,7 +324,7 @@ def is_cloutlens_export(path: Path) -> bool:
                 return False
             if os.fstat(f.fileno()).st_size > IMPORT_MAX:
                 return True  # its import says it is too large, without reading it
-            return "cloutlens_export" in scan(f, "items").members
+            return "cloutlens_export" in scan(f, "items", "history").members
     except (OSError, ValueError):
         return False  # read_source reports it
 
@@ -370,6 +370,7 @@ def import_exports(paths: list[Path], report: Report, services=None):
             ch["settings"] = sorted(set(ch.get("settings", [])) | set(got["settings"]))
             ch["links"] = ch.get("links", 0) + got["links"]
             ch["own_identities"] = ch.get("own_identities", 0) + got["own_identities"]
+            ch["snapshots"] = ch.get("snapshots", 0) + got["history"]["snapshots_added"]
         report.items += checked.items
         report.people.update(a for a in authors if a not in gone)
         report.left_out += got["left_out"] if got is not None else sum(n for a, n in authors.items() if a in gone)
@@ -594,6 +595,8 @@ def import_command(paths, data_dir, url, dry_run, workers, as_json):
         if ch.get("links") or ch.get("own_identities"):
             click.echo(f"links from the export: {ch.get('links', 0)}; your own identities added: "
                        f"{ch.get('own_identities', 0)}")
+        if ch.get("snapshots"):
+            click.echo(f"daily score snapshots added from the export: {ch['snapshots']}")
         for sk in s["skipped"]:
             click.echo(_printable(f"  skipped {sk['path']}: {sk['reason']}"))
     if report.skipped and not (report.pages or report.exports):

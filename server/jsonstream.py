@@ -1,9 +1,9 @@
-"""A JSON object with one array too long to hold in memory, read from a file in passes.
+"""A JSON object with arrays too long to hold in memory, read from a file in passes.
 
 orjson parses a whole document into Python objects at about ten times the file's size (a 48 MB
 export peaked at 506 MB). `scan` reads the file once, to the end, keeping only the object's other
-members and what type the array is; `elements` then yields the array's elements one at a time, as
-often as the caller needs them. Both read with ijson (its C backend, yajl), in 64 KB chunks.
+members and what type each long member is; `elements` then yields an array's elements one at a
+time, as often as the caller needs them. Both read with ijson (its C backend, yajl), in 64 KB chunks.
 
 yajl is laxer than orjson, which reads every other body this server takes, in two ways that
 `scan` makes up for, so that a file is refused where the same JSON sent as a body would be:
@@ -93,9 +93,10 @@ class _Surrogates:
 @dataclass
 class Scan:
     is_object: bool = False
-    members: dict = field(default_factory=dict)  # the top level's members but the long one
+    members: dict = field(default_factory=dict)  # the top level's members but the long ones
     repeated: str | None = None                   # the first top-level key given twice
-    long_kind: str | None = None                  # the JSON type of the long member, if present
+    long_kinds: dict = field(default_factory=dict)  # the JSON type of each long member present
+    long_kind: str | None = None                    # that of the first long member asked for
 
 
 _KIND = {"start_map": "object", "start_array": "array", "string": "string", "number": "number",
@@ -126,9 +127,11 @@ def _deepest(events) -> int:
     return max(takewhile(partial(lt, 1), depths))
 
 
-def scan(fh, long_key: str) -> Scan:
+def scan(fh, long_key: str, *more_long_keys: str) -> Scan:
     """Read the whole file once: JSON as orjson takes it, or NotJSON. A top level that is no
-    object is read to the end all the same, so that a syntax error is still the one reported."""
+    object is read to the end all the same, so that a syntax error is still the one reported.
+    The long members (long_key and more_long_keys) are only measured, never kept."""
+    long_keys = {long_key, *more_long_keys}
     out = Scan()
     seen: set[str] = set()
     depth, key, builder = 0, None, None
@@ -156,8 +159,10 @@ def scan(fh, long_key: str) -> Scan:
                     out.repeated = value
                 key = value
                 seen.add(key)
-            elif key == long_key:
-                out.long_kind = _KIND[event]
+            elif key in long_keys:
+                out.long_kinds[key] = _KIND[event]
+                if key == long_key:
+                    out.long_kind = _KIND[event]
                 if event in _OPEN and _deepest(events) > MAX_DEPTH:
                     raise _too_deep()
                 depth = 1

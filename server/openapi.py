@@ -74,6 +74,16 @@ EXPORT = {
         # People the user asked to forget: an import forgets them on the receiving side too.
         "forgotten": {"type": "array", "maxItems": 100_000, "items": IDENTITY},
         "items": {"type": "array", "items": STORED_ITEM},
+        # The first day each scoring model version scored the snapshots below, in order of day.
+        "models": {"type": "array", "maxItems": 100_000, "items": {
+            "type": "array", "minItems": 2, "maxItems": 2,
+            "prefixItems": [{"type": "string", "format": "date"}, {"type": "string", "maxLength": 40}]}},
+        # The daily score snapshots (the history charts); an import adds only what the store lacks.
+        "history": {"type": "array", "maxItems": 100_000, "items": {
+            "type": "object", "required": ["day", "scores"], "additionalProperties": False,
+            "properties": {"day": {"type": "string", "format": "date"},
+                           "scores": {"type": "object",
+                                      "additionalProperties": {"type": "integer", "minimum": 1, "maximum": 100}}}}},
     },
 }
 
@@ -149,7 +159,7 @@ def document(server_url: str = "http://127.0.0.1:7317") -> dict:
         },
         "security": [{"token": []}],
         "paths": {
-            "/api/status": {"get": _op("Version, data dir, counts, whether scores are ready "
+            "/api/status": {"get": _op("Version, scoring model version (`model`), data dir, counts, whether scores are ready "
                                        "(`scores`: loading, ready or failed) and what long task the server is busy "
                                        "with (`busy`: e.g. \"an import\", or null); always answers at once, "
                                        "whatever holds the server", {"200": _json(obj)},

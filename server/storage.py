@@ -1123,6 +1123,54 @@ class Store:
                     out[day] = scores[identity]
             return [{"day": d, "score": out[d]} for d in sorted(out)[-days:]]
 
+    def history_days(self):
+        """(day, {identity: score}) for every day with snapshots, oldest first (an export's
+        history): one day in memory at a time, and the lock taken for each, not for all."""
+        with self.lock:
+            months = sorted(self.history_dir.glob(_MONTH_FILES))
+            days = {p.stem for p in self.history_dir.glob(_DAY_FILES)} | set(self._history_pending)
+        by_month: dict[str, Path] = {m.stem: m for m in months}
+        month_days: dict[str, dict] = {}  # the month file being read (a layout before day files)
+        for m in months:
+            with self.lock:
+                data = _read_history(m)
+            days |= {d for d, s in data.items() if isinstance(s, dict)}
+        for day in sorted(days):
+            with self.lock:
+                month = by_month.get(day[:7])
+                if month is not None and day[:7] not in month_days:
+                    month_days.clear()
+                    month_days[day[:7]] = _read_history(month)
+                scores = dict(month_days.get(day[:7], {}).get(day) or {})
+                scores.update(_read_history(self.history_dir / f"{day}.json"))
+                scores.update(self._history_pending.get(day, {}))
+            if scores:
+                yield day, scores
+
+    def merge_history(self, day: str, scores: dict[str, int]) -> int:
+        """Add a day's snapshots from elsewhere (an import): only identities this store has no
+        snapshot of that day; returns how many were added. Importing the same day again adds
+        nothing."""
+        with self.lock:
+            have = dict(self._history_pending.get(day, {}))
+            path = self.history_dir / f"{day}.json"
+            on_disk = _read_history(path)
+            new = {i: s for i, s in scores.items() if i not in on_disk and i not in have}
+            if new:
+                atomic_write(path, orjson.dumps(on_disk | new))
+            return len(new)
+
+    def merge_model_changes(self, incoming: list[tuple[str, str]]):
+        """Take another store's model versions (an import) beside this one's: all the changes in
+        order of day, a version repeated one after the other kept at its first day."""
+        with self.lock:
+            path = self.history_dir / _MODELS_FILE
+            merged = []
+            for day, version in sorted([*map(tuple, self._model_changes(path)), *incoming]):
+                if not merged or merged[-1][1] != version:
+                    merged.append([day, version])
+            atomic_write(path, orjson.dumps({"changes": merged}))
+
     def forget_history(self, identity: str):
         key = orjson.dumps(identity) + b":"
         with self.lock:

@@ -491,3 +491,18 @@ def test_the_first_version_recorded_marks_nothing(seeded):
     page = soup(seeded.get(person_path(MARTIN)))
     assert page.select("section.history polyline.line")
     assert not page.select("line.model-mark") and not page.select(".model-change")
+
+
+def test_an_import_says_how_many_daily_snapshots_it_added(seeded):
+    s = services(seeded)
+    doc = {"cloutlens_export": 1, "items": [], "models": [["2026-10-01", "2026-12-07"]],
+           "history": [{"day": "2026-10-01", "scores": {MARTIN: 33, "blog.example:anna rydne": 12}},
+                       {"day": "2026-10-02", "scores": {MARTIN: 34}}]}
+    r = seeded.post("/data/import", data={"csrf": token(seeded), "file": (io.BytesIO(orjson.dumps(doc)), "old.json")},
+                    content_type="multipart/form-data", follow_redirects=True)
+    said = " ".join(f.get_text() for f in soup(r).select(".flash"))
+    assert "3 daily score snapshot(s) added to the history charts" in said
+    assert s.store.history(MARTIN)[:2] == [{"day": "2026-10-01", "score": 33}, {"day": "2026-10-02", "score": 34}]
+    page = soup(seeded.get(person_path(MARTIN)))
+    assert [d.select_one("title").get_text() for d in page.select("section.history circle.dot")][:2] == \
+        ["2026-10-01: 33", "2026-10-02: 34"]

@@ -701,3 +701,72 @@ def test_a_badge_summary_names_the_person_and_the_people_behind_the_score(filled
     # the people list carries the same summaries
     people = filled.get("/api/people?limit=200", headers=auth).json["people"]
     assert {p["identity"]: p["name"] for p in people}["news.example:anna"] == "Anna Rydne"
+
+
+def test_the_score_history_and_its_model_versions_travel_with_the_export(filled, app, auth, other_server,
+                                                                        monkeypatch):
+    from scoring import model
+    here = store(app)
+    first = model.VERSION
+    other, c, h = other_server
+    there = store(other)
+    there.record_scores("2026-11-01", {"blog.example:anna": 25})  # the other machine's own: kept
+    there.flush_history()
+    here.record_scores("2026-11-01", {"blog.example:anna": 20, "blog.example:martinwaxman": 30})
+    here.flush_history()
+    monkeypatch.setattr(model, "VERSION", "2099-01-01")
+    here.record_scores("2026-11-02", {"blog.example:anna": 21, "blog.example:bob": 9})  # bob's: pending
+    assert filled.delete("/api/people/blog.example:bob", headers=auth).status_code == 200
+    here.record_scores("2026-11-03", {"blog.example:anna": 22})  # not flushed: exported all the same
+    doc = json.loads(filled.get("/api/export", headers=auth).get_data())
+    assert doc["models"] == [["2026-11-01", first]]  # 2099-01-01 is noted by the next flush
+    days = {d["day"]: d["scores"] for d in doc["history"]}
+    assert days["2026-11-01"] == {"blog.example:anna": 20, "blog.example:martinwaxman": 30}
+    assert days["2026-11-02"] == {"blog.example:anna": 21} and days["2026-11-03"] == {"blog.example:anna": 22}
+    here.flush_history()
+    doc = json.loads(filled.get("/api/export", headers=auth).get_data())
+    assert doc["models"] == [["2026-11-01", first], ["2026-11-02", "2099-01-01"]]
+
+    # a file that still has a snapshot of someone it forgot: forgotten wins
+    doc["history"][0]["scores"]["blog.example:bob"] = 9
+    r = c.post("/api/import", json=doc, headers=h)
+    assert r.status_code == 200, r.json
+    # today's snapshots too (every API answer records the scores it shows); all but anna's
+    # 2026-11-01, which this machine has, and bob's
+    in_file = sum(len(d["scores"]) for d in doc["history"])
+    assert r.json["history"] == {"days": len(doc["history"]), "snapshots_added": in_file - 2}
+    assert there.history("blog.example:anna")[:3] == [{"day": "2026-11-01", "score": 25},
+                                                      {"day": "2026-11-02", "score": 21},
+                                                      {"day": "2026-11-03", "score": 22}]
+    assert there.history("blog.example:martinwaxman")[0] == {"day": "2026-11-01", "score": 30}
+    assert there.history("blog.example:bob") == []
+    assert there.model_changes() == [("2026-11-01", first), ("2026-11-02", "2099-01-01")]
+    again = c.post("/api/import", json=doc, headers=h).json
+    assert again["history"] == {"days": len(doc["history"]), "snapshots_added": 0}
+
+
+@pytest.mark.parametrize("history,models,field", [
+    ([{"day": "2026-11-31", "scores": {}}], [], "history[0].day"),
+    ([{"day": "20261101", "scores": {}}], [], "history[0].day"),
+    ([{"day": "2026-11-01", "scores": {}}, {"day": "2026-11-01", "scores": {}}], [], "history[1].day"),
+    ([{"day": "2026-11-01", "scores": {"blog.example:anna": 101}}], [], "history[0].scores.blog.example:anna"),
+    ([{"day": "2026-11-01", "scores": {"blog.example:anna": True}}], [], "history[0].scores.blog.example:anna"),
+    ([{"day": "2026-11-01", "scores": {"blog.example:anna": 20.5}}], [], "history[0].scores.blog.example:anna"),
+    ([{"day": "2026-11-01", "scores": {"nocolon": 20}}], [], "history[0].scores"),
+    ([{"day": "2026-11-01", "scores": []}], [], "history[0].scores"),
+    ([{"day": "2026-11-01", "scores": {}, "extra": 1}], [], "history[0]"),
+    ({"2026-11-01": {}}, [], "history"),
+    ([], [["2026-11-01"]], "models[0]"),
+    ([], [["2026-11-02", "a"], ["2026-11-01", "b"]], "models[1][0]"),
+    ([], [["2026-11-01", "<b>\n"]], "models[0][1]"),
+    ([], "2026-11-01", "models"),
+])
+def test_a_bad_history_names_the_field_and_stores_nothing(filled, app, auth, history, models, field):
+    doc = json.loads(filled.get("/api/export", headers=auth).get_data())
+    doc["history"], doc["models"] = history, models
+    doc["items"].append({"site": "blog.example", "id": "new-1", "kind": "comment", "parent": "post-1",
+                         "author": {"handle": "carol"}, "text": "hello"})
+    before = store(app).count_items(), store(app).history("blog.example:anna"), store(app).model_changes()
+    r = filled.post("/api/import", json=doc, headers=auth)
+    assert r.status_code == 400 and r.json["field"] == field, r.json
+    assert (store(app).count_items(), store(app).history("blog.example:anna"), store(app).model_changes()) == before
