@@ -31,8 +31,6 @@ from __future__ import annotations
 
 import io
 import os
-import re
-from datetime import date
 from dataclasses import dataclass
 from itertools import islice
 
@@ -42,13 +40,13 @@ from scoring.items import ContractError, author_identity, parse_time
 
 from . import jsonstream
 from .contract import normalize_listed_item
+from .storage import is_day
 
 EXPORT_VERSION = 1
 IMPORT_MAX = 512 * 1024 * 1024  # a few years of browsing, about 400 bytes an item
 IMPORT_BATCH = 10_000
 HISTORY_MAX_DAYS = 100_000        # far more than anyone's years of snapshots
 HISTORY_BATCH = 50                # days merged under one hold of the lock
-_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def export_chunks(services):
@@ -137,12 +135,8 @@ def _checked_items(fh):
 
 
 def _day(value, field: str) -> str:
-    if not isinstance(value, str) or not _DAY.fullmatch(value):
+    if not is_day(value):
         raise ContractError(field, "must be a day, YYYY-MM-DD")
-    try:
-        date.fromisoformat(value)
-    except ValueError:
-        raise ContractError(field, "must be a day, YYYY-MM-DD") from None
     return value
 
 

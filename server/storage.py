@@ -203,6 +203,17 @@ def _read_history(path: Path) -> dict:
     return {}
 
 
+def is_day(value) -> bool:
+    """A day as the history names them: YYYY-MM-DD, and a date that exists."""
+    if not isinstance(value, str) or not _DAY.fullmatch(value):
+        return False
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
 def _score_in_day_file(path: Path, key: bytes):
     """The score stored under `key` (an identity as orjson writes it, then ':') in a day file,
     found in its bytes: in orjson's compact {str: int}, a '"' after '{' or ',' starts a key, and
@@ -1092,9 +1103,8 @@ class Store:
         order of day (derived data: a damaged file is set aside, and the next flush starts it again)."""
         data = _read_history(path).get("changes")
         try:
-            days = [date.fromisoformat(day) for day, version in data
-                    if isinstance(version, str) and _DAY.fullmatch(day)]
-        except (TypeError, ValueError):  # not pairs, or a day that is not a date
+            days = [day for day, version in data if isinstance(version, str) and is_day(day)]
+        except (TypeError, ValueError):  # not pairs
             return []
         return data if len(days) == len(data) and days == sorted(days) else []
 
