@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import io
 import os
+from datetime import datetime, timedelta, timezone
 from dataclasses import dataclass
 from itertools import islice
 
@@ -43,9 +44,10 @@ from .contract import normalize_listed_item
 from .storage import is_day
 
 EXPORT_VERSION = 1
-IMPORT_MAX = 512 * 1024 * 1024  # a few years of browsing, about 400 bytes an item
+IMPORT_MAX = 1024 * 1024 * 1024  # a few years of browsing (about 400 bytes an item) and their history
 IMPORT_BATCH = 10_000
-HISTORY_MAX_DAYS = 100_000        # far more than anyone's years of snapshots
+HISTORY_MAX_DAYS = 20 * 366        # twenty years of daily snapshots
+HISTORY_FIRST_DAY = "2000-01-01"   # a history's days lie between this and tomorrow
 HISTORY_BATCH = 50                # days merged under one hold of the lock
 
 
@@ -63,8 +65,9 @@ def export_chunks(services):
                 "settings": stored_settings(store),
                 "links": store.get_config("links") or {},
                 "own_identities": store.get_config("own_identities") or [],
-                "forgotten": store.get_config("forgotten") or [],
-                "models": [list(c) for c in store.model_changes()]}
+                "forgotten": store.get_config("forgotten") or []}
+        store.flush_history()  # so that the model version of the days not yet written is noted too
+        head["models"] = [list(c) for c in store.model_changes()]
     return _export_items(store, head)
 
 
@@ -135,8 +138,13 @@ def _checked_items(fh):
 
 
 def _day(value, field: str) -> str:
+    """A history's day: no day a chart could not show (a chart reads the last year's day files,
+    so days in the future would hide every real one)."""
     if not is_day(value):
         raise ContractError(field, "must be a day, YYYY-MM-DD")
+    last = (datetime.now(timezone.utc) + timedelta(days=1)).strftime("%Y-%m-%d")
+    if not HISTORY_FIRST_DAY <= value <= last:
+        raise ContractError(field, f"must be a day from {HISTORY_FIRST_DAY} to {last}")
     return value
 
 
@@ -342,6 +350,9 @@ def _store_history(services, fh, checked: Checked) -> int:
     from .api import check_identity
     store = services.store
     added = 0
+    if checked.models:  # first: a day on disk is never without its version
+        with services.lock:
+            store.merge_model_changes(checked.models)
     days = _checked_history(fh, check_identity) if checked.history_days else iter(())
     while batch := list(islice(days, HISTORY_BATCH)):
         if checked.changed(fh):
@@ -351,9 +362,6 @@ def _store_history(services, fh, checked: Checked) -> int:
             for day, scores in batch:
                 added += store.merge_history(day, {i: s for i, s in scores.items() if i not in gone})
         services.let_captures_in()
-    if checked.models:
-        with services.lock:
-            store.merge_model_changes(checked.models)
     return added
 
 

@@ -75,14 +75,14 @@ EXPORT = {
         "forgotten": {"type": "array", "maxItems": 100_000, "items": IDENTITY},
         "items": {"type": "array", "items": STORED_ITEM},
         # The first day each scoring model version scored the snapshots below, in order of day.
-        "models": {"type": "array", "maxItems": 100_000, "items": {
+        "models": {"type": "array", "maxItems": 20 * 366, "items": {
             "type": "array", "minItems": 2, "maxItems": 2,
-            "prefixItems": [{"type": "string", "format": "date"}, {"type": "string", "maxLength": 40}]}},
+            "prefixItems": [{"type": "string", "format": "date"}, {"type": "string", "minLength": 1, "maxLength": 40}]}},
         # The daily score snapshots (the history charts); an import adds only what the store lacks.
-        "history": {"type": "array", "maxItems": 100_000, "items": {
+        "history": {"type": "array", "maxItems": 20 * 366, "items": {
             "type": "object", "required": ["day", "scores"], "additionalProperties": False,
             "properties": {"day": {"type": "string", "format": "date"},
-                           "scores": {"type": "object",
+                           "scores": {"type": "object", "propertyNames": IDENTITY,
                                       "additionalProperties": {"type": "integer", "minimum": 1, "maximum": 100}}}}},
     },
 }
@@ -148,7 +148,7 @@ def document(server_url: str = "http://127.0.0.1:7317") -> dict:
         "info": {"title": "Cloutlens local API", "version": "1",
                  "description": "The local server's JSON API. Every /api route except status, pairing and "
                                 "this document needs `Authorization: Bearer <token>` (obtained by pairing), "
-                                "and bodies must be application/json of at most 2 MB (imports 512 MB)."},
+                                "and bodies must be application/json of at most 2 MB (imports 1 GB)."},
         "servers": [{"url": server_url}],
         "components": {
             "securitySchemes": {"token": {"type": "http", "scheme": "bearer"}},

@@ -1151,7 +1151,7 @@ class Store:
                 if month is not None and day[:7] not in month_days:
                     month_days.clear()
                     month_days[day[:7]] = _read_history(month)
-                scores = dict(month_days.get(day[:7], {}).get(day) or {})
+                scores = self._month_day(month_days.get(day[:7], {}), day)
                 scores.update(_read_history(self.history_dir / f"{day}.json"))
                 scores.update(self._history_pending.get(day, {}))
             if scores:
@@ -1163,12 +1163,21 @@ class Store:
         nothing."""
         with self.lock:
             have = dict(self._history_pending.get(day, {}))
+            month = self.history_dir / f"{day[:7]}.json"  # the layout before day files
+            if month.exists():
+                have.update(self._month_day(_read_history(month), day))
             path = self.history_dir / f"{day}.json"
             on_disk = _read_history(path)
             new = {i: s for i, s in scores.items() if i not in on_disk and i not in have}
             if new:
                 atomic_write(path, orjson.dumps(on_disk | new))
             return len(new)
+
+    @staticmethod
+    def _month_day(month: dict, day: str) -> dict:
+        """A day's snapshots in a month file's contents, {} when it holds none (or not an object)."""
+        scores = month.get(day)
+        return dict(scores) if isinstance(scores, dict) else {}
 
     def merge_model_changes(self, incoming: list[tuple[str, str]]):
         """Take another store's model versions (an import) beside this one's: all the changes in

@@ -7,6 +7,7 @@ import errno
 import json
 import os
 
+import orjson
 import pytest
 
 from helpers import capture, comment_item, post_item
@@ -719,13 +720,11 @@ def test_the_score_history_and_its_model_versions_travel_with_the_export(filled,
     assert filled.delete("/api/people/blog.example:bob", headers=auth).status_code == 200
     here.record_scores("2026-11-03", {"blog.example:anna": 22})  # not flushed: exported all the same
     doc = json.loads(filled.get("/api/export", headers=auth).get_data())
-    assert doc["models"] == [["2026-11-01", first]]  # 2099-01-01 is noted by the next flush
+    # the days not yet written go out with the version that scored them
+    assert doc["models"] == [["2026-11-01", first], ["2026-11-02", "2099-01-01"]]
     days = {d["day"]: d["scores"] for d in doc["history"]}
     assert days["2026-11-01"] == {"blog.example:anna": 20, "blog.example:martinwaxman": 30}
     assert days["2026-11-02"] == {"blog.example:anna": 21} and days["2026-11-03"] == {"blog.example:anna": 22}
-    here.flush_history()
-    doc = json.loads(filled.get("/api/export", headers=auth).get_data())
-    assert doc["models"] == [["2026-11-01", first], ["2026-11-02", "2099-01-01"]]
 
     # a file that still has a snapshot of someone it forgot: forgotten wins
     doc["history"][0]["scores"]["blog.example:bob"] = 9
@@ -747,6 +746,9 @@ def test_the_score_history_and_its_model_versions_travel_with_the_export(filled,
 
 @pytest.mark.parametrize("history,models,field", [
     ([{"day": "2026-11-31", "scores": {}}], [], "history[0].day"),
+    ([{"day": "2999-12-31", "scores": {}}], [], "history[0].day"),  # a future day would hide the real ones
+    ([{"day": "1999-12-31", "scores": {}}], [], "history[0].day"),
+    ([], [["2999-01-01", "x"]], "models[0][0]"),
     ([{"day": "20261101", "scores": {}}], [], "history[0].day"),
     ([{"day": "2026-11-01", "scores": {}}, {"day": "2026-11-01", "scores": {}}], [], "history[1].day"),
     ([{"day": "2026-11-01", "scores": {"blog.example:anna": 101}}], [], "history[0].scores.blog.example:anna"),
@@ -770,3 +772,32 @@ def test_a_bad_history_names_the_field_and_stores_nothing(filled, app, auth, his
     r = filled.post("/api/import", json=doc, headers=auth)
     assert r.status_code == 400 and r.json["field"] == field, r.json
     assert (store(app).count_items(), store(app).history("blog.example:anna"), store(app).model_changes()) == before
+
+
+def test_an_import_keeps_the_snapshots_of_the_old_month_files(filled, app, auth):
+    here = store(app)
+    (here.history_dir / "2026-10.json").write_bytes(orjson.dumps(
+        {"2026-10-30": {"blog.example:anna": 18}, "2026-10-31": 5}))  # the layout before day files; one day damaged
+    doc = json.loads(filled.get("/api/export", headers=auth).get_data())  # a damaged month day: still exported
+    assert {"day": "2026-10-30", "scores": {"blog.example:anna": 18}} in doc["history"]
+    doc["history"] = [{"day": "2026-10-30", "scores": {"blog.example:anna": 77, "blog.example:bob": 5}}]
+    r = filled.post("/api/import", json=doc, headers=auth)
+    assert r.status_code == 200 and r.json["history"]["snapshots_added"] == 1  # bob's only
+    assert here.history("blog.example:anna")[0] == {"day": "2026-10-30", "score": 18}
+    assert here.history("blog.example:bob")[0] == {"day": "2026-10-30", "score": 5}
+
+
+def test_an_imported_day_is_never_without_its_model_version(filled, app, auth, other_server, monkeypatch):
+    import server.exchange as exchange
+    doc = json.loads(filled.get("/api/export", headers=auth).get_data())
+    doc["models"] = [["2026-10-01", "2001-01-01"]]
+    doc["history"] = [{"day": "2026-10-01", "scores": {"blog.example:anna": 20}}]
+    other, c, h = other_server
+    there = store(other)
+
+    def full_disk(day, scores):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(there, "merge_history", full_disk)
+    with pytest.raises(exchange.ImportIncomplete):
+        exchange.import_document(other.extensions["cloutlens"], doc)
+    assert there.model_changes() == [("2026-10-01", "2001-01-01")]
