@@ -17,6 +17,7 @@ from urllib.parse import quote, urlsplit
 from flask import (Blueprint, Response, abort, current_app, flash, make_response, redirect, render_template,
                    request, url_for)
 
+from scoring import model
 from scoring.items import ContractError
 
 from . import dashboard_data as data
@@ -98,7 +99,7 @@ def person_url(identity: str) -> str:
 @dashboard.app_context_processor
 def inject_helpers():
     return {"csrf_token": csrf_token, "safe_href": safe_href, "person_url": person_url,
-            "demo_mode": bool(current_app.config.get("DEMO"))}
+            "demo_mode": bool(current_app.config.get("DEMO")), "model_version": model.VERSION}
 
 
 @dashboard.app_template_filter("signed")

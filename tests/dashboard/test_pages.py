@@ -472,6 +472,7 @@ def test_a_history_chart_marks_the_day_the_scoring_model_changed(seeded, auth, m
     assert page.select("section.history polyline.line") and not page.select("line.model-mark")
     (store.history_dir / "models.json").write_bytes(
         orjson.dumps({"changes": [["2026-11-01", first], ["2026-11-03", "2099-01-01"]]}))
+    assert "scoring model 2099-01-01" in page.select_one("body > footer").get_text()
     r = seeded.get("/api/people/" + quote(MARTIN, safe=""), headers=auth)
     assert r.status_code == 200 and r.json["model_changes"] == [["2026-11-01", first], ["2026-11-03", "2099-01-01"]]
     assert seeded.get("/api/status", headers=auth).json["model"] == "2099-01-01"
