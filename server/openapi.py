@@ -11,6 +11,7 @@ import copy
 from scoring.items import ITEM_SCHEMA, SITE_PATTERN
 
 from .contract import CAPTURE_SCHEMA, PAGE_SCHEMA
+from .exchange import HISTORY_MAX_DAYS
 
 IDENTITY = {"type": "string", "pattern": "^[a-z0-9.:-]+:.+$", "maxLength": 400,
             "description": "site:handle, e.g. news.ycombinator.com:pg"}
@@ -75,11 +76,11 @@ EXPORT = {
         "forgotten": {"type": "array", "maxItems": 100_000, "items": IDENTITY},
         "items": {"type": "array", "items": STORED_ITEM},
         # The first day each scoring model version scored the snapshots below, in order of day.
-        "models": {"type": "array", "maxItems": 20 * 366, "items": {
+        "models": {"type": "array", "maxItems": HISTORY_MAX_DAYS, "items": {
             "type": "array", "minItems": 2, "maxItems": 2,
             "prefixItems": [{"type": "string", "format": "date"}, {"type": "string", "minLength": 1, "maxLength": 40}]}},
         # The daily score snapshots (the history charts); an import adds only what the store lacks.
-        "history": {"type": "array", "maxItems": 20 * 366, "items": {
+        "history": {"type": "array", "maxItems": HISTORY_MAX_DAYS, "items": {
             "type": "object", "required": ["day", "scores"], "additionalProperties": False,
             "properties": {"day": {"type": "string", "format": "date"},
                            "scores": {"type": "object", "propertyNames": IDENTITY,

@@ -1135,23 +1135,17 @@ class Store:
 
     def history_days(self):
         """(day, {identity: score}) for every day with snapshots, oldest first (an export's
-        history): one day in memory at a time, and the lock taken for each, not for all."""
+        history): a day file at a time, and the lock taken for each, not for all. The month
+        files of the layout before day files (until 3 December 2026) are read once, whole."""
         with self.lock:
-            months = sorted(self.history_dir.glob(_MONTH_FILES))
-            days = {p.stem for p in self.history_dir.glob(_DAY_FILES)} | set(self._history_pending)
-        by_month: dict[str, Path] = {m.stem: m for m in months}
-        month_days: dict[str, dict] = {}  # the month file being read (a layout before day files)
-        for m in months:
-            with self.lock:
-                data = _read_history(m)
-            days |= {d for d, s in data.items() if isinstance(s, dict)}
+            old: dict[str, dict] = {}
+            for month in self.history_dir.glob(_MONTH_FILES):
+                data = _read_history(month)
+                old.update((day, self._month_day(data, day)) for day in data)
+            days = {p.stem for p in self.history_dir.glob(_DAY_FILES)} | set(self._history_pending) | set(old)
         for day in sorted(days):
             with self.lock:
-                month = by_month.get(day[:7])
-                if month is not None and day[:7] not in month_days:
-                    month_days.clear()
-                    month_days[day[:7]] = _read_history(month)
-                scores = self._month_day(month_days.get(day[:7], {}), day)
+                scores = old.pop(day, {})
                 scores.update(_read_history(self.history_dir / f"{day}.json"))
                 scores.update(self._history_pending.get(day, {}))
             if scores:
