@@ -21,6 +21,7 @@ from scoring import model
 from scoring.items import ContractError
 
 from . import dashboard_data as data
+from .copies import MIN_WORDS, copied
 from .api import SCORES_WAIT, BadRequest, check_identity, stored_settings
 
 dashboard = Blueprint("dashboard", __name__)
@@ -158,8 +159,11 @@ def overview():
         changes = s.store.model_changes()
         for ident in own:
             hist = data.history(s, ident)
+            copies = _copies(s, data.items_behind(s, own_results.get(ident)), ident)
             mine.append({"identity": ident, "name": names.get(ident, ident), "result": own_results.get(ident),
-                         "chart": data.line_chart(hist, width=420, height=120, model_changes=changes)})
+                         "chart": data.line_chart(hist, width=420, height=120, model_changes=changes),
+                         "copies": {"groups": len(copies), "accounts": len({a for g in copies for a in g["accounts"]}),
+                                    "points": sum(g["points"] for g in copies)}})
     s.snapshot({r["identity"]: r["score"] for r in top}
                | {i: r["score"] for i, r in own_results.items() if r})
     volume = sorted(index.by_site.items(), key=lambda kv: (-kv[1], kv[0]))
@@ -167,6 +171,17 @@ def overview():
         "overview.html", top=top, names=names, mine=mine, items=s.store.count_items(),
         recent=index.recent, volume=volume, volume_chart=data.bar_chart(volume),
         data_dir=s.store.data_dir, pending=s.pairing.pending())
+
+
+def _copies(s, behind: list[dict], identity: str) -> list[dict]:
+    links = data.links(s.store)
+    linked = set(links) | set(links.values())
+
+    def texts_of(who):
+        if who in linked:
+            return None
+        return [d.get("text") for d in s.store.items_by_author(who)]
+    return copied(behind, identity, texts_of)
 
 
 # -- people ----------------------------------------------------------------------------------
@@ -225,6 +240,8 @@ def person(identity):
             abort(404, f"Nobody by the identity {identity} is stored.")
         names = s.store.names()
         behind = data.items_behind(s, result)
+        copies = _copies(s, behind, identity)
+        mine = set(data.own_identities(s.store))
         wrote = data.authored_rows(s, authored, WRITTEN_SHOWN)
         engages = data.engages_with(s.store, authored)
         hostile = data.hostile_toward(s, identity, authored)
@@ -245,7 +262,7 @@ def person(identity):
         engaged_by=by_person[:30], engaged_by_total=len(by_person), engages=engages[:30],
         people_scores=people_scores, names=names, counted=behind[:ITEMS_SHOWN],
         counted_total=len(behind), counted_rest=sum(m["points"] for m in behind[ITEMS_SHOWN:]), hostile=hostile, wrote=wrote, authored=len(authored), aliases=aliases, own=own,
-        audience=AUDIENCE)
+        audience=AUDIENCE, copies=copies, mine=mine, copy_min_words=MIN_WORDS)
 
 
 # -- settings --------------------------------------------------------------------------------
@@ -381,6 +398,39 @@ def forget():
     with_them = f" and the identities linked to them ({', '.join(also)})" if also else ""
     flash(f"Forgot {identity}{with_them}: {done['items_removed']} item(s) deleted, with their links and history.")
     return _back_to_data()
+
+
+@dashboard.post("/data/forget-copies")
+def forget_copies():
+    """Forget the accounts of a group of copies (the person page lists them) in one go, then
+    go back to that person's page, where the score no longer counts them."""
+    check_csrf()
+    back = _identity_field("back")
+    given = request.form.getlist("identity")
+    picked = [_identity(v) for v in given]
+    s = services()
+    there = redirect(person_url(back), code=303) if back else _back_to_data()
+    if request.form.get("sure") != "yes":
+        flash("Tick the box to confirm: forgetting deletes data.", "error")
+        return there
+    if not given:
+        flash("Tick the accounts to forget.", "error")
+        return there
+    with s.turns.turn():
+        names = s.store.names()
+        unknown = [g.strip() for g, i in zip(given, picked)
+                   if i is None or (i not in names and s.scorer.result(i) is None)]
+        if unknown:
+            flash(f"Nobody by the identity {unknown[0][:80]} is stored; nothing was forgotten.", "error")
+            return there
+        links = data.links(s.store)
+        groups = {links.get(i, i) for i in picked}
+        people = sorted({i for i in picked} | {a for a, c in links.items() if c in groups} | groups)
+        removed = s.forget_many(people)
+        data.invalidate()
+    flash(f"Forgot {len(people)} account(s) ({', '.join(people)}): {removed} item(s) deleted, "
+          "with their links and history.")
+    return there
 
 
 @dashboard.post("/data/remember")

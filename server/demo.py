@@ -155,6 +155,7 @@ def build(seed: int = 7, end: datetime | None = None, days: int = 150, people: i
     _birthday(b, crowd)
     _ring(b)
     _hostile(b, crowd)
+    _spam(b)
     b.items.sort(key=lambda i: (i["at"], i["site"], i["id"]))
     return b.items
 
@@ -202,6 +203,21 @@ def _hostile(b: _Builder, crowd):
         p = rng.choice(crowd[3:])
         b.add(site, "comment", p["name"], b.when(b.days - 19 + n // 3), parent=post["id"],
               text=_sentence(rng, "privacy"))
+
+
+SPAMMERS = ["Cheap Deals Online", "Best SEO Tips", "Crypto Gains Daily", "Promo Codes Hub", "Fast Loans Now",
+            "Diet Pills Shop"]
+SPAM_TEXT = "Great article! Check out cheap-deals.example for more."
+
+
+def _spam(b: _Builder):
+    """A spam run on the user's own blog: six throwaway accounts post one text in one night. It
+    lifts the score (the scorer cannot tell them from newcomers); the person page and the
+    overview list them as copies, to be forgotten in one go."""
+    post = b.add(DEMO_BLOG, "post", OWNER, b.when(b.days - 5, 7), text="What a hundred blog comments taught me")
+    for n, name in enumerate(SPAMMERS):
+        text = SPAM_TEXT if n % 2 == 0 else SPAM_TEXT.lower().replace("!", " -")
+        b.add(DEMO_BLOG, "comment", name, b.when(b.days - 4, 1 + n), parent=post["id"], text=text)
 
 
 def populate(services, seed: int = 7, end: datetime | None = None, days: int = 150, people: int = 300,

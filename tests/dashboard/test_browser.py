@@ -184,3 +184,25 @@ def test_pages_from_other_origins_cannot_use_the_dashboard(server, page, chromiu
     read = page.evaluate(f"fetch('{server.url}/people').then(r => r.status).catch(() => 'blocked')")
     assert read == "blocked"
     assert page.request.get(f"{server.url}/api/status").json()["items"] == before
+
+
+def test_a_spam_run_on_your_blog_is_flagged_and_forgotten_in_one_go(server, page):
+    """The demo's six throwaway accounts posting one text on the owner's blog: the overview says
+    so, the person page lists them ticked, and one confirmed click forgets them all."""
+    owner = f"{demo.DEMO_BLOG}:{demo.OWNER.lower()}"
+    page.goto(f"{server.url}/")
+    before = int(page.locator("section.mine .score").first.inner_text())
+    note = page.locator("section.mine p.notice.copies")
+    assert note.inner_text().startswith(f"{len(demo.SPAMMERS)} accounts sent the same words")
+    note.locator("a").click()
+    page.wait_for_url(person_url(server, owner).replace("%3A", ":") + "#copies")
+    group = page.locator("#copies form.copy-group").filter(has_text=demo.SPAM_TEXT)
+    assert group.locator("input[name=identity]:checked").count() == len(demo.SPAMMERS)
+    if SHOTS:
+        (SHOTS / "person-copies.png").write_bytes(page.locator("#copies").screenshot())
+    group.locator("input[name=sure]").check()
+    group.locator("button").click()
+    page.wait_for_selector(".flash")
+    assert f"Forgot {len(demo.SPAMMERS)} account(s)" in page.locator(".flash").inner_text()
+    assert page.locator("#copies form.copy-group").filter(has_text=demo.SPAM_TEXT).count() == 0
+    assert int(page.locator("section.summary .score").first.inner_text()) < before and page.problems == []

@@ -1,0 +1,62 @@
+"""Comments that several throwaway accounts sent one person in the same words: what a spam run
+looks like.
+
+The scorer cannot tell a spam account's first comment from a real newcomer's (docs/klout.md), so
+a few spam comments in a day lift a blogger's score. What can be seen is the trace bots leave: one
+text posted by account after account, each account writing nothing else. The person page lists
+such groups among the items behind a score, with the points they give, and the user decides
+whether to forget the accounts. Nothing is decided for the user: two friends seen once each can
+write the same birthday wish.
+"""
+from __future__ import annotations
+
+import re
+
+# Texts of fewer words are too common to mean anything when two people write them ("Thank you so
+# much!", "Happy birthday to you!"); from five words on, the same words from two accounts that
+# wrote nothing else are rare by chance.
+MIN_WORDS = 5
+
+_WORD = re.compile(r"\w+")
+
+
+def words_of(text) -> str | None:
+    """A text's words, casefolded and joined by single spaces (so that case, punctuation and
+    spacing do not tell copies apart), or None when it has fewer than MIN_WORDS."""
+    if not isinstance(text, str):
+        return None
+    words = _WORD.findall(text.casefold())
+    return " ".join(words) if len(words) >= MIN_WORDS else None
+
+
+def copied(behind: list[dict], person: str, texts_of) -> list[dict]:
+    """The groups of items counted for `person` (dashboard_data.items_behind's rows) that have the
+    same words and come from at least two accounts that wrote nothing else. `texts_of(account)`:
+    the texts of every stored item the account wrote, or None for an account the user linked (a
+    person they know). The person's own items (behind a score through their reactions) are left
+    out. Each group: the earliest copy's text as written, the accounts, how many items (`count`) and the
+    points they give; most points first."""
+    groups: dict[str, list[dict]] = {}
+    for row in behind:
+        if row["author"] == person:
+            continue
+        words = words_of(row["item"].get("text"))
+        if words is not None:
+            groups.setdefault(words, []).append(row)
+    found = []
+    for words, rows in groups.items():
+        if len({r["author"] for r in rows}) < 2:
+            continue
+        throwaway = set()
+        for who in {r["author"] for r in rows}:
+            texts = texts_of(who)
+            if texts is not None and all(words_of(t) == words for t in texts):
+                throwaway.add(who)
+        if len(throwaway) < 2:
+            continue
+        rows = sorted((r for r in rows if r["author"] in throwaway), key=lambda r: (r["item"].get("at") or "", r["key"]))
+        found.append({"text": rows[0]["item"]["text"], "accounts": sorted(throwaway), "count": len(rows),
+                      "points": sum(r["points"] for r in rows),
+                      "first": rows[0]["item"].get("at"), "last": rows[-1]["item"].get("at")})
+    found.sort(key=lambda g: (-g["points"], g["text"]))
+    return found
