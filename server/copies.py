@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 
+from scoring import model
+
 # Texts of fewer words are too common to mean anything when two people write them ("Thank you so
 # much!", "Happy birthday to you!"); from five words on, the same words from two accounts that
 # wrote nothing else are rare by chance.
@@ -60,3 +62,16 @@ def copied(behind: list[dict], person: str, texts_of) -> list[dict]:
                       "first": rows[0]["item"].get("at"), "last": rows[-1]["item"].get("at")})
     found.sort(key=lambda g: (-g["points"], g["text"]))
     return found
+
+
+def score_without(result: dict, points: float) -> int:
+    """About what the score would be without items giving `points` of it: the breakdown splits
+    the score over the items in proportion to their raw parts, so they hold that share of the raw
+    value, which goes through the fixed map again. Throwaway accounts lend no standing, so this is
+    what forgetting them gives (to within a point in the seeds' spam worlds: docs/klout.md);
+    for accounts that others engage it leaves out what their standing passed on."""
+    total = sum((result.get("breakdown") or {}).get("by_item", {}).values())
+    if total <= 0:
+        return int(result["score"])
+    share = min(max(points / total, 0.0), 1.0)
+    return int(model.to_score(model.points(result["raw"] * (1.0 - share))))

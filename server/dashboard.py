@@ -21,7 +21,7 @@ from scoring import model
 from scoring.items import ContractError
 
 from . import dashboard_data as data
-from .copies import MIN_WORDS, copied
+from .copies import MIN_WORDS, copied, score_without
 from .api import SCORES_WAIT, BadRequest, check_identity, stored_settings
 
 dashboard = Blueprint("dashboard", __name__)
@@ -159,11 +159,13 @@ def overview():
         changes = s.store.model_changes()
         for ident in own:
             hist = data.history(s, ident)
-            copies = _copies(s, data.items_behind(s, own_results.get(ident)), ident)
-            mine.append({"identity": ident, "name": names.get(ident, ident), "result": own_results.get(ident),
+            result = own_results.get(ident)
+            copies = _copies(s, result, data.items_behind(s, result), ident)
+            mine.append({"identity": ident, "name": names.get(ident, ident), "result": result,
                          "chart": data.line_chart(hist, width=420, height=120, model_changes=changes),
-                         "copies": {"groups": len(copies), "accounts": len({a for g in copies for a in g["accounts"]}),
-                                    "points": sum(g["points"] for g in copies)}})
+                         "copies": copies and {
+                             "accounts": len({a for g in copies for a in g["accounts"]}),
+                             "without": score_without(result, sum(g["points"] for g in copies))}})
     s.snapshot({r["identity"]: r["score"] for r in top}
                | {i: r["score"] for i, r in own_results.items() if r})
     volume = sorted(index.by_site.items(), key=lambda kv: (-kv[1], kv[0]))
@@ -173,7 +175,10 @@ def overview():
         data_dir=s.store.data_dir, pending=s.pairing.pending())
 
 
-def _copies(s, behind: list[dict], identity: str) -> list[dict]:
+def _copies(s, result: dict | None, behind: list[dict], identity: str) -> list[dict]:
+    """The person's groups of copies (server/copies.py), each with the score it leaves without it."""
+    if not behind:
+        return []
     links = data.links(s.store)
     linked = set(links) | set(links.values())
 
@@ -181,7 +186,10 @@ def _copies(s, behind: list[dict], identity: str) -> list[dict]:
         if who in linked:
             return None
         return [d.get("text") for d in s.store.items_by_author(who)]
-    return copied(behind, identity, texts_of)
+    groups = copied(behind, identity, texts_of)
+    for g in groups:
+        g["without"] = score_without(result, g["points"])
+    return groups
 
 
 # -- people ----------------------------------------------------------------------------------
@@ -240,7 +248,7 @@ def person(identity):
             abort(404, f"Nobody by the identity {identity} is stored.")
         names = s.store.names()
         behind = data.items_behind(s, result)
-        copies = _copies(s, behind, identity)
+        copies = _copies(s, result, behind, identity)
         mine = set(data.own_identities(s.store))
         wrote = data.authored_rows(s, authored, WRITTEN_SHOWN)
         engages = data.engages_with(s.store, authored)

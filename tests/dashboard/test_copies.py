@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from scoring import model
 from helpers import capture, comment_item
-from server.copies import MIN_WORDS, copied, words_of
+from server.copies import MIN_WORDS, copied, score_without, words_of
 from test_pages import MARTIN, href, person_path, services, soup, token
 
 SPAM = "Great article! Check out <b>cheap-deals</b>.example for more."
@@ -51,6 +52,14 @@ def test_copied_needs_two_throwaway_accounts_other_than_the_person():
     assert copied(behind, "s:me", lambda who: None if who == "s:b" else wrote[who]) == []
 
 
+def test_score_without_takes_the_items_share_of_the_raw_value_through_the_map():
+    result = {"score": 28, "raw": 40.0, "breakdown": {"by_item": {"a": 10.0, "b": 18.0}}}
+    assert score_without(result, 0.0) == int(model.to_score(model.points(40.0)))  # from the raw value
+    assert score_without(result, 18.0) == int(model.to_score(model.points(40.0 * 10 / 28)))
+    assert score_without(result, 28.0) == 1  # nothing left: the bottom of the map
+    assert score_without({"score": 5, "raw": 0.0, "breakdown": {}}, 3.0) == 5
+
+
 @pytest.fixture
 def spammed(seeded, auth):
     s = services(seeded)
@@ -77,8 +86,8 @@ def test_the_person_page_lists_a_spam_run_with_its_points_and_forgets_it_in_one_
     ticked = [i["value"] for i in form.select("input[name=identity][checked]")]
     assert ticked == sorted(f"blog.example:{b}" for b in BOTS)
     spam_points = sum(v for k, v in result["breakdown"]["by_item"].items() if "spam-" in k)
-    assert f"{len(BOTS)} item(s) from {len(BOTS)} accounts, 2026-11-08: {spam_points:.1f} points of the score" \
-        in " ".join(form.get_text().split())
+    assert f"{len(BOTS)} item(s) from {len(BOTS)} accounts, 2026-11-08: {spam_points:.1f} points of the score. " \
+        f"Without them it would be about {before}." in " ".join(form.get_text().split())
 
     data = {"csrf": token(client), "back": MARTIN, "identity": ticked}
     r = client.post("/data/forget-copies", data=data)  # not confirmed: nothing happens
@@ -123,10 +132,11 @@ def test_your_own_account_among_copies_is_shown_but_not_ticked(spammed, auth):
 
 
 def test_the_overview_tells_you_when_copies_lift_your_own_score(spammed):
-    client, _ = spammed
+    client, before = spammed
     assert soup(client.get("/")).select_one("p.notice.copies") is None  # no own identity yet
     client.post("/settings", data={"csrf": token(client), "own": MARTIN, "site_weights": "", "topics": "",
                                    "horizon_days": "90"})
     note = soup(client.get("/")).select_one("section.mine p.notice.copies")
-    assert note is not None and note.get_text().startswith(f"{len(BOTS)} accounts sent the same words")
+    assert note is not None and note.get_text().startswith(f"{len(BOTS)} accounts that wrote nothing else sent")
+    assert f"without them this score would be about {before}." in note.get_text()
     assert note.select_one("a")["href"] == href(client, MARTIN) + "#copies"

@@ -11,6 +11,7 @@ from bs4 import BeautifulSoup
 from scoring.items import normalize_item
 from server import demo
 from server.app import create_app
+from server.copies import words_of
 from server.extract import extract_html
 
 END = datetime(2026, 11, 20, tzinfo=timezone.utc)
@@ -44,6 +45,13 @@ def test_the_data_set_has_its_cases():
     ring_comments = [i for i in items if i["author"]["handle"] in ring and i["kind"] == "comment"]
     assert len(ring_comments) == 1000
     assert all(by_key[(c["site"], c["parent"])]["author"]["handle"] in ring for c in ring_comments)
+
+    # A spam run: throwaway accounts, one comment each, the same words on one post of the owner's.
+    spam = [i for i in items if i["author"]["name"] in demo.SPAMMERS]
+    assert len(spam) == len(demo.SPAMMERS) == len({i["author"]["handle"] for i in spam}) >= 2
+    assert len({(i["site"], i["parent"]) for i in spam}) == 1
+    assert by_key[(spam[0]["site"], spam[0]["parent"])]["author"]["name"] == demo.OWNER
+    assert len({words_of(i["text"]) for i in spam} - {None}) == 1 and len({i["text"] for i in spam}) == 2
 
     # Someone on two sites under one name: what link suggestions are for.
     sites_of = {}
