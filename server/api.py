@@ -11,7 +11,9 @@ from scoring import model
 from scoring.items import ContractError, author_identity, normal_identity, site_name
 
 from .app import BADGE_PEOPLE as TOP_PEOPLE, ScoringFailed
+from .behind import items_behind
 from .contract import validate_capture
+from .copies import of_person as copies_of
 from .exchange import ImportIncomplete
 from .pairing import PairingFull
 from .security import bearer_token, error
@@ -357,6 +359,7 @@ def person(identity):
         history = s.store.history(canonical)
         model_changes = s.store.model_changes()
         names = s.store.names()
+        copies = copies_of(s.store, result, items_behind(s.store, result), canonical)
     if result is not None:
         s.snapshot({canonical: result["score"]})
     return {
@@ -367,6 +370,7 @@ def person(identity):
         "summary": summary(result, canonical),
         "history": history,
         "model_changes": model_changes,
+        "copies": copies,
         "items": {"total": len(authored), "offset": offset, "limit": limit, "items": page},
     }
 

@@ -64,6 +64,23 @@ def copied(behind: list[dict], person: str, texts_of) -> list[dict]:
     return found
 
 
+def of_person(store, result: dict | None, behind: list[dict], identity: str) -> list[dict]:
+    """copied() for a stored person (`behind`: behind.items_behind of their result), each group
+    with `without`: about what the score would be without it. Accounts the user linked are
+    people they know."""
+    if not behind:
+        return []
+    links = store.get_config("links") or {}
+    linked = set(links) | set(links.values())
+
+    def texts_of(who):
+        return None if who in linked else [d.get("text") for d in store.items_by_author(who)]
+    groups = copied(behind, identity, texts_of)
+    for g in groups:
+        g["without"] = score_without(result, g["points"])
+    return groups
+
+
 def score_without(result: dict, points: float) -> int:
     """About what the score would be without items giving `points` of it: the breakdown splits
     the score over the items in proportion to their raw parts, so they hold that share of the raw

@@ -21,7 +21,8 @@ from scoring import model
 from scoring.items import ContractError
 
 from . import dashboard_data as data
-from .copies import MIN_WORDS, copied, score_without
+from .copies import MIN_WORDS as COPY_MIN_WORDS, of_person as copies_of, score_without
+from .behind import items_behind
 from .api import SCORES_WAIT, BadRequest, check_identity, stored_settings
 
 dashboard = Blueprint("dashboard", __name__)
@@ -160,7 +161,7 @@ def overview():
         for ident in own:
             hist = data.history(s, ident)
             result = own_results.get(ident)
-            copies = _copies(s, result, data.items_behind(s, result), ident)
+            copies = copies_of(s.store, result, items_behind(s.store, result), ident)
             mine.append({"identity": ident, "name": names.get(ident, ident), "result": result,
                          "chart": data.line_chart(hist, width=420, height=120, model_changes=changes),
                          "copies": copies and {
@@ -173,23 +174,6 @@ def overview():
         "overview.html", top=top, names=names, mine=mine, items=s.store.count_items(),
         recent=index.recent, volume=volume, volume_chart=data.bar_chart(volume),
         data_dir=s.store.data_dir, pending=s.pairing.pending())
-
-
-def _copies(s, result: dict | None, behind: list[dict], identity: str) -> list[dict]:
-    """The person's groups of copies (server/copies.py), each with the score it leaves without it."""
-    if not behind:
-        return []
-    links = data.links(s.store)
-    linked = set(links) | set(links.values())
-
-    def texts_of(who):
-        if who in linked:
-            return None
-        return [d.get("text") for d in s.store.items_by_author(who)]
-    groups = copied(behind, identity, texts_of)
-    for g in groups:
-        g["without"] = score_without(result, g["points"])
-    return groups
 
 
 # -- people ----------------------------------------------------------------------------------
@@ -247,8 +231,8 @@ def person(identity):
         if result is None and not authored:
             abort(404, f"Nobody by the identity {identity} is stored.")
         names = s.store.names()
-        behind = data.items_behind(s, result)
-        copies = _copies(s, result, behind, identity)
+        behind = items_behind(s.store, result)
+        copies = copies_of(s.store, result, behind, identity)
         mine = set(data.own_identities(s.store))
         wrote = data.authored_rows(s, authored, WRITTEN_SHOWN)
         engages = data.engages_with(s.store, authored)
@@ -270,7 +254,7 @@ def person(identity):
         engaged_by=by_person[:30], engaged_by_total=len(by_person), engages=engages[:30],
         people_scores=people_scores, names=names, counted=behind[:ITEMS_SHOWN],
         counted_total=len(behind), counted_rest=sum(m["points"] for m in behind[ITEMS_SHOWN:]), hostile=hostile, wrote=wrote, authored=len(authored), aliases=aliases, own=own,
-        audience=AUDIENCE, copies=copies, mine=mine, copy_min_words=MIN_WORDS)
+        audience=AUDIENCE, copies=copies, mine=mine, copy_min_words=COPY_MIN_WORDS)
 
 
 # -- settings --------------------------------------------------------------------------------

@@ -16,15 +16,12 @@ from datetime import datetime, timedelta, timezone
 
 from flask import current_app
 
-from scoring.items import SITE_PATTERN
-
 from .api import BadRequest, check_identity, validate_settings
 
 RECENT = 15
 # Each past point is a full scoring run; above this many items a page would wait seconds for them.
 RECOMPUTE_MAX_ITEMS = 50_000
 STALE_SECONDS = 30
-_SITE = re.compile(SITE_PATTERN)
 
 
 # -- settings the dashboard edits -----------------------------------------------------------
@@ -242,44 +239,6 @@ def people_page(s, q: str = "", site: str = "", topic: str = "", lo: int = 1, hi
 
 
 # -- a person ------------------------------------------------------------------------------
-
-
-def find_item(store, key) -> dict | None:
-    """The stored item a scorer item key names. Keys are `site:id`; sites may hold a port, so
-    every split that gives a valid site is tried."""
-    if isinstance(key, (list, tuple)) and len(key) == 2:
-        return store.get_item(key[0], key[1])
-    if not isinstance(key, str):
-        return None
-    for sep in ("\x1f", "|", "/"):
-        if sep in key:
-            site, _, item_id = key.partition(sep)
-            found = store.get_item(site, item_id)
-            if found:
-                return found
-    pos = key.find(":")
-    while pos > 0:
-        site, item_id = key[:pos], key[pos + 1:]
-        if _SITE.match(site):
-            found = store.get_item(site, item_id)
-            if found:
-                return found
-        pos = key.find(":", pos + 1)
-    return None
-
-
-def items_behind(s, result: dict | None) -> list[dict]:
-    """Every stored item the score counts, with the points it gave (the breakdown's by_item)."""
-    by_item = ((result or {}).get("breakdown") or {}).get("by_item") or {}
-    rows = []
-    for key, pts in by_item.items():
-        item = find_item(s.store, key)
-        if item is None:
-            continue
-        rows.append({"key": key, "item": item, "points": float(pts),
-                     "author": f"{item['site']}:{item['author']['handle']}"})
-    rows.sort(key=lambda r: (-r["points"], r["item"].get("at") or "", r["key"]))
-    return rows
 
 
 def authored_rows(s, authored: list[dict], limit: int) -> list[dict]:

@@ -140,3 +140,12 @@ def test_the_overview_tells_you_when_copies_lift_your_own_score(spammed):
     assert note is not None and note.get_text().startswith(f"{len(BOTS)} accounts that wrote nothing else sent")
     assert f"without them this score would be about {before}." in note.get_text()
     assert note.select_one("a")["href"] == href(client, MARTIN) + "#copies"
+
+
+def test_the_api_person_answer_carries_the_copies(spammed, auth):
+    client, before = spammed
+    answer = client.get(f"/api/people/{MARTIN}", headers=auth).json
+    (g,) = answer["copies"]
+    assert g["accounts"] == sorted(f"blog.example:{b}" for b in BOTS) and g["count"] == len(BOTS)
+    assert g["text"] == SPAM and g["without"] == before and g["first"] <= g["last"]
+    assert client.get("/api/people/blog.example:anna", headers=auth).json["copies"] == []
