@@ -10,6 +10,7 @@ write the same birthday wish.
 """
 from __future__ import annotations
 
+import functools
 import re
 
 from scoring import model
@@ -31,29 +32,29 @@ def words_of(text) -> str | None:
     return " ".join(words) if len(words) >= MIN_WORDS else None
 
 
-def copied(behind: list[dict], person: str, texts_of) -> list[dict]:
-    """The groups of items counted for `person` (dashboard_data.items_behind's rows) that have the
-    same words and come from at least two accounts that wrote nothing else. `texts_of(account)`:
-    the texts of every stored item the account wrote, or None for an account the user linked (a
-    person they know). The person's own items (behind a score through their reactions) are left
-    out. Each group: the earliest copy's text as written, the accounts, how many items (`count`) and the
-    points they give; most points first."""
+def copied(behind: list[dict], person: str, sole_words) -> list[dict]:
+    """The groups of items counted for `person` (behind.items_behind's rows) that have the same
+    words and come from at least two accounts that wrote nothing else. `sole_words(account)`: the
+    words (words_of) of everything the account wrote when they are all the same, else None (and
+    None for an account the user linked: a person they know). The person's own items (behind a
+    score through their reactions) are left out. Each group: the earliest copy's text as written,
+    the accounts, how many items (`count`) and the points they give; most points first."""
     groups: dict[str, list[dict]] = {}
+    said: dict[str, set] = {}  # each author's words in these rows: most people say several things
     for row in behind:
         if row["author"] == person:
             continue
         words = words_of(row["item"].get("text"))
+        said.setdefault(row["author"], set()).add(words)
         if words is not None:
             groups.setdefault(words, []).append(row)
     found = []
     for words, rows in groups.items():
-        if len({r["author"] for r in rows}) < 2:
+        authors = {r["author"] for r in rows if said[r["author"]] == {words}}
+        if len(authors) < 2:
             continue
-        throwaway = set()
-        for who in {r["author"] for r in rows}:
-            texts = texts_of(who)
-            if texts is not None and all(words_of(t) == words for t in texts):
-                throwaway.add(who)
+        # only now the store: everything else these accounts wrote
+        throwaway = {who for who in authors if sole_words(who) == words}
         if len(throwaway) < 2:
             continue
         rows = sorted((r for r in rows if r["author"] in throwaway), key=lambda r: (r["item"].get("at") or "", r["key"]))
@@ -73,9 +74,13 @@ def of_person(store, result: dict | None, behind: list[dict], identity: str) -> 
     links = store.get_config("links") or {}
     linked = set(links) | set(links.values())
 
-    def texts_of(who):
-        return None if who in linked else [d.get("text") for d in store.items_by_author(who)]
-    groups = copied(behind, identity, texts_of)
+    @functools.cache
+    def sole_words(who):
+        if who in linked:
+            return None
+        found = {words_of(d.get("text")) for d in store.items_by_author(who)}
+        return found.pop() if len(found) == 1 else None
+    groups = copied(behind, identity, sole_words)
     for g in groups:
         g["without"] = score_without(result, g["points"])
     return groups

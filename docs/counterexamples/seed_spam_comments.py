@@ -7,7 +7,12 @@ What the dashboard then lists (server/copies.py, the person page's "same words f
 accounts") is printed for the run of 5: the accounts it finds, the points they give, and the score
 it says forgetting them leaves (which should be the score before the run)."""
 from common import SITE, World, ago, community, res
-from server.copies import copied, score_without
+from server.copies import copied, score_without, words_of
+
+
+def sole(texts):
+    found = {words_of(t) for t in texts}
+    return found.pop() if len(found) == 1 else None
 
 SPAM = "Great article! Check out cheap-deals.example for more."
 
@@ -40,7 +45,7 @@ for seed in (1, 2, 3):
                 wrote = {}
                 for i in w2.items:
                     wrote.setdefault(f"{SITE}:{i['author']['handle']}", []).append(i["text"])
-                found = copied(behind, f"{SITE}:{handle}", wrote.get)
+                found = copied(behind, f"{SITE}:{handle}", lambda who: sole(wrote[who]))
                 listed = "; listed: " + ", ".join(
                     f"{len(g['accounts'])} accounts, {g['points']:.1f} points, without them about "
                     f"{score_without(r, g['points'])}" for g in found)
