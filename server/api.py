@@ -10,12 +10,13 @@ from flask import Blueprint, Response, current_app, request
 from scoring import model
 from scoring.items import ContractError, author_identity, normal_identity, site_name
 
-from .app import BADGE_PEOPLE as TOP_PEOPLE, ScoringFailed
+from .app import BADGE_PEOPLE as TOP_PEOPLE, ScoringFailed, utcnow
 from .behind import items_behind
 from .contract import validate_capture
 from .copies import of_person as copies_of
 from .exchange import ImportIncomplete
 from .pairing import PairingFull
+from .since import since_last
 from .security import bearer_token, error
 from .storage import StoreError, disk_full
 
@@ -359,7 +360,9 @@ def person(identity):
         history = s.store.history(canonical)
         model_changes = s.store.model_changes()
         names = s.store.names()
-        copies = copies_of(s.store, result, items_behind(s.store, result), canonical)
+        behind = items_behind(s.store, result)
+        copies = copies_of(s.store, result, behind, canonical)
+        since = since_last(history, behind, result, utcnow().strftime("%Y-%m-%d"), model_changes)
     if result is not None:
         s.snapshot({canonical: result["score"]})
     return {
@@ -371,6 +374,7 @@ def person(identity):
         "history": history,
         "model_changes": model_changes,
         "copies": copies,
+        "since": since,
         "items": {"total": len(authored), "offset": offset, "limit": limit, "items": page},
     }
 

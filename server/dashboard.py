@@ -22,7 +22,9 @@ from scoring.items import ContractError
 
 from . import dashboard_data as data
 from .copies import MIN_WORDS as COPY_MIN_WORDS, of_person as copies_of, score_without
+from .app import utcnow
 from .behind import items_behind
+from .since import since_last
 from .api import SCORES_WAIT, BadRequest, check_identity, stored_settings
 
 dashboard = Blueprint("dashboard", __name__)
@@ -161,8 +163,10 @@ def overview():
         for ident in own:
             hist = data.history(s, ident)
             result = own_results.get(ident)
-            copies = copies_of(s.store, result, items_behind(s.store, result), ident)
+            behind = items_behind(s.store, result)
+            copies = copies_of(s.store, result, behind, ident)
             mine.append({"identity": ident, "name": names.get(ident, ident), "result": result,
+                         "since": since_last(hist, behind, result, _today(), changes),
                          "chart": data.line_chart(hist, width=420, height=120, model_changes=changes),
                          "copies": copies and {
                              "accounts": len({a for g in copies for a in g["accounts"]}),
@@ -179,6 +183,10 @@ def overview():
 # -- people ----------------------------------------------------------------------------------
 
 SORTS = {"score": "Score", "trend": "Trend", "interactions": "Interactions", "people": "People", "name": "Name"}
+
+
+def _today() -> str:
+    return utcnow().strftime("%Y-%m-%d")
 
 
 def _int_arg(name, default, lo, hi):
@@ -242,13 +250,15 @@ def person(identity):
         people_scores = s.scorer.results([p for p, _ in by_person[:30]] + [p for p, _ in engages[:30]])
         own = identity in data.own_identities(s.store)
         hist = data.history(s, identity)
+        changes = s.store.model_changes()
+        since = since_last(hist, behind, result, _today(), changes)
     if result is not None:
         s.snapshot({identity: result["score"]})
     name = names.get(identity) or (authored[0]["author"]["name"] if authored else identity)
     breakdown = (result or {}).get("breakdown") or {}
     return render_template(
         "person.html", identity=identity, name=name, result=result,
-        chart=data.line_chart(hist, model_changes=s.store.model_changes()),
+        chart=data.line_chart(hist, model_changes=changes), since=since,
         history=hist, kinds=data.shares(breakdown.get("by_kind")), sites=data.shares(breakdown.get("by_site")),
         topics=data.topic_rows(result), moments=behind[:8],
         engaged_by=by_person[:30], engaged_by_total=len(by_person), engages=engages[:30],
