@@ -250,7 +250,7 @@ def capture():
     stored = services().capture(cap)
     authors = {it["id"]: author_identity(it) for it in cap["items"]}
     scores = {i: summary(r, i) for i, r in stored["scores"].items()}
-    services().snapshot({i: s["score"] for i, s in scores.items() if s})
+    services().snapshot(stored.get("moved", {}) | {i: s["score"] for i, s in scores.items() if s})
     out = {
         "stored": {k: stored[k] for k in ("added", "updated", "unchanged")},
         # The server's normalisation of each author, so the extension never re-implements it.

@@ -406,15 +406,20 @@ class Services:
             else:
                 scorer = self.scorer
                 with self.collector.kept(scorer, stored=len(changed)):
-                    if changed:
-                        scorer.add(self.for_scorer(changed))
+                    touched = scorer.add(self.for_scorer(changed)) if changed else set()
                     # One scoring pass answers the whole group (the scorer recomputes after
                     # an add), for the group's authors only.
                     authors = [sorted({author_identity(it) for it in e["items"]}) for e in group]
-                    scores = scorer.results(sorted({a for names in authors for a in names}),
-                                            people=BADGE_PEOPLE)
+                    named = {a for names in authors for a in names}
+                    scores = scorer.results(sorted(named), people=BADGE_PEOPLE)
+                    # The others whose scores the group changed (those it replies to or
+                    # mentions): their day's snapshot then comes after today's captures, which
+                    # is what "since the last snapshot" counts from (since.py).
+                    others = sorted({scorer.links.get(t, t) for t in touched} - named)
+                    moved = {i: r["score"] for i, r in scorer.results(others, people=0).items()} if others else {}
                     for r, names in zip(results, authors):
                         r["scores"] = {a: scores.get(a) for a in names}
+                        r["moved"] = moved
         except Exception as exc:
             # Stored and durable, but not scored: say so, never "nothing was stored".
             for e in group:

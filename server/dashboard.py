@@ -166,7 +166,7 @@ def overview():
             behind = items_behind(s.store, result)
             copies = copies_of(s.store, result, behind, ident)
             mine.append({"identity": ident, "name": names.get(ident, ident), "result": result,
-                         "since": since_last(hist, behind, result, _today(), changes),
+                         "since": since_last(s.store.history(ident), behind, result, _today(), changes),
                          "chart": data.line_chart(hist, width=420, height=120, model_changes=changes),
                          "copies": copies and {
                              "accounts": len({a for g in copies for a in g["accounts"]}),
@@ -251,7 +251,7 @@ def person(identity):
         own = identity in data.own_identities(s.store)
         hist = data.history(s, identity)
         changes = s.store.model_changes()
-        since = since_last(hist, behind, result, _today(), changes)
+        since = since_last(s.store.history(identity), behind, result, _today(), changes)
     if result is not None:
         s.snapshot({identity: result["score"]})
     name = names.get(identity) or (authored[0]["author"]["name"] if authored else identity)
