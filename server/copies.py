@@ -10,7 +10,6 @@ write the same birthday wish.
 """
 from __future__ import annotations
 
-import functools
 import re
 
 from scoring import model
@@ -32,33 +31,41 @@ def words_of(text) -> str | None:
     return " ".join(words) if len(words) >= MIN_WORDS else None
 
 
-def copied(behind: list[dict], person: str, sole_words) -> list[dict]:
+def copied(behind: list[dict], person: str, count_of, sole_words) -> list[dict]:
     """The groups of items counted for `person` (behind.items_behind's rows) that have the same
-    words and come from at least two accounts that wrote nothing else. `sole_words(account)`: the
-    words (words_of) of everything the account wrote when they are all the same, else None (and
-    None for an account the user linked: a person they know). The person's own items (behind a
-    score through their reactions) are left out. Each group: the earliest copy's text as written,
-    the accounts, how many items (`count`) and the points they give; most points first."""
+    words and come from at least two accounts that wrote nothing else. `count_of(account)`: how
+    many stored items the account wrote, or None for an account the user linked (a person they
+    know); `sole_words(account)`: the words (words_of) of everything it wrote when they are all
+    the same, else None. It reads the store, so it is asked only about accounts that wrote more
+    than the rows here show. The person's own items (behind a score through their reactions)
+    are left out. Each group: the earliest copy's text as written, the accounts, how many items
+    (`count`) and the points they give; most points first."""
     groups: dict[str, list[dict]] = {}
     said: dict[str, set] = {}  # each author's words in these rows: most people say several things
+    rows_of: dict[str, int] = {}
     for row in behind:
         if row["author"] == person:
             continue
         words = words_of(row["item"].get("text"))
         said.setdefault(row["author"], set()).add(words)
+        rows_of[row["author"]] = rows_of.get(row["author"], 0) + 1
         if words is not None:
             groups.setdefault(words, []).append(row)
+
+    def throwaway(who, words):
+        n = count_of(who)
+        return n is not None and (n == rows_of[who] or sole_words(who) == words)
+
     found = []
     for words, rows in groups.items():
         authors = {r["author"] for r in rows if said[r["author"]] == {words}}
         if len(authors) < 2:
             continue
-        # only now the store: everything else these accounts wrote
-        throwaway = {who for who in authors if sole_words(who) == words}
-        if len(throwaway) < 2:
+        accounts = {who for who in authors if throwaway(who, words)}
+        if len(accounts) < 2:
             continue
-        rows = sorted((r for r in rows if r["author"] in throwaway), key=lambda r: (r["item"].get("at") or "", r["key"]))
-        found.append({"text": rows[0]["item"]["text"], "accounts": sorted(throwaway), "count": len(rows),
+        rows = sorted((r for r in rows if r["author"] in accounts), key=lambda r: (r["item"].get("at") or "", r["key"]))
+        found.append({"text": rows[0]["item"]["text"], "accounts": sorted(accounts), "count": len(rows),
                       "points": sum(r["points"] for r in rows),
                       "first": rows[0]["item"].get("at"), "last": rows[-1]["item"].get("at")})
     found.sort(key=lambda g: (-g["points"], g["text"]))
@@ -67,22 +74,25 @@ def copied(behind: list[dict], person: str, sole_words) -> list[dict]:
 
 def of_person(store, result: dict | None, behind: list[dict], identity: str) -> list[dict]:
     """copied() for a stored person (`behind`: behind.items_behind of their result), each group
-    with `without`: about what the score would be without it. Accounts the user linked are
-    people they know."""
+    with `without`: about what the score would be without it (score_without), and `capped`: a day
+    of the score was capped, and then `without` is low (see score_without). Accounts the user
+    linked are people they know."""
     if not behind:
         return []
     links = store.get_config("links") or {}
     linked = set(links) | set(links.values())
 
-    @functools.cache
+    def count_of(who):
+        return None if who in linked else store.count_by_author(who)
+
     def sole_words(who):
-        if who in linked:
-            return None
         found = {words_of(d.get("text")) for d in store.items_by_author(who)}
         return found.pop() if len(found) == 1 else None
-    groups = copied(behind, identity, sole_words)
+    groups = copied(behind, identity, count_of, sole_words)
+    capped = bool(result) and result.get("view") == "days"
     for g in groups:
         g["without"] = score_without(result, g["points"])
+        g["capped"] = capped
     return groups
 
 
@@ -90,8 +100,12 @@ def score_without(result: dict, points: float) -> int:
     """About what the score would be without items giving `points` of it: the breakdown splits
     the score over the items in proportion to their raw parts, so they hold that share of the raw
     value, which goes through the fixed map again. Throwaway accounts lend no standing, so this is
-    what forgetting them gives (to within a point in the seeds' spam worlds: docs/klout.md);
-    for accounts that others engage it leaves out what their standing passed on."""
+    what forgetting them gives when no day of the score is capped (exact in the 12 spam worlds of
+    docs/klout.md). When a day is capped (the result's view is "days"), that day's cut is shared
+    by all of its items, so theirs are taken off with part of the others': without them the
+    others count whole again, and the score comes out higher than this (by 2-6 points, in a
+    reviewer's runs of spam on a day of real comments). For accounts that others engage it
+    leaves out what their standing passed on."""
     total = sum((result.get("breakdown") or {}).get("by_item", {}).values())
     if total <= 0:
         return int(result["score"])

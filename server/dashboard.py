@@ -23,7 +23,7 @@ from scoring.items import ContractError
 from . import dashboard_data as data
 from .copies import MIN_WORDS as COPY_MIN_WORDS, of_person as copies_of, score_without
 from .app import utcnow
-from .behind import items_behind
+from .behind import EVERY_ANSWER_MAX, items_behind
 from .since import since_last
 from .api import SCORES_WAIT, BadRequest, check_identity, stored_settings
 
@@ -154,6 +154,7 @@ def overview():
     with s.turns.turn():
         top = s.scorer.ranking(limit=10)
         own = [data.canonical(s.store, i) for i in data.own_identities(s.store)]
+        mine_raw = set(data.own_identities(s.store))
         own = list(dict.fromkeys(own))
         own_results = s.scorer.results(own) if own else {}
         index = data.index(s.store)
@@ -163,14 +164,17 @@ def overview():
         for ident in own:
             hist = data.history(s, ident)
             result = own_results.get(ident)
-            behind = items_behind(s.store, result)
-            copies = copies_of(s.store, result, behind, ident)
+            behind = items_behind(s.store, result, limit=EVERY_ANSWER_MAX)
+            copies = copies_of(s.store, result, behind, ident) if behind is not None else []
+            copies = [g for g in copies if not set(g["accounts"]) & mine_raw]  # yours: not spam
             mine.append({"identity": ident, "name": names.get(ident, ident), "result": result,
-                         "since": since_last(s.store.history(ident), behind, result, _today(), changes),
+                         "since": since_last(s.store.history(ident), behind, result, _today(), changes)
+                         if behind is not None else None,
                          "chart": data.line_chart(hist, width=420, height=120, model_changes=changes),
                          "copies": copies and {
                              "accounts": len({a for g in copies for a in g["accounts"]}),
-                             "without": score_without(result, sum(g["points"] for g in copies))}})
+                             "without": score_without(result, sum(g["points"] for g in copies)),
+                             "capped": copies[0]["capped"]}})
     s.snapshot({r["identity"]: r["score"] for r in top}
                | {i: r["score"] for i, r in own_results.items() if r})
     volume = sorted(index.by_site.items(), key=lambda kv: (-kv[1], kv[0]))
@@ -404,12 +408,13 @@ def forget():
 
 @dashboard.post("/data/forget-copies")
 def forget_copies():
-    """Forget the accounts of a group of copies (the person page lists them) in one go, then
-    go back to that person's page, where the score no longer counts them."""
+    """Forget accounts of the person's groups of copies (the person page lists them) in one go,
+    then go back to that person's page, where the score no longer counts them. Only accounts in
+    those groups as they are now: never one the user linked (the groups leave them out), never
+    the person, and nothing widened through links."""
     check_csrf()
     back = _identity_field("back")
     given = request.form.getlist("identity")
-    picked = [_identity(v) for v in given]
     s = services()
     there = redirect(person_url(back), code=303) if back else _back_to_data()
     if request.form.get("sure") != "yes":
@@ -418,20 +423,23 @@ def forget_copies():
     if not given:
         flash("Tick the accounts to forget.", "error")
         return there
+    if back is None:
+        flash("The form names no person; nothing was forgotten.", "error")
+        return there
     with s.turns.turn():
-        names = s.store.names()
-        unknown = [g.strip() for g, i in zip(given, picked)
-                   if i is None or (i not in names and s.scorer.result(i) is None)]
-        if unknown:
-            flash(f"Nobody by the identity {unknown[0][:80]} is stored; nothing was forgotten.", "error")
+        result = s.scorer.result(back)
+        listed = {a for g in copies_of(s.store, result, items_behind(s.store, result), back) for a in g["accounts"]}
+        picked = [_identity(v) for v in given]
+        outside = [g.strip() for g, i in zip(given, picked) if i not in listed]
+        if outside:
+            flash(f"{outside[0][:80]} is not among the accounts listed for {back} now; nothing was forgotten.",
+                  "error")
             return there
-        links = data.links(s.store)
-        groups = {links.get(i, i) for i in picked}
-        people = sorted({i for i in picked} | {a for a, c in links.items() if c in groups} | groups)
+        people = sorted(set(picked))
         removed = s.forget_many(people)
         data.invalidate()
-    flash(f"Forgot {len(people)} account(s) ({', '.join(people)}): {removed} item(s) deleted, "
-          "with their links and history.")
+    shown = ", ".join(people[:5]) + (f" and {len(people) - 5} more" if len(people) > 5 else "")
+    flash(f"Forgot {len(people)} account(s) ({shown}): {removed} item(s) deleted, with their links and history.")
     return there
 
 

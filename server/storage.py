@@ -914,10 +914,27 @@ class Store:
             doc = self._doc_at(loc)
             return dict(doc) if doc is not None else None
 
+    def get_items(self, keys: list[tuple[str, str]]) -> list[dict | None]:
+        """get_item of many (site, id) keys, read in the order of where they are stored: a few
+        shards are parsed at a time (CACHED_SHARDS), so reading in any other order parses the
+        same shard again and again (a person with 40,000 items behind a score: 1.5 s)."""
+        with self.lock:
+            locs = self._loc.get_many([item_key(site, item_id) for site, item_id in keys])
+            out: list[dict | None] = [None] * len(keys)
+            for j in sorted((j for j, loc in enumerate(locs) if loc is not None), key=locs.__getitem__):
+                doc = self._doc_at(locs[j])
+                out[j] = dict(doc) if doc is not None else None
+            return out
+
+    def count_by_author(self, identity: str) -> int:
+        """How many stored items the identity wrote, without reading them."""
+        with self.lock:
+            return len(self._by_author.get(identity, ()))
+
     def items_by_author(self, identity: str) -> list[dict]:
         with self.lock:
             out = []
-            for loc in self._by_author.get(identity, ()):
+            for loc in sorted(self._by_author.get(identity, ())):
                 doc = self._doc_at(loc)
                 if doc is not None:
                     out.append(dict(doc))

@@ -45,7 +45,7 @@ for seed in (1, 2, 3):
                 wrote = {}
                 for i in w2.items:
                     wrote.setdefault(f"{SITE}:{i['author']['handle']}", []).append(i["text"])
-                found = copied(behind, f"{SITE}:{handle}", lambda who: sole(wrote[who]))
+                found = copied(behind, f"{SITE}:{handle}", lambda who: len(wrote[who]), lambda who: sole(wrote[who]))
                 listed = "; listed: " + ", ".join(
                     f"{len(g['accounts'])} accounts, {g['points']:.1f} points, without them about "
                     f"{score_without(r, g['points'])}" for g in found)

@@ -194,7 +194,8 @@ def test_a_spam_run_on_your_blog_is_flagged_and_forgotten_in_one_go(server, page
     before = int(page.locator("section.mine .score").first.inner_text())
     note = page.locator("section.mine p.notice.copies")
     assert note.inner_text().startswith(f"{len(demo.SPAMMERS)} accounts that wrote nothing else sent the same words")
-    estimate = int(note.inner_text().split("would be about ")[1].split(".")[0])
+    estimate = int(note.inner_text().split("would be about ")[1].split(".")[0].split(" ")[0])
+    low = "or more" in note.inner_text()  # a capped day: the estimate is a floor
     note.locator("a").click()
     page.wait_for_url(person_url(server, owner).replace("%3A", ":") + "#copies")
     group = page.locator("#copies form.copy-group").filter(has_text=demo.SPAM_TEXT)
@@ -207,4 +208,5 @@ def test_a_spam_run_on_your_blog_is_flagged_and_forgotten_in_one_go(server, page
     assert f"Forgot {len(demo.SPAMMERS)} account(s)" in page.locator(".flash").inner_text()
     assert page.locator("#copies form.copy-group").filter(has_text=demo.SPAM_TEXT).count() == 0
     after = int(page.locator("section.summary .score").first.inner_text())
-    assert after < before and abs(after - estimate) <= 1 and page.problems == []
+    assert after < before and (after >= estimate - 1 if low else abs(after - estimate) <= 1)
+    assert page.problems == []

@@ -157,6 +157,21 @@ def test_items_spread_over_bounded_shards_and_reopen(tmp_path, small_shards):
     assert len(on_disk(tmp_path)) == 19
 
 
+def test_many_items_read_in_store_order_come_back_in_the_order_asked(tmp_path, small_shards, monkeypatch):
+    store = Store(tmp_path)
+    store.add_items(items(22), SEEN)  # five shards of at most 5, two parsed at a time
+    keys = [("blog.example", f"comment-{k}") for k in (21, 0, 13, 5, 20, 1)] + [("blog.example", "nope")]
+    parsed = []
+    real = store._shard
+    monkeypatch.setattr(store, "_shard", lambda no: parsed.append(no) or real(no))
+    got = store.get_items(keys)
+    assert [d and d["id"] for d in got] == [k[1] for k in keys[:-1]] + [None]
+    assert got == [store.get_item(*k) for k in keys]
+    assert parsed[:6] == sorted(parsed[:6])  # by where they are stored, not as asked
+    assert store.count_by_author("blog.example:martinwaxman") == 1 and store.count_by_author("nobody") == 0
+    store.close()
+
+
 def test_a_large_batch_splits_over_shards_in_one_commit(tmp_path, small_shards):
     store = Store(tmp_path)
     out = store.add_items(items(22), SEEN)
