@@ -11,7 +11,7 @@ from scoring import model
 from scoring.items import ContractError, author_identity, normal_identity, site_name
 
 from .app import BADGE_PEOPLE as TOP_PEOPLE, ScoringFailed, utcnow
-from .behind import EVERY_ANSWER_MAX, items_behind
+from .behind import EVERY_ANSWER_SHARDS, items_behind
 from .contract import validate_capture
 from .copies import of_person as copies_of
 from .exchange import ImportIncomplete
@@ -360,8 +360,8 @@ def person(identity):
         history = s.store.history(canonical)
         model_changes = s.store.model_changes()
         names = s.store.names()
-        # both read every item behind the score: left out (null) for the few people with more
-        behind = items_behind(s.store, result, limit=EVERY_ANSWER_MAX)
+        # both read every item behind the score: left out (null) when they are spread over many shards
+        behind = items_behind(s.store, result, max_shards=EVERY_ANSWER_SHARDS)
         copies = since = None
         if behind is not None:
             copies = copies_of(s.store, result, behind, canonical)

@@ -33,23 +33,23 @@ def find_item(store, key) -> dict | None:
     return None
 
 
-# What the overview and the API read on every answer: the person page reads any number, the
-# others leave what they derive from these items out (null) above it. Read in store order,
-# 20,000 items spread over a store parse at most ten shards (about 0.3 s).
-EVERY_ANSWER_MAX = 20_000
+# What the overview and the API read on every answer: the items behind a score only when they
+# lie in at most this many of the store's shards (a shard not in the cache is parsed, ~25 ms);
+# the person page reads them wherever they are.
+EVERY_ANSWER_SHARDS = 12
 
 
-def items_behind(store, result: dict | None, limit: int | None = None) -> list[dict] | None:
+def items_behind(store, result: dict | None, max_shards: int | None = None) -> list[dict] | None:
     """Every stored item the score counts, with the points it gave (the breakdown's by_item), or
-    None when they are more than `limit`. The keys are read together, in the order the store
-    holds them (Store.get_items); a key whose first site-shaped split names no item (a site with
-    a port) is looked up alone."""
+    None when they lie in more than `max_shards` shards. The keys are read together, in the
+    order the store holds them (Store.get_items); a key whose first site-shaped split names no
+    item (a site with a port) is looked up alone."""
     by_item = ((result or {}).get("breakdown") or {}).get("by_item") or {}
-    if limit is not None and len(by_item) > limit:
-        return None
     keys = list(by_item)
     split = [_first_split(k) for k in keys]
-    found = store.get_items([p for p in split if p is not None])
+    found = store.get_items([p for p in split if p is not None], max_shards=max_shards)
+    if found is None:
+        return None
     got = iter(found)
     rows = []
     for key, pair in zip(keys, split):

@@ -23,7 +23,7 @@ from scoring.items import ContractError
 from . import dashboard_data as data
 from .copies import MIN_WORDS as COPY_MIN_WORDS, of_person as copies_of, score_without
 from .app import utcnow
-from .behind import EVERY_ANSWER_MAX, items_behind
+from .behind import EVERY_ANSWER_SHARDS, items_behind
 from .since import since_last
 from .api import SCORES_WAIT, BadRequest, check_identity, stored_settings
 
@@ -164,7 +164,7 @@ def overview():
         for ident in own:
             hist = data.history(s, ident)
             result = own_results.get(ident)
-            behind = items_behind(s.store, result, limit=EVERY_ANSWER_MAX)
+            behind = items_behind(s.store, result, max_shards=EVERY_ANSWER_SHARDS)
             copies = copies_of(s.store, result, behind, ident) if behind is not None else []
             copies = [g for g in copies if not set(g["accounts"]) & mine_raw]  # yours: not spam
             mine.append({"identity": ident, "name": names.get(ident, ident), "result": result,

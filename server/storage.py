@@ -914,12 +914,16 @@ class Store:
             doc = self._doc_at(loc)
             return dict(doc) if doc is not None else None
 
-    def get_items(self, keys: list[tuple[str, str]]) -> list[dict | None]:
+    def get_items(self, keys: list[tuple[str, str]], max_shards: int | None = None) -> list[dict | None] | None:
         """get_item of many (site, id) keys, read in the order of where they are stored: a few
         shards are parsed at a time (CACHED_SHARDS), so reading in any other order parses the
-        same shard again and again (a person with 40,000 items behind a score: 1.5 s)."""
+        same shard again and again (4,000 keys spread over 100 shards: 68 s one by one, 2.7 s
+        in store order). With max_shards: None, having read nothing, when the items are spread
+        over more shards than that (each one not in the cache costs a parse, ~25 ms)."""
         with self.lock:
             locs = self._loc.get_many([item_key(site, item_id) for site, item_id in keys])
+            if max_shards is not None and len({loc >> _LOC_BITS for loc in locs if loc is not None}) > max_shards:
+                return None
             out: list[dict | None] = [None] * len(keys)
             for j in sorted((j for j, loc in enumerate(locs) if loc is not None), key=locs.__getitem__):
                 doc = self._doc_at(locs[j])

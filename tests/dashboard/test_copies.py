@@ -222,3 +222,13 @@ def test_spam_on_a_day_of_real_comments_says_the_estimate_is_low(seeded, auth):
     r = seeded.post("/data/forget-copies", data={"csrf": token(seeded), "back": MARTIN, "sure": "yes",
                                                 "identity": [f"blog.example:{b}" for b in bots]})
     assert r.status_code == 303 and s.scorer.result(MARTIN)["score"] >= estimate
+
+
+def test_the_api_leaves_copies_and_since_out_when_the_items_are_spread_over_many_shards(spammed, auth, monkeypatch):
+    import server.api
+    client, _ = spammed
+    monkeypatch.setattr(server.api, "EVERY_ANSWER_SHARDS", 0)
+    answer = client.get(f"/api/people/{MARTIN}", headers=auth).json
+    assert answer["copies"] is None and answer["since"] is None and answer["result"]["score"] > 1
+    # the person page reads them wherever they are
+    assert soup(client.get(person_path(MARTIN))).select("section#copies form.copy-group")

@@ -169,6 +169,9 @@ def test_many_items_read_in_store_order_come_back_in_the_order_asked(tmp_path, s
     assert got == [store.get_item(*k) for k in keys]
     assert parsed[:6] == sorted(parsed[:6])  # by where they are stored, not as asked
     assert store.count_by_author("blog.example:martinwaxman") == 1 and store.count_by_author("nobody") == 0
+    parsed.clear()
+    assert store.get_items(keys, max_shards=3) is None and parsed == []  # in four shards: nothing read
+    assert store.get_items(keys, max_shards=4) == got
     store.close()
 
 
