@@ -22,14 +22,10 @@ def find_item(store, key) -> dict | None:
             found = store.get_item(site, item_id)
             if found:
                 return found
-    pos = key.find(":")
-    while pos > 0:
-        site, item_id = key[:pos], key[pos + 1:]
-        if _SITE.match(site):
-            found = store.get_item(site, item_id)
-            if found:
-                return found
-        pos = key.find(":", pos + 1)
+    for site, item_id in _site_splits(key):
+        found = store.get_item(site, item_id)
+        if found:
+            return found
     return None
 
 
@@ -65,11 +61,13 @@ def items_behind(store, result: dict | None, max_shards: int | None = None) -> l
 
 
 def _first_split(key) -> tuple[str, str] | None:
-    if not isinstance(key, str):
-        return None
+    return next(_site_splits(key), None) if isinstance(key, str) else None
+
+
+def _site_splits(key: str):
+    """(site, id) for each ':' in the key that ends a valid site, first to last."""
     pos = key.find(":")
     while pos > 0:
         if _SITE.match(key[:pos]):
-            return key[:pos], key[pos + 1:]
+            yield key[:pos], key[pos + 1:]
         pos = key.find(":", pos + 1)
-    return None

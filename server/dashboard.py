@@ -21,11 +21,11 @@ from scoring import model
 from scoring.items import ContractError
 
 from . import dashboard_data as data
-from .copies import MIN_WORDS as COPY_MIN_WORDS, of_person as copies_of, score_without
+from .api import SCORES_WAIT, BadRequest, check_identity, stored_settings
 from .app import utcnow
 from .behind import EVERY_ANSWER_SHARDS, items_behind
+from .copies import MIN_WORDS as COPY_MIN_WORDS, of_person as copies_of, score_without
 from .since import since_last
-from .api import SCORES_WAIT, BadRequest, check_identity, stored_settings
 
 dashboard = Blueprint("dashboard", __name__)
 
@@ -153,9 +153,8 @@ def overview():
     s = services()
     with s.turns.turn():
         top = s.scorer.ranking(limit=10)
-        own = [data.canonical(s.store, i) for i in data.own_identities(s.store)]
-        mine_raw = set(data.own_identities(s.store))
-        own = list(dict.fromkeys(own))
+        mine_raw = data.own_identities(s.store)
+        own = list(dict.fromkeys(data.canonical(s.store, i) for i in mine_raw))
         own_results = s.scorer.results(own) if own else {}
         index = data.index(s.store)
         names = s.store.names()
@@ -166,7 +165,7 @@ def overview():
             result = own_results.get(ident)
             behind = items_behind(s.store, result, max_shards=EVERY_ANSWER_SHARDS)
             copies = copies_of(s.store, result, behind, ident) if behind is not None else []
-            copies = [g for g in copies if not set(g["accounts"]) & mine_raw]  # yours: not spam
+            copies = [g for g in copies if not set(g["accounts"]).intersection(mine_raw)]  # yours: not spam
             mine.append({"identity": ident, "name": names.get(ident, ident), "result": result,
                          "since": since_last(s.store.history(ident), behind, result, _today(), changes)
                          if behind is not None else None,
@@ -252,7 +251,7 @@ def person(identity):
         by_person = sorted(((result or {}).get("breakdown", {}).get("by_person") or {}).items(),
                            key=lambda kv: (-kv[1], kv[0]))
         people_scores = s.scorer.results([p for p, _ in by_person[:30]] + [p for p, _ in engages[:30]])
-        own = identity in data.own_identities(s.store)
+        own = identity in mine
         hist = data.history(s, identity)
         changes = s.store.model_changes()
         since = since_last(s.store.history(identity), behind, result, _today(), changes)
