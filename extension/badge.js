@@ -632,10 +632,14 @@
     },
     // summary (optional): the score of a person not seen before, so that their first badge is
     // drawn with it rather than drawn pending and repainted.
-    attach(anchor, identity, summary) {
+    // forgotten: the server said to forget this person. Their first pill here is made hidden: made
+    // pending and then forgotten, it would show "…" until the observer saw it come near, which on
+    // a busy machine is many frames later.
+    attach(anchor, identity, summary, forgotten = false) {
       let person = people.get(identity);
       if (!person) {
-        person = { identity, summary, state: null, version: 0, look: null, badges: [], near: new Set() };
+        person = { identity, summary: forgotten ? undefined : summary, state: forgotten ? ["forgotten", ""] : null,
+          version: 0, look: null, badges: [], near: new Set() };
         person.look = lookOf(person);
         people.set(identity, person);
       }

@@ -296,8 +296,7 @@
   }
 
   function attach(el, id, summary) {
-    Badges.attach(el, id, summary);
-    if (forgotten.has(id)) Badges.forget(id);
+    Badges.attach(el, id, summary, forgotten.has(id));
   }
 
   // The server names the people the user asked it to forget: their pills are hidden (their
