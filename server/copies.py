@@ -19,7 +19,11 @@ from scoring import model
 # wrote nothing else are rare by chance.
 MIN_WORDS = 5
 
-_WORD = re.compile(r"\w+")
+# Scripts written without spaces between words (Thai, Lao, Myanmar, Khmer, Japanese kana, Han):
+# each of their letters counts as a word, or a whole comment would be one "word" and never reach
+# MIN_WORDS. Other letters and digits make words of runs, as spaces and punctuation divide them.
+_NO_SPACES = "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_WORD = re.compile(rf"[{_NO_SPACES}]|[^\W{_NO_SPACES}]+")
 
 
 def words_of(text) -> str | None:

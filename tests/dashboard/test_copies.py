@@ -30,6 +30,16 @@ def test_words_of_ignores_case_punctuation_and_spacing_and_short_texts():
     assert words_of(None) is None and words_of(["not", "a", "text", "at", "all"]) is None
 
 
+def test_words_of_counts_each_letter_of_scripts_written_without_spaces():
+    # A Chinese or Japanese comment is one run of letters: each counts as a word, so a copied
+    # five-letter thanks is a copy, a four-letter one too short, and a changed letter another text.
+    assert words_of("谢谢你的分享！") == "谢 谢 你 的 分 享" == words_of("谢谢 你的分享")
+    assert words_of("谢谢分享") is None
+    assert words_of("素晴らしい記事です") != words_of("素晴らしい記事でした")
+    # mixed with Latin words, each keeps its own rule
+    assert words_of("Cloutlensは最高") is None and words_of("Cloutlensは最高です") == "cloutlens は 最 高 で す"
+
+
 def row(key, author, text, points, at="2026-11-01T00:00:00Z"):
     return {"key": key, "author": author, "points": points, "item": {"text": text, "at": at}}
 
