@@ -4,8 +4,8 @@ looks like.
 The scorer cannot tell a spam account's first comment from a real newcomer's (docs/klout.md), so
 a few spam comments in a day lift a blogger's score. What can be seen is the trace bots leave: one
 text posted by account after account, each account writing nothing else. The person page lists
-such groups among the items behind a score, with the points they give, and the user decides
-whether to forget the accounts. Nothing is decided for the user: two friends seen once each can
+such groups among the items behind a score, with about what the score would be without them,
+and the user decides whether to forget the accounts. Nothing is decided for the user: two friends seen once each can
 write the same birthday wish.
 """
 from __future__ import annotations
