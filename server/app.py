@@ -481,10 +481,14 @@ class Services:
 
         Identities the user linked are one person (the dashboard shows their items together):
         forgetting any of them forgets all of them, or the others would stay with what they wrote."""
+        group = self.linked_with(identity)
+        return {"forgotten": identity, "identities": group, "items_removed": self.forget_many(group)}
+
+    def linked_with(self, identity: str) -> list[str]:
+        """The identities of the person `identity` belongs to (itself included), sorted."""
         links = self.store.get_config("links") or {}  # alias -> canonical, one level (no chains)
         canon = links.get(identity, identity)
-        group = sorted([canon] + [a for a, c in links.items() if c == canon])
-        return {"forgotten": identity, "identities": group, "items_removed": self.forget_many(group)}
+        return sorted([canon] + [a for a, c in links.items() if c == canon])
 
     def forget_many(self, identities) -> int:
         """forget() for many people at once (an import's list): one compaction, one checkpoint.

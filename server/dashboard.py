@@ -167,6 +167,7 @@ def overview():
             copies = copies_of(s.store, result, behind, ident) if behind is not None else []
             copies = [g for g in copies if not set(g["accounts"]).intersection(mine_raw)]  # yours: not spam
             mine.append({"identity": ident, "name": names.get(ident, ident), "result": result,
+                         "stored": ident in names or result is not None,
                          "since": since_last(s.store.history(ident), behind, result, _today(), changes)
                          if behind is not None else None,
                          "chart": data.line_chart(hist, width=420, height=120, model_changes=changes),
@@ -297,7 +298,13 @@ def settings_save():
         merged = stored_settings(s.store)
         merged.update(parsed["settings"])
         data.save_settings(s, merged, parsed["own"])
+        # Kept (the user may set them up before any capture), but a typo would otherwise go unseen.
+        known = s.store.names()
+        unknown = [i for i in parsed["own"] if i not in known and s.scorer.result(i) is None]
     flash("Settings saved; every score was recomputed with them.")
+    if unknown:
+        flash(f"Nothing by or about {', '.join(unknown)} is stored yet: check the spelling, or capture a page "
+              "where you wrote.", "error")
     return redirect(url_for("dashboard.settings"), code=303)
 
 
@@ -311,12 +318,18 @@ def own_toggle():
     s = services()
     with s.turns.turn():
         own = data.own_identities(s.store)
-        own = [i for i in own if i != identity] if identity in own else own + [identity]
+        mine = identity not in own
+        own = own + [identity] if mine else [i for i in own if i != identity]
         s.store.set_config("own_identities", own)
+    flash(f"{identity} is one of your identities: the overview shows it first." if mine
+          else f"{identity} is no longer one of your identities.")
     return redirect(person_url(identity), code=303)
 
 
 # -- data control ----------------------------------------------------------------------------
+
+
+SUGGESTIONS_SHOWN = 30  # a page of them; the page links to the next
 
 
 @dashboard.get("/data")
@@ -329,12 +342,21 @@ def data_page():
         suggestions = data.link_suggestions(names, links)
         count = s.store.count_items()
         forgotten = sorted(s.store.get_config("forgotten") or ())
-    return render_template("data.html", groups=groups, suggestions=suggestions, names=names,
-                           items=count, people=len(names), forgotten=forgotten)
+        # Given back after an error (_back_to_data): the identity to forget, with whom it takes along.
+        typed = _identity(request.args.get("forget", ""))
+        forget_group = s.linked_with(typed) if typed else []
+    start = request.args.get("from", "0")
+    start = min(int(start), max(0, len(suggestions) - 1)) if start.isdigit() else 0
+    return render_template("data.html", groups=groups, suggestions=suggestions[start:start + SUGGESTIONS_SHOWN],
+                           page={"start": start, "total": len(suggestions), "size": SUGGESTIONS_SHOWN}, names=names,
+                           items=count, people=len(names), forgotten=forgotten,
+                           forget_group=forget_group if len(forget_group) > 1 else [])
 
 
-def _back_to_data():
-    return redirect(url_for("dashboard.data_page"), code=303)
+def _back_to_data(anchor: str | None = None, **typed):
+    """To the data page; `typed`: what the user typed into its forms, given back after an error
+    so that it need not be typed again."""
+    return redirect(url_for("dashboard.data_page", _anchor=anchor, **typed), code=303)
 
 
 def _identity(value: str, name: str = "identity") -> str | None:
@@ -353,21 +375,24 @@ def link():
     check_csrf()
     canon = _identity_field("canonical")
     aliases = [_identity(a, "alias") for a in request.form.getlist("alias") if a.strip()]
+    typed = {"link_alias": request.form.get("alias", "")[:300], "link_canonical": request.form.get("canonical", "")[:300]}
     if canon is None or not aliases or None in aliases:
         flash("Give two identities as site:handle.", "error")
-        return _back_to_data()
+        return _back_to_data("link-form", **typed)
     s = services()
     with s.turns.turn():
         known = s.store.names()
         for ident in [canon] + aliases:
             if ident not in known and s.scorer.result(ident) is None:
                 flash(f"Nobody by the identity {ident} is stored.", "error")
-                return _back_to_data()
+                return _back_to_data("link-form", **typed)
         for alias in aliases:
             problem = data.link(s, alias, canon)
             if problem:
                 flash(problem, "error")
-                return _back_to_data()
+                return _back_to_data("link-form", **typed)
+        # Linking to an alias links to its person (data.link): the message names where it went.
+        canon = (s.store.get_config("links") or {}).get(canon, canon)
     flash(f"Linked {', '.join(aliases)} to {canon}; scores recomputed.")
     return _back_to_data()
 
@@ -378,9 +403,12 @@ def unlink():
     s = services()
     with s.turns.turn():
         given = request.form.get("alias", "")
-        if not data.unlink(s, _identity(given, "alias") or given.strip().lower()):
-            abort(404)
-    flash("Unlinked; scores recomputed.")
+        alias = _identity(given, "alias") or given.strip().lower()
+        if not data.unlink(s, alias):
+            # another tab unlinked it first: nothing to undo
+            flash(f"{alias} is not linked to anyone (any more); nothing changed.", "error")
+            return _back_to_data()
+    flash(f"Unlinked {alias}; scores recomputed.")
     return _back_to_data()
 
 
@@ -388,15 +416,24 @@ def unlink():
 def forget():
     check_csrf()
     identity = _identity_field("identity")
+    typed = {"forget": request.form.get("identity", "")[:300]}
     if request.form.get("sure") != "yes":
         flash("Tick the box to confirm: forgetting deletes data.", "error")
-        return _back_to_data()
+        return _back_to_data("forget-form", **typed)
     s = services()
     with s.turns.turn():
         known = identity is not None and (identity in s.store.names() or s.scorer.result(identity) is not None)
         if not known:
             flash("Nobody by that identity is stored.", "error")
-            return _back_to_data()
+            return _back_to_data("forget-form", **typed)
+        # Forgetting takes the identities linked to this one too: only once the form listed
+        # them all (the person page does; the data page's typed identity is listed on a second
+        # step), and not if the links changed since.
+        group = s.linked_with(identity)
+        if len(group) > 1 and set(request.form.getlist("linked")) != set(group):
+            flash(f"{identity} is linked to {', '.join(i for i in group if i != identity)}: Forget deletes what "
+                  f"all {len(group)} wrote. Check them below and press Forget again.", "error")
+            return _back_to_data("forget-form", **typed)
         done = s.forget(identity)
         data.invalidate()
     also = [i for i in done["identities"] if i != identity]
@@ -531,7 +568,9 @@ def pair_decide(request_id):
     check_csrf()
     approve = request.form.get("decision") == "approve"
     if services().pairing.decide(request_id, approve) is None:
-        abort(404)
+        flash("That request is no longer waiting (withdrawn, expired or already answered); nothing changed.", "error")
+    else:
+        flash("Approved: that extension can send captures now." if approve else "Refused: nothing was paired.")
     return redirect(url_for("dashboard.pair"), code=303)
 
 
@@ -539,8 +578,9 @@ def pair_decide(request_id):
 def pair_revoke(client_id):
     check_csrf()
     if not services().pairing.revoke(client_id):
-        abort(404)
-    flash("Pairing revoked: that client's token no longer works.")
+        flash("That pairing is already revoked; nothing changed.", "error")
+    else:
+        flash("Pairing revoked: that client's token no longer works.")
     return redirect(url_for("dashboard.pair"), code=303)
 
 

@@ -439,7 +439,7 @@ def _name_key(name: str) -> str:
     return "".join(ch for ch in folded if ch.isalnum())
 
 
-def link_suggestions(names: dict[str, str], current: dict[str, str], limit: int = 30) -> list[dict]:
+def link_suggestions(names: dict[str, str], current: dict[str, str]) -> list[dict]:
     """Identities on different sites with the same name or handle: offered, never applied."""
     taken = set(current) | set(current.values())
     by_key: dict[str, set[str]] = {}
@@ -461,8 +461,6 @@ def link_suggestions(names: dict[str, str], current: dict[str, str], limit: int 
         seen.add(group)
         # The first one (already someone's canonical, or else the first by name) is kept.
         out.append({"canonical": group[0], "aliases": list(group[1:]), "reason": "same name on several sites"})
-        if len(out) >= limit:
-            break
     return out
 
 

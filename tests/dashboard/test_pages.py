@@ -8,7 +8,9 @@ import orjson
 import pytest
 from bs4 import BeautifulSoup
 from flask import url_for
+from werkzeug.datastructures import MultiDict
 
+from helpers import capture, comment_item, post_item
 from dash_data import HOSTILE_NAME, HOSTILE_REPLY, HOSTILE_TEXT
 from server.dashboard import csrf_token
 
@@ -62,6 +64,20 @@ def test_own_identity_on_the_overview_with_its_history_chart(seeded):
     score = services(seeded).scorer.result(MARTIN)["score"]
     assert card.select_one(".score").get_text() == str(score)
     assert card.select_one("svg.line-chart polyline.line")["points"].count(",") >= 2
+
+
+def test_an_own_identity_with_nothing_stored_is_kept_but_flagged(seeded):
+    r = seeded.post("/settings", data={"csrf": token(seeded), "own": f"{MARTIN}\nblog.example:martinwaxmann",
+                                       "site_weights": "", "topics": "", "horizon_days": "90"}, follow_redirects=True)
+    errors = [f.get_text() for f in soup(r).select(".flash.error")]
+    assert errors == ["Nothing by or about blog.example:martinwaxmann is stored yet: check the spelling, "
+                      "or capture a page where you wrote."]
+    assert services(seeded).store.get_config("own_identities") == [MARTIN, "blog.example:martinwaxmann"]
+    cards = soup(seeded.get("/")).select("section.mine article.own")
+    typo = cards[1]
+    assert typo.select_one("a.person") is None  # its page would be a 404
+    assert typo.select_one("h3").get_text() == "blog.example:martinwaxmann"
+    assert "check its spelling in Settings" in typo.get_text() and typo.select_one("a")["href"].endswith("/settings")
 
 
 def test_people_list_searches_filters_and_sorts(seeded):
@@ -152,9 +168,11 @@ def test_this_is_me_marks_an_own_identity(seeded):
     r = seeded.post("/settings/own", data={"csrf": token(seeded), "identity": "blog.example:anna"})
     assert r.status_code == 303 and r.headers["Location"].endswith(href(seeded, "blog.example:anna"))
     assert services(seeded).store.get_config("own_identities") == ["blog.example:anna"]
+    assert "blog.example:anna is one of your identities" in seeded.get(r.headers["Location"]).get_data(as_text=True)
     assert soup(seeded.get("/")).select_one("section.mine a.person").get_text() == "Anna Rydne"
-    seeded.post("/settings/own", data={"csrf": token(seeded), "identity": "blog.example:anna"})
+    r = seeded.post("/settings/own", data={"csrf": token(seeded), "identity": "blog.example:anna"}, follow_redirects=True)
     assert services(seeded).store.get_config("own_identities") == []
+    assert "blog.example:anna is no longer one of your identities" in r.get_data(as_text=True)
 
 
 def test_unknown_person_is_404(seeded):
@@ -248,9 +266,57 @@ def test_link_suggestion_then_link_and_unlink(seeded):
     assert "news.example:anna rydne" in merged.select_one("#aliases").get_text()
     assert "news.example" in {tr.th.get_text() for tr in merged.select("#by-site tr") if tr.th}
 
-    r = seeded.post("/data/unlink", data={"csrf": token(seeded), "alias": "news.example:anna rydne"})
-    assert r.status_code == 303
+    r = seeded.post("/data/unlink", data={"csrf": token(seeded), "alias": "news.example:anna rydne"},
+                    follow_redirects=True)
+    assert "Unlinked news.example:anna rydne" in r.get_data(as_text=True)
     assert services(seeded).store.get_config("links") == {}
+    # unlinked again from a page opened before (another tab): said, not a 404
+    r = seeded.post("/data/unlink", data={"csrf": token(seeded), "alias": "news.example:anna rydne"},
+                    follow_redirects=True)
+    said = " ".join(f.get_text() for f in soup(r).select(".flash"))
+    assert "news.example:anna rydne is not linked to anyone" in said
+
+
+def test_linking_to_an_alias_names_the_person_it_joined(seeded):
+    seeded.post("/data/link", data={"csrf": token(seeded), "canonical": "blog.example:anna",
+                                    "alias": "news.example:anna rydne"})
+    r = seeded.post("/data/link", data={"csrf": token(seeded), "canonical": "news.example:anna rydne",
+                                        "alias": "blog.example:bob"}, follow_redirects=True)
+    said = " ".join(f.get_text() for f in soup(r).select(".flash"))
+    assert "Linked blog.example:bob to blog.example:anna" in said
+    assert services(seeded).store.get_config("links")["blog.example:bob"] == "blog.example:anna"
+
+
+def test_a_refused_link_or_forget_gives_back_what_was_typed(seeded):
+    r = seeded.post("/data/link", data={"csrf": token(seeded), "canonical": "blog.example:anna",
+                                        "alias": "news.example:nobodi"})
+    assert r.headers["Location"].endswith("#link-form")
+    form = soup(seeded.get(r.headers["Location"])).select_one("#link-form")
+    assert form.select_one("input[name=alias]")["value"] == "news.example:nobodi"
+    assert form.select_one("input[name=canonical]")["value"] == "blog.example:anna"
+    r = seeded.post("/data/forget", data={"csrf": token(seeded), "identity": "blog.example:<b>bob"})
+    form = soup(seeded.get(r.headers["Location"])).select_one("#forget-form")
+    assert form.select_one("input[name=identity]")["value"] == "blog.example:<b>bob"  # as text, in an attribute
+    assert form.select_one("b") is None and not form.select(".linked-group")
+
+
+def test_link_suggestions_come_a_page_at_a_time(client, auth):
+    # Martin and 45 people who each wrote on two sites under the same name: 46 suggestions
+    for url in ("https://blog.example/p", "https://news.example/p"):
+        items = [post_item(at="2026-11-01T08:00:00Z")] + [
+            comment_item(f"c{n}", f"twin{n:02d}", text="hello") for n in range(45)]
+        r = client.post("/api/capture", json=capture(items, url=url), headers=auth)
+        assert r.status_code == 200, r.json
+    first = soup(client.get("/data"))
+    assert len(first.select(".suggestions li")) == 30
+    pager = first.select_one("#more-suggestions")
+    assert "1-30 of 46" in pager.get_text() and [a.get_text() for a in pager.select("a")] == ["Next 30"]
+    second = soup(client.get(pager.a["href"]))
+    assert len(second.select(".suggestions li")) == 16
+    pager = second.select_one("#more-suggestions")
+    assert "31-46 of 46" in pager.get_text() and [a.get_text() for a in pager.select("a")] == ["Previous"]
+    shown = {li.select_one("input[name=canonical]")["value"] for page in (first, second) for li in page.select(".suggestions li")}
+    assert len(shown) == 46
 
 
 def test_link_refuses_unknown_identities(seeded):
@@ -272,17 +338,55 @@ def test_forget_a_person(seeded):
     assert "Forgot blog.example:bob: 2 item(s)" in seeded.get("/data").get_data(as_text=True)
 
 
+def form_fields(form) -> MultiDict:
+    """What a browser posts for `form` with every checkbox ticked."""
+    return MultiDict([(i["name"], i.get("value", "")) for i in form.select("input[name]")])
+
+
 def test_forgetting_a_linked_person_forgets_every_identity_and_says_so(seeded):
     s = services(seeded)
     seeded.post("/data/link", data={"csrf": token(seeded), "canonical": "blog.example:anna",
                                     "alias": "news.example:anna rydne"})
-    page = seeded.get(person_path("blog.example:anna")).get_data(as_text=True)
-    assert "under every identity linked here (blog.example:anna, news.example:anna rydne)" in page
-    r = seeded.post("/data/forget", data={"csrf": token(seeded), "identity": "blog.example:anna", "sure": "yes"})
+    page = soup(seeded.get(person_path("blog.example:anna")))
+    assert "under every identity linked here (blog.example:anna, news.example:anna rydne)" in page.get_text()
+    fields = form_fields(page.select_one("form.danger"))
+    assert sorted(fields.getlist("linked")) == ["blog.example:anna", "news.example:anna rydne"]
+    r = seeded.post("/data/forget", data=fields)
     assert r.status_code == 303
     assert s.store.items_by_author("blog.example:anna") == s.store.items_by_author("news.example:anna rydne") == []
     assert "Forgot blog.example:anna and the identities linked to them (news.example:anna rydne)" in \
         seeded.get("/data").get_data(as_text=True)
+
+
+def test_forget_typed_on_the_data_page_lists_the_linked_identities_before_it_deletes_them(seeded):
+    s = services(seeded)
+    seeded.post("/data/link", data={"csrf": token(seeded), "canonical": "blog.example:anna",
+                                    "alias": "news.example:anna rydne"})
+    before = s.store.count_items()
+    r = seeded.post("/data/forget", data={"csrf": token(seeded), "identity": "news.example:anna rydne", "sure": "yes"})
+    assert r.status_code == 303 and r.headers["Location"].endswith("#forget-form")
+    assert s.store.count_items() == before  # typed one identity: the others were not on screen yet
+    page = soup(seeded.get(r.headers["Location"]))
+    said = " ".join(f.get_text() for f in page.select(".flash"))
+    assert "news.example:anna rydne is linked to blog.example:anna" in said and "all 2 wrote" in said
+    form = page.select_one("#forget-form")
+    assert form.select_one("input[name=identity]")["value"] == "news.example:anna rydne"
+    assert "Forgotten together: blog.example:anna, news.example:anna rydne." in form.get_text()
+    r = seeded.post("/data/forget", data=form_fields(form))
+    assert r.status_code == 303
+    assert s.store.items_by_author("blog.example:anna") == s.store.items_by_author("news.example:anna rydne") == []
+    assert s.store.count_items() < before
+
+
+def test_forget_asks_again_when_the_links_changed_after_the_form_was_shown(seeded):
+    s = services(seeded)
+    seeded.post("/data/link", data={"csrf": token(seeded), "canonical": "blog.example:anna",
+                                    "alias": "news.example:anna rydne"})
+    fields = form_fields(soup(seeded.get(person_path("blog.example:anna"))).select_one("form.danger"))
+    seeded.post("/data/link", data={"csrf": token(seeded), "canonical": "blog.example:anna", "alias": "blog.example:bob"})
+    seeded.post("/data/forget", data=fields)
+    assert len(s.store.items_by_author("blog.example:bob")) == 2  # not on the form: kept
+    assert s.store.items_by_author("blog.example:anna")
 
 
 def test_export_then_delete_all_then_import_restores_everything(seeded):
@@ -507,3 +611,13 @@ def test_an_import_says_how_many_daily_snapshots_it_added(seeded):
     page = soup(seeded.get(person_path(MARTIN)))
     assert [d.select_one("title").get_text() for d in page.select("section.history circle.dot")][:2] == \
         ["2026-10-01: 33", "2026-10-02: 34"]
+
+
+@pytest.mark.parametrize("value, shown, kind", [(0.04, "0.0", "flat"), (-0.04, "0.0", "flat"), (0.05, "+0.1", "up"),
+                                                (-0.06, "-0.1", "down"), (3.0, "+3.0", "up")])
+def test_a_trend_is_coloured_as_it_reads(client, value, shown, kind):
+    # 0.05 reads +0.1: it must not be coloured as no change
+    with client.application.test_request_context():
+        trend = client.application.jinja_env.get_template("_macros.html").module.trend
+        span = BeautifulSoup(str(trend(value)), "lxml").span
+    assert (span.get_text(), span["class"]) == (shown, ["trend", kind])

@@ -128,6 +128,12 @@ def test_dashboard_approval_needs_csrf_and_same_origin(client, app):
     ok = client.post(f"/pair/{rid}", data={"decision": "approve", "csrf": tok}, headers={"Origin": "http://localhost"})
     assert ok.status_code == 303
     assert client.post(f"/api/pair/{rid}", json={}, headers={"Origin": EXT_ORIGIN}).json["status"] == "approved"
+    assert "Approved" in client.get("/pair").get_data(as_text=True)
+    # the same request answered again (a second tab): said on the page, nothing changed
+    again = client.post(f"/pair/{rid}", data={"decision": "refuse", "csrf": tok}, headers={"Origin": "http://localhost"},
+                        follow_redirects=True)
+    assert again.status_code == 200 and "no longer waiting" in again.get_data(as_text=True)
+    assert len(app.extensions["cloutlens"].pairing.clients()) == 1
 
 
 def test_a_paired_client_can_be_revoked_by_itself_or_on_the_dashboard(client, app, auth, token):
@@ -157,6 +163,8 @@ def test_a_paired_client_can_be_revoked_by_itself_or_on_the_dashboard(client, ap
     assert client.post(url, data={"csrf": tok}, headers={"Origin": "http://localhost"}).status_code == 303
     assert client.get("/api/people", headers=headers).status_code == 401
     assert app.extensions["cloutlens"].pairing.clients() == []
+    again = client.post(url, data={"csrf": tok}, headers={"Origin": "http://localhost"}, follow_redirects=True)
+    assert again.status_code == 200 and "already revoked" in again.get_data(as_text=True)
 
 
 def test_pairing_requests_from_one_origin_cannot_crowd_out_the_extension(client, app):
