@@ -204,7 +204,8 @@ def _int_arg(name, default, lo, hi):
 @dashboard.get("/people")
 def people():
     s = services()
-    q = request.args.get("q", "").strip()[:100]
+    # "anna  rydne" or " anna rydne " is the same search as "anna rydne"
+    q = " ".join(request.args.get("q", "").split())[:100]
     site = request.args.get("site", "").strip()[:260]
     topic = request.args.get("topic", "").strip()[:100]
     lo = _int_arg("min", 1, 1, 100)

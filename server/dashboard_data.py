@@ -199,6 +199,17 @@ def known_topics(s) -> list[str]:
     return sorted(set(names))
 
 
+def _found(needle: str, text: str) -> bool:
+    """The needle (folded, single spaces) in the text folded, where any run of whitespace counts
+    as one space: "anna rydne" finds a name captured as "Anna  Rydne" or with a no-break space.
+    The text is respaced only when it has two spaces or a character that is not printable (a
+    tab, a no-break space...), as few have: respacing every name made a search of 300,000 people
+    4 times as slow."""
+    folded = text.casefold()
+    return needle in folded or (("  " in folded or not folded.isprintable())
+                                and needle in " ".join(folded.split()))
+
+
 def people_page(s, q: str = "", site: str = "", topic: str = "", lo: int = 1, hi: int = 100,
                 sort: str = "score", page: int = 1, page_size: int = 50) -> dict:
     """The people list's inputs (rows, total, everyone, names, sites, topics, page, pages, first)
@@ -207,11 +218,11 @@ def people_page(s, q: str = "", site: str = "", topic: str = "", lo: int = 1, hi
     interactions or people needs the result of every matching person, and builds only those."""
     scores = s.scorer.scores()  # the ranking's order, no breakdowns
     names = s.store.names()
-    needle = q.casefold()
+    needle = " ".join(q.casefold().split())
     ids = [i for i, sc in scores.items()
            if lo <= sc <= hi
            and (not site or site_of(i) == site)
-           and (not needle or needle in i.casefold() or needle in names.get(i, "").casefold())]
+           and (not needle or _found(needle, i) or _found(needle, names.get(i, "")))]
     full = None
     if topic or sort in RESULT_SORTS:
         got = s.scorer.results(ids)

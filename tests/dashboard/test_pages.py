@@ -621,3 +621,23 @@ def test_a_trend_is_coloured_as_it_reads(client, value, shown, kind):
         trend = client.application.jinja_env.get_template("_macros.html").module.trend
         span = BeautifulSoup(str(trend(value)), "lxml").span
     assert (span.get_text(), span["class"]) == (shown, ["trend", kind])
+
+
+@pytest.mark.parametrize("typed", ["anna  rydne", "  anna rydne ", "anna\trydne", "Anna \u00a0 Rydne"])
+def test_a_search_with_extra_spaces_finds_what_the_one_space_search_finds(seeded, typed):
+    single = soup(seeded.get("/people?q=anna rydne"))
+    expected = [a["href"] for a in single.select("#people a.person")]
+    assert expected
+    page = soup(seeded.get("/people", query_string={"q": typed}))
+    assert [a["href"] for a in page.select("#people a.person")] == expected
+    assert page.select_one("form.filters input[name=q]")["value"].casefold() == "anna rydne"
+
+
+def test_a_name_stored_with_several_spaces_is_found_with_one(client, auth):
+    items = [post_item(at="2026-11-01T08:00:00Z"),
+             {**comment_item("c1", "lb", text="hi"), "author": {"handle": "lb", "name": "Lena   Berg"}}]
+    assert client.post("/api/capture", json=capture(items), headers=auth).status_code == 200
+    assert services(client).store.names()["blog.example:lb"] == "Lena   Berg"
+    for typed in ("lena berg", "lena  berg", "Lena   Berg"):
+        page = soup(client.get("/people", query_string={"q": typed}))
+        assert [a.get_text() for a in page.select("#people a.person")] == ["Lena   Berg"], typed
