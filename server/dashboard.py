@@ -32,6 +32,9 @@ dashboard = Blueprint("dashboard", __name__)
 PAGE_SIZE = 50
 ITEMS_SHOWN = 300
 WRITTEN_SHOWN = 30
+ENGAGED_SHOWN = 30
+# "and 19 more" under who engages opens the whole list, a page this long at a time
+ENGAGED_PAGE = 500
 # The scorer's pseudo-actor for reactions: the page's anonymous audience, not a person to link.
 AUDIENCE = "(audience)"
 
@@ -252,7 +255,10 @@ def person(identity):
         hostile = data.hostile_toward(s, identity, authored)
         by_person = sorted(((result or {}).get("breakdown", {}).get("by_person") or {}).items(),
                            key=lambda kv: (-kv[1], kv[0]))
-        people_scores = s.scorer.results([p for p, _ in by_person[:30]] + [p for p, _ in engages[:30]])
+        listed = _engaged_from(len(by_person))
+        engaged_by = by_person[listed:listed + ENGAGED_PAGE] if listed is not None else by_person[:ENGAGED_SHOWN]
+        # only their scores are shown: people=1 leaves out their own breakdowns
+        people_scores = s.scorer.results([p for p, _ in engaged_by] + [p for p, _ in engages[:30]], people=1)
         own = identity in mine
         hist = data.history(s, identity)
         changes = s.store.model_changes()
@@ -266,10 +272,20 @@ def person(identity):
         chart=data.line_chart(hist, model_changes=changes), since=since,
         history=hist, kinds=data.shares(breakdown.get("by_kind")), sites=data.shares(breakdown.get("by_site")),
         topics=data.topic_rows(result), moments=behind[:8],
-        engaged_by=by_person[:30], engaged_by_total=len(by_person), engages=engages[:30],
+        engaged_by=engaged_by, engaged_by_total=len(by_person), engaged_from=listed,
+        engaged_page=ENGAGED_PAGE, engaged_shown=ENGAGED_SHOWN, engages=engages[:30],
         people_scores=people_scores, names=names, counted=behind[:ITEMS_SHOWN],
         counted_total=len(behind), counted_rest=sum(m["points"] for m in behind[ITEMS_SHOWN:]), hostile=hostile, wrote=wrote, authored=len(authored), aliases=aliases, own=own,
         audience=AUDIENCE, copies=copies, mine=mine, copy_min_words=COPY_MIN_WORDS)
+
+
+def _engaged_from(total: int) -> int | None:
+    """Where the full list of who engages starts (`?engaged=N`), or None for the top few only."""
+    given = request.args.get("engaged")
+    if given is None:
+        return None
+    start = int(given) if given.isdigit() else 0
+    return min(start, max(0, total - 1)) // ENGAGED_PAGE * ENGAGED_PAGE
 
 
 # -- settings --------------------------------------------------------------------------------

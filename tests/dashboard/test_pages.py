@@ -623,6 +623,36 @@ def test_a_trend_is_coloured_as_it_reads(client, value, shown, kind):
     assert (span.get_text(), span["class"]) == (shown, ["trend", kind])
 
 
+def test_and_n_more_under_who_engages_links_to_everyone_who_does(client, auth, monkeypatch):
+    # 45 people comment on Martin's post: the page lists 30, and "and 15 more" was dead text
+    items = [post_item(at="2026-11-01T08:00:00Z")] + [
+        comment_item(f"c{n}", f"fan{n:02d}", text="hello") for n in range(45)]
+    assert client.post("/api/capture", json=capture(items), headers=auth).status_code == 200
+    first = soup(client.get(person_path(MARTIN)))
+    assert len(first.select("#engaged-by tbody tr")) == 30
+    more = first.select_one("#more-engagers a")
+    assert more.get_text() == "and 15 more" and more["href"].endswith("#engagers")
+    assert first.select_one("section#engagers #engaged-by")
+    everyone = soup(client.get(more["href"]))
+    rows = everyone.select("#engaged-by tbody tr")
+    engagers = services(client).scorer.result(MARTIN)["breakdown"]["by_person"]
+    assert {a.get_text() for a in everyone.select("#engaged-by a.person")} == {f"Fan{n:02d}" for n in range(45)}
+    assert len(rows) == len(engagers) == 45 and all(tr.select_one(".score") for tr in rows)
+    pager = everyone.select_one("#more-engagers")
+    assert "1-45 of 45" in pager.get_text() and [a.get_text() for a in pager.select("a")] == ["Only the top 30"]
+    # a very long list comes a page at a time
+    monkeypatch.setattr("server.dashboard.ENGAGED_PAGE", 20)
+    second = soup(client.get(person_path(MARTIN) + "?engaged=20"))
+    assert len(second.select("#engaged-by tbody tr")) == 20
+    pager = second.select_one("#more-engagers")
+    assert "21-40 of 45" in pager.get_text()
+    assert [a.get_text() for a in pager.select("a")] == ["Previous 20", "Next 20", "Only the top 30"]
+    last = soup(client.get(pager.select("a")[1]["href"]))
+    assert len(last.select("#engaged-by tbody tr")) == 5 and "41-45 of 45" in last.select_one("#more-engagers").get_text()
+    # a list that fits says nothing more
+    assert not soup(client.get(person_path("blog.example:fan00"))).select("#more-engagers")
+
+
 @pytest.mark.parametrize("typed", ["anna  rydne", "  anna rydne ", "anna\trydne", "Anna \u00a0 Rydne"])
 def test_a_search_with_extra_spaces_finds_what_the_one_space_search_finds(seeded, typed):
     single = soup(seeded.get("/people?q=anna rydne"))
