@@ -671,3 +671,25 @@ def test_a_name_stored_with_several_spaces_is_found_with_one(client, auth):
     for typed in ("lena berg", "lena  berg", "Lena   Berg"):
         page = soup(client.get("/people", query_string={"q": typed}))
         assert [a.get_text() for a in page.select("#people a.person")] == ["Lena   Berg"], typed
+
+
+def test_a_history_of_one_day_says_so_instead_of_drawing_a_lone_dot(client, auth):
+    from datetime import datetime, timezone
+    now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    items = [post_item("p1", author="host", name="Host", at=now), comment_item("c1", "ann", parent="p1", at=now)]
+    assert client.post("/api/capture", json=capture(items), headers=auth).status_code == 200
+    score = services(client).scorer.result("blog.example:host")["score"]
+    page = soup(client.get(person_path("blog.example:host")))
+    history = page.select_one("section.history")
+    assert not history.select("svg")
+    said = " ".join(history.select_one("p.one-day").get_text().split())
+    assert said == f"Score history: one day so far, {now[:10]}, with a score of {score}. " \
+                   "The line is drawn from the second day on."
+    # on the overview's card too
+    r = client.post("/settings", data={"csrf": token(client), "own": "blog.example:host", "site_weights": "",
+                                       "topics": "", "horizon_days": "90"})
+    assert r.status_code == 303
+    card = soup(client.get("/")).select_one("section.mine article.own")
+    assert not card.select("svg.line-chart")
+    assert " ".join(card.select_one("p.one-day").get_text().split()).startswith(
+        f"Score history of Host: one day so far, {now[:10]}, with a score of {score}.")
