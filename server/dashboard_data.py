@@ -339,7 +339,9 @@ def line_chart(points: list[dict], width: int = 640, height: int = 200,
     both sides of it is marked, so that a step there is not read as a change in engagement."""
     if not points:
         return None
-    left, right, top, bottom = 34, 28, 10, 24
+    # the margins hold the larger labels a phone gets (dashboard.css): "100" on the left, half
+    # a label above the top score
+    left, right, top, bottom = 50, 28, 14, 24
     w, h = width - left - right, height - top - bottom
     days = [datetime.strptime(p["day"], "%Y-%m-%d") for p in points]
     d0, d1 = days[0], days[-1]
@@ -354,14 +356,17 @@ def line_chart(points: list[dict], width: int = 640, height: int = 200,
         x = left + w * ((d - d0).days / span if len(points) > 1 else 0.5)
         y = top + h * (1 - (p["score"] - lo) / (hi - lo))
         xy.append((round(x, 1), round(y, 1)))
-    yticks = [{"y": round(top + h * (1 - (v - lo) / (hi - lo)), 1), "label": v}
-              for v in range(int(lo), int(hi) + 1, 10 if hi - lo <= 60 else 20)]
+    # A "minor" label is left out where the chart is drawn small (a phone): the labels kept are
+    # drawn larger there, and all of them side by side would overlap.
+    yticks = [{"y": round(top + h * (1 - (v - lo) / (hi - lo)), 1), "label": v, "minor": n % 2 == 1}
+              for n, v in enumerate(range(int(lo), int(hi) + 1, 10 if hi - lo <= 60 else 20))]
     xticks = []
     # up to five labels, on distinct whole days (a short span has fewer, never one twice)
-    for off in sorted({round(span * k / 4) for k in range(5)}) if len(points) > 1 else [0]:
+    offsets = sorted({round(span * k / 4) for k in range(5)}) if len(points) > 1 else [0]
+    for n, off in enumerate(offsets):
         d = d0 + timedelta(days=off)
         xticks.append({"x": round(left + w * (off / span if len(points) > 1 else 0.5), 1),
-                       "label": d.strftime("%b %d")})
+                       "label": d.strftime("%b %d"), "minor": n % 2 == 1 and n != len(offsets) - 1})
     area = (f"{xy[0][0]},{top + h} " + " ".join(f"{x},{y}" for x, y in xy) + f" {xy[-1][0]},{top + h}")
     marks = []
     # Computed points are all the current model's. The first version recorded marks nothing: the

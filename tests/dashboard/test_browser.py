@@ -210,3 +210,74 @@ def test_a_spam_run_on_your_blog_is_flagged_and_forgotten_in_one_go(server, page
     after = int(page.locator("section.summary .score").first.inner_text())
     assert after < before and (after >= estimate - 1 if low else abs(after - estimate) <= 1)
     assert page.problems == []
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+def test_a_table_wider_than_a_phone_shows_a_shadow_where_columns_are_hidden(server, page):
+    """At 390 px the top people's table scrolls sideways: a shadow on the right edge says more
+    columns are there, and once scrolled to the end the shadow is on the left instead. A table
+    that fits shows none."""
+    page.set_viewport_size(PHONE)
+    page.goto(f"{server.url}/")
+
+    def edges(box):
+        box.scroll_into_view_if_needed()
+        b = box.bounding_box()
+        # a strip 5 px wide just inside each edge, over the whole height of the box
+        strip = lambda x: page.pixels(page.screenshot(clip={"x": x, "y": b["y"], "width": 5, "height": b["height"]}))
+        return strip(b["x"] + 1)["share"], strip(b["x"] + b["width"] - 6)["share"]
+
+    wide = page.locator("section.top .table-scroll")
+    assert wide.evaluate("e => e.scrollWidth - e.clientWidth") > 20
+    left, right = edges(wide)
+    assert right > 0.9 and left < 0.3, (left, right)
+    wide.evaluate("e => { e.scrollLeft = e.scrollWidth; }")
+    left, right = edges(wide)
+    assert left > 0.9 and right < 0.3, (left, right)
+
+    fits = page.locator("section.volume .table-scroll")
+    assert fits.evaluate("e => e.scrollWidth - e.clientWidth") == 0
+    left, right = edges(fits)
+    assert left < 0.3 and right < 0.3, (left, right)
+    if SHOTS:
+        shot(page, "phone-overview-table", full_page=True)
+
+
+_TICKS = """() => [...document.querySelectorAll('svg.line-chart')].map(svg => {
+  const box = svg.getBoundingClientRect();
+  const scale = box.width / svg.viewBox.baseVal.width;
+  return {width: box.width, ticks: [...svg.querySelectorAll('text.tick')]
+    .filter(t => getComputedStyle(t).display !== 'none')
+    .map(t => { const r = t.getBoundingClientRect();
+      return {label: t.textContent, x: isNaN(Number(t.textContent)), px: parseFloat(getComputedStyle(t).fontSize) * scale,
+              l: r.left - box.left, r: r.right - box.left, t: r.top - box.top, b: r.bottom - box.top,
+              h: box.height}; })};
+})"""
+
+
+def test_chart_labels_read_on_a_phone(server, page):
+    """A history chart scales down with the window: at 390 px its 11px labels were 6 px. Every
+    label shown is at least 10 px, inside the chart, clear of the others, and the first and last
+    day and at least two scores are still labelled."""
+    for size in (PHONE, {"width": 1280, "height": 800}):
+        page.set_viewport_size(size)
+        for path in ("/", person_url(server, MAYA)[len(server.url):]):
+            page.goto(server.url + path)
+            charts = page.evaluate(_TICKS)
+            assert charts, path
+            for chart in charts:
+                ticks = chart["ticks"]
+                days = [t for t in ticks if t["x"]]
+                assert len(days) >= 2 and len(ticks) - len(days) >= 2, (size, path, ticks)
+                for t in ticks:
+                    assert t["px"] >= 10, (size, path, t)
+                    assert -0.5 <= t["l"] and t["r"] <= chart["width"] + 0.5 and -0.5 <= t["t"] \
+                        and t["b"] <= t["h"] + 0.5, (size, path, t)
+                for n, a in enumerate(ticks):
+                    for b in ticks[n + 1:]:
+                        apart = a["r"] <= b["l"] or b["r"] <= a["l"] or a["b"] <= b["t"] or b["b"] <= a["t"]
+                        assert apart, (size, path, a, b)
+            if SHOTS:
+                shot(page, f"chart-{size['width']}-{path.strip('/')[:20] or 'overview'}", full_page=True)
