@@ -281,3 +281,22 @@ def test_chart_labels_read_on_a_phone(server, page):
                         assert apart, (size, path, a, b)
             if SHOTS:
                 shot(page, f"chart-{size['width']}-{path.strip('/')[:20] or 'overview'}", full_page=True)
+
+
+def test_captions_and_dates_are_not_squeezed_on_a_phone(server, page):
+    """At 390 px a table's caption was as narrow as its table ("By / kind" on two lines beside
+    a table of one short row), and a date broke at its hyphen ("2026- / 11-19")."""
+    page.set_viewport_size(PHONE)
+    long_id = f"blog.example:{LONG_NAME.lower()}"
+    for path in ("/", person_url(server, MAYA)[len(server.url):], person_url(server, long_id)[len(server.url):]):
+        page.goto(server.url + path)
+        captions = page.evaluate("""() => [...document.querySelectorAll('main table caption')].map(c =>
+            ({text: c.textContent, width: c.getBoundingClientRect().width,
+              room: c.closest('section').getBoundingClientRect().width}))""")
+        for c in captions:
+            assert c["width"] >= c["room"] - 1, (path, c)
+        broken = page.evaluate("""() => [...document.querySelectorAll('main time')]
+            .filter(t => t.getClientRects().length > 1).map(t => t.textContent)""")
+        assert broken == [], path
+        assert page.locator("main time").count() > 0
+    assert page.problems == []
