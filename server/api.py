@@ -134,7 +134,9 @@ def summary(result: dict | None, identity: str) -> dict | None:
         return None
     b = result["breakdown"]
     top = sorted(b["by_person"].items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_PEOPLE]
-    names = services().store.names()  # display names, as last captured: a card reads better by name
+    s = services()
+    names = s.store.names()  # display names, as last captured: a card reads better by name
+    own = s.store.get_config("own_identities") or ()
     return {
         "identity": identity,
         "name": names.get(identity),
@@ -147,6 +149,10 @@ def summary(result: dict | None, identity: str) -> dict | None:
         "by_kind": b["by_kind"],
         "by_site": b["by_site"],
         "topics": result["topics"],
+        # the card titles the user's own identity "You", and says how far back anything counts
+        # when nothing does (a thread from years ago scores everyone 1)
+        "own": identity in own or result["identity"] in own,
+        "counted_days": int(model.age_limit(s.scorer.horizon)),
     }
 
 

@@ -704,6 +704,19 @@ def test_a_badge_summary_names_the_person_and_the_people_behind_the_score(filled
     assert {p["identity"]: p["name"] for p in people}["news.example:anna"] == "Anna Rydne"
 
 
+def test_a_badge_summary_says_whose_it_is_and_how_far_back_anything_counts(filled, app, auth):
+    ask = "/api/scores?id=blog.example:martinwaxman&id=blog.example:anna"
+    before = filled.get(ask, headers=auth).json["scores"]
+    assert not before["blog.example:martinwaxman"]["own"] and not before["blog.example:anna"]["own"]
+    assert before["blog.example:anna"]["counted_days"] == 1066  # the default 90-day horizon
+    store(app).set_config("own_identities", ["blog.example:martinwaxman"])
+    after = filled.get(ask, headers=auth).json["scores"]
+    assert after["blog.example:martinwaxman"]["own"] and not after["blog.example:anna"]["own"]
+    r = filled.put("/api/settings", json={"horizon_days": 30}, headers=auth)
+    assert r.status_code == 200, r.json
+    assert filled.get(ask, headers=auth).json["scores"]["blog.example:anna"]["counted_days"] == 355
+
+
 def test_the_score_history_and_its_model_versions_travel_with_the_export(filled, app, auth, other_server,
                                                                         monkeypatch):
     from scoring import model
