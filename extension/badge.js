@@ -10,7 +10,8 @@
 "use strict";
 
 (function () {
-  // Five bands on a log-scaled score. Each background keeps white text above 4.5:1 contrast, and
+  // Five bands on a log-scaled score, and a pale band 0 for a score nothing counted towards (the
+  // floor everyone starts at). Each background keeps its text above 4.5:1 contrast, and
   // the pale ring keeps the pill visible on dark pages as well as light ones. Every pill is as
   // wide as "100" whatever it shows: the page can measure the host, and a width would tell it
   // how many digits the score has.
@@ -29,7 +30,13 @@
     .badge[data-state="offline"], .badge[data-state="unpaired"], .badge[data-state="pending"], .badge[data-state="queued"] {
              background: #f3f4f6; color: #374151; box-shadow: 0 0 0 1px #6b7280; }
     .badge[data-state="forgotten"] { visibility: hidden; }
-    .badge[data-style="dot"] { min-width: 0; width: .8em; height: .8em; padding: 0; font-size: 0; line-height: 0; vertical-align: middle; }
+    .badge[data-band="0"] { background: #e5e7eb; color: #1f2937; box-shadow: 0 0 0 1px #6b7280; }
+    .badge[data-state="none"] { background: #fff; color: #374151; box-shadow: 0 0 0 1px #6b7280; }
+    /* The dot's own font size is 0 (it shows no text), so its sizes are in px: an em would be 0.
+       The transparent border is its hit area (24 px across), drawn over the words beside it. */
+    .badge[data-style="dot"] { min-width: 0; width: 24px; height: 24px; margin: -7px -7px -7px -4px; padding: 0;
+             border: 7px solid transparent; background-clip: padding-box; font-size: 0; line-height: 0;
+             vertical-align: middle; box-shadow: inset 0 0 0 1px #ffffffa0; }
     .card { position: fixed; z-index: 2147483647; inset: auto; margin: 0; top: 0; left: 0; box-sizing: border-box;
             width: calc(20.5em + 2px); max-width: 80vw;
             max-height: calc(100vh - 8px); overflow: auto; padding: .6em .75em; overflow-wrap: anywhere;
@@ -78,6 +85,7 @@
     return e;
   }
   const iso = (text) => ({ iso: String(text) });
+  const nameOf = (v) => (typeof v === "string" && v.trim() ? v.trim() : null);
 
   // What an element shows, as textContent would give it if the texts were text nodes.
   function shown(node) {
@@ -102,6 +110,13 @@
     if (Number(s) === 0 && n !== 0) s = n.toFixed(Math.min(100, 1 - Math.floor(Math.log10(Math.abs(n)))));
     return s.includes(".") ? s.replace(/\.?0+$/, "") : s;
   }
+
+  // pages.js has the same, but it is not among the content scripts
+  const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
+
+  // The scorer's pseudo-person for reactions, named as the dashboard names it.
+  const AUDIENCE = "(audience)";
+  const whoLabel = (who) => (who === AUDIENCE ? "the audience (likes and votes)" : who);
 
   function signed(v) {
     const s = num(v);
@@ -132,21 +147,17 @@
     return { count: Number(neg.count ?? neg.interactions ?? 0) || 0, points: neg.points ?? neg.weight, people: neg.people };
   }
 
-  // The page's own background decides the hovercard's colours, not the OS theme: a dark site on
-  // a light desktop still gets a dark card.
-  let pageTheme = null;
-  function themeOf() {
-    if (pageTheme) return pageTheme;
-    pageTheme = "light";
-    for (const node of [document.body, document.documentElement]) {
-      if (!node) continue;
+  // The background behind the pill decides the hovercard's colours, not the OS theme: a dark
+  // site on a light desktop still gets a dark card. Read at each opening, from the nearest box
+  // that paints one: a site can switch to dark while it is open, or paint it on a wrapper.
+  function themeOf(node) {
+    for (; node && node.nodeType === 1; node = node.parentElement) {
       const m = /rgba?\(([\d.]+), ([\d.]+), ([\d.]+)(?:, ([\d.]+))?\)/.exec(getComputedStyle(node).backgroundColor);
       if (!m || (m[4] !== undefined && Number(m[4]) < 0.5)) continue;
       const lum = (0.2126 * m[1] + 0.7152 * m[2] + 0.0722 * m[3]) / 255;
-      pageTheme = lum < 0.45 ? "dark" : "light";
-      break;
+      return lum < 0.45 ? "dark" : "light";
     }
-    return pageTheme;
+    return "light";
   }
 
   // One constructed stylesheet shared by every badge root: parsing the same CSS once per badge
@@ -186,7 +197,7 @@
 
   // timer wraps callbacks this file schedules itself, so the content script's accounting of its
   // main-thread time covers them too.
-  const settings = { server: null, style: "score", timer: (fn) => fn };
+  const settings = { server: null, style: "score", timer: (fn) => fn, viewOnly: false };
   let serial = 0;
 
   function dashboardLink(identity) {
@@ -212,13 +223,24 @@
     const { summary, state, identity } = person;
     if (summary) {
       const score = Number(summary.score) || 0;
+      // Nothing counted (a thread from years ago, or nobody has engaged yet): the score is the
+      // floor, drawn apart from a low score that something earned.
+      if (!(Number(summary.interactions) > 0)) {
+        return { key: `uncounted ${score}`, state: "scored", band: "0", text: String(score),
+          label: `Cloutlens score ${score} of 100 for ${identity}: nothing counted yet. Press Enter for details.` };
+      }
       return { key: score, state: "scored", band: String(band(score)), text: String(score),
         label: `Cloutlens score ${score} of 100 for ${identity}. Press Enter for details.` };
     }
+    // The server has no score (summary null): nothing by or about them is stored. Not "…": that
+    // is a score on its way, and this one is not coming.
     const [name, label] = state || (summary === null
-      ? ["pending", `Cloutlens: no score yet for ${identity}`] : ["pending", "Cloutlens: scoring…"]);
+      ? ["none", `Cloutlens: no score for ${identity}: nothing by or about them is stored` + (settings.viewOnly
+        ? " (view-only mode stores nothing: turn capture on in the Cloutlens toolbar popup)"
+        : " (reload the page to capture what they wrote here)")]
+      : ["pending", "Cloutlens: scoring…"]);
     return { key: `${name}\n${label}`, state: name, band: null,
-      text: name === "offline" || name === "queued" ? "–" : name === "unpaired" ? "?" : "…", label };
+      text: name === "offline" || name === "queued" || name === "none" ? "–" : name === "unpaired" ? "?" : "…", label };
   }
 
   // Pills already painted, one per badge style and look (a score or a state: a few hundred at
@@ -282,6 +304,7 @@
     window.addEventListener("keydown", (ev) => {
       const b = badgeOf(ev);
       if (b) b.key(ev);
+      else if (ev.isTrusted && ev.key === "Escape") for (const open of [...openBadges]) open.hide();
     }, opts);
     // an open card is placed in the window: it follows its pill when the page or a box scrolls
     const follow = () => { for (const b of openBadges) b.place(); };
@@ -301,6 +324,7 @@
       this.cardVersion = -1;
       this.hideTimer = 0;
       this.returning = false;
+      this.entered = false; // Enter took the reader into the open card
       this.host = document.createElement("span");
       this.root = this.host.attachShadow({ mode: "closed" });
       styleRoot(this.root);
@@ -328,7 +352,7 @@
       const card = this.ensureCard();
       if (card.hidden) {
         this.renderCard();
-        card.setAttribute("data-theme", themeOf());
+        card.setAttribute("data-theme", themeOf(this.host.parentElement));
         card.hidden = false;
         // In the top layer where the browser has it, so no ancestor's overflow, transform or
         // stacking clips the card; placed by the pill in either case (place()).
@@ -350,8 +374,13 @@
       const M = 4;
       const GAP = 6;
       const { w: vw, h: vh } = windowSize();
-      this.card.style.maxHeight = `${Math.max(0, vh - 2 * M)}px`;
       const r = this.pill.getBoundingClientRect();
+      // Scrolled out of the window, the pill would leave its card pinned to an edge over other
+      // people's comments: the card waits, unseen, for the pill to come back.
+      const away = r.bottom < 0 || r.top > vh || r.right < 0 || r.left > vw;
+      this.card.style.visibility = away ? "hidden" : "";
+      if (away) return;
+      this.card.style.maxHeight = `${Math.max(0, vh - 2 * M)}px`;
       const { height: h, width: w } = this.card.getBoundingClientRect();
       const roomBelow = vh - M - (r.bottom + GAP);
       const roomAbove = r.top - GAP - M;
@@ -362,6 +391,9 @@
 
     hide() {
       clearTimeout(this.hideTimer);
+      this.entered = false;
+      const link = this.card && this.card.querySelector("a");
+      if (link) link.tabIndex = -1;
       if (this.card) {
         if (this.card.hidePopover && this.card.matches(":popover-open")) this.card.hidePopover();
         this.card.hidden = true;
@@ -392,6 +424,9 @@
         // it (closing it there hid the details from whoever followed the label)
         ev.preventDefault();
         this.show();
+        this.entered = true;
+        const link = this.card.querySelector("a");
+        if (link) link.tabIndex = 0;
         this.card.focus();
       }
     }
@@ -436,9 +471,15 @@
         const score = Number(summary.score) || 0;
         this.card.replaceChildren(...this.cardFor(summary, score, signed(summary.trend)));
       } else {
-        const label = this.pill.getAttribute("aria-label");
+        // The pill's label names Cloutlens for a screen reader met in the page; in the card,
+        // whose title says whom it is about, the state starts the sentence.
+        let label = this.pill.getAttribute("aria-label").replace(/^Cloutlens: /, "");
+        label = label.charAt(0).toUpperCase() + label.slice(1);
         const at = label.indexOf(this.identity);
-        this.card.replaceChildren(line("h3", [iso(this.identity)]), line("p", at < 0 ? [label]
+        const name = nameOf(this.person.name);
+        const head = [line("h3", [iso(name || this.identity)])];
+        if (name) head.push(line("p", [iso(this.identity)], "who"));
+        this.card.replaceChildren(...head, line("p", at < 0 ? [label]
           : [label.slice(0, at), iso(this.identity), label.slice(at + this.identity.length)]));
       }
       // Screen readers read generated content too; the dialog's name says what it is about.
@@ -447,19 +488,28 @@
     }
 
     cardFor(summary, score, trend) {
-      const name = typeof summary.name === "string" && summary.name.trim() ? summary.name.trim() : null;
-      const parts = [line("h3", [iso(name || this.identity), `: ${score} of 100`])];
+      const name = nameOf(summary.name) || nameOf(this.person.name);
+      const title = [iso(name || this.identity), `: ${score} of 100`];
+      const parts = [line("h3", summary.own === true ? ["You (", ...title.slice(0, 1), ")", title[1]] : title)];
       if (name) parts.push(line("p", [iso(this.identity)], "who"));
-      parts.push(el("p", `Trend ${trend} · ${summary.interactions || 0} interactions from ${summary.people || 0} people`));
+      const counted = Number(summary.interactions) || 0;
+      parts.push(el("p", `Trend ${trend} points over the last 7 days · ` +
+        `${plural(counted, "interaction", "interactions")} from ${plural(Number(summary.people) || 0, "person", "people")}`));
+      if (!counted) {
+        const days = Number(summary.counted_days);
+        parts.push(el("p", "Nothing counted yet: Cloutlens has seen no reply, mention or reaction to them " +
+          (days > 0 ? `from the last ${days.toLocaleString("en")} days (about ${Math.round(days / 365)} years; older ones count for nothing)` : "that counts") +
+          ". 1 is where everyone starts."));
+      }
 
       const top = pairs(summary.top);
       if (top.length) {
         parts.push(el("h4", "Top people"));
         const ul = el("ul");
-        for (const [who, pts] of top) ul.append(line("li", [iso(who), `: ${points(pts)} points`]));
+        for (const [who, pts] of top) ul.append(line("li", [iso(whoLabel(who)), `: ${points(pts)} points`]));
         parts.push(ul);
       }
-      for (const [title, data] of [["By kind", summary.by_kind], ["By site", summary.by_site]]) {
+      for (const [title, data] of [["By kind (points)", summary.by_kind], ["By site (points)", summary.by_site]]) {
         const rows = pairs(data);
         if (!rows.length) continue;
         parts.push(el("h4", title));
@@ -475,7 +525,8 @@
       negBox.append(el("h4", "Negative engagement (not counted)"));
       negBox.append(el("p", neg.count
         ? `${neg.count} clearly negative ${neg.count === 1 ? "reply" : "replies"}` +
-          (neg.people ? ` from ${neg.people} people` : "") + (neg.points !== undefined ? ` (weight ${points(neg.points)}, kept out of the score)` : "")
+          (neg.people ? ` from ${plural(neg.people, "person", "people")}` : "") +
+          (neg.points !== undefined ? ` (together they weigh ${points(neg.points)}: kept out of the score)` : "")
         : "None"));
       parts.push(negBox);
 
@@ -483,6 +534,9 @@
       if (href) {
         const a = el("a", "Why? Open on your dashboard");
         a.href = href;
+        // in the Tab order only once Enter took the reader into the card (key()): otherwise each
+        // badge on a long thread would be two stops
+        a.tabIndex = this.entered ? 0 : -1;
         a.target = "_blank";
         a.rel = "noopener noreferrer";
         const p = el("p");
@@ -520,6 +574,9 @@
         visibility: getComputedStyle(this.pill).visibility,
         card: shown(this.card), cardOpen: !this.card.hidden, cardFocused: this.root.activeElement === this.card,
         theme: this.card.dataset.theme || null,
+        // the pill's box (a dot's hit area), and whether the open card can be seen where it is
+        pillBox: (({ width, height }) => ({ width, height }))(this.pill.getBoundingClientRect()),
+        cardVisibility: this.card.hidden ? null : getComputedStyle(this.card).visibility,
         // where the open card is in the window, and whether its overflow scrolls
         cardBox: this.card.hidden ? null : { top: box.top, bottom: box.bottom, left: box.left, right: box.right,
           scrollHeight: this.card.scrollHeight, clientHeight: this.card.clientHeight,
@@ -542,7 +599,10 @@
   const hosts = new WeakSet();
 
   function pillKeyOf(person) {
-    return person.summary ? Number(person.summary.score) || 0 : lookOf(person).key;
+    const { summary } = person;
+    if (!summary) return lookOf(person).key;
+    const score = Number(summary.score) || 0;
+    return Number(summary.interactions) > 0 ? score : `uncounted ${score}`; // as lookOf keys it
   }
 
   // A person's score change repaints only their badges near the screen: a person can appear
@@ -625,7 +685,8 @@
   globalThis.CloutlensBadges = {
     points, // how the card writes points and weights (unit tests)
     identityGuess,
-    configure({ server, style, timer } = {}) {
+    configure({ server, style, timer, viewOnly } = {}) {
+      if (viewOnly !== undefined) settings.viewOnly = viewOnly;
       if (server !== undefined) settings.server = server;
       if (style !== undefined) settings.style = style;
       if (timer !== undefined) settings.timer = timer;
@@ -635,14 +696,15 @@
     // forgotten: the server said to forget this person. Their first pill here is made hidden: made
     // pending and then forgotten, it would show "…" until the observer saw it come near, which on
     // a busy machine is many frames later.
-    attach(anchor, identity, summary, forgotten = false) {
+    // name: as the page shows it, the title of a card the server has no name for.
+    attach(anchor, identity, summary, forgotten = false, name = null) {
       let person = people.get(identity);
       if (!person) {
         person = { identity, summary: forgotten ? undefined : summary, state: forgotten ? ["forgotten", ""] : null,
-          version: 0, look: null, badges: [], near: new Set() };
+          version: 0, look: null, badges: [], near: new Set(), name };
         person.look = lookOf(person);
         people.set(identity, person);
-      }
+      } else if (!person.name && name) person.name = name;
       const b = new Badge(anchor, person);
       hosts.add(b.host);
       person.badges.push(b);

@@ -104,7 +104,7 @@
     state.enabled = cfg.enabled;
     state.capture = cfg.capture;
     state.reason = cfg.reason;
-    Badges.configure({ server: cfg.server, style: cfg.badgeStyle, timer: timed });
+    Badges.configure({ server: cfg.server, style: cfg.badgeStyle, timer: timed, viewOnly: !cfg.capture });
     return cfg;
   }
 
@@ -290,13 +290,13 @@
   function identitiesFor(anchors, site) {
     return anchors.map((n) => {
       const id = Badges.identityGuess(site, n.handle);
-      attach(n.element, id);
+      attach(n.element, id, undefined, n.name);
       return id;
     });
   }
 
-  function attach(el, id, summary) {
-    Badges.attach(el, id, summary, forgotten.has(id));
+  function attach(el, id, summary, name) {
+    Badges.attach(el, id, summary, forgotten.has(id), name);
   }
 
   // The server names the people the user asked it to forget: their pills are hidden (their
@@ -344,13 +344,13 @@
       state.queued = result.queue.captures;
       if (result.unpaired) {
         Badges.setState(identitiesFor(anchors, capture.page.site), "unpaired",
-          `Cloutlens: pair the extension with your server (toolbar icon); ${result.queue.items} captured items wait until then`);
+          `Cloutlens: not paired with your server yet: click the Cloutlens toolbar icon to pair; the ${result.queue.items} comments and posts captured wait until then`);
       } else if (result.busy) {
         Badges.setState(identitiesFor(anchors, capture.page.site), "queued",
-          `Cloutlens: the server is busy; ${result.queue.items} captured items wait in the queue and go in by themselves`);
+          `Cloutlens: the server is busy; the ${result.queue.items} comments and posts captured wait in the queue and go in by themselves`);
       } else {
         Badges.setState(identitiesFor(anchors, capture.page.site), "offline",
-          `Cloutlens: the local server is not running; ${result.queue.items} captured items wait in the queue`);
+          `Cloutlens: the local server is not running (start it with: cloutlens serve); the ${result.queue.items} comments and posts captured wait in the queue and go in once it runs`);
       }
       return;
     }
@@ -360,7 +360,7 @@
       Badges.update(identity, summary);
     }
     hideForgotten(result.forgotten);
-    for (const n of anchors) toDraw.push([n.element, result.authors[n.itemId] || Badges.identityGuess(capture.page.site, n.handle)]);
+    for (const n of anchors) toDraw.push([n.element, result.authors[n.itemId] || Badges.identityGuess(capture.page.site, n.handle), n.name]);
     // The first few milliseconds of drawing go with the answer, while what it touched is fresh;
     // the rest waits for frames. A hidden tab draws nothing ahead of its turn.
     if (document.visibilityState !== "hidden") drawBatch();
@@ -415,9 +415,9 @@
     let i = 0;
     while (i < toDraw.length && performance.now() - t0 < DRAW_MS) {
       for (const end = Math.min(toDraw.length, i + 8); i < end; i++) {
-        const [el, identity] = toDraw[i];
+        const [el, identity, name] = toDraw[i];
         // A person new to the page gets their first badge drawn with their score.
-        if (el.isConnected) attach(el, identity, latest.get(identity));
+        if (el.isConnected) attach(el, identity, latest.get(identity), name);
       }
     }
     toDraw.splice(0, i);
@@ -494,8 +494,8 @@
 
   function showError(e, ids) {
     state.error = e.message;
-    if (e.kind === "offline") Badges.setState(ids, "offline", "Cloutlens: the local server is not running");
-    else if (e.kind === "unpaired") Badges.setState(ids, "unpaired", "Cloutlens: pair the extension with your server (toolbar icon)");
+    if (e.kind === "offline") Badges.setState(ids, "offline", "Cloutlens: the local server is not running (start it with: cloutlens serve)");
+    else if (e.kind === "unpaired") Badges.setState(ids, "unpaired", "Cloutlens: not paired with your server yet: click the Cloutlens toolbar icon to pair");
     else if (e.kind === "busy") Badges.setState(ids, "queued", "Cloutlens: the server is busy; the scores come back by themselves");
     else Badges.setState(ids, "offline", `Cloutlens: ${e.message}`);
   }

@@ -1237,7 +1237,7 @@
       if (!built || byId.has(built.item.id)) return false;
       byId.set(built.item.id, built.item);
       items.push(built.item);
-      if (built.el) names.push({ itemId: built.item.id, handle: built.item.author.handle, element: built.el });
+      if (built.el) names.push({ itemId: built.item.id, handle: built.item.author.handle, name: built.item.author.name, element: built.el });
       return true;
     }
 

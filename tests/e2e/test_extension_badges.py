@@ -62,21 +62,23 @@ def test_hovercard_shows_the_servers_explanation(browser, live_server):
         # Titled by the person's name with their identity beneath, or by the identity alone.
         assert b["title"] == f"{s['name'] or b['identity']}: {s['score']} of 100"
         assert b["who"] == (b["identity"] if s["name"] else None)
-        assert b["band"] == band(s["score"])
+        # a score with nothing counted behind it is drawn apart, and its card says why
+        assert (b["state"], b["band"]) == ("scored", band(s["score"]) if s["interactions"] else "0")
         assert f"Cloutlens score {s['score']} of 100 for {b['identity']}" in b["label"]
+        assert ("Nothing counted yet" in b["card"]) == (not s["interactions"])
         sec = b["sections"]
         assert sec.get("Top people", []) == [f"{t['name'] or t['identity']}: {fmt(t['points'])} points" for t in s["top"]]
         for kind in s["by_kind"]:
-            assert kind in sec["By kind"][0]
+            assert kind in sec["By kind (points)"][0]
         for site in s["by_site"]:
-            assert site in sec["By site"][0]
+            assert site in sec["By site (points)"][0]
         assert sec["Topics"], "the topics line is always there, even when there are none"
         neg = negative_count(s["negative"])
         neg_text = sec["Negative engagement (not counted)"][0]
         assert neg_text.startswith(f"{neg} clearly negative") if neg else neg_text == "None"
         weight = (s["negative"] or {}).get("weight") if isinstance(s["negative"], dict) else None
         if neg and weight is not None:
-            assert f"(weight {fmt(weight)}, kept out of the score)" in neg_text, neg_text
+            assert f"(together they weigh {fmt(weight)}: kept out of the score)" in neg_text, neg_text
         assert b["link"] == f"{live_server.url}/people/{urllib.parse.quote(b['identity'], safe='')}"
 
     # The hostile reply to Bob is shown apart, not as influence; Eve's thread has people behind it.
@@ -492,5 +494,10 @@ def test_a_return_to_the_page_shows_what_changed_on_the_dashboard(browser, live_
     back = wait_state(worker, "extension-thread",
                       lambda s: any(b["identity"] == eve and b["state"] != "forgotten" for b in s["badges"]),
                       what="her badge shown again")
-    assert [(b["label"], b["visibility"]) for b in back["badges"] if b["identity"] == eve] == \
-        [(f"Cloutlens: no score yet for {eve}", "visible")]
+    assert [(b["state"], b["text"], b["label"], b["visibility"]) for b in back["badges"] if b["identity"] == eve] == \
+        [("none", "–", f"Cloutlens: no score for {eve}: nothing by or about them is stored "
+          "(reload the page to capture what they wrote here)", "visible")]
+    # her card, titled by the name on the page, says so in a sentence
+    card = next(b for b in back["badges"] if b["identity"] == eve)
+    assert (card["title"], card["who"]) == ("Eve Early", eve)
+    assert card["card"].startswith(f"Eve Early{eve}No score for {eve}: nothing by or about them is stored")

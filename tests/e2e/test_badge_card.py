@@ -1,0 +1,140 @@
+"""The pill and its card as a user meets them: a dot badge can be seen and hovered, Escape closes
+a card opened by the pointer, a card does not hang over other comments once its pill has scrolled
+away, each badge is one Tab stop, and the user's own identity is titled as theirs."""
+from __future__ import annotations
+
+import urllib.parse
+
+import pytest
+
+from ext_steps import THREAD_URL, ext_url, pair_in_options, scored, wait_state
+
+pytestmark = pytest.mark.browser
+
+NAMES = 8  # the post's byline and seven comments
+BOB = "#div-comment-201 .fn + span"
+
+
+def open_cards(s) -> list[str]:
+    return [b["identity"] for b in s["badges"] if b["cardOpen"]]
+
+
+IS_BADGE = ("() => document.activeElement && document.activeElement.tagName === 'SPAN'"
+            " && !document.activeElement.childNodes.length")
+
+
+def tab_to_badge(page):
+    """Tab through the page until focus is in a badge (the page sees only its host element)."""
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if page.evaluate(IS_BADGE):
+            return
+    raise AssertionError("no badge is reachable with the keyboard")
+
+
+def same_focus(page) -> bool:
+    return page.evaluate("document.activeElement === window.__held")
+
+
+def hold_focus(page):
+    page.evaluate("window.__held = document.activeElement")
+
+
+def hover(page, selector):
+    box = page.locator(selector).bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+
+
+def test_a_dot_badge_is_drawn_and_opens_its_card_on_hover(browser, live_server):
+    ctx, worker = browser
+    pair_in_options(ctx, live_server)
+    opts = ctx.new_page()
+    opts.goto(ext_url("options.html"))
+    opts.select_option("#badge-style", "dot")
+    opts.wait_for_selector("#behaviour-msg:has-text('dot badges')")
+    page = ctx.new_page()
+    page.goto(THREAD_URL)
+    s = wait_state(worker, "extension-thread", scored(NAMES))
+    assert {b["style"] for b in s["badges"]} == {"dot"}
+    # the dot once measured its size in its own font's em, which is 0: nothing to see or hover
+    assert all(b["pillBox"]["width"] >= 20 and b["pillBox"]["height"] >= 20 for b in s["badges"]), s["badges"][0]["pillBox"]
+    hover(page, BOB)
+    opened = wait_state(worker, "extension-thread", lambda s: open_cards(s), what="the dot's card open")
+    assert open_cards(opened) == ["blog.example:bob builder"]
+
+
+def test_escape_closes_a_card_opened_by_the_pointer(browser, live_server):
+    ctx, worker = browser
+    pair_in_options(ctx, live_server)
+    page = ctx.new_page()
+    page.goto(THREAD_URL)
+    wait_state(worker, "extension-thread", scored(NAMES))
+    hover(page, BOB)
+    wait_state(worker, "extension-thread", lambda s: open_cards(s), what="card open")
+    page.keyboard.press("Escape")  # focus is on the page, not in the badge
+    wait_state(worker, "extension-thread", lambda s: not open_cards(s), what="card closed by Escape")
+
+
+def test_an_open_card_waits_unseen_while_its_pill_is_scrolled_away(browser, live_server):
+    ctx, worker = browser
+    pair_in_options(ctx, live_server)
+    page = ctx.new_page()
+    page.goto(THREAD_URL)
+    wait_state(worker, "extension-thread", scored(NAMES))
+    page.evaluate("document.body.style.paddingBottom = '4000px'")
+    tab_to_badge(page)
+    s = wait_state(worker, "extension-thread", lambda s: open_cards(s), what="card open by focus")
+    assert [b["cardVisibility"] for b in s["badges"] if b["cardOpen"]] == ["visible"]
+    focused = open_cards(s)
+    page.mouse.wheel(0, 3000)
+    gone = wait_state(worker, "extension-thread",
+                      lambda s: [b["cardVisibility"] for b in s["badges"] if b["cardOpen"]] == ["hidden"],
+                      what="the card hidden while its pill is out of the window")
+    assert open_cards(gone) == focused  # still open: focus is on its pill
+    page.mouse.wheel(0, -3000)
+    wait_state(worker, "extension-thread",
+               lambda s: [b["cardVisibility"] for b in s["badges"] if b["cardOpen"]] == ["visible"],
+               what="the card back with its pill")
+
+
+def test_each_badge_is_one_tab_stop_and_enter_leads_into_its_card(browser, live_server):
+    ctx, worker = browser
+    pair_in_options(ctx, live_server)
+    page = ctx.new_page()
+    page.goto(THREAD_URL)
+    wait_state(worker, "extension-thread", scored(NAMES))
+    tab_to_badge(page)
+    hold_focus(page)
+    first = open_cards(wait_state(worker, "extension-thread", lambda s: open_cards(s), what="card open by focus"))
+    # Tab leaves the badge: the card's link is not a stop of its own
+    page.keyboard.press("Tab")
+    assert not same_focus(page), "Tab stayed in the badge (its card's link took a stop)"
+    page.keyboard.press("Shift+Tab")
+    assert same_focus(page)
+    page.keyboard.press("Enter")  # into the card, as the pill's label says
+    page.keyboard.press("Tab")    # then its link
+    assert same_focus(page), "after Enter, Tab reaches the card's link"
+    s = wait_state(worker, "extension-thread", lambda s: True)
+    assert open_cards(s) == first
+
+
+def test_the_users_own_identity_is_titled_as_theirs(browser, live_server):
+    ctx, worker = browser
+    pair_in_options(ctx, live_server)
+    page = ctx.new_page()
+    page.goto(THREAD_URL)
+    wait_state(worker, "extension-thread", scored(NAMES))
+    dash = ctx.new_page()
+    dash.goto(f"{live_server.url}/people/{urllib.parse.quote('blog.example:bob builder', safe='')}")
+    dash.click("button:has-text('This is me')")
+    dash.wait_for_selector("text=is one of your identities")
+    page.bring_to_front()
+    page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")  # back to the page: asked again
+    hover(page, BOB)
+    s = wait_state(worker, "extension-thread",
+                   lambda s: any(b["cardOpen"] and b["title"].startswith("You (") for b in s["badges"]),
+                   what="Bob's card titled as the user's")
+    mine = next(b for b in s["badges"] if b["cardOpen"])
+    assert mine["title"] == f"You (Bob Builder): {mine['text']} of 100"
+    others = {b["title"] for b in s["badges"] if b["identity"] != "blog.example:bob builder"}
+    assert not [t for t in others if t.startswith("You")]
