@@ -128,11 +128,13 @@ function showPairState(s) {
   $("pair-cancel").hidden = !pending;
   $("unpair").hidden = !s.hasToken;
   if (pending) {
-    showCode(s.pairing);
+    showCode(s.pairing, s.server);
     if (!polling) polling = setInterval(pollPairing, 1000);
   } else {
     stopPolling();
+    // Paired through the popup's poll, this page's own may never see the answer: the line goes here.
     $("pair-code").hidden = true;
+    $("pair-help").hidden = true;
   }
 }
 
@@ -167,11 +169,13 @@ function stopPolling() {
   polling = null;
 }
 
-function showCode(pairing) {
+function showCode(pairing, server) {
   $("pair-code").hidden = false;
   $("pair-code").textContent = pairing.code;
   $("pair-help").hidden = false;
-  $("pair-help").textContent = `Approve this code at ${pairing.approveUrl} (or in the terminal running cloutlens). The token stays in this browser's extension storage.`;
+  const url = serverPage(server, "/pair");
+  $("pair-link").href = url;
+  $("pair-link").textContent = url;
 }
 
 async function pollPairing() {

@@ -17,6 +17,16 @@ function serveCommand(server) {
   return port && port !== "7317" ? `cloutlens serve --port ${port}` : "cloutlens serve";
 }
 
+// A page of the server the extension is set to (its dashboard, its pairing page): links are made
+// from that address, never from one a server's answer names.
+function serverPage(server, path) {
+  try {
+    return new URL(path, server).href;
+  } catch (e) {
+    return "";
+  }
+}
+
 // "1 capture waits", "2 captures wait": counts the user reads are in the right number.
 function plural(n, one, many) {
   return `${n} ${n === 1 ? one : many}`;

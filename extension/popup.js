@@ -3,6 +3,10 @@
 // permission removed).
 "use strict";
 
+// The last status: the server's address the links go to (the one set in Options, not the address
+// the server's own answer names).
+let lastStatus = null;
+
 function showPairing(pairing) {
   $("pairing").hidden = false;
   if (!pairing) return;
@@ -10,7 +14,9 @@ function showPairing(pairing) {
   $("pair-code").hidden = false;
   $("pair-code").textContent = pairing.code;
   $("pair-help").hidden = false;
-  $("pair-help").textContent = `Check that the same code shows at ${pairing.approveUrl} (or in the terminal running cloutlens), and approve it there.`;
+  const url = serverPage(lastStatus.server, "/pair");
+  $("pair-link").href = url;
+  $("pair-link").textContent = url;
 }
 
 let polling = null;
@@ -184,12 +190,15 @@ async function showPage() {
 }
 async function refresh() {
   const s = await ask({ type: "status" });
+  lastStatus = s;
   const state = $("server-state");
   state.dataset.ok = String(s.reachable);
   const q = s.queue || { captures: 0, items: 0, dropped: 0 };
   $("queue-state").hidden = !(q.captures || q.dropped);
   $("queue-state").textContent = plural(q.items, "captured item waits", "captured items wait") + " to be sent" +
     (q.dropped ? `; ${plural(q.dropped, "older item was", "older items were")} dropped (the queue is full)` : "") + ".";
+  $("dashboard-link").hidden = !s.reachable;
+  $("dashboard-link").href = serverPage(s.server, "/");
   if (!s.reachable) {
     state.textContent = `The Cloutlens server is not running at ${s.server}.`;
     $("serve-command").textContent = serveCommand(s.server);

@@ -28,8 +28,10 @@ def test_popup_says_how_to_start_a_server_that_is_down(browser, live_server):
     popup.wait_for_selector("#server-state:has-text('not running')")
     assert popup.locator("#server-help").is_visible()
     port = live_server.url.rsplit(":", 1)[1]
-    # the command that starts a server where the extension looks for it, on this test's port
-    assert f"cloutlens serve --port {port}" in popup.locator("#server-help").text_content()
+    # the command that starts a server where the extension looks for it, on this test's port; no
+    # other command without it (a `python -m server.cli serve` started one on 7317)
+    assert popup.locator("#server-help code").all_text_contents() == [f"cloutlens serve --port {port}"]
+    assert popup.locator("#dashboard-link").is_hidden(), "no link to a dashboard that is not running"
     assert not popup.locator("#pairing").is_visible()
     # A server started on another port than the one set is set in Options: the popup says so
     # and links there, so a user whose server runs elsewhere is not stuck.
@@ -52,9 +54,29 @@ def test_popup_offers_pairing_until_paired_then_reports_this_page(browser, live_
     popup = open_popup(ctx)
     popup.wait_for_selector("#pair-button:visible")
     assert "Paired" not in popup.locator("#server-state").text_content()
+    # The code is approved on the configured server's pairing page, one click away.
+    popup.click("#pair-button")
+    code = popup.wait_for_selector("#pair-code:not([hidden])").text_content()
+    link = popup.locator("#pair-help a")
+    assert link.get_attribute("href") == link.text_content() == f"{live_server.url}/pair"
+    with ctx.expect_page() as opened:
+        link.click()
+    approve = opened.value
+    approve.wait_for_load_state()
+    assert approve.url == f"{live_server.url}/pair"
     popup.close()
+    # Options shows the same code (one request per extension) with the same link.
+    opts = ctx.new_page()
+    opts.goto(ext_url("options.html"))
+    opts.wait_for_selector(f"#pair-code:text-is('{code}')")
+    assert opts.locator("#pair-help a").get_attribute("href") == f"{live_server.url}/pair"
+    # Approved on the page the link opened.
+    approve.locator("li.request", has_text=code).locator("button.approve").click()
+    opts.wait_for_selector("#pair-state:text-is('Paired with the server.')", timeout=20000)
+    assert opts.locator("#pair-help").is_hidden()
+    approve.close()
+    opts.close()
 
-    pair_in_options(ctx, live_server)
     page = ctx.new_page()
     page.goto(WP_URL)
     wait_state(worker, "wordpress-post", scored(6))
@@ -66,6 +88,13 @@ def test_popup_offers_pairing_until_paired_then_reports_this_page(browser, live_
     assert text.startswith(f"6 items captured; {people} of {people} people scored (wordpress adapter).")
     assert popup.locator("#site-toggle").is_checked()
     assert "blog.example" in popup.locator("#site-toggle-text").text_content()
+    dash = popup.locator("a", has_text="Open dashboard")
+    assert dash.get_attribute("href") == f"{live_server.url}/"
+    with ctx.expect_page() as opened:
+        dash.click()
+    opened.value.wait_for_load_state()
+    assert opened.value.url == f"{live_server.url}/"
+    popup.close()
 
 
 def test_site_switch_off_takes_the_permission_back(browser, live_server):
@@ -216,6 +245,7 @@ def test_popup_counts_the_people_on_the_page_when_there_are_no_scores(browser, l
     popup.wait_for_selector("#server-state:has-text('not running')")
     text = popup.wait_for_selector("#page-state:has-text('people scored')").text_content()
     assert text == f"8 items captured; 0 of {people} people scored ({s['adapter']} adapter). 2 captures wait for the server."
+
 
 # Every visible text of the page with its colour's contrast on what is behind it (WCAG 2's
 # ratio): the nearest background an element or its parents paint, else the browser's own
