@@ -4,7 +4,7 @@
 "use strict";
 
 // The last status: the server's address the links go to (the one set in Options, not the address
-// the server's own answer names).
+// the server's own answer names), and what the page's waiting captures wait for.
 let lastStatus = null;
 
 function showPairing(pairing) {
@@ -88,15 +88,41 @@ async function targetPage() {
   return { tab: null, page: null, host: "" };
 }
 
-function describePage(page) {
+// The sites' own names for the adapters that read them; any other (the generic one reads
+// schema.org data any site may carry) is "this page".
+const SITE_NAMES = {
+  discourse: "Discourse", disqus: "Disqus", github: "GitHub", hackernews: "Hacker News", mastodon: "Mastodon",
+  reddit: "Reddit", stackexchange: "Stack Exchange", substack: "Substack", wordpress: "WordPress", x: "X",
+  youtube: "YouTube",
+};
+
+// What the page's captures, if any wait, wait for: a server that runs but holds no pairing
+// waits for the user, not for the server.
+function waitingFor() {
+  const s = lastStatus;
+  if (!s || !s.reachable || s.paired) return "for the server";
+  return s.pairing ? "for you to approve the pairing code above" : "until you pair Cloutlens with the server (above)";
+}
+
+// where: the page's place in the sentence; an embedded comment frame names its own service.
+function describePage(page, where) {
   if (!page.enabled) return `Cloutlens is off here: ${page.reason}.`;
   if (!page.adapter) return "No comments recognised on this page.";
+  const name = SITE_NAMES[page.adapter];
+  where = where || (name ? `on this ${name} page` : "on this page");
+  // Captured items are the comments plus, on most sites, the post they are under, which the
+  // reader would not count as a comment: the comment elements found bound the count. Found is
+  // not yet captured on a long page (comments far below are read as they come near), so the
+  // smaller of the two is what is both. A page read whole (schema.org data) finds no elements.
+  const found = page.stats && page.stats.commentsSeen;
+  const comments = found ? Math.min(found, page.items) : page.items;
   const parts = [];
-  parts.push(page.capture ? `${plural(page.items, "item", "items")} captured` : "View-only: nothing captured");
+  if (page.capture) parts.push(`${plural(comments, "comment", "comments")} captured ${where}`);
+  else parts.push(found ? `View-only: ${plural(found, "comment", "comments")} ${where}, none captured` : "View-only: nothing captured");
   // people whose badge shows a score, of everyone with a badge (those still waiting: "…", "–", "?")
   parts.push(`${page.counts.scoredPeople} of ${plural(page.people, "person", "people")} scored`);
-  let s = `${parts.join("; ")} (${page.adapter} adapter).`;
-  if (page.queued) s += ` ${plural(page.queued, "capture waits", "captures wait")} for the server.`;
+  let s = `${parts.join("; ")}.`;
+  if (page.queued) s += ` ${plural(page.queued, "capture waits", "captures wait")} ${waitingFor()}.`;
   if (page.error) s += ` Problem: ${page.error}`;
   return s;
 }
@@ -150,7 +176,7 @@ async function showEmbeds(tab) {
     // Turned on: say what the frame captured, since the page's own counts leave it out.
     for (const src of srcs.filter((u) => CloutlensSites.embedsIn([u]).includes(host))) {
       const fs = await frameState(tab, src);
-      if (fs && fs.enabled && fs.adapter) frames.push(`${host} comments in this page: ${describePage(fs)}`);
+      if (fs && fs.enabled && fs.adapter) frames.push(describePage(fs, `from ${host} in this page`));
     }
   }
   $("frames-state").textContent = frames.join(" ");
@@ -206,7 +232,7 @@ async function refresh() {
     $("pairing").hidden = true;
   } else {
     $("server-help").hidden = true;
-    state.textContent = `Server running (${s.status.items} items, ${s.status.people} people).` + (s.paired ? " Paired." : "") +
+    state.textContent = `Server running (${plural(s.status.items, "comment or post", "comments and posts")}, ${plural(s.status.people, "person", "people")}).` + (s.paired ? " Paired." : "") +
       (s.status.busy ? ` Busy with ${s.status.busy}: captures wait in the queue until it is done.` : "");
     if (!s.paired) {
       showPairing(s.pairing);
@@ -225,6 +251,9 @@ $("pair-button").addEventListener("click", async () => {
     if (pairing.status === "paired") return refresh();
     showPairing(pairing);
     if (!polling) polling = setInterval(pollPairing, 1000);
+    // The page's waiting captures now wait for the user's approval: the summary says so.
+    lastStatus = { ...lastStatus, pairing };
+    await showPage();
   } catch (e) {
     $("pair-text").textContent = e.message;
   }

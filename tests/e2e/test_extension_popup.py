@@ -4,6 +4,7 @@ back), the exclude list, view-only mode and the badge style, each checked by wha
 script then does and what the server stores."""
 from __future__ import annotations
 
+import re
 import socket
 
 import pytest
@@ -81,11 +82,14 @@ def test_popup_offers_pairing_until_paired_then_reports_this_page(browser, live_
     page.goto(WP_URL)
     wait_state(worker, "wordpress-post", scored(6))
     popup = open_popup(ctx)
-    popup.wait_for_selector("#server-state:has-text('Paired')")
+    said = popup.wait_for_selector("#server-state:has-text('Paired')").text_content()
+    assert re.fullmatch(r"Server running \(\d+ comments and posts, \d+ people\)\. Paired\.", said), said
     assert not popup.locator("#pairing").is_visible()
-    text = popup.wait_for_selector("#page-state:has-text('items captured')").text_content()
+    text = popup.wait_for_selector("#page-state:has-text('people scored')").text_content()
     people = len({b["identity"] for b in wait_state(worker, "wordpress-post", scored(6))["badges"]})
-    assert text.startswith(f"6 items captured; {people} of {people} people scored (wordpress adapter).")
+    # Five comments (the post is captured too, but nobody counts it as a comment), in the site's
+    # own name, no "items" or "adapter".
+    assert text == f"5 comments captured on this WordPress page; {people} of {people} people scored."
     assert popup.locator("#site-toggle").is_checked()
     assert "blog.example" in popup.locator("#site-toggle-text").text_content()
     dash = popup.locator("a", has_text="Open dashboard")
@@ -95,6 +99,18 @@ def test_popup_offers_pairing_until_paired_then_reports_this_page(browser, live_
     opened.value.wait_for_load_state()
     assert opened.value.url == f"{live_server.url}/"
     popup.close()
+
+    # View-only: the comments the page has, and that none is captured.
+    opts = ctx.new_page()
+    opts.goto(ext_url("options.html"))
+    opts.check("#view-only")
+    opts.wait_for_selector("#behaviour-msg:has-text('view-only')")
+    page.bring_to_front()
+    page.reload()
+    wait_state(worker, "wordpress-post", lambda s: not s["capture"] and scored(6)(s))
+    popup = open_popup(ctx)
+    text = popup.wait_for_selector("#page-state:has-text('View-only')").text_content()
+    assert text == f"View-only: 5 comments on this WordPress page, none captured; {people} of {people} people scored."
 
 
 def test_site_switch_off_takes_the_permission_back(browser, live_server):
@@ -106,7 +122,7 @@ def test_site_switch_off_takes_the_permission_back(browser, live_server):
     before = len(stored_items(live_server.data_dir))
 
     popup = open_popup(ctx)
-    popup.wait_for_selector("#page-state:has-text('items captured')")
+    popup.wait_for_selector("#page-state:has-text('comments captured')")
     popup.locator("#site-toggle").uncheck()
     popup.wait_for_selector("#site-msg:has-text('off for blog.example')")
     # The open page drops its badges at once.
@@ -234,8 +250,12 @@ def test_popup_counts_the_people_on_the_page_when_there_are_no_scores(browser, l
     assert people > 1
     popup = open_popup(ctx)
     text = popup.wait_for_selector("#page-state:has-text('people scored')").text_content()
-    assert text == f"8 items captured; 0 of {people} people scored ({s['adapter']} adapter). 1 capture waits for the server."
+    # Seven comments and the post were captured; what they wait for is the user, not the server.
+    assert text == (f"7 comments captured on this WordPress page; 0 of {people} people scored. "
+                    "1 capture waits until you pair Cloutlens with the server (above).")
     assert popup.locator("#queue-state").text_content() == "8 captured items wait to be sent."
+    popup.click("#pair-button")
+    popup.wait_for_selector("#page-state:has-text('1 capture waits for you to approve the pairing code above.')")
     popup.close()
 
     live_server.stop()
@@ -244,7 +264,7 @@ def test_popup_counts_the_people_on_the_page_when_there_are_no_scores(browser, l
     popup = open_popup(ctx)
     popup.wait_for_selector("#server-state:has-text('not running')")
     text = popup.wait_for_selector("#page-state:has-text('people scored')").text_content()
-    assert text == f"8 items captured; 0 of {people} people scored ({s['adapter']} adapter). 2 captures wait for the server."
+    assert text == f"7 comments captured on this WordPress page; 0 of {people} people scored. 2 captures wait for the server."
 
 
 # Every visible text of the page with its colour's contrast on what is behind it (WCAG 2's
