@@ -28,6 +28,8 @@ function showSettings(s) {
     const btn = document.createElement("button");
     btn.type = "button";
     btn.textContent = "Turn back on";
+    // Read alone (a screen reader's list of buttons), each says which site it is for.
+    btn.setAttribute("aria-label", `Turn ${host} back on`);
     btn.addEventListener("click", async () => {
       await ask({ type: "set-settings", change: { site: { host, enabled: true } } });
       await loadSites();
@@ -35,7 +37,7 @@ function showSettings(s) {
     li.append(name, btn);
     list.append(li);
   }
-  $("sites-none").hidden = off.length > 0;
+  $("sites-off-part").hidden = off.length === 0;
   showValue($("exclude"), s.exclude.join("\n"));
   showValue($("view-only"), s.viewOnly);
   showValue($("badge-style"), s.badgeStyle);
@@ -58,6 +60,7 @@ function showGranted(report) {
     const btn = document.createElement("button");
     btn.type = "button";
     btn.textContent = "Remove";
+    btn.setAttribute("aria-label", `Remove ${label}`);
     btn.addEventListener("click", async () => {
       try {
         showGranted(await ask({ type: "remove-origin", origin: site.origin }));

@@ -1,7 +1,8 @@
 """The popup and the options page in real Chromium: server down (and how to start it), not
-paired, paired with this page's counts; the per-site switch (off gives the site's permission
-back), the exclude list, view-only mode and the badge style, each checked by what the content
-script then does and what the server stores."""
+paired (the link to approve the code), paired with this page's counts in plain words and a link to
+the dashboard; the per-site switch (off gives the site's permission back), the exclude list,
+view-only mode and the badge style, each checked by what the content script then does and what the
+server stores; every text readable in light and dark mode; Options' site buttons named by site."""
 from __future__ import annotations
 
 import re
@@ -340,3 +341,30 @@ def test_popup_and_options_read_in_light_and_dark_mode(browser, live_server):
     opts.reload()
     opts.wait_for_selector("#pair-state:has-text('not running')", timeout=15000)
     assert_readable(opts, "options, server down", ["#pair-state"])
+
+
+def test_options_names_each_sites_button_and_hides_an_empty_list(browser, live_server):
+    ctx, worker = browser
+    set_server(ctx, live_server.url)
+    opts = ctx.new_page()
+    opts.goto(ext_url("options.html"))
+    opts.wait_for_selector("li.granted[data-host='blog.example']")
+    # Read alone (a screen reader's list of buttons), each Remove says which site it removes.
+    for host in ("blog.example", "news.example"):
+        assert opts.get_by_role("button", name=f"Remove {host}", exact=True).count() == 1
+    assert opts.get_by_role("button", name="Remove", exact=True).count() == 0
+    assert "adapter" not in opts.locator("body").inner_text()
+    # No site turned off under a wider grant: the list and its heading are not shown at all
+    # (they said "None." on every visit).
+    off_heading = opts.get_by_text("Turned off although your browser still grants them")
+    assert off_heading.is_hidden()
+    assert opts.get_by_text("None.", exact=True).count() == 0
+
+    opts.evaluate("() => chrome.runtime.sendMessage({type: 'set-settings', change: {site: {host: 'blog.example', enabled: false}}})")
+    opts.reload()
+    opts.wait_for_selector("li.site[data-host='blog.example']")
+    assert off_heading.is_visible()
+    on = opts.get_by_role("button", name="Turn blog.example back on", exact=True)
+    on.click()
+    opts.wait_for_selector("li.site[data-host='blog.example']", state="detached")
+    assert off_heading.is_hidden()
