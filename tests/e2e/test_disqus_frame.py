@@ -117,6 +117,6 @@ def test_the_popup_counts_what_the_disqus_frame_captured(browser, live_server):
     press_toolbar_button(ctx, page)
     popup = open_popup(ctx)
     # The blog page itself found no comments; the frame's own counts are shown beside it.
-    popup.wait_for_selector(f"#frames-state:has-text('disqus.com comments in this page: {COMMENTS} items captured')")
+    popup.wait_for_selector(f"#frames-state:has-text('{COMMENTS} comments captured from disqus.com in this page;')")
     assert "No comments recognised on this page." in popup.locator("#page-state").text_content()
     assert popup.locator("#embed").is_hidden()  # disqus.com is already on: nothing to offer

@@ -64,7 +64,7 @@ def test_only_granted_sites_get_the_content_script(extension_browsers, live_serv
     page.bring_to_front()
     press_toolbar_button(ctx, page)
     popup = open_popup(ctx)
-    popup.wait_for_selector("#page-state:has-text('8 items captured')")
+    popup.wait_for_selector("#page-state:has-text('7 comments captured')")
     assert popup.locator("#site-toggle").is_checked()
     assert popup.locator("#site-toggle-text").text_content() == "Cloutlens on blog.example"
     popup.close()
@@ -163,7 +163,7 @@ def test_disqus_in_an_iframe(extension_browsers, live_server):
         time.sleep(0.2)
     press_toolbar_button(ctx, page)
     popup = open_popup(ctx)
-    popup.wait_for_selector("#page-state:has-text('items captured')")
+    popup.wait_for_selector("#page-state:has-text('comments captured')")
     assert popup.locator("#embed").is_hidden(), "nothing left to offer"
 
 
@@ -179,7 +179,7 @@ def test_a_site_under_a_wider_grant_is_switched_off_and_on_without_a_prompt(exte
     wait_state(worker, "wordpress-post", scored(6))
 
     popup = open_popup(ctx)
-    popup.wait_for_selector("#page-state:has-text('items captured')")
+    popup.wait_for_selector("#page-state:has-text('comments captured')")
     popup.locator("#site-toggle").uncheck()
     popup.wait_for_selector("#site-msg:has-text('off for blog.example')")
     off = wait_state(worker, "wordpress-post", lambda s: not s["enabled"] and not s["badges"], what="badges removed")
