@@ -388,7 +388,7 @@ async function pageConfig(sender) {
     const outer = Sites.decide(s, top);
     if (!outer.enabled) decision = { ...outer, reason: `${outer.reason} (${top}, around this frame)` };
   }
-  return { host, ...decision, badgeStyle: s.badgeStyle, server };
+  return { host, ...decision, badgeStyle: s.badgeStyle, server, serve: Sites.serveCommand(server) };
 }
 
 // ---- where the content script runs: the sites the browser granted, nothing else.

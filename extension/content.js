@@ -36,7 +36,7 @@
 
   const state = {
     enabled: false, capture: false, reason: "starting", host: location.hostname, frame: inFrame,
-    adapter: null, items: 0, people: 0, queued: 0, error: null, url: pageKey(),
+    adapter: null, items: 0, people: 0, queued: 0, error: null, url: pageKey(), serve: "cloutlens serve",
     stats: { busyMs: 0, slices: 0, maxSliceMs: 0, captures: 0, commentsSeen: 0, extractMs: 0, sendMs: 0, drawMs: 0, byName: {} },
   };
 
@@ -104,6 +104,7 @@
     state.enabled = cfg.enabled;
     state.capture = cfg.capture;
     state.reason = cfg.reason;
+    state.serve = cfg.serve || "cloutlens serve";
     Badges.configure({ server: cfg.server, style: cfg.badgeStyle, timer: timed, viewOnly: !cfg.capture });
     return cfg;
   }
@@ -350,7 +351,7 @@
           `Cloutlens: the server is busy; the ${result.queue.items} comments and posts captured wait in the queue and go in by themselves`);
       } else {
         Badges.setState(identitiesFor(anchors, capture.page.site), "offline",
-          `Cloutlens: the local server is not running (start it with: cloutlens serve); the ${result.queue.items} comments and posts captured wait in the queue and go in once it runs`);
+          `Cloutlens: the local server is not running (start it with: ${state.serve}); the ${result.queue.items} comments and posts captured wait in the queue and go in once it runs`);
       }
       return;
     }
@@ -494,7 +495,7 @@
 
   function showError(e, ids) {
     state.error = e.message;
-    if (e.kind === "offline") Badges.setState(ids, "offline", "Cloutlens: the local server is not running (start it with: cloutlens serve)");
+    if (e.kind === "offline") Badges.setState(ids, "offline", `Cloutlens: the local server is not running (start it with: ${state.serve})`);
     else if (e.kind === "unpaired") Badges.setState(ids, "unpaired", "Cloutlens: not paired with your server yet: click the Cloutlens toolbar icon to pair");
     else if (e.kind === "busy") Badges.setState(ids, "queued", "Cloutlens: the server is busy; the scores come back by themselves");
     else Badges.setState(ids, "offline", `Cloutlens: ${e.message}`);

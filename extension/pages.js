@@ -10,12 +10,7 @@ async function ask(msg) {
   return r.result;
 }
 
-// The command that starts the server where the extension looks for it (7317 by default).
-function serveCommand(server) {
-  let port = "";
-  try { port = new URL(server).port; } catch (e) { /* the address is checked when saved */ }
-  return port && port !== "7317" ? `cloutlens serve --port ${port}` : "cloutlens serve";
-}
+const { serveCommand } = CloutlensSites;
 
 // A page of the server the extension is set to (its dashboard, its pairing page): links are made
 // from that address, never from one a server's answer names.

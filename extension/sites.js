@@ -112,9 +112,17 @@
     return out;
   }
 
+  // The command that starts the server where the extension looks for it (7317 by default): the
+  // popup, Options and the badges of a page whose server is down all give it.
+  function serveCommand(server) {
+    let port = "";
+    try { port = new URL(server).port; } catch (e) { /* the address is checked when saved */ }
+    return port && port !== "7317" ? `cloutlens serve --port ${port}` : "cloutlens serve";
+  }
+
   const CloutlensSites = {
     DEFAULTS, STYLES, WELL_KNOWN, EMBEDS, cleanPattern, parseExclude, settingsOf, decide, covers,
-    originsFor, hostOfOrigin, originCovers, wellKnownOrigins, embedsIn,
+    originsFor, hostOfOrigin, originCovers, wellKnownOrigins, embedsIn, serveCommand,
   };
   globalThis.CloutlensSites = CloutlensSites;
   if (typeof module !== "undefined") module.exports = CloutlensSites;

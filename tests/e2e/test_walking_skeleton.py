@@ -4,6 +4,7 @@ the items in the TinyDB file."""
 from __future__ import annotations
 
 import time
+import urllib.parse
 
 import pytest
 
@@ -120,6 +121,9 @@ def test_badges_say_plainly_when_the_server_is_down(browser, live_server):
     page.goto(POST_URL)
     badges = wait_for_all(worker, "offline")
     assert all("not running" in b["label"] for b in badges)
+    # with the command that starts it where the extension looks (this test's server is on its own port)
+    port = urllib.parse.urlsplit(live_server.url).port
+    assert port != 7317 and all(f"start it with: cloutlens serve --port {port})" in b["label"] for b in badges), badges[0]["label"]
 
 
 def test_unpaired_extension_gets_no_scores_and_its_captures_wait_for_pairing(browser, live_server):

@@ -97,3 +97,9 @@ test("embedded comment services are found in frame addresses, once each, bad URL
   assert.deepEqual(S.embedsIn([]), []);
   assert.deepEqual(S.embedsIn(undefined), []);
 });
+
+test("the command that starts the server names the port the extension is set to", () => {
+  assert.equal(S.serveCommand("http://127.0.0.1:7317"), "cloutlens serve");
+  assert.equal(S.serveCommand("http://127.0.0.1:8123"), "cloutlens serve --port 8123");
+  assert.equal(S.serveCommand("not a url"), "cloutlens serve");
+});
