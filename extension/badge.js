@@ -33,10 +33,12 @@
     .badge[data-band="0"] { background: #e5e7eb; color: #1f2937; box-shadow: 0 0 0 1px #6b7280; }
     .badge[data-state="none"] { background: #fff; color: #374151; box-shadow: 0 0 0 1px #6b7280; }
     /* The dot's own font size is 0 (it shows no text), so its sizes are in px: an em would be 0.
-       The transparent border is its hit area (24 px across), drawn over the words beside it. */
-    .badge[data-style="dot"] { min-width: 0; width: 24px; height: 24px; margin: -7px -7px -7px -4px; padding: 0;
+       The transparent border is its hit area (24 px across), drawn over the words beside it. Its
+       edge is a dark ring and a pale one inside it: one of them shows on any page, and the pale
+       dot of a score nothing counted towards is not lost on white. */
+    .badge[data-style="dot"] { min-width: 0; width: 24px; height: 24px; margin: -7px -7px -7px -4px; padding: 0; border-radius: 50%;
              border: 7px solid transparent; background-clip: padding-box; font-size: 0; line-height: 0;
-             vertical-align: middle; box-shadow: inset 0 0 0 1px #ffffffa0; }
+             vertical-align: middle; box-shadow: inset 0 0 0 1px #0000008c, inset 0 0 0 2px #ffffffa0; }
     .card { position: fixed; z-index: 2147483647; inset: auto; margin: 0; top: 0; left: 0; box-sizing: border-box;
             width: calc(20.5em + 2px); max-width: 80vw;
             max-height: calc(100vh - 8px); overflow: auto; padding: .6em .75em; overflow-wrap: anywhere;
