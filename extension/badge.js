@@ -500,7 +500,8 @@
       if (!counted) {
         const days = Number(summary.counted_days);
         parts.push(el("p", "Nothing counted yet: Cloutlens has seen no reply, mention or reaction to them " +
-          (days > 0 ? `from the last ${days.toLocaleString("en")} days (about ${Math.round(days / 365)} years; older ones count for nothing)` : "that counts") +
+          (days > 0 ? `from the last ${days.toLocaleString("en")} days that counts (about ${Math.round(days / 365)} years; ` +
+            "older ones count for nothing, and hostile replies never do)" : "that counts") +
           ". 1 is where everyone starts."));
       }
 
