@@ -89,6 +89,11 @@ def serve(data_dir, port, host, allow_exposed, demo=False):
         click.secho(f"WARNING: binding {host}: anyone who can reach this address can try the API.",
                     fg="red", err=True)
     made_temp_dir = demo and data_dir is None
+    if demo and not made_temp_dir and data_dir.is_dir() and any(data_dir.iterdir()) \
+            and not (data_dir / "config.json").exists():
+        # not a Cloutlens data dir (a folder of the user's own): nothing is written into it
+        raise click.ClickException(f"{data_dir} holds files that are not a Cloutlens data dir; "
+                                   "give --demo an empty --data-dir, or none for a temp dir")
     if made_temp_dir:
         import tempfile
         # Never mix the demo people into the user's real data.
@@ -114,29 +119,32 @@ def serve(data_dir, port, host, allow_exposed, demo=False):
         if made_temp_dir:
             shutil.rmtree(data_dir, ignore_errors=True)
         raise _listen_error(host, port, exc) from None
-    # Listening before the demo data is built: a taken port fails at once, not after the build.
-    if demo:
-        from .demo import NotDemoData, prepare
-        click.echo("Preparing the demo data set (synthetic people, months of history)...")
-        try:
-            made = prepare(app.extensions["cloutlens"])
-        except NotDemoData as exc:
-            app.extensions["cloutlens"].store.close()
-            raise click.ClickException(str(exc)) from None
-        if made:
-            click.echo(f"  {made['items']} items from {made['people']} people.")
     # A plain `kill` (and a service manager's stop) ends the server like Ctrl+C: the scorer and
-    # the index are saved for a quick next start. Set before the banner: a stop sent as soon as
-    # it shows (a test, a service manager) must find it.
+    # the index are saved for a quick next start. Set before the demo's build and the banner: a
+    # stop sent while either runs (a test, a service manager, an impatient user) must find it.
     signal.signal(signal.SIGTERM, _stop)
+    refused = False
     try:
+        # Listening before the demo data is built: a taken port fails at once, not after the build.
+        if demo:
+            from .demo import NotDemoData, prepare
+            click.echo("Preparing the demo data set (synthetic people, months of history)...")
+            try:
+                made = prepare(app.extensions["cloutlens"])
+            except NotDemoData as exc:
+                app.extensions["cloutlens"].store.close()
+                refused = True  # the user's data dir: left as it was, nothing saved over it
+                raise click.ClickException(str(exc)) from None
+            if made:
+                click.echo(f"  {made['items']} items from {made['people']} people.")
         actual_port = int(server.effective_port)  # waitress reports it as a string
         app.config["PORT"] = actual_port
         url = f"http://{_url_host(host)}:{actual_port}/"
         click.echo(f"Cloutlens server on {url}  (data: {data_dir})")
         click.echo(f"  Dashboard: {url}")
         click.echo("  Extension: open chrome://extensions, turn on Developer mode, 'Load unpacked' and pick")
-        click.echo(f"             {EXTENSION_DIR}")
+        # an install from a copy (not `pip install -e`) has no extension folder beside the package
+        click.echo(f"             {EXTENSION_DIR if EXTENSION_DIR.is_dir() else 'the extension/ folder of your Cloutlens checkout'}")
         click.echo("             (Firefox: about:debugging > This Firefox > Load Temporary Add-on > manifest.json)")
         if actual_port != DEFAULT_PORT:
             click.echo(f"  Port:      the extension looks on {DEFAULT_PORT}: in its Options, set Server to {url.rstrip('/')}")
@@ -144,7 +152,11 @@ def serve(data_dir, port, host, allow_exposed, demo=False):
         click.echo(f"             at {url}pair")
         click.echo("  Sites:     on a page with comments, click the toolbar icon and turn Cloutlens on there")
         if demo:
-            click.echo(f"  Demo pages for the extension: http://localhost:{actual_port}/demo/")
+            click.echo(f"  Demo pages for the extension: http://localhost:{actual_port}/demo/ "
+                       "(badged with no site to turn on)")
+            if made_temp_dir:
+                click.echo("  The demo data is temporary: it is deleted when the server stops.")
+            click.echo("  An extension paired with the demo pairs again with your own server.")
         click.echo("Press Ctrl+C to stop.", err=False)
         sys.stdout.flush()
         server.run()
@@ -154,7 +166,8 @@ def serve(data_dir, port, host, allow_exposed, demo=False):
         if made_temp_dir:  # nobody starts on it again: do not leave megabytes in the temp dir
             app.extensions["cloutlens"].close()
             shutil.rmtree(data_dir, ignore_errors=True)
-        else:
+            click.echo("Stopped; the demo data was removed.")
+        elif not refused:
             click.echo("Saving the scores for a quick next start...")
             app.extensions["cloutlens"].close()
 

@@ -255,14 +255,21 @@ class NotDemoData(RuntimeError):
     """The data dir holds data that is not a demo data set."""
 
 
+# What a user's data dir holds besides items: a demo written over it would replace their
+# settings and own identities, and keep their pairing.
+USER_CONFIG = ("clients", "settings", "own_identities", "links", "forgotten")
+
+
 def prepare(services) -> dict | None:
     """Fill an empty data dir with the demo data set; reuse one that holds it already. Refuses a
-    data dir with real data: the demo people must never mix with the user's own."""
-    if services.store.count_items() == 0:
-        return populate(services)
-    if services.store.get_config("demo") is None:
-        raise NotDemoData(f"{services.store.data_dir} holds real data; give --demo an empty --data-dir")
-    return None
+    data dir with real data (items, a pairing, settings, links, own identities or people
+    forgotten): the demo people must never mix with the user's own."""
+    store = services.store
+    if store.get_config("demo") is not None:
+        return None
+    if store.count_items() or any(store.get_config(key) for key in USER_CONFIG):
+        raise NotDemoData(f"{store.data_dir} holds real data; give --demo an empty --data-dir")
+    return populate(services)
 
 
 # -- the demo blog's pages, rendered from the stored items -----------------------------------

@@ -92,6 +92,20 @@ def test_demo_mode_reuses_a_demo_data_dir_and_refuses_real_data(demo_app, app):
     assert real.store.count_items() == 1
 
 
+@pytest.mark.parametrize("key, value", [("clients", {"abc": {"origin": "chrome-extension://x"}}),
+                                        ("settings", {"topics": {"rust": ["rust"]}}),
+                                        ("own_identities", ["news.ycombinator.com:me"]),
+                                        ("links", {"a.example:x": "b.example:x"}), ("forgotten", ["a.example:y"])])
+def test_demo_mode_refuses_a_data_dir_with_a_users_setup_and_no_items(app, key, value):
+    # a demo written there replaced the user's settings and own identities, and kept their pairing
+    real = app.extensions["cloutlens"]
+    real.store.set_config(key, value)
+    with pytest.raises(demo.NotDemoData):
+        demo.prepare(real)
+    assert real.store.get_config(key) == value and real.store.count_items() == 0
+    assert real.store.get_config("demo") is None
+
+
 def test_demo_pages_carry_the_stored_items_for_the_wordpress_adapter(demo_app):
     app, _ = demo_app
     s = app.extensions["cloutlens"]

@@ -382,6 +382,46 @@ def test_demo_stopped_leaves_no_temp_dir(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_demo_stopped_while_it_builds_its_data_leaves_no_temp_dir(tmp_path):
+    """The build takes seconds: a stop then left megabytes in the temp dir (the clean-up and the
+    SIGTERM handler came after it), and SIGTERM exited with no word."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.Popen([sys.executable, "-m", "server.cli", "demo", "--port", "0"], cwd=root,
+                            env={**os.environ, "TMPDIR": str(tmp_path)},
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        out = ""
+        while "Preparing the demo data set" not in out:
+            line = proc.stdout.readline()
+            assert line, out
+            out += line
+        proc.send_signal(signal.SIGTERM)  # as Ctrl+C, in the middle of the build
+        rest, _ = proc.communicate(timeout=60)
+        assert proc.returncode == 0, out + rest
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert "Press Ctrl+C" not in rest and "the demo data was removed" in rest, rest
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_demo_refuses_a_folder_that_is_not_a_data_dir(tmp_path):
+    from click.testing import CliRunner
+
+    from server.cli import main
+
+    (tmp_path / "notes.txt").write_text("mine")
+    r = CliRunner().invoke(main, ["demo", "--port", "0", "--data-dir", str(tmp_path)])
+    assert r.exit_code == 1 and "holds files that are not a Cloutlens data dir" in r.output, r.output
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+
+
 def _listening_addresses(port: int) -> set[str]:
     """Local addresses with a socket listening on port, from the kernel's own table (Linux)."""
     import socket
