@@ -144,14 +144,22 @@ def run(path_or_stream, at: str | None, as_json: bool, settings: dict | None = N
     if s.copies_dropped:
         notes.append(f"{s.copies_dropped} lines repeat an item of another line (the same site and id): "
                      "each item counts once, the copy holding the most (reactions, then the latest date)")
-    return output(s, parse_when(at), as_json), errors, notes, bool(s._item_keys)
+    return output(s, parse_when(at), as_json), errors, notes, len(s._item_keys)
 
 
 def make_command():
     """The click command; server/cli.py only registers it (`main.add_command(...)`)."""
     import click
 
-    @click.command("score")
+    # One line of the format where a user looks first: --help.
+    @click.command("score", epilog="""\b
+One item per line, for example:
+{"site": "blog.example", "id": "c2", "kind": "comment", "parent": "p1",
+ "author": {"handle": "anna", "name": "Anna"}, "at": "2026-11-20T09:14:00Z",
+ "text": "Great post"}
+kind: post or comment; optional: "reactions": {"likes": 3}, "mentions": ["bob"],
+"url"; every field: docs/scoring.md, section 7 (Offline).
+A bad line is skipped, named with its number and the field at fault.""")
     @click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
     @click.option("--at", "at", default=None, metavar="TIME",
                   help="Score as of this ISO time (e.g. 2026-11-22T00:00:00Z) for reproducible results.")
@@ -175,6 +183,8 @@ def make_command():
         for piece in out:
             click.echo(piece, nl=False)
         click.echo("")
+        if errors:  # after the output, where a user who scrolled past the first lines looks
+            click.echo(f"scored {scored} item(s); {len(errors)} line(s) skipped (listed above)", err=True)
 
     return score
 

@@ -354,6 +354,18 @@ def test_cli_reports_bad_lines_and_scores_the_rest(tmp_path):
     assert "line 5.site" in res.stderr
     data = json.loads(res.stdout)
     assert data[0]["identity"] == f"{SITE}:martin" and data[0]["score"] > 1
+    # the tally comes last, where a user who scrolled past the errors looks
+    assert res.stderr.rstrip().splitlines()[-1] == f"scored {len(lines) - 3} item(s); 3 line(s) skipped (listed above)"
+
+
+def test_cli_help_shows_a_line_of_the_format(tmp_path):
+    from server.cli import main
+
+    res = CliRunner().invoke(main, ["score", "--help"])
+    assert res.exit_code == 0
+    sample = next(line for line in res.output.splitlines() if line.strip().startswith('{"site"'))
+    rest = res.output[res.output.index(sample):].split("kind:")[0]
+    assert json.loads(" ".join(x.strip() for x in rest.splitlines()))["kind"] == "comment"  # a line that parses
 
 
 def test_cli_names_a_field_nested_too_deeply_and_scores_the_rest(tmp_path):
