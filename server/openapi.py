@@ -37,6 +37,8 @@ SUMMARY = {
         "interactions": {"type": "integer"}, "people": {"type": "integer"},
         "top": {"type": "array"}, "by_kind": {"type": "object"}, "by_site": {"type": "object"},
         "topics": {},
+        "own": {"type": "boolean", "description": "one of the user's own identities"},
+        "counted_days": {"type": "integer", "description": "the age in days past which nothing counts"},
     },
 }
 
