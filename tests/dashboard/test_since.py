@@ -77,7 +77,7 @@ def test_a_score_that_moved_with_nothing_new_says_so(earlier, auth):
     since = client.get(f"/api/people/{MARTIN}", headers=auth).json["since"]
     assert since == {"day": yesterday, "then": then + 2, "now": then, "count": 0, "new": 0, "rest": -2, "model": None}
     line = soup(client.get(person_path(MARTIN))).select_one("section.summary p.since").get_text()
-    assert line == (f"Since {yesterday} ({then + 2}): no item captured since adds to it; -2 from everything else (ageing, "
+    assert line == (f"Since {yesterday} ({then + 2}): nothing new captured; -2 from everything else (ageing, "
                     "others' standing, edits, imports, links, people forgotten or settings).")
 
 
@@ -86,7 +86,7 @@ def test_the_overview_says_it_on_your_own_card(earlier):
     client.post("/settings", data={"csrf": token(client), "own": MARTIN, "site_weights": "", "topics": "",
                                    "horizon_days": "90"})
     line = soup(client.get("/")).select_one("section.mine p.since").get_text()
-    assert line == f"Since {yesterday} ({then}): no item captured since adds to it."
+    assert line == f"Since {yesterday} ({then}): nothing new captured."
 
 
 def test_no_line_without_a_snapshot_the_chart_points_computed_from_items_do_not_count(seeded):
