@@ -33,8 +33,9 @@ PAGE_SIZE = 50
 ITEMS_SHOWN = 300
 WRITTEN_SHOWN = 30
 ENGAGED_SHOWN = 30
-# "and 19 more" under who engages opens the whole list, a page this long at a time
-ENGAGED_PAGE = 500
+# "and 19 more" under a cut list of the person page (who engages, whom they engage, what they
+# wrote, the items behind the score) opens the whole list, a page this long at a time
+LIST_PAGE = 500
 # The scorer's pseudo-actor for reactions: the page's anonymous audience, not a person to link.
 AUDIENCE = "(audience)"
 
@@ -250,15 +251,23 @@ def person(identity):
         behind = items_behind(s.store, result)
         copies = copies_of(s.store, result, behind, identity)
         mine = set(data.own_identities(s.store))
-        wrote = data.authored_rows(s, authored, WRITTEN_SHOWN)
+        # What each item gave to whom costs a look-up per item: only for the rows shown.
+        wrote_from = _list_from("wrote", len(authored))
+        wrote = data.authored_rows(s, authored, WRITTEN_SHOWN if wrote_from is None else LIST_PAGE, start=wrote_from or 0)
         engages = data.engages_with(s.store, authored)
+        engages_from = _list_from("engages", len(engages))
         hostile = data.hostile_toward(s, identity, authored)
         by_person = sorted(((result or {}).get("breakdown", {}).get("by_person") or {}).items(),
                            key=lambda kv: (-kv[1], kv[0]))
-        listed = _engaged_from(len(by_person))
-        engaged_by = by_person[listed:listed + ENGAGED_PAGE] if listed is not None else by_person[:ENGAGED_SHOWN]
+        listed = _list_from("engaged", len(by_person))
+        engaged_by = _cut(by_person, listed, ENGAGED_SHOWN)
+        engaging = _cut(engages, engages_from, ENGAGED_SHOWN)
         # only their scores are shown: people=1 leaves out their own breakdowns
-        people_scores = s.scorer.results([p for p, _ in engaged_by] + [p for p, _ in engages[:30]], people=1)
+        people_scores = s.scorer.results([p for p, _ in engaged_by] + [p for p, _ in engaging], people=1)
+        counted_from = _list_from("items", len(behind))
+        counted = _cut(behind, counted_from, ITEMS_SHOWN)
+        counted_before = behind[:counted_from or 0]
+        counted_after = behind[(counted_from or 0) + len(counted):]
         own = identity in mine
         hist = data.history(s, identity)
         changes = s.store.model_changes()
@@ -273,19 +282,28 @@ def person(identity):
         history=hist, kinds=data.shares(breakdown.get("by_kind")), sites=data.shares(breakdown.get("by_site")),
         topics=data.topic_rows(result), moments=behind[:8],
         engaged_by=engaged_by, engaged_by_total=len(by_person), engaged_from=listed,
-        engaged_page=ENGAGED_PAGE, engaged_shown=ENGAGED_SHOWN, engages=engages[:30],
-        people_scores=people_scores, names=names, counted=behind[:ITEMS_SHOWN],
-        counted_total=len(behind), counted_rest=sum(m["points"] for m in behind[ITEMS_SHOWN:]), hostile=hostile, wrote=wrote, authored=len(authored), aliases=aliases, own=own,
+        list_page=LIST_PAGE, engaged_shown=ENGAGED_SHOWN, engages=engaging, engages_total=len(engages),
+        engages_from=engages_from, people_scores=people_scores, names=names, counted=counted,
+        counted_total=len(behind), counted_from=counted_from, items_shown=ITEMS_SHOWN,
+        # so that what is listed, what comes before and what comes after add up to the score
+        counted_before=sum(m["points"] for m in counted_before), counted_rest=sum(m["points"] for m in counted_after),
+        hostile=hostile, wrote=wrote, wrote_from=wrote_from, written_shown=WRITTEN_SHOWN,
+        authored=len(authored), aliases=aliases, own=own,
         audience=AUDIENCE, copies=copies, mine=mine, copy_min_words=COPY_MIN_WORDS)
 
 
-def _engaged_from(total: int) -> int | None:
-    """Where the full list of who engages starts (`?engaged=N`), or None for the top few only."""
-    given = request.args.get("engaged")
+def _list_from(name: str, total: int) -> int | None:
+    """Where the full list `name` starts (`?engaged=N`), or None for its first few only."""
+    given = request.args.get(name)
     if given is None:
         return None
     start = int(given) if given.isdigit() else 0
-    return min(start, max(0, total - 1)) // ENGAGED_PAGE * ENGAGED_PAGE
+    return min(start, max(0, total - 1)) // LIST_PAGE * LIST_PAGE
+
+
+def _cut(rows: list, start: int | None, shown: int) -> list:
+    """The page of the full list that starts at `start`, or the first `shown` rows."""
+    return rows[start:start + LIST_PAGE] if start is not None else rows[:shown]
 
 
 # -- settings --------------------------------------------------------------------------------

@@ -252,10 +252,11 @@ def people_page(s, q: str = "", site: str = "", topic: str = "", lo: int = 1, hi
 # -- a person ------------------------------------------------------------------------------
 
 
-def authored_rows(s, authored: list[dict], limit: int) -> list[dict]:
-    """The person's own latest items with what each gave to whom, hostile ones marked."""
+def authored_rows(s, authored: list[dict], limit: int, start: int = 0) -> list[dict]:
+    """The person's own items, newest first, from `start`, with what each gave to whom, hostile
+    ones marked."""
     rows = []
-    for item in sorted(authored, key=lambda d: (d.get("at") or "", d["id"]), reverse=True)[:limit]:
+    for item in sorted(authored, key=lambda d: (d.get("at") or "", d["id"]), reverse=True)[start:start + limit]:
         contrib = s.scorer.item_contributions(item["site"], item["id"]) or {}
         given = [r for r in contrib.get("rows") or [] if isinstance(r, dict)]
         rows.append({"item": item, "rows": given, "total": contrib.get("total", 0.0),

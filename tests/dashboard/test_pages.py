@@ -641,7 +641,7 @@ def test_and_n_more_under_who_engages_links_to_everyone_who_does(client, auth, m
     pager = everyone.select_one("#more-engagers")
     assert "1-45 of 45" in pager.get_text() and [a.get_text() for a in pager.select("a")] == ["Only the top 30"]
     # a very long list comes a page at a time
-    monkeypatch.setattr("server.dashboard.ENGAGED_PAGE", 20)
+    monkeypatch.setattr("server.dashboard.LIST_PAGE", 20)
     second = soup(client.get(person_path(MARTIN) + "?engaged=20"))
     assert len(second.select("#engaged-by tbody tr")) == 20
     pager = second.select_one("#more-engagers")
@@ -651,6 +651,84 @@ def test_and_n_more_under_who_engages_links_to_everyone_who_does(client, auth, m
     assert len(last.select("#engaged-by tbody tr")) == 5 and "41-45 of 45" in last.select_one("#more-engagers").get_text()
     # a list that fits says nothing more
     assert not soup(client.get(person_path("blog.example:fan00"))).select("#more-engagers")
+
+
+def many_fans(client, auth, fans=45):
+    """Martin's post with a comment from each of `fans` people, an hour apart, and his reply to each."""
+    items = [post_item(at="2026-11-01T08:00:00Z")]
+    for n in range(fans):
+        at = f"2026-11-{2 + n // 24:02d}T{n % 24:02d}:00:00Z"
+        items += [comment_item(f"c{n}", f"fan{n:02d}", text="hello", at=at),
+                  comment_item(f"r{n}", "martinwaxman", parent=f"c{n}", text=f"thanks {n}", at=at.replace(":00:00", ":30:00"))]
+    assert client.post("/api/capture", json=capture(items), headers=auth).status_code == 200
+
+
+def test_whom_a_person_engages_says_how_many_and_links_to_them_all(client, auth, monkeypatch):
+    # Martin replies to 45 people: the list stopped at 30 without saying so
+    many_fans(client, auth)
+    first = soup(client.get(person_path(MARTIN)))
+    assert len(first.select("#engages tbody tr")) == 30
+    assert "45 people" in first.select_one("#engaging .meta").get_text()
+    more = first.select_one("#more-engaging a")
+    assert more.get_text() == "and 15 more" and more["href"].endswith("?engages=0#engaging")
+    everyone = soup(client.get(more["href"]))
+    assert {a.get_text() for a in everyone.select("#engages a.person")} == {f"Fan{n:02d}" for n in range(45)}
+    assert all(tr.select_one(".score") for tr in everyone.select("#engages tbody tr"))
+    assert [a.get_text() for a in everyone.select("#more-engaging a")] == ["Only the top 30"]
+    monkeypatch.setattr("server.dashboard.LIST_PAGE", 20)
+    second = soup(client.get(person_path(MARTIN) + "?engages=20"))
+    assert len(second.select("#engages tbody tr")) == 20 and "21-40 of 45" in second.select_one("#more-engaging").get_text()
+    assert [a.get_text() for a in second.select("#more-engaging a")] == ["Previous 20", "Next 20", "Only the top 30"]
+    # the other lists stay as they are
+    assert len(second.select("#engaged-by tbody tr")) == 30
+
+
+def test_what_a_person_wrote_links_to_all_of_it_newest_first(client, auth, monkeypatch):
+    many_fans(client, auth)
+    first = soup(client.get(person_path(MARTIN)))
+    assert len(first.select("#wrote tbody tr")) == 30
+    assert "46 item(s) stored; the latest 30 shown" in first.select_one("#written .meta").get_text()
+    more = first.select_one("#more-written a")
+    assert more.get_text() == "and 16 more" and more["href"].endswith("?wrote=0#written")
+    everyone = soup(client.get(more["href"]))
+    days = [t["datetime"] for t in everyone.select("#wrote tbody time")]
+    assert len(days) == 46 and days == sorted(days, reverse=True)
+    assert [a.get_text() for a in everyone.select("#more-written a")] == ["Only the latest 30"]
+    monkeypatch.setattr("server.dashboard.LIST_PAGE", 20)
+    second = soup(client.get(person_path(MARTIN) + "?wrote=20"))
+    assert [t["datetime"] for t in second.select("#wrote tbody time")] == days[20:40]
+    assert "21-40 of 46" in second.select_one("#more-written").get_text()
+    # each row still says what it gave to whom
+    assert all(tr.select_one(".gave") for tr in second.select("#wrote tbody tr"))
+
+
+def test_every_item_behind_the_score_links_to_the_rest_and_each_page_adds_up(client, auth, monkeypatch):
+    many_fans(client, auth)
+    monkeypatch.setattr("server.dashboard.ITEMS_SHOWN", 10)
+    result = services(client).scorer.result(MARTIN)
+    total = len(result["breakdown"]["by_item"])
+    first = soup(client.get(person_path(MARTIN)))
+    assert len(first.select("#items tbody tr")) == 10
+    more = first.select_one("#more-behind a")
+    assert more.get_text() == f"and {total - 10} more" and more["href"].endswith("?items=0#behind")
+    monkeypatch.setattr("server.dashboard.LIST_PAGE", 20)
+    pages, said, start = [], [], 0
+    while start is not None:
+        page = soup(client.get(person_path(MARTIN) + f"?items={start}"))
+        listed = [float(tr.select_one("td.num").get_text()) for tr in page.select("#items tbody tr")]
+        said.append(" ".join(page.select_one("#behind-sum").get_text().split()))
+        # what is listed and what the page says of the others add up to the score, on every page
+        others = [float(part.split(" points")[0]) for part in said[-1].split("give ")[1:]]
+        assert sum(listed) + sum(others) == pytest.approx(result["points"], abs=0.05 + 0.005 * len(listed))
+        pages.append(listed)
+        nxt = [a for a in page.select("#more-behind a") if a.get_text().startswith("Next")]
+        start = start + 20 if nxt else None
+    assert [len(p) for p in pages] == [20, 20, total - 40]
+    everything = [x for p in pages for x in p]
+    assert everything == sorted(everything, reverse=True)
+    assert "numbers 1-20, largest first, are listed, the 25 smaller give" in said[0]
+    assert "numbers 21-40, largest first, are listed, the 20 larger give" in said[1]
+    assert "the 40 larger give" in said[2] and "smaller" not in said[2]
 
 
 @pytest.mark.parametrize("typed", ["anna  rydne", "  anna rydne ", "anna\trydne", "Anna \u00a0 Rydne"])
