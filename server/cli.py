@@ -139,6 +139,7 @@ def serve(data_dir, port, host, allow_exposed, demo=False):
                 click.echo(f"  {made['items']} items from {made['people']} people.")
         actual_port = int(server.effective_port)  # waitress reports it as a string
         app.config["PORT"] = actual_port
+        app.extensions["cloutlens"].store.record_port(actual_port)  # doctor, checking another port, names it
         url = f"http://{_url_host(host)}:{actual_port}/"
         click.echo(f"Cloutlens server on {url}  (data: {data_dir})")
         click.echo(f"  Dashboard: {url}")

@@ -9,6 +9,7 @@ import fcntl
 import http.client
 import json
 import os
+import shlex
 import shutil
 import socket
 from dataclasses import dataclass
@@ -18,7 +19,8 @@ import orjson
 
 from scoring.items import normalize_handle
 
-from .storage import SCORER_CHECKPOINT, read_index_checkpoint, shard_problem, shard_stamps
+from .app import DEFAULT_PORT, default_data_dir
+from .storage import SCORER_CHECKPOINT, read_index_checkpoint, recorded_port, shard_problem, shard_stamps
 
 LOW_SPACE = 200 * 1024 * 1024
 
@@ -175,7 +177,18 @@ def check_store(data_dir: Path) -> tuple[list[Check], dict]:
     return out, config
 
 
-def check_port(port: int, running: bool, data_dir: Path) -> list[Check]:
+def command(name: str, data_dir: Path, port: int) -> str:
+    """`cloutlens NAME` with the options that make it act on what doctor checked."""
+    cmd = f"cloutlens {name}"
+    if data_dir.resolve() != default_data_dir().resolve():
+        cmd += f" --data-dir {shlex.quote(str(data_dir))}"
+    if port != DEFAULT_PORT:
+        cmd += f" --port {port}"
+    return cmd
+
+
+def check_port(port: int, running: bool, data_dir: Path) -> tuple[list[Check], dict | None]:
+    """The checks, and the /api/status of the cloutlens server answering on the port, if one does."""
     try:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
         conn.request("GET", "/api/status", headers={"Host": f"127.0.0.1:{port}"})
@@ -184,41 +197,68 @@ def check_port(port: int, running: bool, data_dir: Path) -> list[Check]:
         conn.close()
     except (ConnectionRefusedError, socket.timeout, OSError):
         if running:
+            serving = recorded_port(data_dir)  # None from a server older than the recorded port
+            if serving is not None and serving != port:
+                return [Check("warn", f"a cloutlens process holds the data dir but nothing answers on port {port}: "
+                                      f"it is serving port {serving}",
+                              f"run `{command('doctor', data_dir, serving)}`; if the extension looks on {port}, "
+                              f"set Server to http://127.0.0.1:{serving} in its options")], None
             return [Check("warn", f"a cloutlens process holds the data dir but nothing answers on port {port}",
-                          "it may be serving another port; stop it or run doctor with --port")]
+                          "it may be serving another port; stop it or run doctor with --port")], None
         try:
             with socket.socket() as sock:
                 sock.bind(("127.0.0.1", port))
         except OSError as exc:
             return [Check("fail", f"port {port} cannot be used ({exc.strerror})",
-                          "run `cloutlens serve --port N` with another port and set it in the extension's options")]
-        return [Check("ok", f"port {port} is free; `cloutlens serve` can listen there")]
+                          "run `cloutlens serve --port N` with another port and set it in the extension's options")], None
+        # Free is not healthy: the extension has nothing to talk to until a server starts.
+        return [Check("warn", f"no server is running on port {port}: the extension shows 'server not running' "
+                              "and queues captures (the port is free: `cloutlens serve` can listen there)",
+                      f"start it with `{command('serve', data_dir, port)}`")], None
     try:
         status = json.loads(body)
     except ValueError:
         status = {}
-    if status.get("name") == "cloutlens":
+    if isinstance(status, dict) and status.get("name") == "cloutlens":
         served = status.get("data_dir")
         if served and Path(served) != data_dir.resolve():
             return [Check("warn", f"the cloutlens server on port {port} uses another data dir: {served}",
                           f"the extension's captures go there, not to {data_dir}; run doctor with "
-                          "--data-dir set to it, or restart the server with this one")]
+                          "--data-dir set to it, or restart the server with this one")], status
         busy = (f"; busy with {status['busy']}: requests that need the store are answered 503 busy, "
                 "and the extension queues its captures until it is done") if status.get("busy") else ""
         return [Check("ok", f"a cloutlens server answers on port {port} (version {status.get('version')}, "
-                            f"{status.get('items')} items, data {served}){busy}")]
+                            f"{status.get('items')} items, data {served}){busy}")], status
     return [Check("fail", f"port {port} is taken by another program",
-                  "stop it, or run `cloutlens serve --port N` and set the same port in the extension's options")]
+                  "stop it, or run `cloutlens serve --port N` and set the same port in the extension's options")], None
 
 
-def check_pairing(config: dict, port: int) -> list[Check]:
+def check_pairing(config: dict | None, port: int, data_dir: Path, running: bool) -> list[Check]:
+    if config is None:
+        return [Check("warn", f"cannot tell whether an extension is paired with the server on port {port}: "
+                              "the config of its data dir cannot be read",
+                      f"its pairing page lists the paired clients: http://127.0.0.1:{port}/pair")]
     clients = config.get("clients") or {}
     if not clients:
+        # Telling the user to start a server that runs sends them after the wrong problem.
+        start = "" if running else f"start `{command('serve', data_dir, port)}`, "
         return [Check("warn", "no extension is paired",
-                      "start `cloutlens serve`, click the Cloutlens toolbar icon, 'Pair with server', "
+                      f"{start}click the Cloutlens toolbar icon, 'Pair with server', "
                       f"and approve the code at http://127.0.0.1:{port}/pair")]
     origins = sorted({c.get("origin", "?") for c in clients.values()})
     return [Check("ok", f"{len(clients)} paired client(s): {', '.join(origins)}")]
+
+
+def served_config(served: Path) -> dict | None:
+    """The config of the data dir a running server reports, or None when it cannot be read.
+    /api/status tells no pairing state but the caller's own, so doctor reads the file."""
+    try:
+        data = orjson.loads((served / "config.json").read_bytes())
+    except FileNotFoundError:
+        return {}  # nothing paired or set yet
+    except (OSError, orjson.JSONDecodeError):
+        return None
+    return ((data.get("config") or {}).get("1") or {}) if isinstance(data, dict) else None
 
 
 def check_scorer() -> list[Check]:
@@ -243,7 +283,14 @@ def run(data_dir: Path, port: int) -> list[Check]:
         checks.append(Check("ok", "a cloutlens server is using this data dir"))
     store_checks, config = check_store(data_dir)
     checks += store_checks
-    checks += check_port(port, running, data_dir)
-    checks += check_pairing(config, port)
+    port_checks, status = check_port(port, running, data_dir)
+    checks += port_checks
+    pair_port = port
+    if status and status.get("data_dir") and Path(status["data_dir"]) != data_dir.resolve():
+        # The extension pairs with the server that answers, whatever data dir doctor was given.
+        config = served_config(Path(status["data_dir"]))
+    elif running and status is None:
+        pair_port = recorded_port(data_dir) or port  # the pairing page is on the port it serves
+    checks += check_pairing(config, pair_port, data_dir, running or status is not None)
     checks += check_scorer()
     return checks

@@ -440,8 +440,31 @@ def claim_data_dir(data_dir: Path):
             f"the data dir {data_dir} is in use by another cloutlens process "
             "(a running `cloutlens serve`?); stop it first"
         ) from None
+    # What a previous holder wrote (its port) must not be read as this holder's.
+    lock_file.truncate(0)
     _claims.add(lock_file)
     return lock_file
+
+
+def record_port(lock_file, port: int) -> None:
+    """Write the port a server listens on into the lock file it holds: `cloutlens doctor`, checking
+    another port, can then name this one."""
+    try:
+        lock_file.truncate(0)
+        lock_file.write(orjson.dumps({"port": port}).decode())
+        lock_file.flush()
+    except OSError:
+        pass  # a hint for doctor only: a full disk must not stop the server
+
+
+def recorded_port(data_dir: Path) -> int | None:
+    """The port the lock file names, or None: lock files written before the port was recorded
+    are empty, and a file that is not ours or damaged names none."""
+    try:
+        port = orjson.loads((data_dir / ".lock").read_bytes()).get("port")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return port if type(port) is int and 0 < port < 65536 else None
 
 
 class ConfigFile:
@@ -509,6 +532,9 @@ class Store:
     @property
     def items_path(self) -> Path:
         return self.shard_dir
+
+    def record_port(self, port: int) -> None:
+        record_port(self._lock_file, port)
 
     def close(self):
         with self.lock:

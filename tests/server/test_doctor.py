@@ -204,3 +204,76 @@ def test_items_without_stored_sentiment_and_an_interrupted_clear_are_reported(tm
     r = doctor(data, free_port())
     assert r.exit_code == 0, r.output
     assert "3 items have no stored sentiment" in r.output and "delete-all was interrupted" in r.output
+
+
+def test_no_server_running_is_a_warning_that_says_how_to_start_it(tmp_path, monkeypatch):
+    # doctor said OK "port is free" while the extension had nothing to talk to
+    data, port = tmp_path / "data", free_port()
+    r = doctor(data, port)
+    assert r.exit_code == 0, r.output
+    assert f"WARN  no server is running on port {port}: the extension shows 'server not running'" in r.output
+    assert "is free" in r.output
+    assert f"start it with `cloutlens serve --data-dir {data} --port {port}`" in r.output
+    # on the default port and data dir, the plain command
+    from server import doctor as doctor_module
+    monkeypatch.setattr(doctor_module, "DEFAULT_PORT", port)
+    monkeypatch.setattr(doctor_module, "default_data_dir", lambda: data)
+    assert "start it with `cloutlens serve`\n" in doctor(data, port).output
+
+
+def test_a_server_on_another_port_is_named(tmp_path, server_factory):
+    data = tmp_path / "data"
+    seed_token(data)
+    srv = server_factory(data)
+    checked = free_port()
+    r = doctor(data, checked)
+    assert r.exit_code == 0, r.output
+    assert f"nothing answers on port {checked}: it is serving port {srv.port}" in r.output
+    assert f"cloutlens doctor --data-dir {data} --port {srv.port}`" in r.output
+    assert "`cloutlens serve" not in r.output
+    srv.stop()
+    # the next holder of the lock (here `cloutlens clients`'s claim) is not taken for the stopped server
+    from server.storage import claim_data_dir
+    lock = claim_data_dir(data)
+    try:
+        r = doctor(data, checked)
+    finally:
+        lock.close()
+    assert "it is serving port" not in r.output and "it may be serving another port" in r.output
+
+
+@pytest.mark.parametrize("content", ["", "\x00garbage", '{"port": "7400"}', "[7400]"])
+def test_a_lock_file_without_a_port_still_reads(tmp_path, content):
+    # as a server older than the recorded port leaves it (empty), or anything else in its place
+    data = tmp_path / "data"
+    from server.storage import claim_data_dir
+    lock = claim_data_dir(data.mkdir() or data)
+    lock.write(content)
+    lock.flush()
+    try:
+        r = doctor(data, free_port())
+    finally:
+        lock.close()
+    assert r.exit_code == 0 and r.exception is None, r.output
+    assert "it may be serving another port" in r.output
+
+
+def test_pairing_is_taken_from_the_server_that_answers(tmp_path, server_factory):
+    # a server on another data dir: doctor said "no extension is paired — start `cloutlens serve`"
+    served, checked = tmp_path / "served", tmp_path / "checked"
+    seed_token(served)
+    checked.mkdir()
+    srv = server_factory(served)
+    r = doctor(checked, srv.port)
+    assert "uses another data dir" in r.output
+    assert "1 paired client(s)" in r.output and "no extension is paired" not in r.output, r.output
+    # and one nobody paired with yet: pair with it, not start one
+    srv.stop()
+    (served / "config.json").unlink()
+    srv = server_factory(served)
+    for dir_checked in (checked, served):
+        r = doctor(dir_checked, srv.port)
+        assert "no extension is paired" in r.output, r.output
+        assert f"fix: click the Cloutlens toolbar icon, 'Pair with server', and approve the code at " \
+               f"http://127.0.0.1:{srv.port}/pair" in r.output
+        assert "`cloutlens serve" not in r.output
