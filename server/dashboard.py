@@ -25,6 +25,7 @@ from .api import SCORES_WAIT, BadRequest, check_identity, stored_settings
 from .app import utcnow
 from .behind import EVERY_ANSWER_SHARDS, items_behind
 from .copies import MIN_WORDS as COPY_MIN_WORDS, of_person as copies_of, score_without
+from .pairing import REQUEST_TTL
 from .since import since_last
 
 dashboard = Blueprint("dashboard", __name__)
@@ -185,7 +186,7 @@ def overview():
     return render_template(
         "overview.html", top=top, names=names, mine=mine, items=s.store.count_items(),
         recent=index.recent, volume=volume, volume_chart=data.bar_chart(volume),
-        data_dir=s.store.data_dir, pending=s.pairing.pending())
+        data_dir=s.store.data_dir, pending=s.pairing.pending(), paired=bool(s.pairing.clients()))
 
 
 # -- people ----------------------------------------------------------------------------------
@@ -595,7 +596,8 @@ def delete_all():
 @dashboard.get("/pair")
 def pair():
     s = services()
-    return render_template("pair.html", pending=s.pairing.pending(), clients=s.pairing.clients())
+    return render_template("pair.html", pending=s.pairing.pending(), clients=s.pairing.clients(),
+                           wait_minutes=REQUEST_TTL // 60)
 
 
 @dashboard.post("/pair/<request_id>")

@@ -53,6 +53,10 @@ def parse_settings_form(form) -> tuple[dict, dict]:
     errors: dict[str, str] = {}
     own = []
     for n, line in _lines(form.get("own", "")):
+        if "://" in line:  # a pasted profile address would be kept as the site "https"
+            errors["own"] = (f"line {n}: that is an address; write the identity as site:handle, the site and the "
+                             "name your comments there are signed with (e.g. news.ycombinator.com:pg)")
+            break
         try:
             own.append(check_identity(line.lower(), "own"))
         except BadRequest:

@@ -42,3 +42,28 @@ def test_a_paired_client_shows_the_id_the_command_line_revokes_it_by(client, app
     assert f"id {entry['id']}" in shown.select_one("li.client").get_text()
     # a pairing to manage on screen: no reload moves its Revoke button
     assert shown.select_one("meta[http-equiv=refresh]") is None
+
+
+def test_the_empty_overview_lists_the_steps_and_ticks_off_the_pairing(client, app):
+    steps = page(client, "/").select_one("#setup")
+    assert "extension/" in steps.get_text() and steps.select_one("a[href='/pair']")
+    assert "cloutlens demo" in page(client, "/").get_text()
+    r = client.post("/api/pair", json={"client": "Cloutlens"}, headers={"Origin": EXT_ORIGIN})
+    assert "A pairing request waits" in page(client, "/").select_one("#setup").get_text()
+    app.extensions["cloutlens"].pairing.decide(r.json["request"], True)
+    assert "Paired with an extension: done." in page(client, "/").select_one("#setup").get_text()
+
+
+def test_a_profile_address_is_refused_as_an_own_identity_with_what_to_write(client):
+    from server.dashboard import csrf_token
+    with app_context(client):
+        tok = csrf_token()
+    r = client.post("/settings", data={"csrf": tok, "own": "https://news.ycombinator.com/user?id=myname",
+                                       "site_weights": "", "topics": "", "horizon_days": "90"})
+    said = BeautifulSoup(r.data, "lxml").get_text()
+    assert "line 1: that is an address; write the identity as site:handle" in said, said[:500]
+    assert client.application.extensions["cloutlens"].store.get_config("own_identities") in (None, [])
+
+
+def app_context(client):
+    return client.application.test_request_context()
