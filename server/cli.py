@@ -208,27 +208,33 @@ def clients(data_dir, revoke_id):
     data_dir = data_dir or default_data_dir()
     if not (data_dir / "items").is_dir():
         raise click.ClickException(f"no Cloutlens data in {data_dir} (see `cloutlens doctor`)")
+    if revoke_id is None:
+        # Listing reads config.json alone, without claiming the data dir: a running server writes
+        # it whole and atomically, so this reads one state or the next, never half of one.
+        _list_clients(Pairing(ConfigFile(data_dir / "config.json")))
+        return
     try:
         # the config alone: opening the store would index every item (seconds at a million)
         lock = claim_data_dir(data_dir)
     except StoreError as exc:  # the running server holds the data dir: its /pair page revokes
-        raise click.ClickException(f"{exc}; or unpair on the dashboard's /pair page")
+        raise click.ClickException(f"{exc}; or press Revoke beside {revoke_id} on the dashboard's /pair page")
     try:
         pairing = Pairing(ConfigFile(data_dir / "config.json"))
-        if revoke_id is not None:
-            if not pairing.revoke(revoke_id):
-                raise click.ClickException(f"no paired client has the id {revoke_id!r} "
-                                           "(the 12-character ids `cloutlens clients` lists)")
-            click.echo(f"unpaired {revoke_id}: that extension must pair again to send captures")
-            return
-        listed = sorted(pairing.clients(), key=lambda c: c.get("created") or 0)
-        if not listed:
-            click.echo("no paired clients")
-        for c in listed:
-            when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(c["created"])) if c.get("created") else "?"
-            click.echo(f"{c['id']}  paired {when}  {c.get('client') or '?'}  {c.get('origin') or '?'}")
+        if not pairing.revoke(revoke_id):
+            raise click.ClickException(f"no paired client has the id {revoke_id!r} "
+                                       "(the 12-character ids `cloutlens clients` lists)")
+        click.echo(f"unpaired {revoke_id}: that extension must pair again to send captures")
     finally:
         lock.close()
+
+
+def _list_clients(pairing) -> None:
+    listed = sorted(pairing.clients(), key=lambda c: c.get("created") or 0)
+    if not listed:
+        click.echo("no paired clients")
+    for c in listed:
+        when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(c["created"])) if c.get("created") else "?"
+        click.echo(f"{c['id']}  paired {when}  {c.get('client') or '?'}  {c.get('origin') or '?'}")
 
 
 @main.command()

@@ -58,11 +58,20 @@ def test_clear_errors_for_an_unknown_id_a_missing_data_dir_and_a_running_server(
 
     held = Store(data)  # as a running server holds it
     try:
+        # listing only reads: it works while the server runs, so the id to revoke can be found
         run = CliRunner().invoke(main, ["clients", "--data-dir", str(data)])
+        assert run.exit_code == 0 and "laptop" in run.output, run.output
+        client_id = run.output.split()[0]
+        run = CliRunner().invoke(main, ["clients", "--data-dir", str(data), "--revoke", client_id])
         assert run.exit_code != 0 and "in use by another cloutlens process" in run.output
-        assert "/pair page" in run.output
+        assert f"Revoke beside {client_id} on the dashboard's /pair page" in run.output
+        assert token_works_in(held, token)
     finally:
         held.close()
+
+
+def token_works_in(store, token: str) -> bool:
+    return Pairing(store).verify(token) is not None
 
 
 def test_clients_reads_the_config_alone(tmp_path):
