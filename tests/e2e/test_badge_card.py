@@ -40,6 +40,16 @@ def hold_focus(page):
     page.evaluate("window.__held = document.activeElement")
 
 
+def scored_thread(browser, live_server):
+    """Paired, on the test thread with every badge scored: (context, worker, page)."""
+    ctx, worker = browser
+    pair_in_options(ctx, live_server)
+    page = ctx.new_page()
+    page.goto(THREAD_URL)
+    wait_state(worker, "extension-thread", scored(NAMES))
+    return ctx, worker, page
+
+
 def hover(page, selector):
     box = page.locator(selector).bounding_box()
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
@@ -64,11 +74,7 @@ def test_a_dot_badge_is_drawn_and_opens_its_card_on_hover(browser, live_server):
 
 
 def test_escape_closes_a_card_opened_by_the_pointer(browser, live_server):
-    ctx, worker = browser
-    pair_in_options(ctx, live_server)
-    page = ctx.new_page()
-    page.goto(THREAD_URL)
-    wait_state(worker, "extension-thread", scored(NAMES))
+    ctx, worker, page = scored_thread(browser, live_server)
     hover(page, BOB)
     wait_state(worker, "extension-thread", lambda s: open_cards(s), what="card open")
     page.keyboard.press("Escape")  # focus is on the page, not in the badge
@@ -76,11 +82,7 @@ def test_escape_closes_a_card_opened_by_the_pointer(browser, live_server):
 
 
 def test_an_open_card_waits_unseen_while_its_pill_is_scrolled_away(browser, live_server):
-    ctx, worker = browser
-    pair_in_options(ctx, live_server)
-    page = ctx.new_page()
-    page.goto(THREAD_URL)
-    wait_state(worker, "extension-thread", scored(NAMES))
+    ctx, worker, page = scored_thread(browser, live_server)
     page.evaluate("document.body.style.paddingBottom = '4000px'")
     tab_to_badge(page)
     s = wait_state(worker, "extension-thread", lambda s: open_cards(s), what="card open by focus")
@@ -98,11 +100,7 @@ def test_an_open_card_waits_unseen_while_its_pill_is_scrolled_away(browser, live
 
 
 def test_each_badge_is_one_tab_stop_and_enter_leads_into_its_card(browser, live_server):
-    ctx, worker = browser
-    pair_in_options(ctx, live_server)
-    page = ctx.new_page()
-    page.goto(THREAD_URL)
-    wait_state(worker, "extension-thread", scored(NAMES))
+    ctx, worker, page = scored_thread(browser, live_server)
     tab_to_badge(page)
     hold_focus(page)
     first = open_cards(wait_state(worker, "extension-thread", lambda s: open_cards(s), what="card open by focus"))
@@ -119,11 +117,7 @@ def test_each_badge_is_one_tab_stop_and_enter_leads_into_its_card(browser, live_
 
 
 def test_the_users_own_identity_is_titled_as_theirs(browser, live_server):
-    ctx, worker = browser
-    pair_in_options(ctx, live_server)
-    page = ctx.new_page()
-    page.goto(THREAD_URL)
-    wait_state(worker, "extension-thread", scored(NAMES))
+    ctx, worker, page = scored_thread(browser, live_server)
     dash = ctx.new_page()
     dash.goto(f"{live_server.url}/people/{urllib.parse.quote('blog.example:bob builder', safe='')}")
     dash.click("button:has-text('This is me')")

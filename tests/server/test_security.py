@@ -340,26 +340,37 @@ def test_demo_on_a_taken_port_fails_before_building_and_leaves_no_temp_dir(tmp_p
     assert list(tmp_path.iterdir()) == []
 
 
-def test_demo_stopped_leaves_no_temp_dir(tmp_path):
-    import http.client
+def start_demo(tmp_path):
+    """`cloutlens demo` in a process of its own, its temp dir under tmp_path."""
     import os
-    import re
-    import signal
     import subprocess
     import sys
-    import time
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[2]
-    proc = subprocess.Popen([sys.executable, "-m", "server.cli", "demo", "--port", "0"], cwd=root,
+    return subprocess.Popen([sys.executable, "-m", "server.cli", "demo", "--port", "0"], cwd=root,
                             env={**os.environ, "TMPDIR": str(tmp_path)},
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def read_until(proc, text: str) -> str:
+    out = ""
+    while text not in out:
+        line = proc.stdout.readline()
+        assert line, out
+        out += line
+    return out
+
+
+def test_demo_stopped_leaves_no_temp_dir(tmp_path):
+    import http.client
+    import re
+    import signal
+    import time
+
+    proc = start_demo(tmp_path)
     try:
-        out = ""
-        while "Press Ctrl+C" not in out:
-            line = proc.stdout.readline()
-            assert line, out
-            out += line
+        out = read_until(proc, "Press Ctrl+C")
         assert len(list(tmp_path.glob("cloutlens-demo-*"))) == 1, out
         # The banner comes just before the SIGTERM handler is set: signal once the server answers.
         port = int(re.search(r"server on http://127\.0\.0\.1:(\d+)/", out).group(1))
@@ -385,22 +396,11 @@ def test_demo_stopped_leaves_no_temp_dir(tmp_path):
 def test_demo_stopped_while_it_builds_its_data_leaves_no_temp_dir(tmp_path):
     """The build takes seconds: a stop then left megabytes in the temp dir (the clean-up and the
     SIGTERM handler came after it), and SIGTERM exited with no word."""
-    import os
     import signal
-    import subprocess
-    import sys
-    from pathlib import Path
 
-    root = Path(__file__).resolve().parents[2]
-    proc = subprocess.Popen([sys.executable, "-m", "server.cli", "demo", "--port", "0"], cwd=root,
-                            env={**os.environ, "TMPDIR": str(tmp_path)},
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = start_demo(tmp_path)
     try:
-        out = ""
-        while "Preparing the demo data set" not in out:
-            line = proc.stdout.readline()
-            assert line, out
-            out += line
+        out = read_until(proc, "Preparing the demo data set")
         proc.send_signal(signal.SIGTERM)  # as Ctrl+C, in the middle of the build
         rest, _ = proc.communicate(timeout=60)
         assert proc.returncode == 0, out + rest
