@@ -221,14 +221,21 @@
 
   // What a pill shows for a person: a score, or a state. `key` changes exactly when the pill
   // must be repainted; the label is the only part that names the person.
+  // What a scored pill shows changes with the score, and with whether anything counted towards
+  // it (nothing counted: a thread from years ago, or nobody has engaged yet; the score is the
+  // floor, drawn apart from a low score that something earned).
+  function scoredKey(summary) {
+    const score = Number(summary.score) || 0;
+    return Number(summary.interactions) > 0 ? score : `uncounted ${score}`;
+  }
+
   function lookOf(person) {
     const { summary, state, identity } = person;
     if (summary) {
       const score = Number(summary.score) || 0;
-      // Nothing counted (a thread from years ago, or nobody has engaged yet): the score is the
-      // floor, drawn apart from a low score that something earned.
-      if (!(Number(summary.interactions) > 0)) {
-        return { key: `uncounted ${score}`, state: "scored", band: "0", text: String(score),
+      const key = scoredKey(summary);
+      if (key !== score) {
+        return { key, state: "scored", band: "0", text: String(score),
           label: `Cloutlens score ${score} of 100 for ${identity}: nothing counted yet. Press Enter for details.` };
       }
       return { key: score, state: "scored", band: String(band(score)), text: String(score),
@@ -491,8 +498,8 @@
 
     cardFor(summary, score, trend) {
       const name = nameOf(summary.name) || nameOf(this.person.name);
-      const title = [iso(name || this.identity), `: ${score} of 100`];
-      const parts = [line("h3", summary.own === true ? ["You (", ...title.slice(0, 1), ")", title[1]] : title)];
+      const who = iso(name || this.identity);
+      const parts = [line("h3", summary.own === true ? ["You (", who, `): ${score} of 100`] : [who, `: ${score} of 100`])];
       if (name) parts.push(line("p", [iso(this.identity)], "who"));
       const counted = Number(summary.interactions) || 0;
       parts.push(el("p", `Trend ${trend} points over the last 7 days · ` +
@@ -602,10 +609,7 @@
   const hosts = new WeakSet();
 
   function pillKeyOf(person) {
-    const { summary } = person;
-    if (!summary) return lookOf(person).key;
-    const score = Number(summary.score) || 0;
-    return Number(summary.interactions) > 0 ? score : `uncounted ${score}`; // as lookOf keys it
+    return person.summary ? scoredKey(person.summary) : lookOf(person).key;
   }
 
   // A person's score change repaints only their badges near the screen: a person can appear

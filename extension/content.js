@@ -104,7 +104,7 @@
     state.enabled = cfg.enabled;
     state.capture = cfg.capture;
     state.reason = cfg.reason;
-    state.serve = cfg.serve || "cloutlens serve";
+    if (cfg.serve) state.serve = cfg.serve;
     Badges.configure({ server: cfg.server, style: cfg.badgeStyle, timer: timed, viewOnly: !cfg.capture });
     return cfg;
   }

@@ -293,13 +293,15 @@ def person(identity):
         audience=AUDIENCE, copies=copies, mine=mine, copy_min_words=COPY_MIN_WORDS)
 
 
-def _list_from(name: str, total: int) -> int | None:
-    """Where the full list `name` starts (`?engaged=N`), or None for its first few only."""
+def _list_from(name: str, total: int, size: int | None = None) -> int | None:
+    """Where the page of the full list `name` starts (`?engaged=N`, on a page boundary), or None
+    for its first few only. Pages are LIST_PAGE long unless `size` says otherwise."""
     given = request.args.get(name)
     if given is None:
         return None
+    size = size or LIST_PAGE  # read at each call, not bound once as a default
     start = int(given) if given.isdigit() else 0
-    return min(start, max(0, total - 1)) // LIST_PAGE * LIST_PAGE
+    return min(start, max(0, total - 1)) // size * size
 
 
 def _cut(rows: list, start: int | None, shown: int) -> list:
@@ -335,8 +337,7 @@ def settings_save():
         merged.update(parsed["settings"])
         data.save_settings(s, merged, parsed["own"])
         # Kept (the user may set them up before any capture), but a typo would otherwise go unseen.
-        known = s.store.names()
-        unknown = [i for i in parsed["own"] if i not in known and s.scorer.result(i) is None]
+        unknown = [i for i in parsed["own"] if not _stored(s, i)]
     flash("Settings saved; every score was recomputed with them.")
     if unknown:
         flash(f"Nothing by or about {', '.join(unknown)} is stored yet: check the spelling, or capture a page "
@@ -381,8 +382,7 @@ def data_page():
         # Given back after an error (_back_to_data): the identity to forget, with whom it takes along.
         typed = _identity(request.args.get("forget", ""))
         forget_group = s.linked_with(typed) if typed else []
-    start = request.args.get("from", "0")
-    start = min(int(start), max(0, len(suggestions) - 1)) if start.isdigit() else 0
+    start = _list_from("from", len(suggestions), SUGGESTIONS_SHOWN) or 0
     return render_template("data.html", groups=groups, suggestions=suggestions[start:start + SUGGESTIONS_SHOWN],
                            page={"start": start, "total": len(suggestions), "size": SUGGESTIONS_SHOWN}, names=names,
                            items=count, people=len(names), forgotten=forgotten,
@@ -393,6 +393,11 @@ def _back_to_data(anchor: str | None = None, **typed):
     """To the data page; `typed`: what the user typed into its forms, given back after an error
     so that it need not be typed again."""
     return redirect(url_for("dashboard.data_page", _anchor=anchor, **typed), code=303)
+
+
+def _stored(s, identity: str) -> bool:
+    """Anything by or about the identity is stored: it wrote an item, or others engaged it."""
+    return identity in s.store.names() or s.scorer.result(identity) is not None
 
 
 def _identity(value: str, name: str = "identity") -> str | None:
@@ -417,9 +422,8 @@ def link():
         return _back_to_data("link-form", **typed)
     s = services()
     with s.turns.turn():
-        known = s.store.names()
         for ident in [canon] + aliases:
-            if ident not in known and s.scorer.result(ident) is None:
+            if not _stored(s, ident):
                 flash(f"Nobody by the identity {ident} is stored.", "error")
                 return _back_to_data("link-form", **typed)
         for alias in aliases:
@@ -458,8 +462,7 @@ def forget():
         return _back_to_data("forget-form", **typed)
     s = services()
     with s.turns.turn():
-        known = identity is not None and (identity in s.store.names() or s.scorer.result(identity) is not None)
-        if not known:
+        if identity is None or not _stored(s, identity):
             flash("Nobody by that identity is stored.", "error")
             return _back_to_data("forget-form", **typed)
         # Forgetting takes the identities linked to this one too: only once the form listed
