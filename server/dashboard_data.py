@@ -289,15 +289,17 @@ def hostile_toward(s, identity: str, authored: list[dict], limit: int = 50) -> l
 
 
 def engages_with(store, authored: list[dict]) -> list[tuple[str, int]]:
-    """Whom this person replies to and mentions, from their own items."""
+    """Whom this person replies to and mentions, from their own items. The parents are read
+    together, in store order (Store.get_items): one by one, 10,000 replies spread over the
+    store parsed its shards 5,000 times and took over three minutes."""
     counts: Counter = Counter()
     me = {f"{i['site']}:{i['author']['handle']}" for i in authored}
+    parents = iter(store.get_items([(i["site"], i["parent"]) for i in authored if i.get("parent")]))
     for item in authored:
         targets = set()
-        if item.get("parent"):
-            parent = store.get_item(item["site"], item["parent"])
-            if parent:
-                targets.add(f"{parent['site']}:{parent['author']['handle']}")
+        parent = next(parents) if item.get("parent") else None
+        if parent:
+            targets.add(f"{parent['site']}:{parent['author']['handle']}")
         for m in item.get("mentions") or ():
             targets.add(f"{item['site']}:{m}")
         for t in targets - me:

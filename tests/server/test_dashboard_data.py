@@ -77,3 +77,32 @@ def test_a_chart_has_no_day_twice_and_none_after_today(app, client, auth):
     chart = data.line_chart(short)
     assert [t["label"] for t in chart["xticks"]] == ["Nov 01", "Nov 02", "Nov 03"]
     assert chart["xticks"][-1]["x"] == chart["dots"][-1]["x"]
+
+
+def test_whom_a_person_engages_reads_each_shard_of_parents_once(tmp_path, monkeypatch):
+    # The person page's "whom they engage" looked up each reply's parent one at a time: with the
+    # parents spread over more shards than the cache holds, every look-up parsed a shard again
+    # (10,000 replies took over three minutes). They are read together now, in store order.
+    import server.storage as storage
+    from server.contract import validate_capture
+    from server.storage import Store
+
+    monkeypatch.setattr(storage, "SHARD_ITEMS", 5)
+    monkeypatch.setattr(storage, "CACHED_SHARDS", 2)
+    store = Store(tmp_path)
+    posts = [post_item("p0", author="host", name="Host")]
+    posts += [comment_item(f"c{k}", f"fan{k % 4}", parent="p0") for k in range(30)]
+    store.add_items(validate_capture(capture(posts))["items"], "2026-11-21T12:00:00Z")
+    # replies in an order that jumps between the parents' shards, and a mention
+    mine = [comment_item(f"r{k}", "me", parent=f"c{k}") for k in (7 * j % 30 for j in range(30))]
+    mine.append(comment_item("m1", "me", parent=None, mentions=["host"]))
+    store.add_items(validate_capture(capture(mine))["items"], "2026-11-21T12:00:00Z")
+    parsed = []
+    real = storage._read_json
+    monkeypatch.setattr(storage, "_read_json", lambda path: parsed.append(path.name) or real(path))
+    authored = store.items_by_author("blog.example:me")
+    parsed.clear()
+    got = data.engages_with(store, authored)
+    assert got == [(f"blog.example:fan{k}", 8 if k < 2 else 7) for k in range(4)] + [("blog.example:host", 1)]
+    assert len(parsed) == len(set(parsed))
+    store.close()
