@@ -221,8 +221,8 @@ async function refresh() {
   state.dataset.ok = String(s.reachable);
   const q = s.queue || { captures: 0, items: 0, dropped: 0 };
   $("queue-state").hidden = !(q.captures || q.dropped);
-  $("queue-state").textContent = plural(q.items, "captured item waits", "captured items wait") + " to be sent" +
-    (q.dropped ? `; ${plural(q.dropped, "older item was", "older items were")} dropped (the queue is full)` : "") + ".";
+  $("queue-state").textContent = plural(q.items, "comment or post waits", "comments and posts wait") + " to be sent to the server" +
+    (q.dropped ? `; ${plural(q.dropped, "older one was", "older ones were")} dropped (the queue is full)` : "") + ".";
   $("dashboard-link").hidden = !s.reachable;
   $("dashboard-link").href = serverPage(s.server, "/");
   if (!s.reachable) {

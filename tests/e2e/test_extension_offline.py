@@ -92,7 +92,7 @@ def test_captures_wait_while_the_server_is_down_and_are_sent_once(browser, live_
 
     popup = ctx.new_page()
     popup.goto(ext_url("popup.html"))
-    popup.wait_for_selector("#queue-state:has-text('14 captured items wait to be sent')")
+    popup.wait_for_selector("#queue-state:has-text('14 comments and posts wait to be sent to the server')")
     popup.close()
 
     # Back on the same address. Three flushes at once must still send each capture once.

@@ -254,7 +254,7 @@ def test_popup_counts_the_people_on_the_page_when_there_are_no_scores(browser, l
     # Seven comments and the post were captured; what they wait for is the user, not the server.
     assert text == (f"7 comments captured on this WordPress page; 0 of {people} people scored. "
                     "1 capture waits until you pair Cloutlens with the server (above).")
-    assert popup.locator("#queue-state").text_content() == "8 captured items wait to be sent."
+    assert popup.locator("#queue-state").text_content() == "8 comments and posts wait to be sent to the server."
     popup.click("#pair-button")
     popup.wait_for_selector("#page-state:has-text('1 capture waits for you to approve the pairing code above.')")
     popup.close()
