@@ -185,7 +185,7 @@ def overview():
     volume = sorted(index.by_site.items(), key=lambda kv: (-kv[1], kv[0]))
     return render_template(
         "overview.html", top=top, names=names, mine=mine, items=s.store.count_items(),
-        recent=index.recent, volume=volume, volume_chart=data.bar_chart(volume),
+        recent=index.recent, volume=volume,
         data_dir=s.store.data_dir, pending=s.pairing.pending(), paired=bool(s.pairing.clients()))
 
 

@@ -394,18 +394,6 @@ def line_chart(points: list[dict], width: int = 640, height: int = 200,
     }
 
 
-def bar_chart(rows: list[tuple[str, int]], width: int = 420, bar: int = 22) -> dict | None:
-    if not rows:
-        return None
-    label_w, gap = 150, 6
-    top = max(v for _, v in rows) or 1
-    bars = []
-    for n, (label, value) in enumerate(rows):
-        bars.append({"label": label, "value": value, "y": n * (bar + gap),
-                     "w": max(2, round((width - label_w - 60) * value / top))})
-    return {"width": width, "height": len(rows) * (bar + gap), "bars": bars, "x": label_w, "bar": bar}
-
-
 # -- links: alias -> canonical, as Services.set_links keeps them -----------------------------
 
 

@@ -86,7 +86,7 @@ def test_every_page_renders_with_data_and_charts(server, page):
 
     page.goto(server.url + "/")
     assert page.locator("section.top table a.person").count() == 10
-    bars = page.pixels(page.locator("svg.bar-chart").screenshot())
+    bars = page.pixels(page.locator("section.volume svg.bar").first.screenshot())
     assert bars["accent"] > 0.05, bars
     own = page.pixels(page.locator("section.mine svg.line-chart").screenshot())
     assert own["accent"] > 0.01, own

@@ -51,7 +51,8 @@ def test_overview_shows_top_people_recent_captures_and_volume(seeded):
               for tr in page.select("section.volume table tbody tr")}
     assert volume == {"blog.example": 10, "news.example": 4}
     assert len(page.select("section.recent li")) == 14
-    assert page.select("svg.bar-chart rect.bar")
+    # each site's bar is its share of the largest (10 and 4 items: 100 and 40)
+    assert [r["width"] for r in page.select("section.volume svg.bar rect")] == ["100.0", "40.0"]
 
 
 def test_own_identity_on_the_overview_with_its_history_chart(seeded):
