@@ -124,6 +124,7 @@ def serve(data_dir, port, host, allow_exposed, demo=False):
     # stop sent while either runs (a test, a service manager, an impatient user) must find it.
     signal.signal(signal.SIGTERM, _stop)
     refused = False
+    building = demo
     try:
         # Listening before the demo data is built: a taken port fails at once, not after the build.
         if demo:
@@ -135,6 +136,7 @@ def serve(data_dir, port, host, allow_exposed, demo=False):
                 app.extensions["cloutlens"].store.close()
                 refused = True  # the user's data dir: left as it was, nothing saved over it
                 raise click.ClickException(str(exc)) from None
+            building = False
             if made:
                 click.echo(f"  {made['items']} items from {made['people']} people.")
         actual_port = int(server.effective_port)  # waitress reports it as a string
@@ -169,7 +171,10 @@ def serve(data_dir, port, host, allow_exposed, demo=False):
             shutil.rmtree(data_dir, ignore_errors=True)
             click.echo("Stopped; the demo data was removed.")
         elif not refused:
-            click.echo("Saving the scores for a quick next start...")
+            if building:
+                click.echo("Stopped during the demo's build: `cloutlens demo` on this data dir builds it again.")
+            else:
+                click.echo("Saving the scores for a quick next start...")
             app.extensions["cloutlens"].close()
 
 

@@ -228,6 +228,9 @@ def populate(services, seed: int = 7, end: datetime | None = None, days: int = 1
     store, scorer = services.store, services.scorer
     end_day = (end or datetime.now(timezone.utc)).date()
     with services.lock:
+        # Marked first: a build stopped part way (a stop during its seconds) leaves a dir that a
+        # next `cloutlens demo` knows for its own and builds again, not one it takes for real data.
+        store.set_config("demo", {"building": True})
         by_seen: dict[str, list[dict]] = {}
         for item in items:
             # Seen the day it was written: "data came in a day late" is what Cloutlens fixes.
@@ -238,8 +241,7 @@ def populate(services, seed: int = 7, end: datetime | None = None, days: int = 1
         settings.update({"site_weights": {s: 1.0 for s in SITES}, "topics": TOPICS,
                          "horizon_days": settings.get("horizon_days", 90)})
         settings.pop("links", None)  # links live beside the settings, not in them
-        store.set_configs({"settings": settings, "own_identities": [f"{DEMO_BLOG}:{OWNER.lower()}"],
-                           "demo": {"seed": seed, "end": end_day.isoformat()}})
+        store.set_configs({"settings": settings, "own_identities": [f"{DEMO_BLOG}:{OWNER.lower()}"]})
         scorer.set_settings(services.scorer_settings())
         scorer.add(store.all_items())
         span = history_days if history_days is not None else days
@@ -248,6 +250,7 @@ def populate(services, seed: int = 7, end: datetime | None = None, days: int = 1
             at = f"{day.isoformat()}T23:59:59Z"
             store.record_scores(day.isoformat(), {r["identity"]: r["score"] for r in scorer.ranking(at=at)})
         store.flush_history()
+        store.set_config("demo", {"seed": seed, "end": end_day.isoformat()})
     return {"items": len(items), "people": len({(i["site"], i["author"]["handle"]) for i in items})}
 
 
@@ -263,12 +266,16 @@ USER_CONFIG = ("clients", "settings", "own_identities", "links", "forgotten")
 def prepare(services) -> dict | None:
     """Fill an empty data dir with the demo data set; reuse one that holds it already. Refuses a
     data dir with real data (items, a pairing, settings, links, own identities or people
-    forgotten): the demo people must never mix with the user's own."""
+    forgotten): the demo people must never mix with the user's own. A demo build stopped part way
+    (its mark says "building") is done again from nothing."""
     store = services.store
-    if store.get_config("demo") is not None:
+    mark = store.get_config("demo")
+    if mark is not None and not mark.get("building"):
         return None
-    if store.count_items() or any(store.get_config(key) for key in USER_CONFIG):
+    if mark is None and (store.count_items() or any(store.get_config(key) for key in USER_CONFIG)):
         raise NotDemoData(f"{store.data_dir} holds real data; give --demo an empty --data-dir")
+    if mark is not None:  # a build stopped part way: start again from nothing
+        services.delete_all()
     return populate(services)
 
 

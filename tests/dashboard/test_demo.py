@@ -179,3 +179,27 @@ def test_the_demo_data_set_exports_and_imports_back(demo_app, tmp_path):
     with s.lock:
         s.store.set_config("settings", dict(s.store.get_config("settings"), links=[]))
     assert "links" not in json.loads(b"".join(export_chunks(s)))["settings"]
+
+
+def test_a_demo_build_stopped_part_way_is_built_again_not_taken_for_real_data(app, monkeypatch):
+    # A stop during the build's seconds left items and no demo mark in a dir given by --data-dir:
+    # the next `cloutlens demo` there refused it as real data, and the user had to clear it.
+    from functools import partial
+
+    s = app.extensions["cloutlens"]
+    monkeypatch.setattr(demo, "populate", partial(demo.populate, seed=3, history_days=3, **SMALL))
+    record = s.store.record_scores
+
+    def stopped(*a, **k):
+        raise KeyboardInterrupt  # what SIGTERM raises in `cloutlens demo`
+
+    monkeypatch.setattr(s.store, "record_scores", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        demo.prepare(s)
+    assert s.store.count_items() > 0 and s.store.get_config("demo") == {"building": True}
+    monkeypatch.setattr(s.store, "record_scores", record)
+    made = demo.prepare(s)
+    assert s.store.count_items() == made["items"] == len(demo.build(seed=3, **SMALL))
+    assert s.store.get_config("demo") == {"seed": 3, "end": "2026-11-20"}
+    assert len(s.store.history(f"{demo.DEMO_BLOG}:{demo.OWNER.lower()}")) == 4
+    assert demo.prepare(s) is None  # complete now: used as it is
