@@ -34,8 +34,8 @@ same_text(PyObject *a, PyObject *b)
            && memcmp(PyUnicode_DATA(a), PyUnicode_DATA(b), (size_t)n * kind) == 0;
 }
 
-/* Whether a buffer's items are of `type`, in native order: 'i' a signed integer, '?' a bool,
- * 'd' a float (their size is checked apart). A float64 array handed where int64 is read would
+/* Whether a buffer's items are of `type`, in native order: 'i' a signed integer, 'u' an unsigned
+ * one, '?' a bool, 'd' a float (their size is checked apart). A float64 array handed where int64 is read would
  * have the same size and be read as garbage. */
 static inline int
 native_type(const char *format, char type)
@@ -49,6 +49,8 @@ native_type(const char *format, char type)
     switch (type) {
     case 'i':
         return strchr("bhilq", format[0]) != NULL;
+    case 'u':
+        return strchr("BHILQ", format[0]) != NULL;
     default:
         return format[0] == type;
     }

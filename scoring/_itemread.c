@@ -278,11 +278,11 @@ release(PyObject *vals[][N_SLOTS], Py_ssize_t count)
 /* The lists read() gives, one entry per item (`mentions` only the items' that have any). The
  * dates are not among them: read only when one is not in the stored form (rare), by fields.py. */
 enum { L_SITES, L_IDS, L_PARENTS, L_TEXTS, N_LISTS, L_MENTIONS = N_LISTS, N_ALL_LISTS };
-enum { C_SITE, C_COMMENT, C_HCODE, C_T, C_HAS_PARENT, C_M_COUNT, C_TOTALS, C_HASH, C_STORED, N_COLS };
-static const Py_ssize_t col_size[N_COLS] = {4, 1, 8, 8, 1, 8, 8, 1, 8};
-static const char col_type[N_COLS] = {'i', '?', 'i', 'd', '?', 'i', 'd', '?', 'd'};
+enum { C_SITE, C_COMMENT, C_HCODE, C_T, C_HAS_PARENT, C_M_COUNT, C_TOTALS, C_HASH, C_STORED, C_FP, N_COLS };
+static const Py_ssize_t col_size[N_COLS] = {4, 1, 8, 8, 1, 8, 8, 1, 8, 8};
+static const char col_type[N_COLS] = {'i', '?', 'i', 'd', '?', 'i', 'd', '?', 'd', 'u'};
 static const char *col_name[N_COLS] = {"site_ids", "comment", "hcode", "t", "has_parent", "m_count", "totals", "hash",
-                                       "stored"};
+                                       "stored", "fp"};
 
 /* One call's state: its arguments, the columns it writes and the lists it builds. */
 typedef struct {
@@ -293,7 +293,67 @@ typedef struct {
     uint8_t *comment, *has_parent, *hash;
     int64_t *hcode, *m_count;
     double *t, *totals, *stored;
+    uint64_t *fp;
 } Read;
+
+/* The fingerprint of an ASCII text's words, as samewords.py computes it from words_of: words are
+ * runs of [A-Za-z0-9_] (what Python's \w matches in ASCII), lowered (casefold, for ASCII),
+ * joined by single spaces; their bytes are mixed 8 at a time, then their length. FP_NONE under
+ * MIN_WORDS words. Reads the text only: no Python API (the second core's thread calls it). */
+#define MIN_WORDS 5
+#define FP_NONE 0
+#define FP_ASK 1
+#define FP_SEED 0x9E3779B97F4A7C15ULL
+#define FP_MIX 0xBF58476D1CE4E5B9ULL
+#define FP_FINAL 0x94D049BB133111EBULL
+
+static inline int
+word_char(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+static uint64_t
+ascii_fingerprint(const unsigned char *s, Py_ssize_t n)
+{
+    uint64_t h = FP_SEED, acc = 0, bytes = 0;
+    int filled = 0, in_word = 0;
+    Py_ssize_t words = 0;
+    for (Py_ssize_t j = 0; j < n; j++) {
+        unsigned char c = s[j];
+        if (!word_char(c)) {
+            in_word = 0;
+            continue;
+        }
+        if (!in_word) {
+            in_word = 1;
+            if (words++) {  /* the space before every word but the first */
+                acc |= (uint64_t)' ' << (8 * filled);
+                bytes++;
+                if (++filled == 8) {
+                    h = (h ^ acc) * FP_MIX, h ^= h >> 31;
+                    acc = 0, filled = 0;
+                }
+            }
+        }
+        if (c >= 'A' && c <= 'Z')
+            c += 'a' - 'A';
+        acc |= (uint64_t)c << (8 * filled);
+        bytes++;
+        if (++filled == 8) {
+            h = (h ^ acc) * FP_MIX, h ^= h >> 31;
+            acc = 0, filled = 0;
+        }
+    }
+    if (words < MIN_WORDS)
+        return FP_NONE;
+    if (filled)
+        h = (h ^ acc) * FP_MIX, h ^= h >> 31;
+    h ^= bytes;
+    h *= FP_FINAL;
+    h ^= h >> 29;
+    return h < 2 ? h + 2 : h;
+}
 
 /* The columns of item i that need no Python API, from its field values (of the stored types):
  * 0 when a value is not of the stored form. `*dates_read` falls to 0 at the first date not in
@@ -319,6 +379,13 @@ plain_columns(const Read *r, Py_ssize_t i, PyObject **v, int *dates_read)
         r->hash[i] = 0;
     else
         return 0;
+
+    /* the words' fingerprint, only for an item that may address a person (as its sentiment);
+     * a text not in ASCII is left to samewords.py (FP_ASK) */
+    r->fp[i] = FP_NONE;
+    if (text != Py_None && ((r->comment[i] && r->has_parent[i]) || r->m_count[i]))
+        r->fp[i] = PyUnicode_IS_ASCII(text) ? ascii_fingerprint(PyUnicode_1BYTE_DATA(text), PyUnicode_GET_LENGTH(text))
+                                            : FP_ASK;
 
     if (PyDict_GET_SIZE(reactions)) {
         int64_t total = reaction_total(reactions);
@@ -575,12 +642,13 @@ two_cores(void)
 
 PyDoc_STRVAR(read_doc,
 "read(items, handle_first, first, sites, new_sites, site_ids, comment, hcode, t, has_parent,\n"
-"     m_count, totals, hash, stored[, split_min])\n"
+"     m_count, totals, hash, stored, fp[, split_min])\n"
 "\n"
 "Reads stored-form item dicts into the given numpy columns (int32 site ids, bool comment,\n"
 "int64 handle codes numbered by first appearance from `first` in `handle_first`, float64\n"
 "epoch seconds, bool has-a-parent, int64 mention counts, float64 reaction totals, bool has a\n"
-"'#', float64 stored sentiment or NaN) and returns (sites, ids,\n"
+"'#', float64 stored sentiment or NaN, uint64 fingerprint of the words of an item that may\n"
+"address a person: 0 none, 1 a text not in ASCII, for samewords.py) and returns (sites, ids,\n"
 "parents, texts, mentions, dates_read): lists of the items' fields (`mentions`: the non-empty\n"
 "mention lists, in order) and whether every date was in the stored form (if not, `t` is not\n"
 "written). `sites`\n"
@@ -625,7 +693,7 @@ read_items(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         goto done;
     r.site_ids = view[C_SITE].buf, r.comment = view[C_COMMENT].buf, r.has_parent = view[C_HAS_PARENT].buf;
     r.hash = view[C_HASH].buf, r.stored = view[C_STORED].buf, r.hcode = view[C_HCODE].buf;
-    r.m_count = view[C_M_COUNT].buf, r.t = view[C_T].buf, r.totals = view[C_TOTALS].buf;
+    r.m_count = view[C_M_COUNT].buf, r.t = view[C_T].buf, r.totals = view[C_TOTALS].buf, r.fp = view[C_FP].buf;
 
     Seen seen = {.n = 0};
     Py_ssize_t own = n;

@@ -240,6 +240,7 @@ def derive_batch(scorer, ids: Ids, item_idx: np.ndarray, f, alone: bool = False)
         "comp": np.where(is_aud, 0.0, comp_item[it_sorted]),
         "item": item_idx[it_sorted],
         "valid": np.ones(len(key), dtype=bool),
+        "fp": np.where(is_aud, np.uint64(0), f.fp[it_sorted]),
     }
     counts = np.bincount(it_sorted, minlength=n)
     own, tops = _topics(scorer, f, pos, out_parents)

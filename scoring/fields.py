@@ -20,6 +20,7 @@ import numpy as np
 
 from . import model
 from .columns import ranges
+from .samewords import ASK, fingerprints
 from .sentiment import compound, item_sentiment
 
 try:
@@ -43,7 +44,8 @@ class Fields:
     none), `site_ids`, `comment`, `has_parent`, `t` (epoch seconds, NaN undated), `comp` (sentiment, set for the
     items that can address a person: comments with a parent, items with mentions), `units` (its
     reactions' weight, 0 for none), `hcode` (its author's handle, numbered by first appearance),
-    `tcode` (the code of its own text's topic set), `m_count` (mentions); and flat `m_code` (each
+    `tcode` (the code of its own text's topic set), `m_count` (mentions), `fp` (the fingerprint of
+    its text's words, samewords.py, set like `comp`; 0 for none); and flat `m_code` (each
     mention's `site:handle`, numbered by first appearance). `handle_of`, `mention_of` and `tsets`
     turn the numbers back into handles, names and topic sets."""
 
@@ -76,7 +78,8 @@ class Fields:
         t = float(self.t[j])
         mentions = sorted(map(self.mention_of.__getitem__, self.m_code[end - int(self.m_count[j]): end].tolist()))
         return (float(self.units[j]), -np.inf if np.isnan(t) else t, float(self.comp[j]), bool(self.comment[j]),
-                self.parents[j] or "", self.handle(j), sorted(self.tsets[int(self.tcode[j])]), mentions)
+                self.parents[j] or "", self.handle(j), sorted(self.tsets[int(self.tcode[j])]), mentions,
+                int(self.fp[j]))
 
     def take(self, pos: list) -> "Fields":
         """The items at pos, in that order, numbered again by first appearance among them."""
@@ -84,7 +87,7 @@ class Fields:
         p = np.asarray(pos, dtype=np.int64)
         for name in ("sites", "ids", "parents"):
             setattr(f, name, list(map(getattr(self, name).__getitem__, pos)))
-        for name in ("site_ids", "comment", "has_parent", "t", "comp", "units", "tcode", "m_count"):
+        for name in ("site_ids", "comment", "has_parent", "t", "comp", "units", "tcode", "m_count", "fp"):
             setattr(f, name, getattr(self, name)[p])
         f.tsets, f.code_of = self.tsets, self.code_of
         f.hcode, f.handle_of = _renumber(self.hcode[p], self.handle_of)
@@ -131,7 +134,7 @@ class Reader:
             for name in ("sites", "ids", "parents"):
                 setattr(f, name, list(chain.from_iterable(getattr(p, name) for p in parts)))
             for name in ("site_ids", "comment", "has_parent", "t", "comp", "units", "tcode", "m_count", "hcode",
-                         "m_code"):
+                         "m_code", "fp"):
                 setattr(f, name, np.concatenate([getattr(p, name) for p in parts]))
         self.parts = []
         f.handle_of = dict(zip(self.handle_first.values(), self.handle_first))
@@ -145,6 +148,7 @@ class Reader:
         # exact lists only: _itemread.read raises on any other (a list subclass too), where the
         # Python reading takes it
         got = self._read_compiled(its, f) if _itemread is not None and type(its) is list else None
+        compiled = got is not None
         texts, mentions, stored, hashes = got or self._read_python(its, f)
 
         m_at = np.flatnonzero(f.m_count)
@@ -162,6 +166,14 @@ class Reader:
         idx = np.flatnonzero(speaks)
         f.comp[idx] = _sentiments(its, stored, texts, idx)
 
+        # the fingerprint of the same items' words: the compiled reading gives it for ASCII texts
+        # and asks for the rest
+        if not compiled:
+            f.fp = np.zeros(n, dtype=np.uint64)
+        else:
+            idx = np.flatnonzero(f.fp == ASK)
+        f.fp[idx] = fingerprints(list(map(texts.__getitem__, idx.tolist())))
+
         f.tcode = self._topic_codes(texts, hashes)
         self.n += n
         self.nm += len(names)
@@ -174,14 +186,14 @@ class Reader:
         n = len(its)
         site_ids, comment, hcode = np.empty(n, dtype=np.int32), np.empty(n, dtype=bool), np.empty(n, dtype=np.int64)
         t, has_parent, m_count, totals = np.empty(n), np.empty(n, dtype=bool), np.empty(n, dtype=np.int64), np.empty(n)
-        hashes, stored = np.empty(n, dtype=bool), np.empty(n)
+        hashes, stored, fp = np.empty(n, dtype=bool), np.empty(n), np.empty(n, dtype=np.uint64)
         new_sites: dict = {}
         # Two cores only while every handle and site numbered so far came through the compiled
         # reader (exact strs): a key the Python reading numbered may compare with Python code,
         # which must not run while the second core's share waits, borrowed (_itemread.c).
         split_min = SPLIT_MIN if not self.scorer._odd_keys else -1
         got = _itemread.read(its, self.handle_first, self.n, self.scorer._sites, new_sites, site_ids, comment, hcode,
-                             t, has_parent, m_count, totals, hashes, stored, split_min)
+                             t, has_parent, m_count, totals, hashes, stored, fp, split_min)
         if got is None:
             return None
         if new_sites:
@@ -189,7 +201,7 @@ class Reader:
             new = site_ids < 0
             site_ids[new] = codes[-1 - site_ids[new]]
         f.sites, f.ids, f.parents, texts, mentions, dates_read = got
-        f.site_ids, f.comment, f.hcode, f.has_parent, f.m_count = site_ids, comment, hcode, has_parent, m_count
+        f.site_ids, f.comment, f.hcode, f.has_parent, f.m_count, f.fp = site_ids, comment, hcode, has_parent, m_count, fp
         f.t = t if dates_read else epochs(map(_GET_AT, its))
         f.units = _units(totals)
         return texts, mentions, stored, hashes

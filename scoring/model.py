@@ -13,9 +13,15 @@ import numpy as np
 # with the change recorded in docs/scoring.md ("Model versions"). The server notes the version
 # its daily snapshots were scored by, so a history chart can mark the day a model change, not
 # engagement, moved a score (Klout changed its model unannounced: docs/klout.md).
-VERSION = "2026-12-07"
+VERSION = "2026-12-08"
 
 DAY = 86400.0
+
+# Copies (docs/scoring.md, section 6, "Spam runs"): of the person rows to one target whose texts
+# have the same words, from different actors, only the earliest actor's count. Texts of fewer
+# words are too common to mean anything when two people write them ("Thank you so much!", "Happy
+# birthday to you!"); from five words on, the same words from two accounts are rare by chance.
+COPY_MIN_WORDS = 5
 
 # Interaction kinds. Reactions carry no actor: they are the page's anonymous audience.
 COMMENT, REPLY, MENTION, REACTION = 0, 1, 2, 3

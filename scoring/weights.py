@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import model
+from . import model, samewords
 from .columns import EMPTY, append, distinct, index64
+
+_COPY_ZEROED = ("w0", "w_then", "wg", "vol")  # what a later copy weighs: nothing, anywhere
 
 
 class Weights:
     """Row arrays keep, hostile, person, w0, w_then, wg, sf, vol, sw (site weight), sel, c, c_then,
-    wgsf, cu (c without its site weight); actor-day volume V; pair sums P, P0, P_then and Pu (P
+    wgsf, cu (c without its site weight), later (a later copy of another actor's words to the same
+    target, samewords.py: its w0, w_then, wg and vol are 0); actor-day volume V; pair sums P, P0, P_then and Pu (P
     without site weights: P / Pu is the pair's site weight, which scales its ceiling). After an
     update, `rows` are the rows whose c changed and `pairs` the pairs whose sums may have (None
     after a full pass: everything changed)."""
@@ -28,6 +31,11 @@ class Weights:
         site_w = _site_weights(scorer)
         (self.keep, self.hostile, self.person, self.w0, self.w_then, self.wg, self.sf,
          self.vol, self.sw) = _row_base(scorer, g, at, 0, n, site_w)
+        self.later = np.zeros(n, dtype=bool)
+        cand = np.flatnonzero(self.keep & self.person & ~self.hostile & (scorer._rows.fp[:n] != 0))
+        self.later[cand] = samewords.later_copies(scorer, g, at, cand)
+        for name in _COPY_ZEROED:
+            getattr(self, name)[self.later] = 0.0
         ad, pid = index64(g.ad_id), index64(g.pair_id)  # converted once, not by each call
         self.V = np.bincount(ad, weights=self.vol, minlength=len(g.ad))
         self.sel = np.where(self.person, model.SELECT_K / (model.SELECT_K + self.V[ad]), 1.0)
@@ -56,13 +64,15 @@ class Weights:
         parts = _row_base(scorer, g, at, lo, n, _site_weights(scorer))
         for name, part in zip(("keep", "hostile", "person", "w0", "w_then", "wg", "sf", "vol", "sw"), parts):
             append(self, name, part)
-        for name, fill in (("c", 0.0), ("c_then", 0.0), ("sel", 1.0), ("wgsf", 0.0), ("cu", 0.0)):
+        for name, fill in (("c", 0.0), ("c_then", 0.0), ("sel", 1.0), ("wgsf", 0.0), ("cu", 0.0), ("later", False)):
             append(self, name, np.full(n - lo, fill))
         if len(killed):
             self.keep[killed] = False
+            self.later[killed] = False
             for name in ("w0", "w_then", "wg", "vol"):
                 getattr(self, name)[killed] = 0.0
         changed = np.concatenate([killed, np.arange(lo, n)])
+        changed = np.concatenate([changed, self._copies(scorer, g, at, changed, lo)])
         old_wgsf = self.wgsf[changed]
         self.wgsf[changed] = model.snap(self.wg[changed] * self.sf[changed])
         # selectivity: every row of a person's actor-day that gained or lost a row is re-weighed
@@ -91,6 +101,33 @@ class Weights:
         self.pairs = distinct(pid[rows])
 
 
+    def _copies(self, scorer, g, at: float, changed: np.ndarray, lo: int) -> np.ndarray:
+        """The copy rule again for the (target, fingerprint) groups of the changed rows: new rows
+        that are later copies weigh nothing, and older rows whose standing in their group flipped
+        (a new earliest copy, the first actor's copy removed or forgotten, an edited text) are
+        weighed again, either way, like a tombstoned row. Returns those older rows."""
+        rows = samewords.groups_of(scorer, g, changed)
+        if not len(rows):
+            return EMPTY
+        cand = samewords.candidates(scorer, self, rows)
+        later = samewords.later_copies(scorer, g, at, cand)
+        old = cand < lo
+        was = self.later[cand]
+        self.later[cand] = later
+        for name in _COPY_ZEROED:
+            getattr(self, name)[cand[later & ~old]] = 0.0
+        to_zero = cand[old & later & ~was]
+        to_count = cand[old & ~later & was]
+        for name in _COPY_ZEROED:
+            getattr(self, name)[to_zero] = 0.0
+        if len(to_count):
+            base = dict(zip(("keep", "hostile", "person", "w0", "w_then", "wg", "sf", "vol", "sw"),
+                            _row_base(scorer, g, at, 0, 0, _site_weights(scorer), to_count)))
+            for name in _COPY_ZEROED:
+                getattr(self, name)[to_count] = base[name]
+        return np.concatenate([to_zero, to_count])
+
+
 def _unweighted(c: np.ndarray, sw: np.ndarray) -> np.ndarray:
     # with every site at the default weight 1 this is c itself, bit for bit
     return model.snap(np.divide(c, sw, out=np.zeros(len(c)), where=sw > 0))
@@ -109,22 +146,24 @@ def _site_weights(scorer) -> np.ndarray:
     return np.array([scorer.site_weights.get(name, 1.0) for name in scorer._site_names] or [1.0])
 
 
-def _row_base(s, g, at: float, lo: int, hi: int, site_w: np.ndarray):
+def _row_base(s, g, at: float, lo: int, hi: int, site_w: np.ndarray, idx: np.ndarray | None = None):
+    """The base weights of rows lo..hi-1 (or of the rows idx), before the copy rule."""
     R = s._rows
-    kind = R.kind[lo:hi]
-    t = R.t[lo:hi]
+    rows = slice(lo, hi) if idx is None else idx
+    kind = R.kind[rows]
+    t = R.t[rows]
     age = (at - np.where(np.isnan(t), at, t)) / model.DAY
-    sw = site_w[R.site[lo:hi]]
+    sw = site_w[R.site[rows]]
     is_aud = kind == model.REACTION
-    ca, ct = g.ca[lo:hi], g.ct[lo:hi]
+    ca, ct = g.ca[rows], g.ct[rows]
     # kept while standing still counts it; scores stop counting it sooner (w0 is 0 past their limit)
-    keep = R.valid[lo:hi] & (age >= 0) & (age < model.age_limit(s.horizon * model.STANDING_AGE_MULT))
+    keep = R.valid[rows] & (age >= 0) & (age < model.age_limit(s.horizon * model.STANDING_AGE_MULT))
     keep &= (ca != ct) & (sw > 0)
     if s._forgotten_ids:
         gone = np.fromiter(s._forgotten_ids, dtype=np.int64)
         keep &= ~np.isin(ct, gone) & ~np.isin(ca, gone)
-    comp = R.comp[lo:hi]
-    bw = np.where(is_aud, R.amount[lo:hi], model.KIND_WEIGHT[kind]) * sw
+    comp = R.comp[rows]
+    bw = np.where(is_aud, R.amount[rows], model.KIND_WEIGHT[kind]) * sw
     w0 = model.snap(bw * model.age_weight(age, s.horizon) * keep)
     w_then = model.snap(bw * model.age_weight(age - model.TREND_DAYS, s.horizon) * keep)
     wg = model.snap(bw * model.age_weight(age, s.horizon * model.STANDING_AGE_MULT) * keep)
