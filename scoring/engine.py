@@ -782,6 +782,8 @@ class Scorer:
                 p = float(D.contrib[r]) * float(D.points[t]) / raw
             if W.hostile[r] and W.w0[r] > 0:
                 why = "hostile: shown apart, adds nothing"
+            elif W.later[r]:
+                why = "not counted: another account sent this person the same words first"
             elif W.w0[r] <= 0:  # w0 is 0 past the scores' age limit, though standing may keep the row
                 why = "not counted: outside the horizon, self, forgotten or on a site weighted 0"
             elif p > 0:
