@@ -760,6 +760,19 @@ class Scorer:
             }
         return out
 
+    def later_copies(self, identity: str, at=None) -> list[tuple[str, str]]:
+        """The (site, id) of the items addressed to `identity` that count nothing as later copies
+        (another account sent it the same words first: docs/scoring.md, section 6), for a view that
+        shows a spam run whole."""
+        self._compute(parse_at(at))
+        i = self._resolve(identity)
+        g, W = self._struct, self._weights
+        if i is None or i >= len(g.canon):
+            return []
+        rows = g.members("rows_by_target", np.asarray([g.canon[i]]))
+        items = distinct(self._rows.item[rows[W.later[rows]]].astype(np.int64))
+        return [self._item_keys[j] for j in items.tolist()]
+
     def item_contributions(self, site: str, item_id: str, at=None) -> dict:
         D = self._compute(parse_at(at))
         W = self._weights

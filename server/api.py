@@ -370,7 +370,7 @@ def person(identity):
         behind = items_behind(s.store, result, max_shards=EVERY_ANSWER_SHARDS)
         copies = since = None
         if behind is not None:
-            copies = copies_of(s.store, result, behind, canonical)
+            copies = copies_of(s.store, result, behind, canonical, s.scorer)
             since = since_last(history, behind, result, utcnow().strftime("%Y-%m-%d"), model_changes)
     if result is not None:
         s.snapshot({canonical: result["score"]})

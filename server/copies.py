@@ -1,12 +1,14 @@
 """Comments that several throwaway accounts sent one person in the same words: what a spam run
 looks like.
 
-The scorer cannot tell a spam account's first comment from a real newcomer's (docs/klout.md), so
-a few spam comments in a day lift a blogger's score. What can be seen is the trace bots leave: one
-text posted by account after account, each account writing nothing else. The person page lists
-such groups among the items behind a score, with about what the score would be without them,
-and the user decides whether to forget the accounts. Nothing is decided for the user: two friends seen once each can
-write the same birthday wish.
+The scorer cannot tell a spam account's first comment from a real newcomer's (docs/klout.md). It
+counts the earliest of the same words to one person only (docs/scoring.md, section 6): a run's
+later copies count nothing, its first still counts as a newcomer's comment. The trace bots leave
+is one text posted by account after account, each account writing nothing else. The person page
+lists such groups, the copies counted 0 with them, with about what the score would be without
+the run, and the user decides whether to forget the accounts. Nothing is decided for the user:
+two friends seen once each can write the same birthday wish (and then only the first one's
+counts).
 """
 from __future__ import annotations
 
@@ -21,8 +23,9 @@ def copied(behind: list[dict], person: str, count_of, sole_words) -> list[dict]:
     know); `sole_words(account)`: the words (words_of) of everything it wrote when they are all
     the same, else None. It reads the store, so it is asked only about accounts that wrote more
     than the rows here show. The person's own items (behind a score through their reactions)
-    are left out. Each group: the earliest copy's text as written, the accounts, how many items
-    (`count`) and the points they give; most points first."""
+    are left out. Rows marked `uncounted` are copies the scorer counts nothing (0 points). Each
+    group: the earliest copy's text as written, the accounts, how many items (`count`), how many
+    of them count nothing (`uncounted`) and the points they give; most points first."""
     groups: dict[str, list[dict]] = {}
     said: dict[str, set] = {}  # each author's words in these rows: most people say several things
     rows_of: dict[str, int] = {}
@@ -49,19 +52,23 @@ def copied(behind: list[dict], person: str, count_of, sole_words) -> list[dict]:
             continue
         rows = sorted((r for r in rows if r["author"] in accounts), key=lambda r: (r["item"].get("at") or "", r["key"]))
         found.append({"text": rows[0]["item"]["text"], "accounts": sorted(accounts), "count": len(rows),
+                      "uncounted": sum(1 for r in rows if r.get("uncounted")),
                       "points": sum(r["points"] for r in rows),
                       "first": rows[0]["item"].get("at"), "last": rows[-1]["item"].get("at")})
     found.sort(key=lambda g: (-g["points"], g["text"]))
     return found
 
 
-def of_person(store, result: dict | None, behind: list[dict], identity: str) -> list[dict]:
-    """copied() for a stored person (`behind`: behind.items_behind of their result), each group
-    with `without`: about what the score would be without it (score_without), and `capped`: a day
-    of the score was capped, and then `without` is low (see score_without). Accounts the user
-    linked are people they know."""
+def of_person(store, result: dict | None, behind: list[dict], identity: str, scorer=None) -> list[dict]:
+    """copied() for a stored person (`behind`: behind.items_behind of their result; `scorer`: the
+    items it counts nothing as later copies join them, at 0 points), each group with `without`:
+    about what the score would be without it (score_without), and `capped`: a day of the score
+    was capped, and then `without` is low (see score_without). Accounts the user linked are
+    people they know."""
     if not behind:
         return []
+    if scorer is not None:
+        behind = behind + uncounted_rows(store, scorer, identity)
     links = store.get_config("links") or {}
     linked = set(links) | set(links.values())
 
@@ -77,6 +84,17 @@ def of_person(store, result: dict | None, behind: list[dict], identity: str) -> 
         g["without"] = score_without(result, g["points"])
         g["capped"] = capped
     return groups
+
+
+def uncounted_rows(store, scorer, identity: str) -> list[dict]:
+    """behind.items_behind's rows for the items the scorer counts nothing as later copies."""
+    rows = []
+    keys = scorer.later_copies(identity)
+    for (site, item_id), item in zip(keys, store.get_items(keys) if keys else []):
+        if item is not None:
+            rows.append({"key": f"{site}:{item_id}", "item": item, "points": 0.0, "uncounted": True,
+                         "author": f"{item['site']}:{item['author']['handle']}"})
+    return rows
 
 
 def score_without(result: dict, points: float) -> int:

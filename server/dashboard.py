@@ -169,7 +169,7 @@ def overview():
             hist = data.history(s, ident)
             result = own_results.get(ident)
             behind = items_behind(s.store, result, max_shards=EVERY_ANSWER_SHARDS)
-            copies = copies_of(s.store, result, behind, ident) if behind is not None else []
+            copies = copies_of(s.store, result, behind, ident, s.scorer) if behind is not None else []
             copies = [g for g in copies if not set(g["accounts"]).intersection(mine_raw)]  # yours: not spam
             mine.append({"identity": ident, "name": names.get(ident, ident), "result": result,
                          "stored": ident in names or result is not None,
@@ -250,7 +250,7 @@ def person(identity):
             abort(404, f"Nobody by the identity {identity} is stored.")
         names = s.store.names()
         behind = items_behind(s.store, result)
-        copies = copies_of(s.store, result, behind, identity)
+        copies = copies_of(s.store, result, behind, identity, s.scorer)
         mine = set(data.own_identities(s.store))
         # What each item gave to whom costs a look-up per item: only for the rows shown.
         wrote_from = _list_from("wrote", len(authored))
@@ -503,7 +503,8 @@ def forget_copies():
         return there
     with s.turns.turn():
         result = s.scorer.result(back)
-        listed = {a for g in copies_of(s.store, result, items_behind(s.store, result), back) for a in g["accounts"]}
+        listed = {a for g in copies_of(s.store, result, items_behind(s.store, result), back, s.scorer)
+                  for a in g["accounts"]}
         picked = [_identity(v) for v in given]
         outside = [g.strip() for g, i in zip(given, picked) if i not in listed]
         if outside:
