@@ -208,7 +208,9 @@ def test_a_spam_run_on_your_blog_is_flagged_and_forgotten_in_one_go(server, page
     assert f"Forgot {len(demo.SPAMMERS)} account(s)" in page.locator(".flash").inner_text()
     assert page.locator("#copies form.copy-group").filter(has_text=demo.SPAM_TEXT).count() == 0
     after = int(page.locator("section.summary .score").first.inner_text())
-    assert after < before and (after >= estimate - 1 if low else abs(after - estimate) <= 1)
+    # (the scorer counts the run's first comment only, as a newcomer's: at the owner's score it
+    # may lift it less than a point)
+    assert after <= before and (after >= estimate - 1 if low else abs(after - estimate) <= 1)
     assert page.problems == []
 
 
