@@ -307,11 +307,27 @@ typedef struct {
 #define FP_MIX 0xBF58476D1CE4E5B9ULL
 #define FP_FINAL 0x94D049BB133111EBULL
 
-static inline int
-word_char(unsigned char c)
+/* Each ASCII byte as a word's letter lowered, or 0 between words (filled at import). */
+static unsigned char WORD_BYTE[128];
+
+static void
+fill_word_bytes(void)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+    for (int c = 0; c < 128; c++)
+        WORD_BYTE[c] = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ? (unsigned char)c
+                       : (c >= 'A' && c <= 'Z') ? (unsigned char)(c - 'A' + 'a') : 0;
 }
+
+/* Mixes one byte into the fingerprint's pending word, and the word in once it is full. */
+#define FP_PUT(b)                                             \
+    do {                                                      \
+        acc |= (uint64_t)(b) << (8 * filled);                 \
+        bytes++;                                              \
+        if (++filled == 8) {                                  \
+            h = (h ^ acc) * FP_MIX, h ^= h >> 31;             \
+            acc = 0, filled = 0;                              \
+        }                                                     \
+    } while (0)
 
 static uint64_t
 ascii_fingerprint(const unsigned char *s, Py_ssize_t n)
@@ -320,30 +336,17 @@ ascii_fingerprint(const unsigned char *s, Py_ssize_t n)
     int filled = 0, in_word = 0;
     Py_ssize_t words = 0;
     for (Py_ssize_t j = 0; j < n; j++) {
-        unsigned char c = s[j];
-        if (!word_char(c)) {
+        unsigned char c = WORD_BYTE[s[j] & 127];
+        if (!c) {
             in_word = 0;
             continue;
         }
         if (!in_word) {
             in_word = 1;
-            if (words++) {  /* the space before every word but the first */
-                acc |= (uint64_t)' ' << (8 * filled);
-                bytes++;
-                if (++filled == 8) {
-                    h = (h ^ acc) * FP_MIX, h ^= h >> 31;
-                    acc = 0, filled = 0;
-                }
-            }
+            if (words++)  /* the space before every word but the first */
+                FP_PUT(' ');
         }
-        if (c >= 'A' && c <= 'Z')
-            c += 'a' - 'A';
-        acc |= (uint64_t)c << (8 * filled);
-        bytes++;
-        if (++filled == 8) {
-            h = (h ^ acc) * FP_MIX, h ^= h >> 31;
-            acc = 0, filled = 0;
-        }
+        FP_PUT(c);
     }
     if (words < MIN_WORDS)
         return FP_NONE;
@@ -490,7 +493,7 @@ block_fields(PyObject *items, Py_ssize_t lo, Py_ssize_t hi, Py_ssize_t end, PyOb
         prefetch(v[F_AT], 2);
         prefetch(v[F_MENTIONS], 1);
         prefetch(v[F_REACTIONS], 1);
-        prefetch(v[F_TEXT], 1);
+        prefetch(v[F_TEXT], 2);  /* a short text's characters lie in its second line */
     }
     for (Py_ssize_t i = lo; i < hi; i++)
         prefetch_keys(vals[i - lo][F_AUTHOR]);
@@ -771,5 +774,6 @@ PyInit__itemread(void)
             return NULL;
     if (!(K_HANDLE = PyUnicode_InternFromString("handle")) || !(S_COMMENT = PyUnicode_InternFromString("comment")))
         return NULL;
+    fill_word_bytes();
     return PyModule_Create(&module);
 }
