@@ -19,9 +19,10 @@ _COPY_ZEROED = ("w0", "w_then", "wg", "vol")  # what a later copy weighs: nothin
 
 class Weights:
     """Row arrays keep, hostile, person, w0, w_then, wg, sf, vol, sw (site weight), sel, c, c_then,
-    wgsf, cu (c without its site weight), later (a later copy of another actor's words to the same
-    target, samewords.py: its w0, w_then, wg and vol are 0); actor-day volume V; pair sums P, P0, P_then and Pu (P
-    without site weights: P / Pu is the pair's site weight, which scales its ceiling). After an
+    wgsf, cu (c without its site weight), later (a later copy of another actor's words to the
+    same target, samewords.py: its w0, w_then, wg and vol are 0); actor-day volume V; pair sums
+    P, P0, P_then and Pu (P without site weights: P / Pu is the pair's site weight, which scales
+    its ceiling). After an
     update, `rows` are the rows whose c changed and `pairs` the pairs whose sums may have (None
     after a full pass: everything changed)."""
 
@@ -100,11 +101,10 @@ class Weights:
         self.rows = rows
         self.pairs = distinct(pid[rows])
 
-
     def _copies(self, scorer, g, at: float, changed: np.ndarray, lo: int) -> np.ndarray:
         """The copy rule again for the (target, fingerprint) groups of the changed rows: new rows
         that are later copies weigh nothing, and older rows whose standing in their group flipped
-        (a new earliest copy, the first actor's copy removed or forgotten, an edited text) are
+        (a new earliest copy, the counted copy's item replaced or edited to other words) are
         weighed again, either way, like a tombstoned row. Returns those older rows."""
         rows = samewords.groups_of(scorer, g, changed)
         if not len(rows):
@@ -114,12 +114,10 @@ class Weights:
         old = cand < lo
         was = self.later[cand]
         self.later[cand] = later
-        for name in _COPY_ZEROED:
-            getattr(self, name)[cand[later & ~old]] = 0.0
+        for name in _COPY_ZEROED:  # (new rows, not later yet, were appended weighed as counted)
+            getattr(self, name)[cand[later & ~was]] = 0.0
         to_zero = cand[old & later & ~was]
         to_count = cand[old & ~later & was]
-        for name in _COPY_ZEROED:
-            getattr(self, name)[to_zero] = 0.0
         if len(to_count):
             base = dict(zip(("keep", "hostile", "person", "w0", "w_then", "wg", "sf", "vol", "sw"),
                             _row_base(scorer, g, at, 0, 0, _site_weights(scorer), to_count)))
