@@ -87,6 +87,9 @@ def test_the_compiled_fingerprint_is_the_pythons_bit_for_bit(texts):
 def test_a_later_copy_changes_nothing_for_its_target(evts, target, first, second, hours, later_by, text):
     if len({target, first, second}) < 3:
         return
+    # an earlier copy of these words from `second` itself would make it the account that counts
+    same = samewords.fingerprint(text)
+    evts = [e for e in evts if not (e[0] == second and e[1] == target and samewords.fingerprint(e[3]) == same)]
     w = build(evts)
     w.engage(first, target, ago(hours / 24), text)
     s, before = result(w.items, target)
@@ -151,7 +154,8 @@ def test_the_breakdown_adds_up_and_shows_copies_at_zero(evts):
 @HYP
 @given(events, st.sampled_from(SHORT), st.integers(1, 40))
 def test_texts_under_five_words_are_never_copies(evts, text, days):
-    w = build(evts)
+    # (the bots' own events to u2 left out: a generated copy of a long text there is a real one)
+    w = build([e for e in evts if not (e[0] in BOTS and e[1] == "u2")])
     for bot in BOTS:
         w.engage(bot, "u2", ago(days), text)
     s, r = result(w.items, "u2")
