@@ -14,7 +14,8 @@ import numpy as np
 from . import model, samewords
 from .columns import EMPTY, append, distinct, index64
 
-_COPY_ZEROED = ("w0", "w_then", "wg", "vol")  # what a later copy weighs: nothing, anywhere
+_BASE = ("keep", "hostile", "person", "w0", "w_then", "wg", "sf", "vol", "sw")  # what _row_base gives
+_ZEROED = ("w0", "w_then", "wg", "vol")  # what a tombstoned row or a later copy weighs: nothing, anywhere
 
 
 class Weights:
@@ -31,11 +32,12 @@ class Weights:
         n = g.n
         site_w = _site_weights(scorer)
         (self.keep, self.hostile, self.person, self.w0, self.w_then, self.wg, self.sf,
-         self.vol, self.sw) = _row_base(scorer, g, at, 0, n, site_w)
+         self.vol, self.sw) = _row_base(scorer, g, at, slice(0, n), site_w)
         self.later = np.zeros(n, dtype=bool)
+        # samewords.candidates over every row, as one mask (not a gather of a million indexes)
         cand = np.flatnonzero(self.keep & self.person & ~self.hostile & (scorer._rows.fp[:n] != 0))
         self.later[cand] = samewords.later_copies(scorer, g, at, cand)
-        for name in _COPY_ZEROED:
+        for name in _ZEROED:
             getattr(self, name)[self.later] = 0.0
         ad, pid = index64(g.ad_id), index64(g.pair_id)  # converted once, not by each call
         self.V = np.bincount(ad, weights=self.vol, minlength=len(g.ad))
@@ -62,15 +64,15 @@ class Weights:
         if lo == n and not len(killed):
             self.rows, self.pairs = EMPTY, EMPTY
             return
-        parts = _row_base(scorer, g, at, lo, n, _site_weights(scorer))
-        for name, part in zip(("keep", "hostile", "person", "w0", "w_then", "wg", "sf", "vol", "sw"), parts):
+        parts = _row_base(scorer, g, at, slice(lo, n), _site_weights(scorer))
+        for name, part in zip(_BASE, parts):
             append(self, name, part)
         for name, fill in (("c", 0.0), ("c_then", 0.0), ("sel", 1.0), ("wgsf", 0.0), ("cu", 0.0), ("later", False)):
             append(self, name, np.full(n - lo, fill))
         if len(killed):
             self.keep[killed] = False
             self.later[killed] = False
-            for name in ("w0", "w_then", "wg", "vol"):
+            for name in _ZEROED:
                 getattr(self, name)[killed] = 0.0
         changed = np.concatenate([killed, np.arange(lo, n)])
         changed = np.concatenate([changed, self._copies(scorer, g, at, changed, lo)])
@@ -114,14 +116,13 @@ class Weights:
         old = cand < lo
         was = self.later[cand]
         self.later[cand] = later
-        for name in _COPY_ZEROED:  # (new rows, not later yet, were appended weighed as counted)
+        for name in _ZEROED:  # (new rows, not later yet, were appended weighed as counted)
             getattr(self, name)[cand[later & ~was]] = 0.0
         to_zero = cand[old & later & ~was]
         to_count = cand[old & ~later & was]
         if len(to_count):
-            base = dict(zip(("keep", "hostile", "person", "w0", "w_then", "wg", "sf", "vol", "sw"),
-                            _row_base(scorer, g, at, 0, 0, _site_weights(scorer), to_count)))
-            for name in _COPY_ZEROED:
+            base = dict(zip(_BASE, _row_base(scorer, g, at, to_count, _site_weights(scorer))))
+            for name in _ZEROED:
                 getattr(self, name)[to_count] = base[name]
         return np.concatenate([to_zero, to_count])
 
@@ -144,10 +145,9 @@ def _site_weights(scorer) -> np.ndarray:
     return np.array([scorer.site_weights.get(name, 1.0) for name in scorer._site_names] or [1.0])
 
 
-def _row_base(s, g, at: float, lo: int, hi: int, site_w: np.ndarray, idx: np.ndarray | None = None):
-    """The base weights of rows lo..hi-1 (or of the rows idx), before the copy rule."""
+def _row_base(s, g, at: float, rows, site_w: np.ndarray):
+    """The base weights (_BASE) of `rows` (a slice or an index array), before the copy rule."""
     R = s._rows
-    rows = slice(lo, hi) if idx is None else idx
     kind = R.kind[rows]
     t = R.t[rows]
     age = (at - np.where(np.isnan(t), at, t)) / model.DAY

@@ -13,7 +13,7 @@ counts).
 from __future__ import annotations
 
 from scoring import model
-from scoring.samewords import MIN_WORDS, words_of  # the scorer's own rule reads words so  # noqa: F401
+from scoring.samewords import words_of  # the scorer's own rule reads words so
 
 
 def copied(behind: list[dict], person: str, count_of, sole_words) -> list[dict]:
@@ -59,7 +59,7 @@ def copied(behind: list[dict], person: str, count_of, sole_words) -> list[dict]:
     return found
 
 
-def of_person(store, result: dict | None, behind: list[dict], identity: str, scorer=None) -> list[dict]:
+def of_person(store, result: dict | None, behind: list[dict], identity: str, scorer) -> list[dict]:
     """copied() for a stored person (`behind`: behind.items_behind of their result; `scorer`: the
     items it counts nothing as later copies join them, at 0 points), each group with `without`:
     about what the score would be without it (score_without), and `capped`: a day of the score
@@ -67,8 +67,7 @@ def of_person(store, result: dict | None, behind: list[dict], identity: str, sco
     people they know."""
     if not behind:
         return []
-    if scorer is not None:
-        behind = behind + uncounted_rows(store, scorer, identity)
+    behind = behind + uncounted_rows(store, scorer, identity)
     links = store.get_config("links") or {}
     linked = set(links) | set(links.values())
 

@@ -24,7 +24,7 @@ from . import dashboard_data as data
 from .api import SCORES_WAIT, BadRequest, check_identity, stored_settings
 from .app import utcnow
 from .behind import EVERY_ANSWER_SHARDS, items_behind
-from .copies import MIN_WORDS as COPY_MIN_WORDS, of_person as copies_of, score_without
+from .copies import of_person as copies_of, score_without
 from .pairing import REQUEST_TTL
 from .since import since_last
 
@@ -290,7 +290,7 @@ def person(identity):
         counted_before=sum(m["points"] for m in counted_before), counted_rest=sum(m["points"] for m in counted_after),
         hostile=hostile, wrote=wrote, wrote_from=wrote_from, written_shown=WRITTEN_SHOWN,
         authored=len(authored), aliases=aliases, own=own,
-        audience=AUDIENCE, copies=copies, mine=mine, copy_min_words=COPY_MIN_WORDS)
+        audience=AUDIENCE, copies=copies, mine=mine, copy_min_words=model.COPY_MIN_WORDS)
 
 
 def _list_from(name: str, total: int, size: int | None = None) -> int | None:

@@ -13,7 +13,8 @@ nothing already, the points they give, and the score it says forgetting them lea
 be the score before the run)."""
 from common import NOW, SITE, World, ago, community
 from scoring import Scorer
-from server.copies import copied, score_without, words_of
+from scoring.samewords import words_of
+from server.copies import copied, score_without
 
 
 def sole(texts):

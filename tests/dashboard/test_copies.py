@@ -6,7 +6,8 @@ import pytest
 
 from scoring import model
 from helpers import capture, comment_item
-from server.copies import MIN_WORDS, copied, score_without, words_of
+from scoring.samewords import MIN_WORDS, words_of
+from server.copies import copied, score_without
 from test_pages import MARTIN, href, person_path, services, soup, token
 
 SPAM = "Great article! Check out <b>cheap-deals</b>.example for more."

@@ -11,7 +11,7 @@ from bs4 import BeautifulSoup
 from scoring.items import normalize_item
 from server import demo
 from server.app import create_app
-from server.copies import words_of
+from scoring.samewords import words_of
 from server.extract import extract_html
 
 END = datetime(2026, 11, 20, tzinfo=timezone.utc)
