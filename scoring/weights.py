@@ -158,8 +158,10 @@ def _row_base(s, g, at: float, rows, site_w: np.ndarray):
     keep = R.valid[rows] & (age >= 0) & (age < model.age_limit(s.horizon * model.STANDING_AGE_MULT))
     keep &= (ca != ct) & (sw > 0)
     if s._forgotten_ids:
+        # by account, not by linked person: forgetting an account that is linked later (or one
+        # never seen) must leave the other accounts' rows as a fresh scorer would
         gone = np.fromiter(s._forgotten_ids, dtype=np.int64)
-        keep &= ~np.isin(ct, gone) & ~np.isin(ca, gone)
+        keep &= ~np.isin(R.target[rows], gone) & ~np.isin(R.actor[rows], gone)
     comp = R.comp[rows]
     bw = np.where(is_aud, R.amount[rows], model.KIND_WEIGHT[kind]) * sw
     w0 = model.snap(bw * model.age_weight(age, s.horizon) * keep)
