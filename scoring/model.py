@@ -13,7 +13,7 @@ import numpy as np
 # with the change recorded in docs/scoring.md ("Model versions"). The server notes the version
 # its daily snapshots were scored by, so a history chart can mark the day a model change, not
 # engagement, moved a score (Klout changed its model unannounced: docs/klout.md).
-VERSION = "2026-12-08"
+VERSION = "2026-12-09"
 
 DAY = 86400.0
 
@@ -22,6 +22,7 @@ DAY = 86400.0
 # words are too common to mean anything when two people write them ("Thank you so much!", "Happy
 # birthday to you!"); from five words on, the same words from two accounts are rare by chance.
 COPY_MIN_WORDS = 5
+COPY_WINDOW_DAYS = 7.0
 
 # Interaction kinds. Reactions carry no actor: they are the page's anonymous audience.
 COMMENT, REPLY, MENTION, REACTION = 0, 1, 2, 3

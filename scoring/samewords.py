@@ -9,7 +9,7 @@ import re
 
 import numpy as np
 
-from .model import COPY_MIN_WORDS as MIN_WORDS
+from .model import COPY_MIN_WORDS as MIN_WORDS, COPY_WINDOW_DAYS, DAY
 
 # Scripts written without spaces between words (Thai, Lao, Myanmar, Khmer, Japanese kana, Han):
 # each of their letters counts as a word, or a whole comment would be one "word" and never reach
@@ -107,6 +107,7 @@ def later_copies(scorer, g, at: float, rows: np.ndarray) -> np.ndarray:
     start = np.empty(len(rows), dtype=bool)
     start[0] = True
     start[1:] = (fp[1:] != fp[:-1]) | (ct[1:] != ct[:-1])
+    start = _episodes(start, t)
     gid = np.cumsum(start) - 1
     first = np.flatnonzero(start)
     counted = ca[first]
@@ -120,6 +121,28 @@ def later_copies(scorer, g, at: float, rows: np.ndarray) -> np.ndarray:
             counted[k] = min(set(ca[at_first].tolist()), key=names.__getitem__)
     out[order] = ca != counted[gid]
     return out
+
+
+def _episodes(start: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """The starts of each group's episodes: a group's first row starts one, and so does the first
+    row more than COPY_WINDOW_DAYS after the start of the episode before it. `start` marks the
+    groups' first rows of rows sorted by group, then time. Fixed windows from an episode's start,
+    not chains of gaps: a phrase many people use, a week apart each, is not one long episode."""
+    group = np.cumsum(start)
+    start = start.copy()
+    window = COPY_WINDOW_DAYS * DAY
+    live = np.arange(len(t))  # rows not settled yet: from the latest start found in their group on
+    while len(live):
+        ep = np.maximum.accumulate(np.where(start[live], live, 0))
+        beyond = t[live] > t[ep] + window
+        if not beyond.any():
+            break
+        # a group's rows beyond its latest episode run to the group's end: the first starts the next
+        first = beyond.copy()
+        first[1:] &= ~beyond[:-1] | (group[live[1:]] != group[live[:-1]])
+        start[live[first]] = True
+        live = live[beyond]
+    return start
 
 
 def candidates(scorer, W, rows: np.ndarray) -> np.ndarray:

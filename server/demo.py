@@ -45,6 +45,15 @@ SENTENCES = {
            "Agreed, and the comments here are better than most forums.", "Which tool did you use for that?",
            "Great thread.", "This matches what I saw last year."],
 }
+# Around a stock sentence, what makes one person's comment their own. Real comments rarely repeat
+# word for word, and the scorer counts the same words from two accounts within a week once (its
+# spam rule): sixteen bare sentences made over half of the demo's comments such copies. Free of
+# the topics' keywords, so a comment's topics stay its sentence's.
+LEADS = ["", "", "Nice one.", "Honestly,", "Well said.", "Late to this, but", "Fair enough.", "Quick thought:",
+         "Yes!", "From experience:", "Hm.", "I keep coming back to this.", "Short version:", "Agreed here too."]
+TAILS = ["", "", "Thanks!", "Bookmarking this.", "More of this, please.", "Curious what others think.",
+         "Same here.", "Saw this on my feed.", "Looking forward to part two.", "Shared it with my team.",
+         "Well put.", "Cheers.", "Noted for next week."]
 HOSTILE = ["This is awful, the worst take I have read. Terrible, stupid and wrong.",
            "What a horrible, hateful post. You are a disgrace and a fraud.",
            "Garbage. Pathetic nonsense, I hate everything about this awful idea."]
@@ -57,6 +66,7 @@ def _iso(dt: datetime) -> str:
 class _Builder:
     def __init__(self, seed: int, end: datetime, days: int):
         self.rng = random.Random(seed)
+        self.words = random.Random(seed + 1)
         self.end = end
         self.start = end - timedelta(days=days)
         self.days = days
@@ -112,9 +122,12 @@ def _people(rng: random.Random, n: int) -> list[dict]:
     return people
 
 
-def _sentence(rng, topic):
+def _sentence(b: _Builder, topic):
+    rng = b.rng
     pool = SENTENCES[topic] if topic and rng.random() < 0.7 else SENTENCES[None]
-    return rng.choice(pool)
+    sentence = rng.choice(pool)
+    # (their own generator: the demo's people, posts and threads stay what they were)
+    return " ".join(x for x in (b.words.choice(LEADS), sentence, b.words.choice(TAILS)) if x)
 
 
 def build(seed: int = 7, end: datetime | None = None, days: int = 150, people: int = 300) -> list[dict]:
@@ -149,7 +162,7 @@ def build(seed: int = 7, end: datetime | None = None, days: int = 150, people: i
                     continue
                 mentions = [rng.choice(on_site[site])["name"]] if rng.random() < 0.08 else []
                 thread.append(b.add(site, "comment", commenter["name"], at, parent=parent["id"],
-                                    text=_sentence(rng, topic), reactions={"like": rng.randint(0, 12)},
+                                    text=_sentence(b, topic), reactions={"like": rng.randint(0, 12)},
                                     mentions=mentions))
 
     _birthday(b, crowd)
@@ -202,7 +215,7 @@ def _hostile(b: _Builder, crowd):
     for n in range(6):
         p = rng.choice(crowd[3:])
         b.add(site, "comment", p["name"], b.when(b.days - 19 + n // 3), parent=post["id"],
-              text=_sentence(rng, "privacy"))
+              text=_sentence(b, "privacy"))
 
 
 SPAMMERS = ["Cheap Deals Online", "Best SEO Tips", "Crypto Gains Daily", "Promo Codes Hub", "Fast Loans Now",
