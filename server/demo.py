@@ -127,7 +127,10 @@ def _sentence(b: _Builder, topic):
     pool = SENTENCES[topic] if topic and rng.random() < 0.7 else SENTENCES[None]
     sentence = rng.choice(pool)
     # (their own generator: the demo's people, posts and threads stay what they were)
-    return " ".join(x for x in (b.words.choice(LEADS), sentence, b.words.choice(TAILS)) if x)
+    lead = b.words.choice(LEADS)
+    if lead.endswith((",", "but")) and not sentence.startswith("I "):
+        sentence = sentence[0].lower() + sentence[1:]  # "Honestly, my sourdough...", not "..., My"
+    return " ".join(x for x in (lead, sentence, b.words.choice(TAILS)) if x)
 
 
 def build(seed: int = 7, end: datetime | None = None, days: int = 150, people: int = 300) -> list[dict]:
