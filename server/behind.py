@@ -3,8 +3,10 @@ holds them. Read by the dashboard's person page and the API's person answer."""
 from __future__ import annotations
 
 import re
+import sys
 
 from scoring.items import SITE_PATTERN
+from scoring.samewords import words_of
 
 _SITE = re.compile(SITE_PATTERN)
 
@@ -58,6 +60,90 @@ def items_behind(store, result: dict | None, max_shards: int | None = None) -> l
                      "author": f"{item['site']}:{item['author']['handle']}"})
     rows.sort(key=lambda r: (-r["points"], r["item"].get("at") or "", r["key"]))
     return rows
+
+
+def ranked_behind(store, result: dict | None) -> list[dict]:
+    """items_behind's rows, in its order, without the items: each row has the fields the person
+    page needs of all of them (`at`, `seen`, `author`, and `words`: a hash of the words the copy
+    rule reads, None under its minimum), read with Store.item_fields, which keeps them. The
+    page reads the items of the rows it shows (with_items). The same rows as items_behind's:
+    every key of the breakdown whose item is stored, sorted by (-points, at, key)."""
+    by_item = ((result or {}).get("breakdown") or {}).get("by_item") or {}
+    keys = list(by_item)
+    rows = light_rows(store, [(k, float(by_item[k])) for k in keys])
+    rows.sort(key=lambda r: (-r["points"], r["at"], r["key"]))
+    return rows
+
+
+def light_rows(store, keyed: list[tuple[str, float]]) -> list[dict]:
+    """Rows {key, points, author, at, seen, words} of (key, points) pairs whose item is stored."""
+    split = [_first_split(k) for k, _ in keyed]
+    found = iter(store.item_fields([p for p in split if p is not None], row_fields))
+    rows = []
+    for (key, points), pair in zip(keyed, split):
+        got = next(found) if pair is not None else None
+        if got is None:
+            item = find_item(store, key)  # a site with a port: looked up alone
+            got = row_fields(item) if item is not None else None
+        if got is None:
+            continue
+        author, at, seen, words = got
+        rows.append({"key": key, "points": points, "author": author, "at": at, "seen": seen, "words": words})
+    return rows
+
+
+def row_fields(item: dict) -> tuple:
+    """What the person page needs of every item behind a score (Store.item_fields keeps it):
+    the author, when it was written and first seen, and a hash of its words (copies.py groups
+    by them; equal words give equal hashes, and the groups found are checked on the words)."""
+    words = words_of(item.get("text"))
+    # interned: an author's name and a capture's time recur across items, kept for each
+    return (sys.intern(f"{item['site']}:{item['author']['handle']}"), _interned(item.get("at") or ""),
+            sys.intern(str(item.get("seen") or "")), None if words is None else hash(words))
+
+
+def _interned(value):
+    return sys.intern(value) if type(value) is str else value
+
+
+def with_items(store, rows: list[dict]) -> list[dict]:
+    """The rows with their stored items (`item`), read together; a row whose item is gone since
+    is left out."""
+    need = [r for r in rows if "item" not in r]
+    split = [_first_split(r["key"]) for r in need]
+    found = iter(store.get_items([p for p in split if p is not None]))
+    for r, pair in zip(need, split):
+        item = next(found) if pair is not None else None
+        r["item"] = item if item is not None else find_item(store, r["key"])
+    return [r for r in rows if r["item"] is not None]
+
+
+# What the person page shows of an item's text: up to 160 characters (truncate(160), which
+# reads no further than that when the text is longer than 165), so shown_fields keeps 200.
+SHOWN_TEXT = 200
+
+
+def shown_fields(item: dict) -> dict:
+    """What the person page shows of an item behind the score (Store.item_fields keeps it for
+    the items shown: the next visit reads no shard for them)."""
+    text = item.get("text")
+    return {"kind": item.get("kind"), "site": item["site"], "at": item.get("at"), "url": item.get("url"),
+            "text": text[:SHOWN_TEXT] if isinstance(text, str) else text}
+
+
+def with_shown(store, rows: list[dict]) -> list[dict]:
+    """The rows with what the page shows of their items (`item`: shown_fields), read together
+    and kept; a row whose item is gone since is left out."""
+    need = [r for r in rows if "item" not in r]
+    split = [_first_split(r["key"]) for r in need]
+    found = iter(store.item_fields([p for p in split if p is not None], shown_fields))
+    for r, pair in zip(need, split):
+        got = next(found) if pair is not None else None
+        if got is None:
+            item = find_item(store, r["key"])
+            got = shown_fields(item) if item is not None else None
+        r["item"] = got
+    return [r for r in rows if r["item"] is not None]
 
 
 def _first_split(key) -> tuple[str, str] | None:

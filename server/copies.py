@@ -12,8 +12,12 @@ counts).
 """
 from __future__ import annotations
 
+from collections import Counter
+
 from scoring import model
 from scoring.samewords import words_of  # the scorer's own rule reads words so
+
+from .behind import light_rows, with_items
 
 
 def copied(behind: list[dict], person: str, count_of, sole_words) -> list[dict]:
@@ -60,16 +64,22 @@ def copied(behind: list[dict], person: str, count_of, sole_words) -> list[dict]:
 
 
 def of_person(store, result: dict | None, behind: list[dict], identity: str, scorer) -> list[dict]:
-    """copied() for a stored person (`behind`: behind.items_behind of their result; `scorer`: the
+    """copied() for a stored person (`behind`: behind.items_behind or ranked_behind of their result; `scorer`: the
     items it counts nothing as later copies join them, at 0 points), each group with `without`:
     about what the score would be without it (score_without), and `capped`: a day of the score
     was capped, and then `without` is low (see score_without). Accounts the user linked are
     people they know."""
     if not behind:
         return []
-    behind = behind + uncounted_rows(store, scorer, identity)
     links = store.get_config("links") or {}
     linked = set(links) | set(links.values())
+    if all("words" in r for r in behind):
+        # Rows without their items (behind.ranked_behind): the items of the rows that can make
+        # a group are read, a few where a blog has 50,000 comments.
+        behind = behind + uncounted_light(store, scorer, identity)
+        behind = with_items(store, may_be_copies(behind, identity, linked))
+    else:
+        behind = behind + uncounted_rows(store, scorer, identity)
 
     def count_of(who):
         return None if who in linked else store.count_by_author(who)
@@ -83,6 +93,29 @@ def of_person(store, result: dict | None, behind: list[dict], identity: str, sco
         g["without"] = score_without(result, g["points"])
         g["capped"] = capped
     return groups
+
+
+def may_be_copies(rows: list[dict], person: str, linked: set) -> list[dict]:
+    """The rows that copied() can put in a group, from their `words` hashes (behind.row_fields):
+    the rows of accounts (not the person, not linked) whose rows all have the same words, when
+    at least two such accounts have them. An account's rows are all kept or all left out, so
+    copied() counts and compares each kept account's rows as it would among all of them; equal
+    words have equal hashes, so no group is lost, and copied() checks the words themselves."""
+    said: dict[str, set] = {}
+    for r in rows:
+        if r["author"] != person and r["author"] not in linked:
+            said.setdefault(r["author"], set()).add(r["words"])
+    sole = {who: next(iter(w)) for who, w in said.items() if len(w) == 1 and None not in w}
+    accounts = Counter(sole.values())
+    return [r for r in rows if r["author"] in sole and accounts[sole[r["author"]]] >= 2]
+
+
+def uncounted_light(store, scorer, identity: str) -> list[dict]:
+    """uncounted_rows without the items (behind.light_rows)."""
+    rows = light_rows(store, [(f"{site}:{item_id}", 0.0) for site, item_id in scorer.later_copies(identity)])
+    for r in rows:
+        r["uncounted"] = True
+    return rows
 
 
 def uncounted_rows(store, scorer, identity: str) -> list[dict]:

@@ -23,7 +23,7 @@ from scoring.items import ContractError
 from . import dashboard_data as data
 from .api import SCORES_WAIT, BadRequest, check_identity, stored_settings
 from .app import utcnow
-from .behind import EVERY_ANSWER_SHARDS, items_behind
+from .behind import EVERY_ANSWER_SHARDS, items_behind, ranked_behind, with_shown
 from .copies import of_person as copies_of, score_without
 from .pairing import REQUEST_TTL
 from .since import since_last
@@ -249,7 +249,8 @@ def person(identity):
         if result is None and not authored:
             abort(404, f"Nobody by the identity {identity} is stored.")
         names = s.store.names()
-        behind = items_behind(s.store, result)
+        # Every row behind the score, without its item: the rows shown read theirs below.
+        behind = ranked_behind(s.store, result)
         copies = copies_of(s.store, result, behind, identity, s.scorer)
         mine = set(data.own_identities(s.store))
         # What each item gave to whom costs a look-up per item: only for the rows shown.
@@ -267,6 +268,8 @@ def person(identity):
         people_scores = s.scorer.results([p for p, _ in engaged_by] + [p for p, _ in engaging], people=1)
         counted_from = _list_from("items", len(behind))
         counted = _cut(behind, counted_from, ITEMS_SHOWN)
+        with_shown(s.store, behind[:8] + counted)  # the moments and the page, read together
+        moments = [r for r in behind[:8] if r["item"] is not None]
         counted_before = behind[:counted_from or 0]
         counted_after = behind[(counted_from or 0) + len(counted):]
         own = identity in mine
@@ -281,10 +284,11 @@ def person(identity):
         "person.html", identity=identity, name=name, result=result,
         chart=data.line_chart(hist, model_changes=changes), since=since,
         history=hist, kinds=data.shares(breakdown.get("by_kind")), sites=data.shares(breakdown.get("by_site")),
-        topics=data.topic_rows(result), moments=behind[:8],
+        topics=data.topic_rows(result), moments=moments,
         engaged_by=engaged_by, engaged_by_total=len(by_person), engaged_from=listed,
         list_page=LIST_PAGE, engaged_shown=ENGAGED_SHOWN, engages=engaging, engages_total=len(engages),
-        engages_from=engages_from, people_scores=people_scores, names=names, counted=counted,
+        engages_from=engages_from, people_scores=people_scores, names=names,
+        counted=[r for r in counted if r["item"] is not None],
         counted_total=len(behind), counted_from=counted_from, items_shown=ITEMS_SHOWN,
         # so that what is listed, what comes before and what comes after add up to the score
         counted_before=sum(m["points"] for m in counted_before), counted_rest=sum(m["points"] for m in counted_after),
@@ -503,7 +507,7 @@ def forget_copies():
         return there
     with s.turns.turn():
         result = s.scorer.result(back)
-        listed = {a for g in copies_of(s.store, result, items_behind(s.store, result), back, s.scorer)
+        listed = {a for g in copies_of(s.store, result, ranked_behind(s.store, result), back, s.scorer)
                   for a in g["accounts"]}
         picked = [_identity(v) for v in given]
         outside = [g.strip() for g, i in zip(given, picked) if i not in listed]

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta, timezone
 from flask import current_app
 
 from .api import BadRequest, check_identity, validate_settings
+from .behind import row_fields
 
 RECENT = 15
 # Each past point is a full scoring run; above this many items a page would wait seconds for them.
@@ -291,15 +292,17 @@ def hostile_toward(s, identity: str, authored: list[dict], limit: int = 50) -> l
 def engages_with(store, authored: list[dict]) -> list[tuple[str, int]]:
     """Whom this person replies to and mentions, from their own items. The parents are read
     together, in store order (Store.get_items): one by one, 10,000 replies spread over the
-    store parsed its shards 5,000 times and took over three minutes."""
+    store parsed its shards 5,000 times and took over three minutes. Only their authors are
+    needed: read with Store.item_fields (behind.row_fields, which the person page keeps for the
+    items behind the score, where most parents are), so a later visit parses no shard for them."""
     counts: Counter = Counter()
     me = {f"{i['site']}:{i['author']['handle']}" for i in authored}
-    parents = iter(store.get_items([(i["site"], i["parent"]) for i in authored if i.get("parent")]))
+    parents = iter(store.item_fields([(i["site"], i["parent"]) for i in authored if i.get("parent")], row_fields))
     for item in authored:
         targets = set()
         parent = next(parents) if item.get("parent") else None
         if parent:
-            targets.add(f"{parent['site']}:{parent['author']['handle']}")
+            targets.add(parent[0])  # its author
         for m in item.get("mentions") or ():
             targets.add(f"{item['site']}:{m}")
         for t in targets - me:
