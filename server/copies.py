@@ -64,11 +64,11 @@ def copied(behind: list[dict], person: str, count_of, sole_words) -> list[dict]:
 
 
 def of_person(store, result: dict | None, behind: list[dict], identity: str, scorer) -> list[dict]:
-    """copied() for a stored person (`behind`: behind.items_behind or ranked_behind of their result; `scorer`: the
-    items it counts nothing as later copies join them, at 0 points), each group with `without`:
-    about what the score would be without it (score_without), and `capped`: a day of the score
-    was capped, and then `without` is low (see score_without). Accounts the user linked are
-    people they know."""
+    """copied() for a stored person (`behind`: behind.items_behind or ranked_behind of their
+    result; `scorer`: the items it counts nothing as later copies join them, at 0 points), each
+    group with `without`: about what the score would be without it (score_without), and
+    `capped`: a day of the score was capped, and then `without` is low (see score_without).
+    Accounts the user linked are people they know."""
     if not behind:
         return []
     links = store.get_config("links") or {}

@@ -25,10 +25,9 @@ def since_last(history: list[dict], behind: list[dict], result: dict | None, tod
     when there is no score or no snapshot before `today` (YYYY-MM-DD). `history`: [{day, score}]
     oldest first (points marked `computed` are not snapshots and are passed over); `behind`: the
     rows of behind.items_behind or ranked_behind; `model_changes`: [[first day, version], ...]
-    as recorded. `model`
-    is the version that took over after the snapshot's day (or the current one, when the record
-    does not have it yet), or None. One that took over on the snapshot's own day is not named:
-    that day's snapshot may come from either."""
+    as recorded. `model` is the version that took over after the snapshot's day (or the current
+    one, when the record does not have it yet), or None. One that took over on the snapshot's
+    own day is not named: that day's snapshot may come from either."""
     # A chart's points computed from the items (a new data dir) date items by when they were
     # written, not captured: beside what was captured since, they would count items twice.
     past = [p for p in history if p["day"] < today and not p.get("computed")]
