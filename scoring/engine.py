@@ -762,7 +762,7 @@ class Scorer:
 
     def later_copies(self, identity: str, at=None) -> list[tuple[str, str]]:
         """The (site, id) of the items addressed to `identity` that count nothing as later copies
-        (another account sent it the same words first: docs/scoring.md, section 6), for a view that
+        (another account sent it the same words first, within a week: docs/scoring.md, section 6), for a view that
         shows a spam run whole."""
         self._compute(parse_at(at))
         i = self._resolve(identity)
@@ -796,7 +796,7 @@ class Scorer:
             if W.hostile[r] and W.w0[r] > 0:
                 why = "hostile: shown apart, adds nothing"
             elif W.later[r]:
-                why = "not counted: another account sent this person the same words first"
+                why = "not counted: another account sent this person the same words first, within a week"
             elif W.w0[r] <= 0:  # w0 is 0 past the scores' age limit, though standing may keep the row
                 why = "not counted: outside the horizon, self, forgotten or on a site weighted 0"
             elif p > 0:
