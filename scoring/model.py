@@ -18,7 +18,8 @@ VERSION = "2026-12-09"
 DAY = 86400.0
 
 # Copies (docs/scoring.md, section 6, "Spam runs"): of the person rows to one target whose texts
-# have the same words, from different actors, only the earliest actor's count. Texts of fewer
+# have the same words, from different actors, only the earliest actor's count, a week at a time
+# (COPY_WINDOW_DAYS from the first copy; then the next copy starts another). Texts of fewer
 # words are too common to mean anything when two people write them ("Thank you so much!", "Happy
 # birthday to you!"); from five words on, the same words from two accounts are rare by chance.
 COPY_MIN_WORDS = 5

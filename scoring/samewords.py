@@ -1,6 +1,6 @@
 """Copies: the same words sent to one person from several accounts (docs/scoring.md, section 6,
-"Spam runs"). Of such a run only the actor of the earliest copy counts; every other actor's copy
-weighs nothing. This module holds what a text's words are, their 64-bit fingerprint (the C reader,
+"Spam runs"). Of such a run only the actor of the earliest copy in a week counts; every other
+actor's copy in that week weighs nothing. This module holds what a text's words are, their 64-bit fingerprint (the C reader,
 _itemread.c, computes the same one for ASCII texts), and the rule over row columns.
 """
 from __future__ import annotations
@@ -91,8 +91,8 @@ def fingerprint(text) -> int:
 
 def later_copies(scorer, g, at: float, rows: np.ndarray) -> np.ndarray:
     """Which of `rows` are later copies: rows of whole (target, fingerprint) groups, those that
-    count (candidates()) and only those. Within a group the actor of the
-    earliest row (undated: at the scoring time) counts; ties of time go to the actor whose name
+    count (candidates()) and only those. Within each episode of a group (_episodes) the actor of
+    the earliest row (undated: at the scoring time) counts; ties of time go to the actor whose name
     comes first, so that nothing depends on the order rows were added (property 13). Every
     other actor's rows are later copies. Canonical actors and targets: linked accounts are one."""
     out = np.zeros(len(rows), dtype=bool)

@@ -38,58 +38,38 @@ EVERY_ANSWER_SHARDS = 12
 
 
 def items_behind(store, result: dict | None, max_shards: int | None = None) -> list[dict] | None:
-    """Every stored item the score counts, with the points it gave (the breakdown's by_item), or
-    None when they lie in more than `max_shards` shards. The keys are read together, in the
-    order the store holds them (Store.get_items); a key whose first site-shaped split names no
-    item (a site with a port) is looked up alone."""
+    """Every stored item the score counts, with the points it gave (the breakdown's by_item) and
+    its row fields (row_fields), or None when they lie in more than `max_shards` shards."""
     by_item = ((result or {}).get("breakdown") or {}).get("by_item") or {}
     keys = list(by_item)
-    split = [_first_split(k) for k in keys]
-    found = store.get_items([p for p in split if p is not None], max_shards=max_shards)
-    if found is None:
+    items = _read_keys(store, keys, lambda pairs: store.get_items(pairs, max_shards=max_shards))
+    if items is None:
         return None
-    got = iter(found)
-    rows = []
-    for key, pair in zip(keys, split):
-        item = next(got) if pair is not None else None
-        if item is None:
-            item = find_item(store, key)
-        if item is None:
-            continue
-        rows.append({"key": key, "item": item, "points": float(by_item[key]),
-                     "author": f"{item['site']}:{item['author']['handle']}"})
-    rows.sort(key=lambda r: (-r["points"], r["item"].get("at") or "", r["key"]))
+    rows = [dict(_row(key, float(by_item[key]), row_fields(item)), item=item)
+            for key, item in zip(keys, items) if item is not None]
+    rows.sort(key=lambda r: (-r["points"], r["at"], r["key"]))
     return rows
 
 
 def ranked_behind(store, result: dict | None) -> list[dict]:
-    """items_behind's rows, in its order, without the items: each row has the fields the person
-    page needs of all of them (`at`, `seen`, `author`, and `words`: a hash of the words the copy
-    rule reads, None under its minimum), read with Store.item_fields, which keeps them. The
-    page reads the items of the rows it shows (with_items). The same rows as items_behind's:
-    every key of the breakdown whose item is stored, sorted by (-points, at, key)."""
+    """items_behind's rows, in its order, without the items: the fields the person page needs of
+    all of them, read with Store.item_fields, which keeps them. The page reads the items of the
+    rows it shows (with_items)."""
     by_item = ((result or {}).get("breakdown") or {}).get("by_item") or {}
-    keys = list(by_item)
-    rows = light_rows(store, [(k, float(by_item[k])) for k in keys])
+    rows = light_rows(store, [(k, float(by_item[k])) for k in by_item])
     rows.sort(key=lambda r: (-r["points"], r["at"], r["key"]))
     return rows
 
 
 def light_rows(store, keyed: list[tuple[str, float]]) -> list[dict]:
     """Rows {key, points, author, at, seen, words} of (key, points) pairs whose item is stored."""
-    split = [_first_split(k) for k, _ in keyed]
-    found = iter(store.item_fields([p for p in split if p is not None], row_fields))
-    rows = []
-    for (key, points), pair in zip(keyed, split):
-        got = next(found) if pair is not None else None
-        if got is None:
-            item = find_item(store, key)  # a site with a port: looked up alone
-            got = row_fields(item) if item is not None else None
-        if got is None:
-            continue
-        author, at, seen, words = got
-        rows.append({"key": key, "points": points, "author": author, "at": at, "seen": seen, "words": words})
-    return rows
+    got = _read_keys(store, [k for k, _ in keyed], lambda pairs: store.item_fields(pairs, row_fields), row_fields)
+    return [_row(key, points, fields) for (key, points), fields in zip(keyed, got) if fields is not None]
+
+
+def _row(key: str, points: float, fields: tuple) -> dict:
+    author, at, seen, words = fields
+    return {"key": key, "points": points, "author": author, "at": at, "seen": seen, "words": words}
 
 
 def row_fields(item: dict) -> tuple:
@@ -106,18 +86,6 @@ def _interned(value):
     return sys.intern(value) if type(value) is str else value
 
 
-def with_items(store, rows: list[dict]) -> list[dict]:
-    """The rows with their stored items (`item`), read together; a row whose item is gone since
-    is left out."""
-    need = [r for r in rows if "item" not in r]
-    split = [_first_split(r["key"]) for r in need]
-    found = iter(store.get_items([p for p in split if p is not None]))
-    for r, pair in zip(need, split):
-        item = next(found) if pair is not None else None
-        r["item"] = item if item is not None else find_item(store, r["key"])
-    return [r for r in rows if r["item"] is not None]
-
-
 # What the person page shows of an item's text: up to 160 characters (truncate(160), which
 # reads no further than that when the text is longer than 165), so shown_fields keeps 200.
 SHOWN_TEXT = 200
@@ -131,19 +99,39 @@ def shown_fields(item: dict) -> dict:
             "text": text[:SHOWN_TEXT] if isinstance(text, str) else text}
 
 
-def with_shown(store, rows: list[dict]) -> list[dict]:
-    """The rows with what the page shows of their items (`item`: shown_fields), read together
-    and kept; a row whose item is gone since is left out."""
+def with_items(store, rows: list[dict], fields=None) -> list[dict]:
+    """The rows with their stored items (`item`), read together, or with fields(item) of them,
+    kept by Store.item_fields (shown_fields: what a page shows); rows that have one keep it, and
+    a row whose item is gone since is left out."""
     need = [r for r in rows if "item" not in r]
-    split = [_first_split(r["key"]) for r in need]
-    found = iter(store.item_fields([p for p in split if p is not None], shown_fields))
-    for r, pair in zip(need, split):
-        got = next(found) if pair is not None else None
-        if got is None:
-            item = find_item(store, r["key"])
-            got = shown_fields(item) if item is not None else None
-        r["item"] = got
+    keys = [r["key"] for r in need]
+    if fields is None:
+        got = _read_keys(store, keys, store.get_items)
+    else:
+        got = _read_keys(store, keys, lambda pairs: store.item_fields(pairs, fields), fields)
+    for r, item in zip(need, got):
+        r["item"] = item
     return [r for r in rows if r["item"] is not None]
+
+
+def _read_keys(store, keys: list, read, fields=None) -> list | None:
+    """The stored item (or fields(item)) each scorer key names, None for one not stored; None in
+    place of the list when `read` gives None (Store.get_items past its max_shards). `read` reads
+    the keys' (site, id) pairs together, in the order the store holds them; a key whose first
+    site-shaped split names no item (a site with a port) is looked up alone."""
+    split = [_first_split(k) for k in keys]
+    found = read([p for p in split if p is not None])
+    if found is None:
+        return None
+    got = iter(found)
+    out = []
+    for key, pair in zip(keys, split):
+        value = next(got) if pair is not None else None
+        if value is None:
+            item = find_item(store, key)
+            value = item if item is None or fields is None else fields(item)
+        out.append(value)
+    return out
 
 
 def _first_split(key) -> tuple[str, str] | None:

@@ -73,13 +73,12 @@ def of_person(store, result: dict | None, behind: list[dict], identity: str, sco
         return []
     links = store.get_config("links") or {}
     linked = set(links) | set(links.values())
-    if all("words" in r for r in behind):
-        # Rows without their items (behind.ranked_behind): the items of the rows that can make
-        # a group are read, a few where a blog has 50,000 comments.
-        behind = behind + uncounted_light(store, scorer, identity)
-        behind = with_items(store, may_be_copies(behind, identity, linked))
-    else:
-        behind = behind + uncounted_rows(store, scorer, identity)
+    # the items of the rows that can make a group (a few where a blog has 50,000 comments) are
+    # read, where the rows do not hold them (behind.ranked_behind)
+    uncounted = light_rows(store, [(f"{site}:{item_id}", 0.0) for site, item_id in scorer.later_copies(identity)])
+    for r in uncounted:
+        r["uncounted"] = True
+    behind = with_items(store, may_be_copies(behind + uncounted, identity, linked))
 
     def count_of(who):
         return None if who in linked else store.count_by_author(who)
@@ -108,25 +107,6 @@ def may_be_copies(rows: list[dict], person: str, linked: set) -> list[dict]:
     sole = {who: next(iter(w)) for who, w in said.items() if len(w) == 1 and None not in w}
     accounts = Counter(sole.values())
     return [r for r in rows if r["author"] in sole and accounts[sole[r["author"]]] >= 2]
-
-
-def uncounted_light(store, scorer, identity: str) -> list[dict]:
-    """uncounted_rows without the items (behind.light_rows)."""
-    rows = light_rows(store, [(f"{site}:{item_id}", 0.0) for site, item_id in scorer.later_copies(identity)])
-    for r in rows:
-        r["uncounted"] = True
-    return rows
-
-
-def uncounted_rows(store, scorer, identity: str) -> list[dict]:
-    """behind.items_behind's rows for the items the scorer counts nothing as later copies."""
-    rows = []
-    keys = scorer.later_copies(identity)
-    for (site, item_id), item in zip(keys, store.get_items(keys) if keys else []):
-        if item is not None:
-            rows.append({"key": f"{site}:{item_id}", "item": item, "points": 0.0, "uncounted": True,
-                         "author": f"{item['site']}:{item['author']['handle']}"})
-    return rows
 
 
 def score_without(result: dict, points: float) -> int:

@@ -23,7 +23,7 @@ from scoring.items import ContractError
 from . import dashboard_data as data
 from .api import SCORES_WAIT, BadRequest, check_identity, stored_settings
 from .app import utcnow
-from .behind import EVERY_ANSWER_SHARDS, items_behind, ranked_behind, with_shown
+from .behind import EVERY_ANSWER_SHARDS, items_behind, ranked_behind, shown_fields, with_items
 from .copies import of_person as copies_of, score_without
 from .pairing import REQUEST_TTL
 from .since import since_last
@@ -268,7 +268,7 @@ def person(identity):
         people_scores = s.scorer.results([p for p, _ in engaged_by] + [p for p, _ in engaging], people=1)
         counted_from = _list_from("items", len(behind))
         counted = _cut(behind, counted_from, ITEMS_SHOWN)
-        with_shown(s.store, behind[:8] + counted)  # the moments and the page, read together
+        with_items(s.store, behind[:8] + counted, shown_fields)  # the moments and the page, read together
         moments = [r for r in behind[:8] if r["item"] is not None]
         counted_before = behind[:counted_from or 0]
         counted_after = behind[(counted_from or 0) + len(counted):]

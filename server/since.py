@@ -24,8 +24,8 @@ def since_last(history: list[dict], behind: list[dict], result: dict | None, tod
     """{day, then, now, count, new, rest, model} (`count`: the items first seen since), or None
     when there is no score or no snapshot before `today` (YYYY-MM-DD). `history`: [{day, score}]
     oldest first (points marked `computed` are not snapshots and are passed over); `behind`: the
-    rows of behind.items_behind or ranked_behind; `model_changes`: [[first day, version], ...]
-    as recorded. `model` is the version that took over after the snapshot's day (or the current
+    rows of behind.items_behind or ranked_behind (their `seen`); `model_changes`: [[first day,
+    version], ...] as recorded. `model` is the version that took over after the snapshot's day (or the current
     one, when the record does not have it yet), or None. One that took over on the snapshot's
     own day is not named: that day's snapshot may come from either."""
     # A chart's points computed from the items (a new data dir) date items by when they were
@@ -35,7 +35,7 @@ def since_last(history: list[dict], behind: list[dict], result: dict | None, tod
         return None
     day, then = past[-1]["day"], int(past[-1]["score"])
     now = int(result["score"])
-    fresh = [r for r in behind if (r["seen"] if "seen" in r else str(r["item"].get("seen") or ""))[:10] > day]
+    fresh = [r for r in behind if r["seen"][:10] > day]
     without = score_without(result, sum(r["points"] for r in fresh)) if fresh else now
     model = None
     for first, version in model_changes:

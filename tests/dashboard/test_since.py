@@ -16,7 +16,7 @@ from test_pages import MARTIN, person_path, services, soup, token
 
 def test_since_last_needs_a_score_and_a_snapshot_before_today():
     result = {"score": 20, "raw": 1.65, "breakdown": {"by_item": {"a": 20.0}}}
-    row = {"key": "a", "author": "s:a", "points": 20.0, "item": {"seen": "2026-12-01T10:00:00Z"}}
+    row = {"key": "a", "author": "s:a", "points": 20.0, "seen": "2026-12-01T10:00:00Z"}  # (behind.py's row)
     assert since_last([], [row], result, "2026-12-07", []) is None
     assert since_last([{"day": "2026-12-07", "score": 3}], [row], result, "2026-12-07", []) is None
     assert since_last([{"day": "2026-12-05", "score": 3}], [row], None, "2026-12-07", []) is None
@@ -34,9 +34,9 @@ def test_since_last_needs_a_score_and_a_snapshot_before_today():
     assert since_last([{"day": "2026-12-05", "score": 19}], [row], result, "2026-12-07", [],
                       current_model="newer")["model"] is None  # nothing recorded: nothing to compare
     # seen on the snapshot's own day: in that day's snapshot already, not "since"
-    same_day = dict(row, item={"seen": "2026-12-05T23:59:59Z"})
+    same_day = dict(row, seen="2026-12-05T23:59:59Z")
     assert since_last([{"day": "2026-12-05", "score": 1}], [same_day], result, "2026-12-07", [])["count"] == 0
-    fresh = dict(row, item={"seen": "2026-12-06T00:00:00Z"})
+    fresh = dict(row, seen="2026-12-06T00:00:00Z")
     got = since_last([{"day": "2026-12-05", "score": 1}], [fresh], result, "2026-12-07", [])
     assert got["count"] == 1 and got["new"] == 19 and got["rest"] == 0  # all of it came since
 
