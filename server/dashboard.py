@@ -175,7 +175,7 @@ def overview():
                          "stored": ident in names or result is not None,
                          "since": since_last(s.store.history(ident), behind, result, _today(), changes)
                          if behind is not None else None,
-                         "chart": data.line_chart(hist, width=420, height=120, model_changes=changes),
+                         "chart": data.line_chart(hist, width=420, height=120, model_changes=changes, label=22),
                          "copies": copies and {
                              "accounts": len({a for g in copies for a in g["accounts"]}),
                              "without": score_without(result, sum(g["points"] for g in copies)),

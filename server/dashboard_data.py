@@ -343,15 +343,18 @@ def history(s, identity: str) -> list[dict]:
 
 
 def line_chart(points: list[dict], width: int = 640, height: int = 200,
-               model_changes: list[tuple[str, str]] = ()) -> dict | None:
+               model_changes: list[tuple[str, str]] = (), label: int = 28) -> dict | None:
     """Polyline coordinates for scores 0..100 over days; None when there is nothing to draw.
     model_changes: the store's [(first day, scoring model version)]; a change with snapshots on
-    both sides of it is marked, so that a step there is not read as a change in engagement."""
+    both sides of it is marked, so that a step there is not read as a change in engagement.
+    label: the largest size, in the chart's units, that dashboard.css draws this chart's labels
+    at (on the narrowest window)."""
     if not points:
         return None
-    # the margins hold the larger labels a phone gets (dashboard.css): "100" on the left, half
-    # a label above the top score
-    left, right, top, bottom = 50, 28, 14, 24
+    # the margins hold labels of that size: "100" on the left (three digits of about 0.64 em in
+    # DejaVu Sans, the widest of the usual system fonts' digits, right of a 6-unit gap), half a
+    # label above the top score
+    left, right, top, bottom = 8 + round(1.92 * label), 28, round(0.6 * label) + 1, 24
     w, h = width - left - right, height - top - bottom
     days = [datetime.strptime(p["day"], "%Y-%m-%d") for p in points]
     d0, d1 = days[0], days[-1]
@@ -390,6 +393,7 @@ def line_chart(points: list[dict], width: int = 640, height: int = 200,
     last = points[-1]
     return {
         "width": width, "height": height, "left": left, "right": width - right, "top": top,
+        "baseline": height - round(0.3 * label),  # the days' labels: their descenders inside too
         "bottom": top + h, "line": " ".join(f"{x},{y}" for x, y in xy), "area": area,
         "dots": [{"x": x, "y": y, "day": p["day"], "score": p["score"]} for (x, y), p in zip(xy, points)],
         "yticks": yticks, "xticks": xticks, "first": points[0], "last": last,
