@@ -109,8 +109,12 @@ def test_the_person_page_lists_a_spam_run_with_its_points_and_forgets_it_in_one_
     assert ticked == sorted(f"blog.example:{b}" for b in BOTS)
     assert result["view"] == "people"  # no day capped: the estimate is exact here
     assert f"{len(BOTS)} item(s) from {len(BOTS)} accounts, 2026-11-08. " \
-        f"Without them the score would be about {before}. The score counts these words once, for the account that sent them first: " \
+        f"Without them the score would be about {before}. The score counts these words once a week, for the account that sent them first: " \
         f"{len(BOTS)} of these item(s) count nothing already." in " ".join(form.get_text().split())
+    # the scorer's rule since model 2026-12-09 (docs/scoring.md, section 6): the same words count
+    # again a week later, so "once" alone told the user more than the scorer does
+    intro = page.select_one("section#copies > p.meta").get_text()
+    assert "The score counts the same words to one person once a week, for the account that sent them first" in intro
 
     data = {"csrf": token(client), "back": MARTIN, "identity": ticked}
     r = client.post("/data/forget-copies", data=data)  # not confirmed: nothing happens
