@@ -394,3 +394,14 @@ def test_text_reads_against_its_background_in_light_and_dark(server, chromium, s
             assert page.evaluate(_CONTRAST) == [], (scheme, path)
     finally:
         ctx.close()
+
+
+def test_no_navigation_link_breaks_over_two_lines_on_a_narrow_phone(server, page):
+    """At 300 px the header's "Demo pages" broke into "Demo" at one line's end and "pages" at the
+    next one's start: two links, to the eye."""
+    for width in (375, 300, 280):
+        page.set_viewport_size({"width": width, "height": 800})
+        page.goto(f"{server.url}/")
+        broken = page.evaluate("""() => [...document.querySelectorAll('header.top a')]
+            .filter(a => a.getClientRects().length > 1).map(a => a.textContent)""")
+        assert broken == [], width
