@@ -229,7 +229,7 @@ SPAM_TEXT = "Great article! Check out cheap-deals.example for more."
 def _spam(b: _Builder):
     """A spam run on the user's own blog: six throwaway accounts post one text in one night. Its
     first comment lifts the score as a newcomer's does, the other copies count nothing (the
-    scorer counts the same words to one person once); the person page and the overview list
+    scorer counts the same words to one person once a week); the person page and the overview list
     them as copies, to be forgotten in one go."""
     post = b.add(DEMO_BLOG, "post", OWNER, b.when(b.days - 5, 7), text="What a hundred blog comments taught me")
     for n, name in enumerate(SPAMMERS):
