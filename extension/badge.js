@@ -214,6 +214,9 @@
     }
   }
 
+  // The least height worth giving a card beside its pill rather than over it (a title and a few lines).
+  const MIN_ROOM = 120;
+
   const NO_SPAN_CHILD = new Set(["UL", "OL", "MENU", "DL", "TABLE", "THEAD", "TBODY", "TFOOT", "TR", "SELECT"]);
 
   // Badges whose card is open, so a rescoring redraws the cards someone is reading.
@@ -376,8 +379,9 @@
     }
 
     // Below the pill, or above it where there is more room; always whole in the window (4 px
-    // from each edge): a card taller than the window is cut to its height and scrolls inside,
-    // since a fixed card in the top layer cannot be reached by scrolling the page.
+    // from each edge) and never over its pill: a card taller than the room on its side is cut to
+    // that room and scrolls inside, since a fixed card in the top layer cannot be reached by
+    // scrolling the page.
     place() {
       if (!this.card || this.card.hidden) return;
       const M = 4;
@@ -389,13 +393,25 @@
       const away = r.bottom < 0 || r.top > vh || r.right < 0 || r.left > vw;
       this.card.style.visibility = away ? "hidden" : "";
       if (away) return;
-      this.card.style.maxHeight = `${Math.max(0, vh - 2 * M)}px`;
-      const { height: h, width: w } = this.card.getBoundingClientRect();
+      // The card's whole height, whatever it is cut to now (scrollHeight and its borders): setting
+      // its max-height back to measure it would reset a card the reader has scrolled.
+      const card = this.card;
+      const whole = card.scrollHeight + card.offsetHeight - card.clientHeight;
+      const w = card.getBoundingClientRect().width;
       const roomBelow = vh - M - (r.bottom + GAP);
       const roomAbove = r.top - GAP - M;
-      const top = h <= roomBelow || roomBelow >= roomAbove ? r.bottom + GAP : r.top - GAP - h;
-      this.card.style.top = `${Math.max(M, Math.min(top, vh - M - h))}px`;
-      this.card.style.left = `${Math.max(M, Math.min(r.left, vw - M - w))}px`;
+      const below = whole <= roomBelow || roomBelow >= roomAbove;
+      // Taller than the room on its side, the card is cut to that room and scrolls: cut to the
+      // window and pushed back inside it, it lay over its own pill (a Reddit card at 375 px),
+      // focus ring and all. Only a window too short to leave a useful card beside the pill
+      // gets the window's height.
+      const room = below ? roomBelow : roomAbove;
+      const max = room >= MIN_ROOM ? room : vh - 2 * M;
+      card.style.maxHeight = `${Math.max(0, max)}px`;
+      const h = Math.min(whole, max);
+      const top = below ? r.bottom + GAP : r.top - GAP - h;
+      card.style.top = `${Math.max(M, Math.min(top, vh - M - h))}px`;
+      card.style.left = `${Math.max(M, Math.min(r.left, vw - M - w))}px`;
     }
 
     hide() {
@@ -585,7 +601,7 @@
         card: shown(this.card), cardOpen: !this.card.hidden, cardFocused: this.root.activeElement === this.card,
         theme: this.card.dataset.theme || null,
         // the pill's box (a dot's hit area), and whether the open card can be seen where it is
-        pillBox: (({ width, height }) => ({ width, height }))(this.pill.getBoundingClientRect()),
+        pillBox: (({ width, height, top, bottom }) => ({ width, height, top, bottom }))(this.pill.getBoundingClientRect()),
         cardVisibility: this.card.hidden ? null : getComputedStyle(this.card).visibility,
         // where the open card is in the window, and whether its overflow scrolls
         cardBox: this.card.hidden ? null : { top: box.top, bottom: box.bottom, left: box.left, right: box.right,

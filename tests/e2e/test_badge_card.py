@@ -1,6 +1,7 @@
 """The pill and its card as a user meets them: a dot badge can be seen and hovered, Escape closes
 a card opened by the pointer, a card does not hang over other comments once its pill has scrolled
-away, each badge is one Tab stop, and the user's own identity is titled as theirs."""
+away nor lie over its own pill in a short window, each badge is one Tab stop, and the user's own
+identity is titled as theirs."""
 from __future__ import annotations
 
 import urllib.parse
@@ -132,3 +133,22 @@ def test_the_users_own_identity_is_titled_as_theirs(browser, live_server):
     assert mine["title"] == f"You (Bob Builder): {mine['text']} of 100"
     others = {b["title"] for b in s["badges"] if b["identity"] != "blog.example:bob builder"}
     assert not [t for t in others if t.startswith("You")]
+
+
+def test_a_card_taller_than_the_room_beside_its_pill_does_not_cover_it(browser, live_server):
+    """At 375 px a card is tall: with its pill mid-window neither side held it, and the card,
+    pushed back inside the window, lay over the pill it belongs to (and the pill's focus ring)."""
+    ctx, worker, page = scored_thread(browser, live_server)
+    page.set_viewport_size({"width": 375, "height": 420})
+    page.evaluate("document.body.style.padding = '700px 0'")
+    page.evaluate("""(sel) => { const r = document.querySelector(sel).getBoundingClientRect();
+                                scrollBy(0, r.top - innerHeight / 2); }""", BOB)
+    hover(page, BOB)
+    s = wait_state(worker, "extension-thread", lambda s: open_cards(s), what="Bob's card open")
+    bob = next(b for b in s["badges"] if b["cardOpen"])
+    card, pill = bob["cardBox"], bob["pillBox"]
+    assert card["bottom"] <= pill["top"] or card["top"] >= pill["bottom"], (card, pill)
+    assert card["top"] >= 4 and card["bottom"] <= 420 - 4, card
+    assert card["scrollHeight"] > card["clientHeight"] and card["overflowY"] == "auto", \
+        "cut to the room beside its pill, the card scrolls"
+
