@@ -229,7 +229,22 @@
   // floor, drawn apart from a low score that something earned).
   function scoredKey(summary) {
     const score = Number(summary.score) || 0;
-    return Number(summary.interactions) > 0 ? score : `uncounted ${score}`;
+    return anyCounted(summary) ? score : `uncounted ${score}`;
+  }
+
+  // `interactions` counts replies and mentions from people; likes and votes come from no one
+  // person and are not among them, yet they count (the kind "reaction"). A Reddit comment with
+  // upvotes and no replies scored 13 on a pale band, its card saying "nothing counted yet" and
+  // "1 is where everyone starts" above "the audience (likes and votes): 13.3 points".
+  function anyCounted(summary) {
+    return Number(summary.interactions) > 0 || reactionPoints(summary) > 0;
+  }
+
+  function reactionPoints(summary) {
+    const kinds = summary.by_kind;
+    if (!kinds || typeof kinds !== "object" || Array.isArray(kinds)) return 0;
+    const v = kinds.reaction;
+    return Number(v && typeof v === "object" ? v.points ?? v.score : v) || 0;
   }
 
   function lookOf(person) {
@@ -518,9 +533,10 @@
       const parts = [line("h3", summary.own === true ? ["You (", who, `): ${score} of 100`] : [who, `: ${score} of 100`])];
       if (name) parts.push(line("p", [iso(this.identity)], "who"));
       const counted = Number(summary.interactions) || 0;
-      parts.push(el("p", `Trend ${trend} points over the last 7 days · ` +
-        `${plural(counted, "interaction", "interactions")} from ${plural(Number(summary.people) || 0, "person", "people")}`));
-      if (!counted) {
+      parts.push(el("p", `Trend ${trend} points over the last 7 days · ` + (counted || !reactionPoints(summary)
+        ? `${plural(counted, "interaction", "interactions")} from ${plural(Number(summary.people) || 0, "person", "people")}`
+        : "likes and votes only, no reply or mention yet")));
+      if (!anyCounted(summary)) {
         const days = Number(summary.counted_days);
         parts.push(el("p", "Nothing counted yet: Cloutlens has seen no reply, mention or reaction to them " +
           (days > 0 ? `from the last ${days.toLocaleString("en")} days that counts (about ${Math.round(days / 365)} years; ` +

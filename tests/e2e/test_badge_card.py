@@ -1,14 +1,17 @@
 """The pill and its card as a user meets them: a dot badge can be seen and hovered, Escape closes
 a card opened by the pointer, a card does not hang over other comments once its pill has scrolled
-away nor lie over its own pill in a short window, each badge is one Tab stop, and the user's own
-identity is titled as theirs."""
+away nor lie over its own pill in a short window, each badge is one Tab stop, the user's own
+identity is titled as theirs, and a score made of likes alone is not called "nothing counted"."""
 from __future__ import annotations
 
+import json
 import urllib.parse
+import urllib.request
+from datetime import datetime, timezone
 
 import pytest
 
-from ext_steps import THREAD_URL, ext_url, pair_in_options, scored, wait_state
+from ext_steps import THREAD_URL, api_scores, ext_url, pair_in_options, scored, token_of, wait_state
 
 pytestmark = pytest.mark.browser
 
@@ -152,3 +155,35 @@ def test_a_card_taller_than_the_room_beside_its_pill_does_not_cover_it(browser, 
     assert card["scrollHeight"] > card["clientHeight"] and card["overflowY"] == "auto", \
         "cut to the room beside its pill, the card scrolls"
 
+
+def post_capture(live_server, token: str, capture: dict):
+    req = urllib.request.Request(f"{live_server.url}/api/capture", data=json.dumps(capture).encode(), method="POST",
+                                 headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return json.load(r)
+
+
+def test_a_score_from_likes_alone_is_not_called_nothing_counted(browser, live_server):
+    """Likes and votes count but are no one person's interaction (the summary's `interactions` is
+    0): Fay, liked 40 times elsewhere and answered by nobody, was drawn on the pale band of a score
+    nothing counted towards, her card saying "1 is where everyone starts" beside her points."""
+    ctx, worker = browser
+    pair_in_options(ctx, live_server)
+    now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    post_capture(live_server, token_of(worker), {"v": 1, "page": {
+        "url": "http://blog.example/another-post.html", "title": "Another post", "site": "blog.example"},
+        "items": [{"id": "another-post#comment-1", "kind": "comment", "parent": "another-post",
+                   "author": {"handle": "Fay Friendly", "name": "Fay Friendly"}, "at": now,
+                   "text": "My grandmother's recipe, for everyone.", "reactions": {"like": 40}}]})
+    page = ctx.new_page()
+    page.goto(THREAD_URL)
+    s = wait_state(worker, "extension-thread", scored(NAMES))
+    fay = next(b for b in s["badges"] if b["identity"] == "blog.example:fay friendly")
+    api = api_scores(live_server, token_of(worker), [fay["identity"]])[fay["identity"]]
+    assert api["interactions"] == 0 and api["by_kind"].get("reaction", 0) > 0 and api["score"] > 1, api
+    assert fay["text"] == str(api["score"])
+    assert fay["band"] != "0", "drawn on the pale band of a score nothing counted towards"
+    assert "nothing counted" not in fay["label"], fay["label"]
+    assert "Nothing counted yet" not in fay["card"] and "where everyone starts" not in fay["card"], fay["card"]
+    assert "likes and votes only, no reply or mention yet" in fay["card"], fay["card"]
+    assert fay["sections"]["Top people"][0].startswith("the audience (likes and votes): ")

@@ -63,9 +63,11 @@ def test_hovercard_shows_the_servers_explanation(browser, live_server):
         assert b["title"] == f"{s['name'] or b['identity']}: {s['score']} of 100"
         assert b["who"] == (b["identity"] if s["name"] else None)
         # a score with nothing counted behind it is drawn apart, and its card says why
-        assert (b["state"], b["band"]) == ("scored", band(s["score"]) if s["interactions"] else "0")
+        # (likes and votes count, though they are no one's interaction)
+        counted = s["interactions"] or s["by_kind"].get("reaction", 0) > 0
+        assert (b["state"], b["band"]) == ("scored", band(s["score"]) if counted else "0")
         assert f"Cloutlens score {s['score']} of 100 for {b['identity']}" in b["label"]
-        assert ("Nothing counted yet" in b["card"]) == (not s["interactions"])
+        assert ("Nothing counted yet" in b["card"]) == (not counted)
         sec = b["sections"]
         assert sec.get("Top people", []) == [f"{t['name'] or t['identity']}: {fmt(t['points'])} points" for t in s["top"]]
         for kind in s["by_kind"]:
