@@ -109,7 +109,7 @@ def test_the_person_page_lists_a_spam_run_with_its_points_and_forgets_it_in_one_
     assert ticked == sorted(f"blog.example:{b}" for b in BOTS)
     assert result["view"] == "people"  # no day capped: the estimate is exact here
     assert f"{len(BOTS)} item(s) from {len(BOTS)} accounts, 2026-11-08. " \
-        f"Without them the score would be about {before}. The score counts these words once a week, for the account that sent them first: " \
+        f"They lift the score by less than a point. The score counts these words once a week, for the account that sent them first: " \
         f"{len(BOTS)} of these item(s) count nothing already." in " ".join(form.get_text().split())
     # the scorer's rule since model 2026-12-09 (docs/scoring.md, section 6): the same words count
     # again a week later, so "once" alone told the user more than the scorer does
@@ -199,7 +199,9 @@ def test_the_overview_tells_you_when_copies_lift_your_own_score(spammed):
                                    "horizon_days": "90"})
     note = soup(client.get("/")).select_one("section.mine p.notice.copies")
     assert note is not None and note.get_text().startswith(f"{len(BOTS)} accounts that wrote nothing else sent")
-    assert f"without them this score would be about {before}." in note.get_text()
+    # carl wrote the words first, so the bots' copies count nothing: "about {before}" beside a score
+    # of {before} read as a mistake
+    assert "possibly spam: they lift this score by less than a point." in note.get_text()
     assert note.select_one("a")["href"] == href(client, MARTIN) + "#copies"
 
 
@@ -238,8 +240,9 @@ def test_spam_on_a_day_of_real_comments_says_the_estimate_is_low(seeded, auth):
     assert s.scorer.result(MARTIN)["view"] == "days"
     form = soup(seeded.get(person_path(MARTIN))).select_one("section#copies form.copy-group")
     text = " ".join(form.get_text().split())
-    estimate = int(text.split("would be about ")[1].split(" ")[0])
-    assert "or more (a day of it is capped" in text
+    # the run's first copy, the one that counts, shares a capped day: less than a point of the score
+    assert "Without them the score would be no lower (a day of it is capped" in text
+    estimate = s.scorer.result(MARTIN)["score"]
     r = seeded.post("/data/forget-copies", data={"csrf": token(seeded), "back": MARTIN, "sure": "yes",
                                                 "identity": [f"blog.example:{b}" for b in bots]})
     assert r.status_code == 303 and s.scorer.result(MARTIN)["score"] >= estimate
@@ -253,3 +256,17 @@ def test_the_api_leaves_copies_and_since_out_when_the_items_are_spread_over_many
     assert answer["copies"] is None and answer["since"] is None and answer["result"]["score"] > 1
     # the person page reads them wherever they are
     assert soup(client.get(person_path(MARTIN))).select("section#copies form.copy-group")
+
+
+@pytest.mark.parametrize("without, capped, said", [
+    (20, False, "without them the score would be about 20"),
+    (20, True, "without them the score would be about 20 or more (a day of it is capped"),
+    (26, False, "they lift the score by less than a point"),
+    (26, True, "without them the score would be no lower (a day of it is capped"),
+])
+def test_what_a_group_of_copies_is_said_to_lift(app, without, capped, said):
+    """copies.score_without beside the score it is taken from: "about 26" beside a score of 26 read
+    as a mistake, so less than a point is said in words, and with a capped day, "no lower"."""
+    with app.app_context():
+        macros = app.jinja_env.get_template("_macros.html").module
+        assert str(macros.without_copies(without, 26, capped, "the score")).startswith(said)
