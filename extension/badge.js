@@ -217,6 +217,18 @@
   // The least height worth giving a card beside its pill rather than over it (a title and a few lines).
   const MIN_ROOM = 120;
 
+  // A name inside a link that is just the name (a Genesis theme's byline:
+  // a.entry-author-link > span.entry-author-name) put the pill inside the link: a click on the
+  // pill followed the link off the page, and a button inside a link is a control inside a
+  // control to assistive technology. The badge goes after such a link. A link around more than
+  // the name (a whole comment) is left alone: after it would be far from the name.
+  const CONTROL = "a[href], button, summary, label";
+  function outsideControl(anchor) {
+    const up = anchor.parentElement;
+    const control = up && up.closest(CONTROL);
+    return control && control.textContent.trim() === anchor.textContent.trim() ? control : anchor;
+  }
+
   const NO_SPAN_CHILD = new Set(["UL", "OL", "MENU", "DL", "TABLE", "THEAD", "TBODY", "TFOOT", "TR", "SELECT"]);
 
   // Badges whose card is open, so a rescoring redraws the cards someone is reading.
@@ -366,9 +378,10 @@
       listen();
       // Beside the name, unless the name is itself a list item or a table cell's row part: a
       // span there would be an invalid child that the browser lays out on a line of its own.
-      const parent = anchor.parentElement;
-      if (parent && NO_SPAN_CHILD.has(parent.tagName)) anchor.append(this.host);
-      else anchor.after(this.host);
+      const at = outsideControl(anchor);
+      const parent = at.parentElement;
+      if (parent && NO_SPAN_CHILD.has(parent.tagName)) at.append(this.host);
+      else at.after(this.host);
       watch(this);
     }
 

@@ -187,3 +187,38 @@ def test_a_score_from_likes_alone_is_not_called_nothing_counted(browser, live_se
     assert "Nothing counted yet" not in fay["card"] and "where everyone starts" not in fay["card"], fay["card"]
     assert "likes and votes only, no reply or mention yet" in fay["card"], fay["card"]
     assert fay["sections"]["Top people"][0].startswith("the audience (likes and votes): ")
+
+
+GENESIS_URL = "http://blog.example/genesis-post.html"
+# A Genesis theme's byline (flawlessfood-olive.html in the corpus): the author's name is a span
+# inside the link to their author page.
+GENESIS_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Focaccia</title></head>
+<body class="single postid-7101"><article id="post-7101" class="post">
+<header class="entry-header"><h1 class="entry-title">Olive focaccia</h1>
+<p class="entry-meta">By <span class="entry-author"><a href="http://blog.example/author/kay/" class="entry-author-link"
+ rel="author"><span class="entry-author-name">Kay Baker</span></a></span></p></header></article>
+<div id="comments"><ol class="comment-list"><li id="comment-1" class="comment depth-1">
+<article id="div-comment-1" class="comment-body"><footer class="comment-meta"><div class="comment-author vcard">
+<b class="fn">Lou Reader</b> <span class="says">says:</span></div><div class="comment-metadata">
+<time datetime="2026-11-20T09:00:00+00:00">Nov 20</time></div></footer>
+<div class="comment-content"><p>Baked it twice, lovely bread.</p></div></article></li></ol></div></body></html>"""
+
+
+def test_a_pill_on_a_name_inside_a_link_is_put_after_the_link(browser, live_server):
+    """Inside the byline's link, a click on Kay's pill followed the link to her author page."""
+    ctx, worker = browser
+    pair_in_options(ctx, live_server)
+    page = ctx.new_page()
+    page.route(GENESIS_URL, lambda route: route.fulfill(status=200, content_type="text/html", body=GENESIS_PAGE))
+    page.goto(GENESIS_URL)
+    wait_state(worker, "genesis-post", scored(2))
+    link = "a.entry-author-link"
+    # the page sees where the host is (never what is in it): right after the link, not inside it
+    assert page.evaluate(f"document.querySelector('{link}').children.length") == 1
+    assert page.evaluate(f"document.querySelector('{link}').nextElementSibling.tagName") == "SPAN"
+    hover(page, f"{link} + span")
+    s = wait_state(worker, "genesis-post", lambda s: open_cards(s), what="Kay's card open")
+    assert open_cards(s) == ["blog.example:kay baker"]
+    page.locator(f"{link} + span").click()
+    page.wait_for_timeout(500)
+    assert page.url == GENESIS_URL, "a click on the pill left the page"
