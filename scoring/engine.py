@@ -835,7 +835,8 @@ def _sums(pos: np.ndarray, key: np.ndarray, share: np.ndarray, name, top: int | 
     to 4 decimals so that they add up (_apportioned); top=N keeps the N largest, each rounded.
     Ordered by numpy; only the names of entries with equal sums are compared in Python (a
     ranking's explanations hold millions of entries)."""
-    if not len(pos):
+    if not len(pos) or top == 0:
+        # (top=0: the tie rule below would read the entry before each result's first)
         return {}
     k = np.asarray(key, dtype=np.int64)
     span = int(k.max()) + 1

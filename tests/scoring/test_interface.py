@@ -570,3 +570,31 @@ def test_a_name_two_sites_spell_alike_is_one_identity():
         assert s._item.author[0] == s._item.author[1]
     assert whole.scores(at=NOW) == streamed.scores(at=NOW) == added.scores(at=NOW)
     assert whole.scores(at=NOW)["h.example:8080:bob"] > whole.scores(at=NOW)["h.example:carol"]
+
+
+def test_results_with_people_0_give_scores_and_no_engagers():
+    """A capture's server asks people=0 for the scores of those it replies to: the tie rule of the
+    top-N cut read the entry before each result's first, and with no entry left the scoring
+    failed (two of 125 badges of a Hacker News thread captured in slices said "scores failed")."""
+    w = World()
+    # one engager each, giving three different amounts: nothing ties with the entry read before
+    for n, t in enumerate(("t1", "t2", "t3"), 1):
+        for day in range(n):
+            w.engage(f"fan{n}", t, ago(3 + day))
+    w.engage("b", "t1", ago(9))
+    w.engage("b", "t1", ago(10))
+    w.engage("b", "t1", ago(11))
+    w.engage("b", "t1", ago(12))
+    s = Scorer()
+    s.add(w.items)
+    who = [ident(t) for t in ("t1", "t2", "t3")]
+    full = s.results(who, at=NOW)
+    for people in (0, 1, 2):
+        cut = s.results(who, at=NOW, people=people)
+        assert {i: r["score"] for i, r in cut.items()} == {i: r["score"] for i, r in full.items()}
+        for i in who:
+            mine = full[i]["breakdown"]["by_person"]
+            top = sorted(mine.values(), reverse=True)[:people]
+            kept = cut[i]["breakdown"]["by_person"]
+            assert len(kept) >= min(people, len(mine)) and all(mine[p] >= min(top, default=0) for p in kept)
+            assert people or kept == {}

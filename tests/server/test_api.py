@@ -39,6 +39,21 @@ def test_capture_stores_items_and_answers_with_scores(client, app, auth):
     assert scores["blog.example:martinwaxman"]["score"] >= scores["blog.example:anna"]["score"]
 
 
+def test_a_capture_of_replies_to_people_not_in_it_is_scored(client, auth):
+    """The scores of those a capture replies to (not its authors) are read for their snapshots:
+    with three of them engaged by different amounts that read failed, and the capture answered
+    500 "scoring failed" (a Hacker News thread captured in slices, two of its badges)."""
+    first = [post_item("p")] + [comment_item(f"c{n}", f"writer{n}", parent="p", at=f"2026-11-0{n}T09:00:00Z")
+                                for n in (1, 2, 3)]
+    assert client.post("/api/capture", json=capture(first), headers=auth).status_code == 200
+    # writer n: n readers, so no reader's share of one writer equals one of the writer before
+    replies = [comment_item(f"r{n}-{k}", f"reader{n}-{k}", parent=f"c{n}", at=f"2026-11-1{k}T09:00:00Z")
+               for n in (1, 2, 3) for k in range(n)]
+    r = client.post("/api/capture", json=capture(replies), headers=auth)
+    assert r.status_code == 200, r.json
+    assert set(r.json["scores"]) == {f"blog.example:reader{n}-{k}" for n in (1, 2, 3) for k in range(n)}
+
+
 def test_capturing_the_same_page_twice_stores_nothing_new(client, app, auth):
     first = client.post("/api/capture", json=PAGE, headers=auth).json
     second = client.post("/api/capture", json=PAGE, headers=auth).json
