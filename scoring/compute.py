@@ -139,7 +139,7 @@ class Derived:
         k_pair = self.k_in[pa]
         k_pair[at] -= self.engaged[r]
         s_pair = 1.0 + (s_pair - 1.0) * np.minimum(1.0, k_pair / model.STANDING_PEOPLE)
-        self.aw[p] = np.where(person, np.minimum(s_pair, model.STANDING_MAX) ** model.STANDING_GAMMA, 1.0)
+        self.aw[p] = np.where(person, model.standing_weight(s_pair), 1.0)
         # a site weighted 0.25 makes a pair at its ceiling worth a quarter too, not as much as ever
         self.ceil[p] = np.where(person, model.pair_ceiling(s_pair) * self.sw[p], np.inf)
         self.pv[p] = model.snap(self.aw[p] * np.minimum(self.gP[p], self.ceil[p]) * self.phi[p])

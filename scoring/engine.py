@@ -760,6 +760,23 @@ class Scorer:
             }
         return out
 
+    def engager_weights(self, identity: str, at=None) -> dict[str, float]:
+        """For each person who engages `identity`: how many times one plain reply of theirs counts
+        here beside one from someone nobody engages (model.reply_weight), from the standing they
+        lend this person (docs/scoring.md, section 3: this person's own echo and this person as
+        their engager left out). The audience is left out: reactions carry no standing."""
+        D = self._compute(parse_at(at))
+        i = self._resolve(identity)
+        g = self._struct
+        if i is None or i >= len(g.canon):
+            return {}
+        q = g.members("pairs_by_target", np.asarray([g.canon[i]]))
+        q = q[D.person[q]]
+        # the standing each pair lends, back from its weight (the ceiling saturates below the cap)
+        weight = model.reply_weight(D.aw[q] ** (1.0 / model.STANDING_GAMMA))
+        names = self._names
+        return {names[a]: round(w, 4) for a, w in zip(g.p_actor[q].tolist(), weight.tolist())}
+
     def later_copies(self, identity: str, at=None) -> list[tuple[str, str]]:
         """The (site, id) of the items addressed to `identity` that count nothing as later copies
         (another account sent it the same words first, within a week: docs/scoring.md, section 6), for a view that

@@ -127,6 +127,19 @@ def age_weight(age_days: np.ndarray, horizon: float) -> np.ndarray:
     return w
 
 
+def standing_weight(lent):
+    """What a pair's value is multiplied by for an actor who lends this standing (section 3)."""
+    return np.minimum(lent, STANDING_MAX) ** STANDING_GAMMA
+
+
+def reply_weight(lent):
+    """How many times one plain reply (the actor's only action that day) from an actor who lends
+    this standing counts beside one from someone nobody engages: the standing's weight, and the
+    pair ceiling, which holds the latter's reply (about 0.61) to 0.5 (section 2)."""
+    one = saturate(SELECT_K / (SELECT_K + 1.0), PAIR_CAP)
+    return standing_weight(lent) * np.minimum(one, pair_ceiling(lent)) / min(one, PAIR_CEILING)
+
+
 def pair_ceiling(lent: np.ndarray) -> np.ndarray:
     """The most a person's pair can be worth, given the standing its actor lends it."""
     rise = np.clip((lent - 1.0) / CEILING_STANDING, 0.0, 1.0)

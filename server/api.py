@@ -369,6 +369,8 @@ def person(identity):
         # both read every item behind the score: left out (null) when they are spread over many shards
         behind = items_behind(s.store, result, max_shards=EVERY_ANSWER_SHARDS)
         copies = since = None
+        weights = {"reply": float(model.reply_weight(result["standing"])) if result else 1.0,
+                   "engagers": s.scorer.engager_weights(canonical) if result else {}}
         if behind is not None:
             copies = copies_of(s.store, result, behind, canonical, s.scorer)
             since = since_last(history, behind, result, utcnow().strftime("%Y-%m-%d"), model_changes)
@@ -384,6 +386,7 @@ def person(identity):
         "model_changes": model_changes,
         "copies": copies,
         "since": since,
+        "weights": weights,
         "items": {"total": len(authored), "offset": offset, "limit": limit, "items": page},
     }
 

@@ -131,6 +131,17 @@ def points(value):
     return f"{v:.2f}" if abs(v) < 10 else f"{v:.1f}"
 
 
+@dashboard.app_template_filter("times")
+def times(value):
+    """A reply's weight, "×6.3" or "×25": two figures are all a reader compares."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return ""
+    text = f"{v:.1f}" if v < 10 else f"{v:.0f}"
+    return "\u00d7" + (text[:-2] if text.endswith(".0") else text)
+
+
 @dashboard.app_template_filter("topic_names")
 def topic_names(result):
     return data.topic_names(result)
@@ -266,6 +277,7 @@ def person(identity):
         engaging = _cut(engages, engages_from, ENGAGED_SHOWN)
         # only their scores are shown: people=1 leaves out their own breakdowns
         people_scores = s.scorer.results([p for p, _ in engaged_by] + [p for p, _ in engaging], people=1)
+        weights = s.scorer.engager_weights(identity) if engaged_by else {}
         counted_from = _list_from("items", len(behind))
         counted = _cut(behind, counted_from, ITEMS_SHOWN)
         with_items(s.store, behind[:8] + counted, shown_fields)  # the moments and the page, read together
@@ -287,7 +299,8 @@ def person(identity):
         topics=data.topic_rows(result), moments=moments,
         engaged_by=engaged_by, engaged_by_total=len(by_person), engaged_from=listed,
         list_page=LIST_PAGE, engaged_shown=ENGAGED_SHOWN, engages=engaging, engages_total=len(engages),
-        engages_from=engages_from, people_scores=people_scores, names=names,
+        engages_from=engages_from, people_scores=people_scores, weights=weights, names=names,
+        reply_weight=model.reply_weight(result["standing"]) if result else 1.0,
         counted=[r for r in counted if r["item"] is not None],
         counted_total=len(behind), counted_from=counted_from, items_shown=ITEMS_SHOWN,
         # so that what is listed, what comes before and what comes after add up to the score

@@ -12,7 +12,8 @@ from werkzeug.datastructures import MultiDict
 
 from helpers import capture, comment_item, post_item
 from dash_data import HOSTILE_NAME, HOSTILE_REPLY, HOSTILE_TEXT
-from server.dashboard import csrf_token
+from scoring import model
+from server.dashboard import csrf_token, times
 
 MARTIN = "blog.example:martinwaxman"
 
@@ -105,6 +106,31 @@ def test_people_list_searches_filters_and_sorts(seeded):
     by_name = soup(seeded.get("/people?sort=name"))
     labels = [a.get_text().casefold() for a in by_name.select("#people a.person")]
     assert labels == sorted(labels)
+
+
+def test_person_page_says_what_a_reply_from_each_engager_weighs(seeded, auth):
+    """Their score is what they receive, the weight what their reply gives (property 4's standing):
+    the page shows the weight beside the score, for each engager and for the person."""
+    # Anna, engaged by five people, replies to a newcomer's post: her reply weighs more than Lee's
+    items = [comment_item(f"w-fan-{k}", who, parent="comment-1", at=f"2026-11-1{k}T09:00:00Z",
+                          text=f"Anna, point {k} is a good one") for k, who in enumerate(["ivy", "jon", "kim"])]
+    items += [post_item("w-post", author="newbie", name="Newbie", at="2026-11-20T08:00:00Z", text="My first post"),
+              comment_item("w-anna", "anna", parent="w-post", at="2026-11-21T09:00:00Z", text="Welcome, well said."),
+              comment_item("w-lee", "lee", parent="w-post", at="2026-11-22T09:00:00Z", text="Nice first post.")]
+    items[3 + 1]["author"]["name"] = "Anna Rydne"
+    assert seeded.post("/api/capture", json=capture(items), headers=auth).status_code == 200
+    s = services(seeded)
+    weights = s.scorer.engager_weights("blog.example:newbie")
+    page = soup(seeded.get(person_path("blog.example:newbie")))
+    shown = {tr.select_one("a.person").get_text(): tr.select_one("td.weight").get_text()
+             for tr in page.select("#engaged-by tbody tr")}
+    assert weights == {"blog.example:anna": weights["blog.example:anna"], "blog.example:lee": 1.0}
+    assert weights["blog.example:anna"] > 3
+    assert shown == {"Anna Rydne": times(weights["blog.example:anna"]), "Lee": "\u00d71"}
+    assert "weight of a reply is how many times one reply from them" in page.select_one("#weight-note").get_text()
+    anna = s.scorer.result("blog.example:anna")
+    said = " ".join(soup(seeded.get(person_path("blog.example:anna"))).select_one(".summary .meta").get_text().split())
+    assert f"A reply from Anna Rydne counts {times(model.reply_weight(anna['standing']))} beside one" in said
 
 
 def test_person_page_shows_score_breakdown_items_and_who_engages(seeded):

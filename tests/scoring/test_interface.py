@@ -572,6 +572,33 @@ def test_a_name_two_sites_spell_alike_is_one_identity():
     assert whole.scores(at=NOW)["h.example:8080:bob"] > whole.scores(at=NOW)["h.example:carol"]
 
 
+def test_engager_weights_say_what_one_reply_of_each_counts_beside_a_newcomers():
+    """The dashboard's "weight of a reply": for each engager of T, one plain reply to T (their only
+    action that day) gives T that many times what a newcomer's reply gives."""
+    w = World()
+    # engagers of rising standing: hub k is engaged by k distinct people, hub 5's fans by others too
+    for k in range(6):
+        for j in range(k):
+            w.engage(f"fan{k}_{j}", f"hub{k}", ago(20 + j))
+            if k == 5:
+                for m in range(3):
+                    w.engage(f"fanfan{j}_{m}", f"fan{k}_{j}", ago(30 + m))
+        w.engage(f"hub{k}", "t", ago(2 + k))  # a day each: no day of t is capped
+    w.engage("newcomer", "t", ago(9))
+    s = Scorer()
+    s.add(w.items)
+    weights = s.engager_weights(ident("t"), at=NOW)
+    gave = s.result(ident("t"), at=NOW)["breakdown"]["by_person"]
+    assert set(weights) == set(gave) == {ident("newcomer")} | {ident(f"hub{k}") for k in range(6)}
+    assert weights[ident("newcomer")] == weights[ident("hub0")] == 1.0
+    for who, weight in weights.items():
+        assert gave[who] / gave[ident("newcomer")] == pytest.approx(weight, rel=1e-4)
+    ladder = [weights[ident(f"hub{k}")] for k in range(6)]
+    assert ladder == sorted(ladder) and ladder[5] > ladder[3] > 5  # property 4's five times, and more
+    assert s.engager_weights(ident("newcomer"), at=NOW) == {}  # engaged by nobody
+    assert s.engager_weights("nowhere:nobody", at=NOW) == {}
+
+
 def test_results_with_people_0_give_scores_and_no_engagers():
     """A capture's server asks people=0 for the scores of those it replies to: the tie rule of the
     top-N cut read the entry before each result's first, and with no entry left the scoring

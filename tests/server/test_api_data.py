@@ -96,6 +96,10 @@ def test_person_has_score_items_history(filled, auth):
     assert set(body["result"]["breakdown"]) >= {"by_person", "by_kind", "by_site", "by_item"}
     assert [i["id"] for i in body["items"]["items"]] == ["post-1"]
     assert "contributions" in body["items"]["items"][0]
+    # what a reply weighs, theirs and each engager's (the audience has no standing, and no weight)
+    engagers = set(body["result"]["breakdown"]["by_person"]) - {"(audience)"}
+    assert set(body["weights"]["engagers"]) == engagers and all(w >= 1 for w in body["weights"]["engagers"].values())
+    assert body["weights"]["reply"] >= 1
     # Looking someone up records today's score for their history chart.
     assert body["history"] == [] or body["history"][-1]["score"] == body["result"]["score"]
     again = filled.get("/api/people/blog.example:martinwaxman", headers=auth).json
