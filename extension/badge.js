@@ -113,6 +113,14 @@
     return s.includes(".") ? s.replace(/\.?0+$/, "") : s;
   }
 
+  // A reply's weight as the dashboard writes it (server/dashboard.py's `times`): "×7.6", "×25".
+  function times(v) {
+    const n = Number(v);
+    if (!Number.isFinite(n)) return "";
+    const s = n.toFixed(n < 10 ? 1 : 0);
+    return "\u00d7" + (s.endsWith(".0") ? s.slice(0, -2) : s);
+  }
+
   // pages.js has the same, but it is not among the content scripts
   const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
 
@@ -549,6 +557,12 @@
       parts.push(el("p", `Trend ${trend} points over the last 7 days · ` + (counted || !reactionPoints(summary)
         ? `${plural(counted, "interaction", "interactions")} from ${plural(Number(summary.people) || 0, "person", "people")}`
         : "likes and votes only, no reply or mention yet")));
+      // the score is what they receive; what their own reply gives is their standing's weight,
+      // and the two differ most for a newcomer lifted by one weighty reply
+      const weight = Number(summary.weight);
+      if (Number.isFinite(weight) && weight >= 1) {
+        parts.push(el("p", `A reply from them counts ${times(weight)} beside one from someone nobody engages.`));
+      }
       if (!anyCounted(summary)) {
         const days = Number(summary.counted_days);
         parts.push(el("p", "Nothing counted yet: Cloutlens has seen no reply, mention or reaction to them " +
@@ -736,6 +750,7 @@
 
   globalThis.CloutlensBadges = {
     points, // how the card writes points and weights (unit tests)
+    times,
     identityGuess,
     configure({ server, style, timer, viewOnly } = {}) {
       if (viewOnly !== undefined) settings.viewOnly = viewOnly;

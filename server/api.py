@@ -145,6 +145,8 @@ def summary(result: dict | None, identity: str) -> dict | None:
         "negative": result["negative"],
         "interactions": result.get("interactions", 0),
         "people": result.get("people", 0),
+        # what one plain reply of theirs counts beside one from someone nobody engages
+        "weight": round(float(model.reply_weight(result["standing"])), 4),
         "top": [{"identity": who, "name": names.get(who), "points": pts} for who, pts in top],
         "by_kind": b["by_kind"],
         "by_site": b["by_site"],

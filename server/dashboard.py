@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import re
 from datetime import datetime, timezone
+from decimal import ROUND_HALF_UP, Decimal
 from urllib.parse import quote, urlsplit
 
 from flask import (Blueprint, Response, abort, current_app, flash, make_response, redirect, render_template,
@@ -138,7 +139,8 @@ def times(value):
         v = float(value)
     except (TypeError, ValueError):
         return ""
-    text = f"{v:.1f}" if v < 10 else f"{v:.0f}"
+    # half up, as the hovercard's toFixed does (Python's format rounds an exact half to even)
+    text = str(Decimal(v).quantize(Decimal("0.1") if v < 10 else Decimal("1"), ROUND_HALF_UP))
     return "\u00d7" + (text[:-2] if text.endswith(".0") else text)
 
 

@@ -8,7 +8,7 @@ import urllib.parse
 
 import pytest
 
-from server.dashboard import points
+from server.dashboard import points, times
 
 from ext_steps import THREAD_URL, api_scores, pair_in_options, scored, stored_items, token_of, wait_state
 
@@ -68,6 +68,9 @@ def test_hovercard_shows_the_servers_explanation(browser, live_server):
         assert (b["state"], b["band"]) == ("scored", band(s["score"]) if counted else "0")
         assert f"Cloutlens score {s['score']} of 100 for {b['identity']}" in b["label"]
         assert ("Nothing counted yet" in b["card"]) == (not counted)
+        # what a reply of theirs weighs, beside what they receive, written as the dashboard does
+        assert s["weight"] >= 1
+        assert f"A reply from them counts {times(s['weight'])} beside one from someone nobody engages." in b["card"]
         sec = b["sections"]
         assert sec.get("Top people", []) == [f"{t['name'] or t['identity']}: {fmt(t['points'])} points" for t in s["top"]]
         for kind in s["by_kind"]:

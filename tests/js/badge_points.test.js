@@ -6,7 +6,7 @@ const test = require("node:test");
 const assert = require("node:assert/strict");
 const path = require("node:path");
 const { execFileSync } = require("node:child_process");
-const { points } = require("../../extension/badge.js");
+const { points, times } = require("../../extension/badge.js");
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
@@ -45,4 +45,16 @@ test("the card's figures are the dashboard's", () => {
     const want = dashboard[i].includes(".") ? dashboard[i].replace(/\.?0+$/, "") : dashboard[i];
     assert.equal(points(v), want === "-0" ? "0" : want, `${v}: the dashboard writes ${dashboard[i]}`);
   });
+});
+
+test("a reply's weight is written as the dashboard writes it", () => {
+  const values = [1, 1.04, 1.05, 1.25, 1.2157, 2.96, 7.6029, 9.94, 9.95, 9.96, 10, 12.5, 63.94, 121.6];
+  const out = execFileSync(process.env.PYTHON || "python3",
+    ["-c", "import json, sys; from server.dashboard import times; print(json.dumps([times(v) for v in json.load(sys.stdin)]))"],
+    { cwd: ROOT, input: JSON.stringify(values), encoding: "utf8" });
+  const dashboard = JSON.parse(out);
+  values.forEach((v, i) => assert.equal(times(v), dashboard[i], `${v}`));
+  assert.equal(times(7.6029), "\u00d77.6");
+  assert.equal(times(1), "\u00d71");
+  assert.equal(times(undefined), "");
 });
