@@ -35,6 +35,8 @@ SUMMARY = {
         "score": {"type": "integer", "minimum": 1, "maximum": 100},
         "trend": {"type": "number"}, "negative": {"type": "object"},
         "interactions": {"type": "integer"}, "people": {"type": "integer"},
+        "weight": {"type": "number", "minimum": 1,
+                   "description": "how many times one plain reply from them counts beside one from someone nobody engages"},
         "top": {"type": "array"}, "by_kind": {"type": "object"}, "by_site": {"type": "object"},
         "topics": {},
         "own": {"type": "boolean", "description": "one of the user's own identities"},
