@@ -777,6 +777,53 @@ class Scorer:
         names = self._names
         return {names[a]: round(w, 4) for a, w in zip(g.p_actor[q].tolist(), weight.tolist())}
 
+    def closed_group(self, identity: str, at=None, most: int = 50, per_account: int = 5) -> dict | None:
+        """Everyone whose engagement reaches `identity` (who engages them, who engages those, and
+        so on), when that is a closed group that lends itself standing: at most `most` accounts
+        and at least 3, none of them engaged by anyone outside it, none engaging anyone outside it
+        but `identity`, some engaged by two or more of the others, and busy: `per_account`
+        interactions each on average. Such a group's standing comes from nobody but itself
+        (docs/scoring.md, property 9: a skip-cycle or a two-level star still lifts its hub), which
+        is worth showing: {"accounts": {name: interactions they sent within the group},
+        "interactions": all of them}. None otherwise: a blog's readers whom nobody engages are no
+        such group, nor is anyone the wider graph reaches, nor one captured thread (its readers
+        engage its author, who answers `identity`: the shape of a two-level star, at a comment
+        or two each, where the rings of property 9 send a hundred)."""
+        D = self._compute(parse_at(at))
+        i = self._resolve(identity)
+        g = self._struct
+        if i is None or i >= len(g.canon):
+            return None
+        t = int(g.canon[i])
+        members: set[int] = set()
+        frontier = np.asarray([t])
+        while len(frontier):
+            q = g.members("pairs_by_target", frontier)
+            new = set(g.p_actor[q[D.engaged[q]]].tolist()) - members - {t}
+            if len(members) + len(new) > most:
+                return None
+            members |= new
+            frontier = np.asarray(sorted(new), dtype=np.int64)
+        if len(members) < 3:
+            return None
+        ids = np.asarray(sorted(members), dtype=np.int64)
+        out = g.members("pairs_by_actor", ids)
+        out = out[D.engaged[out]]
+        inside = np.isin(g.p_target[out], ids)
+        if not np.all(inside | (g.p_target[out] == t)):
+            return None
+        among = out[inside]
+        if not len(among) or np.bincount(g.p_target[among]).max() < 2:
+            return None
+        rows = g.members("rows_by_pair", out)
+        rows = rows[self._weights.keep[rows]]
+        sent = np.bincount(g.ca[rows], minlength=int(ids.max()) + 1)[ids]
+        if sent.sum() < per_account * len(ids):
+            return None
+        names = self._names
+        return {"accounts": {names[a]: int(n) for a, n in zip(ids.tolist(), sent.tolist())},
+                "interactions": int(sent.sum())}
+
     def later_copies(self, identity: str, at=None) -> list[tuple[str, str]]:
         """The (site, id) of the items addressed to `identity` that count nothing as later copies
         (another account sent it the same words first, within a week: docs/scoring.md, section 6), for a view that

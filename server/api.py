@@ -373,6 +373,7 @@ def person(identity):
         copies = since = None
         weights = {"reply": float(model.reply_weight(result["standing"])) if result else 1.0,
                    "engagers": s.scorer.engager_weights(canonical) if result else {}}
+        group = s.scorer.closed_group(canonical) if result else None
         if behind is not None:
             copies = copies_of(s.store, result, behind, canonical, s.scorer)
             since = since_last(history, behind, result, utcnow().strftime("%Y-%m-%d"), model_changes)
@@ -389,6 +390,7 @@ def person(identity):
         "copies": copies,
         "since": since,
         "weights": weights,
+        "group": group,
         "items": {"total": len(authored), "offset": offset, "limit": limit, "items": page},
     }
 

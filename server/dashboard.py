@@ -280,6 +280,8 @@ def person(identity):
         # only their scores are shown: people=1 leaves out their own breakdowns
         people_scores = s.scorer.results([p for p, _ in engaged_by] + [p for p, _ in engaging], people=1)
         weights = s.scorer.engager_weights(identity) if engaged_by else {}
+        group = s.scorer.closed_group(identity) if result else None
+        links = s.store.get_config("links") or {}
         counted_from = _list_from("items", len(behind))
         counted = _cut(behind, counted_from, ITEMS_SHOWN)
         with_items(s.store, behind[:8] + counted, shown_fields)  # the moments and the page, read together
@@ -309,7 +311,10 @@ def person(identity):
         counted_before=sum(m["points"] for m in counted_before), counted_rest=sum(m["points"] for m in counted_after),
         hostile=hostile, wrote=wrote, wrote_from=wrote_from, written_shown=WRITTEN_SHOWN,
         authored=len(authored), aliases=aliases, own=own,
-        audience=AUDIENCE, copies=copies, mine=mine, copy_min_words=model.COPY_MIN_WORDS)
+        audience=AUDIENCE, copies=copies, mine=mine, copy_min_words=model.COPY_MIN_WORDS,
+        group=group and {"accounts": sorted(group["accounts"].items(), key=lambda kv: (-kv[1], kv[0])),
+                         "interactions": group["interactions"]},
+        linked=set(links) | set(links.values()))
 
 
 def _list_from(name: str, total: int, size: int | None = None) -> int | None:
@@ -506,6 +511,28 @@ def forget_copies():
     then go back to that person's page, where the score no longer counts them. Only accounts in
     those groups as they are now: never one the user linked (the groups leave them out), never
     the person, and nothing widened through links."""
+    def listed(s, result, back):
+        return {a for g in copies_of(s.store, result, ranked_behind(s.store, result), back, s.scorer)
+                for a in g["accounts"]}
+    return _forget_listed(listed)
+
+
+@dashboard.post("/data/forget-group")
+def forget_group():
+    """Forget accounts of the closed group behind the person's score (Scorer.closed_group; the
+    person page lists it) in one go. Only accounts in that group as it is now, never one the user
+    linked, never the user's own, and nothing widened through links."""
+    def listed(s, result, back):
+        group = s.scorer.closed_group(back) if result else None
+        links = s.store.get_config("links") or {}
+        keep = set(links) | set(links.values()) | set(data.own_identities(s.store))
+        return set((group or {}).get("accounts", ())) - keep
+    return _forget_listed(listed)
+
+
+def _forget_listed(listed):
+    """The forms that forget some of the accounts a person page lists: `listed(services, result,
+    person)` says which may go, read again when the form is posted; anything else refuses all."""
     check_csrf()
     back = _identity_field("back")
     given = request.form.getlist("identity")
@@ -514,6 +541,26 @@ def forget_copies():
     if request.form.get("sure") != "yes":
         flash("Tick the box to confirm: forgetting deletes data.", "error")
         return there
+    if not given:
+        flash("Tick the accounts to forget.", "error")
+        return there
+    if back is None:
+        flash("The form names no person; nothing was forgotten.", "error")
+        return there
+    with s.turns.turn():
+        allowed = listed(s, s.scorer.result(back), back)
+        picked = [_identity(v) for v in given]
+        outside = [g.strip() for g, i in zip(given, picked) if i not in allowed]
+        if outside:
+            flash(f"{outside[0][:80]} is not among the accounts listed for {back} now; nothing was forgotten.",
+                  "error")
+            return there
+        people = sorted(set(picked))
+        removed = s.forget_many(people)
+        data.invalidate()
+    shown = ", ".join(people[:5]) + (f" and {len(people) - 5} more" if len(people) > 5 else "")
+    flash(f"Forgot {len(people)} account(s) ({shown}): {removed} item(s) deleted, with their links and history.")
+    return there
     if not given:
         flash("Tick the accounts to forget.", "error")
         return there
