@@ -563,6 +563,13 @@
       if (Number.isFinite(weight) && weight >= 1) {
         parts.push(el("p", `A reply from them counts ${times(weight)} beside one from someone nobody engages.`));
       }
+      const group = summary.group && typeof summary.group === "object" ? summary.group : null;
+      const members = group ? Number(group.accounts) : 0;
+      if (members > 0) {
+        parts.push(el("p", `Their score comes from a closed group: ${plural(members, "account", "accounts")} that ` +
+          `nobody else engages and that engage nobody else but them (${plural(Number(group.interactions) || 0,
+            "interaction", "interactions")}). A ring, or friends who read nobody else.`, "group"));
+      }
       if (!anyCounted(summary)) {
         const days = Number(summary.counted_days);
         parts.push(el("p", "Nothing counted yet: Cloutlens has seen no reply, mention or reaction to them " +

@@ -137,6 +137,8 @@ def summary(result: dict | None, identity: str) -> dict | None:
     s = services()
     names = s.store.names()  # display names, as last captured: a card reads better by name
     own = s.store.get_config("own_identities") or ()
+    # a ring the score does not damp enough (property 9) is seen where the score is: on the card
+    group = s.scorer.closed_group(result["identity"]) if result["interactions"] else None
     return {
         "identity": identity,
         "name": names.get(identity),
@@ -155,6 +157,7 @@ def summary(result: dict | None, identity: str) -> dict | None:
         # when nothing does (a thread from years ago scores everyone 1)
         "own": identity in own or result["identity"] in own,
         "counted_days": int(model.age_limit(s.scorer.horizon)),
+        "group": group and {"accounts": len(group["accounts"]), "interactions": group["interactions"]},
     }
 
 

@@ -41,6 +41,8 @@ SUMMARY = {
         "topics": {},
         "own": {"type": "boolean", "description": "one of the user's own identities"},
         "counted_days": {"type": "integer", "description": "the age in days past which nothing counts"},
+        "group": {"type": ["object", "null"],
+                  "description": "the closed group behind the score, if any: `accounts` (how many), `interactions`"},
     },
 }
 

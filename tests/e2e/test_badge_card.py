@@ -189,6 +189,39 @@ def test_a_score_from_likes_alone_is_not_called_nothing_counted(browser, live_se
     assert fay["sections"]["Top people"][0].startswith("the audience (likes and votes): ")
 
 
+def test_a_score_from_a_closed_group_says_so_on_its_card(browser, live_server):
+    """Five accounts that engage only one another and Fay, a week of it: her card says that her
+    score comes from a closed group (property 9's rings, which the score does not damp enough,
+    seen where the score is)."""
+    ctx, worker = browser
+    pair_in_options(ctx, live_server)
+    day = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+    ring = [f"Ring {k}" for k in range(5)]
+    items = [{"id": "another-post#comment-1", "kind": "comment", "parent": "another-post",
+              "author": {"handle": "Fay Friendly", "name": "Fay Friendly"}, "at": f"{day}T00:00:00Z",
+              "text": "My grandmother's recipe, for everyone."}]
+    items += [{"id": f"ring-post-{k}", "kind": "comment", "parent": "another-post", "author": {"handle": m, "name": m},
+               "at": f"{day}T00:00:00Z", "text": f"my own note {k}"} for k, m in enumerate(ring)]
+    for k, m in enumerate(ring):
+        for j, parent in enumerate(("another-post#comment-1", f"ring-post-{(k + 1) % 5}", f"ring-post-{(k + 2) % 5}")):
+            for n in range(2):
+                items.append({"id": f"ring-{k}-{j}-{n}", "kind": "comment", "parent": parent,
+                              "author": {"handle": m, "name": m}, "at": f"{day}T00:0{n}:00Z", "text": f"so true {j} {n}"})
+    post_capture(live_server, token_of(worker), {"v": 1, "page": {
+        "url": "http://blog.example/another-post.html", "title": "Another post", "site": "blog.example"},
+        "items": items})
+    page = ctx.new_page()
+    page.goto(THREAD_URL)
+    s = wait_state(worker, "extension-thread", scored(NAMES))
+    fay = next(b for b in s["badges"] if b["identity"] == "blog.example:fay friendly")
+    api = api_scores(live_server, token_of(worker), [fay["identity"]])[fay["identity"]]
+    assert api["group"] == {"accounts": 5, "interactions": 30}, api
+    assert ("Their score comes from a closed group: 5 accounts that nobody else engages and that engage "
+            "nobody else but them (30 interactions).") in fay["card"], fay["card"]
+    # and nobody else on the thread has one
+    assert [b["identity"] for b in s["badges"] if "closed group" in b["card"]] == [fay["identity"]]
+
+
 GENESIS_URL = "http://blog.example/genesis-post.html"
 # A Genesis theme's byline (flawlessfood-olive.html in the corpus): the author's name is a span
 # inside the link to their author page.
