@@ -143,6 +143,7 @@ class Scorer:
         self._at = None
         self._dirty = True
         self._known = None  # every identity's "known" flag, for rankings: kept until a change
+        self._groups: dict = {}  # closed_group answers: kept until a change
         self.settings = {}
         self.links = {}
         self.set_settings(settings)
@@ -587,6 +588,7 @@ class Scorer:
             self._weights, self._derived, self._at = W, D, at
             self._dirty = False
             self._known = None
+            self._groups = {}
         return D
 
     def prepare(self, at=None) -> None:
@@ -795,6 +797,13 @@ class Scorer:
         if i is None or i >= len(g.canon):
             return None
         t = int(g.canon[i])
+        # a badge asks again on every view of a page: kept until the scores change
+        key = (t, most, per_account)
+        if key not in self._groups:
+            self._groups[key] = self._closed_group(D, g, t, most, per_account)
+        return self._groups[key]
+
+    def _closed_group(self, D, g, t: int, most: int, per_account: int) -> dict | None:
         members: set[int] = set()
         frontier = np.asarray([t])
         while len(frontier):
