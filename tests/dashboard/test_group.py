@@ -65,6 +65,8 @@ def test_a_ring_behind_a_score_is_listed_and_forgotten_in_one_go(client, auth):
     assert r.status_code == 303 and r.headers["Location"].endswith("/people/blog.example:hub")
     after = s.scorer.result(HUB)  # the hub's own post is still stored: known, nobody behind it
     assert after["score"] == 1 < before and after["interactions"] == 0
+    assert s.scorer.closed_group(HUB) is None  # not the answer kept from before the change
+    assert soup(client.get(person_path(HUB))).select_one("section#group") is None
     assert sorted(s.forgotten) >= ticked
     assert s.scorer.result("blog.example:blogger")["people"] == 6
 
