@@ -697,7 +697,13 @@ async function handle(msg, sender) {
 
 // The server may come back while no page is open: try the queue now and then.
 if (chrome.alarms) {
-  chrome.alarms.create("cloutlens-flush", { periodInMinutes: 1 });
+  // Created only when missing: creating replaces the alarm and restarts its minute, and the
+  // background starts again after every idle stop (Firefox's event page after 30 s), so a
+  // background woken more often than once a minute never heard it. In Firefox, with the server
+  // back, the queue and the pages' "server not running" badges waited over two minutes.
+  chrome.alarms.get("cloutlens-flush").then((a) => {
+    if (!a || a.periodInMinutes !== 1) chrome.alarms.create("cloutlens-flush", { periodInMinutes: 1 });
+  }).catch(() => chrome.alarms.create("cloutlens-flush", { periodInMinutes: 1 }));
   chrome.alarms.onAlarm.addListener((a) => {
     // While pages wait for a lost server, this is also what notices it is back.
     if (a.name === "cloutlens-flush") isLost().then((lost) => (lost ? status() : kickFlush())).catch(() => undefined);
