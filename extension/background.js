@@ -93,7 +93,12 @@ async function call(path, { method = "GET", body, auth = true } = {}) {
   } catch (e) {
     data = null;
   }
-  if (resp.status === 401) {
+  // 403 bad_origin: the server admits an extension origin it has not pinned (Firefox's
+  // moz-extension:// origin is random for each install) only while it is paired, so unpaired,
+  // Firefox heard this where Chromium hears 401, and its captures were dropped as refused
+  // instead of queued for the pairing, its badges saying "requests from this origin are not
+  // accepted" instead of "not paired".
+  if (resp.status === 401 || (resp.status === 403 && data && data.error === "bad_origin")) {
     noteServer(false);
     throw new ServerError("unpaired", "not paired with the server", 401);
   }
