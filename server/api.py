@@ -128,8 +128,16 @@ def int_arg(name: str, default: int, lo: int, hi: int) -> int:
     return value
 
 
-def summary(result: dict | None, identity: str) -> dict | None:
-    """What a badge and its hovercard need: small, and every number traceable on the dashboard."""
+def groups_of(scorer, results) -> dict:
+    """The closed group behind each result (Scorer.closed_group), for summary(). Under the
+    services lock: it computes the scorer's state when that is out of date, and a summary is
+    built after the lock is let go."""
+    return {r["identity"]: scorer.closed_group(r["identity"]) for r in results if r and r["interactions"]}
+
+
+def summary(result: dict | None, identity: str, groups: dict) -> dict | None:
+    """What a badge and its hovercard need: small, and every number traceable on the dashboard.
+    `groups`: groups_of() the results, read under the lock."""
     if result is None:
         return None
     b = result["breakdown"]
@@ -138,7 +146,7 @@ def summary(result: dict | None, identity: str) -> dict | None:
     names = s.store.names()  # display names, as last captured: a card reads better by name
     own = s.store.get_config("own_identities") or ()
     # a ring the score does not damp enough (property 9) is seen where the score is: on the card
-    group = s.scorer.closed_group(result["identity"]) if result["interactions"] else None
+    group = groups.get(result["identity"])
     return {
         "identity": identity,
         "name": names.get(identity),
@@ -175,7 +183,8 @@ def scores_for(identities) -> dict:
     s = services()
     with s.turns.turn():
         results = s.scorer.results(list(identities), people=TOP_PEOPLE)
-    return {i: summary(results.get(i), i) for i in identities}
+        groups = groups_of(s.scorer, results.values())
+    return {i: summary(results.get(i), i, groups) for i in identities}
 
 
 # -- status and pairing ---------------------------------------------------------
@@ -260,7 +269,7 @@ def capture():
     cap = validate_capture(json_body(expect=None))
     stored = services().capture(cap)
     authors = {it["id"]: author_identity(it) for it in cap["items"]}
-    scores = {i: summary(r, i) for i, r in stored["scores"].items()}
+    scores = {i: summary(r, i, stored["groups"]) for i, r in stored["scores"].items()}
     services().snapshot(stored.get("moved", {}) | {i: s["score"] for i, s in scores.items() if s})
     out = {
         "stored": {k: stored[k] for k in ("added", "updated", "unchanged")},
@@ -343,8 +352,9 @@ def people():
             shown = ids[offset:offset + limit]
             got = s.scorer.results(shown)
             page = [got[i] for i in shown if i in got]
+        groups = groups_of(s.scorer, page)
     return {"total": total, "more": total > offset + limit, "offset": offset, "limit": limit,
-            "people": [summary(r, r["identity"]) for r in page]}
+            "people": [summary(r, r["identity"], groups) for r in page]}
 
 
 @api.get("/people/<path:identity>")
@@ -387,7 +397,7 @@ def person(identity):
         "name": names.get(canonical),
         "aliases": aliases,
         "result": result,
-        "summary": summary(result, canonical),
+        "summary": summary(result, canonical, {canonical: group}),
         "history": history,
         "model_changes": model_changes,
         "copies": copies,

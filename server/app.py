@@ -402,7 +402,7 @@ class Services:
                     self._pending.extend(changed)
             if deferred:
                 for r in results:
-                    r["scores"], r["scoring"] = {}, True
+                    r["scores"], r["scoring"], r["groups"] = {}, True, {}
             else:
                 scorer = self.scorer
                 with self.collector.kept(scorer, stored=len(changed)):
@@ -412,6 +412,9 @@ class Services:
                     authors = [sorted({author_identity(it) for it in e["items"]}) for e in group]
                     named = {a for names in authors for a in names}
                     scores = scorer.results(sorted(named), people=BADGE_PEOPLE)
+                    # here, under the lock: the answer's summaries are built after it is let go
+                    groups = {r["identity"]: scorer.closed_group(r["identity"])
+                              for r in scores.values() if r and r["interactions"]}
                     # The others whose scores the group changed (those it replies to or
                     # mentions): their day's snapshot then comes after today's captures, which
                     # is what "since the last snapshot" counts from (since.py).
@@ -420,6 +423,7 @@ class Services:
                     for r, names in zip(results, authors):
                         r["scores"] = {a: scores.get(a) for a in names}
                         r["moved"] = moved
+                        r["groups"] = groups
         except Exception as exc:
             # Stored and durable, but not scored: say so, never "nothing was stored".
             for e in group:

@@ -54,6 +54,28 @@ def test_a_capture_of_replies_to_people_not_in_it_is_scored(client, auth):
     assert set(r.json["scores"]) == {f"blog.example:reader{n}-{k}" for n in (1, 2, 3) for k in range(n)}
 
 
+def test_the_closed_group_of_a_summary_is_read_under_the_lock(client, app, auth, monkeypatch):
+    """A summary's closed group computes the scorer's state when a capture has changed it, so it
+    must be read under the services lock. It was read while the answer was built, after the lock
+    was let go: a real server with four threads capturing and reading at once answered 500 (an
+    IndexError in the scorer's update, the rows of another thread's capture half in) to captures,
+    score look-ups and the people list."""
+    from scoring import Scorer
+    s = app.extensions["cloutlens"]
+    held = []
+    real = Scorer.closed_group
+
+    def checked(self, identity, *args, **kwargs):
+        held.append(s.lock._is_owned())
+        return real(self, identity, *args, **kwargs)
+    monkeypatch.setattr(Scorer, "closed_group", checked)
+    assert client.post("/api/capture", json=PAGE, headers=auth).status_code == 200
+    assert client.get("/api/scores?id=blog.example:anna&id=blog.example:bob", headers=auth).status_code == 200
+    assert client.get("/api/people", headers=auth).status_code == 200
+    assert client.get("/api/people/blog.example:anna", headers=auth).status_code == 200
+    assert held and all(held), held
+
+
 def test_capturing_the_same_page_twice_stores_nothing_new(client, app, auth):
     first = client.post("/api/capture", json=PAGE, headers=auth).json
     second = client.post("/api/capture", json=PAGE, headers=auth).json
