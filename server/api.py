@@ -439,6 +439,10 @@ def link():
     need_scores()
     s = services()
     with s.turns.turn():
+        # as an import drops such links: linked, the forgotten would be scored again
+        for field, ident in (("alias", alias), ("canonical", canonical)):
+            if ident in s.forgotten:
+                raise BadRequest(field, "was forgotten; let them be captured again first (the data page)")
         current = dict(s.store.get_config("links", {}))
         if canonical in current:
             raise BadRequest("canonical", f"is itself linked to {current[canonical]}; link to that one")

@@ -157,6 +157,20 @@ def test_forgetting_one_of_linked_identities_forgets_the_whole_person(filled, ap
     assert filled.get("/api/links", headers=auth).json["links"] == {}
 
 
+def test_a_link_to_or_from_someone_forgotten_is_refused(filled, app, auth):
+    """A link made the forgotten canonical identity of someone stored: they came back in the
+    people list, with a score and a person page, from a link rather than a capture (the import
+    already drops such links; found by a soak of the real server)."""
+    assert filled.delete("/api/people/blog.example:anna", headers=auth).status_code == 200
+    for alias, canonical in (("blog.example:bob", "blog.example:anna"), ("blog.example:anna", "blog.example:bob")):
+        r = filled.post("/api/links", json={"alias": alias, "canonical": canonical}, headers=auth)
+        assert r.status_code == 400 and r.json["field"] == ("canonical" if canonical.endswith("anna") else "alias")
+    assert filled.get("/api/links", headers=auth).json["links"] == {}
+    people = filled.get("/api/people", headers=auth).json["people"]
+    assert "blog.example:anna" not in {p["identity"] for p in people}
+    assert filled.get("/api/people/blog.example:anna", headers=auth).status_code == 404
+
+
 def test_link_and_unlink(filled, app, auth):
     r = filled.post("/api/links", json={"alias": "news.example:anna", "canonical": "blog.example:anna"}, headers=auth)
     assert r.status_code == 201
