@@ -561,28 +561,6 @@ def _forget_listed(listed):
     shown = ", ".join(people[:5]) + (f" and {len(people) - 5} more" if len(people) > 5 else "")
     flash(f"Forgot {len(people)} account(s) ({shown}): {removed} item(s) deleted, with their links and history.")
     return there
-    if not given:
-        flash("Tick the accounts to forget.", "error")
-        return there
-    if back is None:
-        flash("The form names no person; nothing was forgotten.", "error")
-        return there
-    with s.turns.turn():
-        result = s.scorer.result(back)
-        listed = {a for g in copies_of(s.store, result, ranked_behind(s.store, result), back, s.scorer)
-                  for a in g["accounts"]}
-        picked = [_identity(v) for v in given]
-        outside = [g.strip() for g, i in zip(given, picked) if i not in listed]
-        if outside:
-            flash(f"{outside[0][:80]} is not among the accounts listed for {back} now; nothing was forgotten.",
-                  "error")
-            return there
-        people = sorted(set(picked))
-        removed = s.forget_many(people)
-        data.invalidate()
-    shown = ", ".join(people[:5]) + (f" and {len(people) - 5} more" if len(people) > 5 else "")
-    flash(f"Forgot {len(people)} account(s) ({shown}): {removed} item(s) deleted, with their links and history.")
-    return there
 
 
 @dashboard.post("/data/remember")
