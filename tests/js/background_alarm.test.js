@@ -6,42 +6,24 @@
 "use strict";
 const test = require("node:test");
 const assert = require("node:assert/strict");
-const fs = require("node:fs");
-const path = require("node:path");
-const vm = require("node:vm");
-
-const EXT = path.join(__dirname, "../../extension");
+const { startBackground } = require("./background_stand_in.js");
 
 // Starts background.js as written with a stand-in chrome.* whose alarms are `alarms` (kept by the
 // browser across the background's restarts).
 async function start(alarms) {
   const created = [];
-  const stored = { server: "http://127.0.0.1:7317" };
-  const chrome = {
-    storage: { local: {
-      async get(keys) {
-        const wanted = typeof keys === "string" ? [keys] : keys;
-        return Object.fromEntries(wanted.filter((k) => k in stored).map((k) => [k, stored[k]]));
-      },
-      async set(values) { Object.assign(stored, values); },
-      async remove(key) { delete stored[key]; },
-    } },
-    runtime: { onMessage: { addListener() {} }, getURL: (p) => `moz-extension://test/${p}` },
-    tabs: { async query() { return []; }, async sendMessage() {} },
-    alarms: {
+  startBackground({
+    stored: { server: "http://127.0.0.1:7317" }, scheme: "moz-extension",
+    fetch: async () => { throw new TypeError("offline"); },
+    chrome: { alarms: {
       async get(name) { return alarms.get(name); },
       create(name, info) {
         created.push(name);
         alarms.set(name, { name, scheduledTime: Date.now() + info.periodInMinutes * 60000, periodInMinutes: info.periodInMinutes });
       },
       onAlarm: { addListener() {} },
-    },
-  };
-  const ctx = vm.createContext({ chrome, fetch: async () => { throw new TypeError("offline"); }, console, URL, Response,
-    AbortController, structuredClone, setTimeout: () => 0, clearTimeout() {} });
-  for (const file of ["queue.js", "sites.js", "background.js"]) {
-    vm.runInContext(fs.readFileSync(path.join(EXT, file), "utf8"), ctx, { filename: file });
-  }
+    } },
+  });
   await new Promise((r) => setImmediate(r));
   return created;
 }

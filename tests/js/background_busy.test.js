@@ -4,27 +4,11 @@
 "use strict";
 const test = require("node:test");
 const assert = require("node:assert/strict");
-const fs = require("node:fs");
-const path = require("node:path");
-const vm = require("node:vm");
-
-const EXT = path.join(__dirname, "../../extension");
+const { startBackground } = require("./background_stand_in.js");
 
 function worker(answers) {
   const stored = { token: "t0k3n", server: "http://127.0.0.1:7317" };
   const sent = [];
-  const chrome = {
-    storage: { local: {
-      async get(keys) {
-        const wanted = typeof keys === "string" ? [keys] : keys;
-        return Object.fromEntries(wanted.filter((k) => k in stored).map((k) => [k, structuredClone(stored[k])]));
-      },
-      async set(values) { Object.assign(stored, structuredClone(values)); },
-      async remove(key) { delete stored[key]; },
-    } },
-    runtime: { onMessage: { addListener() {} }, getURL: (p) => `chrome-extension://test/${p}` },
-    tabs: { async query() { return [{ id: 1 }]; }, async sendMessage(id, msg) { told.push(msg.waiting ? `${msg.type} (waiting)` : msg.type); } },
-  };
   const told = [];
   async function fetch(url, init) {
     sent.push({ url, body: init.body && JSON.parse(init.body) });
@@ -33,13 +17,10 @@ function worker(answers) {
   }
   const timers = [];
   const due = []; // the planned callbacks, run by the test when it chooses
-  const ctx = vm.createContext({
-    chrome, fetch, console, URL, Response, AbortController, structuredClone,
-    setTimeout: (f, ms) => { timers.push(ms); due.push([ms, f]); return 0; }, clearTimeout() {},
-  });
-  for (const file of ["queue.js", "sites.js", "background.js"]) {
-    vm.runInContext(fs.readFileSync(path.join(EXT, file), "utf8"), ctx, { filename: file });
-  }
+  const tabs = { async query() { return [{ id: 1 }]; },
+    async sendMessage(id, msg) { told.push(msg.waiting ? `${msg.type} (waiting)` : msg.type); } };
+  const ctx = startBackground({ stored, fetch, chrome: { tabs },
+    setTimeout: (f, ms) => { timers.push(ms); due.push([ms, f]); return 0; } });
   return { ctx, stored, sent, timers, due, told };
 }
 

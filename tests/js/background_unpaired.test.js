@@ -6,33 +6,12 @@
 "use strict";
 const test = require("node:test");
 const assert = require("node:assert/strict");
-const fs = require("node:fs");
-const path = require("node:path");
-const vm = require("node:vm");
-
-const EXT = path.join(__dirname, "../../extension");
+const { startBackground } = require("./background_stand_in.js");
 
 function worker(answer) {
   const stored = { server: "http://127.0.0.1:7317" };
-  const chrome = {
-    storage: { local: {
-      async get(keys) {
-        const wanted = typeof keys === "string" ? [keys] : keys;
-        return Object.fromEntries(wanted.filter((k) => k in stored).map((k) => [k, structuredClone(stored[k])]));
-      },
-      async set(values) { Object.assign(stored, structuredClone(values)); },
-      async remove(key) { delete stored[key]; },
-    } },
-    runtime: { onMessage: { addListener() {} }, getURL: (p) => `moz-extension://test/${p}` },
-    tabs: { async query() { return []; }, async sendMessage() {} },
-  };
   const fetch = async () => new Response(JSON.stringify(answer[1]), { status: answer[0], headers: { "Content-Type": "application/json" } });
-  const ctx = vm.createContext({ chrome, fetch, console, URL, Response, AbortController, structuredClone,
-    setTimeout: () => 0, clearTimeout() {} });
-  for (const file of ["queue.js", "sites.js", "background.js"]) {
-    vm.runInContext(fs.readFileSync(path.join(EXT, file), "utf8"), ctx, { filename: file });
-  }
-  return { ctx, stored };
+  return { ctx: startBackground({ stored, fetch, scheme: "moz-extension" }), stored };
 }
 
 const capture = { v: 1, page: { url: "https://blog.example/p", site: "blog.example" },
