@@ -803,6 +803,10 @@ class Scorer:
             self._groups[key] = self._closed_group(D, g, t, most, per_account)
         return self._groups[key]
 
+    def closed_groups(self, results) -> dict[str, dict | None]:
+        """closed_group of each result (results()' values) that anyone engaged, by identity."""
+        return {r["identity"]: self.closed_group(r["identity"]) for r in results if r and r["interactions"]}
+
     def _closed_group(self, D, g, t: int, most: int, per_account: int) -> dict | None:
         members: set[int] = set()
         frontier = np.asarray([t])

@@ -128,16 +128,10 @@ def int_arg(name: str, default: int, lo: int, hi: int) -> int:
     return value
 
 
-def groups_of(scorer, results) -> dict:
-    """The closed group behind each result (Scorer.closed_group), for summary(). Under the
-    services lock: it computes the scorer's state when that is out of date, and a summary is
-    built after the lock is let go."""
-    return {r["identity"]: scorer.closed_group(r["identity"]) for r in results if r and r["interactions"]}
-
-
 def summary(result: dict | None, identity: str, groups: dict) -> dict | None:
     """What a badge and its hovercard need: small, and every number traceable on the dashboard.
-    `groups`: groups_of() the results, read under the lock."""
+    `groups`: Scorer.closed_groups of the results, read under the services lock (it computes the
+    scorer's state when that is out of date, and a summary is built after the lock is let go)."""
     if result is None:
         return None
     b = result["breakdown"]
@@ -183,7 +177,7 @@ def scores_for(identities) -> dict:
     s = services()
     with s.turns.turn():
         results = s.scorer.results(list(identities), people=TOP_PEOPLE)
-        groups = groups_of(s.scorer, results.values())
+        groups = s.scorer.closed_groups(results.values())
     return {i: summary(results.get(i), i, groups) for i in identities}
 
 
@@ -352,7 +346,7 @@ def people():
             shown = ids[offset:offset + limit]
             got = s.scorer.results(shown)
             page = [got[i] for i in shown if i in got]
-        groups = groups_of(s.scorer, page)
+        groups = s.scorer.closed_groups(page)
     return {"total": total, "more": total > offset + limit, "offset": offset, "limit": limit,
             "people": [summary(r, r["identity"], groups) for r in page]}
 

@@ -413,8 +413,7 @@ class Services:
                     named = {a for names in authors for a in names}
                     scores = scorer.results(sorted(named), people=BADGE_PEOPLE)
                     # here, under the lock: the answer's summaries are built after it is let go
-                    groups = {r["identity"]: scorer.closed_group(r["identity"])
-                              for r in scores.values() if r and r["interactions"]}
+                    groups = scorer.closed_groups(scores.values())
                     # The others whose scores the group changed (those it replies to or
                     # mentions): their day's snapshot then comes after today's captures, which
                     # is what "since the last snapshot" counts from (since.py).
