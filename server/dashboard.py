@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import re
 from datetime import datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal
@@ -112,11 +113,18 @@ def inject_helpers():
             "demo_mode": bool(current_app.config.get("DEMO")), "model_version": model.VERSION}
 
 
+def _number(value) -> float | None:
+    """A filter's value as a float, None for what is not a number (shown as nothing)."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
 @dashboard.app_template_filter("signed")
 def signed(value, digits=1):
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
+    v = _number(value)
+    if v is None:
         return ""
     text = f"{v:+.{digits}f}"
     # -0.04 would read "-0.0": a change that rounds to nothing has no sign.
@@ -125,9 +133,8 @@ def signed(value, digits=1):
 
 @dashboard.app_template_filter("points")
 def points(value):
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
+    v = _number(value)
+    if v is None:
         return ""
     return f"{v:.2f}" if abs(v) < 10 else f"{v:.1f}"
 
@@ -135,9 +142,8 @@ def points(value):
 @dashboard.app_template_filter("times")
 def times(value):
     """A reply's weight, "×6.3" or "×25": two figures are all a reader compares."""
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
+    v = _number(value)
+    if v is None or not math.isfinite(v):  # Decimal cannot quantize a NaN
         return ""
     # half up, as the hovercard's toFixed does (Python's format rounds an exact half to even)
     text = str(Decimal(v).quantize(Decimal("0.1") if v < 10 else Decimal("1"), ROUND_HALF_UP))
@@ -281,7 +287,7 @@ def person(identity):
         people_scores = s.scorer.results([p for p, _ in engaged_by] + [p for p, _ in engaging], people=1)
         weights = s.scorer.engager_weights(identity) if engaged_by else {}
         group = s.scorer.closed_group(identity) if result else None
-        links = s.store.get_config("links") or {}
+        linked = data.linked_identities(s.store)
         counted_from = _list_from("items", len(behind))
         counted = _cut(behind, counted_from, ITEMS_SHOWN)
         with_items(s.store, behind[:8] + counted, shown_fields)  # the moments and the page, read together
@@ -314,7 +320,7 @@ def person(identity):
         audience=AUDIENCE, copies=copies, mine=mine, copy_min_words=model.COPY_MIN_WORDS,
         group=group and {"accounts": sorted(group["accounts"].items(), key=lambda kv: (-kv[1], kv[0])),
                          "interactions": group["interactions"]},
-        linked=set(links) | set(links.values()))
+        linked=linked)
 
 
 def _list_from(name: str, total: int, size: int | None = None) -> int | None:
@@ -524,8 +530,7 @@ def forget_group():
     linked, never the user's own, and nothing widened through links."""
     def listed(s, result, back):
         group = s.scorer.closed_group(back) if result else None
-        links = s.store.get_config("links") or {}
-        keep = set(links) | set(links.values()) | set(data.own_identities(s.store))
+        keep = data.linked_identities(s.store) | set(data.own_identities(s.store))
         return set((group or {}).get("accounts", ())) - keep
     return _forget_listed(listed)
 

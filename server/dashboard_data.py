@@ -408,6 +408,12 @@ def links(store) -> dict[str, str]:
     return dict(store.get_config("links") or {})
 
 
+def linked_identities(store) -> set[str]:
+    """Every identity in a link the user made, either side: people they know."""
+    current = links(store)
+    return set(current) | set(current.values())
+
+
 def canonical(store, identity: str) -> str:
     return links(store).get(identity, identity)
 
