@@ -568,7 +568,7 @@
       if (members > 0) {
         parts.push(el("p", `Their score comes from a closed group: ${plural(members, "account", "accounts")} that ` +
           `nobody else engages and that engage nobody else but them (${plural(Number(group.interactions) || 0,
-            "interaction", "interactions")}). A ring, or friends who read nobody else.`, "group"));
+            "interaction", "interactions")}). A ring, or friends who read nobody else.`));
       }
       if (!anyCounted(summary)) {
         const days = Number(summary.counted_days);
