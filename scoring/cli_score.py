@@ -184,7 +184,8 @@ A bad line is skipped, named with its number and the field at fault.""")
             click.echo(piece, nl=False)
         click.echo("")
         if errors:  # after the output, where a user who scrolled past the first lines looks
-            click.echo(f"scored {scored} item(s); {len(errors)} line(s) skipped (listed above)", err=True)
+            click.echo(f"scored {scored:,} item{'' if scored == 1 else 's'}; {len(errors):,} "
+                       f"line{'' if len(errors) == 1 else 's'} skipped (listed above)", err=True)
 
     return score
 

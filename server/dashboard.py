@@ -29,6 +29,7 @@ from .behind import EVERY_ANSWER_SHARDS, items_behind, ranked_behind, shown_fiel
 from .copies import of_person as copies_of, score_without
 from .pairing import REQUEST_TTL
 from .since import since_last
+from .wording import counted as count_of
 
 dashboard = Blueprint("dashboard", __name__)
 
@@ -148,6 +149,9 @@ def times(value):
     # half up, as the hovercard's toFixed does (Python's format rounds an exact half to even)
     text = str(Decimal(v).quantize(Decimal("0.1") if v < 10 else Decimal("1"), ROUND_HALF_UP))
     return "\u00d7" + (text[:-2] if text.endswith(".0") else text)
+
+
+dashboard.add_app_template_filter(count_of, "counted")
 
 
 @dashboard.app_template_filter("topic_names")
@@ -507,7 +511,7 @@ def forget():
         data.invalidate()
     also = [i for i in done["identities"] if i != identity]
     with_them = f" and the identities linked to them ({', '.join(also)})" if also else ""
-    flash(f"Forgot {identity}{with_them}: {done['items_removed']} item(s) deleted, with their links and history.")
+    flash(f"Forgot {identity}{with_them}: {count_of(done['items_removed'], 'item')} deleted, with their links and history.")
     return _back_to_data()
 
 
@@ -564,7 +568,8 @@ def _forget_listed(listed):
         removed = s.forget_many(people)
         data.invalidate()
     shown = ", ".join(people[:5]) + (f" and {len(people) - 5} more" if len(people) > 5 else "")
-    flash(f"Forgot {len(people)} account(s) ({shown}): {removed} item(s) deleted, with their links and history.")
+    flash(f"Forgot {count_of(len(people), 'account')} ({shown}): {count_of(removed, 'item')} deleted, with their links "
+          "and history.")
     return there
 
 
@@ -619,14 +624,16 @@ def import_():
         return _back_to_data()
     data.invalidate()
     n = outcome["items"]
-    gone = f" {outcome['left_out']} item(s) by people you forgot were left out." if outcome["left_out"] else ""
+    gone = f" Left out: {count_of(outcome['left_out'], 'item')} by people you forgot." if outcome["left_out"] else ""
     # a file someone else made can forget people here: the user must read that it did
     if outcome["forgotten_here"]:
-        gone += (f" As the file asks, {len(outcome['forgotten_here'])} people were forgotten here "
-                 f"({', '.join(outcome['forgotten_here'][:5])}), {outcome['items_removed']} of their item(s) deleted.")
+        here = outcome["forgotten_here"]
+        gone += (f" As the file asks, {count_of(len(here), 'person', 'people')} {'was' if len(here) == 1 else 'were'} "
+                 f"forgotten here ({', '.join(here[:5])}), {count_of(outcome['items_removed'], 'item')} of "
+                 "theirs deleted.")
     added = outcome["history"]["snapshots_added"]
-    gone += f" {added} daily score snapshot(s) added to the history charts." if added else ""
-    flash(f"Imported: {n['added']} new item(s), {n['updated']} updated, {n['unchanged']} already there.{gone}")
+    gone += f" {count_of(added, 'daily score snapshot')} added to the history charts." if added else ""
+    flash(f"Imported: {count_of(n['added'], 'new item')}, {n['updated']:,} updated, {n['unchanged']:,} already there.{gone}")
     return _back_to_data()
 
 
@@ -639,7 +646,7 @@ def delete_all():
     s = services()
     with s.turns.turn():
         removed = data.delete_all(s)
-    flash(f"All data deleted ({removed} item(s)).")
+    flash(f"All data deleted ({count_of(removed, 'item')}).")
     return _back_to_data()
 
 

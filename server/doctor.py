@@ -21,6 +21,7 @@ from scoring.items import normalize_handle
 
 from .app import DEFAULT_PORT, default_data_dir
 from .storage import SCORER_CHECKPOINT, read_index_checkpoint, recorded_port, shard_problem, shard_stamps
+from .wording import counted
 
 LOW_SPACE = 200 * 1024 * 1024
 
@@ -246,7 +247,7 @@ def check_pairing(config: dict | None, port: int, data_dir: Path, running: bool)
                       f"{start}click the Cloutlens toolbar icon, 'Pair with server', "
                       f"and approve the code at http://127.0.0.1:{port}/pair")]
     origins = sorted({c.get("origin", "?") for c in clients.values()})
-    return [Check("ok", f"{len(clients)} paired client(s): {', '.join(origins)}")]
+    return [Check("ok", f"{counted(len(clients), 'paired client')}: {', '.join(origins)}")]
 
 
 def served_config(served: Path) -> dict | None:
@@ -268,7 +269,7 @@ def check_scorer() -> list[Check]:
                if module is None]
     if not missing:
         return [Check("ok", "the scorer's C modules are built")]
-    return [Check("warn", f"the scorer's C module(s) {', '.join(missing)} are not built: the same scores, but loading "
+    return [Check("warn", f"the scorer's C {'module' if len(missing) == 1 else 'modules'} {' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not built: the same scores, but loading "
                           "a large store takes about 1.6 times as long",
                   "install a C compiler and Python's headers (Debian: `sudo apt install gcc python3-dev`), then "
                   "run `python3 -m pip install -e .` in the checkout again")]

@@ -108,9 +108,9 @@ def test_the_person_page_lists_a_spam_run_with_its_points_and_forgets_it_in_one_
     ticked = [i["value"] for i in form.select("input[name=identity][checked]")]
     assert ticked == sorted(f"blog.example:{b}" for b in BOTS)
     assert result["view"] == "people"  # no day capped: the estimate is exact here
-    assert f"{len(BOTS)} item(s) from {len(BOTS)} accounts, 2026-11-08. " \
+    assert f"{len(BOTS)} items from {len(BOTS)} accounts, 2026-11-08. " \
         f"They lift the score by less than a point. The score counts these words once a week, for the account that sent them first: " \
-        f"{len(BOTS)} of these item(s) count nothing already." in " ".join(form.get_text().split())
+        f"{len(BOTS)} of these count nothing already." in " ".join(form.get_text().split())
     # the scorer's rule since model 2026-12-09 (docs/scoring.md, section 6): the same words count
     # again a week later, so "once" alone told the user more than the scorer does
     intro = page.select_one("section#copies > p.meta").get_text()
@@ -125,7 +125,7 @@ def test_the_person_page_lists_a_spam_run_with_its_points_and_forgets_it_in_one_
     assert s.scorer.result(MARTIN)["score"] == before
     assert all(s.store.items_by_author(i) == [] for i in ticked)
     after = client.get(person_path(MARTIN)).get_data(as_text=True)
-    assert f"Forgot {len(BOTS)} account(s)" in after and 'id="copies"' not in after
+    assert f"Forgot {len(BOTS)} accounts" in after and 'id="copies"' not in after
     # forgotten: the same run captured again is not stored
     assert sorted(s.store.get_config("forgotten")) == ticked
     assert client.post("/api/capture", json=spam_page(), headers=auth).status_code == 200
@@ -177,7 +177,7 @@ def test_a_long_run_is_named_in_short_after_forgetting(client, auth):
     r = client.post("/data/forget-copies", data={"csrf": token(client), "back": MARTIN, "sure": "yes",
                                                  "identity": listed}, follow_redirects=True)
     text = r.get_data(as_text=True)
-    assert f"Forgot 40 account(s) ({', '.join(listed[:5])} and 35 more): 40 item(s) deleted" in text
+    assert f"Forgot 40 accounts ({', '.join(listed[:5])} and 35 more): 40 items deleted" in text
     assert len(r.headers.get("Set-Cookie", "")) < 1000
 
 
@@ -241,7 +241,7 @@ def test_spam_on_a_day_of_real_comments_says_the_estimate_is_low(seeded, auth):
     form = soup(seeded.get(person_path(MARTIN))).select_one("section#copies form.copy-group")
     text = " ".join(form.get_text().split())
     # the run's first copy, the one that counts, shares a capped day: less than a point of the score
-    assert "Without them the score would be no lower (a day of it is capped" in text
+    assert "They do not lift the score: the day they came is capped" in text
     estimate = s.scorer.result(MARTIN)["score"]
     r = seeded.post("/data/forget-copies", data={"csrf": token(seeded), "back": MARTIN, "sure": "yes",
                                                 "identity": [f"blog.example:{b}" for b in bots]})
@@ -260,13 +260,14 @@ def test_the_api_leaves_copies_and_since_out_when_the_items_are_spread_over_many
 
 @pytest.mark.parametrize("without, capped, said", [
     (20, False, "without them the score would be about 20"),
-    (20, True, "without them the score would be about 20 or more (a day of it is capped"),
+    (20, True, "without them the score would be about 20 or more (the day they came is capped"),
     (26, False, "they lift the score by less than a point"),
-    (26, True, "without them the score would be no lower (a day of it is capped"),
+    (26, True, "they do not lift the score: the day they came is capped"),
 ])
 def test_what_a_group_of_copies_is_said_to_lift(app, without, capped, said):
     """copies.score_without beside the score it is taken from: "about 26" beside a score of 26 read
-    as a mistake, so less than a point is said in words, and with a capped day, "no lower"."""
+    as a mistake, so less than a point is said in words, and with a capped day, that they do not
+    lift it."""
     with app.app_context():
         macros = app.jinja_env.get_template("_macros.html").module
         assert str(macros.without_copies(without, 26, capped, "the score")).startswith(said)

@@ -44,7 +44,7 @@ def test_a_ring_behind_a_score_is_listed_and_forgotten_in_one_go(client, auth):
     section = soup(client.get(person_path(HUB))).select_one("section#group")
     assert section is not None
     text = " ".join(section.get_text().split())
-    assert "one closed group of 5 accounts, with 105 interaction(s) among them" in text
+    assert "one closed group of 5 accounts, with 105 interactions among them" in text
     ticked = sorted(i["value"] for i in section.select("input[name=identity][checked]"))
     assert ticked == [f"blog.example:{m}" for m in RING]
     assert all("(21 within the group)" in li.get_text() for li in section.select("li"))

@@ -138,6 +138,10 @@ def test_person_page_shows_score_breakdown_items_and_who_engages(seeded):
     page = soup(seeded.get(person_path(MARTIN)))
     assert page.select_one("#person-name").get_text() == "Martin Waxman"
     assert page.select_one(".summary .score").get_text() == str(result["score"])
+    # counts are written as words are, never "interaction(s)"
+    summary = " ".join(page.select_one(".summary").get_text().split())
+    people = "1 person" if result["people"] == 1 else f"{result['people']} people"
+    assert f"{result['interactions']} interactions from {people}" in summary and "(s)" not in summary
     kinds = {tr.th.get_text() for tr in page.select("#by-kind tr") if tr.th}
     assert kinds == set(result["breakdown"]["by_kind"])
     # Every item behind the score is listed, and their points add up to the score (property 11).
@@ -362,7 +366,7 @@ def test_forget_a_person(seeded):
     assert s.store.items_by_author("blog.example:bob") == []
     assert "blog.example:bob" not in {r["identity"] for r in s.scorer.ranking()}
     assert seeded.get(person_path("blog.example:bob")).status_code == 404
-    assert "Forgot blog.example:bob: 2 item(s)" in seeded.get("/data").get_data(as_text=True)
+    assert "Forgot blog.example:bob: 2 items" in seeded.get("/data").get_data(as_text=True)
 
 
 def form_fields(form) -> MultiDict:
@@ -444,7 +448,7 @@ def test_export_then_delete_all_then_import_restores_everything(seeded):
     r = seeded.post("/data/import", data={"csrf": token(seeded), "file": (io.BytesIO(orjson.dumps(theirs)), "x.json")},
                     content_type="multipart/form-data", follow_redirects=True)
     said = " ".join(f.get_text() for f in soup(r).select(".flash"))
-    assert "1 people were forgotten here (blog.example:carl)" in said and "of their item(s) deleted" in said
+    assert "1 person was forgotten here (blog.example:carl)" in said and "of theirs deleted" in said
 
 
 def test_import_refuses_a_bad_file_and_stores_nothing(seeded):
@@ -471,7 +475,7 @@ def test_import_reads_an_upload_with_its_items_first_and_refuses_a_bad_last_item
     r = seeded.post("/data/import", data={"csrf": token(seeded), "file": (io.BytesIO(body), "export.json")},
                     content_type="multipart/form-data", follow_redirects=True)
     said = " ".join(f.get_text() for f in soup(r).select(".flash"))
-    assert f"Imported: {len(items)} new item(s)" in said and s.store.count_items() == 14 + len(items)
+    assert f"Imported: {len(items):,} new items" in said and s.store.count_items() == 14 + len(items)
     r = seeded.post("/data/import", data={"csrf": token(seeded), "file": (io.BytesIO(b'{"items": [' + b"[" * 3000), "x.json")},
                     content_type="multipart/form-data", follow_redirects=True)
     assert "That file is not JSON." in r.get_data(as_text=True)
@@ -524,14 +528,14 @@ def test_a_data_dir_gone_under_a_running_server_is_explained(seeded):
 
 
 def test_a_person_with_only_reactions_says_where_the_score_comes_from(client, auth):
-    """Reactions come from the anonymous audience, not people: "0 interaction(s) from 0 people"
+    """Reactions come from the anonymous audience, not people: "0 interactions from 0 people"
     beside a score of 13 read as a fault."""
     from helpers import capture, post_item
     page = capture([post_item("p1", author="quiet", name="Quiet", at="2026-11-20T09:00:00Z",
                               reactions={"like": 40})])
     assert client.post("/api/capture", json=page, headers=auth).status_code == 200
     text = " ".join(client.get(person_path("blog.example:quiet")).get_data(as_text=True).split())
-    assert "0 interaction(s) from 0 people, and reactions (likes, votes) from the audience:" in text
+    assert "0 interactions from 0 people, and reactions (likes, votes) from the audience:" in text
 
 
 def test_odd_handles_link_to_their_own_page_and_are_found_as_the_api_finds_them(client, auth):
@@ -633,7 +637,7 @@ def test_an_import_says_how_many_daily_snapshots_it_added(seeded):
     r = seeded.post("/data/import", data={"csrf": token(seeded), "file": (io.BytesIO(orjson.dumps(doc)), "old.json")},
                     content_type="multipart/form-data", follow_redirects=True)
     said = " ".join(f.get_text() for f in soup(r).select(".flash"))
-    assert "3 daily score snapshot(s) added to the history charts" in said
+    assert "3 daily score snapshots added to the history charts" in said
     assert s.store.history(MARTIN)[:2] == [{"day": "2026-10-01", "score": 33}, {"day": "2026-10-02", "score": 34}]
     page = soup(seeded.get(person_path(MARTIN)))
     assert [d.select_one("title").get_text() for d in page.select("section.history circle.dot")][:2] == \
@@ -714,7 +718,7 @@ def test_what_a_person_wrote_links_to_all_of_it_newest_first(client, auth, monke
     many_fans(client, auth)
     first = soup(client.get(person_path(MARTIN)))
     assert len(first.select("#wrote tbody tr")) == 30
-    assert "46 item(s) stored; the latest 30 shown" in first.select_one("#written .meta").get_text()
+    assert "46 items stored; the latest 30 shown" in first.select_one("#written .meta").get_text()
     more = first.select_one("#more-written a")
     assert more.get_text() == "and 16 more" and more["href"].endswith("?wrote=0#written")
     everyone = soup(client.get(more["href"]))
@@ -798,3 +802,10 @@ def test_a_history_of_one_day_says_so_instead_of_drawing_a_lone_dot(client, auth
     assert not card.select("svg.line-chart")
     assert " ".join(card.select_one("p.one-day").get_text().split()).startswith(
         f"Score history of Host: one day so far, {now[:10]}, with a score of {score}.")
+
+
+def test_a_count_is_written_with_its_noun_in_the_right_number():
+    from server.wording import counted
+
+    assert [counted(n, "item") for n in (0, 1, 2, 8648)] == ["0 items", "1 item", "2 items", "8,648 items"]
+    assert [counted(n, "person", "people") for n in (1, 1_250_000)] == ["1 person", "1,250,000 people"]

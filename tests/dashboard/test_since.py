@@ -67,7 +67,7 @@ def test_new_comments_show_as_what_came_since_and_the_parts_add_up(earlier, auth
     assert since["new"] == now - then and since["rest"] == 0  # the estimate, exact here
     line = soup(client.get(person_path(MARTIN))).select_one("section.summary p.since").get_text()
     rest = f"; {since['rest']:+d} from everything else" if since["rest"] else ""
-    assert line.startswith(f"Since {yesterday} ({then}): {since['new']:+d} from 3 item(s) captured since{rest}")
+    assert line.startswith(f"Since {yesterday} ({then}): {since['new']:+d} from 3 items captured since{rest}")
 
 
 def test_a_score_that_moved_with_nothing_new_says_so(earlier, auth):

@@ -355,7 +355,7 @@ def test_cli_reports_bad_lines_and_scores_the_rest(tmp_path):
     data = json.loads(res.stdout)
     assert data[0]["identity"] == f"{SITE}:martin" and data[0]["score"] > 1
     # the tally comes last, where a user who scrolled past the errors looks
-    assert res.stderr.rstrip().splitlines()[-1] == f"scored {len(lines) - 3} item(s); 3 line(s) skipped (listed above)"
+    assert res.stderr.rstrip().splitlines()[-1] == f"scored {len(lines) - 3:,} items; 3 lines skipped (listed above)"
 
 
 def test_cli_help_shows_a_line_of_the_format(tmp_path):
