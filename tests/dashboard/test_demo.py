@@ -151,7 +151,7 @@ def test_the_demo_dashboard_renders_everyone(demo_app):
     app, made = demo_app
     client = app.test_client()
     people = client.get("/people").get_data(as_text=True)
-    assert f"of {len(app.extensions['cloutlens'].scorer.ranking())} people" in people
+    assert f"of {len(app.extensions['cloutlens'].scorer.ranking()):,} people" in people
     overview = client.get("/").get_data(as_text=True)
     assert demo.OWNER in overview and "Demo mode" in overview
     chart = BeautifulSoup(overview, "lxml").select_one("section.mine figure.chart")
