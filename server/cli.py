@@ -15,12 +15,12 @@ import click
 from scoring import model
 
 from .app import DEFAULT_PORT, default_data_dir
+from .dashboard import EXTENSION_DIR
 
 
 def _stop(*_):
     raise KeyboardInterrupt
 
-EXTENSION_DIR = Path(__file__).resolve().parent.parent / "extension"
 
 
 PORT = click.IntRange(0, 65535)  # 0: any free port; 70000 was taken modulo 65536

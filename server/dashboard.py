@@ -14,6 +14,7 @@ import math
 import re
 from datetime import datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 from flask import (Blueprint, Response, abort, current_app, flash, make_response, redirect, render_template,
@@ -24,7 +25,7 @@ from scoring.items import ContractError
 
 from . import dashboard_data as data
 from .api import SCORES_WAIT, BadRequest, check_identity, stored_settings
-from .app import utcnow
+from .app import DEFAULT_PORT, utcnow
 from .behind import EVERY_ANSWER_SHARDS, items_behind, ranked_behind, shown_fields, with_items
 from .copies import of_person as copies_of, score_without
 from .pairing import REQUEST_TTL
@@ -99,6 +100,8 @@ def safe_href(url) -> str | None:
     return url.strip()
 
 
+# The folder to load unpacked; an install from a copy (not `pip install -e`) has none beside the package.
+EXTENSION_DIR = Path(__file__).resolve().parent.parent / "extension"
 _PATH_SAFE = ":@!$&'()*+,;="  # what a path segment may hold as it is; "/" is not among them
 
 
@@ -209,7 +212,10 @@ def overview():
     return render_template(
         "overview.html", top=top, names=names, mine=mine, items=s.store.count_items(),
         recent=index.recent, volume=volume,
-        data_dir=s.store.data_dir, pending=s.pairing.pending(), paired=bool(s.pairing.clients()))
+        data_dir=s.store.data_dir, pending=s.pairing.pending(), paired=bool(s.pairing.clients()),
+        extension_dir=EXTENSION_DIR if EXTENSION_DIR.is_dir() else None,
+        server_url=request.host_url.rstrip("/"), default_port=DEFAULT_PORT,
+        on_default_port=request.host.rsplit(":", 1)[-1] == str(DEFAULT_PORT))
 
 
 # -- people ----------------------------------------------------------------------------------

@@ -45,8 +45,18 @@ def test_a_paired_client_shows_the_id_the_command_line_revokes_it_by(client, app
 
 
 def test_the_empty_overview_lists_the_steps_and_ticks_off_the_pairing(client, app):
+    from server.dashboard import EXTENSION_DIR
+
     steps = page(client, "/").select_one("#setup")
-    assert "extension/" in steps.get_text() and steps.select_one("a[href='/pair']")
+    # the folder to load, as the terminal prints it: the user need not know where pip put it
+    assert steps.select_one("#extension-dir").get_text() == str(EXTENSION_DIR) and steps.select_one("a[href='/pair']")
+    # the extension looks on 7317: on another port the steps say to point it here first
+    app.config["PORT"] = 7392
+    other = BeautifulSoup(client.get("/", headers={"Host": "127.0.0.1:7392"}).data, "lxml")
+    assert other.select_one("#setup #server-url").get_text() == "http://127.0.0.1:7392"
+    app.config["PORT"] = 7317
+    usual = BeautifulSoup(client.get("/", headers={"Host": "127.0.0.1:7317"}).data, "lxml")
+    assert usual.select_one("#setup") and usual.select_one("#server-url") is None
     assert "cloutlens demo" in page(client, "/").get_text()
     r = client.post("/api/pair", json={"client": "Cloutlens"}, headers={"Origin": EXT_ORIGIN})
     assert "A pairing request waits" in page(client, "/").select_one("#setup").get_text()
