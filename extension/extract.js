@@ -45,6 +45,10 @@
   function clean(s) {
     // After the runs are collapsed, trimming is one space at either end: cheaper than a regex.
     var t = DIRTY.test(s) ? s.replace(CTRL, "").replace(WS_RUN, " ") : s;
+    // A page's script can put a lone surrogate in a name or a comment (an HTML parser never
+    // makes one). JSON cannot carry it: the server refused the whole capture as invalid, every
+    // other comment of the batch with it. U+FFFD is what a parser makes of &#xD800;.
+    if (!t.isWellFormed()) t = t.toWellFormed();
     var a = t.charCodeAt(0) === 32 ? 1 : 0;
     var b = t.length > a && t.charCodeAt(t.length - 1) === 32 ? t.length - 1 : t.length;
     return a || b < t.length ? t.slice(a, b) : t;

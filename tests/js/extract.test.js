@@ -181,3 +181,14 @@ test("mentions by name: authors met in later slices of a live page count as well
   I.resolveByName(known, [[later, ["Schmidt"]]]);
   assert.strictEqual(later.mentions, undefined);
 });
+
+test("clean() replaces lone surrogates, which JSON cannot carry, and keeps pairs", () => {
+  // A page's script can write a lone surrogate into a name; the server refused the whole capture
+  // ("not valid JSON"), every other comment of the batch with it.
+  const { clean } = require(FILE)._internal;
+  assert.strictEqual(clean("lone \ud800 surrogate"), "lone \ufffd surrogate");
+  assert.strictEqual(clean("\udc00"), "\ufffd");
+  assert.strictEqual(clean("end\ud83d"), "end\ufffd");
+  assert.strictEqual(clean("pair \ud83d\ude00 kept"), "pair \ud83d\ude00 kept");
+  assert.ok(JSON.parse(JSON.stringify(clean("x\ud800y"))).isWellFormed());
+});
