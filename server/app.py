@@ -479,8 +479,7 @@ class Services:
         score them: the identity is kept in the config's "forgotten" list, and those mentions are
         left out of what the scorer is given, now and at every later start. What the person
         writes is not stored again, from pages or imports, until the user lets them be captured
-        again (`remember`). The items are removed before the list is written: a crash between the
-        two leaves the person visible through mentions, and forgetting them again finishes the job.
+        again (`remember`). A crash midway is finished by the next start (Store.forget's journal).
 
         Identities the user linked are one person (the dashboard shows their items together):
         forgetting any of them forgets all of them, or the others would stay with what they wrote."""
@@ -499,20 +498,11 @@ class Services:
         identities = sorted(set(identities))
         if not identities:
             return 0
-        removed = 0
         with self.lock, self.turns.doing("forgetting " + ("a person" if len(identities) == 1 else f"{len(identities)} people")):
-            for identity in identities:
-                removed += len(self.store.remove_author(identity))
-            gone_now = set(identities)
             links = self.store.get_config("links") or {}
-            kept = {a: c for a, c in links.items() if a not in gone_now and c not in gone_now}
-            own = self.store.get_config("own_identities") or []
-            gone = sorted(self._gone | gone_now)
-            self.store.set_configs({"links": kept, "forgotten": gone,
-                                    "own_identities": [i for i in own if i not in gone_now]})
-            self._gone = frozenset(gone)
-            for identity in identities:
-                self.store.forget_history(identity)
+            removed = self.store.forget(identities)
+            kept = self.store.get_config("links") or {}
+            self._gone = frozenset(self.store.get_config("forgotten") or ())
             scorer = self.scorer
             with self.collector.kept(scorer, always=True):
                 if kept != links:

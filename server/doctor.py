@@ -148,6 +148,9 @@ def check_store(data_dir: Path) -> tuple[list[Check], dict]:
     if (data_dir / "clear.journal").exists():
         out.append(Check("warn", "a delete-all was interrupted (clear.journal)",
                          "start the server once: it finishes deleting"))
+    if (data_dir / "forget.journal").exists():
+        out.append(Check("warn", "forgetting someone was interrupted (forget.journal)",
+                         "start the server once: it finishes forgetting them"))
     if (data_dir / "commit.journal").exists():
         out.append(Check("warn", "an interrupted write is pending (commit.journal)",
                          "start the server once: it finishes the write"))

@@ -78,6 +78,7 @@ _DAY_FILES = "????-??-??.json"  # history/2026-12-03.json: {identity: score}
 _MONTH_FILES = "????-??.json"   # before day files: history/2026-11.json, {day: {identity: score}}
 _MODELS_FILE = "models.json"    # {"changes": [[first day, model version], ...]}: where the scores' model changed
 CLEAR_JOURNAL = "clear.journal"
+FORGET_JOURNAL = "forget.journal"
 _SHARD_NAME = re.compile(r"^shard-(\d{5})\.json$")
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _LOC_BITS = 24         # doc ids within a shard stay far below 2**24
@@ -532,6 +533,9 @@ class Store:
             self._migrate_single_file()
             self._open_index()
             self._history_pending: dict[str, dict[str, int]] = {}
+            forgetting = _read_json(self.data_dir / FORGET_JOURNAL)
+            if forgetting is not None:  # a forget was interrupted: it was decided, finish it
+                self.forget(forgetting.get("identities") or [])
         except BaseException:
             self._lock_file.close()
             raise
@@ -1053,6 +1057,29 @@ class Store:
             _unlink(self.data_dir / INDEX_CHECKPOINT)
             _unlink(self.data_dir / INDEX_CHECKPOINT_V1)
             self.set_config("removals", int(self.config.get_config("removals") or 0) + 1)
+            return removed
+
+    def forget(self, identities) -> int:
+        """The store's part of forgetting people: every item they wrote, their links, their place
+        among the own identities, their snapshots, and their names on the forgotten list, as one
+        decision. A journal naming them is written first, so a crash midway is finished by the
+        next start (their snapshots outlived a crash after the list was written, and with them
+        on the list nothing could delete them any more). Returns how many items were removed."""
+        identities = sorted(set(identities))
+        with self.lock:
+            atomic_write(self.data_dir / FORGET_JOURNAL, orjson.dumps({"identities": identities}))
+            removed = 0
+            for identity in identities:
+                removed += len(self.remove_author(identity))
+            gone_now = set(identities)
+            links = self.get_config("links") or {}
+            own = self.get_config("own_identities") or []
+            self.set_configs({"links": {a: c for a, c in links.items() if a not in gone_now and c not in gone_now},
+                              "forgotten": sorted(set(self.get_config("forgotten") or ()) | gone_now),
+                              "own_identities": [i for i in own if i not in gone_now]})
+            for identity in identities:
+                self.forget_history(identity)
+            _unlink(self.data_dir / FORGET_JOURNAL)
             return removed
 
     def _shard_docs(self, no: int) -> list[dict]:
