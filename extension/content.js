@@ -159,11 +159,21 @@
   const onMutations = timed(function mutations(records) {
     checkNavigation();
     for (const r of records) {
+      let redrawn = false;
       for (const node of r.addedNodes) {
         if (node.nodeType !== 1 || Badges.isOurs(node)) continue;
-        if (node.matches(itemSelector)) consider(node);
-        if (node.firstElementChild) for (const el of node.querySelectorAll(itemSelector)) consider(el);
+        let replies = node.matches(itemSelector);
+        if (replies) consider(node);
+        if (node.firstElementChild) for (const el of node.querySelectorAll(itemSelector)) {
+          consider(el);
+          replies = true;
+        }
+        if (!replies) redrawn = true;
       }
+      // A comment whose own parts were drawn again (a framework re-rendering it in place) lost
+      // its badge with its old name element: it is read again once near the screen. Its item
+      // was sent already; only the new name gets a badge.
+      if (redrawn && processed.has(r.target) && r.target.matches(itemSelector)) io.observe(r.target);
     }
   });
 
@@ -314,6 +324,9 @@
   function deliver(capture, anchors) {
     if (!state.capture || !capture.items.length) {
       // View-only (or nothing new to store): ask for scores without sending anything.
+      // Nothing new to store is also a page drawing comments again that were already sent:
+      // the badges of the nodes it threw away go now, not at a refresh that no capture brings.
+      if (anchors.length) Badges.prune();
       const ids = identitiesFor(anchors, capture.page.site);
       if (ids.length) fetchScores([...new Set(ids)]);
       return;

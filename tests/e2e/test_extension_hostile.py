@@ -1,6 +1,9 @@
 """Pages that fight the extension, in real Chromium: names and texts a page's script writes that
-no HTML parser makes (lone surrogates) next to markup and object-member names."""
+no HTML parser makes (lone surrogates) next to markup and object-member names, and comments a
+framework draws again after they were read."""
 from __future__ import annotations
+
+import time
 
 import pytest
 
@@ -9,6 +12,15 @@ from ext_steps import pair_in_options, scored, stored_items, wait_state
 pytestmark = pytest.mark.browser
 
 HOSTILE_URL = "http://blog.example/extension-hostile-names.html"
+REDRAWN_URL = "http://blog.example/extension-rerender.html"
+
+# The badge hosts after each name, as the page sees them: empty spans.
+BADGES_PER_NAME = """() => [...document.querySelectorAll('.fn')].map(f => {
+    let n = 0;
+    for (let x = f.nextSibling; x; x = x.nextSibling)
+        if (x.nodeName === 'SPAN' && !x.attributes.length && !x.childNodes.length) n++;
+    return [f.textContent, n];
+})"""
 
 
 def test_a_lone_surrogate_in_one_name_does_not_lose_the_batch(browser, live_server):
@@ -28,3 +40,39 @@ def test_a_lone_surrogate_in_one_name_does_not_lose_the_batch(browser, live_serv
     assert {"blog.example:__proto__", "blog.example:constructor", "blog.example:<img src=x onerror=alert(1)>",
             "blog.example:lone \ufffd surrogate"} <= identities
     assert page.evaluate("window.__ran") == []
+
+
+def badges_per_name(page) -> dict[str, int]:
+    return dict(page.evaluate(BADGES_PER_NAME))
+
+
+def settled(worker, ok, what):
+    return wait_state(worker, "extension-rerender", ok, what=what)
+
+
+def test_comments_drawn_again_keep_one_badge_each(browser, live_server):
+    ctx, worker = browser
+    pair_in_options(ctx, live_server)
+    page = ctx.new_page()
+    page.goto(REDRAWN_URL)
+    settled(worker, scored(5), "every badge scored")
+    names = ["Ann Author", "Bob Builder", "Cat Critic", "Dan Doer", "Eve Early"]
+    assert badges_per_name(page) == dict.fromkeys(names, 1)
+
+    # Same <li>, new inside: its name lost its badge for good.
+    page.evaluate("redrawInside()")
+    s = settled(worker, lambda s: s["counts"]["badges"] == 5 and all(b["connected"] for b in s["badges"]),
+                "Bob's badge drawn again")
+    assert badges_per_name(page) == dict.fromkeys(names, 1)
+    assert all(b["state"] == "scored" for b in s["badges"])
+
+    # Fresh nodes for the whole list: a badge each, and the thrown-away ones let go (they stayed
+    # counted, and held, until a capture that never came).
+    page.evaluate("redrawAll()")
+    s = settled(worker, lambda s: s["counts"]["badges"] == 5 and all(b["connected"] for b in s["badges"]),
+                "old badges let go")
+    assert badges_per_name(page) == dict.fromkeys(names, 1)
+    time.sleep(1)
+    s = settled(worker, lambda s: True, "state")
+    assert s["counts"] == {"people": 5, "badges": 5, "scored": 5, "scoredPeople": 5}
+    assert s["items"] == 5, "nothing captured twice"
