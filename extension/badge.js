@@ -602,7 +602,8 @@
       negBox.append(el("p", neg.count
         ? `${neg.count} clearly negative ${neg.count === 1 ? "reply" : "replies"}` +
           (neg.people ? ` from ${plural(neg.people, "person", "people")}` : "") +
-          (neg.points !== undefined ? ` (together they weigh ${points(neg.points)}: kept out of the score)` : "")
+          (neg.points !== undefined
+            ? ` (${neg.count === 1 ? "it weighs" : "together they weigh"} ${points(neg.points)}: kept out of the score)` : "")
         : "None"));
       parts.push(negBox);
 

@@ -83,7 +83,8 @@ def test_hovercard_shows_the_servers_explanation(browser, live_server):
         assert neg_text.startswith(f"{neg} clearly negative") if neg else neg_text == "None"
         weight = (s["negative"] or {}).get("weight") if isinstance(s["negative"], dict) else None
         if neg and weight is not None:
-            assert f"(together they weigh {fmt(weight)}: kept out of the score)" in neg_text, neg_text
+            said = "it weighs" if neg == 1 else "together they weigh"
+            assert f"({said} {fmt(weight)}: kept out of the score)" in neg_text, neg_text
         assert b["link"] == f"{live_server.url}/people/{urllib.parse.quote(b['identity'], safe='')}"
 
     # The hostile reply to Bob is shown apart, not as influence; Eve's thread has people behind it.
