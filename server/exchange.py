@@ -1,8 +1,9 @@
 """Export everything as one JSON document, and import it back.
 
     {"cloutlens_export": 1, "exported_at": "...", "settings": {...}, "links": {...},
-     "own_identities": [...], "forgotten": [...], "models": [[day, version], ...],
-     "items": [...], "history": [{"day": "YYYY-MM-DD", "scores": {identity: score}}, ...]}
+     "own_identities": [...], "models": [[day, version], ...],
+     "items": [...], "history": [{"day": "YYYY-MM-DD", "scores": {identity: score}}, ...],
+     "forgotten": [...]}
 
 Tokens and paired origins are never exported: a copy of the export must not let anyone talk to
 this server. Import checks the whole document before storing anything, then adds items in
@@ -55,7 +56,8 @@ def export_chunks(services):
     """The export as a stream of bytes, a shard at a time, so a million items never sit in memory
     as one string. Items are read under the lock one shard at a time: a capture landing during
     the export may or may not be in it, never half of it. The head is read at once, in the
-    request, so that a busy lock is answered Busy rather than failing a download begun."""
+    request, so that a busy lock is answered Busy rather than failing a download begun. The
+    forgotten list comes last (an import reads members wherever they are)."""
     from .api import stored_settings
     from .app import utcnow
     store = services.store
@@ -64,8 +66,7 @@ def export_chunks(services):
                 "exported_at": utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
                 "settings": stored_settings(store),
                 "links": store.get_config("links") or {},
-                "own_identities": store.get_config("own_identities") or [],
-                "forgotten": store.get_config("forgotten") or []}
+                "own_identities": store.get_config("own_identities") or []}
         store.flush_history()  # so that the model version of the days not yet written is noted too
         head["models"] = [list(c) for c in store.model_changes()]
     return _export_items(store, head)
@@ -87,7 +88,9 @@ def _export_items(store, head):
     yield b'], "history": ['
     for n, (day, scores) in enumerate(store.history_days()):  # a day at a time
         yield (b"," if n else b"") + orjson.dumps({"day": day, "scores": scores})
-    yield b"]}"
+    # Last, as it is once every item and day has gone out: someone forgotten while the export
+    # streamed may be in the items already sent, and an import leaves out whoever this names.
+    yield b'], "forgotten": ' + orjson.dumps(store.get_config("forgotten") or []) + b"}"
 
 
 def _identity_list(doc, name: str, check_identity) -> list[str]:

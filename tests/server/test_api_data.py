@@ -832,3 +832,36 @@ def test_an_imported_day_is_never_without_its_model_version(filled, app, auth, o
     with pytest.raises(exchange.ImportIncomplete):
         exchange.import_document(other.extensions["cloutlens"], doc)
     assert there.model_changes() == [("2026-10-01", "2001-01-01")]
+
+
+def test_someone_forgotten_while_an_export_streams_stays_forgotten_where_it_is_imported(filled, app, auth,
+                                                                                          other_server):
+    """An export streams its items a shard at a time, after its head. The forgotten list was in
+    the head: someone forgotten once their items had gone out was in the file with their items
+    and not on its list, so importing that file on another machine brought them back."""
+    from server.exchange import import_document
+    s = app.extensions["cloutlens"]
+    # more items than one chunk of the stream, so that the forget lands between two chunks
+    filler = [{"site": "blog.example", "id": f"filler-{n}", "kind": "comment", "parent": "post-1",
+               "author": {"handle": f"reader{n % 50}"}, "at": "2026-11-20T09:14:00Z", "text": f"note {n}"}
+              for n in range(1500)]
+    import_document(s, {"cloutlens_export": 1, "items": filler})
+    # a snapshot of anna's too, which the history streams after the items
+    s.store.record_scores("2026-11-20", {"blog.example:anna": 20, "blog.example:bob": 10})
+    s.store.flush_history()
+    r = filled.get("/api/export", headers=auth, buffered=False)
+    chunks = r.iter_encoded()
+    head, first = next(chunks), next(chunks)
+    assert b'"anna"' in first  # anna's items are on their way
+    assert filled.delete("/api/people/blog.example:anna", headers=auth).status_code == 200
+    doc = json.loads(head + first + b"".join(chunks))
+    r.close()
+    assert doc["forgotten"] == ["blog.example:anna"]
+
+    other, c, h = other_server
+    got = c.post("/api/import", json=doc, headers=h)
+    assert got.status_code == 200, got.json
+    other_store = other.extensions["cloutlens"].store
+    assert other_store.items_by_author("blog.example:anna") == []
+    assert other_store.history("blog.example:anna") == []
+    assert c.get("/api/scores?id=blog.example:anna", headers=h).json["forgotten"] == ["blog.example:anna"]
