@@ -14,7 +14,7 @@ from .app import BADGE_PEOPLE as TOP_PEOPLE, ScoringFailed, utcnow
 from .behind import EVERY_ANSWER_SHARDS, items_behind
 from .contract import validate_capture
 from .copies import of_person as copies_of
-from .exchange import ImportIncomplete
+from .exchange import DeletedMeanwhile, ImportIncomplete
 from .pairing import PairingFull
 from .since import since_last
 from .security import bearer_token, error
@@ -64,6 +64,8 @@ def _import_incomplete(exc: ImportIncomplete):
     current_app.logger.error("an import stopped midway: %s", exc.cause)
     if isinstance(exc.cause, OSError) and disk_full(exc.cause):
         return error(507, "import_incomplete", f"the disk holding the data dir is full: {exc}")
+    if isinstance(exc.cause, DeletedMeanwhile):  # the user's own doing, not the server failing
+        return error(409, "import_incomplete", str(exc))
     return error(500, "import_incomplete", str(exc))
 
 

@@ -167,6 +167,7 @@ class Services:
         self.load_seconds: float | None = None
         _read_identities_anew(store)
         self._gone = frozenset(store.get_config("forgotten") or ())
+        self.cleared = 0  # delete-alls so far: a long import stops at one (server/exchange.py)
         self.loaded_from: str | None = None
         self._checkpoint_lock = threading.Lock()
         if background:
@@ -559,6 +560,7 @@ class Services:
         with self.lock, self.turns.doing("deleting everything"):
             self.wait_scores()
             removed = self.store.clear({"settings": {}, "links": {}, "own_identities": [], "forgotten": []})
+            self.cleared += 1
             self._gone = frozenset()
             self._scorer = Scorer(settings=self.scorer_settings(), items=_StoredItems(self))
         return removed

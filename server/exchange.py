@@ -269,14 +269,23 @@ def merged_links(current: dict, incoming: dict, forgotten) -> dict:
     return links
 
 
+class DeletedMeanwhile(Exception):
+    """Everything was deleted while an import stored its file: the rest of it is not stored."""
+
+
 class ImportIncomplete(Exception):
     """An import failed after it began to store. What it stored stays: the file's forgotten
     people, settings and links, and `totals` of its items. Imports are idempotent, so the same
-    file again finishes the job."""
+    file again finishes the job. (Unless everything was deleted meanwhile: then nothing of it
+    stays.)"""
 
     def __init__(self, totals: dict, cause: BaseException):
         self.totals, self.cause = dict(totals), cause
         done = self.totals["added"] + self.totals["updated"] + self.totals["unchanged"]
+        if isinstance(cause, DeletedMeanwhile):
+            super().__init__("all data was deleted while the file was being imported: the import stopped there, "
+                             "and nothing of it was kept (import the file again to store it)")
+            return
         super().__init__(f"the import stopped after its forgotten people, settings and links and {done} of its "
                          f"items were stored ({cause}); import the same file again to finish it")
 
@@ -310,6 +319,9 @@ def _store_export(services, fh, checked: Checked) -> dict:
     totals = {"added": 0, "updated": 0, "unchanged": 0}
     store = services.store
     with services.turns.turn():  # Busy here, before anything is stored; later turns are waited for
+        # a delete-all between two batches stops the import: "delete everything" is not undone
+        # by the rest of a file
+        cleared = services.cleared
         # links that cannot be kept stop the import before anything is stored
         here_gone = set(store.get_config("forgotten") or ())
         if links:
@@ -331,12 +343,13 @@ def _store_export(services, fh, checked: Checked) -> dict:
         except BaseException as exc:
             raise ImportIncomplete(totals, exc) from exc
     try:
-        left_out = _store_items(services, fh, checked, totals, now)
+        left_out = _store_items(services, fh, checked, totals, now, cleared)
         if own:  # nobody forgotten becomes one of the user's own identities either
             with services.lock:
+                _not_cleared(services, cleared)
                 mine = (set(store.get_config("own_identities") or ()) | set(own)) - set(store.get_config("forgotten") or ())
                 store.set_config("own_identities", sorted(mine))
-        snapshots = _store_history(services, fh, checked)
+        snapshots = _store_history(services, fh, checked, cleared)
     except BaseException as exc:
         raise ImportIncomplete(totals, exc) from exc
     return {"items": totals, "settings": sorted(settings), "links": len(links), "forgotten": len(forgotten),
@@ -345,7 +358,12 @@ def _store_export(services, fh, checked: Checked) -> dict:
             "history": {"days": checked.history_days, "snapshots_added": snapshots}}
 
 
-def _store_history(services, fh, checked: Checked) -> int:
+def _not_cleared(services, cleared: int):
+    if services.cleared != cleared:
+        raise DeletedMeanwhile()
+
+
+def _store_history(services, fh, checked: Checked, cleared: int) -> int:
     """The file's daily snapshots, HISTORY_BATCH days under each hold of the lock, and the model
     versions that scored them. Only what this store has no snapshot of (merge_history); nobody
     forgotten here or in the file comes back (the list is read again for each batch). Returns
@@ -355,12 +373,14 @@ def _store_history(services, fh, checked: Checked) -> int:
     added = 0
     if checked.models:  # first: a day on disk is never without its version
         with services.lock:
+            _not_cleared(services, cleared)
             store.merge_model_changes(checked.models)
     days = _checked_history(fh, check_identity) if checked.history_days else iter(())
     while batch := list(islice(days, HISTORY_BATCH)):
         if checked.changed(fh):
             raise ContractError("", "the file changed while it was being imported")
         with services.lock:
+            _not_cleared(services, cleared)
             gone = set(store.get_config("forgotten") or ()) | set(checked.forgotten)
             for day, scores in batch:
                 added += store.merge_history(day, {i: s for i, s in scores.items() if i not in gone})
@@ -368,7 +388,7 @@ def _store_history(services, fh, checked: Checked) -> int:
     return added
 
 
-def _store_items(services, fh, checked: Checked, totals: dict, now: str) -> int:
+def _store_items(services, fh, checked: Checked, totals: dict, now: str, cleared: int) -> int:
     """The file's items, a batch at a time, each under the lock; `totals` counts what is stored
     as it goes. Returns how many were left out.
 
@@ -383,6 +403,7 @@ def _store_items(services, fh, checked: Checked, totals: dict, now: str) -> int:
         if checked.changed(fh):
             raise ContractError("", "the file changed while it was being imported")
         with services.lock:
+            _not_cleared(services, cleared)
             gone = set(store.get_config("forgotten") or ())
             kept = [dict(item, seen=seen) if seen else item for item, seen in batch
                     if not gone or author_identity(item) not in gone]

@@ -98,6 +98,7 @@ EXPORT = {
 def _errors(*codes):
     names = {400: "Invalid input; `field` names what is wrong", 401: "Missing or wrong bearer token",
              403: "Foreign Host or Origin", 404: "No such record", 413: "Body too large",
+             409: "Everything was deleted while the import stored its file: it stopped, nothing of it kept",
              415: "Body is not application/json",
              429: "As many pairing requests wait as the server keeps: approve or deny them on /pair",
              503: "The data dir cannot be written; or (error `scoring`) the scores are still being "
@@ -232,6 +233,6 @@ def document(server_url: str = "http://127.0.0.1:7317") -> dict:
                                        errors=(400, 401, 403, 503))},
             "/api/import": {"post": _op("Import an export; idempotent, all-or-nothing validation",
                                         {"200": _json(obj)}, body={"$ref": "#/components/schemas/Export"},
-                                        errors=(400, 401, 403, 413, 415, 503, 507))},
+                                        errors=(400, 401, 403, 409, 413, 415, 503, 507))},
         },
     }

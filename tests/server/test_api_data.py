@@ -865,3 +865,32 @@ def test_someone_forgotten_while_an_export_streams_stays_forgotten_where_it_is_i
     assert other_store.items_by_author("blog.example:anna") == []
     assert other_store.history("blog.example:anna") == []
     assert c.get("/api/scores?id=blog.example:anna", headers=h).json["forgotten"] == ["blog.example:anna"]
+
+
+def test_everything_deleted_during_an_import_stays_deleted(filled, app, auth, monkeypatch):
+    """An import stores its items a batch at a time and lets other requests in between. A
+    delete-all that came in between answered "All data deleted", and then the import stored the
+    rest of its file into the emptied store: the user who deleted everything (the wrong file
+    being imported, say) found half of that file back."""
+    import server.exchange as exchange
+    s = app.extensions["cloutlens"]
+    doc = json.loads(filled.get("/api/export", headers=auth).get_data())
+    doc["items"] = [dict(i, id=f"{i['id']}-{n}") for n in range(5) for i in doc["items"]]
+    doc["own_identities"] = ["blog.example:anna"]
+    s.delete_all()
+    monkeypatch.setattr(exchange, "IMPORT_BATCH", 4)
+    real, calls = s.let_captures_in, []
+
+    def let_in(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:  # between two batches, the delete-all's request gets the lock
+            assert s.delete_all() > 0
+        return real(*args, **kwargs)
+    monkeypatch.setattr(s, "let_captures_in", let_in)
+    r = filled.post("/api/import", json=doc, headers=auth)
+    assert r.status_code == 409 and r.json["error"] == "import_incomplete", r.json
+    assert "deleted" in r.json["message"]
+    assert store(app).count_items() == 0
+    assert not store(app).get_config("own_identities") and not store(app).get_config("links")
+    assert list((store(app).data_dir / "history").glob("20*.json")) == []
+    assert filled.get("/api/people", headers=auth).json["people"] == []
