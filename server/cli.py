@@ -74,6 +74,7 @@ def serve(data_dir, port, host, allow_exposed, demo=False):
 
     from .app import create_app
     from .busy import THREADS
+    from .security import body_dropper
     from .storage import StoreError
 
     try:
@@ -113,7 +114,11 @@ def serve(data_dir, port, host, allow_exposed, demo=False):
     except StoreError as exc:
         raise click.ClickException(str(exc)) from None
     try:
-        server = create_server(app, host=host, port=port, threads=THREADS, ident="cloutlens")
+        listeners = {}
+        server = create_server(app, map=listeners, host=host, port=port, threads=THREADS, ident="cloutlens")
+        for listener in listeners.values():  # the listening sockets (and waitress's wake-up pipe)
+            if hasattr(listener, "channel_class"):
+                listener.channel_class = body_dropper(app)
     except OSError as exc:
         app.extensions["cloutlens"].store.close()
         if made_temp_dir:

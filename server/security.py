@@ -61,28 +61,39 @@ def allowed_origin(origin: str) -> bool:
     return origin in paired_origins() or origin in current_app.config["EXTENSION_ORIGINS"]
 
 
-def check_request():
-    """Flask before_request hook: refuse what is not for us. Returns a response to refuse."""
-    cfg = current_app.config
-    if not host_allowed(request.headers.get("Host", ""), cfg.get("PORT")):
-        return error(403, "bad_host", "this server answers only to localhost, 127.0.0.1 or [::1]")
-
-    origin = request.headers.get("Origin")
-    is_api = request.path.startswith("/api/")
+def refusal(method: str, path: str, header, port: int | None, origin_allowed) -> tuple[int, str, str] | None:
+    """What the door refuses from a request's head alone (Host, Origin, Sec-Fetch-*): (status,
+    code, message), or None. `header(name)` reads a header; `origin_allowed(origin)` says whether
+    an Origin may call us. The WSGI server asks this too, before it takes in a body (body_dropper)."""
+    if not host_allowed(header("Host") or "", port):
+        return 403, "bad_host", "this server answers only to localhost, 127.0.0.1 or [::1]"
+    origin = header("Origin")
+    fetch_site = header("Sec-Fetch-Site")
     if origin and origin != "null":
-        pairing_call = request.path.startswith(PAIRING_PATHS) and EXTENSION_ORIGIN.match(origin)
-        if not (allowed_origin(origin) or pairing_call):
-            return error(403, "bad_origin", "requests from this origin are not accepted")
-    elif origin == "null" and request.method in UNSAFE_METHODS:
-        return error(403, "bad_origin", "requests from an opaque origin are not accepted")
-    elif request.method in UNSAFE_METHODS and request.headers.get("Sec-Fetch-Site") in ("cross-site", "same-site"):
+        pairing_call = path.startswith(PAIRING_PATHS) and EXTENSION_ORIGIN.match(origin)
+        if not (origin_allowed(origin) or pairing_call):
+            return 403, "bad_origin", "requests from this origin are not accepted"
+    elif origin == "null" and method in UNSAFE_METHODS:
+        return 403, "bad_origin", "requests from an opaque origin are not accepted"
+    elif method in UNSAFE_METHODS and fetch_site in ("cross-site", "same-site"):
         # A browser that sends no Origin still says where the request came from.
-        return error(403, "bad_origin", "cross-site requests are not accepted")
-    elif request.headers.get("Sec-Fetch-Site") in ("cross-site", "same-site") and not top_level_navigation():
+        return 403, "bad_origin", "cross-site requests are not accepted"
+    elif fetch_site in ("cross-site", "same-site") and not (
+            header("Sec-Fetch-Mode") == "navigate" and header("Sec-Fetch-Dest") == "document"):
         # Another site's page can still load our pages as images, prefetches or frames and tell a
         # 200 from a 404 (is this person in the store?) without reading them. Only the user's own
         # navigation (a link from a hovercard to the dashboard) may come from another site.
-        return error(403, "bad_origin", "other sites may only link to this server, not load from it")
+        return 403, "bad_origin", "other sites may only link to this server, not load from it"
+    return None
+
+
+def check_request():
+    """Flask before_request hook: refuse what is not for us. Returns a response to refuse."""
+    cfg = current_app.config
+    refused = refusal(request.method, request.path, request.headers.get, cfg.get("PORT"), allowed_origin)
+    if refused is not None:
+        return error(*refused)
+    is_api = request.path.startswith("/api/")
 
     if request.method == "OPTIONS":
         return None  # the CORS preflight; flask-cors answers it
@@ -101,11 +112,6 @@ def check_request():
                          "Authorization")
         g.client_origin = token_origin
     return None
-
-
-def top_level_navigation() -> bool:
-    return (request.headers.get("Sec-Fetch-Mode") == "navigate"
-            and request.headers.get("Sec-Fetch-Dest") == "document")
 
 
 def bearer_token() -> str | None:
@@ -128,3 +134,61 @@ def set_security_headers(resp):
     )
     resp.headers.setdefault("Cache-Control", "no-store")
     return resp
+
+
+class _Dropped:
+    """A request body's buffer that keeps nothing."""
+
+    def append(self, data):
+        pass
+
+    def __len__(self):
+        return 0
+
+    def getfile(self):
+        import io
+        return io.BytesIO()
+
+    def prune(self):
+        pass
+
+    def close(self):
+        pass
+
+
+def body_dropper(app):
+    """waitress's connection class for `app`, in which a request the door refuses by its head
+    (`refusal`) has its body read and dropped as it arrives.
+
+    waitress takes a whole body in (up to 1 GB, into a temporary file) before the app sees the
+    request: any web page could make us hold a gigabyte per upload, six at a time, of the user's
+    disk (or memory, where /tmp is tmpfs), and only then be told 403. The body is still read to
+    its end, never left on the connection to be parsed as a next request."""
+    from waitress.channel import HTTPChannel
+    from waitress.parser import HTTPRequestParser
+    from werkzeug.sansio.utils import get_host
+
+    class Parser(HTTPRequestParser):
+        def parse_header(self, header_plus):
+            super().parse_header(header_plus)
+            if self.body_rcv is None:
+                return
+
+            def header(name):
+                return self.headers.get(name.upper().replace("-", "_"))
+
+            def origin_allowed(origin):
+                # as allowed_origin, which needs a request; any extension origin passes here and
+                # is judged by the app, which sees the body
+                own = f"{self.url_scheme}://{get_host(self.url_scheme, header('Host'))}"
+                return (origin == own or EXTENSION_ORIGIN.match(origin) is not None
+                        or origin in app.config["EXTENSION_ORIGINS"]
+                        or origin in app.extensions["cloutlens"].pairing.paired_origins())
+
+            if refusal(self.command, self.path, header, app.config.get("PORT"), origin_allowed):
+                self.body_rcv.buf = _Dropped()
+
+    class Channel(HTTPChannel):
+        parser_class = Parser
+
+    return Channel

@@ -468,3 +468,85 @@ def test_oversized_chunked_body_is_refused_by_the_real_server(tmp_path, server_f
     conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30)
     conn.request("GET", "/api/status")
     assert json.loads(conn.getresponse().read())["items"] == 0
+
+
+def _held_in_deleted_files(pid: int) -> int:
+    """Bytes in files the process holds open that are deleted: waitress's request body buffers."""
+    import os
+    total = 0
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            if os.readlink(f"/proc/{pid}/fd/{fd}").endswith("(deleted)"):
+                total += os.stat(f"/proc/{pid}/fd/{fd}").st_size
+        except OSError:
+            pass
+    return total
+
+
+REFUSED_HEADS = {
+    "a web page's origin": {"Origin": "http://127.0.0.1:1"},
+    "an opaque origin": {"Origin": "null"},
+    "a rebinding host": {"Host": "evil.example:{port}", "Origin": "http://evil.example:{port}"},
+    "cross-site, no origin": {"Sec-Fetch-Site": "cross-site"},
+}
+
+
+@pytest.mark.parametrize("head", REFUSED_HEADS, ids=list(REFUSED_HEADS))
+def test_a_body_the_door_refuses_is_not_kept_while_it_streams_in(tmp_path, server_factory, head):
+    """waitress took in a whole body (up to 1 GB, into a temporary file) before the app refused
+    it: a web page's fetch (mode no-cors, text/plain) made the server hold 1 GB of the user's disk
+    for four uploads of 256 MB, six at a time per host, and only then heard 403."""
+    import os
+    import socket
+    import time
+    if not os.path.exists("/proc/self/fd"):
+        pytest.skip("needs Linux's /proc")
+    srv = server_factory(tmp_path / "data")
+    headers = {"Host": f"127.0.0.1:{srv.port}", **{k: v.format(port=srv.port) for k, v in REFUSED_HEADS[head].items()}}
+    size, sent = 64 << 20, 40 << 20
+    sock = socket.create_connection(("127.0.0.1", srv.port), timeout=30)
+    try:
+        sock.sendall((f"POST /api/capture HTTP/1.1\r\nContent-Type: text/plain\r\nContent-Length: {size}\r\n"
+                      + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n").encode())
+        chunk = b"x" * (1 << 20)
+        for _ in range(sent >> 20):
+            sock.sendall(chunk)
+        # sendall returns once the kernel took the bytes: give the server a moment to read them
+        deadline, held = time.monotonic() + 3, 0
+        while time.monotonic() < deadline:
+            held = max(held, _held_in_deleted_files(srv.proc.pid))
+            time.sleep(0.1)
+        assert held < 1 << 20, f"{held} bytes of a refused upload kept"
+        for _ in range((size - sent) >> 20):
+            sock.sendall(chunk)
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            answer += sock.recv(65536)
+        assert answer.startswith(b"HTTP/1.1 403 "), answer[:200]
+    finally:
+        sock.close()
+
+
+def test_a_refused_body_is_never_read_as_a_next_request(tmp_path, server_factory):
+    """The dropped body is still read to its end: one shaped as a request (no Origin, so no
+    refusal) must not be answered as one."""
+    import socket
+    srv = server_factory(tmp_path / "data")
+    inner = (f"POST /api/pair HTTP/1.1\r\nHost: 127.0.0.1:{srv.port}\r\nContent-Type: application/json\r\n"
+             f"Content-Length: 2\r\n\r\n{{}}").encode()
+    sock = socket.create_connection(("127.0.0.1", srv.port), timeout=30)
+    try:
+        sock.sendall((f"POST /api/capture HTTP/1.1\r\nHost: 127.0.0.1:{srv.port}\r\nOrigin: https://evil.example\r\n"
+                      f"Content-Type: text/plain\r\nContent-Length: {len(inner)}\r\n\r\n").encode() + inner)
+        sock.shutdown(socket.SHUT_WR)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    finally:
+        sock.close()
+    assert answer.startswith(b"HTTP/1.1 403 ") and answer.count(b"HTTP/1.1 ") == 1, answer
+    import http.client
+    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30)
+    conn.request("GET", "/pair")
+    page = conn.getresponse().read().decode()
+    assert 'id="no-request"' in page  # no pairing request was made
