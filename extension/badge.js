@@ -318,6 +318,7 @@
   // the pill and its card stay inside the host and never reach the window (the event path ends at
   // the shadow root when both ends are in it), so "over" and "out" mean entering and leaving.
   const byHost = new WeakMap();
+  const byAnchor = new WeakMap(); // name element -> its Badge
   let listening = false;
 
   // Only the user's own input counts: a page can dispatch mouseover, focusin or keydown on any
@@ -383,6 +384,7 @@
       this.card = null;
       this.root.append(this.pill);
       byHost.set(this.host, this);
+      byAnchor.set(anchor, this);
       listen();
       // Beside the name, unless the name is itself a list item or a table cell's row part: a
       // span there would be an invalid child that the browser lays out on a line of its own.
@@ -843,6 +845,19 @@
       person.summary = undefined;
       person.state = ["forgotten", ""];
       changed(person);
+    },
+    // The badge drawn for this name element, taken away: the page wrote someone else's name
+    // into it (a framework recycling the element).
+    detach(anchor) {
+      const b = byAnchor.get(anchor);
+      if (!b) return;
+      byAnchor.delete(anchor);
+      b.hide();
+      b.remove();
+      const list = b.person.badges;
+      const i = list.indexOf(b);
+      if (i >= 0) list.splice(i, 1);
+      if (!list.length) people.delete(b.identity);
     },
     removeAll() {
       for (const person of people.values()) for (const b of person.badges) b.remove();

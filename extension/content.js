@@ -294,9 +294,41 @@
     for (const n of names) {
       if (!n.element || processed.has(n.element) || !n.element.isConnected) continue;
       processed.add(n.element);
+      watchName(n.element);
       out.anchors.push(n);
     }
   }
+
+  // Frameworks recycle comment elements: Polymer (YouTube) writes other comments into the
+  // elements it has, names in place, as on going to the next video. The badge there showed the
+  // old person's score beside the new name, and the comment, read once, was never captured. So
+  // every name with a badge is watched for its own text (names change seldom, unlike the "ago"
+  // texts beside them), and a renamed one loses its badge and is read again with its comment.
+  let nameObserver = null;
+  let named = new WeakMap(); // name element -> its text when read
+
+  function watchName(el) {
+    if (!nameObserver) nameObserver = new MutationObserver(onRenamed);
+    named.set(el, el.textContent);
+    nameObserver.observe(el, { characterData: true, childList: true, subtree: true });
+  }
+
+  const onRenamed = timed(function renamed(records) {
+    const seen = new Set();
+    for (const r of records) {
+      let el = r.target;
+      while (el && !named.has(el)) el = el.parentNode;
+      if (!el || seen.has(el)) continue;
+      seen.add(el);
+      // Our own pill put inside a name (a list item) changes no text.
+      if (el.textContent === named.get(el)) continue;
+      named.delete(el);
+      Badges.detach(el);
+      processed.delete(el);
+      const comment = el.closest(itemSelector);
+      if (comment && processed.has(comment) && io) io.observe(comment);
+    }
+  });
 
   function identitiesFor(anchors, site) {
     return anchors.map((n) => {
@@ -553,6 +585,8 @@
 
   function stop() {
     if (containerObserver) containerObserver.disconnect();
+    if (nameObserver) nameObserver.disconnect();
+    named = new WeakMap();
     if (io) io.disconnect();
     stopLateWatch();
     containerObserver = null;

@@ -76,3 +76,22 @@ def test_comments_drawn_again_keep_one_badge_each(browser, live_server):
     s = settled(worker, lambda s: True, "state")
     assert s["counts"] == {"people": 5, "badges": 5, "scored": 5, "scoredPeople": 5}
     assert s["items"] == 5, "nothing captured twice"
+
+
+def test_a_recycled_comment_element_is_read_again_with_its_new_name(browser, live_server):
+    """Frameworks that recycle elements write another comment into the same nodes. The badge
+    there showed the old person's score beside the new name, and the new comment, in an element
+    already read, was never captured."""
+    ctx, worker = browser
+    pair_in_options(ctx, live_server)
+    page = ctx.new_page()
+    page.goto(REDRAWN_URL)
+    settled(worker, scored(5), "every badge scored")
+    page.evaluate("recycle()")
+    s = settled(worker, lambda s: any(b["identity"] == "blog.example:zed zebra" and b["state"] == "scored"
+                                      for b in s["badges"]), "Zed's badge scored")
+    assert "blog.example:cat critic" not in {b["identity"] for b in s["badges"]}, "Cat's badge beside Zed's name"
+    assert badges_per_name(page) == {"Ann Author": 1, "Bob Builder": 1, "Zed Zebra": 1, "Dan Doer": 1, "Eve Early": 1}
+    by_id = {it["id"]: it for it in stored_items(live_server.data_dir)}
+    assert by_id["comment-499"]["author"]["name"] == "Zed Zebra"
+    assert by_id["comment-499"]["parent"] == "post-9200"
