@@ -60,6 +60,17 @@ def test_host_must_carry_our_port_once_known(app, client):
     assert client.get("/api/status", headers={"Host": "127.0.0.1:8080"}).status_code == 403
 
 
+@pytest.mark.parametrize("host", ["evil.example@localhost:7317", "localhost:7317/evil", "localhost:7317#x",
+                                  "localhost:7317?x", "localhost:7317:7317", "LOCALHOST.:7317"])
+def test_a_host_is_our_name_and_port_and_nothing_else(app, client, host):
+    """A URL parser read these as localhost:7317 (userinfo, path, fragment); no browser sends them,
+    but the rest of the header went into own_origin()."""
+    app.config["PORT"] = 7317
+    r = client.get("/api/status", headers={"Host": host})
+    assert r.status_code == 403 and r.json["error"] == "bad_host"
+    assert client.get("/api/status", headers={"Host": "LocalHost:7317"}).status_code == 200
+
+
 def test_text_plain_body_is_refused(client, app, auth):
     import json
     r = client.post("/api/capture", data=json.dumps(GOOD), headers={**auth, "Content-Type": "text/plain"})
