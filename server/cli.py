@@ -24,6 +24,10 @@ def _stop(*_):
 
 
 PORT = click.IntRange(0, 65535)  # 0: any free port; 70000 was taken modulo 65536
+# Cookies are not kept apart by port: a page of any other server on 127.0.0.1 or localhost can
+# set 180 cookies of 4 KB there, which the browser then sends with every dashboard request (the
+# extension sends none). Past waitress's 256 KB the dashboard answered 431 until they were cleared.
+MAX_HEADER = 1 << 20
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -115,7 +119,8 @@ def serve(data_dir, port, host, allow_exposed, demo=False):
         raise click.ClickException(str(exc)) from None
     try:
         listeners = {}
-        server = create_server(app, map=listeners, host=host, port=port, threads=THREADS, ident="cloutlens")
+        server = create_server(app, map=listeners, host=host, port=port, threads=THREADS, ident="cloutlens",
+                               max_request_header_size=MAX_HEADER)
         for listener in listeners.values():  # the listening sockets (and waitress's wake-up pipe)
             if hasattr(listener, "channel_class"):
                 listener.channel_class = body_dropper(app)

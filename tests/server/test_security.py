@@ -561,3 +561,18 @@ def test_a_refused_body_is_never_read_as_a_next_request(tmp_path, server_factory
     conn.request("GET", "/pair")
     page = conn.getresponse().read().decode()
     assert 'id="no-request"' in page  # no pairing request was made
+
+
+def test_cookies_another_local_page_set_do_not_lock_the_user_out(tmp_path, server_factory):
+    """A page served on another port of 127.0.0.1 (or localhost) may set cookies that the browser
+    sends to every port: 180 of 4 KB (Chromium's limit per host, checked with a page that sets
+    them) made every dashboard page a 431 until the user found and cleared them."""
+    import http.client
+    srv = server_factory(tmp_path / "data")
+    cookies = "; ".join(f"bomb{i}={'x' * 4000}" for i in range(180))
+    for path in ("/", "/pair"):
+        conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30)
+        conn.request("GET", path, headers={"Cookie": cookies})
+        r = conn.getresponse()
+        assert r.status == 200, (path, r.status, r.read()[:200])
+        conn.close()
