@@ -208,6 +208,9 @@ def status():
         # What long task holds the services lock (an import, a forget...), or null: requests that
         # need the lock may be answered 503 "busy" meanwhile.
         "busy": s.turns.task,
+        # An import cut short by a crash (`started`, its file's `items`): part of its file may be
+        # stored; the same file again finishes it. Null once an import finishes.
+        "import_unfinished": s.store.unfinished_import,
         "paired": s.pairing.verify(bearer_token()) is not None,
     }
 

@@ -426,7 +426,8 @@ def data_page():
     return render_template("data.html", groups=groups, suggestions=suggestions[start:start + SUGGESTIONS_SHOWN],
                            page={"start": start, "total": len(suggestions), "size": SUGGESTIONS_SHOWN}, names=names,
                            items=count, people=len(names), forgotten=forgotten,
-                           forget_group=forget_group if len(forget_group) > 1 else [])
+                           forget_group=forget_group if len(forget_group) > 1 else [],
+                           unfinished=s.store.unfinished_import)
 
 
 def _back_to_data(anchor: str | None = None, **typed):

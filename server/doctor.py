@@ -148,6 +148,11 @@ def check_store(data_dir: Path) -> tuple[list[Check], dict]:
     if (data_dir / "clear.journal").exists():
         out.append(Check("warn", "a delete-all was interrupted (clear.journal)",
                          "start the server once: it finishes deleting"))
+    if (data_dir / "import.unfinished").exists():
+        out.append(Check("warn", "an import did not finish (import.unfinished): part of its file may be stored, "
+                                 "unless a server is importing it now",
+                         "import the same file again (`cloutlens import FILE`, or Import on the dashboard's data "
+                         "page): what is stored already is kept once"))
     if (data_dir / "forget.journal").exists():
         out.append(Check("warn", "forgetting someone was interrupted (forget.journal)",
                          "start the server once: it finishes forgetting them"))

@@ -42,7 +42,7 @@ from scoring.items import ContractError, author_identity, parse_time
 
 from . import jsonstream
 from .contract import normalize_listed_item
-from .storage import is_day
+from .storage import IMPORT_UNFINISHED, _unlink, atomic_write, is_day
 
 EXPORT_VERSION = 1
 IMPORT_MAX = 1024 * 1024 * 1024  # a few years of browsing (about 400 bytes an item) and their history
@@ -326,6 +326,9 @@ def _store_export(services, fh, checked: Checked) -> dict:
         here_gone = set(store.get_config("forgotten") or ())
         if links:
             merged_links(store.get_config("links") or {}, links, set(forgotten) | here_gone)
+        # Written before anything is stored, removed once all of it is: a crash midway (the
+        # answer lost with the server) leaves it, and the next start says an import did not finish.
+        atomic_write(store.data_dir / IMPORT_UNFINISHED, orjson.dumps({"started": now, "items": checked.items}))
         try:
             # Forgotten first, so that the items added next never score them through mentions.
             removed = services.forget_many(set(forgotten) - here_gone)
@@ -350,6 +353,9 @@ def _store_export(services, fh, checked: Checked) -> dict:
                 mine = (set(store.get_config("own_identities") or ()) | set(own)) - set(store.get_config("forgotten") or ())
                 store.set_config("own_identities", sorted(mine))
         snapshots = _store_history(services, fh, checked, cleared)
+        with services.lock:
+            _unlink(store.data_dir / IMPORT_UNFINISHED)
+            store.unfinished_import = None
     except BaseException as exc:
         raise ImportIncomplete(totals, exc) from exc
     return {"items": totals, "settings": sorted(settings), "links": len(links), "forgotten": len(forgotten),

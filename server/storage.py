@@ -79,6 +79,7 @@ _MONTH_FILES = "????-??.json"   # before day files: history/2026-11.json, {day: 
 _MODELS_FILE = "models.json"    # {"changes": [[first day, model version], ...]}: where the scores' model changed
 CLEAR_JOURNAL = "clear.journal"
 FORGET_JOURNAL = "forget.journal"
+IMPORT_UNFINISHED = "import.unfinished"  # an import under way, or cut short (server/exchange.py)
 _SHARD_NAME = re.compile(r"^shard-(\d{5})\.json$")
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _LOC_BITS = 24         # doc ids within a shard stay far below 2**24
@@ -533,6 +534,9 @@ class Store:
             self._migrate_single_file()
             self._open_index()
             self._history_pending: dict[str, dict[str, int]] = {}
+            # An import that was storing when the last server stopped, never finished: part of its
+            # file may be stored. Said by status and the data page until an import finishes.
+            self.unfinished_import = _read_json(self.data_dir / IMPORT_UNFINISHED)
             forgetting = _read_json(self.data_dir / FORGET_JOURNAL)
             if forgetting is not None:  # a forget was interrupted: it was decided, finish it
                 self.forget(forgetting.get("identities") or [])
@@ -1147,6 +1151,7 @@ class Store:
             self._by_author.clear()
             self._names.clear()
             self._history_pending = {}
+            self.unfinished_import = None
             return count
 
     def _finish_clear(self, plan: dict):
@@ -1164,6 +1169,7 @@ class Store:
         for d in (self.shard_dir, self.history_dir):
             shutil.rmtree(d.with_name(f".{d.name}.cleared"), ignore_errors=True)
         shutil.rmtree(self.data_dir / "checkpoints", ignore_errors=True)  # derived from what is gone
+        _unlink(self.data_dir / IMPORT_UNFINISHED)  # whatever part of an import was stored is gone too
         _unlink(self.data_dir / CLEAR_JOURNAL)
         _fsync_dir(self.data_dir)
 

@@ -3,6 +3,8 @@ started again: the store must be what the task promised or what it was before, n
 The kill is placed by tests/server/crash_at.py (a test-only launcher, see why there)."""
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import orjson
@@ -79,3 +81,57 @@ def test_a_forget_cut_short_by_a_crash_is_finished_at_the_next_start(tmp_path, m
     finally:
         srv.stop()
     assert not (data / "forget.journal").exists()
+
+
+def _export_file(path: Path, items: int) -> Path:
+    doc = {"cloutlens_export": 1, "own_identities": ["blog.example:bob"], "settings": {"horizon_days": 60},
+           "items": [{"site": "blog.example", "id": f"i{n}", "kind": "comment", "parent": "p1",
+                      "author": {"handle": f"reader{n % 30}"}, "at": "2026-11-20T09:14:00Z", "text": f"note {n}"}
+                     for n in range(items)],
+           "history": [{"day": "2026-11-20", "scores": {"blog.example:reader1": 20}}]}
+    path.write_bytes(orjson.dumps(doc))
+    return path
+
+
+@pytest.mark.fault
+def test_an_import_cut_short_by_a_crash_says_so_after_the_restart(tmp_path, monkeypatch):
+    """An import stores its file a batch at a time; killed midway, it left part of the file
+    stored (its settings and some items, not its own identities nor its history) and nothing
+    said so: the answer was lost with the server, and after the restart status, the data page
+    and doctor looked like any store. Now they say an import did not finish, until one does."""
+    from helpers import post_export
+    data = tmp_path / "data"
+    token = seed_token(data)
+    path = _export_file(tmp_path / "export.json", 40)
+    monkeypatch.setenv("CRASH_AT", "Store.add_items")
+    monkeypatch.setenv("CRASH_AFTER", "1")
+    srv = ServerProcess(data, launcher=LAUNCHER)
+    try:
+        with pytest.raises(OSError):
+            post_export(srv.port, path, token)
+    finally:
+        srv.proc.wait(timeout=30)
+    doctor = subprocess.run([sys.executable, "-m", "server.cli", "doctor", "--data-dir", str(data), "--port", "0"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert "an import did not finish" in doctor.stdout, doctor.stdout + doctor.stderr
+    srv = ServerProcess(data)
+    try:
+        status = request(srv.port, "GET", "/api/status", token=token)[1]
+        assert status["items"] == 40 and status["import_unfinished"]["items"] == 40
+        assert "did not finish" in _page(srv.port, "/data")
+        assert post_export(srv.port, path, token)[0] == 200
+        assert request(srv.port, "GET", "/api/status", token=token)[1]["import_unfinished"] is None
+        assert "did not finish" not in _page(srv.port, "/data")
+    finally:
+        srv.stop()
+    assert not (data / "import.unfinished").exists()
+
+
+def _page(port: int, path: str) -> str:
+    import http.client
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request("GET", path)
+        return conn.getresponse().read().decode()
+    finally:
+        conn.close()
