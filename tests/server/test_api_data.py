@@ -894,3 +894,14 @@ def test_everything_deleted_during_an_import_stays_deleted(filled, app, auth, mo
     assert not store(app).get_config("own_identities") and not store(app).get_config("links")
     assert list((store(app).data_dir / "history").glob("20*.json")) == []
     assert filled.get("/api/people", headers=auth).json["people"] == []
+
+
+def test_the_delete_all_form_says_that_the_forgotten_are_captured_again(filled, app, auth):
+    """Delete all empties the forgotten list too, so the people the user forgot are stored
+    again from the next page that shows them; the form named items, history, settings and links
+    only, and a user who had forgotten someone was not told they would come back."""
+    import re
+    assert filled.delete("/api/people/blog.example:bob", headers=auth).status_code == 200
+    page = filled.get("/data").get_data(as_text=True)
+    form = re.search(r'<section id="delete-all">(.*?)</section>', page, re.S).group(1)
+    assert "people you forgot" in form and "captured again" in form
