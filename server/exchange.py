@@ -324,6 +324,8 @@ def _store_export(services, fh, checked: Checked) -> dict:
         cleared = services.cleared
         # links that cannot be kept stop the import before anything is stored
         here_gone = set(store.get_config("forgotten") or ())
+        # as forgetting anyone forgets the identities linked to them here: one person
+        to_forget = {i for f in set(forgotten) - here_gone for i in services.linked_with(f)} - here_gone
         if links:
             merged_links(store.get_config("links") or {}, links, set(forgotten) | here_gone)
         # Written before anything is stored, removed once all of it is: a crash midway (the
@@ -331,7 +333,7 @@ def _store_export(services, fh, checked: Checked) -> dict:
         atomic_write(store.data_dir / IMPORT_UNFINISHED, orjson.dumps({"started": now, "items": checked.items}))
         try:
             # Forgotten first, so that the items added next never score them through mentions.
-            removed = services.forget_many(set(forgotten) - here_gone)
+            removed = services.forget_many(to_forget)
             # Settings and links next, before the items: set after them, they had the scorer
             # rescore every item the file brought (a 125,000-item file's import peaked there,
             # 426 MB). The items are scored as they come instead. Links to anyone forgotten while
@@ -359,7 +361,7 @@ def _store_export(services, fh, checked: Checked) -> dict:
     except BaseException as exc:
         raise ImportIncomplete(totals, exc) from exc
     return {"items": totals, "settings": sorted(settings), "links": len(links), "forgotten": len(forgotten),
-            "forgotten_here": sorted(set(forgotten) - here_gone), "items_removed": removed,
+            "forgotten_here": sorted(to_forget), "items_removed": removed,
             "own_identities": len(own), "left_out": left_out,
             "history": {"days": checked.history_days, "snapshots_added": snapshots}}
 

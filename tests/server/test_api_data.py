@@ -301,7 +301,9 @@ def test_cloutlens_import_takes_an_export_whole(filled, app, auth, tmp_path):
     (tmp_path / "theirs" / "export.json").write_text(json.dumps(dict(forgot, items=[])))
     told = CliRunner().invoke(main, ["import", "--data-dir", str(new), str(tmp_path / "theirs")])
     assert told.exit_code == 0, told.output  # found in a folder, by what it holds
-    assert f"forgot 1 people as the export asks (blog.example:anna): {annas} of their items here deleted" in told.stdout
+    # news.example:anna is linked to her here: one person, forgotten with her
+    assert (f"forgot 2 people as the export asks (blog.example:anna, news.example:anna): {annas + 1} of their items "
+            "here deleted") in told.stdout
     assert "settings set from the export: horizon_days" in told.stdout
 
 
@@ -905,3 +907,18 @@ def test_the_delete_all_form_says_that_the_forgotten_are_captured_again(filled, 
     page = filled.get("/data").get_data(as_text=True)
     form = re.search(r'<section id="delete-all">(.*?)</section>', page, re.S).group(1)
     assert "people you forgot" in form and "captured again" in form
+
+
+def test_an_import_that_forgets_someone_forgets_the_identities_linked_to_them_here(filled, app, auth):
+    """Linked identities are one person, and forgetting one forgets all (Services.forget). An
+    import's forgotten list skipped that rule: the file forgot blog.example:anna, and the
+    news.example:anna the user had linked to her here stayed, with her items and a score, only
+    unlinked."""
+    assert filled.post("/api/links", json={"alias": "news.example:anna", "canonical": "blog.example:anna"},
+                       headers=auth).status_code == 201
+    r = filled.post("/api/import", json={"cloutlens_export": 1, "forgotten": ["blog.example:anna"]}, headers=auth)
+    assert r.status_code == 200, r.json
+    assert r.json["forgotten_here"] == ["blog.example:anna", "news.example:anna"]
+    assert store(app).items_by_author("news.example:anna") == []
+    assert store(app).get_config("forgotten") == ["blog.example:anna", "news.example:anna"]
+    assert filled.get("/api/people/news.example:anna", headers=auth).status_code == 404
