@@ -54,8 +54,10 @@ HISTORY_BATCH = 50                # days merged under one hold of the lock
 
 def export_chunks(services):
     """The export as a stream of bytes, a shard at a time, so a million items never sit in memory
-    as one string. Items are read under the lock one shard at a time: a capture landing during
-    the export may or may not be in it, never half of it. The head is read at once, in the
+    as one string. Items are read under the lock one shard at a time, from the shards there were
+    when it began: a capture landing during the export may or may not be in it, and one whose
+    items span two shards (the last one filling up, or updates of old items) may be in it in
+    part; the next export has it whole. The head is read at once, in the
     request, so that a busy lock is answered Busy rather than failing a download begun. The
     forgotten list comes last (an import reads members wherever they are)."""
     from .api import stored_settings
