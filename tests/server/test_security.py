@@ -514,7 +514,7 @@ def test_a_body_the_door_refuses_is_not_kept_while_it_streams_in(tmp_path, serve
         pytest.skip("needs Linux's /proc")
     srv = server_factory(tmp_path / "data")
     headers = {"Host": f"127.0.0.1:{srv.port}", **{k: v.format(port=srv.port) for k, v in REFUSED_HEADS[head].items()}}
-    size, sent = 64 << 20, 40 << 20
+    size, sent = 32 << 20, 16 << 20
     sock = socket.create_connection(("127.0.0.1", srv.port), timeout=30)
     try:
         sock.sendall((f"POST /api/capture HTTP/1.1\r\nContent-Type: text/plain\r\nContent-Length: {size}\r\n"
