@@ -32,10 +32,12 @@ from __future__ import annotations
 
 import io
 import os
+from array import array
 from datetime import datetime, timedelta, timezone
 from dataclasses import dataclass
 from itertools import islice
 
+import numpy as np
 import orjson
 
 from scoring.items import ContractError, author_identity, parse_time
@@ -199,6 +201,23 @@ def _checked_history(fh, check_identity):
         yield day, clean
 
 
+def _refuse_repeated(fh, keys: array):
+    """An item given twice (the same site and id) is refused, naming the second, as a capture
+    refuses it: stored, the last one won and was counted "unchanged", whichever the file meant.
+    Only when two hashes match are the items read again, to compare the keys themselves."""
+    hashes = np.sort(np.frombuffer(keys, dtype=np.int64))
+    suspects = set(hashes[1:][hashes[1:] == hashes[:-1]].tolist())
+    if not suspects:
+        return
+    first: dict[tuple, int] = {}
+    for n, (item, _seen) in enumerate(_checked_items(fh)):
+        key = (item["site"], item["id"])
+        if hash(key) in suspects:
+            if key in first:
+                raise ContractError(f"items[{n}].id", f"is given twice in this file (first as items[{first[key]}])")
+            first[key] = n
+
+
 def check_export(fh, each=None) -> Checked:
     """Validate a whole export read from a binary file (seekable), keeping none of its items:
     `each(item)` sees each one checked. Raises jsonstream.NotJSON (a ValueError) or
@@ -229,10 +248,13 @@ def check_export(fh, each=None) -> Checked:
             raise ContractError(long, "must be an array")
     count = 0
     if head.long_kind:
+        keys = array("q")  # a hash of each item's (site, id): 8 MB at a million items
         for item, _seen in _checked_items(fh):
             count += 1
+            keys.append(hash((item["site"], item["id"])))
             if each is not None:
                 each(item)
+        _refuse_repeated(fh, keys)
     models = _checked_models(doc.get("models", []))
     history_days = sum(1 for _ in _checked_history(fh, check_identity)) if "history" in head.long_kinds else 0
     settings = doc.get("settings", {})

@@ -323,6 +323,9 @@ def test_cloutlens_import_takes_an_export_whole(filled, app, auth, tmp_path):
      "links.blog.example:anna"),
     (lambda d: d.update(links={"blog.example:carol": "blog.example:carol"}), "links.blog.example:carol"),
     (lambda d: d.update(tokens={}), "tokens"),
+    # an item twice: which one the file meant is not for the import to guess (a capture refuses it too)
+    (lambda d: d["items"].append(dict(d["items"][1], text="another text")), "items[8].id"),
+    (lambda d: d["items"].insert(3, dict(d["items"][6], site=d["items"][6]["site"].upper())), "items[7].id"),
 ])
 def test_bad_import_names_the_field_and_stores_nothing(filled, app, auth, mutate, field):
     doc = json.loads(filled.get("/api/export", headers=auth).get_data())
