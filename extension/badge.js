@@ -15,8 +15,16 @@
   // the pale ring keeps the pill visible on dark pages as well as light ones. Every pill is as
   // wide as "100" whatever it shows: the page can measure the host, and a width would tell it
   // how many digits the score has.
+  //
+  // The host's own rules are !important: a page's rules for the host element win over :host's
+  // normal ones, and themes style spans wholesale (".comment-author span { display: block;
+  // float: right; width: 300px }" threw the pill to the far side of the page), while an
+  // !important rule inside the shadow tree wins over the page's. Visibility is inherited all the
+  // same, as `all: initial` alone did not: a comment hidden with `visibility: hidden` (a
+  // collapsed reply) showed its pill, floating, focusable, beside no name.
   const STYLE = `
-    :host { all: initial; display: inline-block; vertical-align: baseline; margin-left: .35em; position: relative; }
+    :host { all: initial !important; display: inline-block !important; vertical-align: baseline !important;
+            margin-left: .35em !important; position: relative !important; visibility: inherit !important; }
     [data-t]::before { content: attr(data-t); }
     .badge { display: inline-block; box-sizing: border-box; width: 2.6em; padding: 0; white-space: nowrap;
              border-radius: .8em; font: 600 11px/1.6 system-ui, sans-serif; font-variant-numeric: tabular-nums;

@@ -95,3 +95,29 @@ def test_a_recycled_comment_element_is_read_again_with_its_new_name(browser, liv
     by_id = {it["id"]: it for it in stored_items(live_server.data_dir)}
     assert by_id["comment-499"]["author"]["name"] == "Zed Zebra"
     assert by_id["comment-499"]["parent"] == "post-9200"
+
+
+def test_a_themes_rules_for_spans_do_not_move_a_pill_and_a_hidden_comment_hides_it(browser, live_server):
+    """A page's rules for the host element beat :host's normal ones: a theme's rule for every
+    byline span threw a pill 300 px wide to the far side of the page, or to the page's corner.
+    And `all: initial` made the host visible whatever its comment was: a reply hidden with
+    `visibility: hidden` showed its pill, floating beside no name."""
+    ctx, worker = browser
+    pair_in_options(ctx, live_server)
+    page = ctx.new_page()
+    page.goto("http://blog.example/extension-theme-css.html")
+    s = wait_state(worker, "extension-theme-css", scored(5), what="every badge scored")
+    shown = {b["identity"]: b["visibility"] for b in s["badges"]}
+    assert shown["blog.example:hal hidden"] == "hidden"
+    assert {v for k, v in shown.items() if k != "blog.example:hal hidden"} == {"visible"}
+    hosts = page.evaluate("""() => [...document.querySelectorAll('.fn')].map(f => {
+        const h = f.nextElementSibling, a = f.getBoundingClientRect(), b = h.getBoundingClientRect();
+        return {name: f.textContent, display: getComputedStyle(h).display, width: Math.round(b.width),
+                gap: Math.round(b.left - a.right), middle: Math.abs((a.top + a.bottom) / 2 - (b.top + b.bottom) / 2)};
+    })""")
+    by_name = {h["name"]: h for h in hosts}
+    assert {h["display"] for h in hosts} == {"inline-block"}
+    assert len({h["width"] for h in hosts}) == 1, hosts
+    for name in ("Bob Builder", "Cat Critic"):
+        # just after the name, on its line (Dan's whole byline is positioned by the theme, pill too)
+        assert 0 <= by_name[name]["gap"] <= 8 and by_name[name]["middle"] < 4, by_name[name]
