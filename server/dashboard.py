@@ -640,6 +640,11 @@ def import_():
                  "theirs deleted.")
     added = outcome["history"]["snapshots_added"]
     gone += f" {count_of(added, 'daily score snapshot')} added to the history charts." if added else ""
+    # the file's settings replace the ones here: an old backup puts back old settings
+    if outcome["settings"]:
+        gone += f" Settings taken from the file: {', '.join(outcome['settings'])}."
+    if outcome["links"]:
+        gone += f" {count_of(outcome['links'], 'link')} taken from the file."
     flash(f"Imported: {count_of(n['added'], 'new item')}, {n['updated']:,} updated, {n['unchanged']:,} already there.{gone}")
     return _back_to_data()
 

@@ -925,3 +925,20 @@ def test_an_import_that_forgets_someone_forgets_the_identities_linked_to_them_he
     assert store(app).items_by_author("news.example:anna") == []
     assert store(app).get_config("forgotten") == ["blog.example:anna", "news.example:anna"]
     assert filled.get("/api/people/news.example:anna", headers=auth).status_code == 404
+
+
+def test_the_dashboards_import_says_which_settings_and_links_the_file_replaced(filled, app, auth):
+    """An import sets the file's settings over the ones here (and adds its links), as
+    `cloutlens import` says; the data page's message told only of items and forgotten people, so
+    an old backup imported put back old settings without a word (the form says it adds)."""
+    import io
+    import re
+    from server.dashboard import csrf_token
+    doc = {"cloutlens_export": 1, "settings": {"horizon_days": 30},
+           "links": {"news.example:anna": "blog.example:anna"}}
+    with app.test_request_context():
+        tok = csrf_token()
+    r = filled.post("/data/import", data={"csrf": tok, "file": (io.BytesIO(json.dumps(doc).encode()), "old.json")},
+                    content_type="multipart/form-data", follow_redirects=True)
+    said = " ".join(re.findall(r'<p class="flash[^"]*"[^>]*>(.*?)</p>', r.get_data(as_text=True), re.S))
+    assert "Imported" in said and "horizon_days" in said and "1 link" in said, said
