@@ -172,8 +172,13 @@
       }
       // A comment whose own parts were drawn again (a framework re-rendering it in place) lost
       // its badge with its old name element: it is read again once near the screen. Its item
-      // was sent already; only the new name gets a badge.
-      if (redrawn && processed.has(r.target) && r.target.matches(itemSelector)) io.observe(r.target);
+      // was sent already; only the new name gets a badge. A page that only adds a widget to its
+      // comments, over and over, keeps their names and costs no reading.
+      const t = r.target;
+      if (redrawn && processed.has(t) && t.matches(itemSelector)) {
+        const name = nameIn.get(t);
+        if (!name || !t.contains(name)) io.observe(t);
+      }
     }
   });
 
@@ -295,6 +300,8 @@
       if (!n.element || processed.has(n.element) || !n.element.isConnected) continue;
       processed.add(n.element);
       watchName(n.element);
+      const comment = itemSelector ? n.element.closest(itemSelector) : null;
+      if (comment) nameIn.set(comment, n.element);
       out.anchors.push(n);
     }
   }
@@ -306,6 +313,7 @@
   // texts beside them), and a renamed one loses its badge and is read again with its comment.
   let nameObserver = null;
   let named = new WeakMap(); // name element -> its text when read
+  let nameIn = new WeakMap(); // comment element -> the name element given a badge in it
 
   function watchName(el) {
     if (!nameObserver) nameObserver = new MutationObserver(onRenamed);
@@ -325,7 +333,7 @@
       named.delete(el);
       Badges.detach(el);
       processed.delete(el);
-      const comment = el.closest(itemSelector);
+      const comment = itemSelector ? el.closest(itemSelector) : null;
       if (comment && processed.has(comment) && io) io.observe(comment);
     }
   });
@@ -587,6 +595,7 @@
     if (containerObserver) containerObserver.disconnect();
     if (nameObserver) nameObserver.disconnect();
     named = new WeakMap();
+    nameIn = new WeakMap();
     if (io) io.disconnect();
     stopLateWatch();
     containerObserver = null;
