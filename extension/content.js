@@ -139,8 +139,12 @@
       // A comment's siblings share its list: the list, and what holds it, are looked at once.
       lists.add(list);
       watch(list);
-      const up = list.parentElement;
-      if (up && up !== document.documentElement && !list.closest(itemSelector)) watch(up);
+      // Above a top-level list, every ancestor up to the body: "load more" may add a whole new
+      // section of comments several levels up (a <section> holding its own list), which watching
+      // the list's parent alone never saw. A few elements, direct children only.
+      if (!list.closest(itemSelector)) {
+        for (let up = list.parentElement; up && up !== document.documentElement && !watched.has(up); up = up.parentElement) watch(up);
+      }
     }
   }
 

@@ -1,6 +1,7 @@
 """Pages that fight the extension, in real Chromium: names and texts a page's script writes that
-no HTML parser makes (lone surrogates) next to markup and object-member names, and comments a
-framework draws again after they were read."""
+no HTML parser makes (lone surrogates) next to markup and object-member names, comments a
+framework draws again after they were read or recycles for other comments, a theme's rules for
+spans, and comments loaded in new sections."""
 from __future__ import annotations
 
 import time
@@ -121,3 +122,18 @@ def test_a_themes_rules_for_spans_do_not_move_a_pill_and_a_hidden_comment_hides_
     for name in ("Bob Builder", "Cat Critic"):
         # just after the name, on its line (Dan's whole byline is positioned by the theme, pill too)
         assert 0 <= by_name[name]["gap"] <= 8 and by_name[name]["middle"] < 4, by_name[name]
+
+
+def test_comments_loaded_in_a_new_section_several_levels_up_are_captured(browser, live_server):
+    """Only the first list and its parent were watched: a "load more" adding a new section with
+    its own list beside the first one went unseen (6 of 9 comments here)."""
+    ctx, worker = browser
+    pair_in_options(ctx, live_server)
+    page = ctx.new_page()
+    page.goto("http://blog.example/extension-sections.html")
+    wait_state(worker, "extension-sections", scored(4), what="the first section scored")
+    page.evaluate("more(); more()")
+    s = wait_state(worker, "extension-sections", scored(10), what="every section scored")
+    assert s["items"] == 10
+    ids = {it["id"] for it in stored_items(live_server.data_dir)}
+    assert {f"comment-{600 + i}" for i in range(9)} <= ids
