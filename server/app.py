@@ -168,6 +168,9 @@ class Services:
         _read_identities_anew(store)
         self._gone = frozenset(store.get_config("forgotten") or ())
         self.cleared = 0  # delete-alls so far: a long import stops at one (server/exchange.py)
+        # The imports under way (one object each; set.add and discard are atomic): two may store
+        # their files in turns, and only the last to finish may remove import.unfinished.
+        self.importing: set = set()
         self.loaded_from: str | None = None
         self._checkpoint_lock = threading.Lock()
         if background:

@@ -331,11 +331,15 @@ def import_export(services, fh, checked: Checked | None = None) -> dict:
     checked = checked or check_export(fh)
     if checked.changed(fh):
         raise ContractError("", "the file changed while it was being checked; nothing was stored")
-    with services.turns.doing("an import"):
-        return _store_export(services, fh, checked)
+    me = object()  # in services.importing from the writing of import.unfinished on
+    try:
+        with services.turns.doing("an import"):
+            return _store_export(services, fh, checked, me)
+    finally:
+        services.importing.discard(me)
 
 
-def _store_export(services, fh, checked: Checked) -> dict:
+def _store_export(services, fh, checked: Checked, me: object) -> dict:
     from .api import stored_settings
     from .app import utcnow
     settings, links, own, forgotten = checked.settings, checked.links, checked.own, checked.forgotten
@@ -355,6 +359,7 @@ def _store_export(services, fh, checked: Checked) -> dict:
         # Written before anything is stored, removed once all of it is: a crash midway (the
         # answer lost with the server) leaves it, and the next start says an import did not finish.
         atomic_write(store.data_dir / IMPORT_UNFINISHED, orjson.dumps({"started": now, "items": checked.items}))
+        services.importing.add(me)
         try:
             # Forgotten first, so that the items added next never score them through mentions.
             removed = services.forget_many(to_forget)
@@ -380,8 +385,11 @@ def _store_export(services, fh, checked: Checked) -> dict:
                 store.set_config("own_identities", sorted(mine))
         snapshots = _store_history(services, fh, checked, cleared)
         with services.lock:
-            _unlink(store.data_dir / IMPORT_UNFINISHED)
-            store.unfinished_import = None
+            # Another import may still be storing its file (two tabs): the mark is its too, and
+            # goes when the last of them is done (else a crash now would leave part of it unsaid).
+            if len(services.importing) == 1:
+                _unlink(store.data_dir / IMPORT_UNFINISHED)
+                store.unfinished_import = None
     except BaseException as exc:
         raise ImportIncomplete(totals, exc) from exc
     return {"items": totals, "settings": sorted(settings), "links": len(links), "forgotten": len(forgotten),

@@ -942,3 +942,38 @@ def test_the_dashboards_import_says_which_settings_and_links_the_file_replaced(f
                     content_type="multipart/form-data", follow_redirects=True)
     said = " ".join(re.findall(r'<p class="flash[^"]*"[^>]*>(.*?)</p>', r.get_data(as_text=True), re.S))
     assert "Imported" in said and "horizon_days" in said and "1 link" in said, said
+
+
+def test_an_import_finishing_while_another_stores_keeps_the_unfinished_mark(filled, app, auth, monkeypatch):
+    """Two imports at once (the dashboard in one tab, the API in another) store their batches in
+    turns. The first to finish removed import.unfinished while the other was still storing: a
+    crash then left part of its file stored, and after the restart nothing said so."""
+    import threading
+
+    import server.exchange as exchange
+    s = app.extensions["cloutlens"]
+    doc = json.loads(filled.get("/api/export", headers=auth).get_data())
+    slow = dict(doc, items=[dict(i, id=f"{i['id']}-slow-{n}") for n in range(3) for i in doc["items"]])
+    monkeypatch.setattr(exchange, "IMPORT_BATCH", 2)
+    paused, go_on = threading.Event(), threading.Event()
+    real = s.let_captures_in
+
+    def let_captures_in(timeout=1.0):  # the slow import waits between its first batches
+        if threading.current_thread().name == "slow-import" and not go_on.is_set():
+            paused.set()
+            go_on.wait(30)
+        return real(timeout)
+    monkeypatch.setattr(s, "let_captures_in", let_captures_in)
+    answers = []
+    slow_one = threading.Thread(target=lambda: answers.append(exchange.import_document(s, slow)), name="slow-import")
+    slow_one.start()
+    try:
+        assert paused.wait(30)
+        exchange.import_document(s, doc)  # the other import, run to its end meanwhile
+        marker = store(app).data_dir / "import.unfinished"
+        assert marker.exists(), "the slow import is still storing: a crash now leaves part of it"
+    finally:
+        go_on.set()
+        slow_one.join(30)
+    assert answers and answers[0]["items"]["added"] == len(slow["items"])
+    assert not marker.exists() and store(app).unfinished_import is None
