@@ -432,7 +432,9 @@ def data_page():
 
 def _back_to_data(anchor: str | None = None, **typed):
     """To the data page; `typed`: what the user typed into its forms, given back after an error
-    so that it need not be typed again."""
+    so that it need not be typed again. A form's error is flashed as "error:FORM:FIELD" (FIELD
+    the name of the field at fault, "*" for every field, "" for none): data.html shows it inside
+    that form (the anchor), tied to its fields (aria-describedby, aria-invalid)."""
     return redirect(url_for("dashboard.data_page", _anchor=anchor, **typed), code=303)
 
 
@@ -459,18 +461,18 @@ def link():
     aliases = [_identity(a, "alias") for a in request.form.getlist("alias") if a.strip()]
     typed = {"link_alias": request.form.get("alias", "")[:300], "link_canonical": request.form.get("canonical", "")[:300]}
     if canon is None or not aliases or None in aliases:
-        flash("Give two identities as site:handle.", "error")
+        flash("Give two identities as site:handle.", "error:link-form:*")
         return _back_to_data("link-form", **typed)
     s = services()
     with s.turns.turn():
         for ident in [canon] + aliases:
             if not _stored(s, ident):
-                flash(f"Nobody by the identity {ident} is stored.", "error")
+                flash(f"Nobody by the identity {ident} is stored.", "error:link-form:*")
                 return _back_to_data("link-form", **typed)
         for alias in aliases:
             problem = data.link(s, alias, canon)
             if problem:
-                flash(problem, "error")
+                flash(problem, "error:link-form:*")
                 return _back_to_data("link-form", **typed)
         # Linking to an alias links to its person (data.link): the message names where it went.
         canon = (s.store.get_config("links") or {}).get(canon, canon)
@@ -499,12 +501,12 @@ def forget():
     identity = _identity_field("identity")
     typed = {"forget": request.form.get("identity", "")[:300]}
     if request.form.get("sure") != "yes":
-        flash("Tick the box to confirm: forgetting deletes data.", "error")
+        flash("Tick the box to confirm: forgetting deletes data.", "error:forget-form:sure")
         return _back_to_data("forget-form", **typed)
     s = services()
     with s.turns.turn():
         if identity is None or not _stored(s, identity):
-            flash("Nobody by that identity is stored.", "error")
+            flash("Nobody by that identity is stored.", "error:forget-form:identity")
             return _back_to_data("forget-form", **typed)
         # Forgetting takes the identities linked to this one too: only once the form listed
         # them all (the person page does; the data page's typed identity is listed on a second
@@ -512,7 +514,7 @@ def forget():
         group = s.linked_with(identity)
         if len(group) > 1 and set(request.form.getlist("linked")) != set(group):
             flash(f"{identity} is linked to {', '.join(i for i in group if i != identity)}: Forget deletes what "
-                  f"all {len(group)} wrote. Check them below and press Forget again.", "error")
+                  f"all {len(group)} wrote. Check them below and press Forget again.", "error:forget-form:")
             return _back_to_data("forget-form", **typed)
         done = s.forget(identity)
         data.invalidate()
@@ -613,22 +615,22 @@ def import_():
     check_csrf()
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        flash("Choose an export file to import.", "error")
-        return _back_to_data()
+        flash("Choose an export file to import.", "error:import-form:file")
+        return _back_to_data("import-form")
     # werkzeug keeps an upload over 500 KB in a temporary file: it is read from there as a stream,
     # never whole into memory.
     try:
         outcome = import_export(services(), upload.stream)
     except NotJSON:
-        flash("That file is not JSON.", "error")
-        return _back_to_data()
+        flash("That file is not JSON.", "error:import-form:file")
+        return _back_to_data("import-form")
     except ContractError as exc:
-        flash(f"Import refused, nothing was stored: {exc}", "error")
-        return _back_to_data()
+        flash(f"Import refused, nothing was stored: {exc}", "error:import-form:file")
+        return _back_to_data("import-form")
     except ImportIncomplete as exc:
         data.invalidate()
-        flash(f"Import incomplete: {exc}.", "error")
-        return _back_to_data()
+        flash(f"Import incomplete: {exc}.", "error:import-form:")
+        return _back_to_data("import-form")
     data.invalidate()
     n = outcome["items"]
     gone = f" Left out: {count_of(outcome['left_out'], 'item')} by people you forgot." if outcome["left_out"] else ""
@@ -653,8 +655,8 @@ def import_():
 def delete_all():
     check_csrf()
     if request.form.get("confirm", "").strip().lower() != "delete everything":
-        flash("Type “delete everything” to confirm.", "error")
-        return _back_to_data()
+        flash("Type “delete everything” to confirm.", "error:delete-form:confirm")
+        return _back_to_data("delete-form")
     s = services()
     with s.turns.turn():
         removed = data.delete_all(s)
@@ -670,6 +672,14 @@ def pair():
     s = services()
     return render_template("pair.html", pending=s.pairing.pending(), clients=s.pairing.clients(),
                            wait_minutes=REQUEST_TTL // 60)
+
+
+@dashboard.get("/pair/waiting")
+def pair_waiting():
+    """What the pairing page looks for while it waits (static/pair.js): it reloads once a request
+    (or a pairing) is there, rather than every 3 s whatever happens."""
+    s = services()
+    return {"pending": len(s.pairing.pending()), "clients": len(s.pairing.clients())}
 
 
 @dashboard.post("/pair/<request_id>")
