@@ -351,7 +351,10 @@
     }, opts);
     window.addEventListener("focusin", (ev) => {
       const b = badgeOf(ev);
-      if (b && !b.returning) b.show();
+      // A page's focus() makes trusted focus events: given a tabindex, the host itself takes
+      // focus, and the card opened at the page's will. Only focus on the pill (or in the card),
+      // which the page cannot reach, opens it.
+      if (b && !b.returning && b.root.activeElement) b.show();
     }, opts);
     window.addEventListener("focusout", (ev) => {
       const b = badgeOf(ev);

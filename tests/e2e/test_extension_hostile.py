@@ -137,3 +137,30 @@ def test_comments_loaded_in_a_new_section_several_levels_up_are_captured(browser
     assert s["items"] == 10
     ids = {it["id"] for it in stored_items(live_server.data_dir)}
     assert {f"comment-{600 + i}" for i in range(9)} <= ids
+
+
+def test_a_page_focusing_a_badge_host_opens_no_card(browser, live_server):
+    """A page's focus() gives trusted focus events: with a tabindex of the page's, the host itself
+    took focus and its card opened, though only the user's own input should open one."""
+    ctx, worker = browser
+    pair_in_options(ctx, live_server)
+    page = ctx.new_page()
+    page.goto("http://blog.example/extension-thread.html")
+    wait_state(worker, "extension-thread", scored(8), what="every badge scored")
+    focused = page.evaluate("""() => {
+        const host = document.querySelector('#div-comment-201 .fn').nextElementSibling;
+        host.tabIndex = 0;
+        host.focus();
+        const other = document.querySelector('#div-comment-204 .fn').nextElementSibling;
+        other.setAttribute('contenteditable', '');
+        other.focus();
+        return document.activeElement === other;
+    }""")
+    assert focused, "the page moved focus onto the hosts"
+    time.sleep(0.5)
+    s = wait_state(worker, "extension-thread", lambda s: True)
+    assert not [b["identity"] for b in s["badges"] if b["cardOpen"]]
+    # The user's own Tab still opens a card.
+    page.evaluate("document.activeElement.blur()")
+    page.keyboard.press("Tab")
+    wait_state(worker, "extension-thread", lambda s: any(b["cardOpen"] for b in s["badges"]), what="card opened by Tab")
