@@ -350,6 +350,16 @@
     });
   }
 
+  // Badges whose names left the page go, and with them the last scores of people no longer on
+  // it: an app that never reloads (YouTube, Reddit) went through thread after thread, and every
+  // person of every thread kept their summary here for the whole session.
+  function prune() {
+    Badges.prune();
+    if (latest.size <= Badges.peopleCount()) return;
+    const here = new Set(Badges.identities());
+    for (const id of latest.keys()) if (!here.has(id)) latest.delete(id);
+  }
+
   function attach(el, id, summary, name) {
     Badges.attach(el, id, summary, forgotten.has(id), name);
   }
@@ -370,7 +380,7 @@
       // View-only (or nothing new to store): ask for scores without sending anything.
       // Nothing new to store is also a page drawing comments again that were already sent:
       // the badges of the nodes it threw away go now, not at a refresh that no capture brings.
-      if (anchors.length) Badges.prune();
+      if (anchors.length) prune();
       const ids = identitiesFor(anchors, capture.page.site);
       if (ids.length) fetchScores([...new Set(ids)]);
       return;
@@ -519,7 +529,7 @@
   function scheduleRefresh() {
     clearTimeout(refreshTimer);
     refreshTimer = setTimeout(timed(function refresh() {
-      Badges.prune();
+      prune();
       fetchScores(Badges.identities());
     }), REFRESH_DELAY);
   }
@@ -539,7 +549,7 @@
     const now = performance.now();
     if (now - lastReturn < RETURN_REFRESH_MS) return;
     lastReturn = now;
-    Badges.prune();
+    prune();
     const ids = Badges.identities();
     if (!ids.length) return;
     returning = true; // one round at a time: a slow server must not have them pile up
@@ -590,7 +600,7 @@
     pageCache = {};
     sent = new Set();
     state.items = 0;
-    Badges.prune();
+    prune();
     if (adapter && itemSelector && scan(document) === 0) watchForLateComments();
     if (!adapter && !tryStart()) watchForLateComments();
   }
@@ -652,7 +662,7 @@
       // "light" skips reading every badge: a thousand of them make a slow answer.
       // people: everyone with a badge here, scored or not ("?" and "–" badges included; the
       // count used to follow successful score look-ups only, and read "0 of 0" beside them).
-      sendResponse({ ...state, people: Badges.peopleCount(), stats: { ...state.stats }, counts: Badges.counts(),
+      sendResponse({ ...state, people: Badges.peopleCount(), stats: { ...state.stats, remembered: latest.size }, counts: Badges.counts(),
         badges: msg.light ? [] : Badges.read() });
     } else if (msg.type === "server-back") {
       // The server answers again, paired (queued captures, if any, are in): the badges that said

@@ -164,3 +164,22 @@ def test_a_page_focusing_a_badge_host_opens_no_card(browser, live_server):
     page.evaluate("document.activeElement.blur()")
     page.keyboard.press("Tab")
     wait_state(worker, "extension-thread", lambda s: any(b["cardOpen"] for b in s["badges"]), what="card opened by Tab")
+
+
+def test_an_app_going_from_thread_to_thread_keeps_only_the_scores_of_the_people_shown(browser, live_server):
+    """The content script kept the last summary of every person of every thread an app without
+    reloads went through, for the whole session."""
+    ctx, worker = browser
+    pair_in_options(ctx, live_server)
+    page = ctx.new_page()
+    page.goto("http://blog.example/extension-spa.html")
+    wait_state(worker, "extension-spa", scored(6), what="thread 1 scored")
+    for n in range(2, 7):
+        page.evaluate(f"go({n})")
+        s = wait_state(worker, f"thread={n}", lambda s: s["counts"]["scored"] == 6 and s["counts"]["badges"] == 6,
+                       what=f"thread {n} scored")
+    time.sleep(2)  # the refresh after the last capture
+    s = wait_state(worker, "thread=6", lambda s: True)
+    assert s["counts"]["people"] == 6
+    assert s["stats"]["remembered"] <= 6, s["stats"]["remembered"]
+    assert len({it["id"] for it in stored_items(live_server.data_dir)}) == 6 * 6
