@@ -127,9 +127,16 @@ function showPairState(s) {
     ? `The server at ${s.server} is not running; start it with: ${serveCommand(s.server)}. ` +
       "Running it on another port? Enter its address under Server above and save."
     : s.paired ? "Paired with the server." : pending ? "Not paired yet: waiting for you to approve the code below." : "Not paired.";
+  // A button that goes while it has the keyboard's focus would drop it to the page's top: the
+  // focus moves to the one that takes its place (Pair -> Cancel, Cancel or Unpair -> Pair).
+  const had = document.activeElement;
   $("pair-button").hidden = Boolean(s.paired) || pending;
   $("pair-cancel").hidden = !pending;
   $("unpair").hidden = !s.hasToken;
+  if (had && had.hidden && ["pair-button", "pair-cancel", "unpair"].includes(had.id)) {
+    const next = ["pair-cancel", "pair-button", "unpair"].map($).find((b) => !b.hidden);
+    if (next) next.focus();
+  }
   if (pending) {
     showCode(s.pairing, s.server);
     if (!polling) polling = setInterval(pollPairing, 1000);

@@ -10,6 +10,9 @@ let lastStatus = null;
 function showPairing(pairing) {
   $("pairing").hidden = false;
   if (!pairing) return;
+  // The button goes: a keyboard's focus on it would fall to the page's top, so it moves on to
+  // the link where the code is approved (the code itself is read out: #pair-shown is live).
+  const hadFocus = document.activeElement === $("pair-button");
   $("pair-button").hidden = true;
   $("pair-code").hidden = false;
   $("pair-code").textContent = pairing.code;
@@ -17,6 +20,7 @@ function showPairing(pairing) {
   const url = serverPage(lastStatus.server, "/pair");
   $("pair-link").href = url;
   $("pair-link").textContent = url;
+  if (hadFocus) $("pair-link").focus();
 }
 
 let polling = null;
@@ -33,7 +37,9 @@ async function pollPairing() {
       polling = null;
       // "none": cancelled in Options
       $("pair-text").textContent = r.status === "none" ? "Pairing cancelled." : `Pairing ${r.status}. Try again.`;
+      const hadFocus = $("pair-shown").contains(document.activeElement);
       $("pair-button").hidden = false;
+      if (hadFocus) $("pair-button").focus();
       $("pair-code").hidden = true;
       $("pair-help").hidden = true;
     }
