@@ -933,6 +933,15 @@
     return scope;
   }
 
+  // The address the capture names, within the contract's 2,048 characters: a page's own address
+  // can be longer (tracking parameters, a long search), and the server refused the whole capture
+  // for it. Without its query, then cut; the rules still read the whole address.
+  function recordUrl(u) {
+    if (!u || u.length <= URL_MAX) return u;
+    var p = splitUrl(u);
+    return cap(p ? p[0] + p[1] : u, URL_MAX);
+  }
+
   function postIdFromUrl(u) {
     var p = splitUrl(u || "");
     if (!p) return "page";
@@ -1136,7 +1145,7 @@
       pu = rebuilt ? resolveUrl(String(rebuilt), null) : null;
     }
     env.url = pu;
-    var page = { url: pu, title: pageTitle(doc), site: adapter.site || siteOf(pu) || "unknown" };
+    var page = { url: recordUrl(pu), title: pageTitle(doc), site: adapter.site || siteOf(pu) || "unknown" };
     if (adapter.site && pu && siteOf(pu) !== adapter.site && siteOf(pu).slice(-adapter.site.length - 1) !== "." + adapter.site) {
       page.site = siteOf(pu);
     }
@@ -1514,7 +1523,7 @@
     pickAdapter: pickAdapter,
     extract: extract,
     // exposed for unit tests of the twin engines
-    _internal: { parseCount: parseCount, parseTime: parseTime, parseDateText: parseDateText, pageDateOrder: pageDateOrder, resolveUrl: resolveUrl, siteOf: siteOf, hash64: hash64, clean: clean,
+    _internal: { recordUrl: recordUrl, parseCount: parseCount, parseTime: parseTime, parseDateText: parseDateText, pageDateOrder: pageDateOrder, resolveUrl: resolveUrl, siteOf: siteOf, hash64: hash64, clean: clean,
       inDocumentOrder: inDocumentOrder, newKnown: newKnown, knowAuthors: knowAuthors, resolveByName: resolveByName,
       textValues: textValues },
   };

@@ -1103,6 +1103,15 @@ def _scope_of(adapter):
     return scope
 
 
+def _record_url(u):
+    """The address the capture names, within the contract's 2,048 characters (extract.js's
+    recordUrl): without its query, then cut; the rules still read the whole address."""
+    if not u or len(u) <= URL_MAX:
+        return u
+    p = _split_url(u)
+    return (p[0] + p[1] if p else u)[:URL_MAX]
+
+
 def _post_id_from_url(u):
     p = _split_url(u or "")
     if not p:
@@ -1221,7 +1230,7 @@ def extract(doc, adapter: dict, url=None):
     site = adapter.get("site") or own_site or "unknown"
     if adapter.get("site") and pu and own_site != adapter["site"] and not own_site.endswith("." + adapter["site"]):
         site = own_site
-    page = {"url": pu, "title": page_title(doc), "site": site}
+    page = {"url": _record_url(pu), "title": page_title(doc), "site": site}
     return {"v": 1, "page": page, "items": items}, names
 
 
@@ -1653,7 +1662,7 @@ def extract_html(html, url: str | None = None, adapter_name: str | None = None, 
         adapter = pick_adapter(adapters, soup, url)
     if adapter is None:
         pu = page_url(soup, url)
-        return {"v": 1, "page": {"url": pu, "title": page_title(soup), "site": site_of(pu) or "unknown"},
+        return {"v": 1, "page": {"url": _record_url(pu), "title": page_title(soup), "site": site_of(pu) or "unknown"},
                 "items": []}, None
     capture, _names = extract(soup, adapter, url)
     return capture, adapter["name"]

@@ -241,3 +241,15 @@ def test_a_page_says_which_way_round_it_prints_dates(text, order):
     assert engine.page_date_order(text) == order
     assert parse_date_text("09/06/2020", order) == {"dmy": "2020-06-09T00:00:00Z", "mdy": "2020-09-06T00:00:00Z",
                                                     None: None}[order]
+
+
+def test_a_page_address_over_the_contracts_length_is_named_without_its_query_in_both_engines(run_js):
+    # tracking parameters made a blog post's address 3,000 characters long: the server refused
+    # every capture of the page
+    from server.contract import validate_capture
+    html = _wordpress_thread("Bob", "Cat")
+    url = "https://blog.example/2026/post/?utm_source=" + "a" * 3000
+    capture, _ = extract_html(html, url=url)
+    assert capture["page"]["url"] == "https://blog.example/2026/post/"
+    assert run_js(html, url)["capture"] == capture
+    assert validate_capture(capture)["page"]["url"] == "https://blog.example/2026/post/"

@@ -192,3 +192,13 @@ test("clean() replaces lone surrogates, which JSON cannot carry, and keeps pairs
   assert.strictEqual(clean("pair \ud83d\ude00 kept"), "pair \ud83d\ude00 kept");
   assert.ok(JSON.parse(JSON.stringify(clean("x\ud800y"))).isWellFormed());
 });
+
+test("the capture's page address stays within the contract's 2,048 characters", () => {
+  // A page's own address can be longer (tracking parameters); the server refused the capture.
+  const { recordUrl } = require(FILE)._internal;
+  const short = "https://blog.example/post-1?utm_source=x";
+  assert.strictEqual(recordUrl(short), short);
+  assert.strictEqual(recordUrl(`https://blog.example/post-1?utm=${"a".repeat(3000)}`), "https://blog.example/post-1");
+  assert.strictEqual(recordUrl(`https://blog.example/${"p".repeat(3000)}?q=1`).length, 2048);
+  assert.strictEqual(recordUrl(null), null);
+});
