@@ -260,8 +260,45 @@
     if (!out || (!out.items.length && !out.anchors.length)) return;
     if (state.capture) state.items += out.items.length;
     const t0 = performance.now();
-    deliver({ v: out.v, page: out.page, items: out.items }, out.anchors);
+    const parts = partsOf(out.items);
+    if (parts.length === 1) deliver({ v: out.v, page: out.page, items: out.items }, out.anchors);
+    else {
+      // Each part with the names of its own items; names of items sent before go with the last.
+      const partOf = new Map();
+      parts.forEach((items, i) => { for (const it of items) partOf.set(it.id, i); });
+      const anchors = parts.map(() => []);
+      for (const n of out.anchors) anchors[partOf.has(n.itemId) ? partOf.get(n.itemId) : parts.length - 1].push(n);
+      parts.forEach((items, i) => deliver({ v: out.v, page: out.page, items }, anchors[i]));
+    }
     state.stats.sendMs += performance.now() - t0;
+  }
+
+  // The server takes a body of 2 MB at most and refuses a larger one whole: 400 comments of
+  // 2,000 emoji each (8 KB apiece in UTF-8) were lost together, their badges never scored. So a
+  // gathering goes in parts of at most about 1.5 MB, counted generously (3 bytes for every UTF-16
+  // unit of the long texts, a fixed allowance for the rest): an ordinary one stays one message.
+  const PART_BYTES = 1500000;
+  const PART_ITEMS = 1000; // the server takes 2,000 items a capture; JSON-LD comments come all at once
+  function sizeOf(it) {
+    return 3 * ((it.text || "").length + (it.url || "").length + ((it.author && it.author.url) || "").length) + 1500;
+  }
+
+  function partsOf(items) {
+    const parts = [];
+    let part = [];
+    let bytes = 0;
+    for (const it of items) {
+      const n = sizeOf(it);
+      if (part.length && (bytes + n > PART_BYTES || part.length >= PART_ITEMS)) {
+        parts.push(part);
+        part = [];
+        bytes = 0;
+      }
+      part.push(it);
+      bytes += n;
+    }
+    parts.push(part);
+    return parts;
   }
 
   // Milliseconds one comment's extraction took lately: sizes each extraction call so that it

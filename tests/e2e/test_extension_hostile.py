@@ -183,3 +183,16 @@ def test_an_app_going_from_thread_to_thread_keeps_only_the_scores_of_the_people_
     assert s["counts"]["people"] == 6
     assert s["stats"]["remembered"] <= 6, s["stats"]["remembered"]
     assert len({it["id"] for it in stored_items(live_server.data_dir)}) == 6 * 6
+
+
+def test_a_gathering_over_the_servers_body_limit_goes_in_parts(browser, live_server):
+    """400 comments of 2,000 emoji made one capture of over 2 MB: the server refused it whole, and
+    those comments were lost, their badges never scored."""
+    ctx, worker = browser
+    pair_in_options(ctx, live_server)
+    page = ctx.new_page()
+    page.goto("http://blog.example/extension-long-comments.html")
+    s = wait_state(worker, "extension-long-comments", scored(451), timeout=60, what="every badge scored")
+    assert s["error"] is None
+    ids = {it["id"] for it in stored_items(live_server.data_dir)}
+    assert {f"comment-{7000 + i}" for i in range(450)} <= ids
