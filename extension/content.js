@@ -465,7 +465,11 @@
       Badges.update(identity, summary);
     }
     hideForgotten(result.forgotten);
-    for (const n of anchors) toDraw.push([n.element, result.authors[n.itemId] || Badges.identityGuess(capture.page.site, n.handle), n.name]);
+    // own keys only: an item id such as "constructor" would read the object's prototype
+    for (const n of anchors) {
+      const author = Object.hasOwn(result.authors, n.itemId) ? result.authors[n.itemId] : null;
+      toDraw.push([n.element, author || Badges.identityGuess(capture.page.site, n.handle), n.name]);
+    }
     // The first few milliseconds of drawing go with the answer, while what it touched is fresh;
     // the rest waits for frames. A hidden tab draws nothing ahead of its turn.
     if (document.visibilityState !== "hidden") drawBatch();
