@@ -331,7 +331,7 @@ def import_export(services, fh, checked: Checked | None = None) -> dict:
     checked = checked or check_export(fh)
     if checked.changed(fh):
         raise ContractError("", "the file changed while it was being checked; nothing was stored")
-    me = object()  # in services.importing from the writing of import.unfinished on
+    me = object()  # in services.importing from the writing of import.unfinished until it is done storing
     try:
         with services.turns.doing("an import"):
             return _store_export(services, fh, checked, me)
@@ -387,7 +387,10 @@ def _store_export(services, fh, checked: Checked, me: object) -> dict:
         with services.lock:
             # Another import may still be storing its file (two tabs): the mark is its too, and
             # goes when the last of them is done (else a crash now would leave part of it unsaid).
-            if len(services.importing) == 1:
+            # This one leaves the set here, under the lock, not at its answer: one finishing in
+            # between saw it still storing, and neither removed the mark.
+            services.importing.discard(me)
+            if not services.importing:
                 _unlink(store.data_dir / IMPORT_UNFINISHED)
                 store.unfinished_import = None
     except BaseException as exc:

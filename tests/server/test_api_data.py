@@ -977,3 +977,30 @@ def test_an_import_finishing_while_another_stores_keeps_the_unfinished_mark(fill
         slow_one.join(30)
     assert answers and answers[0]["items"]["added"] == len(slow["items"])
     assert not marker.exists() and store(app).unfinished_import is None
+
+
+def test_an_import_finishing_just_after_another_leaves_no_unfinished_mark(filled, app, auth, monkeypatch):
+    """Each import left the set of imports under way only after its answer, outside the lock.
+    One that stored its whole file in that moment (a second tab) saw the first still storing and
+    kept import.unfinished for it, the first had looked already: the mark stayed, and the data
+    page and doctor went on saying an import had not finished when both had."""
+    from contextlib import contextmanager
+
+    import server.exchange as exchange
+    s = app.extensions["cloutlens"]
+    doc = json.loads(filled.get("/api/export", headers=auth).get_data())
+    second = dict(doc, items=[dict(i, id=f"{i['id']}-second") for i in doc["items"]])
+    real_doing, started, answers = s.turns.doing, [], []
+
+    @contextmanager
+    def doing(task):
+        with real_doing(task):
+            yield
+        if task == "an import" and not started:  # the first, done storing, not yet gone
+            started.append(1)
+            answers.append(exchange.import_document(s, second))
+    monkeypatch.setattr(s.turns, "doing", doing)
+    exchange.import_document(s, doc)
+    assert answers and answers[0]["items"]["added"] == len(second["items"])
+    assert not s.importing
+    assert not (store(app).data_dir / "import.unfinished").exists() and store(app).unfinished_import is None
