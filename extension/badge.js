@@ -868,7 +868,9 @@
       const list = b.person.badges;
       const i = list.indexOf(b);
       if (i >= 0) list.splice(i, 1);
-      if (!list.length) people.delete(b.identity);
+      // A badge let go before (its name left the page) may belong to a record since dropped,
+      // and the identity to someone shown again under a record of their own: that one stays.
+      if (!list.length && people.get(b.identity) === b.person) people.delete(b.identity);
     },
     removeAll() {
       for (const person of people.values()) for (const b of person.badges) b.remove();

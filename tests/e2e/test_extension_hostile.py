@@ -98,6 +98,27 @@ def test_a_recycled_comment_element_is_read_again_with_its_new_name(browser, liv
     assert by_id["comment-499"]["parent"] == "post-9200"
 
 
+def test_a_pooled_name_renamed_off_the_page_leaves_the_person_shown_again(browser, live_server):
+    """A framework's pool renames an element it took out of the page. Its badge, let go when it
+    left, was taken away once more, and with it the record of whoever had that identity: a
+    person shown again in another comment since lost their record while their badge stayed,
+    uncounted and never refreshed."""
+    ctx, worker = browser
+    pair_in_options(ctx, live_server)
+    page = ctx.new_page()
+    page.goto(REDRAWN_URL)
+    settled(worker, scored(5), "every badge scored")
+    page.evaluate("takeOutBob()")
+    settled(worker, lambda s: s["counts"]["people"] == 4, "Bob's badge let go")
+    page.evaluate("bobAgain()")
+    settled(worker, lambda s: s["counts"]["people"] == 5 and scored(5)(s), "Bob back and scored")
+    page.evaluate("renamePooled()")
+    time.sleep(1)
+    s = settled(worker, lambda s: True, "state")
+    assert s["counts"]["people"] == 5 and s["counts"]["badges"] == 5, s["counts"]
+    assert "blog.example:bob builder" in {b["identity"] for b in s["badges"]}
+
+
 def test_a_themes_rules_for_spans_do_not_move_a_pill_and_a_hidden_comment_hides_it(browser, live_server):
     """A page's rules for the host element beat :host's normal ones: a theme's rule for every
     byline span threw a pill 300 px wide to the far side of the page, or to the page's corner.
