@@ -166,13 +166,13 @@
       let redrawn = false;
       for (const node of r.addedNodes) {
         if (node.nodeType !== 1 || Badges.isOurs(node)) continue;
-        let replies = node.matches(itemSelector);
-        if (replies) consider(node);
+        let holdsComments = node.matches(itemSelector);
+        if (holdsComments) consider(node);
         if (node.firstElementChild) for (const el of node.querySelectorAll(itemSelector)) {
           consider(el);
-          replies = true;
+          holdsComments = true;
         }
-        if (!replies) redrawn = true;
+        if (!holdsComments) redrawn = true;
       }
       // A comment whose own parts were drawn again (a framework re-rendering it in place) lost
       // its badge with its old name element: it is read again once near the screen. Its item
