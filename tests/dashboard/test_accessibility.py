@@ -13,8 +13,7 @@ from urllib.parse import quote
 import pytest
 import requests
 
-from dash_server import DemoServer, write_data
-from e2e.conftest import CHROMIUM, LiveServer, require_chromium
+from e2e.conftest import LiveServer, require_chromium
 from helpers import EXT_ORIGIN
 from server import demo
 
@@ -25,31 +24,11 @@ MAYA = f"{demo.DEMO_BLOG}:{demo.BIRTHDAY.lower()}"
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    require_chromium()
-    data_dir = tmp_path_factory.mktemp("a11y") / "data"
-    write_data(data_dir)
-    srv = DemoServer(data_dir)
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture(scope="module")
 def empty_server(tmp_path_factory):
     require_chromium()
     srv = LiveServer(tmp_path_factory.mktemp("a11y-empty") / "data")
     yield srv
     srv.stop()
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True)
-        yield browser
-        browser.close()
 
 
 def new_page(chromium, scheme="light"):

@@ -11,8 +11,6 @@ from urllib.parse import quote
 import pytest
 
 from dash_data import HOSTILE_NAME, HOSTILE_TEXT, LONG_NAME
-from dash_server import DemoServer, write_data
-from e2e.conftest import CHROMIUM, require_chromium
 from pixels import Pixels
 from server import demo
 
@@ -21,26 +19,6 @@ pytestmark = pytest.mark.browser
 SHOTS = Path(os.environ.get("CLOUTLENS_SHOTS", "")) if os.environ.get("CLOUTLENS_SHOTS") else None
 MAYA = f"{demo.DEMO_BLOG}:{demo.BIRTHDAY.lower()}"
 HOSTILE_ID = f"blog.example:{HOSTILE_NAME}"
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    require_chromium()
-    data_dir = tmp_path_factory.mktemp("dash") / "data"
-    write_data(data_dir)
-    srv = DemoServer(data_dir)
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
