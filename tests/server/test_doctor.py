@@ -54,7 +54,7 @@ def test_paired_store_with_items_is_reported(tmp_path):
     store.close()
     r = doctor(data, free_port())
     assert r.exit_code == 0, r.output
-    assert "3 items in 1 shard files" in r.output and "1 paired client" in r.output
+    assert "3 items in 1 shard files" in r.output and "1 paired client: " in r.output
     assert "index checkpoint: the next start reads 0 of 1 shards" in r.output
     store = Store(data)
     store.add_items(items(5, prefix="more"), SEEN)  # then the process dies: no new checkpoint
@@ -266,7 +266,7 @@ def test_pairing_is_taken_from_the_server_that_answers(tmp_path, server_factory)
     srv = server_factory(served)
     r = doctor(checked, srv.port)
     assert "uses another data dir" in r.output
-    assert "1 paired client" in r.output and "no extension is paired" not in r.output, r.output
+    assert "1 paired client: " in r.output and "no extension is paired" not in r.output, r.output
     # and one nobody paired with yet: pair with it, not start one
     srv.stop()
     (served / "config.json").unlink()
