@@ -22,7 +22,6 @@ def _stop(*_):
     raise KeyboardInterrupt
 
 
-
 PORT = click.IntRange(0, 65535)  # 0: any free port; 70000 was taken modulo 65536
 # Cookies are not kept apart by port: a page of any other server on 127.0.0.1 or localhost can
 # set 180 cookies of 4 KB there, which the browser then sends with every dashboard request (the
