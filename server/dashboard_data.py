@@ -492,8 +492,8 @@ def link_suggestions(names: dict[str, str], current: dict[str, str]) -> list[dic
 
 
 def delete_all(s) -> int:
-    """Every item, snapshot, link and setting, all at once; pairing stays, so the extension keeps
-    working."""
+    """Every item, snapshot, link and setting and the forgotten list, all at once; pairing stays,
+    so the extension keeps working."""
     removed = s.delete_all()
     invalidate()
     return removed
