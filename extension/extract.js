@@ -937,7 +937,7 @@
   // can be longer (tracking parameters, a long search), and the server refused the whole capture
   // for it. Without its query, then cut; the rules still read the whole address.
   function recordUrl(u) {
-    if (!u || u.length <= URL_MAX) return u;
+    if (!u || cap(u, URL_MAX) === u) return u; // code points, as the contract counts them
     var p = splitUrl(u);
     return cap(p ? p[0] + p[1] : u, URL_MAX);
   }

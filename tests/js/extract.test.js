@@ -201,4 +201,8 @@ test("the capture's page address stays within the contract's 2,048 characters", 
   assert.strictEqual(recordUrl(`https://blog.example/post-1?utm=${"a".repeat(3000)}`), "https://blog.example/post-1");
   assert.strictEqual(recordUrl(`https://blog.example/${"p".repeat(3000)}?q=1`).length, 2048);
   assert.strictEqual(recordUrl(null), null);
+  // characters, as the contract (and the Python engine) counts them: an emoji is one, not two
+  const emoji = `https://blog.example/${"\u{1F600}".repeat(1020)}?q=1`;
+  assert.ok(emoji.length > 2048 && [...emoji].length <= 2048);
+  assert.strictEqual(recordUrl(emoji), emoji);
 });
