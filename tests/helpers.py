@@ -1,9 +1,21 @@
 """Builders and steps the tests share."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from server.app import CHROME_EXTENSION_ID
 
 EXT_ORIGIN = f"chrome-extension://{CHROME_EXTENSION_ID}"
+# axe-core, a devDependency: the accessibility tests read it from node_modules, no network
+AXE = Path(__file__).resolve().parents[1] / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def axe_violations(page) -> list[str]:
+    """What axe-core finds wrong with a Playwright page: a line a rule, with its first places."""
+    # evaluated in the page rather than added as a tag: the dashboard's CSP allows no inline script
+    page.evaluate(AXE.read_text())
+    return page.evaluate("""async () => (await axe.run(document, {resultTypes: ['violations']})).violations
+        .map(v => `${v.id} (${v.impact}): ` + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', '))""")
 
 
 def pair(client, origin=EXT_ORIGIN) -> str:

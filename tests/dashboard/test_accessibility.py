@@ -7,19 +7,17 @@ tied to the fields, and the pairing page does not reload under the reader."""
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 import requests
 
 from e2e.conftest import LiveServer, require_chromium
-from helpers import EXT_ORIGIN
+from helpers import AXE, EXT_ORIGIN, axe_violations
 from server import demo
 
 pytestmark = pytest.mark.browser
 
-AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 MAYA = f"{demo.DEMO_BLOG}:{demo.BIRTHDAY.lower()}"
 
 
@@ -38,14 +36,6 @@ def new_page(chromium, scheme="light"):
 
 def person(identity):
     return "/people/" + quote(identity, safe="")
-
-
-def axe_violations(page) -> list[str]:
-    # the CSP allows no inline script: axe is evaluated in the page rather than added as a tag
-    page.evaluate(AXE.read_text())
-    found = page.evaluate("""async () => (await axe.run(document, {resultTypes: ['violations']})).violations
-        .map(v => `${v.id} (${v.impact}): ` + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', '))""")
-    return found
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])

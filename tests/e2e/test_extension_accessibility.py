@@ -4,22 +4,12 @@ by keyboard keeps the focus on the page (the button pressed goes away) and reads
 (it shows in a live region that was there from the start)."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from ext_steps import ext_url, set_server
+from helpers import AXE, axe_violations
 
 pytestmark = pytest.mark.browser
-
-AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
-
-
-def axe_violations(page) -> list[str]:
-    page.evaluate(AXE.read_text())
-    return page.evaluate("""async () => (await axe.run(document, {resultTypes: ['violations']})).violations
-        .map(v => `${v.id} (${v.impact}): ` + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', '))""")
-
 
 def test_axe_finds_nothing_in_the_popup_and_options(browser, live_server):
     if not AXE.exists():
