@@ -133,9 +133,9 @@ def check_store(data_dir: Path) -> tuple[list[Check], dict]:
                          "the server refuses to start on it: restore the file from a backup, or re-import an "
                          "export into an empty data dir; move the damaged file away to start without its items"))
     if not damaged:
-        out.append(Check("ok", f"store: {items} items in {len(shards)} shard files, all readable"))
+        out.append(Check("ok", f"store: {counted(items, 'item')} in {counted(len(shards), 'shard file')}, all readable"))
     if dupes:
-        out.append(Check("warn", f"{dupes} items are stored twice", "export, then import into an empty data dir"))
+        out.append(Check("warn", f"{counted(dupes, 'item')} {'is' if dupes == 1 else 'are'} stored twice", "export, then import into an empty data dir"))
     if stale_handles:
         out.append(Check("warn", f"{len(stale_handles)} people are stored under a handle read as it no longer is "
                                  "(control characters, kept before 6 December 2026): their new captures go under "

@@ -23,6 +23,7 @@ from lxml import etree
 from scoring.items import ContractError, author_identity
 
 from .extract import AdapterError, clean, extract_html, parse_html, parse_time, resolve_url, site_of, text_of
+from .wording import counted
 
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
 XML_SUFFIXES = {".xml", ".wxr"}
@@ -498,8 +499,9 @@ def extract_command(page, url, adapter_name, as_json):
     click.echo(f"site:  {pg['site']}")
     click.echo(f"title: {pg['title']}")
     people = {i["author"]["handle"].lower() for i in items}
-    click.echo(f"{len(items)} items ({sum(i['kind'] == 'post' for i in items)} post, "
-               f"{sum(i['kind'] == 'comment' for i in items)} comments) by {len(people)} people\n")
+    click.echo(f"{counted(len(items), 'item')} ({counted(sum(i['kind'] == 'post' for i in items), 'post')}, "
+               f"{counted(sum(i['kind'] == 'comment' for i in items), 'comment')}) by "
+               f"{counted(len(people), 'person', 'people')}\n")
     depth = _depths(items)
     for i in items:
         pad = "  " * depth[i["id"]]
@@ -577,19 +579,19 @@ def import_command(paths, data_dir, url, dry_run, workers, as_json):
         click.echo(json.dumps(s, ensure_ascii=False, indent=2))
     else:
         verb = "would add" if dry_run else "added"
-        click.echo(f"{s['pages']} pages, {s['items']} items ({verb} {s['added']}, updated {s['updated']}), "
-                   f"{s['people']} people, {len(s['skipped'])} skipped")
+        click.echo(f"{counted(s['pages'], 'page')}, {counted(s['items'], 'item')} ({verb} {s['added']:,}, "
+                   f"updated {s['updated']:,}), {counted(s['people'], 'person', 'people')}, {len(s['skipped']):,} skipped")
         if s["adapters"]:
             click.echo("pages by adapter: " + ", ".join(f"{k} {v}" for k, v in s["adapters"].items()))
         if s["exports"]:
             click.echo("exports: " + ", ".join(f"{k} {v}" for k, v in s["exports"].items()))
         if s["left_out"]:
-            click.echo(f"{s['left_out']} items of forgotten people left out")
+            click.echo(f"{counted(s['left_out'], 'item')} of forgotten people left out")
         ch = s["changed"]
         if ch.get("forgotten"):
             who = ", ".join(ch["forgotten"][:5]) + (", ..." if len(ch["forgotten"]) > 5 else "")
-            click.echo(_printable(f"forgot {len(ch['forgotten'])} people as the export asks ({who}): "
-                                  f"{ch['items_removed']} of their items here deleted"))
+            click.echo(_printable(f"forgot {counted(len(ch['forgotten']), 'person', 'people')} as the export asks "
+                                  f"({who}): {ch['items_removed']:,} of their items here deleted"))
         if ch.get("settings"):
             click.echo(f"settings set from the export: {', '.join(ch['settings'])}")
         if ch.get("links") or ch.get("own_identities"):

@@ -188,7 +188,7 @@ def test_cli_extract_and_import(tmp_path):
     args = [str(FIXTURES / "reddit-old.html"), str(FIXTURES / "disqus.html"), "--data-dir", str(data)]
     res = runner.invoke(import_command, args)
     assert res.exit_code == 0, res.output
-    assert "1 pages, 5 items (added 5, updated 0), 4 people, 1 skipped" in res.stdout
+    assert "1 page, 5 items (added 5, updated 0), 4 people, 1 skipped" in res.stdout
     assert "disqus.html: the page does not say its address" in res.stdout
     assert "Importing" in res.stderr  # the progress bar
     res = runner.invoke(import_command, args + ["--json"])

@@ -54,7 +54,7 @@ def test_paired_store_with_items_is_reported(tmp_path):
     store.close()
     r = doctor(data, free_port())
     assert r.exit_code == 0, r.output
-    assert "3 items in 1 shard files" in r.output and "1 paired client: " in r.output
+    assert "3 items in 1 shard file," in r.output and "1 paired client: " in r.output
     assert "index checkpoint: the next start reads 0 of 1 shards" in r.output
     store = Store(data)
     store.add_items(items(5, prefix="more"), SEEN)  # then the process dies: no new checkpoint
