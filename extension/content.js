@@ -382,7 +382,7 @@
   function identitiesFor(anchors, site) {
     return anchors.map((n) => {
       const id = Badges.identityGuess(site, n.handle);
-      attach(n.element, id, undefined, n.name);
+      attach(n.element, id, latest.get(id), n.name);
       return id;
     });
   }
@@ -417,8 +417,10 @@
       // View-only (or nothing new to store): ask for scores without sending anything.
       // Nothing new to store is also a page drawing comments again that were already sent:
       // the badges of the nodes it threw away go now, not at a refresh that no capture brings.
-      if (anchors.length) prune();
+      // Pruned once the names drawn again have their badges: a person whose old badge went with
+      // the nodes keeps their record and score, instead of a pending pill until the answer.
       const ids = identitiesFor(anchors, capture.page.site);
+      if (anchors.length) prune();
       if (ids.length) fetchScores([...new Set(ids)]);
       return;
     }
