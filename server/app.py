@@ -173,6 +173,9 @@ class Services:
         self.importing: set = set()
         self.loaded_from: str | None = None
         self._checkpoint_lock = threading.Lock()
+        # Ends the background loops: a server in a test process (or one that failed to listen)
+        # is closed while the process goes on, and its loops then wrote to a closed store.
+        self.stopped = threading.Event()
         if background:
             threading.Thread(target=self._load_scorer, name="cloutlens-scoring", daemon=True).start()
             threading.Thread(target=self._roll_over_daily, name="cloutlens-new-day", daemon=True).start()
@@ -234,6 +237,7 @@ class Services:
 
     def close(self):
         """Stop: save the scorer and the store's index for a quick next start, close the store."""
+        self.stopped.set()
         try:
             self.save_checkpoint()
         finally:
@@ -292,8 +296,7 @@ class Services:
         A failed flush keeps them for the next one (and close() flushes once more), and says so
         once until one succeeds."""
         failed = None
-        while True:
-            time.sleep(HISTORY_FLUSH_SECONDS)
+        while not self.stopped.wait(HISTORY_FLUSH_SECONDS):
             try:
                 self.store.flush_history()
             except Exception as exc:  # a full disk: the scores stay in memory for the next try
@@ -304,8 +307,7 @@ class Services:
                 failed = None
 
     def _roll_over_daily(self):
-        while True:
-            time.sleep(SECONDS_A_DAY - time.time() % SECONDS_A_DAY + 1)
+        while not self.stopped.wait(SECONDS_A_DAY - time.time() % SECONDS_A_DAY + 1):
             self.roll_over()
 
     def roll_over(self):

@@ -124,6 +124,7 @@ def serve(data_dir, port, host, allow_exposed, demo=False):
             if hasattr(listener, "channel_class"):
                 listener.channel_class = body_dropper(app)
     except OSError as exc:
+        app.extensions["cloutlens"].stopped.set()
         app.extensions["cloutlens"].store.close()
         if made_temp_dir:
             shutil.rmtree(data_dir, ignore_errors=True)
@@ -142,6 +143,7 @@ def serve(data_dir, port, host, allow_exposed, demo=False):
             try:
                 made = prepare(app.extensions["cloutlens"])
             except NotDemoData as exc:
+                app.extensions["cloutlens"].stopped.set()
                 app.extensions["cloutlens"].store.close()
                 refused = True  # the user's data dir: left as it was, nothing saved over it
                 raise click.ClickException(str(exc)) from None

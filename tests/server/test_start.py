@@ -188,3 +188,18 @@ def test_a_served_store_writes_the_days_snapshots_from_its_own_thread(tmp_path, 
         assert flushes and set(flushes) == {"cloutlens-history"}  # never the request's thread
     finally:
         app.extensions["cloutlens"].store.close()
+
+
+def test_closing_the_services_ends_their_background_loops(tmp_path):
+    """A server closed while its process goes on (a test, a demo whose port was taken) kept its
+    daily roll-over and history loops: at midnight the roll-over read a data dir already deleted."""
+    before = set(threading.enumerate())
+    app = create_app({"DATA_DIR": str(tmp_path / "data"), "BACKGROUND_SCORING": True})
+    services = app.extensions["cloutlens"]
+    loops = [t for t in set(threading.enumerate()) - before if t.name in ("cloutlens-new-day", "cloutlens-history")]
+    assert len(loops) == 2
+    services.wait_scores(timeout=30)
+    services.close()
+    for t in loops:
+        t.join(timeout=5)
+    assert not any(t.is_alive() for t in loops)
