@@ -51,12 +51,18 @@ def settled(worker, ok, what):
     return wait_state(worker, "extension-rerender", ok, what=what)
 
 
-def test_comments_drawn_again_keep_one_badge_each(browser, live_server):
+def redrawn_page(browser, live_server):
+    """Paired, on the page that draws its comments again, with its five badges scored."""
     ctx, worker = browser
     pair_in_options(ctx, live_server)
     page = ctx.new_page()
     page.goto(REDRAWN_URL)
     settled(worker, scored(5), "every badge scored")
+    return worker, page
+
+
+def test_comments_drawn_again_keep_one_badge_each(browser, live_server):
+    worker, page = redrawn_page(browser, live_server)
     names = ["Ann Author", "Bob Builder", "Cat Critic", "Dan Doer", "Eve Early"]
     assert badges_per_name(page) == dict.fromkeys(names, 1)
 
@@ -83,11 +89,7 @@ def test_a_recycled_comment_element_is_read_again_with_its_new_name(browser, liv
     """Frameworks that recycle elements write another comment into the same nodes. The badge
     there showed the old person's score beside the new name, and the new comment, in an element
     already read, was never captured."""
-    ctx, worker = browser
-    pair_in_options(ctx, live_server)
-    page = ctx.new_page()
-    page.goto(REDRAWN_URL)
-    settled(worker, scored(5), "every badge scored")
+    worker, page = redrawn_page(browser, live_server)
     page.evaluate("recycle()")
     s = settled(worker, lambda s: any(b["identity"] == "blog.example:zed zebra" and b["state"] == "scored"
                                       for b in s["badges"]), "Zed's badge scored")
@@ -103,11 +105,7 @@ def test_a_pooled_name_renamed_off_the_page_leaves_the_person_shown_again(browse
     left, was taken away once more, and with it the record of whoever had that identity: a
     person shown again in another comment since lost their record while their badge stayed,
     uncounted and never refreshed."""
-    ctx, worker = browser
-    pair_in_options(ctx, live_server)
-    page = ctx.new_page()
-    page.goto(REDRAWN_URL)
-    settled(worker, scored(5), "every badge scored")
+    worker, page = redrawn_page(browser, live_server)
     page.evaluate("takeOutBob()")
     settled(worker, lambda s: s["counts"]["people"] == 4, "Bob's badge let go")
     page.evaluate("bobAgain()")
