@@ -8,4 +8,4 @@ from setuptools import Extension, setup
 
 setup(ext_modules=[Extension(f"scoring.{name}", [f"scoring/{name}.c"], depends=["scoring/_cshared.h"], optional=True,
                              extra_compile_args=["-O2"])
-                   for name in ("_itemread", "_idtable")])
+                   for name in ("_itemread", "_idtable", "_reach")])

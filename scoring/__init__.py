@@ -40,7 +40,9 @@ The interface (the server, the CLI, the tests and the benchmark all use exactly 
 A result: {"identity": "site:handle", "score": 1..100, "raw": float, "points": float (the unrounded
 score), "trend": float (points), "negative": {"count", "weight"}, "breakdown": {"by_person",
 "by_kind", "by_site", "by_item"}, "topics": {name: score}, "interactions": int, "people": int,
-"standing": float, "view": "people" | "days"}. Each by_* sums to "points" (the unrounded score),
+"standing": float, "view": "people" | "days" | "reach", "reach": people within three steps when they
+hold the score (the reach ceiling), else None}. "raw" is what the score maps from (held to R10 times
+the reach under the ceiling). Each by_* sums to "points" (the unrounded score),
 so to the score within rounding; an identity with nothing counted has score 1 and empty breakdowns.
 The model and its formulas: docs/scoring.md.
 """

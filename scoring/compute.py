@@ -18,10 +18,11 @@ import scipy.sparse as sp
 
 from . import model
 from .columns import EMPTY, distinct, grow, index64
+from .reach import ceiling, pair_presence
 from .standing import push, solve
 
-_PAIR_F = ("gP", "g0", "phi", "val", "share", "aw", "ceil", "pv", "pc", "sw")
-_NODE_F = (("out", 0.0), ("s", 1.0), ("r", 0.0), ("su", 1.0), ("raw_p", 0.0), ("raw", 0.0), ("points", 1.0))
+_PAIR_F = ("gP", "g0", "phi", "val", "share", "aw", "ceil", "pv", "pc", "sw", "pres")
+_NODE_F = (("out", 0.0), ("s", 1.0), ("r", 0.0), ("su", 1.0), ("raw_p", 0.0), ("raw", 0.0), ("eff", 0.0), ("reach_lb", 0.0), ("points", 1.0))
 
 
 def _add(total: np.ndarray, idx: np.ndarray, delta) -> None:
@@ -96,7 +97,9 @@ class Derived:
         self.pc = np.bincount(pid, weights=self.contrib, minlength=npairs)
         self.mark = np.zeros(g.n, dtype=bool)
         self.pd_sum = np.zeros(len(g.pd))
-        self.points = model.points(self.raw)
+        self.rows_of = scorer._rows
+        self.pres = pair_presence(g, self.rows_of, W)
+        self.points, self.eff, self.reach_lb, self.reach_exact = ceiling(g, self, None, self.raw)
         self.score = model.to_score(self.points)
         self.pushed = self.stale = 0
 
@@ -232,6 +235,7 @@ class Derived:
         for name, fill in _NODE_F:
             grow(self, name, nid, fill)
         grow(self, "k_in", nid, 0)
+        grow(self, "reach_exact", nid, False)
         grow(self, "score", nid, 1)
         for name in ("B", "bmax", "dratio"):
             grow(self, name, ntd, 0.0)
@@ -334,8 +338,28 @@ class Derived:
         dc = self.contrib[rows] - before
         _add(self.raw, r_ct, dc)
         _add(self.pc, g.pair_id[rows], dc)
-        targets = _cat(r_ct, usual_moved, size=g.nid)
-        self.points[targets] = model.points(self.raw[targets])
+        # reach (reach.py): a pair's presence moves its target's reach and, a step further each
+        # time, the reach of everyone that target engages, up to REACH_STEPS steps. A reach that
+        # only grew leaves a target's ceiling where it was, or higher: only those it held, and
+        # those whose raw moved, are looked at again, from the bounds found before. A presence
+        # that fell (a removed or edited item) voids the bounds of everyone it reaches.
+        before = self.pres[Pc].copy()
+        self.pres[Pc] = pair_presence(g, self.rows_of, W, Pc)
+        fell = bool((self.pres[Pc] < before).any())
+        near = reached = distinct(pt[Pc[self.pres[Pc] != before]])
+        for _ in range(model.REACH_STEPS - 1):
+            on = g.members("pairs_by_actor", near[near != 0], sort=False)
+            near = _cat(pt[on[self.person[on] & (self.pres[on] > 0)]], size=g.nid)
+            reached = _cat(reached, near, size=g.nid)
+        self.reach_exact[reached] = False
+        if fell:
+            self.reach_lb[reached] = 0.0
+        else:
+            reached = reached[self.eff[reached] < self.raw[reached]]
+        targets = _cat(r_ct, usual_moved, reached, size=g.nid)
+        (self.points[targets], self.eff[targets], self.reach_lb[targets],
+         self.reach_exact[targets]) = ceiling(g, self, targets, self.raw[targets], self.reach_lb[targets],
+                                              self.reach_exact[targets])
         self.score[targets] = model.to_score(self.points[targets])
 
     # ------------------------------------------------------------ what a read needs

@@ -22,6 +22,7 @@ import numpy as np
 from . import model
 from .columns import EMPTY, ROW_COLS, ItemCols, Rows, distinct, reserve, unique_inverse
 from .compute import Derived
+from .reach import reach as reach_of
 from .derive import Ids, derive_batch
 from .fields import Reader, read_items
 from .interactions import AUDIENCE
@@ -722,6 +723,11 @@ class Scorer:
         rows, pos = rows[counts], pos[counts]
         raw = D.raw[ids]
         scale = np.divide(D.points[ids], raw, out=np.zeros(len(ids)), where=raw > 0)
+        eff = D.eff[ids]
+        # the reach ceiling (reach.py) held these: their reach is shown beside them
+        held = np.flatnonzero(eff < raw)
+        reach = np.zeros(len(ids))
+        reach[held] = reach_of(g, D, ids[held])
         share = D.contrib[rows] * scale[pos]
         # by person from the pairs' sums (one pair per person and target): a hub's pairs are
         # several times fewer than its rows
@@ -737,9 +743,9 @@ class Scorer:
         parts = list(parts.items())
         out = {}
         # every number taken out of numpy as a list at once (a numpy scalar costs as much as a dict)
-        for k, (i, r, score, pts, trend, ncount, nweight, inter, ppl, standing, raw_p) in enumerate(zip(
+        for k, (i, r, whole, near, score, pts, trend, ncount, nweight, inter, ppl, standing, raw_p) in enumerate(zip(
                 ids.tolist(), *(np.asarray(x, dtype=dt).tolist() for x, dt in (
-                    (raw, float), (D.score[ids], int), (D.points[ids], float), (facts["trend"], float),
+                    (eff, float), (raw, float), (reach, float), (D.score[ids], int), (D.points[ids], float), (facts["trend"], float),
                     (facts["neg_count"], int), (facts["neg_weight"], float), (facts["n_inter"], int),
                     (facts["n_people"], int), (D.standing_shown(ids), float), (D.raw_p[ids], float))))):
             mine = topics.get(i)
@@ -758,7 +764,9 @@ class Scorer:
                 "standing": round(standing, 4),
                 # raw and raw_p are sums of differently snapped parts (rows, pairs): they can differ
                 # by a few grid units per row with no day capped
-                "view": "days" if r < raw_p - 1e-6 * max(1.0, raw_p) else "people",
+                "view": "reach" if r < whole else "days" if r < raw_p - 1e-6 * max(1.0, raw_p) else "people",
+                # people within reach, whole unless some engagement has aged
+                "reach": (int(near) if near == int(near) else round(near, 2)) if r < whole else None,
             }
         return out
 

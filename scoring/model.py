@@ -13,7 +13,7 @@ import numpy as np
 # with the change recorded in docs/scoring.md ("Model versions"). The server notes the version
 # its daily snapshots were scored by, so a history chart can mark the day a model change, not
 # engagement, moved a score (Klout changed its model unannounced: docs/klout.md).
-VERSION = "2026-12-09"
+VERSION = "2026-12-10"
 
 DAY = 86400.0
 
@@ -99,6 +99,10 @@ DAY_CAP_FLOOR = 3.0
 
 # Trend: change of the burst-undamped score over this many days.
 TREND_DAYS = 7.0
+
+# Reach (reach.py, docs/scoring.md section 4): a score is never above what R10 raw per person
+# within REACH_STEPS steps of engagement would give (10 + 10 log3 of them, in points).
+REACH_STEPS = 3
 
 # Topics (property 12).
 TOPIC_MIN_INTERACTIONS = 3

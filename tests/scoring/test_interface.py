@@ -591,8 +591,13 @@ def test_engager_weights_say_what_one_reply_of_each_counts_beside_a_newcomers():
     gave = s.result(ident("t"), at=NOW)["breakdown"]["by_person"]
     assert set(weights) == set(gave) == {ident("newcomer")} | {ident(f"hub{k}") for k in range(6)}
     assert weights[ident("newcomer")] == weights[ident("hub0")] == 1.0
+    # t's 37 people within three steps hold its score (the reach ceiling), which scales every
+    # engager's part alike: the parts are rounded to 4 places, so the ratios hold to that
+    result = s.result(ident("t"), at=NOW)
+    assert result["view"] == "reach" and result["reach"] == 37
+    assert sum(gave.values()) == pytest.approx(result["points"], abs=1e-3)
     for who, weight in weights.items():
-        assert gave[who] / gave[ident("newcomer")] == pytest.approx(weight, rel=1e-4)
+        assert gave[who] == pytest.approx(weight * gave[ident("newcomer")], abs=1e-4 * (1 + weight))
     ladder = [weights[ident(f"hub{k}")] for k in range(6)]
     assert ladder == sorted(ladder) and ladder[5] > ladder[3] > 5  # property 4's five times, and more
     assert s.engager_weights(ident("newcomer"), at=NOW) == {}  # engaged by nobody

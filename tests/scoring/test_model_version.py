@@ -15,6 +15,7 @@ KNOWN = {
     "2026-12-07": "a95b4fca7126954b",
     "2026-12-08": "7c98ca9ca575e67b",  # the copy rule (COPY_MIN_WORDS)
     "2026-12-09": "ef731643cc92b0c1",  # copies grouped in 7-day episodes (COPY_WINDOW_DAYS)
+    "2026-12-10": "57d602fe451813b3",  # the reach ceiling (REACH_STEPS)
 }
 
 

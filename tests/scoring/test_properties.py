@@ -164,9 +164,13 @@ def test_p03_distinct_people_count_more_and_one_source_is_capped():
         pts, lent = [], 1.0
         for n in (1, 2, 4, 8, 16, 32, 64, 128):
             w = World()
-            if known:  # five people engage the source: it lends standing
-                for i in range(5):
-                    w.engage(f"reader{i}", "src", ago(3 + i))
+            if known:  # forty people engage the source, each among ten others: it lends standing,
+                # and dst has 41 people within two steps, so the reach ceiling (a 41-person
+                # world allows 43.8 points) stays above what the pair can give
+                for i in range(40):
+                    w.engage(f"reader{i}", "src", ago(3 + i / 10))
+                    for j in range(9):
+                        w.engage(f"reader{i}", f"other{i}_{j}", ago(3 + i / 10))
             for i in range(n):
                 w.engage("src", "dst", ago(0.5 + 80.0 * i / n))
             pts.append(score_of(w.items, "dst")["points"])
@@ -354,7 +358,9 @@ def test_p08_hostility_is_not_influence(evts, target, hostile):
 # 9 ------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("spread_days,shape", [(60, "mesh"), (2, "mesh"), (60, "cycle"), (55, "liked 4-cycles"),
-                                               (60, "star"), (60, "star+thanks"), (60, "two hubs")])
+                                               (60, "star"), (60, "star+thanks"), (60, "two hubs"),
+                                               (60, "skip-cycle"), (60, "two-level 2"), (60, "two-level 3"),
+                                               (60, "two-level 5")])
 def test_p09_rings_do_not_pay(spread_days, shape):
     w = World()
     community(w, people=600, interactions=1500, seed=9)
@@ -371,6 +377,18 @@ def test_p09_rings_do_not_pay(spread_days, shape):
             a, b = (ring[0], ring[1 + k]) if k < 9 else (ring[1 + k % 9], ring[0])
         elif shape == "two hubs":  # eight engage the other two in turn
             a, b = ring[2 + k % 8], ring[k // 8 % 2]
+        elif shape == "skip-cycle":  # nine each engage the next three (no pair reciprocated) and
+            # all the tenth: each has three engagers, so each lends standing (audit, 6 December;
+            # the tenth scored 44, its members 34, until the reach ceiling)
+            pairs = [(ring[1 + i], ring[0]) for i in range(9)] + \
+                [(ring[1 + i], ring[1 + (i + j) % 9]) for i in range(9) for j in (1, 2, 3)]
+            a, b = pairs[k % len(pairs)]
+        elif shape.startswith("two-level"):  # feeders engage only lieutenants, lieutenants only
+            # the star (second audit, 6 December: 42, 40 and 34 with 2, 3 and 5 lieutenants)
+            n_lt = int(shape.split()[1])
+            star, lts, feeders = ring[0], ring[1:1 + n_lt], ring[1 + n_lt:]
+            j = k // 2
+            a, b = (lts[j % n_lt], star) if k % 2 == 0 else (feeders[j % len(feeders)], lts[j // len(feeders) % n_lt])
         else:  # two 4-cycles and a pair, each comment liked 20-60 times (the demo's ring)
             groups = [ring[0:4], ring[4:8], ring[8:10]]
             g = groups[k % 3]
@@ -389,6 +407,30 @@ def test_p09_rings_do_not_pay(spread_days, shape):
     assert max(ring_scores) < organic
     assert max(ring_scores) <= 30
 
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 10_000), st.integers(3, 45), st.floats(1.0, 90.0))
+def test_p09_any_closed_group_of_ten_is_held_at_30(seed, edges, spread_days):
+    """Any shape: ten accounts, a random set of directed pairs among them, 1,000 interactions over
+    those pairs, beside a community that never engages them. Each has at most nine others within
+    reach, so the reach ceiling holds every one at 30 (10 + 10 log3 9), below thirty organic
+    repliers' 40."""
+    rng = random.Random(seed)
+    w = World()
+    community(w, people=300, interactions=900, seed=seed % 7)
+    ring = [f"ring{i}" for i in range(10)]
+    pairs = rng.sample([(a, b) for a in ring for b in ring if a != b], edges)
+    for k in range(1000):
+        a, b = pairs[k % len(pairs)] if k < len(pairs) else rng.choice(pairs)
+        w.engage(a, b, ago(0.05 + rng.random() * spread_days), rng.choice(POSITIVE))
+    for i in range(30):
+        w.engage(f"reader{i}", "organic", ago(0.05 + rng.random() * 60))
+    s = Scorer()
+    s.add(w.items)
+    res = s.results([ident(r) for r in ring] + [ident("organic")], at=NOW)
+    organic = res.pop(ident("organic"))["score"]
+    assert max(r["score"] for r in res.values()) <= 30 < organic
 
 # 10 -----------------------------------------------------------------------------------------
 

@@ -1,0 +1,202 @@
+"""Reach: how many people a score stands on (docs/scoring.md, section 4, "The reach ceiling").
+
+A target's reach counts the distinct people who engaged it, or engaged one of its engagers (two
+steps), each once however often, each weighted by the age of the path's rows (the later of its
+two steps' most recent row: a path is as old as its older step), plus nothing for the target
+itself. The anonymous audience cannot be told apart from those people, so its largest reaction
+count on one item stands in for it when that is more. A score is never above what R10 raw per
+person within reach would give: 10 + 10 log3(reach) points. So 3 people allow 20 points, 9 allow
+30, 27 allow 40, whatever standing they lend each other.
+
+Why: standing (PageRank) cannot tell a closed group that engages only itself from friends,
+because a group's members lend each other standing however few they are (property 9's
+skip-cycle and two-level star). Reach does: ten accounts have at most nine others within two
+steps of any of them. A real person's high standing comes from people, and those people are
+within two steps of whomever that person engages, so the ceiling stays above them.
+
+Every summand is snapped, so a reach is the same sum in any order and in any batch of targets
+(property 13); a reach only grows with a positive interaction (property 1); and each summand
+falls at most as fast as a row's age weight, so a silent score's ceiling falls no faster than
+its score may (property 7).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import model
+from .columns import index64
+
+try:
+    from . import _reach  # the per-target search in C (setup.py builds it when it can)
+except ImportError:  # pragma: no cover - exercised by the tests that block it
+    _reach = None
+
+
+def row_presence(R, W, rows) -> np.ndarray:
+    """How much a row says that its actor is a person within reach of its target, from 0 to 1:
+    its age weight for a person's positive row (hostile rows and later copies: 0), and for the
+    audience's row the item's reaction count times its age weight (reaction_units inverted: a
+    count of 31 or more reads as 31); times the site's weight."""
+    kind = R.kind[rows]
+    aud = kind == model.REACTION
+    amount = R.amount[rows]
+    base = np.where(aud, amount, model.KIND_WEIGHT[kind]) * W.sw[rows]
+    # aged as standing is, six times slower than scores: reach is the network a person stands in
+    wg = W.wg[rows]
+    age = np.divide(wg, base, out=np.zeros(len(wg)), where=base > 0)
+    count = np.where(aud, np.exp2(amount / model.REACTION_UNIT) - 1.0, 1.0)
+    ok = (wg > 0) & (aud | (W.sf[rows] > 0))
+    # a site weighted 2 makes each of its people count twice here too, as it does their rows
+    return model.snap(np.where(ok, np.minimum(age, 1.0) * count * W.sw[rows], 0.0))
+
+
+def pair_presence(g, R, W, pairs=None) -> np.ndarray:
+    """Each pair's presence: its rows' largest. pairs: indexes (the pairs of those alone, in
+    their order), or None for every pair."""
+    if pairs is None:
+        out = np.zeros(len(g.pairs))
+        np.maximum.at(out, index64(g.pair_id), row_presence(R, W, slice(0, g.n)))
+        return out
+    rows, pos = g.members_of_each("rows_by_pair", pairs)
+    out = np.zeros(len(pairs))
+    np.maximum.at(out, pos, row_presence(R, W, rows))
+    return out
+
+
+def lower_bounds(g, D, targets: np.ndarray) -> np.ndarray:
+    """A bound under each target's reach: its direct engagers alone (or its audience)."""
+    q, pos = g.members_of_each("pairs_by_target", targets)
+    k = len(targets)
+    named = np.bincount(pos, weights=np.where(D.person[q], D.pres[q], 0.0), minlength=k)
+    audience = np.zeros(k)
+    np.maximum.at(audience, pos, np.where(D.person[q], 0.0, D.pres[q]))
+    return np.maximum(named, audience)
+
+
+def _engagers(g, D, people: np.ndarray):
+    """(engager, presence, position in people) of the people's positive person pairs."""
+    q, pos = g.members_of_each("pairs_by_target", people)
+    ok = D.person[q] & (D.pres[q] > 0)
+    q, pos = q[ok], pos[ok]
+    return g.p_actor[q].astype(np.int64), D.pres[q], pos
+
+
+def _best(key: np.ndarray, weight: np.ndarray):
+    """The distinct keys, sorted, and each one's largest weight."""
+    if not len(key):
+        return key, weight
+    order = np.argsort(key, kind="stable")
+    key, weight = key[order], weight[order]
+    runs = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]]))
+    return key[runs], np.maximum.reduceat(weight, runs)
+
+
+def reach(g, D, targets: np.ndarray, enough: np.ndarray | None = None) -> np.ndarray:
+    """The reach of each of the distinct targets, exactly: the widest path (its narrowest step's
+    presence) of at most REACH_STEPS steps from each person, summed over the people. Found one
+    step further at a time, going on only from the people whose best path just widened. With
+    `enough` (one per target), a target whose reach so far is already that much is not followed
+    further: its result is then only known to be at least `enough`."""
+    k = len(targets)
+    if not k:
+        return np.zeros(0)
+    targets = np.asarray(targets, dtype=np.int64)
+    q, pos = g.members_of_each("pairs_by_target", targets)
+    audience = np.zeros(k)
+    np.maximum.at(audience, pos, np.where(D.person[q], 0.0, D.pres[q]))
+    span = int(g.nid) + 1
+    known_key, known_w = np.zeros(0, dtype=np.int64), np.zeros(0)
+    # the frontier: (target position, person, width of the best path to them found last step)
+    at, who, width = np.arange(k), targets, np.full(k, np.inf)
+    for _ in range(model.REACH_STEPS):
+        if not len(at):
+            break
+        each, which = np.unique(who, return_inverse=True)
+        engager, pres, epos = _engagers(g, D, each)
+        order = np.argsort(epos, kind="stable")
+        engager, pres = engager[order], pres[order]
+        counts = np.bincount(epos, minlength=len(each))
+        starts = np.cumsum(counts) - counts
+        n = counts[which]
+        src = np.repeat(starts[which] - (np.cumsum(n) - n), n) + np.arange(int(n.sum()))
+        via = np.repeat(np.arange(len(at)), n)
+        at2, who2 = at[via], engager[src]
+        w2 = np.minimum(width[via], pres[src])
+        mine = who2 != targets[at2]
+        key, w2 = _best(at2[mine] * span + who2[mine], w2[mine])
+        # keep what widens a path known before, and go on from there
+        before = np.zeros(len(key))
+        if len(known_key):
+            i = np.searchsorted(known_key, key)
+            found = i < len(known_key)
+            found[found] = known_key[i[found]] == key[found]
+            before[found] = known_w[i[found]]
+        wider = w2 > before
+        key, w2 = key[wider], w2[wider]
+        known_key, known_w = _best(np.concatenate([known_key, key]), np.concatenate([known_w, w2]))
+        at, who, width = key // span, key % span, w2
+        if enough is not None and len(at):
+            done = np.bincount(known_key // span, weights=known_w, minlength=k) >= enough
+            go = ~done[at]
+            at, who, width = at[go], who[go], width[go]
+    named = np.bincount(known_key // span, weights=known_w, minlength=k)
+    return np.maximum(named, audience)
+
+
+def reach_c(g, D, targets: np.ndarray, enough: np.ndarray) -> np.ndarray:
+    """reach(g, D, targets, enough) by the C search, over the pairs-by-target index as it is kept
+    (an update merges one index at most: the pairs appended since go in as a tail, by target)."""
+    idx, gid = g._kept_index("pairs_by_target")
+    nid = g.nid
+    indptr = idx.bounds[: nid + 1]
+    if len(indptr) < nid + 1:
+        indptr = np.concatenate([indptr, np.full(nid + 1 - len(indptr), indptr[-1])])
+    tail = np.arange(idx.n, len(gid))
+    tail_order = tail[np.argsort(gid[tail], kind="stable")].astype(np.int32)
+    tail_indptr = np.zeros(nid + 1, dtype=np.int64)
+    np.cumsum(np.bincount(gid[tail], minlength=nid)[:nid], out=tail_indptr[1:])
+    npairs = len(g.pairs)
+    out = np.zeros(len(targets))
+    _reach.reach(np.ascontiguousarray(indptr, dtype=np.int64), idx.order, tail_indptr, tail_order,
+                 g.p_actor[:npairs], D.person[:npairs], D.pres[:npairs], np.asarray(targets, dtype=np.int64),
+                 np.ascontiguousarray(enough, dtype=np.float64), model.REACH_STEPS, out)
+    return out
+
+
+SLACK = 2.0
+
+
+def ceiling(g, D, targets: np.ndarray | None, raw: np.ndarray, known: np.ndarray | None = None,
+            exact: np.ndarray | None = None):
+    """(points, effective raw, a bound under each reach, whether it is the reach itself) of the
+    targets (None: every node) given their raw: the reach ceiling applied where it can bind.
+    known, exact: what was found before (a bound still, while no presence fell; the reach itself
+    while no presence near it moved). The direct engagers bound a reach from below too; a target
+    above what its bound allows is searched until its reach allows SLACK times its raw or the
+    search ends, and what the search found is kept."""
+    raw = np.asarray(raw, dtype=float)
+    every = targets is None
+    if every:
+        targets = np.arange(g.nid)
+        pt = g.p_target[: len(D.pres)]
+        named = np.bincount(pt, weights=np.where(D.person, D.pres, 0.0), minlength=g.nid)
+        audience = np.zeros(g.nid)
+        np.maximum.at(audience, pt, np.where(D.person, 0.0, D.pres))
+        bound = np.maximum(named, audience)
+        exact = np.zeros(g.nid, dtype=bool)
+    else:
+        bound = np.zeros(len(targets)) if known is None else known.copy()
+        exact = np.zeros(len(targets), dtype=bool) if exact is None else exact.copy()
+        may = np.flatnonzero(~exact & (SLACK * raw > model.R10 * bound))
+        bound[may] = np.maximum(bound[may], lower_bounds(g, D, targets[may]))
+    # searched on to SLACK times the reach the raw needs, so that the bound kept covers the small
+    # rises of raw a capture's standing changes bring, without a search each time
+    may = np.flatnonzero(~exact & (SLACK * raw > model.R10 * bound))
+    if len(may):
+        enough = SLACK * raw[may] / model.R10
+        found = (reach if _reach is None else reach_c)(g, D, targets[may], enough)
+        bound[may] = found
+        exact[may] = found < enough
+    held = exact & (raw > model.R10 * bound)
+    eff = np.where(held, model.R10 * bound, raw)
+    return model.points(eff), eff, bound, exact
