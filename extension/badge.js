@@ -131,6 +131,9 @@
 
   // pages.js has the same, but it is not among the content scripts
   const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
+  // a reach counts someone whose engagement has aged as part of a person
+  const peopleCount = (n) => Number.isInteger(n) ? plural(n, "person", "people")
+    : `${points(n)} people (older engagement counts for less)`;
 
   // The scorer's pseudo-person for reactions, named as the dashboard names it.
   const AUDIENCE = "(audience)";
@@ -582,6 +585,11 @@
         parts.push(el("p", `Their score comes from a closed group: ${plural(members, "account", "accounts")} that ` +
           `nobody else engages and that engage nobody else but them (${plural(Number(group.interactions) || 0,
             "interaction", "interactions")}). A ring, or friends who read nobody else.`));
+      }
+      const reach = Number(summary.reach);
+      if (summary.reach !== null && Number.isFinite(reach) && reach >= 0) {
+        parts.push(el("p", `Held here by their reach: ${peopleCount(reach)} within three steps of them (who engages ` +
+          "them, who engages those, and one step further). A score of 30 needs 9 such people, 40 needs 27."));
       }
       if (!anyCounted(summary)) {
         const days = Number(summary.counted_days);

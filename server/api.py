@@ -162,6 +162,8 @@ def summary(result: dict | None, identity: str, groups: dict) -> dict | None:
         "own": identity in own or result["identity"] in own,
         "counted_days": int(model.age_limit(s.scorer.horizon)),
         "group": group and {"accounts": len(group["accounts"]), "interactions": group["interactions"]},
+        # the people within three steps, when they are what holds the score (the reach ceiling)
+        "reach": result.get("reach"),
     }
 
 

@@ -43,6 +43,9 @@ SUMMARY = {
         "counted_days": {"type": "integer", "description": "the age in days past which nothing counts"},
         "group": {"type": ["object", "null"],
                   "description": "the closed group behind the score, if any: `accounts` (how many), `interactions`"},
+        "reach": {"type": ["number", "null"], "minimum": 0,
+                  "description": "the people within three steps of engagement, when they are what holds the score "
+                                 "(a score is at most 10 + 10 log3 of them), else null"},
     },
 }
 

@@ -1,6 +1,6 @@
 """The person page's "closed group behind the score": a ring whose members engage only one another
-and the hub (property 9's skip-cycle, which still lifts its hub) made visible and forgotten in one
-go. Through the real API, store and scorer."""
+and the hub (property 9's skip-cycle, whose hub the reach ceiling now holds) made visible and
+forgotten in one go, and the hold itself said. Through the real API, store and scorer."""
 from __future__ import annotations
 
 from helpers import capture, comment_item, post_item
@@ -91,3 +91,20 @@ def test_one_captured_thread_is_no_closed_group(seeded):
     assert anna["people"] >= 2 and s.scorer.closed_group("blog.example:anna") is None
     assert s.scorer.closed_group("blog.example:anna", per_account=1) is not None  # the shape is there
     assert soup(seeded.get(person_path("blog.example:anna"))).select_one("section#group") is None
+
+
+def test_a_score_held_by_its_reach_says_so_on_the_page_and_in_the_api(client, auth):
+    """The hub's five ring members are all it has within three steps: the reach ceiling holds its
+    score at what five people allow (10 + 10 log3 5 = 24.6), and its page, its badge summary and
+    its result say so; the blogger's six readers lend nothing, so nothing holds that score."""
+    for page in (ring_pages(), readers_page()):
+        assert client.post("/api/capture", json=page, headers=auth).status_code == 200
+    result = services(client).scorer.result(HUB)
+    assert result["view"] == "reach" and result["reach"] == 5 and result["score"] == 25
+    held = soup(client.get(person_path(HUB))).select_one("#held-by-reach")
+    assert held is not None
+    text = " ".join(held.parent.get_text().split())
+    assert "Held here by their reach: 5 people within three steps of engagement" in text
+    summary = client.get(f"/api/scores?id={HUB}&id=blog.example:blogger", headers=auth).json["scores"]
+    assert summary[HUB]["reach"] == 5 and summary["blog.example:blogger"]["reach"] is None
+    assert soup(client.get(person_path("blog.example:blogger"))).select_one("#held-by-reach") is None

@@ -191,8 +191,8 @@ def test_a_score_from_likes_alone_is_not_called_nothing_counted(browser, live_se
 
 def test_a_score_from_a_closed_group_says_so_on_its_card(browser, live_server):
     """Five accounts that engage only one another and Fay, a week of it: her card says that her
-    score comes from a closed group (property 9's rings, which the score does not damp enough,
-    seen where the score is)."""
+    score comes from a closed group (property 9's rings, seen where the score is), and that what
+    five people allow is what holds it (the reach ceiling)."""
     ctx, worker = browser
     pair_in_options(ctx, live_server)
     day = datetime.now(timezone.utc).strftime("%Y-%m-%d")
@@ -220,6 +220,9 @@ def test_a_score_from_a_closed_group_says_so_on_its_card(browser, live_server):
             "nobody else but them (30 interactions).") in fay["card"], fay["card"]
     # and nobody else on the thread has one
     assert [b["identity"] for b in s["badges"] if "closed group" in b["card"]] == [fay["identity"]]
+    # the five are all she has within three steps: the reach ceiling holds her score, and says so
+    assert api["reach"] == 5, api
+    assert "Held here by their reach: 5 people within three steps of them" in fay["card"], fay["card"]
 
 
 GENESIS_URL = "http://blog.example/genesis-post.html"
