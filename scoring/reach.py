@@ -21,6 +21,9 @@ its score may (property 7).
 """
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
 from . import model
@@ -30,6 +33,12 @@ try:
     from . import _reach  # the per-target search in C (setup.py builds it when it can)
 except ImportError:  # pragma: no cover - exercised by the tests that block it
     _reach = None
+
+# A search goes on to SLACK times the reach a target's raw needs, so that the bound it leaves
+# covers the small rises of raw that a capture's standing changes bring, without a search each time.
+SLACK = 1.25
+THREADED = 1000  # targets from which a C search is split over two threads
+FULL = model.RATIO_PER_10 ** 9  # the people whose reach allows 100 points: 19,683
 
 
 def row_presence(R, W, rows) -> np.ndarray:
@@ -60,6 +69,14 @@ def pair_presence(g, R, W, pairs=None) -> np.ndarray:
     rows, pos = g.members_of_each("rows_by_pair", pairs)
     out = np.zeros(len(pairs))
     np.maximum.at(out, pos, row_presence(R, W, rows))
+    return out
+
+
+def audience_of(g, D, targets: np.ndarray) -> np.ndarray:
+    """Each target's audience presence (its largest reaction count, aged), 0 for none."""
+    q, pos = g.members_of_each("pairs_by_target", targets)
+    out = np.zeros(len(targets))
+    np.maximum.at(out, pos, np.where(D.person[q], 0.0, D.pres[q]))
     return out
 
 
@@ -101,9 +118,7 @@ def reach(g, D, targets: np.ndarray, enough: np.ndarray | None = None) -> np.nda
     if not k:
         return np.zeros(0)
     targets = np.asarray(targets, dtype=np.int64)
-    q, pos = g.members_of_each("pairs_by_target", targets)
-    audience = np.zeros(k)
-    np.maximum.at(audience, pos, np.where(D.person[q], 0.0, D.pres[q]))
+    audience = audience_of(g, D, targets)
     span = int(g.nid) + 1
     known_key, known_w = np.zeros(0, dtype=np.int64), np.zeros(0)
     # the frontier: (target position, person, width of the best path to them found last step)
@@ -143,6 +158,33 @@ def reach(g, D, targets: np.ndarray, enough: np.ndarray | None = None) -> np.nda
     return np.maximum(named, audience)
 
 
+def _chained_bounds(g, D) -> np.ndarray:
+    """A bound under every node's reach, from whole-graph sums only: its direct engagers; one
+    engager f and f's own engagers (each at least as wide as the product of its two steps'
+    presences, each taken at most 1); and, a step further, one engager's such bound scaled by
+    its presence. Most targets a full pass would otherwise search are settled here."""
+    n = g.nid
+    npairs = len(D.pres)
+    pa, pt = g.p_actor[:npairs], g.p_target[:npairs]
+    person = D.person & (D.pres > 0)
+    named = np.bincount(pt, weights=np.where(D.person, D.pres, 0.0), minlength=n)
+    audience = np.zeros(n)
+    np.maximum.at(audience, pt, np.where(D.person, 0.0, D.pres))
+    q = np.flatnonzero(person)
+    a = np.minimum(D.pres[q], 1.0)
+    qa, qt = pa[q], pt[q]
+    one = np.bincount(qt, weights=a, minlength=n)
+    rev = g.p_rev[q]
+    back = np.zeros(len(q))  # T's own presence among its engager's engagers (T is no one to itself)
+    has = (rev >= 0)
+    back[has] = np.where(person[rev[has]], np.minimum(D.pres[rev[has]], 1.0), 0.0)
+    two = one.copy()
+    np.maximum.at(two, qt, a * (1.0 + one[qa] - back))
+    three = two.copy()
+    np.maximum.at(three, qt, a * two[qa])
+    return np.maximum(np.maximum(named, audience), three)
+
+
 def reach_c(g, D, targets: np.ndarray, enough: np.ndarray) -> np.ndarray:
     """reach(g, D, targets, enough) by the C search, over the pairs-by-target index as it is kept
     (an update merges one index at most: the pairs appended since go in as a tail, by target)."""
@@ -156,14 +198,25 @@ def reach_c(g, D, targets: np.ndarray, enough: np.ndarray) -> np.ndarray:
     tail_indptr = np.zeros(nid + 1, dtype=np.int64)
     np.cumsum(np.bincount(gid[tail], minlength=nid)[:nid], out=tail_indptr[1:])
     npairs = len(g.pairs)
+    targets = np.asarray(targets, dtype=np.int64)
+    enough = np.asarray(enough, dtype=np.float64)
     out = np.zeros(len(targets))
-    _reach.reach(np.ascontiguousarray(indptr, dtype=np.int64), idx.order, tail_indptr, tail_order,
-                 g.p_actor[:npairs], D.person[:npairs], D.pres[:npairs], np.asarray(targets, dtype=np.int64),
-                 np.ascontiguousarray(enough, dtype=np.float64), model.REACH_STEPS, out)
-    return out
+    pairs = (np.ascontiguousarray(indptr, dtype=np.int64), idx.order, tail_indptr, tail_order,
+             g.p_actor[:npairs], D.person[:npairs], D.pres[:npairs])
 
-
-SLACK = 2.0
+    def search(part):
+        these = np.ascontiguousarray(targets[part])
+        found = np.zeros(len(these))
+        _reach.reach(*pairs, these, np.ascontiguousarray(enough[part]), model.REACH_STEPS, found)
+        out[part] = found
+    # the search lets go of the GIL: a full pass's thousands of targets go to two threads, every
+    # other one each (a graph's hubs, the long searches, are spread over both)
+    if len(targets) >= THREADED and (os.cpu_count() or 1) > 1:
+        with ThreadPoolExecutor(2) as pool:
+            list(pool.map(search, (slice(0, None, 2), slice(1, None, 2))))
+    else:
+        search(slice(None))
+    return np.maximum(out, audience_of(g, D, targets))
 
 
 def ceiling(g, D, targets: np.ndarray | None, raw: np.ndarray, known: np.ndarray | None = None,
@@ -178,25 +231,20 @@ def ceiling(g, D, targets: np.ndarray | None, raw: np.ndarray, known: np.ndarray
     every = targets is None
     if every:
         targets = np.arange(g.nid)
-        pt = g.p_target[: len(D.pres)]
-        named = np.bincount(pt, weights=np.where(D.person, D.pres, 0.0), minlength=g.nid)
-        audience = np.zeros(g.nid)
-        np.maximum.at(audience, pt, np.where(D.person, 0.0, D.pres))
-        bound = np.maximum(named, audience)
+        bound = _chained_bounds(g, D)
         exact = np.zeros(g.nid, dtype=bool)
     else:
         bound = np.zeros(len(targets)) if known is None else known.copy()
         exact = np.zeros(len(targets), dtype=bool) if exact is None else exact.copy()
-        may = np.flatnonzero(~exact & (SLACK * raw > model.R10 * bound))
+        may = np.flatnonzero(~exact & (raw > model.R10 * bound) & (bound < FULL))
         bound[may] = np.maximum(bound[may], lower_bounds(g, D, targets[may]))
-    # searched on to SLACK times the reach the raw needs, so that the bound kept covers the small
-    # rises of raw a capture's standing changes bring, without a search each time
-    may = np.flatnonzero(~exact & (SLACK * raw > model.R10 * bound))
+    may = np.flatnonzero(~exact & (raw > model.R10 * bound) & (bound < FULL))
     if len(may):
-        enough = SLACK * raw[may] / model.R10
+        # past FULL people the ceiling is at 100 points already: no search needs to go further
+        enough = np.minimum(SLACK * raw[may] / model.R10, FULL)
         found = (reach if _reach is None else reach_c)(g, D, targets[may], enough)
         bound[may] = found
         exact[may] = found < enough
-    held = exact & (raw > model.R10 * bound)
+    held = exact & (raw > model.R10 * bound)  # (exact: below FULL, where the ceiling is under 100)
     eff = np.where(held, model.R10 * bound, raw)
     return model.points(eff), eff, bound, exact

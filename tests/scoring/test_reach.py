@@ -72,12 +72,16 @@ def test_the_searches_give_the_rule_read_plainly(seed, people, interactions):
     names = [f"u{i}" for i in range(people)]
     for _ in range(interactions):
         a, b = rng.sample(names, 2)
-        # ages over a year and more: presences from 1 down to a fraction, so widths differ
-        w.engage(a, b, ago(rng.uniform(0.1, 700.0)), rng.choice(["Good point, thanks.", "You are an idiot."]))
+        # ages over a year and more: presences from 1 down to a fraction, so widths differ; some
+        # comments liked, so that some audiences outnumber the people named
+        w.comment(a, w.post_of(b), ago(rng.uniform(0.1, 700.0)), rng.choice(["Good point, thanks.", "You are an idiot."]),
+                  reactions={"like": rng.randint(1, 60)} if rng.random() < 0.2 else None)
     s = scored(w.items)
     g, D = s._struct, s._derived
     targets = np.arange(g.nid)
-    want = np.array([plain_reach(g, D, int(t)) for t in targets])
+    audience = [max([float(D.pres[q]) for q in range(len(g.pairs)) if not D.person[q] and g.p_target[q] == t], default=0.0)
+                for t in targets]
+    want = np.array([max(plain_reach(g, D, int(t)), a) for t, a in zip(targets, audience)])
     assert reach.reach(g, D, targets) == pytest.approx(want, abs=1e-9)
     if reach._reach is not None:
         assert np.array_equal(reach.reach_c(g, D, targets, np.full(len(targets), np.inf)), reach.reach(g, D, targets))
@@ -86,6 +90,18 @@ def test_the_searches_give_the_rule_read_plainly(seed, people, interactions):
         a, b = reach.reach(g, D, targets, enough), reach.reach_c(g, D, targets, enough)
         assert np.array_equal(a < enough, b < enough) and np.array_equal(a[a < enough], b[b < enough])
         assert (a[a >= enough] <= want[a >= enough] + 1e-9).all()
+
+
+def test_the_c_search_on_two_threads_gives_the_same(monkeypatch):
+    need_compiled(reach._reach, "scoring._reach")
+    s = scored(ring_world().items)
+    g, D = s._struct, s._derived
+    targets = np.arange(g.nid)
+    enough = np.where(targets % 3 == 0, np.inf, 4.0)
+    one = reach.reach_c(g, D, targets, enough)
+    monkeypatch.setattr(reach, "THREADED", 1)
+    assert np.array_equal(reach.reach_c(g, D, targets, enough), one)
+    assert np.array_equal(one < enough, reach.reach(g, D, targets, enough) < enough)
 
 
 def test_the_c_search_is_built_in_ci():
