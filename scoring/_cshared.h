@@ -1,4 +1,4 @@
-/* What both C modules of the scorer need (_itemread.c, _idtable.c): asking for memory ahead of
+/* What the C modules of the scorer share (_itemread.c, _idtable.c, _reach.c): asking for memory ahead of
  * reading it, telling whether two strs hold the same text without the Python API, and checking
  * the type of a numpy array's items. */
 #ifndef CLOUTLENS_CSHARED_H
