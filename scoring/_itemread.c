@@ -125,13 +125,15 @@ canonical_epoch(PyObject *at, double *out)
 }
 
 /* The sum of a reactions dict's counts when every count is an int (or bool) from 0 to 2**40,
- * as fields._totals sums them; -1 for anything else (fields.py sums those in Python). */
+ * as fields._totals sums them, and its largest count in *most (fields._crowds); -1 for anything
+ * else (fields.py reads those in Python). */
 static int64_t
-reaction_total(PyObject *reactions)
+reaction_total(PyObject *reactions, int64_t *most)
 {
     PyObject *key, *value;
     Py_ssize_t pos = 0;
     int64_t total = 0;
+    *most = 0;
     while (PyDict_Next(reactions, &pos, &key, &value)) {
         if (!PyLong_CheckExact(value) && !PyBool_Check(value))
             return -1;
@@ -140,6 +142,8 @@ reaction_total(PyObject *reactions)
         if (overflow || v < 0 || v > ((long long)1 << 40))
             return -1;
         total += v;
+        if (v > *most)
+            *most = v;
         if (total > ((int64_t)1 << 53))
             return -1;  /* past float64's exact integers: summed as Python sums it */
     }
@@ -278,11 +282,11 @@ release(PyObject *vals[][N_SLOTS], Py_ssize_t count)
 /* The lists read() gives, one entry per item (`mentions` only the items' that have any). The
  * dates are not among them: read only when one is not in the stored form (rare), by fields.py. */
 enum { L_SITES, L_IDS, L_PARENTS, L_TEXTS, N_LISTS, L_MENTIONS = N_LISTS, N_ALL_LISTS };
-enum { C_SITE, C_COMMENT, C_HCODE, C_T, C_HAS_PARENT, C_M_COUNT, C_TOTALS, C_HASH, C_STORED, C_FP, N_COLS };
-static const Py_ssize_t col_size[N_COLS] = {4, 1, 8, 8, 1, 8, 8, 1, 8, 8};
-static const char col_type[N_COLS] = {'i', '?', 'i', 'd', '?', 'i', 'd', '?', 'd', 'u'};
+enum { C_SITE, C_COMMENT, C_HCODE, C_T, C_HAS_PARENT, C_M_COUNT, C_TOTALS, C_HASH, C_STORED, C_FP, C_CROWDS, N_COLS };
+static const Py_ssize_t col_size[N_COLS] = {4, 1, 8, 8, 1, 8, 8, 1, 8, 8, 8};
+static const char col_type[N_COLS] = {'i', '?', 'i', 'd', '?', 'i', 'd', '?', 'd', 'u', 'd'};
 static const char *col_name[N_COLS] = {"site_ids", "comment", "hcode", "t", "has_parent", "m_count", "totals", "hash",
-                                       "stored", "fp"};
+                                       "stored", "fp", "crowds"};
 
 /* One call's state: its arguments, the columns it writes and the lists it builds. */
 typedef struct {
@@ -292,7 +296,7 @@ typedef struct {
     int32_t *site_ids;
     uint8_t *comment, *has_parent, *hash;
     int64_t *hcode, *m_count;
-    double *t, *totals, *stored;
+    double *t, *totals, *stored, *crowds;
     uint64_t *fp;
 } Read;
 
@@ -391,12 +395,15 @@ plain_columns(const Read *r, Py_ssize_t i, PyObject **v, int *dates_read)
                                             : FP_ASK;
 
     if (PyDict_GET_SIZE(reactions)) {
-        int64_t total = reaction_total(reactions);
+        int64_t most;
+        int64_t total = reaction_total(reactions, &most);
         if (total < 0)
             return 0;
         r->totals[i] = (double)total;
+        r->crowds[i] = (double)most;
     } else {
         r->totals[i] = 0.0;
+        r->crowds[i] = 0.0;
     }
 
     if (at == Py_None || (PyUnicode_CheckExact(at) && PyUnicode_GET_LENGTH(at) == 0))
@@ -645,13 +652,14 @@ two_cores(void)
 
 PyDoc_STRVAR(read_doc,
 "read(items, handle_first, first, sites, new_sites, site_ids, comment, hcode, t, has_parent,\n"
-"     m_count, totals, hash, stored, fp[, split_min])\n"
+"     m_count, totals, hash, stored, fp, crowds[, split_min])\n"
 "\n"
 "Reads stored-form item dicts into the given numpy columns (int32 site ids, bool comment,\n"
 "int64 handle codes numbered by first appearance from `first` in `handle_first`, float64\n"
 "epoch seconds, bool has-a-parent, int64 mention counts, float64 reaction totals, bool has a\n"
 "'#', float64 stored sentiment or NaN, uint64 fingerprint of the words of an item that may\n"
-"address a person: 0 none, 1 a text not in ASCII, for samewords.py) and returns (sites, ids,\n"
+"address a person: 0 none, 1 a text not in ASCII, for samewords.py, float64 largest count of\n"
+"one reaction) and returns (sites, ids,\n"
 "parents, texts, mentions, dates_read): lists of the items' fields (`mentions`: the non-empty\n"
 "mention lists, in order) and whether every date was in the stored form (if not, `t` is not\n"
 "written). `sites`\n"
@@ -697,6 +705,7 @@ read_items(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     r.site_ids = view[C_SITE].buf, r.comment = view[C_COMMENT].buf, r.has_parent = view[C_HAS_PARENT].buf;
     r.hash = view[C_HASH].buf, r.stored = view[C_STORED].buf, r.hcode = view[C_HCODE].buf;
     r.m_count = view[C_M_COUNT].buf, r.t = view[C_T].buf, r.totals = view[C_TOTALS].buf, r.fp = view[C_FP].buf;
+    r.crowds = view[C_CROWDS].buf;
 
     Seen seen = {.n = 0};
     Py_ssize_t own = n;

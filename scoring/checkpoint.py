@@ -28,7 +28,8 @@ from .keyindex import ItemKeys, KeyIndex
 # 2: hashtags read whole in every script (6 December 2026): a checkpoint holds each item's topics,
 # and one from before would keep the old, cut tags
 # 3: rows hold their words' fingerprint (the copy rule, 8 December 2026)
-VERSION = 3
+# 4: audience rows hold their item's largest count of one reaction (reach.py, 8 December 2026)
+VERSION = 4
 _MAGIC = b"CLOUTLENS-SCORER-CHECKPOINT\n"
 _TRAILER = b"crc32"  # then the CRC of everything before it
 _ITEM_COLS = ("start", "count", "author", "kind", "parent")

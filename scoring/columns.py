@@ -10,7 +10,8 @@ import numpy as np
 # identity and item ids fit in 32 bits (keys built from them are computed in 64)
 ROW_COLS = (("actor", np.int32), ("target", np.int32), ("kind", np.int8), ("site", np.int32),
             ("t", np.float64), ("comp", np.float64), ("amount", np.float64), ("item", np.int32),
-            ("valid", np.bool_), ("fp", np.uint64))  # fp: the item's words (samewords.py), 0 for none
+            ("valid", np.bool_), ("fp", np.uint64),  # fp: the item's words (samewords.py), 0 for none
+            ("crowd", np.float64))  # an audience row's largest count of one reaction (reach.py)
 EMPTY = np.zeros(0, dtype=np.int64)
 
 

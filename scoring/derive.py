@@ -241,6 +241,7 @@ def derive_batch(scorer, ids: Ids, item_idx: np.ndarray, f, alone: bool = False)
         "item": item_idx[it_sorted],
         "valid": np.ones(len(key), dtype=bool),
         "fp": np.where(is_aud, np.uint64(0), f.fp[it_sorted]),
+        "crowd": np.where(is_aud, f.crowds[it_sorted], 0.0),
     }
     counts = np.bincount(it_sorted, minlength=n)
     own, tops = _topics(scorer, f, pos, out_parents)

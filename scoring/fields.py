@@ -43,7 +43,8 @@ class Fields:
     """Per item, by position: `sites`, `ids`, `parents` (lists of str, a parent None when it has
     none), `site_ids`, `comment`, `has_parent`, `t` (epoch seconds, NaN undated), `comp` (sentiment, set for the
     items that can address a person: comments with a parent, items with mentions), `units` (its
-    reactions' weight, 0 for none), `hcode` (its author's handle, numbered by first appearance),
+    reactions' weight, 0 for none), `crowds` (its largest count of one reaction: so many accounts
+    reacted, the author perhaps among them; reach.py), `hcode` (its author's handle, numbered by first appearance),
     `tcode` (the code of its own text's topic set), `m_count` (mentions), `fp` (the fingerprint of
     its text's words, samewords.py, set like `comp`; 0 for none); and flat `m_code` (each
     mention's `site:handle`, numbered by first appearance). `handle_of`, `mention_of` and `tsets`
@@ -77,7 +78,7 @@ class Fields:
     def _copy_rank(self, j: int, end: int) -> tuple:
         t = float(self.t[j])
         mentions = sorted(map(self.mention_of.__getitem__, self.m_code[end - int(self.m_count[j]): end].tolist()))
-        return (float(self.units[j]), -np.inf if np.isnan(t) else t, float(self.comp[j]), bool(self.comment[j]),
+        return (float(self.units[j]), float(self.crowds[j]), -np.inf if np.isnan(t) else t, float(self.comp[j]), bool(self.comment[j]),
                 self.parents[j] or "", self.handle(j), sorted(self.tsets[int(self.tcode[j])]), mentions,
                 int(self.fp[j]))
 
@@ -87,7 +88,7 @@ class Fields:
         p = np.asarray(pos, dtype=np.int64)
         for name in ("sites", "ids", "parents"):
             setattr(f, name, list(map(getattr(self, name).__getitem__, pos)))
-        for name in ("site_ids", "comment", "has_parent", "t", "comp", "units", "tcode", "m_count", "fp"):
+        for name in ("site_ids", "comment", "has_parent", "t", "comp", "units", "crowds", "tcode", "m_count", "fp"):
             setattr(f, name, getattr(self, name)[p])
         f.tsets, f.code_of = self.tsets, self.code_of
         f.hcode, f.handle_of = _renumber(self.hcode[p], self.handle_of)
@@ -133,8 +134,8 @@ class Reader:
             f = Fields()
             for name in ("sites", "ids", "parents"):
                 setattr(f, name, list(chain.from_iterable(getattr(p, name) for p in parts)))
-            for name in ("site_ids", "comment", "has_parent", "t", "comp", "units", "tcode", "m_count", "hcode",
-                         "m_code", "fp"):
+            for name in ("site_ids", "comment", "has_parent", "t", "comp", "units", "crowds", "tcode", "m_count",
+                         "hcode", "m_code", "fp"):
                 setattr(f, name, np.concatenate([getattr(p, name) for p in parts]))
         self.parts = []
         f.handle_of = dict(zip(self.handle_first.values(), self.handle_first))
@@ -186,14 +187,14 @@ class Reader:
         n = len(its)
         site_ids, comment, hcode = np.empty(n, dtype=np.int32), np.empty(n, dtype=bool), np.empty(n, dtype=np.int64)
         t, has_parent, m_count, totals = np.empty(n), np.empty(n, dtype=bool), np.empty(n, dtype=np.int64), np.empty(n)
-        hashes, stored, fp = np.empty(n, dtype=bool), np.empty(n), np.empty(n, dtype=np.uint64)
+        hashes, stored, fp, crowds = np.empty(n, dtype=bool), np.empty(n), np.empty(n, dtype=np.uint64), np.empty(n)
         new_sites: dict = {}
         # Two cores only while every handle and site numbered so far came through the compiled
         # reader (exact strs): a key the Python reading numbered may compare with Python code,
         # which must not run while the second core's share waits, borrowed (_itemread.c).
         split_min = SPLIT_MIN if not self.scorer._odd_keys else -1
         got = _itemread.read(its, self.handle_first, self.n, self.scorer._sites, new_sites, site_ids, comment, hcode,
-                             t, has_parent, m_count, totals, hashes, stored, fp, split_min)
+                             t, has_parent, m_count, totals, hashes, stored, fp, crowds, split_min)
         if got is None:
             return None
         if new_sites:
@@ -203,7 +204,7 @@ class Reader:
         f.sites, f.ids, f.parents, texts, mentions, dates_read = got
         f.site_ids, f.comment, f.hcode, f.has_parent, f.m_count, f.fp = site_ids, comment, hcode, has_parent, m_count, fp
         f.t = t if dates_read else epochs(map(_GET_AT, its))
-        f.units = _units(totals)
+        f.units, f.crowds = _units(totals), crowds
         return texts, mentions, stored, hashes
 
     def _read_python(self, its: list, f: Fields):
@@ -222,8 +223,10 @@ class Reader:
         f.m_count = np.zeros(n, dtype=np.int64)
         f.m_count[m_at] = np.fromiter(map(len, map(mentions.__getitem__, m_at)), dtype=np.int64, count=len(m_at))
         a_list = list(compress(range(n), reactions))
-        totals = np.zeros(n)
-        totals[a_list] = _totals(list(map(reactions.__getitem__, a_list)))
+        totals, f.crowds = np.zeros(n), np.zeros(n)
+        given = list(map(reactions.__getitem__, a_list))
+        totals[a_list] = _totals(given)
+        f.crowds[a_list] = _crowds(given)
         f.units = _units(totals)
         f.has_parent = np.zeros(n, dtype=bool)
         f.has_parent[list(compress(range(n), parents))] = True
@@ -371,6 +374,14 @@ def _totals(reactions: list) -> np.ndarray:
     except (TypeError, OverflowError):
         pass
     return np.array(list(map(_total, reactions)), dtype=np.float64)
+
+
+def _crowds(reactions: list) -> np.ndarray:
+    """Each reactions dict's largest positive integer count (0 for none): one account gives one
+    reaction of a kind, so that many accounts at least reacted, where a total may count one
+    account's like, heart and rocket three times."""
+    return np.array([max((v for v in r.values() if isinstance(v, int) and v > 0), default=0) if r else 0
+                     for r in reactions], dtype=np.float64)
 
 
 def _units(totals: np.ndarray) -> np.ndarray:

@@ -24,8 +24,10 @@ def _compiled(request, monkeypatch):
     if request.param == "two cores":
         monkeypatch.setattr(fields, "SPLIT_MIN", 2)
 
-_COLUMNS = (np.int32, bool, np.int64, np.float64, bool, np.int64, np.float64, bool, np.float64, np.uint64)  # read()'s
-_ARRAYS = ("site_ids", "comment", "has_parent", "t", "comp", "units", "tcode", "m_count", "hcode", "m_code", "fp")
+_COLUMNS = (np.int32, bool, np.int64, np.float64, bool, np.int64, np.float64, bool, np.float64, np.uint64,
+            np.float64)  # read()'s
+_ARRAYS = ("site_ids", "comment", "has_parent", "t", "comp", "units", "crowds", "tcode", "m_count", "hcode", "m_code",
+           "fp")
 
 
 def _read(batches: list, compiled: bool, topics=None):

@@ -360,7 +360,7 @@ def test_p08_hostility_is_not_influence(evts, target, hostile):
 @pytest.mark.parametrize("spread_days,shape", [(60, "mesh"), (2, "mesh"), (60, "cycle"), (55, "liked 4-cycles"),
                                                (60, "star"), (60, "star+thanks"), (60, "two hubs"),
                                                (60, "skip-cycle"), (60, "two-level 2"), (60, "two-level 3"),
-                                               (60, "two-level 5")])
+                                               (60, "two-level 5"), (60, "skip-cycle, reacted in four kinds")])
 def test_p09_rings_do_not_pay(spread_days, shape):
     w = World()
     community(w, people=600, interactions=1500, seed=9)
@@ -377,12 +377,18 @@ def test_p09_rings_do_not_pay(spread_days, shape):
             a, b = (ring[0], ring[1 + k]) if k < 9 else (ring[1 + k % 9], ring[0])
         elif shape == "two hubs":  # eight engage the other two in turn
             a, b = ring[2 + k % 8], ring[k // 8 % 2]
-        elif shape == "skip-cycle":  # nine each engage the next three (no pair reciprocated) and
-            # all the tenth: each has three engagers, so each lends standing (audit, 6 December;
-            # the tenth scored 44, its members 34, until the reach ceiling)
+        elif shape.startswith("skip-cycle"):  # nine each engage the next three (no pair
+            # reciprocated) and all the tenth: each has three engagers, so each lends standing
+            # (audit, 6 December; the tenth scored 44, its members 34, until the reach ceiling)
             pairs = [(ring[1 + i], ring[0]) for i in range(9)] + \
                 [(ring[1 + i], ring[1 + (i + j) % 9]) for i in range(9) for j in (1, 2, 3)]
             a, b = pairs[k % len(pairs)]
+            if shape.endswith("kinds"):  # and all ten react to every comment in the four kinds
+                # GitHub counts (its author's own included): a total of 40 from ten accounts,
+                # which read as an audience of 31 held the tenth at 41 (a third audit)
+                w.comment(a, w.post_of(b), ago(0.05 + rng.random() * spread_days), "Great post, so true!!",
+                          reactions={kind: 10 for kind in ("+1", "heart", "hooray", "rocket")})
+                continue
         elif shape.startswith("two-level"):  # feeders engage only lieutenants, lieutenants only
             # the star (second audit, 6 December: 42, 40 and 34 with 2, 3 and 5 lieutenants)
             n_lt = int(shape.split()[1])
