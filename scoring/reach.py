@@ -1,22 +1,24 @@
 """Reach: how many people a score stands on (docs/scoring.md, section 4, "The reach ceiling").
 
-A target's reach counts the distinct people who engaged it, or engaged one of its engagers (two
-steps), each once however often, each weighted by the age of the path's rows (the later of its
-two steps' most recent row: a path is as old as its older step), plus nothing for the target
-itself. The anonymous audience cannot be told apart from those people, so its largest reaction
-count on one item stands in for it when that is more. A score is never above what R10 raw per
-person within reach would give: 10 + 10 log3(reach) points. So 3 people allow 20 points, 9 allow
-30, 27 allow 40, whatever standing they lend each other.
+A target's reach counts the distinct people within REACH_STEPS (3) steps of engagement: who
+engaged it, who engaged those, and one step further; each once however often, each weighted by
+their widest path's narrowest presence (a pair's most recent positive row's age weight, aged as
+standing is; a path is as old as its oldest step); the target itself left out. The anonymous
+audience cannot be told apart from those people, so the accounts other than the author that its
+largest count of one reaction on one item shows stand in for them when they are more (one
+account gives one like, but may give a like, a heart and a rocket). A score is never above what
+R10 raw per person within reach would give: 10 + 10 log3(reach) points. So 3 people allow 20
+points, 9 allow 30, 27 allow 40, whatever standing they lend each other.
 
 Why: standing (PageRank) cannot tell a closed group that engages only itself from friends,
 because a group's members lend each other standing however few they are (property 9's
-skip-cycle and two-level star). Reach does: ten accounts have at most nine others within two
-steps of any of them. A real person's high standing comes from people, and those people are
-within two steps of whomever that person engages, so the ceiling stays above them.
+skip-cycle and two-level star). Reach does: ten accounts have at most nine others within any
+number of steps of any of them. A real person's standing comes from people, and those people are
+within reach of whomever that person engages, so the ceiling stays above them.
 
 Every summand is snapped, so a reach is the same sum in any order and in any batch of targets
 (property 13); a reach only grows with a positive interaction (property 1); and each summand
-falls at most as fast as a row's age weight, so a silent score's ceiling falls no faster than
+falls at most as fast as standing's age weight, so a silent score's ceiling falls no faster than
 its score may (property 7).
 """
 from __future__ import annotations
@@ -44,8 +46,8 @@ FULL = model.RATIO_PER_10 ** 9  # the people whose reach allows 100 points: 19,6
 def row_presence(R, W, rows) -> np.ndarray:
     """How much a row says that its actor is a person within reach of its target, from 0 to 1:
     its age weight for a person's positive row (hostile rows and later copies: 0), and for the
-    audience's row the item's reaction count times its age weight (reaction_units inverted: a
-    count of 31 or more reads as 31); times the site's weight."""
+    audience's row the accounts other than the author that its item's largest count of one
+    reaction shows, times its age weight; times the site's weight."""
     kind = R.kind[rows]
     aud = kind == model.REACTION
     amount = R.amount[rows]
@@ -53,7 +55,9 @@ def row_presence(R, W, rows) -> np.ndarray:
     # aged as standing is, six times slower than scores: reach is the network a person stands in
     wg = W.wg[rows]
     age = np.divide(wg, base, out=np.zeros(len(wg)), where=base > 0)
-    count = np.where(aud, np.exp2(amount / model.REACTION_UNIT) - 1.0, 1.0)
+    # one reaction of a kind per account: the largest count is that many accounts, the author
+    # perhaps one of them (a site may count its author's own like or point)
+    count = np.where(aud, np.maximum(R.crowd[rows] - 1.0, 0.0), 1.0)
     ok = (wg > 0) & (aud | (W.sf[rows] > 0))
     # a site weighted 2 makes each of its people count twice here too, as it does their rows
     return model.snap(np.where(ok, np.minimum(age, 1.0) * count * W.sw[rows], 0.0))
