@@ -131,6 +131,10 @@ reach(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     long steps = PyLong_AsLong(args[9]);
     if (steps == -1 && PyErr_Occurred())
         return NULL;
+    if (steps < 0 || steps > 64) {
+        PyErr_SetString(PyExc_ValueError, "steps: from 0 to 64");
+        return NULL;
+    }
     Buf b[10] = {{.open = 0}};
     PyObject *result = NULL;
     double *best = NULL;
@@ -179,11 +183,16 @@ reach(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
                 goto done;
             }
     }
-    for (Py_ssize_t q = 0; q < npairs; q++)
+    for (Py_ssize_t q = 0; q < npairs; q++) {
         if (P.person[q] && (P.actor[q] < 0 || P.actor[q] >= n)) {
             PyErr_Format(PyExc_ValueError, "actor[%zd]: not a node", q);
             goto done;
         }
+        if (isnan(P.pres[q])) {
+            PyErr_Format(PyExc_ValueError, "presence[%zd]: not a number", q);
+            goto done;
+        }
+    }
     for (Py_ssize_t i = 0; i < k; i++)
         if (targets[i] < 0 || targets[i] >= n) {
             PyErr_Format(PyExc_ValueError, "targets[%zd]: not a node", i);

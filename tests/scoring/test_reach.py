@@ -115,10 +115,10 @@ def test_the_c_search_refuses_what_it_cannot_follow():
               actor=np.array([1], dtype=np.int64), person=np.array([True]), presence=np.array([1.0]),
               targets=np.array([0], dtype=np.int64), enough=np.array([np.inf]))
 
-    def call(**change):
+    def call(steps=3, **change):
         args = {**ok, **change}
         out = np.zeros(len(args["targets"]))
-        reach._reach.reach(*args.values(), 3, out)
+        reach._reach.reach(*args.values(), steps, out)
         return out
     assert call().tolist() == [1.0]
     for change, field in ((dict(actor=np.array([5], dtype=np.int64)), "actor"),
@@ -126,8 +126,10 @@ def test_the_c_search_refuses_what_it_cannot_follow():
                           (dict(targets=np.array([2], dtype=np.int64)), "targets"),
                           (dict(indptr=np.array([0, 2, 1], dtype=np.int64)), "indptr"),
                           (dict(presence=np.array([1], dtype=np.int64)), "presence"),
-                          (dict(enough=np.zeros(2)), "enough")):
-        with pytest.raises(ValueError, match=field):
+                          (dict(enough=np.zeros(2)), "enough"),
+                          (dict(presence=np.array([np.nan])), "presence"),
+                          (dict(steps=2 ** 40), "steps"), (dict(steps=-1), "steps")):
+        with pytest.raises((ValueError, OverflowError), match=field):
             call(**change)
 
 
