@@ -56,4 +56,18 @@ native_type(const char *format, char type)
     }
 }
 
+/* A numpy array's buffer as a module takes it, and whether it was taken (to let go of it). */
+typedef struct {
+    Py_buffer view;
+    int open;
+} Buf;
+
+static inline void
+release_bufs(Buf *bufs, int count)
+{
+    for (int k = 0; k < count; k++)
+        if (bufs[k].open)
+            PyBuffer_Release(&bufs[k].view);
+}
+
 #endif

@@ -34,11 +34,6 @@ mix(Py_hash_t h, int32_t site)
 #define TAG(x) ((int64_t)((x) >> 33) << 32)  /* 31 bits of the hash, above the position */
 #define POS(slot) ((slot) & 0xFFFFFFFF)
 
-typedef struct {
-    Py_buffer view;
-    int open;
-} Buf;
-
 static int
 buffer(PyObject *obj, Buf *b, Py_ssize_t n, Py_ssize_t size, int writable, const char *name)
 {
@@ -51,14 +46,6 @@ buffer(PyObject *obj, Buf *b, Py_ssize_t n, Py_ssize_t size, int writable, const
         return -1;
     }
     return 0;
-}
-
-static void
-release(Buf *bufs, int count)
-{
-    for (int k = 0; k < count; k++)
-        if (bufs[k].open)
-            PyBuffer_Release(&bufs[k].view);
 }
 
 /* The slots of a table for n ids: a power of two, at least twice n (so that half stay empty and
@@ -169,7 +156,7 @@ build(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     result = Py_NewRef(repeated ? Py_True : Py_False);
 done:
     PyMem_Free(h);
-    release(b, 2);
+    release_bufs(b, 2);
     return result;
 }
 
@@ -256,7 +243,7 @@ foreign:
     PyErr_SetString(PyExc_ValueError, "table: not one build() filled for these ids");
 done:
     PyMem_Free(h);
-    release(b, 4);
+    release_bufs(b, 4);
     return result;
 }
 

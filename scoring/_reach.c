@@ -15,11 +15,6 @@
 #include <math.h>
 #include <stdint.h>
 
-typedef struct {
-    Py_buffer view;
-    int open;
-} Buf;
-
 static int
 buffer(PyObject *obj, Buf *b, Py_ssize_t n, char type, Py_ssize_t size, int writable, const char *name)
 {
@@ -32,14 +27,6 @@ buffer(PyObject *obj, Buf *b, Py_ssize_t n, char type, Py_ssize_t size, int writ
         return -1;
     }
     return 0;
-}
-
-static void
-release(Buf *bufs, int count)
-{
-    for (int k = 0; k < count; k++)
-        if (bufs[k].open)
-            PyBuffer_Release(&bufs[k].view);
 }
 
 typedef struct {
@@ -222,7 +209,7 @@ done:
     PyMem_Free(touched);
     PyMem_Free(frontier);
     PyMem_Free(next);
-    release(b, 10);
+    release_bufs(b, 10);
     return result;
 }
 
