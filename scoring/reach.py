@@ -44,10 +44,10 @@ FULL = model.RATIO_PER_10 ** 9  # the people whose reach allows 100 points: 19,6
 
 
 def row_presence(R, W, rows) -> np.ndarray:
-    """How much a row says that its actor is a person within reach of its target, from 0 to 1:
-    its age weight for a person's positive row (hostile rows and later copies: 0), and for the
-    audience's row the accounts other than the author that its item's largest count of one
-    reaction shows, times its age weight; times the site's weight."""
+    """How many people a row shows within reach of its target: for a person's positive row its
+    actor, as much as its age weight (hostile rows and later copies: 0); for the audience's row
+    the accounts other than the author that its item's largest count of one reaction shows,
+    times its age weight; times the site's weight."""
     kind = R.kind[rows]
     aud = kind == model.REACTION
     amount = R.amount[rows]
@@ -87,11 +87,8 @@ def audience_of(g, D, targets: np.ndarray) -> np.ndarray:
 def lower_bounds(g, D, targets: np.ndarray) -> np.ndarray:
     """A bound under each target's reach: its direct engagers alone (or its audience)."""
     q, pos = g.members_of_each("pairs_by_target", targets)
-    k = len(targets)
-    named = np.bincount(pos, weights=np.where(D.person[q], D.pres[q], 0.0), minlength=k)
-    audience = np.zeros(k)
-    np.maximum.at(audience, pos, np.where(D.person[q], 0.0, D.pres[q]))
-    return np.maximum(named, audience)
+    named = np.bincount(pos, weights=np.where(D.person[q], D.pres[q], 0.0), minlength=len(targets))
+    return np.maximum(named, audience_of(g, D, targets))
 
 
 def _engagers(g, D, people: np.ndarray):
