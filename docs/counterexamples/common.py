@@ -16,3 +16,15 @@ def res(items, who, at=NOW, settings=None):
     s = Scorer(settings)
     s.add(items)
     return s.result(who if ":" in who else f"{SITE}:{who}", at=at)
+
+
+def skip_cycle(w, rng, interactions=1000, days=60.0):
+    """Property 9's skip-cycle: nine accounts that each engage the next three (no pair
+    reciprocated) and all engage a tenth, the hub (ring0). Returns the ten names."""
+    ring = [f"ring{i}" for i in range(10)]
+    pairs = [(ring[1 + i], ring[0]) for i in range(9)] + \
+        [(ring[1 + i], ring[1 + (i + j) % 9]) for i in range(9) for j in (1, 2, 3)]
+    for k in range(interactions):
+        a, b = pairs[k % len(pairs)]
+        w.engage(a, b, ago(0.05 + rng.random() * days))
+    return ring

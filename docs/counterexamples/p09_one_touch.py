@@ -8,12 +8,7 @@ from common import *
 def world(touch, writers=200, to="ring1"):
     w = World(); names = community(w, people=600, interactions=1500, seed=9)
     rng = random.Random(99)
-    ring = [f"ring{i}" for i in range(10)]
-    pairs = [(ring[1 + i], ring[0]) for i in range(9)] + \
-            [(ring[1 + i], ring[1 + (i + j) % 9]) for i in range(9) for j in (1, 2, 3)]
-    for k in range(1000):
-        a, b = pairs[k % len(pairs)]
-        w.engage(a, b, ago(0.05 + rng.random() * 60))
+    skip_cycle(w, rng)
     for i in range(writers):
         w.engage(names[i], "desk", ago(rng.uniform(0.1, 60)))
     if touch:
