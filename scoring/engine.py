@@ -22,7 +22,6 @@ import numpy as np
 from . import model
 from .columns import EMPTY, ROW_COLS, ItemCols, Rows, distinct, reserve, unique_inverse
 from .compute import Derived
-from .reach import reach as reach_of
 from .derive import Ids, derive_batch
 from .fields import Reader, read_items
 from .interactions import AUDIENCE
@@ -724,10 +723,9 @@ class Scorer:
         raw = D.raw[ids]
         scale = np.divide(D.points[ids], raw, out=np.zeros(len(ids)), where=raw > 0)
         eff = D.eff[ids]
-        # the reach ceiling (reach.py) held these: their reach is shown beside them
-        held = np.flatnonzero(eff < raw)
-        reach = np.zeros(len(ids))
-        reach[held] = reach_of(g, D, ids[held])
+        # the reach ceiling (reach.py) held these, and kept the reach that held each one: it is
+        # shown beside them
+        reach = np.where(eff < raw, D.reach_lb[ids], 0.0)
         share = D.contrib[rows] * scale[pos]
         # by person from the pairs' sums (one pair per person and target): a hub's pairs are
         # several times fewer than its rows

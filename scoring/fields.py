@@ -380,8 +380,8 @@ def _crowds(reactions: list) -> np.ndarray:
     """Each reactions dict's largest positive integer count (0 for none): one account gives one
     reaction of a kind, so that many accounts at least reacted, where a total may count one
     account's like, heart and rocket three times."""
-    return np.array([max((v for v in r.values() if isinstance(v, int) and v > 0), default=0) if r else 0
-                     for r in reactions], dtype=np.float64)
+    return np.array([max((v for v in r.values() if isinstance(v, int) and v > 0), default=0) for r in reactions],
+                    dtype=np.float64)
 
 
 def _units(totals: np.ndarray) -> np.ndarray:

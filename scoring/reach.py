@@ -224,8 +224,8 @@ def ceiling(g, D, targets: np.ndarray | None, raw: np.ndarray, known: np.ndarray
             exact: np.ndarray | None = None):
     """(points, effective raw, a bound under each reach, whether it is the reach itself) of the
     targets (None: every node) given their raw: the reach ceiling applied where it can bind.
-    known, exact: what was found before (a bound still, while no presence fell; the reach itself
-    while no presence near it moved). The direct engagers bound a reach from below too; a target
+    known, exact (given with targets): what was found before (a bound still, while no presence
+    fell; the reach itself while no presence near it moved). A held target's bound is its reach. The direct engagers bound a reach from below too; a target
     above what its bound allows is searched until its reach allows SLACK times its raw or the
     search ends, and what the search found is kept."""
     raw = np.asarray(raw, dtype=float)
@@ -235,8 +235,7 @@ def ceiling(g, D, targets: np.ndarray | None, raw: np.ndarray, known: np.ndarray
         bound = _chained_bounds(g, D)
         exact = np.zeros(g.nid, dtype=bool)
     else:
-        bound = np.zeros(len(targets)) if known is None else known.copy()
-        exact = np.zeros(len(targets), dtype=bool) if exact is None else exact.copy()
+        bound, exact = known.copy(), exact.copy()
         may = np.flatnonzero(~exact & (raw > model.R10 * bound) & (bound < FULL))
         bound[may] = np.maximum(bound[may], lower_bounds(g, D, targets[may]))
     may = np.flatnonzero(~exact & (raw > model.R10 * bound) & (bound < FULL))
